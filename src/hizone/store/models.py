@@ -1,0 +1,138 @@
+"""The store's tables. Revisions are append-only; the current value is the latest approved revision."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Province(Base):
+    __tablename__ = "province"
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)  # GB/T 2260 prefix, e.g. "11"
+    name_zh: Mapped[str] = mapped_column(String(32))
+    name_en: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(16))  # east / central / west / northeast
+
+
+class Zone(Base):
+    __tablename__ = "zone"
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(128))
+    province_code: Mapped[str] = mapped_column(ForeignKey("province.code"), index=True)
+    city: Mapped[str] = mapped_column(String(32))
+    approved_year: Mapped[int] = mapped_column(Integer)
+    demo_zone: Mapped[str | None] = mapped_column(String(64))  # 国家自主创新示范区 it belongs to
+    source: Mapped[str] = mapped_column(String(512))
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprise"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)  # 统一社会信用代码
+    name: Mapped[str] = mapped_column(String(128))
+    zone_code: Mapped[str] = mapped_column(ForeignKey("zone.code"), index=True)
+    industry_code: Mapped[str] = mapped_column(String(4))  # GB/T 4754 class
+    founded: Mapped[dt.date] = mapped_column(Date)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Qualification(Base):
+    __tablename__ = "qualification"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # see registry.QUALIFICATIONS
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    detail: Mapped[str | None] = mapped_column(String(64))  # e.g. the listing board
+
+
+class Incubator(Base):
+    __tablename__ = "incubator"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # 众创空间 / 孵化器 / 加速器
+    level: Mapped[str] = mapped_column(String(16))  # national / provincial / other
+    zone_code: Mapped[str | None] = mapped_column(ForeignKey("zone.code"), index=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ImportBatch(Base):
+    """One imported file (or API payload): all of it is stored or none of it."""
+
+    __tablename__ = "import_batch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_code: Mapped[str] = mapped_column(String(32))
+    form_version: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(7))
+    source_name: Mapped[str] = mapped_column(String(256))
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    row_count: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Submission(Base):
+    """One entity's report for one form and period, at one revision. Never updated in place except state."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        UniqueConstraint("form_code", "entity_key", "period", "revision"),
+        Index("ix_submission_form_period", "form_code", "period"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    form_code: Mapped[str] = mapped_column(String(32))
+    form_version: Mapped[int] = mapped_column(Integer)
+    entity_key: Mapped[str] = mapped_column(String(18))  # credit code, or zone code for zone forms
+    zone_code: Mapped[str] = mapped_column(ForeignKey("zone.code"), index=True)
+    period: Mapped[str] = mapped_column(String(7))  # "2021" or "2022-03"
+    revision: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))  # draft/submitted/reviewed/approved/returned
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    object_kind: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))  # argon2
+    role: Mapped[str] = mapped_column(String(16))  # admin/analyst/province/zone/enterprise
+    province_code: Mapped[str | None] = mapped_column(ForeignKey("province.code"))
+    zone_code: Mapped[str | None] = mapped_column(ForeignKey("zone.code"))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DatasetInfo(Base):
+    """Key/value facts about what the store holds (e.g. that it is synthetic, and its seed)."""
+
+    __tablename__ = "dataset_info"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(512))
