@@ -1,0 +1,38 @@
+# hizone: `make demo` runs the demo server, `make test` runs the whole suite. Both set up everything.
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed
+APT_UPDATED := /tmp/.hizone-apt-updated
+
+.PHONY: demo test bench lint system-deps
+
+$(VENV_STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(VENV_STAMP)
+
+# PostgreSQL (for the store tests) and Chromium (for the browser tests), from Debian, when missing.
+system-deps:
+	@need=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
+	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	if [ -n "$$need" ]; then \
+	  echo "installing$$need (apt)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need >/dev/null; \
+	fi
+
+demo: $(VENV_STAMP)
+	@test -f var/hizone.sqlite || .venv/bin/hizone demo
+	.venv/bin/hizone serve --host 127.0.0.1 --port 8000
+
+lint: $(VENV_STAMP)
+	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/mypy
+
+test: $(VENV_STAMP) system-deps lint
+	$(PY) -m pytest
+
+bench: $(VENV_STAMP)
+	$(PY) benchmarks/run.py

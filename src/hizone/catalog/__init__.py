@@ -1,0 +1,6 @@
+"""Metadata as data: units, data elements and report forms, loaded from YAML and validated."""
+
+from hizone.catalog.loader import default_catalog, load_catalog, read_yaml
+from hizone.catalog.model import Catalog, Element, Form, FormField, Unit
+
+__all__ = ["Catalog", "Element", "Form", "FormField", "Unit", "default_catalog", "load_catalog", "read_yaml"]

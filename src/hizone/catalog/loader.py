@@ -1,0 +1,137 @@
+"""Load and validate the catalog YAML: the package's own files, then a user's overrides."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+from hizone.catalog.model import Catalog, Element, ElementKind, ElementType, Form, FormField, Unit
+from hizone.errors import CatalogError
+
+PACKAGE_DATA = Path(__file__).parent / "data"
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from ``path``; a CatalogError naming the file and line otherwise."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise CatalogError(f"invalid YAML: {exc.problem}", where=f"{path}{line}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"cannot read: {exc}", where=str(path)) from None
+    if not isinstance(loaded, dict):
+        raise CatalogError("expected a mapping at the top level", where=str(path))
+    return loaded
+
+
+def _require(entry: Mapping[str, Any], key: str, where: str, kind: type = str) -> Any:
+    value = entry.get(key)
+    if not isinstance(value, kind):
+        raise CatalogError(f"'{key}' must be a {kind.__name__}, got {value!r}", where=where)
+    return value
+
+
+def _units(doc: dict[str, Any], path: Path) -> dict[str, Unit]:
+    units = {}
+    for name, spec in (doc.get("units") or {}).items():
+        where = f"{path}: units.{name}"
+        factor = _require(spec, "factor", where, (int, float))
+        if factor <= 0:
+            raise CatalogError("'factor' must be positive", where=where)
+        units[name] = Unit(name, _require(spec, "base", where), float(factor), _require(spec, "name_en", where))
+    return units
+
+
+def _element(code: str, spec: Any, units: Mapping[str, Unit], path: Path) -> Element:
+    where = f"{path}: elements.{code}"
+    if not isinstance(spec, dict):
+        raise CatalogError("expected a mapping", where=where)
+    unit_name = _require(spec, "unit", where)
+    if unit_name not in units:
+        raise CatalogError(f"unknown unit '{unit_name}'", where=where)
+    etype = spec.get("type", "number")
+    kind = spec.get("kind", "flow")
+    if etype not in ("number", "integer"):
+        raise CatalogError(f"'type' must be number or integer, got {etype!r}", where=where)
+    if kind not in ("flow", "stock"):
+        raise CatalogError(f"'kind' must be flow or stock, got {kind!r}", where=where)
+    low, high = spec.get("min", 0), spec.get("max")
+    for bound in (low, high):
+        if bound is not None and not isinstance(bound, int | float):
+            raise CatalogError(f"bounds must be numbers, got {bound!r}", where=where)
+    if low is not None and high is not None and low > high:
+        raise CatalogError(f"min {low} is above max {high}", where=where)
+    return Element(code=code, name_zh=_require(spec, "name_zh", where), name_en=_require(spec, "name_en", where),
+                   unit=units[unit_name], type=cast(ElementType, etype), kind=cast(ElementKind, kind),
+                   min=low, max=high, aliases=tuple(spec.get("aliases") or ()))
+
+
+def _form(doc: dict[str, Any], elements: Mapping[str, Element], path: Path) -> Form:
+    where = str(path)
+    entity = _require(doc, "entity", where)
+    frequency = _require(doc, "frequency", where)
+    if entity not in ("enterprise", "zone"):
+        raise CatalogError(f"'entity' must be enterprise or zone, got {entity!r}", where=where)
+    if frequency not in ("annual", "monthly"):
+        raise CatalogError(f"'frequency' must be annual or monthly, got {frequency!r}", where=where)
+    fields = []
+    for i, raw in enumerate(_require(doc, "fields", where, list)):
+        spec = {"element": raw} if isinstance(raw, str) else raw
+        code = spec.get("element") if isinstance(spec, dict) else None
+        if code not in elements:
+            raise CatalogError(f"unknown element {code!r}", where=f"{path}: fields[{i}]")
+        fields.append(FormField(elements[code], bool(spec.get("required", False))))
+    codes = [f.element.code for f in fields]
+    if len(set(codes)) != len(codes):
+        raise CatalogError("an element is listed twice", where=f"{path}: fields")
+    return Form(code=_require(doc, "code", where), version=_require(doc, "version", where, int),
+                name_zh=_require(doc, "name_zh", where), name_en=_require(doc, "name_en", where),
+                entity=entity, frequency=frequency, cumulative=bool(doc.get("cumulative", False)),
+                source=str(doc.get("source", "")), fields=tuple(fields))
+
+
+def _check_labels_unique(elements: Mapping[str, Element], where: str) -> None:
+    seen: dict[str, str] = {}
+    for element in elements.values():
+        for label in element.labels:
+            if seen.setdefault(label, element.code) != element.code:
+                raise CatalogError(f"label '{label}' names both {seen[label]} and {element.code}", where=where)
+
+
+def load_catalog(directories: Iterable[Path] = ()) -> Catalog:
+    """The package catalog, with each of ``directories`` layered on top (same file names override)."""
+    roots = [PACKAGE_DATA, *directories]
+    units: dict[str, Unit] = {}
+    elements: dict[str, Element] = {}
+    for root in roots:
+        if (root / "units.yaml").exists():
+            units.update(_units(read_yaml(root / "units.yaml"), root / "units.yaml"))
+    for root in roots:
+        path = root / "elements.yaml"
+        if path.exists():
+            for code, spec in (read_yaml(path).get("elements") or {}).items():
+                elements[code] = _element(code, spec, units, path)
+    _check_labels_unique(elements, "elements.yaml")
+    forms: dict[tuple[str, int], Form] = {}
+    for root in roots:
+        for path in sorted((root / "forms").glob("*.yaml")):
+            form = _form(read_yaml(path), elements, path)
+            forms[(form.code, form.version)] = form
+    by_code: dict[str, list[Form]] = {}
+    for key in sorted(forms):
+        by_code.setdefault(key[0], []).append(forms[key])
+    return Catalog(units, elements, {code: tuple(v) for code, v in by_code.items()})
+
+
+@cache
+def default_catalog() -> Catalog:
+    """The catalog with the user's directories from HIZONE_CATALOG_PATH (os.pathsep-separated)."""
+    extra = [Path(p) for p in os.environ.get("HIZONE_CATALOG_PATH", "").split(os.pathsep) if p]
+    return load_catalog(extra)

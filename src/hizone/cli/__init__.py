@@ -1,0 +1,26 @@
+"""The `hizone` command: one Typer app; each capability mounts its own sub-commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from hizone.cli.store import db_app
+from hizone.errors import HizoneError
+
+app = typer.Typer(help="hizone: statistics, indicators and evaluation of China's national high-tech zones.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(db_app, name="db")
+
+stderr = Console(stderr=True)
+
+
+def main() -> None:
+    """Entry point: a user's mistake is one line on stderr and exit code 2, never a traceback."""
+    try:
+        app()
+    except HizoneError as error:
+        stderr.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        sys.exit(2)

@@ -1,0 +1,120 @@
+"""The registry's reference tables (provinces, zones, qualifications, industries), read and validated."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from hizone.catalog import read_yaml
+from hizone.errors import RegistryError
+
+DATA = Path(__file__).parent / "data"
+REGIONS = ("east", "central", "west", "northeast")
+
+
+@dataclass(frozen=True)
+class ProvinceRow:
+    code: str
+    name_zh: str
+    name_en: str
+    region: str
+
+
+@dataclass(frozen=True)
+class ZoneRow:
+    code: str
+    name_zh: str
+    name_en: str
+    province_code: str
+    city: str
+    approved_year: int
+    demo_zone: str | None
+    source: str
+
+
+def _read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) pairs; a RegistryError if the header lacks a column."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise RegistryError(f"missing column(s) {', '.join(missing)}", where=f"{path}: header")
+            return [(i + 2, row) for i, row in enumerate(reader)]
+    except OSError as exc:
+        raise RegistryError(f"cannot read: {exc.strerror}", where=str(path)) from None
+
+
+def load_provinces(path: Path = DATA / "provinces.csv") -> list[ProvinceRow]:
+    rows = []
+    for line, row in _read_rows(path, ("code", "name_zh", "name_en", "region")):
+        if row["region"] not in REGIONS:
+            raise RegistryError(f"unknown region '{row['region']}' (one of {', '.join(REGIONS)})",
+                                where=f"{path}:{line}, column region")
+        rows.append(ProvinceRow(row["code"], row["name_zh"], row["name_en"], row["region"]))
+    return rows
+
+
+def load_zones(path: Path = DATA / "zones.csv", provinces: list[ProvinceRow] | None = None) -> list[ZoneRow]:
+    """Every zone row, checked: known province, plausible approval year, unique code and name."""
+    known = {p.code for p in (provinces if provinces is not None else load_provinces())}
+    columns = ("code", "name_zh", "name_en", "province_code", "city", "approved_year", "demo_zone", "source")
+    zones: list[ZoneRow] = []
+    seen: set[str] = set()
+    for line, row in _read_rows(path, columns):
+        for column in ("code", "name_zh", "province_code", "source"):
+            if not (row[column] or "").strip():
+                raise RegistryError("empty value", where=f"{path}:{line}, column {column}")
+        if row["province_code"] not in known:
+            raise RegistryError(f"unknown province '{row['province_code']}'",
+                                where=f"{path}:{line}, column province_code")
+        year = row["approved_year"].strip()
+        if not (year.isdigit() and 1988 <= int(year) <= 2100):
+            raise RegistryError(f"approval year '{year}' is not a year from 1988 on",
+                                where=f"{path}:{line}, column approved_year")
+        for key in (row["code"], row["name_zh"]):
+            if key in seen:
+                raise RegistryError(f"'{key}' appears twice", where=f"{path}:{line}")
+            seen.add(key)
+        zones.append(ZoneRow(row["code"], row["name_zh"], row["name_en"], row["province_code"], row["city"],
+                             int(year), row["demo_zone"] or None, row["source"]))
+    return zones
+
+
+@dataclass(frozen=True)
+class QualificationKind:
+    code: str
+    name_zh: str
+    name_en: str
+    validity_years: int | None
+
+
+@cache
+def qualification_kinds() -> dict[str, QualificationKind]:
+    doc = read_yaml(DATA / "qualifications.yaml")
+    return {code: QualificationKind(code, spec["name_zh"], spec["name_en"], spec.get("validity_years"))
+            for code, spec in doc["qualifications"].items()}
+
+
+@cache
+def _industry_divisions() -> dict[int, str]:
+    doc = read_yaml(DATA / "industry_sections.yaml")
+    return {d: section for section, spec in doc["sections"].items()
+            for d in range(spec["divisions"][0], spec["divisions"][1] + 1)}
+
+
+def validate_industry_code(raw: str, where: str | None = None) -> str:
+    """A GB/T 4754-2017 class code (4 digits) whose division (first two) exists."""
+    code = raw.strip()
+    if not (len(code) == 4 and code.isdigit()):
+        raise RegistryError(f"industry code '{raw}' must be 4 digits (GB/T 4754 class)", where=where)
+    if int(code[:2]) not in _industry_divisions():
+        raise RegistryError(f"industry code '{raw}': no GB/T 4754 division {code[:2]}", where=where)
+    return code
+
+
+def industry_section(code: str) -> str:
+    """The section letter (门类) of a valid class code, e.g. 'C' for 3911."""
+    return _industry_divisions()[int(code[:2])]
