@@ -7,12 +7,14 @@ import sys
 import typer
 from rich.console import Console
 
+from hizone.cli.demo import demo
 from hizone.cli.store import db_app
 from hizone.errors import HizoneError
 
 app = typer.Typer(help="hizone: statistics, indicators and evaluation of China's national high-tech zones.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(db_app, name="db")
+app.command("demo")(demo)
 
 stderr = Console(stderr=True)
 

@@ -1,6 +1,6 @@
 """Registry: provinces, zones, enterprises' codes and qualifications, industries."""
 
-from hizone.registry.credit_code import check_character, validate_credit_code
+from hizone.registry.credit_code import ALPHABET, WEIGHTS, check_character, validate_credit_code
 from hizone.registry.tables import (
     ProvinceRow,
     QualificationKind,
@@ -13,6 +13,8 @@ from hizone.registry.tables import (
 )
 
 __all__ = [
+    "ALPHABET",
+    "WEIGHTS",
     "ProvinceRow",
     "QualificationKind",
     "ZoneRow",

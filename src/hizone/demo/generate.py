@@ -1,0 +1,348 @@
+"""Deterministic synthetic demo data, calibrated to published national totals (calibration.yaml).
+
+Everything here is synthetic and is marked so in the store (``synthetic=True`` rows, DatasetInfo).
+Money values are in 千元, the Torch forms' unit. Pure: NumPy only, no store or file-system writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hizone.catalog import Catalog, read_yaml
+from hizone.registry import ALPHABET, WEIGHTS, ProvinceRow, ZoneRow, industry_section
+
+CALIBRATION = Path(__file__).parent / "calibration.yaml"
+ANNUAL_FORM, MONTHLY_FORM = "enterprise_annual", "zone_monthly"
+YUAN_PER_THOUSAND = 1000.0
+
+
+@dataclass(frozen=True)
+class Enterprises:
+    credit_code: np.ndarray  # str, 18 characters
+    name: list[str]
+    zone: np.ndarray  # index into DemoData.zones
+    industry: np.ndarray  # str, GB/T 4754 class
+    founded: np.ndarray  # datetime64[D]
+
+    def __len__(self) -> int:
+        return len(self.credit_code)
+
+
+@dataclass(frozen=True)
+class Qualifications:
+    enterprise: np.ndarray  # index into Enterprises
+    kind: list[str]
+    valid_from: list[dt.date]
+    valid_to: list[dt.date | None]
+    detail: list[str | None]
+
+
+@dataclass(frozen=True)
+class DemoData:
+    seed: int
+    scale: float  # enterprises generated / enterprises the programme really has
+    provinces: list[ProvinceRow]
+    zones: list[ZoneRow]
+    enterprises: Enterprises
+    qualifications: Qualifications
+    incubators: list[tuple[str, str, str, str]]  # name, kind, level, zone code
+    annual_elements: tuple[str, ...]
+    annual: dict[int, np.ndarray]  # year -> (enterprises × elements); NaN rows did not report
+    monthly_elements: tuple[str, ...]
+    monthly: dict[str, np.ndarray]  # "2023-05" -> (zones × elements), cumulative flows; NaN = missing
+    anomalies: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _lognormal(rng: np.random.Generator, mean: float, sigma: float, size: int) -> np.ndarray:
+    """Log-normal noise with the given mean (not median), so calibrated ratios hold on average."""
+    return mean * np.exp(rng.normal(-sigma * sigma / 2, sigma, size))
+
+
+def credit_codes(rng: np.random.Generator, division_codes: np.ndarray) -> np.ndarray:
+    """Valid, unique 统一社会信用代码: '91' (enterprise) + division + random organisation code + check."""
+    n = len(division_codes)
+    digits = np.array([[int(c) for c in code] for code in division_codes], dtype=np.int64)
+    while True:
+        body = rng.integers(0, len(ALPHABET), size=(n, 9))
+        first17 = np.hstack([np.tile([9, 1], (n, 1)), digits, body])
+        check = (31 - (first17 @ np.array(WEIGHTS)) % 31) % 31
+        chars = np.array(list(ALPHABET))[np.hstack([first17, check[:, None]])]
+        codes = np.ascontiguousarray(chars).view("<U18").ravel()
+        if len(np.unique(codes)) == n:
+            return codes
+
+
+def _zone_weights(rng: np.random.Generator, zones: list[ZoneRow]) -> np.ndarray:
+    """Heavy-tailed zone sizes: older zones larger; 中关村 the largest, as in reality."""
+    years = np.array([z.approved_year for z in zones])
+    weight = rng.lognormal(0.0, 1.0, len(zones)) * np.where(years <= 1992, 3.0, np.where(years <= 2010, 1.5, 1.0))
+    weight[[i for i, z in enumerate(zones) if z.name_zh.startswith("中关村")]] = weight.max() * 3
+    return weight / weight.sum()
+
+
+def _enterprise_names(rng: np.random.Generator, cities: list[str], industries: np.ndarray) -> list[str]:
+    first, second = "华中新智创恒瑞博天科金宏远鼎航睿", "信达源芯联康泰安光微讯晟润捷盛"
+    trade = {"C": "制造", "I": "信息", "M": "技术", "F": "贸易"}
+    a = rng.integers(0, len(first), len(cities))
+    b = rng.integers(0, len(second), len(cities))
+    return [f"{city}{first[i]}{second[j]}{trade.get(industry_section(ind), '科技')}有限公司（合成）"
+            for city, i, j, ind in zip(cities, a, b, industries, strict=True)]
+
+
+def _enterprises(rng: np.random.Generator, zones: list[ZoneRow], n: int, cal: dict[str, Any]
+                 ) -> tuple[Enterprises, np.ndarray]:
+    weights = _zone_weights(rng, zones)
+    zone = np.sort(rng.choice(len(zones), size=n, p=weights))
+    zone[: len(zones)] = np.arange(len(zones)) if n >= len(zones) else zone[: len(zones)]  # every zone reports
+    zone = np.sort(zone)
+    industries = np.array(list(cal["industries"]))
+    freq = np.array(list(cal["industries"].values()), dtype=float)
+    industry = rng.choice(industries, size=n, p=freq / freq.sum())
+    founded_year = np.where(rng.random(n) < 0.85, rng.integers(1990, 2019, n), rng.integers(2019, 2023, n))
+    founded = (founded_year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + rng.integers(0, 365, n)
+    divisions = np.array([f"{zones[z].province_code}0100" for z in zone])
+    names = _enterprise_names(rng, [zones[z].city for z in zone], industry)
+    return Enterprises(credit_codes(rng, divisions), names, zone, industry, founded), weights
+
+
+def _revenue(rng: np.random.Generator, ent: Enterprises, weights: np.ndarray, years: list[int],
+             cal: dict[str, Any]) -> dict[int, np.ndarray]:
+    """Revenue per year (千元), growing by zone and enterprise, scaled to the national totals."""
+    n = len(ent)
+    size = rng.lognormal(0.0, 1.9, n) * (weights[ent.zone] * len(weights)) ** 0.25
+    zone_growth = rng.normal(0.0, 0.04, len(weights))
+    base = cal["base_year"]
+    target = {base: cal["base_totals"]["revenue"]["value"] / YUAN_PER_THOUSAND}
+    for year in sorted(y for y in years if y > base):
+        target[year] = target[year - 1] * (1 + cal["revenue_growth"][year]["value"])
+    for year in sorted((y for y in years if y < base), reverse=True):
+        target[year] = target[year + 1] / (1 + cal["revenue_growth"][year + 1]["value"])
+    founded_year = ent.founded.astype("datetime64[Y]").astype(int) + 1970
+    revenue, level = {}, size
+    for year in years:
+        level = level * (1 + np.clip(rng.normal(0.06, 0.15, n) + zone_growth[ent.zone], -0.6, 1.5))
+        active = np.where(founded_year <= year, level, np.nan)
+        revenue[year] = active * target[year] / np.nansum(active)
+    return revenue
+
+
+def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int, np.ndarray],
+                   elements: tuple[str, ...], cal: dict[str, Any]) -> dict[int, np.ndarray]:
+    n = len(ent)
+    manufacturing = np.array([industry_section(c) == "C" for c in ent.industry])
+    # Enterprise traits that persist across years.
+    ratio_level = {k: _lognormal(rng, m, s, n) for k, (m, s) in cal["ratios_to_revenue"].items()}
+    exporter = rng.random(n) < 0.5
+    rev_per_emp = _lognormal(rng, *cal["revenue_per_employee_thousand_yuan"], n)
+    pay_per_emp = _lognormal(rng, *cal["payroll_per_employee_thousand_yuan"], n)
+    margin = np.clip(rng.normal(0.0858, 0.06, n), -0.3, 0.4)
+    rd_share = rng.beta(2, 11, n)
+    io_share = np.clip(_lognormal(rng, *cal["industrial_output_share"], n), 0, 1.2)
+    iva_share = np.clip(_lognormal(rng, *cal["industrial_value_added_share"], n), 0.05, 0.6)
+    energy_int = _lognormal(rng, *cal["energy_tce_per_10k_yuan_value_added"], n)
+    valid_patents = np.zeros(n)
+    trademarks = rng.poisson(3, n).astype(float)
+    base = cal["base_year"]
+    profit_scale = cal["base_totals"]["total_profit"]["value"] / YUAN_PER_THOUSAND / np.nansum(
+        revenue[base] * margin)
+    out = {}
+    for i, year in enumerate(sorted(revenue)):
+        rev = revenue[year]
+        v: dict[str, np.ndarray] = {"revenue": rev}
+        for key, level in ratio_level.items():
+            v[key] = rev * level * _lognormal(rng, 1.0, 0.1, n)
+        for capped in ("tech_revenue", "hitech_product_revenue", "new_product_revenue"):
+            v[capped] = np.minimum(v[capped], rev)
+        v["export"] = np.where(exporter, v["export"] * 2, 0.0)
+        v["tech_service_export"] = v["export"] * rng.uniform(0, 0.1, n)
+        v["industrial_output"] = np.where(manufacturing, rev * io_share, 0.0)
+        v["industrial_value_added"] = v["industrial_output"] * iva_share
+        v["value_added"] = np.maximum(v["value_added"], v["industrial_value_added"])
+        v["total_profit"] = rev * np.clip(margin + rng.normal(0, 0.02, n), -0.5, 0.5) * profit_scale
+        v["net_profit"] = np.where(v["total_profit"] > 0, v["total_profit"] * rng.uniform(0.8, 0.9, n),
+                                   v["total_profit"])
+        emp = np.maximum(1, np.round(rev / (rev_per_emp * 1.03 ** i)))
+        v["employees"] = emp
+        v["payroll"] = emp * pay_per_emp * 1.05 ** i
+        safe_emp = np.nan_to_num(emp).astype(np.int64)
+        bachelor_p = np.clip(cal["bachelor_share"][year] * rng.normal(1, 0.15, n), 0, 1)
+        v["emp_bachelor_plus"] = rng.binomial(safe_emp, bachelor_p)
+        v["emp_master"] = rng.binomial(v["emp_bachelor_plus"], 0.2)
+        v["emp_phd"] = rng.binomial(v["emp_master"], 0.12)
+        v["emp_returnees"] = rng.binomial(safe_emp, 0.006)
+        v["emp_foreign"] = rng.binomial(safe_emp, 0.002)
+        v["emp_new_graduates"] = rng.binomial(safe_emp, 0.033)
+        v["rd_staff"] = rng.binomial(safe_emp, rd_share)
+        v["rd_fte"] = np.round(v["rd_staff"] * rng.uniform(0.6, 0.9, n), 1)
+        inv_apps = rng.poisson(np.nan_to_num(v["rd_expenditure"]) / 10_000 * 2.0)
+        v["invention_patent_applications"] = inv_apps
+        other_apps = rng.poisson(inv_apps * 1.2 + 0.5)
+        v["patent_applications"] = inv_apps + other_apps
+        inv_grants = rng.binomial(inv_apps, 0.45)
+        v["invention_patent_grants"] = inv_grants
+        v["patent_grants"] = inv_grants + rng.binomial(other_apps, 0.8)
+        valid_patents = (rng.poisson(inv_grants * 5.0) if i == 0
+                         else valid_patents - rng.binomial(valid_patents.astype(np.int64), 0.05)) + inv_grants
+        v["valid_invention_patents"] = valid_patents.astype(float)
+        trademarks = trademarks + rng.poisson(0.5, n)
+        v["registered_trademarks"] = trademarks.copy()
+        v["energy_consumption"] = np.round(v["value_added"] / 10 * energy_int, 2)
+        v["electricity_consumption"] = np.round(v["energy_consumption"] * rng.uniform(0.2, 0.5, n) / 1.229, 2)
+        matrix = np.column_stack([np.asarray(v[e], dtype=float) for e in elements])
+        matrix[np.isnan(rev)] = np.nan
+        out[year] = matrix
+    return out
+
+
+def _round_to_form(matrix: np.ndarray, catalog: Catalog, form_code: str, year: int) -> np.ndarray:
+    """Integers for integer elements, 0.1 千元 (100 yuan) for money: what a real report holds."""
+    form = catalog.form(form_code, year)
+    for j, f in enumerate(form.fields):
+        matrix[:, j] = np.round(matrix[:, j], 0 if f.element.type == "integer" else 1)
+    return matrix
+
+
+def _interval(year: int, years: int | None) -> tuple[dt.date, dt.date | None]:
+    return dt.date(year, 1, 1), (dt.date(year + years - 1, 12, 31) if years else None)
+
+
+def _qualifications(rng: np.random.Generator, ent: Enterprises, annual: dict[int, np.ndarray],
+                    elements: tuple[str, ...], cal: dict[str, Any]) -> Qualifications:
+    """Certificates with validity periods; 高企 calibrated to the published share at base-year end."""
+    rows: list[tuple[int, str, dt.date, dt.date | None, str | None]] = []
+    n, base = len(ent), cal["base_year"]
+    col = {e: j for j, e in enumerate(elements)}
+    founded_year = ent.founded.astype("datetime64[Y]").astype(int) + 1970
+    years = sorted(annual)
+    # 高企: the most R&D-intensive of those old enough hold a certificate covering the base year.
+    base_rev = annual[base][:, col["revenue"]]
+    intensity = np.nan_to_num(annual[base][:, col["rd_expenditure"]] / base_rev) * rng.lognormal(0, 0.5, n)
+    eligible = np.flatnonzero((founded_year < base) & ~np.isnan(base_rev))
+    chosen = eligible[np.argsort(-intensity[eligible])][: round(cal["high_tech_share"] * len(eligible))]
+    for i in chosen:
+        start = base - int(rng.integers(0, 3))
+        while start > founded_year[i] and start > years[0] - 3:
+            start -= 3
+        start += 3 if start <= founded_year[i] else 0
+        while start <= years[-1]:
+            rows.append((int(i), "high_tech", *_interval(start, 3), None))
+            if rng.random() > 0.85:
+                break
+            start += 3
+    for year in years:
+        values = annual[year]
+        small = ((values[:, col["employees"]] <= 500) & (values[:, col["revenue"]] <= 200_000)
+                 & (values[:, col["total_assets"]] <= 200_000))
+        for i in np.flatnonzero(small & (rng.random(n) < 0.5)):
+            rows.append((int(i), "tech_sme", *_interval(year, 1), None))
+        for i in np.flatnonzero(~np.isnan(values[:, 0]) & (rng.random(n) < 0.03)):
+            rows.append((int(i), "gazelle", *_interval(year, 1), None))
+    srdi = np.flatnonzero((founded_year <= 2019) & (rng.random(n) < 0.04))
+    rows += [(int(i), "srdi", *_interval(2021, 3), None) for i in srdi]
+    rows += [(int(i), "little_giant", *_interval(2021, 3), None) for i in srdi[rng.random(len(srdi)) < 0.25]]
+    last = annual[years[-1]][:, col["revenue"]]
+    young = np.flatnonzero((founded_year >= years[-1] - 10) & ~np.isnan(last))
+    unicorns = young[np.argsort(-last[young])][: max(1, n // 3000)]
+    rows += [(int(i), "unicorn", *_interval(years[-1] - 1, 2), None) for i in unicorns]
+    boards = ["科创板", "创业板", "上交所主板", "深交所主板", "北交所", "港交所"]
+    can_list = ~np.isin(np.arange(n), unicorns) & (founded_year + 2 <= years[-1])
+    for i in np.flatnonzero(can_list & (rng.random(n) < 0.015)):
+        listed = int(rng.integers(max(int(founded_year[i]) + 2, 2005), years[-1] + 1))
+        rows.append((int(i), "listed", dt.date(listed, int(rng.integers(1, 13)), 1), None,
+                     boards[int(rng.integers(0, len(boards)))]))
+    idx, kind, start_d, end_d, detail = zip(*rows, strict=True) if rows else ((), (), (), (), ())
+    return Qualifications(np.array(idx, dtype=np.int64), list(kind), list(start_d), list(end_d), list(detail))
+
+
+def _incubators(rng: np.random.Generator, zones: list[ZoneRow], weights: np.ndarray
+                ) -> list[tuple[str, str, str, str]]:
+    counts = rng.multinomial(3 * len(zones), weights) + 1
+    kinds, kind_p = ["众创空间", "孵化器", "加速器"], [0.45, 0.45, 0.10]
+    levels, level_p = ["national", "provincial", "other"], [0.2, 0.4, 0.4]
+    out = []
+    for zone, count in zip(zones, counts, strict=True):
+        for k in range(int(count)):
+            kind = kinds[rng.choice(3, p=kind_p)]
+            out.append((f"{zone.city}{kind}{k + 1}号（合成）", kind, levels[rng.choice(3, p=level_p)], zone.code))
+    return out
+
+
+def _months(cal: dict[str, Any]) -> list[str]:
+    first, last = (np.datetime64(cal["months"][k], "M") for k in ("first", "last"))
+    return [str(m) for m in np.arange(first, last + 1)]
+
+
+def _monthly(rng: np.random.Generator, ent: Enterprises, n_zones: int, annual: dict[int, np.ndarray],
+             annual_elements: tuple[str, ...], monthly_elements: tuple[str, ...], cal: dict[str, Any]
+             ) -> dict[str, np.ndarray]:
+    """Zone quick reports consistent with the enterprise annual totals: cumulative flows, stock levels."""
+    col = [annual_elements.index(e) for e in monthly_elements]
+    share = np.diff(np.concatenate([[0.0], cal["monthly_cumulative_share"]]))
+    out = {}
+    for month in _months(cal):
+        year, m = int(month[:4]), int(month[5:])
+        if m == 1:
+            totals = np.zeros((n_zones, len(col)))
+            np.add.at(totals, ent.zone, np.nan_to_num(annual[year][:, col]))
+            noisy = share[:, None, None] * rng.normal(1.0, 0.05, (12, n_zones, 1))
+            cumulative = np.cumsum(noisy / noisy.sum(axis=0), axis=0)[:, :, 0]
+        values = totals * cumulative[m - 1][:, None]
+        stock = [j for j, e in enumerate(monthly_elements) if e == "employees"]
+        values[:, stock] = np.round(totals[:, stock] * (0.98 + 0.02 * m / 12))
+        out[month] = np.round(values, 1)
+    return out
+
+
+def _plant_anomalies(zones: list[ZoneRow], monthly: dict[str, np.ndarray], ent: Enterprises,
+                     annual: dict[int, np.ndarray], monthly_elements: tuple[str, ...],
+                     annual_elements: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A few problems for the monitoring rules to find, recorded so tests can check they are found."""
+    months = sorted(monthly)
+    last_year = months[-1][:4]
+    rev = monthly_elements.index("revenue")
+    by_size = np.argsort(-monthly[months[-1]][:, rev])
+    decline, spike, missing = (int(by_size[k]) for k in (5, 15, 25))
+    this_year = [m for m in months if m.startswith(last_year)]
+    single = np.diff(np.array([monthly[m][:, rev] for m in this_year]), axis=0, prepend=0.0)
+    single[3:, decline] *= 0.55  # April on: single-month revenue down ~45% on the year before
+    single[5, spike] *= 5  # June: a five-fold jump, as a keying error in 千元 vs 万元 would make
+    cumulative = np.cumsum(single, axis=0)
+    for k, month in enumerate(this_year):
+        monthly[month][:, rev] = np.round(cumulative[k], 1)
+    monthly[f"{last_year}-05"][missing] = np.nan
+    years = sorted(annual)
+    col = annual_elements.index("revenue")
+    mid = int(np.nanargmin(np.abs(annual[years[-2]][:, col] - np.nanmedian(annual[years[-2]][:, col]))))
+    annual[years[-1]][mid, col] = round(annual[years[-2]][mid, col] * 10, 1)
+    return [
+        {"kind": "decline", "zone": zones[decline].code, "from": f"{last_year}-04", "element": "revenue"},
+        {"kind": "jump", "zone": zones[spike].code, "period": f"{last_year}-06", "element": "revenue"},
+        {"kind": "missing_month", "zone": zones[missing].code, "period": f"{last_year}-05"},
+        {"kind": "enterprise_outlier", "enterprise": str(ent.credit_code[mid]), "period": str(years[-1]),
+         "element": "revenue"},
+    ]
+
+
+def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow], enterprises: int = 20_000,
+             seed: int = 2021) -> DemoData:
+    """The whole synthetic data set; the same arguments give the same data, to the last digit."""
+    cal = read_yaml(CALIBRATION)
+    rng = np.random.default_rng(seed)
+    years = list(cal["years"])
+    annual_elements = catalog.form(ANNUAL_FORM, years[-1]).element_codes
+    monthly_elements = catalog.form(MONTHLY_FORM, int(cal["months"]["last"][:4])).element_codes
+    ent, weights = _enterprises(rng, zones, enterprises, cal)
+    revenue = _revenue(rng, ent, weights, years, cal)
+    annual = _annual_values(rng, ent, revenue, annual_elements, cal)
+    monthly = _monthly(rng, ent, len(zones), annual, annual_elements, monthly_elements, cal)
+    anomalies = _plant_anomalies(zones, monthly, ent, annual, monthly_elements, annual_elements)
+    annual = {y: _round_to_form(m, catalog, ANNUAL_FORM, y) for y, m in annual.items()}
+    return DemoData(seed=seed, scale=enterprises / cal["reference_enterprises"], provinces=provinces, zones=zones,
+                    enterprises=ent, qualifications=_qualifications(rng, ent, annual, annual_elements, cal),
+                    incubators=_incubators(rng, zones, weights), annual_elements=annual_elements,
+                    annual=annual, monthly_elements=monthly_elements, monthly=monthly, anomalies=anomalies)
