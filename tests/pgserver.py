@@ -12,8 +12,8 @@ from pathlib import Path
 
 
 def _pg_bin(name: str) -> str:
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)),
-                                       None)
+    installed = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    found = shutil.which(name) or next(iter(installed), None)
     if not found:
         raise RuntimeError(f"PostgreSQL's {name} not found: run `make test`, which installs it")
     return found

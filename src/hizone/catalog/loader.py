@@ -31,10 +31,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def _require(entry: Mapping[str, Any], key: str, where: str, kind: type = str) -> Any:
+def _require(entry: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...] = str) -> Any:
     value = entry.get(key)
     if not isinstance(value, kind):
-        raise CatalogError(f"'{key}' must be a {kind.__name__}, got {value!r}", where=where)
+        expected = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise CatalogError(f"'{key}' must be a {expected}, got {value!r}", where=where)
     return value
 
 
@@ -84,7 +85,7 @@ def _form(doc: dict[str, Any], elements: Mapping[str, Element], path: Path) -> F
     fields = []
     for i, raw in enumerate(_require(doc, "fields", where, list)):
         spec = {"element": raw} if isinstance(raw, str) else raw
-        code = spec.get("element") if isinstance(spec, dict) else None
+        code = str(spec.get("element")) if isinstance(spec, dict) else ""
         if code not in elements:
             raise CatalogError(f"unknown element {code!r}", where=f"{path}: fields[{i}]")
         fields.append(FormField(elements[code], bool(spec.get("required", False))))
@@ -118,7 +119,7 @@ def load_catalog(directories: Iterable[Path] = ()) -> Catalog:
         if path.exists():
             for code, spec in (read_yaml(path).get("elements") or {}).items():
                 elements[code] = _element(code, spec, units, path)
-    _check_labels_unique(elements, "elements.yaml")
+            _check_labels_unique(elements, str(path))
     forms: dict[tuple[str, int], Form] = {}
     for root in roots:
         for path in sorted((root / "forms").glob("*.yaml")):

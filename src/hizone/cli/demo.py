@@ -19,7 +19,7 @@ console = Console()
 
 
 def demo(
-    enterprises: int = typer.Option(20_000, min=200, help="How many synthetic enterprises (200000 for benchmarks)."),
+    enterprises: int = typer.Option(20_000, min=500, help="How many synthetic enterprises (200000 for benchmarks)."),
     seed: int = typer.Option(2021, help="Random seed: the same seed gives the same data."),
     replace: bool = typer.Option(False, "--replace", help="Drop everything in the store first."),
 ) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from hizone.catalog import Catalog, read_yaml
+from hizone.errors import HizoneError
 from hizone.registry import ALPHABET, WEIGHTS, ProvinceRow, ZoneRow, industry_section
 
 CALIBRATION = Path(__file__).parent / "calibration.yaml"
@@ -58,6 +59,11 @@ class DemoData:
     anomalies: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _spec(pair: list[float]) -> tuple[float, float]:
+    """A calibration entry [mean, sigma]."""
+    return float(pair[0]), float(pair[1])
+
+
 def _lognormal(rng: np.random.Generator, mean: float, sigma: float, size: int) -> np.ndarray:
     """Log-normal noise with the given mean (not median), so calibrated ratios hold on average."""
     return mean * np.exp(rng.normal(-sigma * sigma / 2, sigma, size))
@@ -97,13 +103,15 @@ def _enterprise_names(rng: np.random.Generator, cities: list[str], industries: n
 def _enterprises(rng: np.random.Generator, zones: list[ZoneRow], n: int, cal: dict[str, Any]
                  ) -> tuple[Enterprises, np.ndarray]:
     weights = _zone_weights(rng, zones)
-    zone = np.sort(rng.choice(len(zones), size=n, p=weights))
-    zone[: len(zones)] = np.arange(len(zones)) if n >= len(zones) else zone[: len(zones)]  # every zone reports
-    zone = np.sort(zone)
+    # One long-established enterprise per zone first, so that every zone reports every year.
+    zone = np.concatenate([np.arange(len(zones)), rng.choice(len(zones), size=n - len(zones), p=weights)])
     industries = np.array(list(cal["industries"]))
     freq = np.array(list(cal["industries"].values()), dtype=float)
     industry = rng.choice(industries, size=n, p=freq / freq.sum())
     founded_year = np.where(rng.random(n) < 0.85, rng.integers(1990, 2019, n), rng.integers(2019, 2023, n))
+    founded_year[: len(zones)] = rng.integers(1990, 2019, len(zones))
+    order = np.argsort(zone, kind="stable")
+    zone, industry, founded_year = zone[order], industry[order], founded_year[order]
     founded = (founded_year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + rng.integers(0, 365, n)
     divisions = np.array([f"{zones[z].province_code}0100" for z in zone])
     names = _enterprise_names(rng, [zones[z].city for z in zone], industry)
@@ -138,13 +146,13 @@ def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int
     # Enterprise traits that persist across years.
     ratio_level = {k: _lognormal(rng, m, s, n) for k, (m, s) in cal["ratios_to_revenue"].items()}
     exporter = rng.random(n) < 0.5
-    rev_per_emp = _lognormal(rng, *cal["revenue_per_employee_thousand_yuan"], n)
-    pay_per_emp = _lognormal(rng, *cal["payroll_per_employee_thousand_yuan"], n)
+    rev_per_emp = _lognormal(rng, *_spec(cal["revenue_per_employee_thousand_yuan"]), n)
+    pay_per_emp = _lognormal(rng, *_spec(cal["payroll_per_employee_thousand_yuan"]), n)
     margin = np.clip(rng.normal(0.0858, 0.06, n), -0.3, 0.4)
     rd_share = rng.beta(2, 11, n)
-    io_share = np.clip(_lognormal(rng, *cal["industrial_output_share"], n), 0, 1.2)
-    iva_share = np.clip(_lognormal(rng, *cal["industrial_value_added_share"], n), 0.05, 0.6)
-    energy_int = _lognormal(rng, *cal["energy_tce_per_10k_yuan_value_added"], n)
+    io_share = np.clip(_lognormal(rng, *_spec(cal["industrial_output_share"]), n), 0, 1.2)
+    iva_share = np.clip(_lognormal(rng, *_spec(cal["industrial_value_added_share"]), n), 0.05, 0.6)
+    energy_int = _lognormal(rng, *_spec(cal["energy_tce_per_10k_yuan_value_added"]), n)
     valid_patents = np.zeros(n)
     trademarks = rng.poisson(3, n).astype(float)
     base = cal["base_year"]
@@ -225,15 +233,14 @@ def _qualifications(rng: np.random.Generator, ent: Enterprises, annual: dict[int
     eligible = np.flatnonzero((founded_year < base) & ~np.isnan(base_rev))
     chosen = eligible[np.argsort(-intensity[eligible])][: round(cal["high_tech_share"] * len(eligible))]
     for i in chosen:
-        start = base - int(rng.integers(0, 3))
-        while start > founded_year[i] and start > years[0] - 3:
-            start -= 3
-        start += 3 if start <= founded_year[i] else 0
-        while start <= years[-1]:
-            rows.append((int(i), "high_tech", *_interval(start, 3), None))
-            if rng.random() > 0.85:
-                break
-            start += 3
+        # The certificate covering the base year, then renewals back and forward (85% renew).
+        first = max(base - int(rng.integers(0, 3)), int(founded_year[i]) + 1)
+        starts = [first]
+        while starts[0] - 3 > founded_year[i] and starts[0] - 3 >= years[0] - 2 and rng.random() < 0.85:
+            starts.insert(0, starts[0] - 3)
+        while starts[-1] + 3 <= years[-1] and rng.random() < 0.85:
+            starts.append(starts[-1] + 3)
+        rows += [(int(i), "high_tech", *_interval(start, 3), None) for start in starts]
     for year in years:
         values = annual[year]
         small = ((values[:, col["employees"]] <= 500) & (values[:, col["revenue"]] <= 200_000)
@@ -331,6 +338,9 @@ def _plant_anomalies(zones: list[ZoneRow], monthly: dict[str, np.ndarray], ent: 
 def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow], enterprises: int = 20_000,
              seed: int = 2021) -> DemoData:
     """The whole synthetic data set; the same arguments give the same data, to the last digit."""
+    if enterprises < len(zones):
+        raise HizoneError(f"{enterprises} enterprises cannot give at least one enterprise per zone "
+                          f"({len(zones)} zones)", where="--enterprises")
     cal = read_yaml(CALIBRATION)
     rng = np.random.default_rng(seed)
     years = list(cal["years"])

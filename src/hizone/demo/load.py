@@ -63,23 +63,23 @@ def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | 
         zone_codes = [z.code for z in data.zones]
         founded = ent.founded.astype(dt.date)
         counts["enterprises"] = bulk_insert(
-            conn, Enterprise.__table__, ("id", "credit_code", "name", "zone_code", "industry_code", "founded",
+            conn, Enterprise.__tablename__, ("id", "credit_code", "name", "zone_code", "industry_code", "founded",
                                          "synthetic"),
             ((i + 1, str(ent.credit_code[i]), ent.name[i], zone_codes[ent.zone[i]], str(ent.industry[i]),
               founded[i], True) for i in range(len(ent))))
         report("enterprises", counts["enterprises"])
         q = data.qualifications
         counts["qualifications"] = bulk_insert(
-            conn, Qualification.__table__, ("enterprise_id", "kind", "valid_from", "valid_to", "detail"),
+            conn, Qualification.__tablename__, ("enterprise_id", "kind", "valid_from", "valid_to", "detail"),
             zip((int(i) + 1 for i in q.enterprise), q.kind, q.valid_from, q.valid_to, q.detail, strict=True))
         report("qualifications", counts["qualifications"])
-        counts["incubators"] = bulk_insert(conn, Incubator.__table__, ("name", "kind", "level", "zone_code",
+        counts["incubators"] = bulk_insert(conn, Incubator.__tablename__, ("name", "kind", "level", "zone_code",
                                                                        "synthetic"),
                                            ((*row, True) for row in data.incubators))
-        counts["annual reports"] = bulk_insert(conn, Submission.__table__, SUBMISSION_COLUMNS,
+        counts["annual reports"] = bulk_insert(conn, Submission.__tablename__, SUBMISSION_COLUMNS,
                                                _annual_rows(data, catalog, now))
         report("annual reports", counts["annual reports"])
-        counts["monthly reports"] = bulk_insert(conn, Submission.__table__, SUBMISSION_COLUMNS,
+        counts["monthly reports"] = bulk_insert(conn, Submission.__tablename__, SUBMISSION_COLUMNS,
                                                 _monthly_rows(data, catalog, now))
         report("monthly reports", counts["monthly reports"])
         info = {"synthetic": "true", "seed": str(data.seed), "enterprises": str(len(ent)),

@@ -6,16 +6,16 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 
 
-def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` into ``table`` inside the caller's transaction; returns the row count."""
     names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
     raw = conn.connection.driver_connection
     count = 0
     if conn.dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
             for row in rows:
                 copy.write_row(row)
                 count += 1
@@ -27,11 +27,11 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: It
         for row in _sqlite_values(rows):
             batch.append(row)
             if len(batch) == 20_000:
-                cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", batch)
+                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)
                 count += len(batch)
                 batch = []
         if batch:
-            cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", batch)
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)
             count += len(batch)
     finally:
         cursor.close()
