@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from hizone.cli.demo import demo
+from hizone.cli.index import index_app
 from hizone.cli.store import db_app
 from hizone.errors import HizoneError
 
@@ -15,6 +16,7 @@ app = typer.Typer(help="hizone: statistics, indicators and evaluation of China's
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(db_app, name="db")
 app.command("demo")(demo)
+app.add_typer(index_app, name="index")
 
 stderr = Console(stderr=True)
 
