@@ -9,6 +9,7 @@ from rich.console import Console
 
 from hizone.cli.demo import demo
 from hizone.cli.index import index_app
+from hizone.cli.intake import register as register_intake
 from hizone.cli.store import db_app
 from hizone.errors import HizoneError
 
@@ -17,6 +18,7 @@ app = typer.Typer(help="hizone: statistics, indicators and evaluation of China's
 app.add_typer(db_app, name="db")
 app.command("demo")(demo)
 app.add_typer(index_app, name="index")
+register_intake(app)
 
 stderr = Console(stderr=True)
 

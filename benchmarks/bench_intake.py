@@ -1,0 +1,185 @@
+"""Intake speed: 200,000 enterprise annual reports validated and stored, against merely reading the file.
+
+Targets: CSV ≤ 3× DuckDB reading the same CSV into memory; .xlsx ≤ 2× fastexcel reading it; rows/s and
+peak memory (each import in its own process) for SQLite and, when a server can be started, PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import fastexcel
+import numpy as np
+import xlsxwriter
+from sqlalchemy import insert
+
+from hizone.catalog import default_catalog
+from hizone.registry import check_character
+from hizone.store import connect, upgrade
+from hizone.store.models import Enterprise, Province, Zone
+
+ROWS = int(os.environ.get("HIZONE_BENCH_INTAKE_ROWS", "200000"))
+ZONES = [f"Z{11 + i // 8:02d}{i % 8 + 1:02d}" for i in range(40)]
+
+
+def _codes(n: int) -> list[str]:
+    return [(base := f"91110108{i:09d}") + check_character(base) for i in range(1, n + 1)]
+
+
+def make_rows(n: int) -> tuple[list[str], list[list[object]]]:
+    form = default_catalog().form("enterprise_annual", 2021)
+    rng = np.random.default_rng(7)
+    codes = _codes(n)
+    employees = rng.integers(10, 5000, n)
+    header = ["统一社会信用代码", "企业名称", "高新区代码"] + [f.element.name_zh for f in form.fields]
+    revenue = np.round(rng.uniform(2000, 900000, n), 1)
+    applications = rng.integers(0, 40, n)
+    grants = rng.integers(0, 20, n)
+    shares = {"emp_bachelor_plus": 0.6, "emp_master": 0.2, "emp_phd": 0.05, "rd_staff": 0.2}
+    known = {"employees": employees, "revenue": revenue, "patent_applications": applications,
+             "invention_patent_applications": applications // 2, "patent_grants": grants,
+             "invention_patent_grants": grants // 3, "rd_fte": np.floor(employees * 0.15),
+             "tech_revenue": np.round(revenue * 0.1, 1), "hitech_product_revenue": np.round(revenue * 0.5, 1),
+             "total_profit": np.round(revenue * 0.08, 1), "net_profit": np.round(revenue * 0.06, 1)}
+    known.update({code: (employees * share).astype(np.int64) for code, share in shares.items()})
+    columns: list[np.ndarray] = []
+    for f in form.fields:
+        e = f.element
+        if e.code in known:
+            columns.append(known[e.code])
+        elif e.type == "integer":
+            columns.append((employees * rng.uniform(0, 0.05, n)).astype(np.int64))
+        else:
+            columns.append(np.round(rng.uniform(100, 90000, n), 1))
+    rows = [[codes[i], f"企业{i}", ZONES[i % len(ZONES)], *(c[i].item() for c in columns)] for i in range(n)]
+    return header, rows
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(",".join(header) + "\n")
+        handle.writelines(",".join(str(v) for v in row) + "\n" for row in rows)
+
+
+def write_xlsx(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("企业年报")
+    sheet.write_row(0, 0, header)
+    for i, row in enumerate(rows, start=1):
+        sheet.write_row(i, 0, row)
+    book.close()
+
+
+def seed(url: str, n: int) -> None:
+    engine = connect(url)
+    upgrade(engine)
+    codes = _codes(n)
+    with engine.begin() as conn:
+        conn.execute(insert(Province), [{"code": "11", "name_zh": "北京市", "name_en": "Beijing", "region": "east"}])
+        conn.execute(insert(Zone), [{"code": z, "name_zh": z, "name_en": z, "province_code": "11", "city": "北京",
+                                     "approved_year": 2000, "demo_zone": None, "source": "bench"} for z in ZONES])
+        conn.execute(insert(Enterprise), [{"credit_code": c, "name": f"企业{i}", "zone_code": ZONES[i % len(ZONES)],
+                                           "industry_code": "6510", "founded": dt.date(2010, 1, 1),
+                                           "synthetic": True} for i, c in enumerate(codes)])
+    engine.dispose()
+
+
+def child(url: str, path: str) -> None:
+    """One import in a fresh process, so its peak memory is its own."""
+    from hizone.intake.service import import_file
+
+    engine = connect(url)
+    start = time.perf_counter()
+    result = import_file(engine, Path(path), "enterprise_annual", "2021", "bench", today=dt.date(2024, 6, 30))
+    seconds = time.perf_counter() - start
+    assert result.status == "stored", result.report and result.report.issues[:3]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rows": result.created, "peak_mib": peak}))
+
+
+def run_child(url: str, path: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", url, str(path)], capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"import failed: {out.stderr.strip().splitlines()[-1:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def baseline_duckdb(path: Path) -> float:
+    start = time.perf_counter()
+    with duckdb.connect() as con:
+        con.sql(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}')")
+    return time.perf_counter() - start
+
+
+def baseline_fastexcel(path: Path) -> float:
+    start = time.perf_counter()
+    fastexcel.read_excel(str(path)).load_sheet(0).to_arrow()
+    return time.perf_counter() - start
+
+
+def _postgres_urls() -> tuple[object | None, list[str]]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    try:
+        from tests.pgserver import PostgresServer
+
+        server = PostgresServer().start()
+    except Exception as exc:  # no PostgreSQL binaries on this machine
+        print(f"PostgreSQL: skipped ({exc})")
+        return None, []
+    admin = connect(server.url())
+    from sqlalchemy import text
+
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for name in ("bench_csv", "bench_xlsx"):
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return server, [server.url("bench_csv"), server.url("bench_xlsx")]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="hizone-bench-intake-") as tmp:
+        root = Path(tmp)
+        header, rows = make_rows(ROWS)
+        csv_path, xlsx_path = root / "annual.csv", root / "annual.xlsx"
+        write_csv(csv_path, header, rows)
+        write_xlsx(xlsx_path, header, rows)
+        del rows
+        print(f"intake: {ROWS:,} enterprise annual reports, {len(header)} columns; "
+              f"csv {csv_path.stat().st_size / 2**20:.0f} MiB, xlsx {xlsx_path.stat().st_size / 2**20:.0f} MiB")
+        duck = min(baseline_duckdb(csv_path) for _ in range(3))
+        fast = min(baseline_fastexcel(xlsx_path) for _ in range(2))
+        server, pg_urls = _postgres_urls()
+        backends = {"sqlite": [f"sqlite:///{root / 'csv.sqlite'}", f"sqlite:///{root / 'xlsx.sqlite'}"]}
+        if pg_urls:
+            backends["postgresql"] = pg_urls
+        try:
+            for backend, (csv_url, xlsx_url) in backends.items():
+                for url in (csv_url, xlsx_url):
+                    seed(url, ROWS)
+                csv_run = run_child(csv_url, csv_path)
+                xlsx_run = run_child(xlsx_url, xlsx_path)
+                for label, run, base, target, base_name in (("csv", csv_run, duck, 3.0, "DuckDB read"),
+                                                            ("xlsx", xlsx_run, fast, 2.0, "fastexcel read")):
+                    ratio = run["seconds"] / base
+                    print(f"  {backend:10s} {label:4s}: {run['seconds']:.2f} s, {ROWS / run['seconds']:,.0f} rows/s, "
+                          f"peak {run['peak_mib']:.0f} MiB; {base_name} {base:.2f} s; ratio {ratio:.2f}× "
+                          f"(target ≤ {target:.0f}×) {'OK' if ratio <= target else 'OVER'}")
+        finally:
+            if server is not None:
+                server.stop()  # type: ignore[attr-defined]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3])
+    else:
+        main()

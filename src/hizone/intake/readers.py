@@ -1,0 +1,474 @@
+"""Readers for .xlsx (fastexcel), .csv (DuckDB) and JSON payloads, with the safety checks done first.
+
+Every reader returns a ``RawSheet``: the header labels, the data cells as an Arrow table of strings
+(one column per sheet column) and each data row's number in the original file, blank rows dropped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import fastexcel
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hizone.catalog import Catalog
+from hizone.intake.errors import IntakeError
+from hizone.intake.headers import HEADER_SEARCH_ROWS, column_letter, find_header
+from hizone.intake.rules import RuleSet
+
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: legacy .xls or an encrypted .xlsx
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+_FORMULA = re.compile(rb"<f[ >/]")
+_CELL_REF = re.compile(rb'r="([A-Z]+[0-9]+)"')
+_VALUED_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?>\s*<(?:v|f|is)\b')
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what intake accepts; HIZONE_INTAKE_MAX_FILE_MB / HIZONE_INTAKE_MAX_UNPACKED_MB override."""
+
+    max_file_bytes: int = 256 << 20
+    max_unpacked_bytes: int = 768 << 20
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        file_mb = os.environ.get("HIZONE_INTAKE_MAX_FILE_MB")
+        unpacked_mb = os.environ.get("HIZONE_INTAKE_MAX_UNPACKED_MB")
+        return cls(int(file_mb) << 20 if file_mb else cls.max_file_bytes,
+                   int(unpacked_mb) << 20 if unpacked_mb else cls.max_unpacked_bytes)
+
+
+@dataclass
+class RawSheet:
+    source_name: str
+    sha256: str
+    kind: str  # csv, xlsx or json
+    sheet: str | None
+    labels: list[str | None]
+    table: pa.Table  # columns c0..cN, strings (or numbers from JSON)
+    row_numbers: npt.NDArray[np.int64]  # 1-based row of each data row in the file (record number for JSON)
+    header_row: int  # 1-based
+    preamble: list[list[str | None]] = field(default_factory=list)  # rows up to and including the header
+    first_column: int = 0  # 0-based sheet column of the table's first column
+
+    def where(self, row: int | None = None, column: int | None = None) -> str:
+        parts = [self.source_name]
+        if self.sheet:
+            parts.append(f"sheet '{self.sheet}'")
+        if row is not None:
+            parts.append(f"row {row}")
+        if column is not None:
+            parts.append(f"column {self.letter(column)}")
+        return ", ".join(parts)
+
+    def letter(self, column: int) -> str:
+        return column_letter(self.first_column + column) if self.kind != "json" else str(self.labels[column])
+
+
+Source = Path | str | bytes
+
+
+def load_bytes(source: Source, name: str | None, limits: Limits) -> tuple[bytes, str]:
+    """The file's bytes and the name to report; refuses files over the size limit before reading them."""
+    if isinstance(source, bytes):
+        size, label = len(source), name or "upload"
+    else:
+        path = Path(source)
+        label = name or path.name
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise IntakeError(f"cannot read: {exc.strerror}", where=str(path)) from None
+    if size > limits.max_file_bytes:
+        raise IntakeError(f"file is {size / 2**20:.1f} MiB, over the limit of "
+                          f"{limits.max_file_bytes / 2**20:.0f} MiB", where=label)
+    if size == 0:
+        raise IntakeError("file is empty", where=label)
+    return (source if isinstance(source, bytes) else Path(source).read_bytes()), label
+
+
+def detect_kind(data: bytes, name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if data.startswith(b"PK") or data.startswith(_CFB_MAGIC) or suffix in (".xlsx", ".xlsm", ".xls"):
+        return "xlsx"
+    if suffix == ".json" or data.lstrip()[:1] in (b"{", b"["):
+        return "json"
+    return "csv"
+
+
+def read_source(source: Source, rules: RuleSet, catalog: Catalog, *, name: str | None = None,
+                sheet: str | None = None, limits: Limits | None = None) -> RawSheet:
+    """The submitted sheet of a file or payload, checked for safety and with its header found."""
+    data, label = load_bytes(source, name, limits or Limits.from_env())
+    digest = hashlib.sha256(data).hexdigest()
+    kind = detect_kind(data, label)
+    if kind == "xlsx":
+        return read_xlsx(data, label, digest, rules, sheet, limits or Limits.from_env())
+    if kind == "json":
+        return read_json(data, label, digest, rules)
+    return read_csv(data, label, digest, rules, source if isinstance(source, str | Path) else None)
+
+
+# ---- CSV ---------------------------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, bool]:
+    """(text, was plain UTF-8 without BOM): UTF-8 with or without BOM, UTF-16 with BOM, else GB18030 (⊇ GBK)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return _decode(data[3:], "utf-8", name), False
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode(data, "utf-16", name), False
+    try:
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return _decode(data, "gb18030", name), False
+
+
+def _decode(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise IntakeError(f"not readable as UTF-8 or GBK/GB18030 text (bad bytes at offset {exc.start})",
+                          where=name) from None
+
+
+def _sniff_rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """The first rows and, for each, the number of physical lines read once it is complete."""
+    reader = csv.reader(io.StringIO(text[:256_000]), delimiter=delimiter)
+    rows, ends = [], []
+    try:
+        for row in reader:
+            rows.append(row)
+            ends.append(reader.line_num)
+            if len(rows) >= HEADER_SEARCH_ROWS:
+                break
+    except csv.Error:
+        pass
+    return rows, ends
+
+
+def read_csv(data: bytes, name: str, digest: str, rules: RuleSet, path: str | Path | None) -> RawSheet:
+    text, plain_utf8 = decode_text(data, name)
+    best: tuple[str, int, int, list[list[str]], list[int]] | None = None
+    problem: IntakeError | None = None
+    for delimiter in (",", "\t", ";", "|"):
+        rows, ends = _sniff_rows(text, delimiter)
+        try:
+            header, extra = find_header(rows, rules, name)
+        except IntakeError as exc:
+            problem = problem or exc
+            continue
+        best = (delimiter, header, extra, rows, ends)
+        break
+    if best is None:
+        raise problem or IntakeError("no header row found", where=name)
+    delimiter, header, extra, rows, ends = best
+    labels: list[str | None] = [cell.strip() or None for cell in rows[header]]
+    skip = ends[header + extra]
+    width = max(len(labels), *(len(r) for r in rows[header + extra + 1:]), 1)
+    labels += [None] * (width - len(labels))
+    utf8 = data if plain_utf8 else text.encode("utf-8")
+    table = _duckdb_csv(utf8, None if not plain_utf8 or path is None else Path(path), delimiter, skip, width,
+                        name)
+    numbers = _csv_row_numbers(utf8, skip, table.num_rows, text, delimiter)
+    table, numbers = drop_blank_rows(table, numbers)
+    preamble = [[c or None for c in row] for row in rows[:header + 1]]
+    return RawSheet(name, digest, "csv", None, labels, table, numbers, ends[header], preamble)
+
+
+def _duckdb_csv(utf8: bytes, path: Path | None, delimiter: str, skip: int, width: int, name: str) -> pa.Table:
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    temp = None
+    if path is None:
+        temp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)  # noqa: SIM115 - closed below
+        temp.write(utf8)
+        temp.close()
+        path = Path(temp.name)
+    try:
+        quoted = str(path).replace("'", "''")
+        delim = delimiter.replace("'", "''")
+        sql = (f"SELECT * FROM read_csv('{quoted}', header=false, auto_detect=false, delim='{delim}', "
+               f"quote='\"', escape='\"', skip={skip}, null_padding=true, columns={columns})")
+        with duckdb.connect() as con:
+            return con.sql(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise IntakeError(f"cannot read the CSV: {first}", where=name) from None
+    finally:
+        if temp is not None:
+            os.unlink(temp.name)
+
+
+def _csv_row_numbers(utf8: bytes, skip: int, count: int, text: str, delimiter: str) -> npt.NDArray[np.int64]:
+    """Line numbers of the data rows: DuckDB drops empty lines, so count the non-empty ones after ``skip``."""
+    raw = np.frombuffer(utf8, dtype=np.uint8)
+    newlines = np.flatnonzero(raw == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(raw)]))
+    lengths = ends - starts
+    has_cr = np.zeros(len(starts), dtype=bool)
+    nonempty = lengths > 0
+    has_cr[nonempty] = raw[ends[nonempty] - 1] == 13
+    blank = (lengths == 0) | ((lengths == 1) & has_cr)
+    lines = np.flatnonzero(~blank) + 1
+    lines = lines[lines > skip]
+    if len(lines) == count:
+        return lines.astype(np.int64)
+    # Quoted cells spanning lines: let the csv module count physical lines exactly.
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    numbers = []
+    for row in reader:
+        if reader.line_num > skip and row:
+            numbers.append(reader.line_num)
+    return np.asarray(numbers[:count], dtype=np.int64)
+
+
+def _blank(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.bool_]:
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        filled = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0), False)
+    else:
+        filled = pc.is_valid(column)
+    return ~np.asarray(filled, dtype=bool)
+
+
+def drop_blank_rows(table: pa.Table, numbers: npt.NDArray[np.int64]) -> tuple[pa.Table, npt.NDArray[np.int64]]:
+    """Rows whose every cell is empty or whitespace go (trailing blank rows, spacer rows).
+
+    Only rows blank in the first column are candidates, so a normal file costs one column's check.
+    """
+    if table.num_rows == 0 or table.num_columns == 0:
+        return table, numbers
+    candidates = np.flatnonzero(_blank(table.column(0)))
+    if len(candidates) == 0:
+        return table, numbers
+    blank = np.ones(len(candidates), dtype=bool)
+    subset = table.take(pa.array(candidates))
+    for column in subset.columns[1:]:
+        blank &= _blank(column)
+    if not blank.any():
+        return table, numbers
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[candidates[blank]] = False
+    return table.filter(pa.array(keep)), numbers[keep]
+
+
+# ---- XLSX --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkbookFacts:
+    sheet_paths: dict[str, str]  # sheet name -> zip member
+    offsets: dict[str, tuple[int, int]]  # zip member -> (first row, first column), 0-based
+
+
+def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
+    """Refuse what fastexcel must not see: encrypted or legacy files, macros, bombs, formulas without values."""
+    if data.startswith(_CFB_MAGIC):
+        if _ENCRYPTED in data:
+            raise IntakeError("the workbook is password-protected; remove the password and save again", where=name)
+        raise IntakeError("legacy .xls workbooks are not accepted; save it as .xlsx", where=name)
+    if not data.startswith(b"PK"):
+        raise IntakeError("not an .xlsx workbook (not a zip archive)", where=name)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise IntakeError(f"the .xlsx is truncated or damaged ({exc})", where=name) from None
+    declared = sum(i.file_size for i in infos)
+    if declared > limits.max_unpacked_bytes:
+        raise IntakeError(f"the .xlsx unpacks to {declared / 2**20:.0f} MiB, over the limit of "
+                          f"{limits.max_unpacked_bytes / 2**20:.0f} MiB (possible zip bomb)", where=name)
+    names = {i.filename for i in infos}
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise IntakeError("the workbook is password-protected; remove the password and save again", where=name)
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise IntakeError("the workbook contains macros (VBA); save it as a plain .xlsx without macros", where=name)
+    if "xl/workbook.xml" not in names:
+        raise IntakeError("not an .xlsx workbook (no xl/workbook.xml)", where=name)
+    offsets: dict[str, tuple[int, int]] = {}
+    unpacked = 0
+    try:
+        for info in infos:
+            is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            with archive.open(info) as member:
+                head = b""
+                formula_seen = False
+                carry = b""
+                while chunk := member.read(_CHUNK):
+                    unpacked += len(chunk)
+                    if unpacked > limits.max_unpacked_bytes:
+                        raise IntakeError("the .xlsx unpacks to more than its directory says (possible zip bomb)",
+                                          where=name)
+                    if is_sheet:
+                        if len(head) < _CHUNK:
+                            head += chunk[:_CHUNK - len(head)]
+                        formula_seen = formula_seen or bool(_FORMULA.search(carry + chunk))
+                        carry = chunk[-8:]
+                if is_sheet:
+                    offsets[info.filename] = _first_cell(head)
+                    if formula_seen:
+                        _check_cached_values(archive.read(info), info.filename, name, archive)
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise IntakeError(f"the .xlsx is truncated or damaged ({exc})", where=name) from None
+    except Exception as exc:  # zlib.error and friends: the member's data is corrupt
+        if isinstance(exc, IntakeError):
+            raise
+        raise IntakeError(f"the .xlsx is truncated or damaged ({type(exc).__name__}: {exc})", where=name) from None
+    return WorkbookFacts(_sheet_paths(archive), offsets)
+
+
+def _first_cell(head: bytes) -> tuple[int, int]:
+    """(row, column), 0-based, of the top-left valued cell: where fastexcel's grid starts."""
+    rows, cols = [], []
+    for match in _VALUED_CELL.finditer(head):
+        letters, number = match.groups()
+        rows.append(int(number) - 1)
+        col = 0
+        for ch in letters.decode():
+            col = col * 26 + (ord(ch) - 64)
+        cols.append(col - 1)
+    return (min(rows), min(cols)) if rows else (0, 0)
+
+
+def _check_cached_values(xml: bytes, member: str, name: str, archive: zipfile.ZipFile) -> None:
+    for match in _FORMULA.finditer(xml):
+        start = xml.rfind(b"<c ", 0, match.start())
+        end = xml.find(b"</c>", match.end())
+        cell = xml[start:end if end >= 0 else len(xml)]
+        if not re.search(rb"<v>[^<]", cell):
+            ref = _CELL_REF.search(cell)
+            sheet = next((s for s, p in _sheet_paths(archive).items() if p == member), member)
+            where = f"{name}, sheet '{sheet}'" + (f", cell {ref.group(1).decode()}" if ref else "")
+            raise IntakeError("a formula has no cached value (the file was not saved by Excel/WPS after "
+                              "calculation); open it, recalculate, save, or paste values", where=where)
+
+
+def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
+    workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+    try:
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        rels = ""
+    targets = {}
+    for tag in re.findall(r"<Relationship\b[^>]*>", rels):
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', tag))
+        target = attrs.get("Target", "")
+        targets[attrs.get("Id", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    paths = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        attrs = dict(re.findall(r'([\w:]+)="([^"]*)"', tag))
+        rid = next((v for k, v in attrs.items() if k.endswith(":id")), "")
+        paths[_unescape(attrs.get("name", ""))] = targets.get(rid, "")
+    return paths
+
+
+def _unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def read_xlsx(data: bytes, name: str, digest: str, rules: RuleSet, sheet: str | None, limits: Limits) -> RawSheet:
+    facts = inspect_xlsx(data, name, limits)
+    try:
+        reader = fastexcel.read_excel(data)
+        sheet_names = list(reader.sheet_names)
+    except Exception as exc:  # fastexcel raises its own hierarchy and Rust panics as plain exceptions
+        raise IntakeError(f"the .xlsx cannot be read ({str(exc).splitlines()[0]})", where=name) from None
+    if sheet is not None and sheet not in sheet_names:
+        raise IntakeError(f"no sheet named '{sheet}' (sheets: {', '.join(sheet_names)})", where=name)
+    candidates = [sheet] if sheet is not None else sheet_names
+    first_problem: IntakeError | None = None
+    for candidate in candidates:
+        where = f"{name}, sheet '{candidate}'"
+        table = _load_sheet(reader, candidate, where)
+        head = [list(r.values()) for r in table.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
+        try:
+            header, extra = find_header(head, rules, where)
+        except IntakeError as exc:
+            first_problem = first_problem or exc
+            continue
+        row0, col0 = facts.offsets.get(facts.sheet_paths.get(candidate, ""), (0, 0))
+        table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+        data_table = table.slice(header + extra + 1)
+        numbers = np.arange(header + extra + 1, table.num_rows, dtype=np.int64) + row0 + 1
+        data_table, numbers = drop_blank_rows(data_table, numbers)
+        preamble: list[list[str | None]] = [list(r.values()) for r in table.slice(0, header + 1).to_pylist()]
+        if row0:
+            padding: list[list[str | None]] = [[None] * table.num_columns for _ in range(row0)]
+            preamble = padding + preamble
+        return RawSheet(name, digest, "xlsx", candidate, list(head[header]), data_table, numbers,
+                        row0 + header + 1, preamble, col0)
+    if sheet is None and len(sheet_names) > 1:
+        raise IntakeError(f"no sheet has the form's header (sheets: {', '.join(sheet_names)}); "
+                          f"first problem: {first_problem}", where=name)
+    raise first_problem or IntakeError("the workbook has no sheets", where=name)
+
+
+def _load_sheet(reader: Any, sheet: str, where: str) -> pa.Table:
+    try:
+        loaded = reader.load_sheet(sheet, header_row=None, dtypes="string")
+        return pa.Table.from_batches([loaded.to_arrow()]) if loaded.width else pa.table({})
+    except Exception as exc:  # fastexcel/calamine: damaged XML inside a valid zip
+        raise IntakeError(f"the sheet cannot be read ({str(exc).splitlines()[0]})", where=where) from None
+
+
+# ---- JSON --------------------------------------------------------------------------------------------------
+
+
+def read_json(data: bytes, name: str, digest: str, rules: RuleSet) -> RawSheet:
+    """``{"rows": [{label: value}, ...]}``, a bare list of such objects, or ``{"columns": [...], "rows": [[...]]}``."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IntakeError(f"not valid JSON ({exc})", where=name) from None
+    rows: Any = doc.get("rows") if isinstance(doc, dict) else doc
+    if not isinstance(rows, list):
+        raise IntakeError("expected a list of rows (or an object with 'rows')", where=name)
+    if isinstance(doc, dict) and isinstance(doc.get("columns"), list):
+        labels = [str(c) for c in doc["columns"]]
+        records = [_positional(r, len(labels), name, i + 1) for i, r in enumerate(rows)]
+    else:
+        labels = list(dict.fromkeys(k for r in rows if isinstance(r, dict) for k in r))
+        records = []
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict):
+                raise IntakeError("each row must be an object of column → value", where=f"{name}, record {i + 1}")
+            records.append([row.get(label) for label in labels])
+    find_header([labels], rules, name)
+    columns = {f"c{j}": pa.array([_cell_text(r[j], name, i + 1) for i, r in enumerate(records)], pa.string())
+               for j in range(len(labels))}
+    table = pa.table(columns) if columns else pa.table({})
+    numbers = np.arange(1, len(records) + 1, dtype=np.int64)
+    table, numbers = drop_blank_rows(table, numbers)
+    return RawSheet(name, digest, "json", None, list(labels), table, numbers, 0, [list(labels)])
+
+
+def _positional(row: Any, width: int, name: str, record: int) -> Sequence[Any]:
+    if not isinstance(row, list) or len(row) != width:
+        raise IntakeError(f"expected a list of {width} values", where=f"{name}, record {record}")
+    return row
+
+
+def _cell_text(value: Any, name: str, record: int) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise IntakeError(f"value {value!r} is neither text nor a number", where=f"{name}, record {record}")
+    return repr(float(value)) if isinstance(value, float) else str(value)

@@ -1,0 +1,544 @@
+"""The store side of intake: one transaction per file, append-only revisions, approval, audit, figures.
+
+Policy on enterprises missing from the registry: they are refused (rule ``unknown_entity``) rather
+than registered from a statistics file, which lacks the registry's required facts (industry,
+founding date); the registry capability registers enterprises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, Text, and_, cast, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hizone.catalog import Catalog, default_catalog
+from hizone.errors import HizoneError
+from hizone.intake.errors import WorkflowError
+from hizone.intake.errors_report import Issue, ValidationReport, message
+from hizone.intake.periods import same_period_last_year
+from hizone.intake.readers import Limits, Source, read_source
+from hizone.intake.rules import RuleSet
+from hizone.intake.validate import Context, ParsedBatch, PreviousValues, prepare, validate_sheet
+from hizone.store.models import AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
+
+SUBMISSION = Submission.__table__
+# Warnings that inform without needing the submitter's confirmation.
+INFORMATIONAL = {"unknown_column"}
+_STATES = ("draft", "submitted", "reviewed", "approved", "returned")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, at which level: admin is the national level (火炬中心)."""
+
+    name: str
+    role: str = "admin"  # admin / province / zone / enterprise
+    province_code: str | None = None
+    zone_code: str | None = None
+
+    @classmethod
+    def of(cls, user: Actor | str) -> Actor:
+        return user if isinstance(user, Actor) else cls(user)
+
+
+@dataclass
+class ImportResult:
+    status: str  # stored / unchanged / rejected / needs_confirmation
+    report: ValidationReport | None
+    batch_id: int | None = None
+    created: int = 0  # new revisions written
+    unchanged: int = 0  # rows equal to their latest revision (no new revision)
+    sha256: str = ""
+
+    @property
+    def stored(self) -> bool:
+        return self.status == "stored"
+
+    def summary(self) -> str:
+        if self.status == "unchanged":
+            return f"identical file already imported as batch {self.batch_id}: nothing changed"
+        if self.status == "stored":
+            return (f"batch {self.batch_id}: {self.created} new revision(s), {self.unchanged} row(s) unchanged"
+                    + (f", {len(self.report.warnings)} warning(s) confirmed" if self.report and
+                       self.report.warnings else ""))
+        count = len(self.report.errors if self.status == "rejected" else self.report.warnings) if self.report else 0
+        what = "error(s): nothing stored" if self.status == "rejected" else \
+            "warning(s) to confirm (--confirm-warnings): nothing stored"
+        return f"{count} {what}"
+
+
+# ---- context from the store --------------------------------------------------------------------------------
+
+
+def _scope_zones(conn: Connection, actor: Actor) -> frozenset[str] | None:
+    if actor.role == "admin":
+        return None
+    if actor.role == "province":
+        return frozenset(conn.scalars(select(Zone.code).where(Zone.province_code == actor.province_code)))
+    return frozenset([actor.zone_code or ""])
+
+
+def latest_values(conn: Connection, form: str, period: str) -> dict[str, tuple[int, str, str, int]]:
+    """entity → (revision, state, values as JSON text, submission id) of its latest revision."""
+    latest = (select(Submission.entity_key, func.max(Submission.revision).label("revision"))
+              .where(Submission.form_code == form, Submission.period == period)
+              .group_by(Submission.entity_key).subquery())
+    rows = conn.execute(
+        select(Submission.entity_key, Submission.revision, Submission.state, cast(Submission.values, Text),
+               Submission.id)
+        .join(latest, and_(Submission.entity_key == latest.c.entity_key, Submission.revision == latest.c.revision))
+        .where(Submission.form_code == form, Submission.period == period))
+    return {key: (rev, state, text, sid) for key, rev, state, text, sid in rows}
+
+
+def _previous(conn: Connection, rules: RuleSet, period: str) -> PreviousValues | None:
+    elements = [o.element for o in rules.outliers]
+    if not elements:
+        return None
+    latest = latest_values(conn, rules.form.code, same_period_last_year(period))
+    if not latest:
+        return None
+    keys = np.asarray(list(latest), dtype=np.str_)
+    columns = {code: np.full(len(keys), np.nan) for code in elements}
+    for i, (_rev, _state, text, _id) in enumerate(latest.values()):
+        values = json.loads(text) if text else {}
+        for code in elements:
+            value = values.get(code)
+            if isinstance(value, int | float):
+                columns[code][i] = value
+    return PreviousValues(keys, columns)
+
+
+def build_context(conn: Connection, rules: RuleSet, period: str, actor: Actor, today: dt.date) -> Context:
+    zones = frozenset(conn.scalars(select(Zone.code)))
+    registry = None
+    if rules.form.entity == "enterprise":
+        registry = {code: zone for code, zone in conn.execute(select(Enterprise.credit_code, Enterprise.zone_code))}
+    return Context(today=today, zones=zones, enterprise_zones=registry, previous=_previous(conn, rules, period),
+                   allowed_zones=_scope_zones(conn, actor))
+
+
+# ---- import ------------------------------------------------------------------------------------------------
+
+
+class _Locked(Exception):
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+
+
+def validate_file(engine: Engine, source: Source, form: str, period: str, user: Actor | str, *,
+                  sheet: str | None = None, name: str | None = None, limits: Limits | None = None,
+                  catalog: Catalog | None = None, today: dt.date | None = None) -> ValidationReport:
+    """The full report (registry, scope and last-year checks included) without storing anything."""
+    report, _, _ = _validate(engine, source, form, period, Actor.of(user), sheet, name, limits, catalog,
+                             today or dt.date.today())
+    return report
+
+
+def _validate(engine: Engine, source: Source, form: str, period: str, actor: Actor, sheet: str | None,
+              name: str | None, limits: Limits | None, catalog: Catalog | None,
+              today: dt.date) -> tuple[ValidationReport, ParsedBatch, RuleSet]:
+    cat = catalog or default_catalog()
+    rules, canonical = prepare(form, period, today, catalog)
+    raw = read_source(source, rules, cat, name=name, sheet=sheet, limits=limits)
+    with engine.connect() as conn:
+        context = build_context(conn, rules, canonical, actor, today)
+    report, batch = validate_sheet(raw, rules, canonical, context, cat)
+    return report, batch, rules
+
+
+def import_file(engine: Engine, source: Source, form: str, period: str, user: Actor | str, *,
+                sheet: str | None = None, name: str | None = None, submit: bool = False,
+                confirm_warnings: bool = False, limits: Limits | None = None, catalog: Catalog | None = None,
+                today: dt.date | None = None) -> ImportResult:
+    """Validate and store a file as one transaction: all of its rows or none.
+
+    An identical file (same SHA-256, form and period) already imported is a no-op. Each row whose values
+    differ from its entity's latest revision becomes a new revision (draft, or submitted if ``submit``);
+    equal rows add nothing. Errors, unconfirmed warnings, or a row that would change approved (locked)
+    data leave the store exactly as it was.
+    """
+    actor = Actor.of(user)
+    day = today or dt.date.today()
+    cat = catalog or default_catalog()
+    rules, canonical = prepare(form, period, day, catalog)
+    data_name = name or (Path(source).name if isinstance(source, str | Path) else "upload")
+    raw = read_source(source, rules, cat, name=data_name, sheet=sheet, limits=limits)
+    with engine.connect() as conn:
+        existing = conn.scalar(select(ImportBatch.id).where(
+            ImportBatch.form_code == rules.form.code, ImportBatch.period == canonical,
+            ImportBatch.source_sha256 == raw.sha256).limit(1))
+        if existing is not None:
+            return ImportResult("unchanged", None, existing, sha256=raw.sha256)
+        context = build_context(conn, rules, canonical, actor, day)
+    report, batch = validate_sheet(raw, rules, canonical, context, cat)
+    if report.errors:
+        return ImportResult("rejected", report, sha256=raw.sha256)
+    if not confirm_warnings and any(w.rule not in INFORMATIONAL for w in report.warnings):
+        return ImportResult("needs_confirmation", report, sha256=raw.sha256)
+    try:
+        with engine.begin() as conn:
+            batch_id, created, unchanged = _store(conn, rules, canonical, batch, report, actor, submit)
+    except _Locked as locked:
+        report.issues = locked.issues + report.issues
+        return ImportResult("rejected", report, sha256=raw.sha256)
+    except IntegrityError:
+        raise HizoneError("another import of the same form and period was stored at the same time; "
+                          "import again", where=data_name) from None
+    return ImportResult("stored", report, batch_id, created, unchanged, raw.sha256)
+
+
+def _same_values(stored: str, new: str) -> bool:
+    return stored == new or json.loads(stored) == json.loads(new)
+
+
+def _store(conn: Connection, rules: RuleSet, period: str, batch: ParsedBatch, report: ValidationReport,
+           actor: Actor, submit: bool) -> tuple[int, int, int]:
+    form = rules.form
+    latest = latest_values(conn, form.code, period)
+    keys = batch.entity_keys.tolist()
+    revisions, chosen, locked = [], [], []
+    for i, key in enumerate(keys):
+        previous = latest.get(key)
+        if previous is None:
+            revisions.append(1)
+            chosen.append(i)
+        elif not _same_values(previous[2], batch.values_json[i]):
+            if previous[1] == "approved":
+                locked.append(i)
+            revisions.append(previous[0] + 1)
+            chosen.append(i)
+    if locked:
+        zh, en = message("locked")
+        raise _Locked([Issue("error", "locked", zh, en, report.source_name, report.sheet,
+                             int(batch.row_numbers[i]), None, "entity", keys[i], keys[i]) for i in locked])
+    now = utcnow()
+    state = "submitted" if submit else "draft"
+    batch_id = conn.execute(insert(ImportBatch).values(
+        form_code=form.code, form_version=form.version, period=period, source_name=report.source_name[:256],
+        source_sha256=report.sha256, row_count=len(batch), created_by=actor.name, created_at=now)
+        .returning(ImportBatch.id)).scalar_one()
+    rows = [(batch_id, form.code, form.version, keys[i], str(batch.zone_codes[i]), period, revision, state,
+             batch.values_json[i], actor.name, now, False) for i, revision in zip(chosen, revisions, strict=True)]
+    _bulk_insert_submissions(conn, rows)
+    conn.execute(insert(AuditLog).values(
+        at=now, actor=actor.name, action="import", object_kind="import_batch", object_id=str(batch_id),
+        detail={"file": report.source_name, "sha256": report.sha256, "form": form.code, "version": form.version,
+                "period": period, "rows": len(batch), "created": len(rows), "unchanged": len(keys) - len(rows),
+                "state": state, "confirmed_warnings": len(report.warnings)}))
+    return batch_id, len(rows), len(keys) - len(rows)
+
+
+_COLUMNS = ("batch_id", "form_code", "form_version", "entity_key", "zone_code", "period", "revision", "state",
+            "values", "created_by", "created_at", "synthetic")
+
+
+def _bulk_insert_submissions(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """The speed path: PostgreSQL COPY, SQLite executemany on the driver, both inside the open transaction."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        quoted = ", ".join(f'"{c}"' for c in _COLUMNS)
+        with cursor.copy(f"COPY submission ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    stamp = rows[0][10].strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DateTime storage format
+    quoted = ", ".join(f'"{c}"' for c in _COLUMNS)
+    marks = ", ".join("?" for _ in _COLUMNS)
+    conn.exec_driver_sql(f"INSERT INTO submission ({quoted}) VALUES ({marks})",
+                         [(*row[:10], stamp, 0) for row in rows])
+
+
+# ---- reading back ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    id: int
+    form_code: str
+    form_version: int
+    entity_key: str
+    zone_code: str
+    period: str
+    revision: int
+    state: str
+    values: dict[str, Any]
+    created_by: str
+    created_at: dt.datetime
+    batch_id: int | None
+    source_name: str | None
+    source_sha256: str | None
+
+
+def list_submissions(engine: Engine, *, form: str | None = None, period: str | None = None,
+                     zone_code: str | None = None, entity_key: str | None = None, state: str | None = None,
+                     history: bool = False, limit: int | None = None) -> list[SubmissionView]:
+    """Submissions, latest revision per entity unless ``history``; ``state`` filters after that."""
+    query = (select(Submission, ImportBatch.source_name, ImportBatch.source_sha256)
+             .outerjoin(ImportBatch, ImportBatch.id == Submission.batch_id))
+    for column, wanted in ((Submission.form_code, form), (Submission.period, period),
+                           (Submission.zone_code, zone_code), (Submission.entity_key, entity_key)):
+        if wanted:
+            query = query.where(column == wanted)
+    if not history:
+        latest = (select(Submission.form_code, Submission.entity_key, Submission.period,
+                         func.max(Submission.revision).label("revision"))
+                  .group_by(Submission.form_code, Submission.entity_key, Submission.period).subquery())
+        query = query.join(latest, and_(Submission.form_code == latest.c.form_code,
+                                        Submission.entity_key == latest.c.entity_key,
+                                        Submission.period == latest.c.period,
+                                        Submission.revision == latest.c.revision))
+    if state:
+        query = query.where(Submission.state == state)
+    query = query.order_by(Submission.form_code, Submission.period, Submission.entity_key, Submission.revision)
+    if limit:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        return [SubmissionView(s.id, s.form_code, s.form_version, s.entity_key, s.zone_code, s.period, s.revision,
+                               s.state, s.values, s.created_by, s.created_at, s.batch_id, src, sha)
+                for s, src, sha in _orm_rows(conn, query)]
+
+
+def _orm_rows(conn: Connection, query: Any) -> Iterable[Any]:
+    with Session(bind=conn) as session:
+        yield from session.execute(query).all()
+
+
+def _orm_objects(conn: Connection, query: Any) -> Iterable[Any]:
+    with Session(bind=conn) as session:
+        yield from session.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class Change:
+    element: str
+    old: float | None
+    new: float | None
+
+
+@dataclass(frozen=True)
+class RevisionDiff:
+    form: str
+    entity_key: str
+    period: str
+    old_revision: int | None
+    new_revision: int
+    changes: list[Change] = field(default_factory=list)
+
+
+def _diff(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Change]:
+    before = old or {}
+    codes = list(dict.fromkeys([*before, *new]))
+    return [Change(c, before.get(c), new.get(c)) for c in codes if before.get(c) != new.get(c)]
+
+
+def revision_diff(engine: Engine, form: str, entity_key: str, period: str,
+                  revision: int | None = None) -> RevisionDiff:
+    """What ``revision`` (default: the latest) changed against the revision before it."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Submission.revision, Submission.values).where(
+            Submission.form_code == form, Submission.entity_key == entity_key, Submission.period == period)
+            .order_by(Submission.revision)).all()
+    if not rows:
+        raise HizoneError(f"no submission of {form} for {entity_key} in {period}", where="submission")
+    by_revision = {r: v for r, v in rows}
+    target = revision if revision is not None else rows[-1][0]
+    if target not in by_revision:
+        raise HizoneError(f"no revision {target} (revisions: {', '.join(str(r) for r in by_revision)})",
+                          where=f"{form} {entity_key} {period}")
+    earlier = [r for r in by_revision if r < target]
+    old_rev = earlier[-1] if earlier else None
+    return RevisionDiff(form, entity_key, period, old_rev, target,
+                        _diff(by_revision[old_rev] if old_rev else None, by_revision[target]))
+
+
+def batch_diff(engine: Engine, batch_id: int) -> list[RevisionDiff]:
+    """For every revision an import created, the change against its entity's previous revision."""
+    with engine.connect() as conn:
+        new_rows = conn.execute(select(Submission.form_code, Submission.entity_key, Submission.period,
+                                       Submission.revision, Submission.values)
+                                .where(Submission.batch_id == batch_id).order_by(Submission.entity_key)).all()
+        if not new_rows:
+            return []
+        form, period = new_rows[0][0], new_rows[0][2]
+        old_rows = conn.execute(select(Submission.entity_key, Submission.revision, Submission.values).where(
+            Submission.form_code == form, Submission.period == period,
+            (Submission.batch_id != batch_id) | Submission.batch_id.is_(None))).all()
+    history: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for key, rev, values in old_rows:
+        history.setdefault(key, []).append((rev, values))
+    diffs = []
+    for form_code, key, period_, rev, values in new_rows:
+        earlier = sorted(r for r in history.get(key, []) if r[0] < rev)
+        old = earlier[-1] if earlier else None
+        diffs.append(RevisionDiff(form_code, key, period_, old[0] if old else None, rev,
+                                  _diff(old[1] if old else None, values)))
+    return diffs
+
+
+# ---- approval workflow -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    sources: frozenset[str]
+    target: str
+    roles: frozenset[str]
+    needs_comment: bool = False
+
+
+STEPS = {
+    "submit": Step(frozenset({"draft", "returned"}), "submitted", frozenset({"zone", "enterprise", "admin"})),
+    "review": Step(frozenset({"submitted"}), "reviewed", frozenset({"province", "admin"})),
+    "approve": Step(frozenset({"reviewed"}), "approved", frozenset({"admin"})),
+    "return": Step(frozenset({"submitted", "reviewed"}), "returned", frozenset({"province", "admin"}), True),
+}
+
+
+@dataclass
+class TransitionResult:
+    action: str
+    target: str
+    submission_ids: list[int]
+
+    @property
+    def count(self) -> int:
+        return len(self.submission_ids)
+
+
+def transition(engine: Engine, action: str, user: Actor | str, *, form: str, period: str,
+               zone_code: str | None = None, entity_keys: Sequence[str] | None = None,
+               comment: str | None = None) -> TransitionResult:
+    """Move the latest revisions selected (by zone and/or entities) one step, with an audit row each.
+
+    draft → submitted (zone) → reviewed (province) → approved (national); province or national may
+    return submitted or reviewed data for correction (a comment is required). Approved data is locked.
+    Naming entities that cannot take the step is an error and changes nothing.
+    """
+    actor = Actor.of(user)
+    step = STEPS.get(action)
+    if step is None:
+        raise WorkflowError(f"unknown action '{action}' (one of {', '.join(STEPS)})", where="action")
+    if actor.role not in step.roles:
+        raise WorkflowError(f"a {actor.role} user cannot {action}; it is done by "
+                            f"{' or '.join(sorted(step.roles))}", where=actor.name)
+    if step.needs_comment and not (comment or "").strip():
+        raise WorkflowError("returning for correction needs a comment saying what to correct", where="comment")
+    with engine.begin() as conn:
+        latest = latest_values(conn, form, period)
+        rows = conn.execute(select(Submission.id, Submission.entity_key, Submission.zone_code, Submission.state,
+                                   Submission.revision)
+                            .where(Submission.id.in_([v[3] for v in latest.values()]))).all() if latest else []
+        scope = _scope_zones(conn, actor)
+        selected = [r for r in rows if (zone_code is None or r.zone_code == zone_code)
+                    and (entity_keys is None or r.entity_key in set(entity_keys))]
+        if entity_keys is not None:
+            missing = sorted(set(entity_keys) - {r.entity_key for r in selected})
+            if missing:
+                raise WorkflowError(f"no submission of {form} for {period}: {', '.join(missing[:5])}",
+                                    where="entity")
+            wrong = [r for r in selected if r.state not in step.sources]
+            if wrong:
+                raise WorkflowError(f"cannot {action} {wrong[0].entity_key}: it is {wrong[0].state} "
+                                    f"(needs {' or '.join(sorted(step.sources))})", where="entity")
+        outside = [r for r in selected if scope is not None and r.zone_code not in scope]
+        if outside:
+            raise WorkflowError(f"{outside[0].entity_key} is in zone {outside[0].zone_code}, outside your scope",
+                                where=actor.name)
+        eligible = [r for r in selected if r.state in step.sources]
+        if not eligible:
+            raise WorkflowError(f"nothing to {action}: no {form} {period} submissions in state "
+                                f"{' or '.join(sorted(step.sources))}" + (f" in zone {zone_code}" if zone_code
+                                                                          else ""), where=action)
+        ids = [r.id for r in eligible]
+        for start in range(0, len(ids), 5000):
+            conn.execute(update(Submission).where(Submission.id.in_(ids[start:start + 5000]))
+                         .values(state=step.target))
+        now = utcnow()
+        conn.execute(insert(AuditLog), [
+            {"at": now, "actor": actor.name, "action": action, "object_kind": "submission", "object_id": str(r.id),
+             "detail": {"from": r.state, "to": step.target, "comment": comment, "form": form, "period": period,
+                        "entity": r.entity_key, "revision": r.revision, "role": actor.role}}
+            for r in eligible])
+    return TransitionResult(action, step.target, ids)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: dt.datetime
+    actor: str
+    action: str
+    object_kind: str
+    object_id: str
+    detail: dict[str, Any]
+
+
+def audit_trail(engine: Engine, *, object_kind: str | None = None, object_id: str | None = None,
+                limit: int = 1000) -> list[AuditEntry]:
+    query = select(AuditLog).order_by(AuditLog.id)
+    if object_kind:
+        query = query.where(AuditLog.object_kind == object_kind)
+    if object_id:
+        query = query.where(AuditLog.object_id == object_id)
+    with engine.connect() as conn:
+        return [AuditEntry(a.at, a.actor, a.action, a.object_kind, a.object_id, a.detail)
+                for a in _orm_objects(conn, query.limit(limit))]
+
+
+def submission_history(engine: Engine, form: str, entity_key: str, period: str) -> list[AuditEntry]:
+    """Every audit entry about any revision of one entity's report, oldest first."""
+    with engine.connect() as conn:
+        ids = [str(i) for i in conn.scalars(select(Submission.id).where(
+            Submission.form_code == form, Submission.entity_key == entity_key, Submission.period == period))]
+        batches = [str(i) for i in conn.scalars(select(Submission.batch_id).where(
+            Submission.form_code == form, Submission.entity_key == entity_key, Submission.period == period,
+            Submission.batch_id.is_not(None)))]
+        query = select(AuditLog).where(
+            ((AuditLog.object_kind == "submission") & AuditLog.object_id.in_(ids))
+            | ((AuditLog.object_kind == "import_batch") & AuditLog.object_id.in_(batches))).order_by(AuditLog.id)
+        return [AuditEntry(a.at, a.actor, a.action, a.object_kind, a.object_id, a.detail)
+                for a in _orm_objects(conn, query)]
+
+
+# ---- figures -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    entity_key: str
+    zone_code: str
+    revision: int
+    state: str
+    provisional: bool  # True: not approved yet; never part of published figures
+    values: dict[str, Any]
+
+
+def figures(engine: Engine, form: str, period: str, *, include_provisional: bool = False) -> list[Figure]:
+    """Per entity, the latest approved revision; with ``include_provisional``, entities without one show
+    their latest revision, marked provisional."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Submission.entity_key, Submission.zone_code, Submission.revision,
+                                   Submission.state, Submission.values)
+                            .where(Submission.form_code == form, Submission.period == period)
+                            .order_by(Submission.entity_key, Submission.revision)).all()
+    approved: dict[str, Figure] = {}
+    latest: dict[str, Figure] = {}
+    for key, zone, rev, state, values in rows:
+        if state == "approved":
+            approved[key] = Figure(key, zone, rev, state, False, values)
+        latest[key] = Figure(key, zone, rev, state, True, values)
+    result = dict(approved)
+    if include_provisional:
+        for key, fig in latest.items():
+            result.setdefault(key, fig)
+    return [result[k] for k in sorted(result)]

@@ -1,0 +1,440 @@
+"""Validation over whole columns: DuckDB parses every cell in one query, NumPy evaluates every rule.
+
+Pure: no store imports. What the store knows (zones, the registry, last year's values) comes in a
+``Context`` built by the service; a ``ValidationReport`` and a ``ParsedBatch`` come out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hizone.catalog import Catalog, Element, default_catalog
+from hizone.intake.codes import REASONS, CodeProblem, credit_code_problems
+from hizone.intake.errors import IntakeError
+from hizone.intake.errors_report import Issue, ValidationReport, message
+from hizone.intake.headers import ColumnMap, map_columns
+from hizone.intake.numbers import (
+    FULL_WIDTH,
+    HALF_WIDTH,
+    Status,
+    parse_number,
+    sql_factor,
+    sql_number,
+    sql_prepare,
+    suffix_factors,
+)
+from hizone.intake.periods import check_period, normalise_period
+from hizone.intake.readers import Limits, RawSheet, Source, read_source
+from hizone.intake.rules import RuleSet, rules_for
+
+FloatArray = npt.NDArray[np.float64]
+_FW_ALNUM = FULL_WIDTH + "".join(chr(c) for c in [*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)])
+_HW_ALNUM = HALF_WIDTH + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_INJECTION_PREFIXES = ("=", "@", "+", "-", "\t", "\r")
+ENTITY_NAMES = {"enterprise": ("统一社会信用代码", "credit code"), "zone": ("高新区代码", "zone code")}
+
+
+@dataclass
+class PreviousValues:
+    """Values of the same entities for the comparison period, as columns keyed by entity."""
+
+    keys: npt.NDArray[np.str_]
+    values: dict[str, FloatArray]
+
+    def aligned(self, keys: npt.NDArray[np.str_]) -> dict[str, FloatArray]:
+        """Each element's previous value for each of ``keys`` (NaN where the entity has none)."""
+        order = np.argsort(self.keys)
+        sorted_keys = self.keys[order]
+        slots = np.searchsorted(sorted_keys, keys)
+        slots = np.minimum(slots, max(len(sorted_keys) - 1, 0))
+        found = (sorted_keys[slots] == keys) if len(sorted_keys) else np.zeros(len(keys), bool)
+        result = {}
+        for code, column in self.values.items():
+            picked = column[order][slots] if len(sorted_keys) else np.full(len(keys), np.nan)
+            result[code] = np.where(found, picked, np.nan)
+        return result
+
+
+@dataclass
+class Context:
+    """What validation needs from the store; None skips the check that needs it."""
+
+    today: dt.date = field(default_factory=dt.date.today)
+    zones: frozenset[str] | None = None
+    enterprise_zones: dict[str, str] | None = None  # registry: credit code -> zone code
+    previous: PreviousValues | None = None
+    allowed_zones: frozenset[str] | None = None  # the submitter's scope; None = everywhere
+
+
+@dataclass
+class ParsedBatch:
+    """The file's rows as the store will take them."""
+
+    row_numbers: npt.NDArray[np.int64]
+    entity_keys: npt.NDArray[np.str_]
+    zone_codes: npt.NDArray[np.str_]
+    names: list[str | None] | None
+    values: dict[str, FloatArray]
+    values_json: list[str]
+
+    def __len__(self) -> int:
+        return len(self.entity_keys)
+
+
+def _text_sql(column: str, upper: bool) -> str:
+    text = (f"trim(translate(CAST(\"{column}\" AS VARCHAR), '{_FW_ALNUM}', '{_HW_ALNUM}'), "
+            f"' \t\r\n\u3000\u00a0')")
+    return f"upper({text})" if upper else text
+
+
+def _json_sql(elements: list[tuple[Element, str]]) -> str:
+    """The values as a JSON object without its blank keys; integers written as integers."""
+    if not elements:
+        return "'{}'"
+    pairs = []
+    for element, value in elements:
+        if element.type == "integer":
+            value = (f"(CASE WHEN abs({value}) < 9e15 AND {value} = trunc({value}) "
+                     f"THEN to_json(CAST({value} AS BIGINT)) ELSE to_json({value}) END)")
+        pairs.append(f"'{element.code}', {value}")
+    obj = f"CAST(json_object({', '.join(pairs)}) AS VARCHAR)"
+    stripped = f"regexp_replace({obj}, '\"[a-z0-9_]+\":null,?', '', 'g')"
+    return f"regexp_replace({stripped}, ',}}$', '}}')"
+
+
+def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str, npt.NDArray[Any]]:
+    """One DuckDB query over the sheet: each element's value and status, the identifying texts, the JSON."""
+    inner: list[str] = []
+    middle: list[str] = []
+    outer: list[str] = []
+    for code, position in columns.elements.items():
+        name = f"c{position}"
+        element = catalog.elements[code]
+        factors = suffix_factors(element.unit, catalog.units)
+        inner.extend(sql_prepare(name))
+        middle.extend(sql_factor(name, factors))
+        value, status, _ = sql_number(name, factors, columns.factors[code])
+        outer.extend([f'{value} AS "v_{code}"', f'{status} AS "s_{code}"'])
+    for role, position in columns.roles.items():
+        inner.append(f'{_text_sql(f"c{position}", upper=role in ("entity", "zone"))} AS "t_{role}"')
+        middle.append(f'"t_{role}"')
+        outer.append(f'"t_{role}"')
+    json_parts = [(catalog.elements[code], f'"v_{code}"') for code in columns.elements]
+    sql_inner = f"SELECT {', '.join(inner) or '1 AS one'} FROM raw"
+    sql_middle = f"SELECT {', '.join(middle) or '1 AS one'} FROM ({sql_inner})"
+    sql_values = f"SELECT {', '.join(outer) or '1 AS one'} FROM ({sql_middle})"
+    sql = f"SELECT *, {_json_sql(json_parts)} AS values_json FROM ({sql_values})"
+    table = raw.table if raw.table.num_columns else pa.table({"c0": pa.array([], pa.string())})
+    with duckdb.connect() as con:
+        con.register("raw", table)
+        # A plain projection gains nothing from the optimizer, whose passes cost ~0.3 s on this wide plan.
+        con.execute("PRAGMA disable_optimizer")
+        result = con.sql(sql).to_arrow_table()
+    out: dict[str, npt.NDArray[Any]] = {}
+    for name in result.column_names:
+        column = result.column(name)
+        if name.startswith("v_"):
+            out[name] = pc.fill_null(column, np.nan).to_numpy().astype(np.float64)
+        elif name.startswith("s_"):
+            out[name] = column.to_numpy().astype(np.int8)
+        else:
+            out[name] = np.asarray(pc.fill_null(column, "").to_numpy(zero_copy_only=False), dtype=np.str_) \
+                if name != "values_json" else np.asarray(column.to_pylist(), dtype=object)
+    return out
+
+
+class _Issues:
+    """Collects issues for flagged rows only: rules run on columns, messages are built per problem."""
+
+    def __init__(self, raw: RawSheet, keys: npt.NDArray[np.str_]) -> None:
+        self.raw = raw
+        self.keys = keys
+        self.items: list[Issue] = []
+
+    def cell_text(self, position: int | None, rows: npt.NDArray[np.intp]) -> list[str | None]:
+        if position is None:
+            return [None] * len(rows)
+        values = self.raw.table.column(position).take(pa.array(rows)).to_pylist()
+        return [None if v is None else str(v) for v in values]
+
+    def add(self, rule: str, rows: npt.NDArray[np.intp], position: int | None, field_name: str | None,
+            fields: Callable[[int, str | None], dict[str, Any]], severity: str = "error",
+            messages: tuple[str, str] | None = None) -> None:
+        if len(rows) == 0:
+            return
+        texts = self.cell_text(position, rows)
+        for i, text in zip(rows.tolist(), texts, strict=True):
+            zh, en = messages if messages else message(rule, **fields(i, text))
+            self.items.append(Issue(severity, rule, zh, en, self.raw.source_name, self.raw.sheet,
+                                    int(self.raw.row_numbers[i]),
+                                    self.raw.letter(position) if position is not None else None,
+                                    field_name, text, str(self.keys[i]) or None))
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else format(value, ".10g")
+
+
+def _check_cells(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: ColumnMap, rules: RuleSet,
+                 catalog: Catalog) -> dict[str, FloatArray]:
+    values: dict[str, FloatArray] = {}
+    for f in rules.form.fields:
+        element = f.element
+        code = element.code
+        position = columns.elements.get(code)
+        if position is None:
+            values[code] = np.full(len(issues.keys), np.nan)
+            continue
+        value, status = cells[f"v_{code}"], cells[f"s_{code}"]
+        infinite = np.isinf(value)
+        status = np.where(infinite, Status.NOT_A_NUMBER, status)
+        value = np.where(infinite, np.nan, value)
+        name, name_en = element.name_zh, element.name_en
+        issues.add("not_a_number", np.flatnonzero(status == Status.NOT_A_NUMBER), position, code,
+                   lambda _i, text: {"value": text})
+        issues.add("formula", np.flatnonzero(status == Status.FORMULA), position, code, lambda _i, _t: {})
+        factors = suffix_factors(element.unit, catalog.units)
+        issues.add("unknown_unit", np.flatnonzero(status == Status.UNKNOWN_UNIT), position, code,
+                   _unit_fields(factors, element.unit.name))
+        if f.required:
+            issues.add("required", np.flatnonzero(status == Status.BLANK), position, code,
+                       _element_fields(name, name_en, value))
+        if element.type == "integer":
+            issues.add("integer", np.flatnonzero(np.isfinite(value) & (value != np.trunc(value))), position, code,
+                       _element_fields(name, name_en, value))
+        bounds = rules.ranges.get(code)
+        low = bounds.min if bounds and bounds.min is not None else element.min
+        high = bounds.max if bounds and bounds.max is not None else element.max
+        if low is not None:
+            issues.add("below_min", np.flatnonzero(value < low), position, code,
+                       _element_fields(name, name_en, value, low))
+        if high is not None:
+            issues.add("above_max", np.flatnonzero(value > high), position, code,
+                       _element_fields(name, name_en, value, high))
+        # A cell already reported is left out of the cross-field rules, so one mistake is one message.
+        failed = status != Status.OK
+        if element.type == "integer":
+            failed |= value != np.trunc(value)
+        if low is not None:
+            failed |= value < low
+        if high is not None:
+            failed |= value > high
+        values[code] = np.where(failed, np.nan, value)
+    return values
+
+
+Fields = Callable[[int, str | None], dict[str, Any]]
+
+
+def _element_fields(name: str, name_en: str, values: FloatArray, bound: float | None = None) -> Fields:
+    def fields(i: int, _text: str | None) -> dict[str, Any]:
+        found = {"name": name, "name_en": name_en, "value": _fmt(values[i])}
+        return found | ({"bound": _fmt(bound)} if bound is not None else {})
+    return fields
+
+
+def _unit_fields(factors: dict[str, float], unit: str) -> Fields:
+    def fields(_i: int, text: str | None) -> dict[str, Any]:
+        return {"value": text, "suffix": _suffix(text, factors), "unit": unit}
+    return fields
+
+
+def _outlier_fields(element: Element, now: FloatArray, before: FloatArray, ratio: FloatArray) -> Fields:
+    def fields(i: int, _text: str | None) -> dict[str, Any]:
+        return {"name": element.name_zh, "name_en": element.name_en, "value": _fmt(now[i]),
+                "previous": _fmt(before[i]), "ratio": float(ratio[i])}
+    return fields
+
+
+def _suffix(text: str | None, factors: dict[str, float]) -> str:
+    return parse_number(text, factors).suffix if text is not None else ""
+
+
+def _check_cross_fields(issues: _Issues, values: dict[str, FloatArray], columns: ColumnMap,
+                        rules: RuleSet) -> None:
+    for rule in rules.cross_field:
+        if not all(code in columns.elements for code in rule.elements):
+            continue
+        bad = np.flatnonzero(rule.violations(values))
+        first = rule.left[0].element
+        issues.add(f"cross:{rule.id}", bad, columns.elements[first], first, lambda _i, _t: {},
+                   messages=(f"{rule.message_zh}（{rule.text}）", f"{rule.message_en} ({rule.text})"))
+
+
+def _check_identity(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: ColumnMap, rules: RuleSet,
+                    period: str, context: Context) -> npt.NDArray[np.str_]:
+    """Entity, zone and period columns; returns each row's zone (from the file or the registry)."""
+    keys = issues.keys
+    entity_position = columns.roles["entity"]
+    label_zh, label_en = ENTITY_NAMES[rules.form.entity]
+    blank = keys == ""
+    issues.add("entity_blank", np.flatnonzero(blank), entity_position, "entity",
+               lambda _i, _t: {"name": label_zh, "name_en": label_en})
+    formula_like = np.strings.startswith(keys, "=")
+    issues.add("formula", np.flatnonzero(formula_like), entity_position, "entity", lambda _i, _t: {})
+    present = ~blank & ~formula_like
+    if rules.form.entity == "enterprise" and rules.check_enabled("credit_code"):
+        problems, expected = credit_code_problems(keys)
+        bad = np.flatnonzero(present & (problems != CodeProblem.OK))
+        issues.add("credit_code", bad, entity_position, "entity",
+                   lambda i, text: _code_reason(text, CodeProblem(problems[i]), str(expected[i])))
+        present &= problems == CodeProblem.OK
+    if rules.duplicates:
+        _check_duplicates(issues, keys, present, entity_position, (label_zh, label_en))
+    zone_position = columns.roles.get("zone")
+    file_zones = cells.get("t_zone")
+    if rules.form.entity == "zone":
+        zones = keys.copy()
+        if context.zones is not None and rules.check_enabled("zone_exists"):
+            unknown = present & ~np.isin(keys, np.asarray(sorted(context.zones), dtype=np.str_))
+            issues.add("unknown_zone", np.flatnonzero(unknown), entity_position, "entity",
+                       lambda _i, text: {"value": text})
+    else:
+        zones = _enterprise_zones(issues, keys, present, file_zones, (entity_position, zone_position), rules,
+                                  context)
+    if context.allowed_zones is not None:
+        outside = present & (zones != "") & ~np.isin(zones, np.asarray(sorted(context.allowed_zones), np.str_))
+        scope = ", ".join(sorted(context.allowed_zones))
+        issues.add("out_of_scope", np.flatnonzero(outside), zone_position if zone_position is not None
+                   else entity_position, "zone", lambda _i, _t: {"scope": scope})
+    if "t_period" in cells:
+        stated = cells["t_period"]
+        mismatch = [i for i, text in enumerate(stated.tolist())
+                    if text and normalise_period(text, rules.form.frequency) != period]
+        issues.add("period_mismatch", np.asarray(mismatch, dtype=np.intp), columns.roles["period"], "period",
+                   lambda _i, text: {"value": text, "period": period})
+    if "t_name" in cells:
+        names = cells["t_name"]
+        injected = np.zeros(len(names), dtype=bool)
+        for prefix in _INJECTION_PREFIXES:
+            injected |= np.strings.startswith(names, prefix)
+        issues.add("formula_text", np.flatnonzero(injected), columns.roles["name"], "name",
+                   lambda _i, text: {"prefix": (text or " ")[0].replace("\t", "TAB")})
+    return zones
+
+
+def _code_reason(text: str | None, problem: CodeProblem, expected: str) -> dict[str, Any]:
+    zh, en = REASONS[problem]
+    return {"value": text, "reason_zh": zh.format(expected=expected), "reason_en": en.format(expected=expected)}
+
+
+def _check_duplicates(issues: _Issues, keys: npt.NDArray[np.str_], present: npt.NDArray[np.bool_],
+                      position: int, label: tuple[str, str]) -> None:
+    candidates = np.flatnonzero(present)
+    order = candidates[np.argsort(keys[candidates], kind="stable")]
+    sorted_keys = keys[order]
+    repeats = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+    if len(repeats) == 0:
+        return
+    first_of = {}
+    for slot in range(len(order)):
+        if slot == 0 or sorted_keys[slot] != sorted_keys[slot - 1]:
+            first_of[str(sorted_keys[slot])] = int(order[slot])
+    rows = np.sort(order[repeats])
+    issues.add("duplicate", rows, position, "entity",
+               lambda i, _t: {"other": int(issues.raw.row_numbers[first_of[str(keys[i])]]), "name": label[0],
+                                 "name_en": label[1]})
+
+
+def _enterprise_zones(issues: _Issues, keys: npt.NDArray[np.str_], present: npt.NDArray[np.bool_],
+                      file_zones: npt.NDArray[np.str_] | None, positions: tuple[int, int | None],
+                      rules: RuleSet, context: Context) -> npt.NDArray[np.str_]:
+    entity_position, zone_position = positions
+    registry = context.enterprise_zones
+    registered = (np.asarray([registry.get(k, "") for k in keys.tolist()], dtype=np.str_)
+                  if registry is not None else np.full(len(keys), "", dtype=np.str_))
+    if registry is not None and rules.check_enabled("known_entity"):
+        unknown = present & (registered == "")
+        label = ENTITY_NAMES["enterprise"]
+        issues.add("unknown_entity", np.flatnonzero(unknown), entity_position, "entity",
+                   lambda _i, text: {"name": label[0], "name_en": label[1], "value": text})
+    if file_zones is None or zone_position is None:
+        return registered
+    stated = file_zones
+    given = stated != ""
+    if context.zones is not None and rules.check_enabled("zone_exists"):
+        unknown_zone = given & ~np.isin(stated, np.asarray(sorted(context.zones), dtype=np.str_))
+        issues.add("unknown_zone", np.flatnonzero(unknown_zone), zone_position, "zone",
+                   lambda _i, text: {"value": text})
+        given &= ~unknown_zone
+    if registry is not None and rules.check_enabled("enterprise_in_zone"):
+        wrong = present & given & (registered != "") & (registered != stated)
+        issues.add("wrong_zone", np.flatnonzero(wrong), zone_position, "zone",
+                   lambda i, text: {"registered": str(registered[i]), "value": text})
+    return np.where(given, stated, registered)
+
+
+def _check_outliers(issues: _Issues, values: dict[str, FloatArray], columns: ColumnMap, rules: RuleSet,
+                    context: Context) -> None:
+    if context.previous is None or not rules.outliers:
+        return
+    previous = context.previous.aligned(issues.keys)
+    for rule in rules.outliers:
+        if rule.element not in columns.elements or rule.element not in previous:
+            continue
+        now, before = values[rule.element], previous[rule.element]
+        comparable = np.isfinite(now) & np.isfinite(before) & (before >= rule.min_previous) & (before > 0)
+        ratio = np.divide(now, before, out=np.full(len(now), np.nan), where=comparable)
+        flagged = np.zeros(len(now), dtype=bool)
+        if rule.max_ratio is not None:
+            flagged |= comparable & (ratio > rule.max_ratio)
+        if rule.min_ratio is not None:
+            flagged |= comparable & (ratio < rule.min_ratio)
+        element = rules.form.fields[rules.form.element_codes.index(rule.element)].element
+        issues.add("outlier", np.flatnonzero(flagged), columns.elements[rule.element], rule.element,
+                   _outlier_fields(element, now, before, ratio), severity="warning")
+
+
+def validate_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
+                   catalog: Catalog | None = None) -> tuple[ValidationReport, ParsedBatch]:
+    """Every problem in the sheet (errors and warnings) and the rows parsed for storing."""
+    cat = catalog or default_catalog()
+    columns = map_columns(raw.labels, rules, cat, raw.where(raw.header_row), raw.letter)
+    cells = parse_cells(raw, columns, cat)
+    keys = cells["t_entity"]
+    issues = _Issues(raw, keys)
+    values = _check_cells(issues, cells, columns, rules, cat)
+    _check_cross_fields(issues, values, columns, rules)
+    zones = _check_identity(issues, cells, columns, rules, period, context)
+    _check_outliers(issues, values, columns, rules, context)
+    for position, label in columns.ignored:
+        issues.items.append(Issue("warning", "unknown_column", f"未识别的列“{label}”，已忽略",
+                                  f"column '{label}' is not part of the form and was ignored", raw.source_name,
+                                  raw.sheet, raw.header_row, raw.letter(position), None, label))
+    issues.items.sort(key=lambda x: (x.severity != "error", x.row or 0, x.column or ""))
+    report = ValidationReport(raw.source_name, raw.sha256, raw.sheet, rules.form.code, rules.form.version, period,
+                              raw.table.num_rows, issues.items, raw)
+    names = cells["t_name"].tolist() if "t_name" in cells else None
+    batch = ParsedBatch(raw.row_numbers, keys, zones, names, values, cells["values_json"].tolist())
+    return report, batch
+
+
+def prepare(form_code: str, period: str, today: dt.date, catalog: Catalog | None = None) -> tuple[RuleSet, str]:
+    """The rule set in force for ``period`` and the canonical period (checked: shape, month, not future)."""
+    cat = catalog or default_catalog()
+    versions = cat.forms.get(form_code)
+    if not versions:
+        raise IntakeError(f"unknown form '{form_code}' (known: {', '.join(sorted(cat.forms))})", where="--form")
+    canonical = check_period(period, versions[0].frequency, today, where="--period")
+    return rules_for(form_code, int(canonical[:4]), catalog), canonical
+
+
+def validate(source: Source, form: str, period: str, *, context: Context | None = None, sheet: str | None = None,
+             name: str | None = None, limits: Limits | None = None,
+             catalog: Catalog | None = None) -> ValidationReport:
+    """Validate a file or payload without the store (registry checks are skipped unless ``context`` has them)."""
+    ctx = context or Context()
+    rules, canonical = prepare(form, period, ctx.today, catalog)
+    raw = read_source(source, rules, catalog or default_catalog(), name=name, sheet=sheet, limits=limits)
+    report, _ = validate_sheet(raw, rules, canonical, ctx, catalog)
+    return report
+

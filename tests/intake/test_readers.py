@@ -1,0 +1,309 @@
+"""Readers and safety checks: what agencies send is read; broken or unsafe files get one precise error."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import fastexcel
+import pytest
+import xlsxwriter
+from sqlalchemy import Engine
+
+from hizone.intake.errors import IntakeError
+from hizone.intake.readers import Limits
+from hizone.intake.service import import_file
+from hizone.intake.validate import Context, validate
+from tests.intake.factory import HEADER, TODAY, credit_code, csv_bytes, good_rows, seed_registry, xlsx_bytes
+from tests.intake.test_service import snapshot
+
+FORM = "enterprise_annual"
+CODES = [credit_code(i + 1) for i in range(3)]
+CTX = Context(today=TODAY)
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "data" / "intake"
+
+
+def check(source: bytes | Path, name: str = "f.csv", **kw: object) -> list[tuple[str, int | None, str | None]]:
+    report = validate(source, FORM, "2021", context=CTX, name=name, **kw)  # type: ignore[arg-type]
+    return [(i.rule, i.row, i.column) for i in report.issues if i.severity == "error"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_csv_in_every_encoding_agencies_use(encoding: str) -> None:
+    report = validate(csv_bytes(good_rows(CODES), encoding=encoding, title=True), FORM, "2021", context=CTX,
+                      name="r.csv")
+    assert report.ok and report.row_count == 3
+
+
+def test_checked_in_gbk_sample_with_title_units_and_trailing_blank_rows() -> None:
+    report = validate(DATA / "enterprise_annual_gbk.csv", FORM, "2021", context=CTX)
+    assert report.ok, report.issues
+    assert report.row_count == 2
+
+
+def test_headers_in_element_codes_with_units_in_brackets() -> None:
+    header = ["credit_code", "name", "zone_code", "revenue(万元)", "total_profit", "net_profit", "total_assets",
+              "employees", "rd_staff", "emp_bachelor_plus", "tech_revenue"]
+    rows = good_rows(CODES)
+    rows[0][3] = "1.5"  # 1.5 万元 = 15 千元, under the 200 千元 of technology income
+    assert check(csv_bytes(rows, header=header)) == [("cross:tech_revenue_le_revenue", 2, "K")]
+
+
+def test_title_rows_offsets_and_blank_trailing_rows_in_xlsx_keep_true_cell_positions() -> None:
+    rows = [*good_rows(CODES), [None] * 11, ["", "", ""]]
+    rows[1][7] = "五十"
+    data = xlsx_bytes(rows, start_row=2, start_col=1, title=True)
+    # Title at row 3, header at row 4, data from row 5, table starting at column B.
+    assert check(data, "r.xlsx") == [("not_a_number", 6, "I")]
+
+
+def test_blank_trailing_and_spacer_rows_in_csv_keep_line_numbers() -> None:
+    text = csv_bytes(good_rows(CODES)).decode()
+    lines = text.splitlines()
+    lines[2:2] = ["", ",,,,"]
+    broken = lines[:]
+    broken[-1] = broken[-1].replace(",50,", ",x,").replace(",52,", ",x,")
+    data = ("\n".join(broken) + "\n\n\n,,,\n").encode()
+    assert check(data) == [("not_a_number", 6, "H")]
+
+
+def test_truncated_xlsx() -> None:
+    data = xlsx_bytes(good_rows(CODES))
+    with pytest.raises(IntakeError, match=r"^t\.xlsx: the \.xlsx is truncated or damaged"):
+        check(data[: len(data) // 2], "t.xlsx")
+
+
+def test_wrong_sheet_name_lists_the_sheets() -> None:
+    with pytest.raises(IntakeError, match=r"no sheet named '年报' \(sheets: 企业年报\)"):
+        check(xlsx_bytes(good_rows(CODES)), "r.xlsx", sheet="年报")
+
+
+def test_the_sheet_with_the_header_is_found_and_one_without_is_refused() -> None:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.add_worksheet("说明").write_string(0, 0, "本表由高新区管委会填报")
+    data_sheet = book.add_worksheet("数据")
+    data_sheet.write_row(0, 0, HEADER)
+    for i, row in enumerate(good_rows(CODES), start=1):
+        data_sheet.write_row(i, 0, row)
+    book.close()
+    report = validate(buffer.getvalue(), FORM, "2021", context=CTX, name="two.xlsx")
+    assert report.ok and report.sheet == "数据"
+    with pytest.raises(IntakeError, match=r"two\.xlsx, sheet '说明': no header row with the form's column names"):
+        check(buffer.getvalue(), "two.xlsx", sheet="说明")
+
+
+def test_shifted_header_gives_errors_on_the_misread_columns() -> None:
+    # The header starts one column right of the data: the code column now holds names.
+    data = csv_bytes(good_rows(CODES), header=["", *HEADER[:-1]])
+    errors = check(data)
+    assert ("credit_code", 2, "B") in errors and len([e for e in errors if e[0] == "credit_code"]) == 3
+
+
+def test_a_file_without_the_entity_column() -> None:
+    with pytest.raises(IntakeError, match=r"the header \(row 1\) has no entity column"):
+        check(csv_bytes([r[1:] for r in good_rows(CODES)], header=HEADER[1:]))
+
+
+def test_missing_required_column() -> None:
+    keep = [i for i, h in enumerate(HEADER) if h != "资产总计"]
+    rows = [[r[i] for i in keep] for r in good_rows(CODES)]
+    with pytest.raises(IntakeError, match="missing required column '资产总计' \\(total_assets\\)"):
+        check(csv_bytes(rows, header=[HEADER[i] for i in keep]))
+
+
+def test_text_negative_counts_and_duplicates() -> None:
+    rows = good_rows(CODES)
+    rows[0][3] = "约1000"
+    rows[1][7] = -3
+    rows[2][0] = CODES[0]
+    report = validate(csv_bytes(rows), FORM, "2021", context=CTX, name="bad.csv")
+    found = {(i.rule, i.row, i.column, i.value) for i in report.errors}
+    assert found == {("not_a_number", 2, "D", "约1000"), ("below_min", 3, "H", "-3"),
+                     ("duplicate", 4, "A", CODES[0])}
+    duplicate = next(i for i in report.errors if i.rule == "duplicate")
+    assert duplicate.message_en == "duplicates row 2 (same credit code)"
+    assert duplicate.message_zh == "与第2行重复（同一统一社会信用代码）"
+
+
+def test_csv_cells_starting_with_equals_are_refused() -> None:
+    rows = good_rows(CODES)
+    rows[0][1] = '=HYPERLINK("http://x","点击")'
+    rows[1][3] = "=1+1"
+    report = validate(csv_bytes(rows), FORM, "2021", context=CTX, name="inj.csv")
+    assert {(i.rule, i.row, i.column) for i in report.errors} == {("formula_text", 2, "B"), ("formula", 3, "D")}
+    # The report's copy keeps the text as text: no formula reaches the workbook.
+    with zipfile.ZipFile(io.BytesIO(report.to_xlsx())) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet
+
+
+@pytest.mark.parametrize(("period", "message"), [
+    ("2030", "2030 is in the future"), ("2023-13", "not a annual period"), ("21", "not a annual period")])
+def test_bad_periods(period: str, message: str) -> None:
+    with pytest.raises(IntakeError, match=message):
+        validate(csv_bytes(good_rows(CODES)), FORM, period, context=CTX)
+
+
+def test_monthly_period_checks() -> None:
+    with pytest.raises(IntakeError, match="month 13 is not between 1 and 12"):
+        validate(b"x", "zone_monthly", "2023-13", context=CTX)
+    with pytest.raises(IntakeError, match="2024-07 is in the future"):
+        validate(b"x", "zone_monthly", "2024-07", context=CTX)
+
+
+def test_a_period_column_must_match_the_import_period() -> None:
+    rows = [[*r, "2021"] for r in good_rows(CODES)]
+    rows[2][-1] = "2020"
+    assert check(csv_bytes(rows, header=[*HEADER, "报告期"])) == [("period_mismatch", 4, "L")]
+
+
+def _patched_xlsx(data: bytes, change: Callable[[str, bytes], bytes], extra: dict[str, bytes] | None = None) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, change(info.filename, source.read(info)))
+        for name, content in (extra or {}).items():
+            target.writestr(name, content)
+    return out.getvalue()
+
+
+def test_formula_without_cached_value_names_the_cell() -> None:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("企业年报")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, good_rows(CODES)[0])
+    sheet.write_formula(1, 3, "=1000+1", None, 1001)
+    sheet.write_formula(1, 4, "=50*2", None, 100)
+    book.close()
+    assert not check(buffer.getvalue(), "cached.xlsx")  # with cached values: accepted
+
+    def strip_value(name: str, content: bytes) -> bytes:
+        return re.sub(rb"(<c r=\"E2\"[^>]*><f>[^<]*</f>)<v>[^<]*</v>", rb"\1", content) if "sheet1" in name \
+            else content
+
+    with pytest.raises(IntakeError, match=r"f\.xlsx, sheet '企业年报', cell E2: a formula has no cached value"):
+        check(_patched_xlsx(buffer.getvalue(), strip_value), "f.xlsx")
+
+
+def test_macros_are_refused() -> None:
+    data = _patched_xlsx(xlsx_bytes(good_rows(CODES)), lambda _n, c: c, {"xl/vbaProject.bin": b"\0" * 64})
+    with pytest.raises(IntakeError, match=r"m\.xlsm: the workbook contains macros"):
+        check(data, "m.xlsm")
+
+
+def test_password_protected_and_legacy_workbooks_are_refused() -> None:
+    cfb = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500
+    encrypted = cfb + "EncryptedPackage".encode("utf-16-le") + b"\0" * 100
+    with pytest.raises(IntakeError, match=r"p\.xlsx: the workbook is password-protected"):
+        check(encrypted, "p.xlsx")
+    with pytest.raises(IntakeError, match=r"old\.xls: legacy \.xls workbooks are not accepted"):
+        check(cfb, "old.xls")
+
+
+def test_files_over_the_size_limit_are_refused_before_reading() -> None:
+    with pytest.raises(IntakeError, match=r"big\.csv: file is 0\.0 MiB, over the limit of 0 MiB"):
+        check(csv_bytes(good_rows(CODES)), "big.csv", limits=Limits(max_file_bytes=100))
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    """A well-formed .xlsx whose sheet unpacks to 1 GiB of spaces: about 1 MB on disk."""
+    data = xlsx_bytes(good_rows(CODES))
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for info in source.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(info.filename, source.read(info))
+        with target.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            block = b" " * (16 << 20)
+            for _ in range(64):
+                member.write(block)
+    return out.getvalue()
+
+
+def test_a_1gb_decompression_bomb_is_refused(bomb: bytes) -> None:
+    assert len(bomb) < 8 << 20
+    with pytest.raises(IntakeError, match=r"bomb\.xlsx: the \.xlsx unpacks to 1024 MiB, over the limit of 768 MiB"):
+        check(bomb, "bomb.xlsx")
+
+
+def test_a_bomb_whose_directory_lies_about_its_size_is_refused(bomb: bytes) -> None:
+    # Rewrite the declared size to 1 MiB everywhere: streaming stops at the lie (zip64 sizes live in extras).
+    forged = bomb.replace((1 << 30).to_bytes(8, "little"), (1 << 20).to_bytes(8, "little"))
+    tail = len(forged) - 2048  # the central directory may also hold the size in a 4-byte field
+    forged = forged[:tail] + forged[tail:].replace((1 << 30).to_bytes(4, "little"), (1 << 20).to_bytes(4, "little"))
+    assert sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(forged)).infolist()) < 768 << 20
+    with pytest.raises(IntakeError, match=r"lie\.xlsx: the \.xlsx is truncated or damaged"):
+        check(forged, "lie.xlsx")
+
+
+def test_json_payloads() -> None:
+    import json
+
+    rows = [dict(zip(HEADER, r, strict=True)) for r in good_rows(CODES)]
+    rows[1]["营业收入"] = "１２万"
+    rows[2]["年末从业人员"] = -1
+    report = validate(json.dumps({"rows": rows}, ensure_ascii=False).encode(), FORM, "2021", context=CTX,
+                      name="api.json")
+    assert [(i.rule, i.row, i.column) for i in report.errors] == [("below_min", 3, "年末从业人员")]
+    with pytest.raises(IntakeError, match=r"api\.json: not valid JSON"):
+        validate(b'{"rows": [', FORM, "2021", context=CTX, name="api.json")
+
+
+def test_the_xlsx_report_marks_bad_cells_with_comments() -> None:
+    rows = good_rows(CODES)
+    rows[1][7] = "很多"
+    report = validate(xlsx_bytes(rows, start_row=1, title=True), FORM, "2021", context=CTX, name="r.xlsx")
+    data = report.to_xlsx()
+    book = fastexcel.read_excel(data)
+    assert book.sheet_names == ["企业年报", "问题清单 Problems"]
+    copy = book.load_sheet("企业年报", header_row=None, dtypes="string").to_arrow().to_pylist()
+    assert list(copy[3].values())[7] == "很多"  # row 5 of the sheet: its range starts at row 2
+    problems = book.load_sheet("问题清单 Problems", dtypes="string").to_arrow().to_pylist()
+    assert [(p["规则 rule"], p["行 row"], p["列 column"]) for p in problems] == [("not_a_number", "5", "H")]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        comments = next(n for n in z.namelist() if "comments" in n)
+        text = z.read(comments).decode()
+    assert 'ref="H5"' in text and "“很多”不是数字" in text and "is not a number" in text
+
+
+BAD_FILES: dict[str, Callable[[], tuple[bytes, str]]] = {
+    "text in numbers": lambda: (csv_bytes([[*r[:3], "abc", *r[4:]] for r in good_rows(CODES)]), "a.csv"),
+    "negative count": lambda: (csv_bytes([[*r[:7], -1, *r[8:]] for r in good_rows(CODES)]), "b.csv"),
+    "duplicate codes": lambda: (csv_bytes(good_rows(CODES) + good_rows(CODES[:1])), "c.csv"),
+    "formula cell": lambda: (csv_bytes([[*r[:3], "=1+1", *r[4:]] for r in good_rows(CODES)]), "d.csv"),
+    "truncated": lambda: (xlsx_bytes(good_rows(CODES))[:900], "e.xlsx"),
+    "shifted header": lambda: (csv_bytes(good_rows(CODES), header=["", *HEADER[:-1]]), "f.csv"),
+    "no header": lambda: (b"a,b,c\n1,2,3\n", "g.csv"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_files_leave_the_store_exactly_as_it_was(engine: Engine, case: str) -> None:
+    codes = seed_registry(engine, 3)
+    assert codes == CODES
+    import_file(engine, csv_bytes(good_rows(codes, scale=0.5)), FORM, "2021", "alice", today=TODAY)
+    before = snapshot(engine)
+    data, name = BAD_FILES[case]()
+    try:
+        result = import_file(engine, data, FORM, "2021", "alice", name=name, today=TODAY)
+        assert result.status == "rejected" and result.report and result.report.errors
+    except IntakeError as error:
+        assert name in str(error)
+    assert snapshot(engine) == before
+
+
+def test_the_bomb_leaves_the_store_as_it_was(engine: Engine, bomb: bytes) -> None:
+    seed_registry(engine, 3)
+    before = snapshot(engine)
+    with pytest.raises(IntakeError, match="possible zip bomb"):
+        import_file(engine, bomb, FORM, "2021", "alice", name="bomb.xlsx", today=TODAY)
+    assert snapshot(engine) == before

@@ -1,0 +1,190 @@
+"""The store side on SQLite and PostgreSQL: one transaction per file, revisions, no-ops, diffs, locking."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from hizone.intake.service import (
+    Actor,
+    batch_diff,
+    figures,
+    import_file,
+    list_submissions,
+    revision_diff,
+    submission_history,
+    transition,
+    validate_file,
+)
+from hizone.store.models import AuditLog, ImportBatch, Submission
+from tests.intake.factory import TODAY, credit_code, csv_bytes, good_rows, seed_registry, xlsx_bytes
+
+FORM = "enterprise_annual"
+
+
+def snapshot(engine: Engine) -> tuple[int, int, int, list[tuple[object, ...]]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(Submission.entity_key, Submission.revision, Submission.state)
+                            .order_by(Submission.id)).all()
+        return (conn.scalar(select(func.count()).select_from(ImportBatch)) or 0,
+                conn.scalar(select(func.count()).select_from(Submission)) or 0,
+                conn.scalar(select(func.count()).select_from(AuditLog)) or 0, [tuple(r) for r in rows])
+
+
+def test_a_clean_file_is_stored_as_one_revision_per_row(engine: Engine) -> None:
+    codes = seed_registry(engine, 4)
+    result = import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", name="a.csv", today=TODAY)
+    assert result.status == "stored", result.report and result.report.errors
+    assert (result.created, result.unchanged) == (4, 0)
+    stored = list_submissions(engine, form=FORM, period="2021")
+    assert [s.entity_key for s in stored] == sorted(codes)
+    first = next(s for s in stored if s.entity_key == codes[0])
+    assert first.values == {"revenue": 1000.0, "total_profit": 100.0, "net_profit": 80.0, "total_assets": 5000.0,
+                            "employees": 50, "rd_staff": 10, "emp_bachelor_plus": 30, "tech_revenue": 200.0}
+    assert (first.revision, first.state, first.zone_code, first.source_name) == (1, "draft", "Z1101", "a.csv")
+    assert first.source_sha256 == result.sha256 and len(result.sha256) == 64
+    assert isinstance(first.values["employees"], int)
+
+
+def test_reimporting_the_identical_file_is_a_no_op(engine: Engine) -> None:
+    codes = seed_registry(engine, 3)
+    data = csv_bytes(good_rows(codes))
+    first = import_file(engine, data, FORM, "2021", "alice", today=TODAY)
+    before = snapshot(engine)
+    again = import_file(engine, data, FORM, "2021", "bob", today=TODAY)
+    assert again.status == "unchanged" and again.batch_id == first.batch_id
+    assert snapshot(engine) == before
+
+
+def test_a_corrected_file_adds_revisions_only_for_changed_rows_and_the_diff_shows_them(engine: Engine) -> None:
+    codes = seed_registry(engine, 3)
+    import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", today=TODAY)
+    corrected = good_rows(codes)
+    corrected[1][3] = 2500  # revenue of the second enterprise: 2000 -> 2500
+    result = import_file(engine, xlsx_bytes(corrected), FORM, "2021", "alice", name="fix.xlsx", today=TODAY)
+    assert result.status == "stored" and (result.created, result.unchanged) == (1, 2)
+    diff = revision_diff(engine, FORM, codes[1], "2021")
+    assert (diff.old_revision, diff.new_revision) == (1, 2)
+    assert [(c.element, c.old, c.new) for c in diff.changes] == [("revenue", 2000.0, 2500.0)]
+    assert [(d.entity_key, d.old_revision, d.new_revision) for d in batch_diff(engine, result.batch_id or 0)] == [
+        (codes[1], 1, 2)]
+    history = list_submissions(engine, form=FORM, entity_key=codes[1], history=True)
+    assert [(s.revision, s.values["revenue"]) for s in history] == [(1, 2000.0), (2, 2500.0)]
+
+
+def test_a_file_with_one_bad_row_stores_nothing(engine: Engine) -> None:
+    codes = seed_registry(engine, 3)
+    import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", today=TODAY)
+    before = snapshot(engine)
+    rows = good_rows(codes, scale=2)
+    rows[2][7] = -5  # negative head count
+    result = import_file(engine, csv_bytes(rows), FORM, "2021", "alice", today=TODAY)
+    assert result.status == "rejected"
+    assert [(i.rule, i.row, i.column, i.value) for i in result.report.errors] == [("below_min", 4, "H", "-5")]
+    assert snapshot(engine) == before
+
+
+def test_unknown_enterprise_wrong_zone_and_unknown_zone_are_refused(engine: Engine) -> None:
+    codes = seed_registry(engine, 3)
+    rows = good_rows(codes)
+    rows[0][2] = "Z3101"  # registered in Z1101
+    rows[1][2] = "Z9999"
+    rows[2][0] = credit_code(777)  # valid code, not in the registry
+    result = import_file(engine, csv_bytes(rows), FORM, "2021", "alice", today=TODAY)
+    found = {(i.rule, i.row, i.column) for i in result.report.errors}
+    assert found == {("wrong_zone", 2, "C"), ("unknown_zone", 3, "C"), ("unknown_entity", 4, "A")}
+    assert snapshot(engine)[1] == 0
+
+
+def test_outliers_against_last_year_need_confirmation(engine: Engine) -> None:
+    codes = seed_registry(engine, 2)
+    import_file(engine, csv_bytes(good_rows(codes)), FORM, "2020", "alice", today=TODAY)
+    rows = good_rows(codes)
+    rows[0][3] = 1000 * 12  # ×12 y/y
+    data = csv_bytes(rows)
+    held = import_file(engine, data, FORM, "2021", "alice", today=TODAY)
+    assert held.status == "needs_confirmation"
+    [warning] = held.report.warnings
+    assert (warning.rule, warning.row, warning.column, warning.entity_key) == ("outlier", 2, "D", codes[0])
+    assert "12.0倍" in warning.message_zh and "12.0×" in warning.message_en
+    assert snapshot(engine)[1] == 2
+    confirmed = import_file(engine, data, FORM, "2021", "alice", confirm_warnings=True, today=TODAY)
+    assert confirmed.status == "stored" and confirmed.created == 2
+    with engine.connect() as conn:
+        detail = conn.scalars(select(AuditLog.detail).where(AuditLog.object_id == str(confirmed.batch_id))).one()
+    assert detail["confirmed_warnings"] == 1
+
+
+def test_the_workflow_runs_draft_to_approved_with_audit_and_locks(engine: Engine) -> None:
+    codes = seed_registry(engine, 3)
+    import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", today=TODAY)
+    zone_user = Actor("zz", "zone", zone_code="Z1101")
+    province = Actor("pp", "province", province_code="11")
+    assert transition(engine, "submit", zone_user, form=FORM, period="2021", zone_code="Z1101").count == 1
+    with pytest.raises(Exception, match="outside your scope"):
+        transition(engine, "submit", zone_user, form=FORM, period="2021", entity_keys=[codes[1]])
+    with pytest.raises(Exception, match="cannot approve"):
+        transition(engine, "approve", province, form=FORM, period="2021")
+    transition(engine, "submit", "admin", form=FORM, period="2021")
+    with pytest.raises(Exception, match="needs a comment"):
+        transition(engine, "return", province, form=FORM, period="2021", entity_keys=[codes[0]])
+    returned = transition(engine, "return", province, form=FORM, period="2021", entity_keys=[codes[0]],
+                          comment="营业收入偏低，请核实")
+    assert returned.target == "returned"
+    with pytest.raises(Exception, match="outside your scope"):  # Z3101 is in Shanghai
+        transition(engine, "review", province, form=FORM, period="2021")
+    assert transition(engine, "review", province, form=FORM, period="2021", zone_code="Z1102").count == 1
+    assert figures(engine, FORM, "2021") == []
+    transition(engine, "approve", "torch", form=FORM, period="2021")
+    published = figures(engine, FORM, "2021")
+    assert [(f.entity_key, f.provisional) for f in published] == [(codes[1], False)]
+    provisional = {f.entity_key: f.provisional for f in figures(engine, FORM, "2021", include_provisional=True)}
+    assert provisional == {codes[0]: True, codes[1]: False, codes[2]: True}
+    history = submission_history(engine, FORM, codes[0], "2021")
+    assert [(h.action, h.detail.get("from"), h.detail.get("to")) for h in history] == [
+        ("import", None, None), ("submit", "draft", "submitted"), ("return", "submitted", "returned")]
+    assert history[-1].detail["comment"] == "营业收入偏低，请核实"
+    # Approved data is locked: a corrected file touching it is refused whole.
+    before = snapshot(engine)
+    rows = good_rows(codes)
+    rows[1][3] = 9999
+    rows[0][3] = 1111
+    result = import_file(engine, csv_bytes(rows), FORM, "2021", "alice", today=TODAY)
+    assert result.status == "rejected"
+    assert [(i.rule, i.entity_key) for i in result.report.errors] == [("locked", codes[1])]
+    assert snapshot(engine) == before
+    with pytest.raises(Exception, match="cannot approve"):
+        transition(engine, "approve", "torch", form=FORM, period="2021", entity_keys=[codes[1]])
+
+
+def test_zone_users_can_only_import_their_own_zone(engine: Engine) -> None:
+    codes = seed_registry(engine, 3)
+    result = import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", Actor("zz", "zone", zone_code="Z1101"),
+                         today=TODAY)
+    assert result.status == "rejected"
+    assert sorted(i.row for i in result.report.errors if i.rule == "out_of_scope") == [3, 4]
+    assert snapshot(engine)[1] == 0
+
+
+def test_validate_file_reports_without_storing(engine: Engine) -> None:
+    codes = seed_registry(engine, 2)
+    rows = good_rows(codes)
+    rows[0][8] = 500  # R&D staff above employees
+    report = validate_file(engine, csv_bytes(rows), FORM, "2021", "alice", name="x.csv", today=TODAY)
+    assert [(i.rule, i.row) for i in report.errors] == [("cross:rd_staff_le_employees", 2)]
+    assert json.loads(report.to_json_text())["error_count"] == 1
+    assert snapshot(engine) == (0, 0, 0, [])
+
+
+def test_zone_monthly_reports_are_keyed_by_zone(engine: Engine) -> None:
+    seed_registry(engine, 0)
+    header = ["高新区代码", "营业收入(亿元)", "工业总产值", "净利润", "实际上缴税费", "出口总额", "从业人员"]
+    rows = [["Z1101", "1.5", "100", "10", "5", "20", "1,000"], ["Z3101", "0.5", "50", "5", "2", "10", "500"]]
+    result = import_file(engine, csv_bytes(rows, header=header), "zone_monthly", "2023-3", "alice", today=TODAY)
+    assert result.status == "stored", result.report and result.report.errors
+    stored = {s.entity_key: s for s in list_submissions(engine, form="zone_monthly")}
+    assert stored["Z1101"].period == "2023-03"
+    assert stored["Z1101"].values["revenue"] == 150000.0  # 1.5 亿元 in 千元
+    assert stored["Z1101"].values["employees"] == 1000
