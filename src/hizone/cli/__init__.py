@@ -7,9 +7,11 @@ import sys
 import typer
 from rich.console import Console
 
+from hizone.cli.analytics import register as register_analytics
 from hizone.cli.demo import demo
 from hizone.cli.index import index_app
 from hizone.cli.intake import register as register_intake
+from hizone.cli.ranking import register as register_ranking
 from hizone.cli.store import db_app
 from hizone.errors import HizoneError
 
@@ -19,6 +21,8 @@ app.add_typer(db_app, name="db")
 app.command("demo")(demo)
 app.add_typer(index_app, name="index")
 register_intake(app)
+register_analytics(app)
+register_ranking(app)
 
 stderr = Console(stderr=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -150,3 +150,62 @@ class DatasetInfo(Base):
     __tablename__ = "dataset_info"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(512))
+
+
+class Alert(Base):
+    """An early warning raised by a monitoring rule; its state (open/acknowledged/resolved) persists."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("rule_code", "level", "entity_key", "period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_code: Mapped[str] = mapped_column(String(64))
+    indicator: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))  # zone / province / region / ... / nation
+    entity_key: Mapped[str] = mapped_column(String(32), index=True)  # the group's key, e.g. a zone code
+    period: Mapped[str] = mapped_column(String(7))
+    severity: Mapped[str] = mapped_column(String(8))  # info / warning / critical
+    kind: Mapped[str] = mapped_column(String(16))  # threshold / trend / peer_outlier / jump / missing
+    message: Mapped[str] = mapped_column(String(512))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_by: Mapped[str | None] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(String(512))
+
+
+class EvaluationRun(Base):
+    """One run of an evaluation framework for one year; runs are never replaced, a new run is a new row."""
+
+    __tablename__ = "evaluation_run"
+    __table_args__ = (Index("ix_evaluation_run_framework_year", "framework_code", "year"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    framework_code: Mapped[str] = mapped_column(String(64))
+    framework_version: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)  # framework items, weights, pipeline, uncertainty
+    data_fingerprint: Mapped[str] = mapped_column(String(64))  # the analytics build state the run read
+    zone_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class EvaluationResult(Base):
+    """A zone's score and rank on one node (the composite, a dimension or an indicator) in one run."""
+
+    __tablename__ = "evaluation_result"
+    __table_args__ = (UniqueConstraint("run_id", "zone_code", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_run.id"), index=True)
+    # No foreign key to zone: a result is a historical record that outlives renamed or merged zones.
+    zone_code: Mapped[str] = mapped_column(String(8), index=True)
+    level: Mapped[str] = mapped_column(String(16))  # index / dimension / indicator
+    code: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Float)  # the indicator's value in its unit
+    score: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    rank_change: Mapped[int | None] = mapped_column(Integer)  # last year's rank minus this year's
+    rank_p05: Mapped[float | None] = mapped_column(Float)
+    rank_p95: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,127 @@
+"""Analytic build + every indicator for every zone, province, region and the nation, against pandas.
+
+The store holds the demo at 200,000 enterprises × 5 years (SQLite). Timed: `build` (read the store, wide
+fact tables in DuckDB, all indicators at every level, both views). Baseline in the same run: a plain
+pandas reading of the same submissions with a groupby computing the annual figures (sums, counts,
+high-tech shares, ratios, comparable y/y) for zones, provinces, regions and the nation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from harness import heading, measure, row
+
+from hizone.analytics.build import build
+from hizone.analytics.query import Analytics
+from hizone.catalog import default_catalog
+from hizone.demo import generate, load
+from hizone.registry import load_provinces, load_zones
+from hizone.store import connect, upgrade
+
+ENTERPRISES = int(os.environ.get("HIZONE_BENCH_ENTERPRISES", "200000"))
+
+
+def _build(url: str, path: str) -> dict[str, Any]:
+    report = build(connect(url), Path(path), full=True)
+    return {"rows": sum(report.rows.values()), "values": report.indicator_rows}
+
+
+def _pandas(url: str) -> dict[str, float]:
+    engine = connect(url)
+    subs = pd.read_sql("SELECT entity_key, zone_code, period, revision, \"values\" FROM submission "
+                       "WHERE form_code = 'enterprise_annual' AND state = 'approved'", engine)
+    subs = subs.sort_values("revision").drop_duplicates(["entity_key", "period"], keep="last")
+    values = pd.DataFrame([json.loads(v) for v in subs.pop("values")], index=subs.index)
+    facts = pd.concat([subs, values], axis=1)
+    zones = pd.read_sql("SELECT z.code AS zone_code, z.province_code, p.region FROM zone z "
+                        "JOIN province p ON p.code = z.province_code", engine)
+    quals = pd.read_sql("SELECT e.credit_code AS entity_key, q.valid_from, q.valid_to FROM qualification q "
+                        "JOIN enterprise e ON e.id = q.enterprise_id WHERE q.kind = 'high_tech'", engine)
+    facts = facts.merge(zones, on="zone_code", how="left")
+    facts["year_end"] = pd.to_datetime(facts["period"] + "-12-31")
+    q = quals.merge(facts[["entity_key", "period", "year_end"]], on="entity_key")
+    valid = (pd.to_datetime(q["valid_from"]) <= q["year_end"]) & (
+        q["valid_to"].isna() | (pd.to_datetime(q["valid_to"]) >= q["year_end"]))
+    holders = q[valid][["entity_key", "period"]].drop_duplicates().assign(high_tech=True)
+    facts = facts.merge(holders, on=["entity_key", "period"], how="left")
+    facts["high_tech"] = facts["high_tech"].fillna(False).astype(bool)
+    facts["n"] = 1.0
+    facts["ht_n"] = facts["high_tech"].astype(float)
+    facts["ht_revenue"] = facts["revenue"].where(facts["high_tech"], 0.0)
+    facts["rd5_revenue"] = facts["revenue"].where(facts["rd_expenditure"] >= 0.05 * facts["revenue"], 0.0)
+    facts["nation"] = "CN"
+    previous = facts[["entity_key", "period", "revenue", "value_added", "employees", "total_profit"]].copy()
+    previous["period"] = (previous["period"].astype(int) + 1).astype(str)
+    cmp = facts.merge(previous, on=["entity_key", "period"], suffixes=("", "_prev"))
+    measures = [c for c in values.columns if c not in ("entity_key",)] + ["n", "ht_n", "ht_revenue", "rd5_revenue"]
+    cmp_measures = ["revenue", "revenue_prev", "value_added", "value_added_prev", "employees", "employees_prev",
+                    "total_profit", "total_profit_prev"]
+    out: dict[str, float] = {}
+    for level in ("zone_code", "province_code", "region", "nation"):
+        sums = facts.groupby([level, "period"])[measures].sum(min_count=1)
+        growth = cmp.groupby([level, "period"])[cmp_measures].sum(min_count=1)
+        ratios = pd.DataFrame({
+            "rd_intensity": sums["rd_expenditure"] / sums["revenue"].replace(0, np.nan) * 100,
+            "patents_per_10k": sums["valid_invention_patents"] / sums["employees"].replace(0, np.nan) * 1e4,
+            "grants_per_10k": sums["invention_patent_grants"] / sums["employees"].replace(0, np.nan) * 1e4,
+            "bachelor_share": sums["emp_bachelor_plus"] / sums["employees"].replace(0, np.nan) * 100,
+            "rd_fte_share": sums["rd_fte"] / sums["employees"].replace(0, np.nan) * 100,
+            "ht_share": sums["ht_revenue"] / sums["revenue"].replace(0, np.nan) * 100,
+            "rd5_share": sums["rd5_revenue"] / sums["revenue"].replace(0, np.nan) * 100,
+            "tse_share": sums["tech_service_export"] / sums["export"].replace(0, np.nan) * 100,
+            "va_per_emp": sums["value_added"] / sums["employees"].replace(0, np.nan),
+            "energy": sums["energy_consumption"] / (sums["value_added"] / 10).replace(0, np.nan),
+        })
+        yoy = pd.DataFrame({
+            "revenue_yoy": (growth["revenue"] / growth["revenue_prev"].replace(0, np.nan) - 1) * 100,
+            "profit_yoy": (growth["total_profit"] / growth["total_profit_prev"].replace(0, np.nan) - 1) * 100,
+            "lp_yoy": ((growth["value_added"] / growth["employees"])
+                       / (growth["value_added_prev"] / growth["employees_prev"]) - 1) * 100,
+        })
+        if level == "nation":
+            out["rd_intensity_2023"] = float(ratios.loc[("CN", "2023"), "rd_intensity"])
+            out["revenue_yoy_2023"] = float(yoy.loc[("CN", "2023"), "revenue_yoy"])
+            out["cells"] = float(sums.size + ratios.size + yoy.size)
+    return out
+
+
+def _duckdb_figures(path: str) -> dict[str, float]:
+    analytics = Analytics(Path(path))
+    figures = {v.indicator: v.value for v in analytics.values(["rd_intensity", "revenue_yoy"], "nation", ["CN"],
+                                                              ["2023"])}
+    return {"rd_intensity_2023": float(figures["rd_intensity"] or 0),
+            "revenue_yoy_2023": float(figures["revenue_yoy"] or 0)}
+
+
+def main() -> None:
+    heading(f"analytics: build + all indicators, {ENTERPRISES:,} enterprises × 5 years (SQLite store)")
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/bench.sqlite"
+        engine = connect(url)
+        upgrade(engine)
+        catalog = default_catalog()
+        counts = load(engine, generate(catalog, load_provinces(), load_zones(), ENTERPRISES, 2021), catalog)
+        engine.dispose()
+        row("annual reports in the store", counts["annual reports"], "rows")
+        seconds, peak, result = measure(_build, url, f"{folder}/analytics.duckdb")
+        row("hizone build (store → DuckDB, every indicator, every level)", seconds, "s",
+            f"{result['values']:,} values; limit 10 s")
+        row("  peak memory (build)", peak, "MB")
+        base_seconds, base_peak, base = measure(_pandas, url)
+        row("pandas groupby baseline (annual figures, published only)", base_seconds, "s")
+        row("  peak memory (baseline)", base_peak, "MB")
+        row("speed-up over the baseline", base_seconds / seconds, "×", "must be > 1")
+        ours = _duckdb_figures(f"{folder}/analytics.duckdb")
+        for key, value in ours.items():
+            row(f"  check {key}: hizone − pandas", value - base[key], "", "(should be ~0)")
+
+
+if __name__ == "__main__":
+    main()

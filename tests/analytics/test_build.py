@@ -1,0 +1,146 @@
+"""`build` from the store (SQLite and PostgreSQL) and indicator values checked against hand computation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from sqlalchemy import Engine
+
+from hizone.analytics.build import build
+from hizone.analytics.query import Analytics
+from hizone.store import session_scope
+from hizone.store.models import Submission
+from tests.analytics.fixture import CODES, cumulative, populate, single_month
+
+
+@pytest.fixture
+def analytics(engine: Engine, tmp_path: Path) -> Analytics:
+    populate(engine)
+    build(engine, tmp_path / "analytics.duckdb")
+    return Analytics(tmp_path / "analytics.duckdb")
+
+
+def value(analytics: Analytics, code: str, level: str, key: str, period: str, view: str = "published"
+          ) -> float | None:
+    (found,) = analytics.values([code], level, [key], [period], view)
+    return found.value
+
+
+def test_national_sums_and_ratios_roll_up_as_sum_over_sum(analytics: Analytics) -> None:
+    assert value(analytics, "revenue_total", "nation", "CN", "2023") == 1200 + 400 + 300 + 880 + 0
+    assert value(analytics, "revenue_total", "nation", "CN", "2022") == 1000 + 500 + 800 + 0 + 700
+    # Σ R&D / Σ revenue, not a mean of the enterprises' ratios.
+    assert value(analytics, "rd_intensity", "nation", "CN", "2023") == pytest.approx(
+        (72 + 8 + 30 + 22 + 0) / 2780 * 100)
+    assert value(analytics, "invention_patents_per_10k_employees", "nation", "CN", "2023") == pytest.approx(
+        (8 + 1 + 2 + 4) / (120 + 40 + 30 + 88) * 10000)
+    assert value(analytics, "energy_per_10k_value_added", "province", "11", "2023") == pytest.approx(
+        (33 + 18 + 6) / ((360 + 90 + 60) / 10))
+    assert value(analytics, "value_added_per_employee", "zone", "Z4201", "2023") == pytest.approx(220 / 88)
+
+
+def test_groups_beyond_the_hierarchy(analytics: Analytics) -> None:
+    assert value(analytics, "revenue_total", "region", "east", "2022") == 1000 + 500 + 700
+    assert value(analytics, "revenue_total", "region", "central", "2023") == 880
+    assert value(analytics, "revenue_total", "demo_zone", "中关村", "2023") == 1900
+    assert value(analytics, "revenue_total", "cluster", "greater_bay_area", "2022") == 700
+    assert value(analytics, "revenue_total", "cluster", "jingjinji", "2023") == 1900
+    assert analytics.members("cluster")["chengdu_chongqing"] == ["Z5101"]
+
+
+def test_qualification_counts_and_shares_use_validity_at_period_end(analytics: Analytics) -> None:
+    # 2022: E1 and E4 hold the qualification at 31 Dec; 2023: E1 (to 31 Dec inclusive) and E3 (from June).
+    assert value(analytics, "high_tech_enterprise_count", "nation", "CN", "2022") == 2
+    assert value(analytics, "high_tech_enterprise_count", "nation", "CN", "2023") == 2
+    assert value(analytics, "high_tech_enterprise_count", "zone", "Z4201", "2023") == 0
+    assert value(analytics, "high_tech_revenue_share", "nation", "CN", "2023") == pytest.approx(
+        (1200 + 300) / 2780 * 100)
+    assert value(analytics, "enterprise_count", "zone", "Z1101", "2023") == 3
+
+
+def test_year_on_year_on_the_comparable_basis_with_the_raw_basis_beside_it(analytics: Analytics) -> None:
+    (zone,) = analytics.values(["revenue_yoy"], "zone", ["Z1101"], ["2023"])
+    assert zone.value == pytest.approx(((1200 + 400) / (1000 + 500) - 1) * 100)  # E3 is new: left out
+    assert zone.value_raw == pytest.approx((1900 / 1500 - 1) * 100)
+    (nation,) = analytics.values(["revenue_yoy"], "nation", ["CN"], ["2023"])
+    assert nation.value == pytest.approx((2480 / 2300 - 1) * 100)
+    assert nation.value_raw == pytest.approx((2780 / 3000 - 1) * 100)
+    (first,) = analytics.values(["revenue_yoy"], "nation", ["CN"], ["2022"])
+    assert first.value is None and first.reason == "no data for revenue in the previous year"
+
+
+def test_division_by_zero_is_null_with_a_reason(analytics: Analytics) -> None:
+    (zone,) = analytics.values(["rd_intensity"], "zone", ["Z5101"], ["2023"])
+    assert zone.value is None and zone.reason == "division by zero: revenue is 0"
+    (dormant,) = analytics.values(["revenue_yoy"], "enterprise", [CODES["E5"]], ["2023"])
+    assert dormant.value is None and dormant.reason == "previous year's revenue is 0"
+
+
+def test_published_takes_the_latest_approved_revision_and_provisional_the_latest_submitted(
+        analytics: Analytics) -> None:
+    assert value(analytics, "revenue_total", "enterprise", CODES["E4"], "2023") == 880  # revision 2
+    assert value(analytics, "revenue_total", "enterprise", CODES["E2"], "2023") == 400
+    assert value(analytics, "revenue_total", "enterprise", CODES["E2"], "2023", "provisional") == 450
+    assert value(analytics, "revenue_total", "nation", "CN", "2023", "provisional") == 2830
+    assert analytics.values(["revenue_total"], "zone", ["Z4401"], ["2023"]) == []  # only a draft
+
+
+def test_single_months_are_derived_from_cumulative_reports(analytics: Analytics) -> None:
+    assert value(analytics, "revenue_cum", "zone", "Z1101", "2023-03") == pytest.approx(cumulative("Z1101", 2023, 3))
+    assert value(analytics, "revenue_month", "zone", "Z1101", "2023-03") == pytest.approx(
+        single_month("Z1101", 2023, 3))
+    assert value(analytics, "revenue_month", "zone", "Z1101", "2023-01") == pytest.approx(
+        single_month("Z1101", 2023, 1))
+    assert value(analytics, "revenue_month_yoy", "zone", "Z1101", "2023-03") == pytest.approx(10.0)
+    # Z4401 did not report 2023-09: neither September nor October can be derived for it.
+    assert analytics.values(["revenue_month"], "zone", ["Z4401"], ["2023-09", "2023-10"]) == []
+    assert value(analytics, "revenue_month", "zone", "Z4401", "2023-11") == pytest.approx(
+        single_month("Z4401", 2023, 11))
+    # Nation, September 2023: comparable basis leaves out Z4401, which has no 2023 report to compare.
+    zones = ("Z1101", "Z4201", "Z5101")
+    (nation,) = analytics.values(["revenue_cum_yoy"], "nation", ["CN"], ["2023-09"])
+    assert nation.value == pytest.approx((sum(cumulative(z, 2023, 9) for z in zones)
+                                          / sum(cumulative(z, 2022, 9) for z in zones) - 1) * 100)
+    assert nation.value_raw == pytest.approx((sum(cumulative(z, 2023, 9) for z in zones)
+                                              / sum(cumulative(z, 2022, 9) for z in (*zones, "Z4401")) - 1) * 100)
+
+
+def test_every_figure_names_the_submissions_it_came_from(analytics: Analytics) -> None:
+    rows = analytics.sources("revenue_yoy", "zone", "Z1101", "2023")
+    current = {(r.entity_key, r.values["revenue"]) for r in rows if r.role == "current"}
+    previous = {(r.entity_key, r.values["revenue"]) for r in rows if r.role == "previous year"}
+    assert current == {(CODES["E1"], 1200), (CODES["E2"], 400), (CODES["E3"], 300)}
+    assert previous == {(CODES["E1"], 1000), (CODES["E2"], 500)}
+    assert sum(v for _, v in current) == value(analytics, "revenue_total", "zone", "Z1101", "2023")
+    month = analytics.sources("revenue_month", "zone", "Z1101", "2023-03")
+    assert sorted(r.period for r in month) == ["2023-02", "2023-03"]  # N月 = 1–N月 − 1–(N−1)月
+
+
+def test_build_is_incremental_by_period(engine: Engine, tmp_path: Path) -> None:
+    populate(engine)
+    path = tmp_path / "analytics.duckdb"
+    first = build(engine, path)
+    assert first.rebuilt["enterprise_annual"] == ["2022", "2023"]
+    again = build(engine, path)
+    assert again.rebuilt["enterprise_annual"] == [] and again.kept["enterprise_annual"] == 2
+    with session_scope(engine) as session:
+        session.add(Submission(form_code="enterprise_annual", form_version=2021, entity_key=CODES["E1"],
+                               zone_code="Z1101", period="2023", revision=2, state="approved",
+                               values={"revenue": 1300, "employees": 120}, created_by="test"))
+    third = build(engine, path)
+    assert third.rebuilt["enterprise_annual"] == ["2023"] and third.rebuilt["zone_monthly"] == []
+    values = Analytics(path).values(["revenue_total"], "nation", ["CN"], ["2022", "2023"])
+    assert [v.value for v in values] == [3000, 2780 + 100]
+
+
+def test_parquet_export_holds_the_fact_tables(engine: Engine, tmp_path: Path) -> None:
+    populate(engine, monthly=False)
+    report = build(engine, tmp_path / "a.duckdb", parquet=tmp_path / "parquet")
+    names = {p.name for p in report.parquet}
+    assert {"enterprise_annual__annual__published.parquet", "indicator_value.parquet",
+            "membership.parquet"} <= names
+    total = duckdb.sql(f"SELECT sum(e_revenue) FROM '{tmp_path}/parquet/enterprise_annual__annual__published.parquet'"
+                       " WHERE period = '2023'").fetchall()
+    assert total == [(2780.0,)]
