@@ -92,3 +92,30 @@ def test_duckdb_and_python_parse_alike(texts: list[str | None], column_factor: f
     for text, (sql_value, sql_status) in zip(texts, rows, strict=True):
         parsed = parse_number(text, MONEY, column_factor)
         assert (sql_status, sql_value) == (int(parsed.status), parsed.value), text
+
+
+plain_cells = st.one_of(st.text(alphabet="0123456789.-", min_size=0, max_size=14), st.none(),
+                        st.builds(lambda m: f"{m:f}", numbers))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(plain_cells, min_size=1, max_size=40), st.sampled_from([1.0, 10.0, 0.001]))
+def test_the_plain_column_shortcut_agrees_with_the_grammar(texts: list[str | None], column_factor: float) -> None:
+    from hizone.intake.numbers import plain_column
+
+    result = plain_column(pa.chunked_array([pa.array(texts, pa.string())]), column_factor)
+    if result is None:  # some cell needs the grammar ("", "-", "1-2", "..."): the column goes to sql_number
+        assert any(parse_number(t, MONEY, column_factor).status is not Status.OK for t in texts if t is not None)
+        return
+    values, statuses = result
+    for text, value, status in zip(texts, values.tolist(), statuses.tolist(), strict=True):
+        parsed = parse_number(text, MONEY, column_factor)
+        assert status == int(parsed.status), text
+        assert (value != value and parsed.value is None) or value == parsed.value, text
+
+
+@pytest.mark.parametrize("texts", [["12", "1,234"], ["5", " 6"], ["1e3"], ["+7"], ["inf"], ["3万"], [""]])
+def test_anything_but_plain_decimals_is_left_to_the_grammar(texts: list[str]) -> None:
+    from hizone.intake.numbers import plain_column
+
+    assert plain_column(pa.array(texts, pa.string())) is None

@@ -188,3 +188,15 @@ def test_zone_monthly_reports_are_keyed_by_zone(engine: Engine) -> None:
     assert stored["Z1101"].period == "2023-03"
     assert stored["Z1101"].values["revenue"] == 150000.0  # 1.5 亿元 in 千元
     assert stored["Z1101"].values["employees"] == 1000
+
+
+def test_the_bulk_path_stores_awkward_text_verbatim(engine: Engine) -> None:
+    # PostgreSQL gets a COPY text payload: tabs, backslashes and newlines in a value must survive it.
+    codes = seed_registry(engine, 3)
+    actor = "王\\五\tzone\nclerk"
+    result = import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", actor, today=TODAY)
+    assert result.status == "stored" and result.created == 3
+    stored = list_submissions(engine, form=FORM, period="2021")
+    assert {s.created_by for s in stored} == {actor}
+    assert [s.values["employees"] for s in stored] == [50, 51, 52]
+    assert all(isinstance(s.values["revenue"], float) for s in stored)

@@ -2,7 +2,8 @@
 
 One grammar, two implementations that must agree: ``parse_number`` (one value, for tests and small
 inputs) and ``sql_number`` (a DuckDB expression, for whole columns). Both apply the same float
-operations in the same order, so they give bit-identical results.
+operations in the same order, so they give bit-identical results. ``plain_column`` is a shortcut for
+the usual column of plain decimals, with the same results (tested against ``parse_number``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hizone.catalog import Unit
 
@@ -137,3 +143,46 @@ def sql_prepare(column: str) -> tuple[str, str, str, str]:
     groups = f"regexp_extract({text}, {_sql_string(PATTERN)}, ['sign', 'digits', 'exponent', 'suffix'])"
     return (f'"{column}"', f'{plain} AS "{column}__p"', f'CASE WHEN NOT {plain} THEN {text} END AS "{column}__t"',
             f'CASE WHEN NOT {plain} THEN {groups} END AS "{column}__m"')
+
+
+_PLAIN_BYTES = np.zeros(256, dtype=bool)
+_PLAIN_BYTES[[ord(c) for c in "0123456789.-"]] = True
+
+
+def _only_plain_bytes(chunk: pa.Array) -> bool:
+    """Every cell of a string chunk is made of ASCII digits, '.' and '-' only (one NumPy pass over its buffer)."""
+    if len(chunk) == 0:
+        return True
+    wide = pa.types.is_large_string(chunk.type)
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if wide else np.int32, count=len(chunk) + 1,
+                            offset=chunk.offset * (8 if wide else 4))
+    start, end = int(offsets[0]), int(offsets[-1])
+    if end == start:
+        return True
+    data = np.frombuffer(data_buffer, dtype=np.uint8, count=end - start, offset=start)
+    return bool(_PLAIN_BYTES[data].all())
+
+
+def plain_column(column: pa.ChunkedArray | pa.Array,
+                 column_factor: float = 1.0) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]] | None:
+    """(value, status) of a column whose every cell is blank (null) or a plain decimal, else None.
+
+    The usual column needs no grammar: a string of digits, '.' and '-' that Arrow's float parser accepts
+    reads as the same double ``parse_number`` computes ("5." and ".5" included), and is multiplied the
+    same way; anything else (empty text, separators, suffixes, spaces, exponents) returns None for
+    ``sql_number``.
+    """
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return None
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if not all(_only_plain_bytes(chunk) for chunk in chunks):
+        return None
+    try:
+        numbers = pc.cast(column, pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    values = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.float64)
+    blank = np.asarray(pc.is_null(numbers).to_numpy(zero_copy_only=False), dtype=bool)
+    status = np.where(blank, np.int8(Status.BLANK), np.int8(Status.OK)).astype(np.int8)
+    return np.where(blank, np.nan, (values * 1.0) * column_factor), status

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
 from sqlalchemy import Connection, Engine, Text, and_, cast, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,6 +29,7 @@ from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, Source, read_source
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import Context, ParsedBatch, PreviousValues, prepare, validate_sheet
+from hizone.store.bulk import insert_columns
 from hizone.store.models import AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
 
 SUBMISSION = Submission.__table__
@@ -204,6 +207,38 @@ def _store(conn: Connection, rules: RuleSet, period: str, batch: ParsedBatch, re
            actor: Actor, submit: bool) -> tuple[int, int, int]:
     form = rules.form
     latest = latest_values(conn, form.code, period)
+    chosen, revisions = _new_revisions(latest, batch, report)
+    now = utcnow()
+    state = "submitted" if submit else "draft"
+    batch_id = conn.execute(insert(ImportBatch).values(
+        form_code=form.code, form_version=form.version, period=period, source_name=report.source_name[:256],
+        source_sha256=report.sha256, row_count=len(batch), created_by=actor.name, created_at=now)
+        .returning(ImportBatch.id)).scalar_one()
+    # A first import takes every row: no copy of the JSON texts.
+    values = batch.values_json if len(chosen) == len(batch) else batch.values_json.take(pa.array(chosen))
+    created = insert_columns(conn, "submission", {
+        "batch_id": batch_id, "form_code": form.code, "form_version": form.version,
+        "entity_key": pa.array(batch.entity_keys[chosen]), "zone_code": pa.array(batch.zone_codes[chosen]),
+        "period": period, "revision": pa.array(revisions), "state": state,
+        "values": values, "created_by": actor.name, "created_at": now,
+        "synthetic": False}, len(chosen))
+    unchanged = len(batch) - created
+    conn.execute(insert(AuditLog).values(
+        at=now, actor=actor.name, action="import", object_kind="import_batch", object_id=str(batch_id),
+        detail={"file": report.source_name, "sha256": report.sha256, "form": form.code, "version": form.version,
+                "period": period, "rows": len(batch), "created": created, "unchanged": unchanged,
+                "state": state, "confirmed_warnings": len(report.warnings)}))
+    return batch_id, created, unchanged
+
+
+def _new_revisions(latest: dict[str, tuple[int, str, str, int]], batch: ParsedBatch,
+                   report: ValidationReport) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]:
+    """The rows that become new revisions and their revision numbers; rows equal to their latest add nothing.
+
+    A first import (no earlier revision in the period) takes every row as revision 1 without a Python loop.
+    """
+    if not latest:
+        return np.arange(len(batch), dtype=np.intp), np.ones(len(batch), dtype=np.int64)
     keys = batch.entity_keys.tolist()
     revisions, chosen, locked = [], [], []
     for i, key in enumerate(keys):
@@ -211,7 +246,7 @@ def _store(conn: Connection, rules: RuleSet, period: str, batch: ParsedBatch, re
         if previous is None:
             revisions.append(1)
             chosen.append(i)
-        elif not _same_values(previous[2], batch.values_json[i]):
+        elif not _same_values(previous[2], batch.values_json[i].as_py()):
             if previous[1] == "approved":
                 locked.append(i)
             revisions.append(previous[0] + 1)
@@ -220,43 +255,7 @@ def _store(conn: Connection, rules: RuleSet, period: str, batch: ParsedBatch, re
         zh, en = message("locked")
         raise _Locked([Issue("error", "locked", zh, en, report.source_name, report.sheet,
                              int(batch.row_numbers[i]), None, "entity", keys[i], keys[i]) for i in locked])
-    now = utcnow()
-    state = "submitted" if submit else "draft"
-    batch_id = conn.execute(insert(ImportBatch).values(
-        form_code=form.code, form_version=form.version, period=period, source_name=report.source_name[:256],
-        source_sha256=report.sha256, row_count=len(batch), created_by=actor.name, created_at=now)
-        .returning(ImportBatch.id)).scalar_one()
-    rows = [(batch_id, form.code, form.version, keys[i], str(batch.zone_codes[i]), period, revision, state,
-             batch.values_json[i], actor.name, now, False) for i, revision in zip(chosen, revisions, strict=True)]
-    _bulk_insert_submissions(conn, rows)
-    conn.execute(insert(AuditLog).values(
-        at=now, actor=actor.name, action="import", object_kind="import_batch", object_id=str(batch_id),
-        detail={"file": report.source_name, "sha256": report.sha256, "form": form.code, "version": form.version,
-                "period": period, "rows": len(batch), "created": len(rows), "unchanged": len(keys) - len(rows),
-                "state": state, "confirmed_warnings": len(report.warnings)}))
-    return batch_id, len(rows), len(keys) - len(rows)
-
-
-_COLUMNS = ("batch_id", "form_code", "form_version", "entity_key", "zone_code", "period", "revision", "state",
-            "values", "created_by", "created_at", "synthetic")
-
-
-def _bulk_insert_submissions(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """The speed path: PostgreSQL COPY, SQLite executemany on the driver, both inside the open transaction."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        quoted = ", ".join(f'"{c}"' for c in _COLUMNS)
-        with cursor.copy(f"COPY submission ({quoted}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    stamp = rows[0][10].strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DateTime storage format
-    quoted = ", ".join(f'"{c}"' for c in _COLUMNS)
-    marks = ", ".join("?" for _ in _COLUMNS)
-    conn.exec_driver_sql(f"INSERT INTO submission ({quoted}) VALUES ({marks})",
-                         [(*row[:10], stamp, 0) for row in rows])
+    return np.asarray(chosen, dtype=np.intp), np.asarray(revisions, dtype=np.int64)
 
 
 # ---- reading back ------------------------------------------------------------------------------------------

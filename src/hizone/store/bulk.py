@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 
@@ -57,3 +61,81 @@ def _sqlite_values(rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
             for i in temporal:
                 row[i] = _sqlite_text(row[i])
         yield row
+
+
+Column = Any  # an Arrow array (one value per row) or one value for every row
+
+
+def insert_columns(conn: Connection, table: str, columns: dict[str, Column], rows: int) -> int:
+    """Insert ``rows`` rows given column by column, inside the caller's transaction; returns the row count.
+
+    PostgreSQL gets one COPY text payload assembled by Arrow (no Python object per row); SQLite gets
+    executemany over the columns zipped in C, constants repeated.
+    """
+    if rows == 0:
+        return 0
+    names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            copy.write(_copy_text(list(columns.values()), rows))
+        return rows
+    values = [v.to_pylist() if isinstance(v, pa.Array | pa.ChunkedArray) else repeat(_sqlite_text(v), rows)
+              for v in columns.values()]
+    marks = ", ".join("?" for _ in columns)
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", zip(*values, strict=True))
+    finally:
+        cursor.close()
+    return rows
+
+
+_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+
+
+def _copy_scalar(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    for plain, escaped in _COPY_ESCAPES:
+        text = text.replace(plain, escaped)
+    return text
+
+
+_ESCAPED_BYTES = np.zeros(256, dtype=bool)
+_ESCAPED_BYTES[[ord(plain) for plain, _ in _COPY_ESCAPES]] = True
+
+
+def _copy_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    text = pc.cast(values, pa.string())
+    if _needs_escaping(text):  # a replace pass costs ~0.5 s on 200 MB of JSON: look first, in one NumPy pass
+        for plain, escaped in _COPY_ESCAPES:
+            text = pc.replace_substring(text, plain, escaped)
+    return pc.fill_null(text, "\\N")
+
+
+def _needs_escaping(text: pa.Array | pa.ChunkedArray) -> bool:
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    for chunk in chunks:
+        data = chunk.buffers()[2] if len(chunk) else None
+        if data is not None and _ESCAPED_BYTES[np.frombuffer(data, dtype=np.uint8)].any():
+            return True
+    return False
+
+
+def _copy_text(columns: list[Column], rows: int) -> memoryview:
+    """COPY's text format: tab-separated fields, one line per row, backslash escapes, \\N for null."""
+    parts = [_copy_array(v) if isinstance(v, pa.Array | pa.ChunkedArray) else _copy_scalar(v) for v in columns]
+    if not any(isinstance(p, pa.Array | pa.ChunkedArray) for p in parts):
+        return memoryview(("\t".join(parts) + "\n").encode() * rows)
+    lines = pc.binary_join_element_wise(*parts, "", "\t")  # the empty last field ends each line with a tab...
+    lines = pc.utf8_replace_slice(lines, -1, 2**31 - 1, "\n")  # ...which becomes the newline
+    joined = pa.concat_arrays(lines.chunks) if isinstance(lines, pa.ChunkedArray) else lines
+    _, offsets, data = joined.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=len(joined) + 1, offset=joined.offset * 4)
+    return memoryview(data)[int(bounds[0]):int(bounds[-1])]
