@@ -14,15 +14,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hizone.cli.common import Format
 from hizone.config import Settings
 from hizone.errors import HizoneError
 from hizone.store import connect
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 def analytics_path(settings: Settings) -> Path:

@@ -6,19 +6,19 @@ This module only reads and writes files; every number comes from the pure engine
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
 
+from hizone.cli.common import user_errors
 from hizone.errors import HizoneError
 from hizone.evaluate import (
     STAGES,
@@ -42,24 +42,6 @@ console = Console()
 @index_app.callback()
 def index_group() -> None:
     """Composite indices: build, uncertainty and sensitivity, analysis, unit reports."""
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def user_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Print a HizoneError as one line on stderr and exit 2 (also when index_app runs on its own)."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except HizoneError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(code=2) from None
-
-    return wrapper
-
 
 # ---------------------------------------------------------------- reading and writing
 

@@ -6,46 +6,21 @@ Thin: parse options, call hizone.ranking.service, render. Every number comes fro
 from __future__ import annotations
 
 import csv
-import functools
 import getpass
 import io
 import json
 import math
-from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from hizone.cli.common import Format, user_errors
 from hizone.config import Settings
 from hizone.errors import HizoneError
 from hizone.store import connect
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-def user_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """A HizoneError is one line on stderr and exit code 2, also when the sub-app runs on its own."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except HizoneError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(code=2) from None
-
-    return wrapper
 
 
 def _analytics_file(settings: Settings, given: Path | None) -> Path:
