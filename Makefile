@@ -12,11 +12,12 @@ $(VENV_STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(VENV_STAMP)
 
-# PostgreSQL (for the store tests) and Chromium (for the browser tests), from Debian, when missing.
+# PostgreSQL (store tests), Chromium (browser tests) and Java (PySpark tests), from Debian, when missing.
 system-deps:
 	@need=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	command -v java >/dev/null 2>&1 || need="$$need default-jre-headless"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing$$need (apt)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -113,7 +113,7 @@ def test_every_figure_names_the_submissions_it_came_from(analytics: Analytics) -
     previous = {(r.entity_key, r.values["revenue"]) for r in rows if r.role == "previous year"}
     assert current == {(CODES["E1"], 1200), (CODES["E2"], 400), (CODES["E3"], 300)}
     assert previous == {(CODES["E1"], 1000), (CODES["E2"], 500)}
-    assert sum(v for _, v in current) == value(analytics, "revenue_total", "zone", "Z1101", "2023")
+    assert sum(v or 0.0 for _, v in current) == value(analytics, "revenue_total", "zone", "Z1101", "2023")
     month = analytics.sources("revenue_month", "zone", "Z1101", "2023-03")
     assert sorted(r.period for r in month) == ["2023-02", "2023-03"]  # N月 = 1–N月 − 1–(N−1)月
 
@@ -141,6 +141,6 @@ def test_parquet_export_holds_the_fact_tables(engine: Engine, tmp_path: Path) ->
     names = {p.name for p in report.parquet}
     assert {"enterprise_annual__annual__published.parquet", "indicator_value.parquet",
             "membership.parquet"} <= names
-    total = duckdb.sql(f"SELECT sum(e_revenue) FROM '{tmp_path}/parquet/enterprise_annual__annual__published.parquet'"
-                       " WHERE period = '2023'").fetchall()
+    total = duckdb.execute(f"SELECT sum(e_revenue) FROM '{tmp_path}/parquet/enterprise_annual__annual__published"
+                           ".parquet' WHERE period = '2023'").fetchall()
     assert total == [(2780.0,)]

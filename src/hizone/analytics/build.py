@@ -3,26 +3,30 @@
 For each form and view (published = latest approved revision; provisional = latest revision that was
 submitted, reviewed or approved) one wide fact table ``<form>__<period_type>__<view>`` with a row per
 entity and period and a column per element (``e_<code>``) and qualification flag (``q_<kind>``, valid at
-period end). Cumulative monthly forms also get single months (``<form>__month__<view>``), derived as
-1–N月 minus 1–(N−1)月. Periods whose submissions did not change since the last build are kept as they were.
-Submissions stream from the store in batches as Arrow; ``values`` (JSON) is parsed by DuckDB in bulk.
+period end). The published view is a table; the provisional one is a view over it that swaps in the rows
+of ``<form>__<period_type>__pending`` (latest revisions not yet approved), so the common case, all
+approved, stores and computes the facts once. Cumulative monthly forms also get single months
+(``<form>__month__<view>``), derived as 1–N月 minus 1–(N−1)月. Periods whose submissions did not change
+since the last build are kept as they were. Submissions stream from the store in Arrow batches (see
+``extract``); ``values`` (JSON text) is parsed by DuckDB, vectorised, with the form's fixed schema.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, Text, case, cast, func, literal, select
+from sqlalchemy import Engine, Text, cast, func, select
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
+from hizone.analytics.extract import StoreStream
 from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
@@ -73,7 +77,7 @@ def _fingerprints(engine: Engine) -> dict[tuple[str, str], str]:
     stmt = (select(s.form_code, s.period, func.count(), func.max(s.id), func.sum(s.revision), approved)
             .group_by(s.form_code, s.period))
     with engine.connect() as conn:
-        return {(row[0], row[1]): "|".join(str(v) for v in row[2:]) for row in conn.execute(stmt)}
+        return {(row[0], row[1]): "|".join(str(int(v)) for v in row[2:]) for row in conn.execute(stmt)}
 
 
 def _registry_fingerprint(engine: Engine) -> str:
@@ -86,69 +90,43 @@ def _registry_fingerprint(engine: Engine) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def _stream(engine: Engine, stmt: Any, names: Sequence[str], types: Sequence[pa.DataType]
-            ) -> Iterator[pa.RecordBatch]:
-    schema = pa.schema(list(zip(names, types, strict=True)))
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(stmt)
-        for part in result.partitions():
-            columns = list(zip(*part, strict=True))
-            yield pa.RecordBatch.from_arrays([pa.array(c, type=t) for c, t in zip(columns, types, strict=True)],
-                                             schema=schema)
+SUBMISSION_SCHEMA = pa.schema([("_id", pa.int64()), ("_entity", pa.string()), ("_zone", pa.string()),
+                               ("_period", pa.string()), ("_revision", pa.int32()), ("_state", pa.string()),
+                               ("_values", pa.string())])
 
 
-META = {"_id": "BIGINT", "_entity": "VARCHAR", "_zone": "VARCHAR", "_period": "VARCHAR", "_revision": "INTEGER",
-        "_state": "VARCHAR"}
-CHUNK_IDS = 250_000
-
-
-def _ndjson_aggregate(engine: Engine) -> Any:
-    """One chunk of submissions as NDJSON: each line the ``values`` object with _id, _entity, … appended.
-
-    The database builds and joins the text (in C), so Python handles a few large strings instead of a
-    million rows; DuckDB's JSON reader then parses them into columns in bulk.
-    """
+def _submissions(engine: Engine, form: str, periods: Sequence[str] | None) -> StoreStream:
+    """Start reading every revision of the form's submissions (in any state: the fingerprints count all)."""
     s = Submission
-    text = cast(s.values, Text)
-    sqlite = engine.dialect.name == "sqlite"
-
-    def quoted(column: Any) -> Any:
-        return func.json_quote(column) if sqlite else cast(func.to_json(column), Text)
-    body = func.rtrim(func.rtrim(text), literal("}"))
-    separator = case((func.length(func.trim(body)) > 1, literal(",")), else_=literal(""))
-    line = (body + separator + literal('"_id":') + cast(s.id, Text) + literal(',"_entity":') + quoted(s.entity_key)
-            + literal(',"_zone":') + quoted(s.zone_code) + literal(',"_period":') + quoted(s.period)
-            + literal(',"_revision":') + cast(s.revision, Text) + literal(',"_state":') + quoted(s.state)
-            + literal("}"))
-    joiner = literal("\n")
-    return func.group_concat(line, joiner) if engine.dialect.name == "sqlite" else func.string_agg(line, joiner)
-
-
-def _submissions(engine: Engine, con: duckdb.DuckDBPyConnection, form: str, periods: Sequence[str] | None,
-                 elements: Sequence[str], scratch: Path) -> None:
-    """The form's submissions (every revision in a state some view shows) into the DuckDB table ``raw``."""
-    s = Submission
-    states = sorted({state for v in VIEW_STATES.values() for state in v})
-    conditions = [s.form_code == form, s.state.in_(states)]
+    stmt = select(s.id.label("_id"), s.entity_key.label("_entity"), s.zone_code.label("_zone"),
+                  s.period.label("_period"), s.revision.label("_revision"), s.state.label("_state"),
+                  cast(s.values, Text).label("_values")).where(s.form_code == form)
     if periods is not None:
-        conditions.append(s.period.in_(list(periods)))
-    columns = {**META, **dict.fromkeys(elements, "DOUBLE")}
-    spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
-    con.execute("CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM (SELECT " +
-                ", ".join(f"CAST(NULL AS {kind}) AS \"{name}\"" for name, kind in columns.items()) + ") WHERE false")
-    aggregate = _ndjson_aggregate(engine)
-    with engine.connect() as conn:
-        low, high = conn.execute(select(func.min(s.id), func.max(s.id)).where(*conditions)).one()
-        if low is None:
-            return
-        for start in range(int(low), int(high) + 1, CHUNK_IDS):
-            text = conn.execute(select(aggregate).where(*conditions, s.id >= start,
-                                                        s.id < start + CHUNK_IDS)).scalar()
-            if not text:
-                continue
-            scratch.write_text(text, encoding="utf-8")
-            con.execute(f"INSERT INTO raw BY NAME SELECT * FROM read_ndjson(?, columns = {spec})", [str(scratch)])
-    scratch.unlink(missing_ok=True)
+        stmt = stmt.where(s.period.in_(list(periods)))
+    return StoreStream(engine, stmt, SUBMISSION_SCHEMA)
+
+
+def _load_submissions(con: duckdb.DuckDBPyConnection, stream: StoreStream, elements: Sequence[str]) -> None:
+    """The submissions into the DuckDB table ``raw``: ``values`` (JSON text) parsed per batch, vectorised,
+    with the form's fixed schema."""
+    spec = "{" + ", ".join(f'"{code}": "DOUBLE"' for code in elements) + "}"
+    value_columns = ", ".join(f'"{code}" DOUBLE' for code in elements)
+    con.execute("CREATE OR REPLACE TEMP TABLE raw (_id BIGINT, _entity VARCHAR, _zone VARCHAR, _period VARCHAR, "
+                f"_revision INTEGER, _state VARCHAR, {value_columns})")
+    with stream as reader:
+        con.register("batch_in", reader)
+        try:
+            con.execute(f"INSERT INTO raw SELECT * EXCLUDE (_values), unnest(json_transform(_values, '{spec}')) "
+                        "FROM batch_in")
+        finally:
+            con.unregister("batch_in")
+
+
+def _raw_fingerprints(con: duckdb.DuckDBPyConnection, form: str) -> dict[tuple[str, str], str]:
+    """:func:`_fingerprints` of the form's periods, from the rows just read (saves a pass over the store)."""
+    rows = con.execute("SELECT _period, count(*), max(_id), sum(_revision), sum(length(_state) * _id) "
+                       "FROM raw GROUP BY _period").fetchall()
+    return {(form, row[0]): "|".join(str(int(v)) for v in row[1:]) for row in rows}
 
 
 def _load_registry(engine: Engine, con: duckdb.DuckDBPyConnection, indicators: IndicatorSet) -> None:
@@ -187,46 +165,88 @@ def _load_registry(engine: Engine, con: duckdb.DuckDBPyConnection, indicators: I
 
 
 def _load_qualifications(engine: Engine, con: duckdb.DuckDBPyConnection) -> None:
-    stmt = (select(Enterprise.credit_code, Qualification.kind, Qualification.valid_from, Qualification.valid_to)
+    # Dates as ISO text (as SQLite stores them; no date object per row on either store), never NULL in
+    # transit (see ``extract``): '' stands for an open end.
+    stmt = (select(Enterprise.credit_code.label("credit_code"), Qualification.kind.label("kind"),
+                   func.coalesce(cast(Qualification.valid_from, Text), "").label("valid_from"),
+                   func.coalesce(cast(Qualification.valid_to, Text), "").label("valid_to"))
             .join(Enterprise, Enterprise.id == Qualification.enterprise_id))
-    names = ["credit_code", "kind", "valid_from", "valid_to"]
-    types = [pa.string(), pa.string(), pa.date32(), pa.date32()]
-    table = pa.Table.from_batches(list(_stream(engine, stmt, names, types)),
-                                  schema=pa.schema(list(zip(names, types, strict=True))))
-    con.register("qualification_in", table)
-    con.execute("CREATE OR REPLACE TABLE qualification AS SELECT * FROM qualification_in")
-    con.unregister("qualification_in")
+    schema = pa.schema([("credit_code", pa.string()), ("kind", pa.string()), ("valid_from", pa.string()),
+                        ("valid_to", pa.string())])
+    with StoreStream(engine, stmt, schema, batch_rows=200_000) as reader:
+        con.register("qualification_in", reader)
+        try:
+            con.execute("CREATE OR REPLACE TABLE qualification AS SELECT credit_code, kind, "
+                        "CAST(nullif(valid_from, '') AS DATE) AS valid_from, "
+                        "CAST(nullif(valid_to, '') AS DATE) AS valid_to FROM qualification_in")
+        finally:
+            con.unregister("qualification_in")
 
 
 # --- fact tables ----------------------------------------------------------------------------------
 
 
-def _fact_select(form: Form, elements: Sequence[tuple[str, str]], states: Sequence[str]) -> str:
-    """The current revision of each (entity, period) in ``raw``, values as columns, flags at period end."""
-    state_list = ", ".join(f"'{s}'" for s in states)
-    value_columns = ", ".join(f'c."{code}" AS {element_column(code)}' for code, _ in elements)
-    annual = form.frequency == "annual"
-    year = "CAST(period AS INTEGER)" if annual else "CAST(substr(period, 1, 4) AS INTEGER)"
-    month = "CAST(NULL AS INTEGER)" if annual else "CAST(substr(period, 6, 2) AS INTEGER)"
-    prev = "CAST(CAST(period AS INTEGER) - 1 AS VARCHAR)" if annual else \
-        "CAST(CAST(substr(period, 1, 4) AS INTEGER) - 1 AS VARCHAR) || substr(period, 5)"
-    end = "make_date(year, 12, 31)" if annual else "last_day(make_date(year, month, 1))"
-    current = (f"SELECT * FROM raw WHERE _state IN ({state_list}) QUALIFY row_number() OVER "
-               "(PARTITION BY _entity, _period ORDER BY _revision DESC) = 1")
-    base = (f"SELECT c._id AS submission_id, c._entity AS entity_key, c._zone AS zone_code, z.province_code, "
-            f"z.region, c._period AS period, c._revision AS revision, c._state AS state, {value_columns} "
-            f"FROM ({current}) c LEFT JOIN zone z ON z.code = c._zone")
-    dated = (f"SELECT b.*, {prev} AS prev_period, {end} AS period_end "
-             f"FROM (SELECT *, {year} AS year, {month} AS month FROM ({base})) b")
-    if form.entity != "enterprise":
-        return dated
+def _current_sql(view: str, unique: bool) -> str:
+    """The rows of ``raw`` a view shows: per (entity, period) its latest revision in the view's states.
+
+    ``pending`` is what the provisional view shows *instead of* the published one: its rows whose latest
+    shown revision is not approved (if it is approved it is the latest approved, so the published row).
+    ``unique``: no (entity, period) has two revisions in a shown state, so no revision needs ranking.
+    """
+    def latest(states: Sequence[str]) -> str:
+        rows = f"SELECT * FROM raw WHERE _state IN ({', '.join(repr(s) for s in states)})"
+        if unique:
+            return rows
+        return f"{rows} QUALIFY row_number() OVER (PARTITION BY _entity, _period ORDER BY _revision DESC) = 1"
+    if view == "pending":
+        return f"SELECT * FROM ({latest(VIEW_STATES['provisional'])}) WHERE _state <> 'approved'"
+    return latest(VIEW_STATES[view])
+
+
+def _unique_revisions(con: duckdb.DuckDBPyConnection) -> bool:
+    states = ", ".join(repr(s) for s in VIEW_STATES["provisional"])
+    return _scalar(con, "SELECT count(*) - count(DISTINCT (_entity, _period)) FROM raw "
+                        f"WHERE _state IN ({states})") == 0
+
+
+def _period_parts(form: Form, period: str) -> dict[str, str]:
+    """SQL over the column ``period``: year, month, the period a year before, the last day of the period."""
+    year = f"CAST({period} AS INTEGER)" if form.frequency == "annual" else f"CAST(substr({period}, 1, 4) AS INTEGER)"
+    if form.frequency == "annual":
+        return {"year": year, "month": "CAST(NULL AS INTEGER)", "prev": f"CAST({year} - 1 AS VARCHAR)",
+                "end": f"make_date({year}, 12, 31)"}
+    month = f"CAST(substr({period}, 6, 2) AS INTEGER)"
+    return {"year": year, "month": month, "prev": f"CAST({year} - 1 AS VARCHAR) || substr({period}, 5)",
+            "end": f"last_day(make_date({year}, {month}, 1))"}
+
+
+def _load_flags(con: duckdb.DuckDBPyConnection, form: Form) -> None:
+    """``flags``: per (entity, period) of ``raw`` the qualifications valid at period end. They depend on
+    the entity and the period, not on the revision: one narrow pass serves every view."""
     kinds = list(qualification_kinds())
     flags = ", ".join(f"bool_or(q.kind = '{k}') AS {flag_column(k)}" for k in kinds)
-    coalesced = ", ".join(f"coalesce(f.{flag_column(k)}, false) AS {flag_column(k)}" for k in kinds)
-    return (f"WITH d AS ({dated}), f AS (SELECT d.submission_id, {flags} FROM d JOIN qualification q "
-            "ON q.credit_code = d.entity_key AND q.valid_from <= d.period_end "
-            "AND (q.valid_to IS NULL OR q.valid_to >= d.period_end) GROUP BY d.submission_id) "
-            f"SELECT d.*, {coalesced} FROM d LEFT JOIN f USING (submission_id)")
+    end = _period_parts(form, "_period")["end"]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE flags AS SELECT d._entity, d._period, {flags} "
+                f"FROM (SELECT _entity, _period, {end} AS period_end "
+                "FROM (SELECT DISTINCT _entity, _period FROM raw)) d "
+                "JOIN qualification q ON q.credit_code = d._entity AND q.valid_from <= d.period_end "
+                "AND (q.valid_to IS NULL OR q.valid_to >= d.period_end) GROUP BY d._entity, d._period")
+
+
+def _fact_select(form: Form, elements: Sequence[tuple[str, str]], current: str) -> str:
+    """The rows of ``current`` (a select over ``raw``): values as columns, flags (from ``flags``) at period end."""
+    value_columns = ", ".join(f'c."{code}" AS {element_column(code)}' for code, _ in elements)
+    parts = _period_parts(form, "c._period")
+    flag_columns = flag_join = ""
+    if form.entity == "enterprise":
+        flag_columns = "".join(f", coalesce(f.{flag_column(k)}, false) AS {flag_column(k)}"
+                               for k in qualification_kinds())
+        flag_join = " LEFT JOIN flags f ON f._entity = c._entity AND f._period = c._period"
+    return (f"SELECT c._id AS submission_id, c._entity AS entity_key, c._zone AS zone_code, z.province_code, "
+            f"z.region, c._period AS period, c._revision AS revision, c._state AS state, {value_columns}, "
+            f"{parts['year']} AS year, {parts['month']} AS month, {parts['prev']} AS prev_period, "
+            f"{parts['end']} AS period_end{flag_columns} "
+            f"FROM ({current}) c LEFT JOIN zone z ON z.code = c._zone{flag_join}")
 
 
 def _single_months_select(cumulative: str, elements: Sequence[tuple[str, str]]) -> str:
@@ -249,25 +269,65 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return _scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]) > 0
 
 
+def pending_table_name(table: FactTable) -> str:
+    """The rows the provisional view shows instead of the published ones (none when all is approved)."""
+    return f"{table.name}__pending"
+
+
+def _relation_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    rows = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def _provisional_view(con: duckdb.DuckDBPyConnection, table: FactTable) -> None:
+    """The provisional view: the published rows, each replaced by its pending row where there is one."""
+    name, published, pending = fact_table_name(table, "provisional"), fact_table_name(table, "published"), \
+        pending_table_name(table)
+    if _relation_type(con, name) == "BASE TABLE":  # a file built before the provisional view was a view
+        con.execute(f"DROP TABLE {name}")
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {published} p WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {pending} d WHERE d.entity_key = p.entity_key AND d.period = p.period) "
+                f"UNION ALL BY NAME SELECT * FROM {pending}")
+
+
 def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, catalog: Catalog,
-                  periods: list[str] | None, scratch: Path) -> None:
+                  periods: list[str] | None, qualifications: bool) -> dict[tuple[str, str], str]:
+    """Rebuild the form's fact tables (for ``periods``, or all); the fingerprints of what was read.
+
+    ``qualifications``: load them first (the store reads the submissions meanwhile).
+    """
     elements = _form_elements(catalog, form.code)
-    _submissions(engine, con, form.code, periods, [code for code, _ in elements],
-                 scratch.with_name(f"{scratch.name}.{form.code}.ndjson"))
+    stream = _submissions(engine, form.code, periods)
     try:
-        for view in VIEWS:
-            target = fact_table_name(_fact_tables(form)[0], view)
-            select_sql = _fact_select(form, elements, VIEW_STATES[view])
-            if periods is None or not _exists(con, target):
-                con.execute(f"CREATE OR REPLACE TABLE {target} AS {select_sql}")
+        if qualifications:
+            _load_qualifications(engine, con)
+    except BaseException:
+        stream.close()
+        raise
+    _load_submissions(con, stream, [code for code, _ in elements])
+    try:
+        table = _fact_tables(form)[0]
+        if form.entity == "enterprise":
+            _load_flags(con, form)
+        unique = _unique_revisions(con)
+        for name, view in ((fact_table_name(table, "published"), "published"),
+                           (pending_table_name(table), "pending")):
+            select_sql = _fact_select(form, elements, _current_sql(view, unique))
+            if periods is None or not _exists(con, name):
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
             else:
-                con.execute(f"DELETE FROM {target} WHERE period IN (SELECT UNNEST(?))", [periods])
-                con.execute(f"INSERT INTO {target} BY NAME {select_sql}")
-            if form.frequency == "monthly":
+                con.execute(f"DELETE FROM {name} WHERE period IN (SELECT UNNEST(?))", [periods])
+                con.execute(f"INSERT INTO {name} BY NAME {select_sql}")
+        _provisional_view(con, table)
+        if form.frequency == "monthly":
+            for view in VIEWS:
                 single = fact_table_name(FactTable(form.code, "month"), view)
-                con.execute(f"CREATE OR REPLACE TABLE {single} AS {_single_months_select(target, elements)}")
+                cumulative = fact_table_name(table, view)
+                con.execute(f"CREATE OR REPLACE TABLE {single} AS {_single_months_select(cumulative, elements)}")
+        return _raw_fingerprints(con, form.code)
     finally:
         con.execute("DROP TABLE IF EXISTS raw")
+        con.execute("DROP TABLE IF EXISTS flags")
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -294,23 +354,44 @@ def _save_state(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None:
 # --- indicators -----------------------------------------------------------------------------------
 
 
+def _base_table(table: FactTable) -> FactTable:
+    """The fact table rows of ``table`` derive from (single months derive from the cumulative ones)."""
+    return FactTable(table.form, "cumulative") if table.period_type == "month" else table
+
+
+def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet, table: FactTable,
+                       codes: Sequence[str], view: str) -> None:
+    fact = fact_table_name(table, view)
+    steps = plan(fact, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t")
+    try:
+        for step in steps[:-1]:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {step.sql}")
+        con.execute(f"INSERT INTO indicator_value SELECT '{view}', '{table.period_type}', indicator, "
+                    f"grp_level, grp_key, period, value, value_raw, reason FROM ({steps[-1].sql})")
+    finally:
+        for step in steps[:-1]:
+            con.execute(f"DROP TABLE IF EXISTS {step.name}")
+
+
 def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet) -> int:
-    """Every indicator for every group (zone … nation), both views, into ``indicator_value``."""
+    """Every indicator for every group (zone … nation), both views, into ``indicator_value``.
+
+    Where no submission awaits approval the provisional view equals the published one: its values are
+    copied rather than computed a second time.
+    """
     con.execute("CREATE OR REPLACE TABLE indicator_value (view VARCHAR, period_type VARCHAR, indicator VARCHAR, "
                 "level VARCHAR, key VARCHAR, period VARCHAR, value DOUBLE, value_raw DOUBLE, reason VARCHAR)")
     for table, codes in indicators.by_table().items():
-        compiled = [indicators.compiled[c] for c in codes]
-        for view in VIEWS:
-            fact = fact_table_name(table, view)
-            if not _exists(con, fact):
-                continue
-            steps = plan(fact, indicators.registries[table], compiled, "groups", tag="t")
-            for step in steps[:-1]:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {step.sql}")
-            con.execute(f"INSERT INTO indicator_value SELECT '{view}', '{table.period_type}', indicator, "
-                        f"grp_level, grp_key, period, value, value_raw, reason FROM ({steps[-1].sql})")
-            for step in steps[:-1]:
-                con.execute(f"DROP TABLE {step.name}")
+        if not _exists(con, fact_table_name(table, "published")):
+            continue
+        _insert_indicators(con, indicators, table, codes, "published")
+        pending = pending_table_name(_base_table(table))
+        if not _exists(con, pending) or _count(con, pending) > 0:
+            _insert_indicators(con, indicators, table, codes, "provisional")
+        else:
+            con.execute("INSERT INTO indicator_value SELECT 'provisional', period_type, indicator, level, key, "
+                        "period, value, value_raw, reason FROM indicator_value WHERE view = 'published' "
+                        "AND period_type = ? AND indicator IN (SELECT UNNEST(?))", [table.period_type, codes])
     return _count(con, "indicator_value")
 
 
@@ -358,27 +439,8 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
         registry_print = _registry_fingerprint(engine)
         registry_changed = state.get("registry") != registry_print or state.get("indicators") != \
             indicators.fingerprint
-        prints = _fingerprints(engine)
-        loaded_qualifications = False
         new_state = {"registry": registry_print, "indicators": indicators.fingerprint}
-        for code in sorted({form for form, _ in prints}):
-            if code not in catalog.forms:
-                continue
-            form = catalog.forms[code][-1]
-            periods = sorted(p for f, p in prints if f == code)
-            changed = [p for p in periods if state.get(f"{code}/{p}") != prints[(code, p)]]
-            dropped = [k.split("/", 1)[1] for k in state if k.startswith(f"{code}/")
-                       and (code, k.split("/", 1)[1]) not in prints]
-            whole = registry_changed or full or not _exists(con, fact_table_name(_fact_tables(form)[0], VIEWS[0]))
-            todo: list[str] | None = None if whole else sorted(set(changed) | set(dropped))
-            if todo != []:
-                if form.entity == "enterprise" and not loaded_qualifications:
-                    _load_qualifications(engine, con)
-                    loaded_qualifications = True
-                _rebuild_form(con, engine, form, catalog, todo, path)
-            report.rebuilt[code] = periods if todo is None else todo
-            report.kept[code] = len(periods) - len(report.rebuilt[code])
-            new_state.update({f"{code}/{p}": prints[(code, p)] for p in periods})
+        _rebuild_forms(con, engine, catalog, state if not registry_changed else {}, new_state, report)
         _meta(con, indicators)
         report.indicator_rows = compute_indicators(con, indicators)
         _save_state(con, new_state)
@@ -394,3 +456,45 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
         con.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Catalog, state: dict[str, str],
+                   new_state: dict[str, str], report: BuildReport) -> None:
+    """Rebuild what changed since ``state`` (everything when it is empty); record the new fingerprints.
+
+    A first or full build reads every submission anyway and takes the fingerprints from what it read;
+    only an incremental build asks the store for them first, to know which periods changed.
+    """
+    prints = _fingerprints(engine) if any("/" in key for key in state) else None
+    codes = sorted({form for form, _ in prints}) if prints is not None else sorted(catalog.forms)
+    loaded_qualifications = False
+    for code in codes:
+        if code not in catalog.forms:
+            continue
+        form = catalog.forms[code][-1]
+        table = _fact_tables(form)[0]
+        periods = sorted(p for f, p in prints if f == code) if prints is not None else []
+        whole = prints is None or not _exists(con, fact_table_name(table, "published")) or \
+            not _exists(con, pending_table_name(table))
+        todo: list[str] | None = None
+        if not whole and prints is not None:
+            changed = [p for p in periods if state.get(f"{code}/{p}") != prints[(code, p)]]
+            dropped = [k.split("/", 1)[1] for k in state if k.startswith(f"{code}/")
+                       and (code, k.split("/", 1)[1]) not in prints]
+            todo = sorted(set(changed) | set(dropped))
+            if not todo:
+                report.rebuilt[code], report.kept[code] = [], len(periods)
+                new_state.update({f"{code}/{p}": prints[(code, p)] for p in periods})
+                continue
+        read = _rebuild_form(con, engine, form, catalog, todo,
+                             qualifications=form.entity == "enterprise" and not loaded_qualifications)
+        loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
+        if prints is None:
+            if not read:
+                continue  # no submissions of this form: no tables, as before it had any
+            periods = sorted(p for _, p in read)
+            new_state.update({f"{code}/{p}": v for (_, p), v in read.items()})
+        else:
+            new_state.update({f"{code}/{p}": prints[(code, p)] for p in periods})
+        report.rebuilt[code] = periods if todo is None else todo
+        report.kept[code] = len(periods) - len(report.rebuilt[code])
