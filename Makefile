@@ -18,6 +18,7 @@ system-deps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
 	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
 	command -v java >/dev/null 2>&1 || need="$$need default-jre-headless"; \
+	fc-list 2>/dev/null | grep -qi "noto sans cjk" || need="$$need fonts-noto-cjk"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing$$need (apt)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -25,7 +26,8 @@ system-deps:
 	fi
 
 demo: $(VENV_STAMP)
-	@test -f var/hizone.sqlite || .venv/bin/hizone demo
+	@test -f var/hizone.sqlite || { .venv/bin/hizone demo && .venv/bin/hizone evaluate --year 2022 \
+	  && .venv/bin/hizone evaluate --year 2023 && .venv/bin/hizone alerts run; }
 	.venv/bin/hizone serve --host 127.0.0.1 --port 8000
 
 lint: $(VENV_STAMP)

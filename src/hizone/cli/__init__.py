@@ -13,6 +13,7 @@ from hizone.cli.index import index_app
 from hizone.cli.intake import register as register_intake
 from hizone.cli.ranking import register as register_ranking
 from hizone.cli.store import db_app
+from hizone.cli.web import register as register_web
 from hizone.errors import HizoneError
 
 app = typer.Typer(help="hizone: statistics, indicators and evaluation of China's national high-tech zones.",
@@ -23,6 +24,7 @@ app.add_typer(index_app, name="index")
 register_intake(app)
 register_analytics(app)
 register_ranking(app)
+register_web(app)
 
 stderr = Console(stderr=True)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from hizone.auth.users import create_demo_users
 from hizone.catalog import default_catalog
 from hizone.config import Settings
 from hizone.demo import generate, load
@@ -44,3 +46,15 @@ def demo(
     console.print(f"[green]synthetic demo data loaded[/] into {engine.url.render_as_string()} "
                   f"in {time.perf_counter() - started:.1f} s: "
                   + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
+    _print_demo_users(create_demo_users(engine), settings.var_dir / "demo-users.txt")
+
+
+def _print_demo_users(users: list[tuple[str, str, str, str]], keep: Path) -> None:
+    """Show the demo logins once and keep them (var/ is never committed) for later look-ups."""
+    lines = [f"{name:<16} {password:<18} {role:<10} {scope}" for name, password, role, scope in users]
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    keep.write_text("username         password           role       scope\n" + "\n".join(lines) + "\n",
+                    encoding="utf-8")
+    console.print(f"demo users (also in {keep}):")
+    for line in lines:
+        console.print("  " + line, highlight=False)

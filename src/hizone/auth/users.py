@@ -1,0 +1,180 @@
+"""The user store: add users, check passwords, issue API tokens, log out everywhere; all audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from hizone.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from hizone.auth.policy import ROLES, Principal
+from hizone.errors import HizoneError
+from hizone.registry import validate_credit_code
+from hizone.store import session_scope
+from hizone.store.models import ApiToken, AuditLog, Enterprise, Province, User, Zone
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "hzt_"
+
+
+class AuthError(HizoneError):
+    """A user-management mistake (unknown role, bad scope, weak password, duplicate user)."""
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    username: str
+    role: str
+    province_code: str | None
+    zone_code: str | None
+    credit_code: str | None
+
+
+def audit(session: Session, actor: str, action: str, kind: str, object_id: str, **detail: object) -> None:
+    session.add(AuditLog(actor=actor or "anonymous", action=action, object_kind=kind, object_id=object_id,
+                         detail=detail))
+
+
+def _check_scope(session: Session, role: str, province: str | None, zone: str | None,
+                 credit_code: str | None) -> tuple[str | None, str | None, str | None]:
+    """The (province, zone, credit code) a role needs, checked against the store."""
+    if role not in ROLES:
+        raise AuthError(f"unknown role '{role}' (one of {', '.join(ROLES)})", where="--role")
+    if role == "province":
+        if not province or session.get(Province, province) is None:
+            raise AuthError(f"role province needs a known province code, got '{province or ''}'",
+                            where="--province")
+        return province, None, None
+    if role == "zone":
+        found = session.get(Zone, zone) if zone else None
+        if found is None:
+            raise AuthError(f"role zone needs a known zone code, got '{zone or ''}'", where="--zone")
+        return found.province_code, found.code, None
+    if role == "enterprise":
+        code = validate_credit_code(credit_code or "", where="--credit-code")
+        enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == code))
+        if enterprise is None:
+            raise AuthError(f"no enterprise with credit code '{code}' in the store", where="--credit-code")
+        zone_row = session.get(Zone, enterprise.zone_code)
+        return (zone_row.province_code if zone_row else None), enterprise.zone_code, code
+    return None, None, None
+
+
+def add_user(engine: Engine, username: str, password: str, role: str, *, province: str | None = None,
+             zone: str | None = None, credit_code: str | None = None, actor: str = "cli",
+             replace_password: bool = False) -> UserInfo:
+    """Create a user (or, with replace_password, reset an existing user's password and scope)."""
+    if not USERNAME.match(username):
+        raise AuthError("username must be 3–64 letters, digits or . _ @ -", where="USERNAME")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", where="password")
+    with session_scope(engine) as session:
+        prov, zone_code, code = _check_scope(session, role, province, zone, credit_code)
+        user = session.scalar(select(User).where(User.username == username))
+        if user is not None and not replace_password:
+            raise AuthError(f"user '{username}' already exists", where="USERNAME")
+        if user is None:
+            user = User(username=username, password_hash="", role=role, active=True)
+            session.add(user)
+        user.password_hash = hash_password(password)
+        user.role, user.province_code, user.zone_code, user.credit_code = role, prov, zone_code, code
+        user.session_epoch = (user.session_epoch or 0) + 1
+        audit(session, actor, "user_add", "user", username, role=role, province=prov, zone=zone_code,
+              credit_code=code)
+        return UserInfo(username, role, prov, zone_code, code)
+
+
+def principal_for_user(user: User) -> Principal:
+    return Principal(username=user.username, role=user.role, province_code=user.province_code,
+                     zone_code=user.zone_code, credit_code=user.credit_code, user_id=user.id)
+
+
+def authenticate(engine: Engine, username: str, password: str, client: str) -> tuple[Principal, int] | None:
+    """(principal, session epoch) for a right password of an active user, else None; audited both ways."""
+    with session_scope(engine) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+        if user is None or not ok or not user.active:
+            audit(session, username[:64], "login_failed", "user", username[:64], client=client)
+            return None
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        audit(session, user.username, "login", "user", user.username, client=client)
+        return principal_for_user(user), user.session_epoch
+
+
+def revoke_sessions(engine: Engine, username: str) -> None:
+    """Log out everywhere: every session and API token issued before now stops working."""
+    with session_scope(engine) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise AuthError(f"no user '{username}'", where="USERNAME")
+        user.session_epoch += 1
+        session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                        .values(revoked_at=dt.datetime.now(dt.UTC)))
+        audit(session, username, "logout_all", "user", username)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(engine: Engine, username: str, name: str, actor: str = "cli") -> str:
+    """A new bearer token for a user; only its digest is stored, so it is shown once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with session_scope(engine) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            raise AuthError(f"no active user '{username}'", where="USERNAME")
+        session.add(ApiToken(user_id=user.id, name=name[:64], token_sha256=_token_digest(token)))
+        audit(session, actor, "token_create", "user", username, name=name[:64])
+    return token
+
+
+def principal_for_token(session: Session, token: str) -> Principal | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.execute(
+        select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_sha256 == _token_digest(token), ApiToken.revoked_at.is_(None), User.active)
+    ).scalar_one_or_none()
+    return principal_for_user(row) if row is not None else None
+
+
+def _demo_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def create_demo_users(engine: Engine) -> list[tuple[str, str, str, str]]:
+    """One user per role for the demo, with fresh random passwords: (username, password, role, scope).
+
+    Scoped roles take the first zone (by code) that has enterprises, its province and its first
+    enterprise, so each demo user sees real data; roles whose scope the store cannot supply are left out.
+    """
+    with session_scope(engine) as session:
+        enterprise = session.scalar(select(Enterprise).order_by(Enterprise.zone_code, Enterprise.credit_code)
+                                    .limit(1))
+        zone = (session.get(Zone, enterprise.zone_code) if enterprise
+                else session.scalar(select(Zone).order_by(Zone.code).limit(1)))
+    plan: list[tuple[str, str, dict[str, str | None], str]] = [
+        ("admin", "admin", {}, "national"),
+        ("analyst", "analyst", {}, "national"),
+    ]
+    if zone is not None:
+        plan.append(("province", "province", {"province": zone.province_code}, f"province {zone.province_code}"))
+        plan.append(("zone", "zone", {"zone": zone.code}, f"zone {zone.code}"))
+    if enterprise is not None:
+        plan.append(("enterprise", "enterprise", {"credit_code": enterprise.credit_code},
+                     f"enterprise {enterprise.credit_code}"))
+    created = []
+    for username, role, scope, label in plan:
+        password = _demo_password()
+        add_user(engine, f"demo-{username}", password, role, actor="demo", replace_password=True, **scope)
+        created.append((f"demo-{username}", password, role, label))
+    return created

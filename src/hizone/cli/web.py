@@ -1,0 +1,79 @@
+"""`hizone serve` (the web app under uvicorn) and `hizone users ...` (accounts and API tokens)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich import print as rprint
+
+from hizone.auth import ROLES, add_user, create_token, revoke_sessions
+from hizone.auth.users import MIN_PASSWORD_LENGTH
+from hizone.config import Settings
+from hizone.errors import HizoneError
+from hizone.store import connect
+
+users_app = typer.Typer(help="Users of the web app and the API: add users, issue tokens, log out everywhere.",
+                        no_args_is_help=True)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise HizoneError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", where="password")
+    return password
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="login name (3–64 letters, digits, . _ @ -)"),
+    role: str = typer.Option(..., "--role", help=f"one of: {', '.join(ROLES)}"),
+    province: str | None = typer.Option(None, "--province", help="province code (role province), e.g. 44"),
+    zone: str | None = typer.Option(None, "--zone", help="zone code (role zone), e.g. Z4403"),
+    credit_code: str | None = typer.Option(None, "--credit-code", help="统一社会信用代码 (role enterprise)"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from standard input"),
+) -> None:
+    """Add a user with a role and its scope (province, zone or enterprise); the password is argon2-hashed."""
+    password = _read_password(password_stdin)
+    engine = connect(Settings.from_env().database_url)
+    info = add_user(engine, username, password, role, province=province, zone=zone, credit_code=credit_code)
+    scope = info.credit_code or info.zone_code or info.province_code or "national"
+    rprint(f"[green]added[/] {info.username} ({info.role}, {scope})")
+
+
+@users_app.command("token")
+def users_token(username: str = typer.Argument(...),
+                name: str = typer.Option("cli", "--name", help="what the token is for")) -> None:
+    """Issue an API token (Authorization: Bearer ...) for a user; it is shown once."""
+    engine = connect(Settings.from_env().database_url)
+    print(create_token(engine, username, name))
+
+
+@users_app.command("logout-all")
+def users_logout_all(username: str = typer.Argument(...)) -> None:
+    """End every session and revoke every API token of a user."""
+    engine = connect(Settings.from_env().database_url)
+    revoke_sessions(engine, username)
+    rprint(f"[green]logged out everywhere:[/] {username}")
+
+
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port", min=1,
+                                                                                     max=65535)) -> None:
+    """Serve the web app and the API (uvicorn)."""
+    import uvicorn
+
+    from hizone.web import create_app
+
+    app = create_app(warm=True)
+    rprint(f"hizone at [bold]http://{host}:{port}/[/]  (API: http://{host}:{port}/api/v1, "
+           f"docs: http://{host}:{port}/api/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    """Mount `serve` and `users` on the top-level `hizone` command."""
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")

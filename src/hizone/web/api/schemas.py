@@ -1,0 +1,176 @@
+"""Response models of the API (they make the published OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str = Field(description="machine-readable kind, e.g. not_found, forbidden, invalid_input")
+    message: str
+    where: str | None = Field(None, description="the field, file, row or column concerned")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class PageInfo(BaseModel):
+    page: int
+    page_size: int
+    total: int
+
+
+class ZoneOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    province_code: str
+    region: str
+    city: str
+    approved_year: int
+
+
+class ZonePage(PageInfo):
+    items: list[ZoneOut]
+
+
+class EnterpriseOut(BaseModel):
+    credit_code: str
+    name: str
+    zone_code: str
+    industry_code: str
+    founded: str
+    synthetic: bool
+    qualifications: list[str] = []
+
+
+class EnterprisePage(PageInfo):
+    items: list[EnterpriseOut]
+
+
+class SubmissionOut(BaseModel):
+    id: int
+    form_code: str
+    form_version: int
+    entity_key: str
+    zone_code: str
+    period: str
+    revision: int
+    state: str
+    values: dict[str, Any]
+    created_by: str
+    created_at: str
+    synthetic: bool
+
+
+class SubmissionPage(PageInfo):
+    items: list[SubmissionOut]
+
+
+class IndicatorValue(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    unit: str
+    value: float | None
+    yoy_pct: float | None = None
+
+
+class IndicatorSet(BaseModel):
+    entity: str = Field(description="'national', a province code or a zone code")
+    period: str
+    synthetic: bool
+    indicators: list[IndicatorValue]
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    province_code: str | None
+    zone_code: str | None
+    credit_code: str | None
+
+
+class AlertOut(BaseModel):
+    id: int
+    rule: str
+    kind: str
+    severity: str
+    indicator: str
+    level: str
+    key: str
+    period: str
+    message: str
+    evidence: dict[str, Any]
+    state: str
+    changed_by: str | None
+    note: str | None
+
+
+class AlertPage(PageInfo):
+    items: list[AlertOut]
+
+
+class AlertChange(BaseModel):
+    state: str = Field(pattern=r"^(open|acknowledged|resolved)$")
+    note: str | None = Field(None, max_length=500)
+
+
+class RunOut(BaseModel):
+    id: int
+    framework: str
+    year: int
+    zone_count: int
+    created_at: str
+    synthetic: bool
+
+
+class RankingRow(BaseModel):
+    zone_code: str
+    name: str
+    rank: int | None
+    score: float | None
+    rank_change: int | None
+    rank_p05: float | None
+    rank_p95: float | None
+    dimensions: dict[str, dict[str, float | int | None]]
+
+
+class RunResults(BaseModel):
+    run: RunOut
+    items: list[RankingRow]
+
+
+class IssueOut(BaseModel):
+    severity: str
+    rule: str
+    cell: str
+    field: str | None
+    value: str | None
+    message_zh: str
+    message_en: str
+
+
+class UploadOut(BaseModel):
+    status: str = Field(description="stored, unchanged, rejected or needs_confirmation")
+    summary: str
+    batch_id: int | None
+    created: int
+    unchanged: int
+    issues: list[IssueOut]
+
+
+class ChangeOut(BaseModel):
+    element: str
+    old: float | None
+    new: float | None
+
+
+class RevisionOut(BaseModel):
+    revision: int
+    previous: int | None
+    changes: list[ChangeOut]

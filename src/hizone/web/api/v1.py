@@ -1,0 +1,184 @@
+"""/api/v1: zones, enterprises, submissions, indicators (plus evaluation and alerts in their own modules)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hizone.auth import data_scope
+from hizone.registry import qualification_kinds
+from hizone.store.models import Enterprise, Submission, Zone
+from hizone.web import security
+from hizone.web.api.schemas import (
+    EnterpriseOut,
+    EnterprisePage,
+    ErrorBody,
+    IndicatorSet,
+    IndicatorValue,
+    Me,
+    SubmissionOut,
+    SubmissionPage,
+    ZoneOut,
+    ZonePage,
+)
+from hizone.web.services import enterprises as ent_svc
+from hizone.web.services.figures import Figures, FiguresCache, value_of, yoy
+from hizone.web.services.views import load_views
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in ((401, "not logged in, or a bad token"), (403, "the role or scope does not allow it"),
+                       (404, "no such object"), (422, "invalid parameters"))}
+router = APIRouter(prefix="/api/v1", tags=["v1"], responses=ERRORS)
+
+PAGE = Query(1, ge=1, le=1_000_000)
+PAGE_SIZE = Query(50, ge=1, le=500)
+ZONE_CODE = Query(None, pattern=r"^[A-Za-z0-9]{1,8}$")
+PROVINCE = Query(None, pattern=r"^\d{2}$")
+REGION = Query(None, pattern=r"^(east|central|west|northeast)$")
+YEAR = Query(None, pattern=r"^\d{4}$")
+
+
+def _figures(request: Request) -> Figures:
+    cache: FiguresCache = request.app.state.figures
+    return cache.get()
+
+
+def _zone_out(fig: Figures, code: str) -> ZoneOut:
+    z = fig.zones[code]
+    return ZoneOut(code=z.code, name_zh=z.name_zh, name_en=z.name_en, province_code=z.province_code,
+                   region=z.region, city=z.city, approved_year=z.approved_year)
+
+
+@router.get("/me", response_model=Me, summary="Who the caller is")
+def me(principal: security.LoggedIn) -> Me:
+    return Me(username=principal.username, role=principal.role, province_code=principal.province_code,
+              zone_code=principal.zone_code, credit_code=principal.credit_code)
+
+
+@router.get("/zones", response_model=ZonePage, summary="The national high-tech zones (public registry)")
+def list_zones(request: Request, _: security.Public, province: str | None = PROVINCE, region: str | None = REGION,
+               page: int = PAGE, page_size: int = PAGE_SIZE) -> ZonePage:
+    fig = _figures(request)
+    codes = [z.code for z in fig.zones.values()
+             if (not province or z.province_code == province) and (not region or z.region == region)]
+    chunk = codes[(page - 1) * page_size: page * page_size]
+    return ZonePage(page=page, page_size=page_size, total=len(codes), items=[_zone_out(fig, c) for c in chunk])
+
+
+@router.get("/zones/{zone_code}", response_model=ZoneOut, summary="One zone (public registry)")
+def get_zone(request: Request, _: security.Public, zone_code: str) -> ZoneOut:
+    fig = _figures(request)
+    if zone_code not in fig.zones:
+        raise HTTPException(status_code=404, detail=f"no zone '{zone_code}'")
+    return _zone_out(fig, zone_code)
+
+
+def _indicator_set(fig: Figures, entity: str, year: str, codes: list[str] | None) -> IndicatorSet:
+    views = load_views()
+    prev = fig.previous_year(year)
+    zone_codes = (None if entity == "national" else fig.zones_of_province(entity) if len(entity) == 2
+                  else [entity])
+    now, before = fig.sums(year, zone_codes), (fig.sums(prev, zone_codes) if prev else {})
+    count = len(zone_codes) if zone_codes is not None else len(fig.zones)
+    values: list[IndicatorValue] = []
+    for ind in views.kpis + views.profile_indicators:
+        if any(v.code == ind.code for v in values):
+            continue
+        current = value_of(ind, now, count)
+        previous = value_of(ind, before, count) if prev else None
+        values.append(IndicatorValue(code=ind.code, name_zh=ind.name_zh, name_en=ind.name_en, unit=ind.unit,
+                                     value=current, yoy_pct=yoy(current, previous) if ind.ratio is None else None))
+    return IndicatorSet(entity=entity, period=year, synthetic=fig.synthetic, indicators=values)
+
+
+def _year(fig: Figures, year: str | None) -> str:
+    chosen = year or fig.latest_year
+    if chosen is None or chosen not in fig.years:
+        raise HTTPException(status_code=404, detail=f"no approved annual data for year '{year or ''}'")
+    return chosen
+
+
+@router.get("/indicators", response_model=IndicatorSet,
+            summary="Published aggregates: the nation or one province (public)")
+def indicators(request: Request, _: security.Public,
+               year: str | None = YEAR, province: str | None = PROVINCE) -> IndicatorSet:
+    fig = _figures(request)
+    if province and not fig.zones_of_province(province):
+        raise HTTPException(status_code=404, detail=f"no zones in province '{province}'")
+    return _indicator_set(fig, province or "national", _year(fig, year), None)
+
+
+@router.get("/zones/{zone_code}/indicators", response_model=IndicatorSet,
+            summary="A zone's indicators for a year (zone scope)")
+def zone_indicators(request: Request, _: security.ZoneReader, zone_code: str, year: str | None = YEAR) -> IndicatorSet:
+    fig = _figures(request)
+    return _indicator_set(fig, zone_code, _year(fig, year), None)
+
+
+@router.get("/enterprises", response_model=EnterprisePage,
+            summary="Enterprises the caller may see (its province, zone or itself)")
+def list_enterprises(request: Request, principal: security.LoggedIn, zone: str | None = ZONE_CODE,
+                     qualification: str | None = Query(None, max_length=16), page: int = PAGE,
+                     page_size: int = PAGE_SIZE) -> EnterprisePage:
+    if qualification and qualification not in qualification_kinds():
+        raise HTTPException(status_code=422, detail=f"unknown qualification '{qualification}' "
+                                                    f"(one of {', '.join(qualification_kinds())})")
+    with Session(request.app.state.engine) as session:
+        result = ent_svc.list_enterprises(session, data_scope(principal), zone_code=zone, kind=qualification,
+                                          page=page, size=page_size)
+    return EnterprisePage(page=page, page_size=page_size, total=result.total,
+                          items=[EnterpriseOut.model_validate(i) for i in result.items])
+
+
+@router.get("/enterprises/{credit_code}", response_model=EnterpriseOut, summary="One enterprise (scope)")
+def get_enterprise(request: Request, principal: security.EnterpriseReader, credit_code: str) -> EnterpriseOut:
+    with Session(request.app.state.engine) as session:
+        ent = session.scalars(select(Enterprise).where(Enterprise.credit_code == credit_code)).one()
+        result = ent_svc.list_enterprises(session, data_scope(principal), zone_code=ent.zone_code, page=1, size=1,
+                                          credit_code=credit_code)
+    return EnterpriseOut.model_validate(result.items[0])
+
+
+def _submission_out(s: Submission) -> SubmissionOut:
+    return SubmissionOut(id=s.id, form_code=s.form_code, form_version=s.form_version, entity_key=s.entity_key,
+                         zone_code=s.zone_code, period=s.period, revision=s.revision, state=s.state,
+                         values=dict(s.values), created_by=s.created_by, created_at=s.created_at.isoformat(),
+                         synthetic=s.synthetic)
+
+
+@router.get("/submissions", response_model=SubmissionPage,
+            summary="Submissions the caller may see, newest first")
+def list_submissions(request: Request, principal: security.LoggedIn,
+                     form: str | None = Query(None, pattern=r"^[a-z_]{1,32}$"),
+                     period: str | None = Query(None, pattern=r"^\d{4}(-\d{2})?$"), zone: str | None = ZONE_CODE,
+                     state: str | None = Query(None, pattern=r"^(draft|submitted|reviewed|approved|returned)$"),
+                     page: int = PAGE, page_size: int = PAGE_SIZE) -> SubmissionPage:
+    scope = data_scope(principal)
+    query = select(Submission).join(Zone, Zone.code == Submission.zone_code)
+    if scope.province_code:
+        query = query.where(Zone.province_code == scope.province_code)
+    if scope.zone_code:
+        query = query.where(Submission.zone_code == scope.zone_code)
+    if scope.credit_code:
+        query = query.where(Submission.entity_key == scope.credit_code)
+    for column, value in ((Submission.form_code, form), (Submission.period, period),
+                          (Submission.zone_code, zone), (Submission.state, state)):
+        if value:
+            query = query.where(column == value)
+    with Session(request.app.state.engine) as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(Submission.id.desc()).offset((page - 1) * page_size)
+                               .limit(page_size)).all()
+        items = [_submission_out(s) for s in rows]
+    return SubmissionPage(page=page, page_size=page_size, total=int(total), items=items)
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="One submission (scope)")
+def get_submission(request: Request, _: security.SubmissionReader, submission_id: str) -> SubmissionOut:
+    with Session(request.app.state.engine) as session:
+        row = session.get(Submission, int(submission_id))
+        if row is None:
+            raise HTTPException(status_code=404, detail=f"no submission '{submission_id}'")
+        return _submission_out(row)

@@ -1,0 +1,129 @@
+"""The app factory: one FastAPI app serving the pages (server-rendered) and the REST API under /api/v1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hizone.config import Settings
+from hizone.store import connect
+from hizone.web import errors
+from hizone.web.i18n import LANG_COOKIE, pick_language
+from hizone.web.rendering import FragmentCache, make_templates
+from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec
+from hizone.web.services.figures import FiguresCache
+from hizone.web.services.rankings import RunCache
+from hizone.web.services.reporting import ReportCache
+
+STATIC = Path(__file__).parent / "static"
+SESSION_MAX_AGE = 8 * 3600
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+API_TITLE = "hizone API"
+API_VERSION = "1.0.0"
+
+
+def create_app(engine: Engine | None = None, settings: Settings | None = None, *,
+               session_max_age: int = SESSION_MAX_AGE, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+               secure_cookies: bool = False, warm: bool = False) -> FastAPI:
+    settings = settings or Settings.from_env()
+    engine = engine or connect(settings.database_url)
+    app = FastAPI(title=API_TITLE, version=API_VERSION, docs_url="/api/docs", redoc_url=None,
+                  swagger_ui_oauth2_redirect_url=None,
+                  openapi_url="/api/v1/openapi.json",
+                  description="REST API of hizone, the data platform of China's national high-tech zones. "
+                              "Authenticate machine clients with `Authorization: Bearer <token>` "
+                              "(create one with `hizone users token USERNAME`).")
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.sessions = SessionCodec(settings.secret_key, session_max_age)
+    app.state.login_limiter = LoginLimiter()
+    app.state.templates = make_templates()
+    app.state.fragments = FragmentCache()
+    app.state.figures = FiguresCache(engine)
+    if warm:
+        app.state.figures.warm()
+    app.state.max_upload_bytes = max_upload_bytes
+    app.state.secure_cookies = secure_cookies
+    app.state.report_cache = ReportCache()
+    app.state.runs = RunCache()
+    errors.install(app)
+    _install_middleware(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from hizone.web.api import v1, v1_engines
+    from hizone.web.pages import account, admin, monitoring, overview, rankings, reporting, zones
+
+    for module in (account, overview, zones, rankings, monitoring, reporting, admin):
+        app.include_router(module.router)
+    app.include_router(v1.router)
+    app.include_router(v1_engines.router)
+
+
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin")]
+
+
+class PerRequest:
+    """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on every request): language, CSRF cookie,
+    the upload size limit, NUL characters in the address, and security headers."""
+
+    def __init__(self, app: ASGIApp, hizone: FastAPI) -> None:
+        self.app = app
+        self.hizone = hizone
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = self.hizone.state
+        request = Request(scope, receive)
+        request.state.lang = pick_language(request.cookies.get(LANG_COOKIE))
+        refusal = self._refusal(request)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        token = state.sessions.read_csrf(request.cookies.get(CSRF_COOKIE))
+        fresh_cookie = None
+        if token is None:
+            token, fresh_cookie = state.sessions.new_csrf()
+        request.state.csrf = token
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS:
+                    if name.decode() not in headers:
+                        headers.append(name.decode(), value.decode())
+                if fresh_cookie is not None and not scope["state"].get("csrf_rotated"):
+                    cookie = Response()
+                    cookie.set_cookie(CSRF_COOKIE, fresh_cookie, httponly=True, samesite="lax",
+                                      secure=state.secure_cookies)
+                    headers.append("set-cookie", cookie.headers["set-cookie"])
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _refusal(self, request: Request) -> Response | None:
+        if "\x00" in request.url.path or "%00" in request.url.query:
+            # PostgreSQL text cannot hold NUL: refuse it here rather than fail in a query.
+            return errors.error_response(request, 400, "the address contains a NUL character")
+        length = request.headers.get("content-length", "")
+        limit = self.hizone.state.max_upload_bytes
+        if length.isascii() and length.isdigit() and int(length) > limit:
+            return errors.error_response(request, 413, f"the upload is larger than the {limit / 1024 / 1024:.0f} MB "
+                                                       "limit")
+        return None
+
+
+def _install_middleware(app: FastAPI) -> None:
+    app.add_middleware(PerRequest, hizone=app)

@@ -1,0 +1,49 @@
+"""Helpers the page routers share: safe redirects, table export responses, the figures snapshot."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hizone.web.rendering import current_figures
+from hizone.web.services.figures import Figures
+from hizone.web.services.tables import Table, to_csv, to_xlsx
+
+ExportFormat = Literal["csv", "xlsx"]
+MEDIA = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def figures(request: Request) -> Figures:
+    return current_figures(request)
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: an open redirect would let a link send people elsewhere after login."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def see_other(target: str) -> RedirectResponse:
+    return RedirectResponse(target, status_code=303)
+
+
+def export(table: Table, fmt: str, title: str, synthetic: bool) -> Response:
+    if fmt not in MEDIA:
+        raise HTTPException(status_code=404, detail=f"unknown export format '{fmt}' (csv or xlsx)")
+    body = to_csv(table) if fmt == "csv" else to_xlsx(table, title, synthetic)
+    filename = f"{table.name}.{fmt}"
+    return Response(body, media_type=MEDIA[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def resolve_year(fig: Figures, year: str | None) -> str | None:
+    """The requested report year if the store has it, else the latest (an unknown year is a 404)."""
+    if year is None or year == "":
+        return fig.latest_year
+    if year not in fig.years:
+        raise HTTPException(status_code=404, detail=f"no approved annual data for year '{year}'")
+    return year

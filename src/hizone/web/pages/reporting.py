@@ -1,0 +1,135 @@
+"""数据填报: upload and validate, error workbook, submit, the approval queue, completeness, templates,
+revision history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from hizone.auth import Principal
+from hizone.catalog import default_catalog
+from hizone.intake.readers import Limits
+from hizone.web import security
+from hizone.web.pages.common import MEDIA, ExportFormat, export, figures, see_other
+from hizone.web.rendering import render
+from hizone.web.services import reporting as svc
+
+router = APIRouter(include_in_schema=False)
+FORM_CODE = r"^(enterprise_annual|zone_monthly)$"
+PERIOD = r"^\d{4}(-\d{2})?$"
+
+
+def _context(request: Request, principal: Principal, **extra: object) -> dict[str, object]:
+    engine = request.app.state.engine
+    context: dict[str, object] = {"forms": svc.forms_for(principal), "catalog": default_catalog(),
+                                  "recent": svc.recent(engine, principal), "upload": None, "issues": [],
+                                  "can_submit": principal.role in ("admin", "analyst", "zone", "enterprise"),
+                                  "can_review": principal.role in ("admin", "analyst", "province"),
+                                  "queue": [], "message": None, "error": None}
+    if context["can_review"]:
+        context["queue"] = svc.queue(engine, principal)
+    context.update(extra)
+    return context
+
+
+@router.get("/reporting")
+def reporting(request: Request, principal: security.LoggedIn,
+              done: str | None = Query(None, max_length=200)) -> Response:
+    return render(request, "reporting.html", _context(request, principal, message=done))
+
+
+async def _read_upload(request: Request, file: UploadFile) -> bytes:
+    name = (file.filename or "").lower()
+    if not name.endswith(svc.UPLOAD_SUFFIXES):
+        raise HTTPException(status_code=415, detail=f"'{file.filename}' is not a spreadsheet, CSV or JSON file "
+                                                    f"(accepted: {', '.join(svc.UPLOAD_SUFFIXES)})")
+    limit = request.app.state.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(status_code=413, detail=f"'{file.filename}' is larger than {limit // (1 << 20)} MB")
+    if not data:
+        raise HTTPException(status_code=400, detail=f"'{file.filename}' is empty")
+    return data
+
+
+def _require_multipart(request: Request) -> None:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(status_code=415, detail="upload the file as multipart/form-data")
+
+
+@router.post("/reporting/upload")
+async def upload(request: Request, principal: security.Submitter, file: Annotated[UploadFile, File()],
+                 form: str = Form(..., pattern=FORM_CODE), period: str = Form(..., pattern=PERIOD),
+                 submit: bool = Form(False), confirm_warnings: bool = Form(False)) -> Response:
+    _require_multipart(request)
+    data = await _read_upload(request, file)
+    limits = Limits(max_file_bytes=request.app.state.max_upload_bytes,
+                    max_unpacked_bytes=4 * request.app.state.max_upload_bytes)
+    from starlette.concurrency import run_in_threadpool
+
+    result = await run_in_threadpool(svc.upload, request.app.state.engine, principal, request.app.state.report_cache,
+                                     data, file.filename or "upload", form, period, submit, confirm_warnings, limits)
+    # A rejected file is an answer, not a failure of the request: the page shows the report with 200.
+    return render(request, "reporting.html",
+                  _context(request, principal, upload=result, issues=svc.issues_of(result.result.report),
+                           chosen_form=form, chosen_period=period))
+
+
+@router.get("/reporting/errors/{report_id}.xlsx")
+def error_workbook(request: Request, principal: security.LoggedIn, report_id: str) -> Response:
+    found = request.app.state.report_cache.get(principal.username, report_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail="no such validation report (they are kept for a while only)")
+    workbook, _ = found
+    return Response(workbook, media_type=MEDIA["xlsx"],
+                    headers={"Content-Disposition": 'attachment; filename="errors.xlsx"'})
+
+
+@router.post("/reporting/transition")
+def transition(request: Request, principal: security.Reviewer,
+               action: str = Form(..., pattern=r"^(review|approve|return)$"),
+               form: str = Form(..., pattern=FORM_CODE), period: str = Form(..., pattern=PERIOD),
+               zone_code: str = Form("", pattern=r"^[A-Za-z0-9]{0,8}$"),
+               comment: str = Form("", max_length=500)) -> Response:
+    count = svc.act(request.app.state.engine, principal, action, form, period, zone_code or None, comment or None)
+    return see_other(f"/reporting?done={action}:{count}")
+
+
+@router.get("/reporting/completeness")
+def completeness(request: Request, principal: security.Scoped,
+                 form: str = Query("enterprise_annual", pattern=FORM_CODE),
+                 period: str = Query(..., pattern=PERIOD)) -> Response:
+    report = svc.completeness_in_scope(request.app.state.engine, principal, form, period)
+    return render(request, "completeness.html", {"report": report, "form": form, "period": period})
+
+
+@router.get("/reporting/completeness/export.{fmt}")
+def export_completeness(request: Request, principal: security.Scoped, fmt: ExportFormat,
+                        form: str = Query("enterprise_annual", pattern=FORM_CODE),
+                        period: str = Query(..., pattern=PERIOD)) -> Response:
+    report = svc.completeness_in_scope(request.app.state.engine, principal, form, period)
+    table = svc.completeness_table(report, request.state.lang)
+    return export(table, fmt, f"{form} {report.period}", figures(request).synthetic)
+
+
+@router.get("/reporting/template/{form_code}.xlsx")
+def template(request: Request, _: security.LoggedIn,
+             form_code: str, year: int = Query(..., ge=2000, le=2100)) -> Response:
+    if form_code not in default_catalog().forms:
+        raise HTTPException(status_code=404, detail=f"no form '{form_code}'")
+    body = svc.template(request.app.state.engine, form_code, year)
+    return Response(body, media_type=MEDIA["xlsx"],
+                    headers={"Content-Disposition": f'attachment; filename="{form_code}-{year}.xlsx"'})
+
+
+@router.get("/reporting/history/{form_code}/{entity_key}/{period}")
+def history(request: Request, _: security.EntityReader, form_code: str, entity_key: str, period: str) -> Response:
+    if form_code not in default_catalog().forms:
+        raise HTTPException(status_code=404, detail=f"no form '{form_code}'")
+    diffs = svc.history(request.app.state.engine, form_code, entity_key, period)
+    if not diffs:
+        raise HTTPException(status_code=404, detail=f"no {form_code} report of {entity_key} for {period}")
+    return render(request, "history.html", {"diffs": diffs, "form": form_code, "entity": entity_key,
+                                            "period": period, "catalog": default_catalog()})

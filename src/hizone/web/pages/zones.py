@@ -1,0 +1,171 @@
+"""The zone list and the zone profile (园区画像)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from hizone.auth import Principal, can_read_zone, data_scope
+from hizone.registry import qualification_kinds
+from hizone.web import security
+from hizone.web.i18n import translate
+from hizone.web.pages.common import ExportFormat, export, figures, resolve_year
+from hizone.web.rendering import render, render_cached
+from hizone.web.services import enterprises as ent_svc
+from hizone.web.services import monitoring as mon_svc
+from hizone.web.services import profile as svc
+from hizone.web.services import rankings as rank_svc
+from hizone.web.services.figures import Figures, ZoneMeta, value_of
+from hizone.web.services.tables import Column, Table
+from hizone.web.services.views import load_views
+
+router = APIRouter(include_in_schema=False)
+YEAR = Query(None, pattern=r"^\d{4}$")
+REGION = Query(None, pattern=r"^(east|central|west|northeast)$")
+PROVINCE = Query(None, pattern=r"^\d{2}$")
+BENCHMARK = Query(svc.TOP, pattern=r"^(top10|[A-Za-z0-9]{1,8})$")
+
+
+def zone_table(fig: Figures, year: str | None, lang: str, principal: Principal, province: str | None,
+               region: str | None) -> Table:
+    views = load_views()
+    revenue, enterprises = views.indicators["revenue"], views.indicators["enterprises"]
+    columns = [Column("code", translate("zones.code", lang)), Column("zone", translate("zones.name", lang), "link"),
+               Column("province", translate("zones.province", lang)), Column("city", translate("zones.city", lang)),
+               Column("approved_year", translate("zones.approved", lang), "text"),
+               Column("enterprises", enterprises.name(lang), "int"),
+               Column("revenue", f"{revenue.name(lang)} ({revenue.unit_label(lang)})", "number")]
+    rows: list[dict[str, object]] = []
+    for zone in fig.zones.values():
+        prov = fig.provinces.get(zone.province_code)
+        if (province and zone.province_code != province) or (region and zone.region != region):
+            continue
+        sums = fig.annual.get((zone.code, year), {}) if year else {}
+        row: dict[str, object] = {
+            "code": zone.code, "zone": zone.name(lang), "province": prov.name(lang) if prov else "",
+            "city": zone.city, "approved_year": zone.approved_year,
+            "enterprises": value_of(enterprises, sums), "revenue": value_of(revenue, sums)}
+        if can_read_zone(principal, zone.code, zone.province_code):
+            row["zone_href"] = f"/zones/{zone.code}"
+        rows.append(row)
+    return Table("zones", columns, rows)
+
+
+@router.get("/zones")
+def zone_list(request: Request, principal: security.Public,
+              province: str | None = PROVINCE, region: str | None = REGION,
+              year: str | None = YEAR) -> Response:
+    fig = figures(request)
+    chosen = resolve_year(fig, year)
+    table = zone_table(fig, chosen, request.state.lang, principal, province, region)
+    return render(request, "zones.html", {"table": table, "fig": fig, "year": chosen, "province": province,
+                                          "region": region})
+
+
+@router.get("/export/zones.{fmt}")
+def export_zones(request: Request, principal: security.Public, fmt: ExportFormat, province: str | None = PROVINCE,
+                 region: str | None = REGION, year: str | None = YEAR) -> Response:
+    fig = figures(request)
+    chosen = resolve_year(fig, year)
+    table = zone_table(fig, chosen, request.state.lang, principal, province, region)
+    return export(table, fmt, translate("nav.zones", request.state.lang), fig.synthetic)
+
+
+def _zone(fig: Figures, code: str) -> ZoneMeta:
+    zone = fig.zones.get(code)
+    if zone is None:  # the rule already checked the store; the snapshot may be a moment older
+        raise HTTPException(status_code=404, detail=f"no zone '{code}'")
+    return zone
+
+
+def _evaluation(request: Request, year: int) -> rank_svc.Ranking | None:
+    """The year's evaluation run, if one was stored (the radar and the top 10 come from it)."""
+    runs = rank_svc.latest_runs_of(figures(request), request.app.state.engine, load_views().evaluation_framework)
+    if year not in runs:
+        return None
+    return request.app.state.runs.get(request.app.state.engine, load_views().evaluation_framework, year, runs[year])
+
+
+def _benchmark(fig: Figures, benchmark: str, zone_code: str) -> str:
+    if benchmark != svc.TOP and (benchmark not in fig.zones or benchmark == zone_code):
+        raise HTTPException(status_code=404, detail=f"no benchmark zone '{benchmark}'")
+    return benchmark
+
+
+@router.get("/zones/{zone_code}")
+def zone_profile(request: Request, principal: security.ZoneReader, zone_code: str, year: str | None = YEAR,
+                 benchmark: str = BENCHMARK) -> Response:
+    """Everything on it follows from the zone, the year and the benchmark (not from who asks, once the rule
+    has let them in), so it is rendered once per data version and cached."""
+    fig, views, lang = figures(request), load_views(), request.state.lang
+    zone = _zone(fig, zone_code)
+    chosen = resolve_year(fig, year)
+    bench = _benchmark(fig, benchmark, zone_code)
+    engine = request.app.state.engine
+
+    def build() -> dict[str, object]:
+        context: dict[str, object] = {
+            "zone": zone, "fig": fig, "year": chosen, "benchmark": bench,
+            "province": fig.provinces.get(zone.province_code), "kinds": qualification_kinds(),
+            "monthly": svc.monthly_trend(fig, views, zone_code, lang),
+            "alerts": mon_svc.alerts(engine, principal, zone=zone_code)[:20]}
+        if chosen is not None:
+            with Session(engine) as session:
+                counts = ent_svc.qualification_counts(session, zone_code, dt.date(int(chosen), 12, 31))
+            evaluation = _evaluation(request, int(chosen))
+            top = rank_svc.top_zone_codes(evaluation) if evaluation else None
+            history = rank_svc.rank_history(engine, request.app.state.runs, views.evaluation_framework, zone_code)
+            context.update(key=svc.key_indicators(fig, views, zone, chosen),
+                           gaps=svc.gap_table(fig, views, zone, chosen, bench, lang, top),
+                           radar=rank_svc.radar(evaluation, zone_code, lang) if evaluation else None,
+                           ranks=history if history["years"] else svc.rank_history(fig, views, zone_code),
+                           qualification_counts=counts)
+        return context
+
+    return render_cached(request, "zone.html", (zone_code, chosen, bench), lambda: zone.name(lang), build)
+
+
+@router.get("/zones/{zone_code}/enterprises")
+def zone_enterprises(request: Request, principal: security.ZoneReader,
+                     zone_code: str, kind: str | None = Query(None, max_length=16),
+                     year: str | None = YEAR, page: int = Query(1, ge=1, le=100000)) -> Response:
+    """The enterprise list of a zone, one page (an HTMX fragment inside the profile).
+
+    Qualifications count when valid at the end of the report year (the latest year by default).
+    """
+    if kind and kind not in qualification_kinds():
+        raise HTTPException(status_code=404, detail=f"unknown qualification '{kind}'")
+    chosen = resolve_year(figures(request), year)
+    day = dt.date(int(chosen), 12, 31) if chosen else dt.date.today()
+    with Session(request.app.state.engine) as session:
+        result = ent_svc.list_enterprises(session, data_scope(principal), zone_code=zone_code, kind=kind or None,
+                                          day=day, page=page, size=25)
+    return render(request, "partials/enterprises.html",
+                  {"page": result, "zone_code": zone_code, "kind": kind, "kinds": qualification_kinds(),
+                   "year": chosen or ""})
+
+
+@router.get("/zones/{zone_code}/export/key_indicators.{fmt}")
+def export_key_indicators(request: Request, _: security.ZoneReader, zone_code: str, fmt: ExportFormat,
+                          year: str | None = YEAR) -> Response:
+    fig, views, lang = figures(request), load_views(), request.state.lang
+    zone = _zone(fig, zone_code)
+    chosen = resolve_year(fig, year) or ""
+    table = svc.key_table(fig, views, zone, chosen, lang)
+    return export(table, fmt, f"{zone.name(lang)} {translate('profile.key', lang)} {chosen}", fig.synthetic)
+
+
+@router.get("/zones/{zone_code}/export/gap_analysis.{fmt}")
+def export_gaps(request: Request, principal: security.ZoneReader,
+                zone_code: str, fmt: ExportFormat, year: str | None = YEAR,
+                benchmark: str = BENCHMARK) -> Response:
+    fig, views, lang = figures(request), load_views(), request.state.lang
+    zone = _zone(fig, zone_code)
+    chosen = resolve_year(fig, year) or ""
+    evaluation = _evaluation(request, int(chosen)) if chosen else None
+    top = rank_svc.top_zone_codes(evaluation) if evaluation else None
+    table = svc.gap_table(fig, views, zone, chosen, _benchmark(fig, benchmark, zone_code), lang, top)
+    return export(table, fmt, f"{zone.name(lang)} {translate('profile.gaps', lang)} {chosen}", fig.synthetic)

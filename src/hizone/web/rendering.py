@@ -1,0 +1,104 @@
+"""Page rendering: Jinja2 templates with the language, the caller, the CSRF token and the data banner."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from hizone.auth import Principal
+from hizone.web.i18n import translate
+from hizone.web.services.figures import Figures, FiguresCache
+from hizone.web.services.tables import format_cell
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.globals["format_cell"] = format_cell
+    templates.env.filters["num"] = lambda v, d=2: "—" if v is None else f"{v:,.{d}f}"
+    templates.env.filters["pct"] = lambda v: "—" if v is None else f"{v:+.1f}%"
+    templates.env.filters["urlquote"] = lambda v: quote(str(v), safe="")
+    return templates
+
+
+def principal_of(request: Request) -> Principal:
+    caller = getattr(request.state, "caller", None)
+    return caller.principal if caller is not None else Principal.public()
+
+
+def current_figures(request: Request) -> Figures:
+    """The figures snapshot for this request (probed once per request, however many parts ask)."""
+    found = getattr(request.state, "figures", None)
+    if isinstance(found, Figures):
+        return found
+    cache: FiguresCache = request.app.state.figures
+    figures = cache.get()
+    request.state.figures = figures
+    return figures
+
+
+class FragmentCache:
+    """Rendered page content by (template, data version, language, parameters): pages that many people open
+    with the same parameters are rendered once per data change. Keys must name everything the content
+    depends on, including the caller's scope when it decides what is shown."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._items: OrderedDict[tuple[object, ...], str] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get_or_render(self, key: tuple[object, ...], make: Callable[[], str]) -> str:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        html = make()
+        with self._lock:
+            self._items[key] = html
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return html
+
+
+def render_cached(request: Request, fragment: str, key: tuple[object, ...], title: Callable[[], str],
+                  build: Callable[[], dict[str, Any]]) -> HTMLResponse:
+    """The page of ``fragments/<fragment>`` inside the shell; ``build`` runs only on a cache miss."""
+    lang = getattr(request.state, "lang", "zh")
+    app = request.app
+    version = current_figures(request).version
+
+    def make() -> str:
+        context = {"lang": lang, "t": lambda k, **kw: translate(k, lang, **kw), **build()}
+        return app.state.templates.get_template(f"fragments/{fragment}").render(context)
+
+    content = app.state.fragments.get_or_render((fragment, version, lang, *key), make)
+    return render(request, "shell.html", {"content": content, "page_title": title()})
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    lang = getattr(request.state, "lang", "zh")
+    app = request.app
+    synthetic = False
+    try:
+        synthetic = current_figures(request).synthetic
+    except Exception:  # the banner must never turn an error page into another error
+        synthetic = False
+    base = {"request": request, "lang": lang, "t": lambda key, **kw: translate(key, lang, **kw),
+            "principal": principal_of(request), "csrf": getattr(request.state, "csrf", ""),
+            "synthetic": synthetic, "path": request.url.path,
+            "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else "")}
+    base.update(context)
+    response: HTMLResponse = app.state.templates.TemplateResponse(request, template, base, status_code=status,
+                                                                  headers=headers)
+    return response

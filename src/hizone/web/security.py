@@ -1,0 +1,343 @@
+"""Sessions, CSRF, API tokens and the access rules every route declares.
+
+Each route depends on exactly one ``Rule`` (public, logged_in, admin, national, reviewer, submitter,
+zone, enterprise, submission). The rule resolves the caller (session cookie or bearer token), checks
+CSRF on state-changing cookie-authenticated requests, and answers 401/403/404 before the route runs.
+The role × endpoint matrix test finds the rule of every route by walking ``app.routes``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hizone.auth import Principal, can_admin, can_read_enterprise, can_read_zone
+from hizone.auth.users import principal_for_token
+from hizone.store.models import Enterprise, Submission, User, Zone
+
+SESSION_COOKIE = "hizone_session"
+CSRF_COOKIE = "hizone_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class AuthProblem(HTTPException):
+    """401/403 with a message key the error pages translate."""
+
+    def __init__(self, status: int, key: str, detail: str) -> None:
+        super().__init__(status_code=status, detail=detail)
+        self.key = key
+
+
+@dataclass
+class Caller:
+    principal: Principal
+    via: str  # "session", "token" or "anonymous"
+    session_expired: bool = False
+
+
+class SessionCodec:
+    """Signed, timed session and CSRF cookies (itsdangerous)."""
+
+    def __init__(self, secret: str, max_age: int) -> None:
+        self.max_age = max_age
+        self._session = URLSafeTimedSerializer(secret, salt="hizone-session")
+        self._csrf = URLSafeTimedSerializer(secret, salt="hizone-csrf")
+
+    def issue(self, username: str, epoch: int) -> str:
+        return self._session.dumps({"u": username, "e": epoch})
+
+    def read(self, cookie: str) -> tuple[dict[str, Any] | None, bool]:
+        """(payload, expired)."""
+        try:
+            return self._session.loads(cookie, max_age=self.max_age), False
+        except SignatureExpired:
+            return None, True
+        except BadSignature:
+            return None, False
+
+    def new_csrf(self) -> tuple[str, str]:
+        """(token for forms, signed cookie value)."""
+        token = secrets.token_urlsafe(24)
+        return token, self._csrf.dumps(token)
+
+    def read_csrf(self, cookie: str | None) -> str | None:
+        if not cookie:
+            return None
+        try:
+            value = self._csrf.loads(cookie)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None
+
+
+class LoginLimiter:
+    """At most ``limit`` failed logins per client address and per username in a sliding window."""
+
+    def __init__(self, limit: int = 5, window_seconds: float = 300.0) -> None:
+        self.limit, self.window = limit, window_seconds
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        stamps = self._failures.setdefault(key, deque())
+        while stamps and now - stamps[0] > self.window:
+            stamps.popleft()
+        return stamps
+
+    def retry_after(self, *keys: str) -> int:
+        """Seconds until another attempt is allowed (0 when allowed now)."""
+        now = time.monotonic()
+        with self._lock:
+            waits = [self.window - (now - s[0]) for k in keys if len(s := self._recent(k, now)) >= self.limit]
+        return int(max(waits)) + 1 if waits else 0
+
+    def fail(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)
+
+    def clear(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+
+def db(request: Request) -> Session:
+    """A session on the app's engine for the duration of a dependency resolution."""
+    return Session(request.app.state.engine)
+
+
+def resolve_caller(request: Request) -> Caller:
+    cached = getattr(request.state, "caller", None)
+    if isinstance(cached, Caller):
+        return cached
+    caller = _resolve(request)
+    request.state.caller = caller
+    return caller
+
+
+def _resolve(request: Request) -> Caller:
+    header = request.headers.get("authorization", "")
+    with Session(request.app.state.engine) as session:
+        if header:
+            scheme, _, token = header.partition(" ")
+            principal = principal_for_token(session, token.strip()) if scheme.lower() == "bearer" else None
+            if principal is None:
+                raise AuthProblem(401, "error.bad_token", "invalid or revoked API token")
+            return Caller(principal, "token")
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            return Caller(Principal.public(), "anonymous")
+        payload, expired = request.app.state.sessions.read(cookie)
+        if payload is None:
+            return Caller(Principal.public(), "anonymous", session_expired=expired)
+        user = session.execute(select(User.id, User.username, User.role, User.province_code, User.zone_code,
+                                      User.credit_code, User.active, User.session_epoch)
+                               .where(User.username == payload.get("u"))).first()
+        if user is None or not user.active or user.session_epoch != payload.get("e"):
+            # Logged out everywhere (or deactivated) since this cookie was issued.
+            return Caller(Principal.public(), "anonymous", session_expired=True)
+        return Caller(Principal(username=user.username, role=user.role, province_code=user.province_code,
+                                zone_code=user.zone_code, credit_code=user.credit_code, user_id=user.id), "session")
+
+
+async def check_csrf(request: Request) -> None:
+    """State-changing requests carrying cookies must echo the CSRF cookie's token (form field or header)."""
+    expected = request.app.state.sessions.read_csrf(request.cookies.get(CSRF_COOKIE))
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not secrets.compare_digest(expected, sent):
+        raise AuthProblem(403, "error.csrf", "missing or forged CSRF token: reload the page and try again")
+
+
+Check = Callable[[Request, Principal], None]
+
+
+class Rule:
+    """A FastAPI dependency stating who may call a route; returns the caller's Principal."""
+
+    def __init__(self, name: str, check: Check, needs_login: bool = True) -> None:
+        self.name = name
+        self.check = check
+        self.needs_login = needs_login
+
+    async def __call__(self, request: Request) -> Principal:
+        caller = resolve_caller(request)
+        if request.method not in SAFE_METHODS and caller.via != "token":
+            await check_csrf(request)
+        principal = caller.principal
+        if self.needs_login and not principal.is_authenticated:
+            if caller.session_expired:
+                raise AuthProblem(401, "error.session_expired", "your session has expired: log in again")
+            raise AuthProblem(401, "error.login_required", "log in to see this page")
+        self.check(request, principal)
+        return principal
+
+    def __repr__(self) -> str:
+        return f"Rule({self.name})"
+
+
+def _deny(principal: Principal) -> None:
+    raise AuthProblem(403, "error.forbidden", f"role '{principal.role}' may not access this")
+
+
+def _not_found(what: str, key: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"no {what} '{key}'")
+
+
+def _allow(_request: Request, _principal: Principal) -> None:
+    return None
+
+
+def _roles(*roles: str) -> Check:
+    def check(_request: Request, principal: Principal) -> None:
+        if principal.role not in roles:
+            _deny(principal)
+    return check
+
+
+def zone_of(request: Request, code: str) -> Zone:
+    with Session(request.app.state.engine) as session:
+        zone = session.get(Zone, code)
+    if zone is None:
+        raise _not_found("zone", code)
+    return zone
+
+
+def _zone_check(param: str) -> Check:
+    def check(request: Request, principal: Principal) -> None:
+        zone = zone_of(request, str(request.path_params.get(param, "")))
+        if not can_read_zone(principal, zone.code, zone.province_code):
+            _deny(principal)
+    return check
+
+
+def _enterprise_check(param: str) -> Check:
+    def check(request: Request, principal: Principal) -> None:
+        code = str(request.path_params.get(param, ""))
+        with Session(request.app.state.engine) as session:
+            row = session.execute(select(Enterprise.zone_code, Zone.province_code)
+                                  .join(Zone, Zone.code == Enterprise.zone_code)
+                                  .where(Enterprise.credit_code == code)).first()
+        if row is None:
+            raise _not_found("enterprise", code)
+        if not can_read_enterprise(principal, code, row.zone_code, row.province_code):
+            _deny(principal)
+    return check
+
+
+def _entity_check(param: str) -> Check:
+    """A report's entity: a zone code (zone forms) or an enterprise's credit code (enterprise forms)."""
+    zone_check, enterprise_check = _zone_check(param), _enterprise_check(param)
+
+    def check(request: Request, principal: Principal) -> None:
+        key = str(request.path_params.get(param, ""))
+        with Session(request.app.state.engine) as session:
+            is_zone = session.get(Zone, key) is not None
+        (zone_check if is_zone else enterprise_check)(request, principal)
+    return check
+
+
+def _submission_check(param: str) -> Check:
+    def check(request: Request, principal: Principal) -> None:
+        raw = str(request.path_params.get(param, ""))
+        if not is_row_id(raw):
+            raise HTTPException(status_code=404, detail=f"no submission '{raw}'")
+        with Session(request.app.state.engine) as session:
+            row = session.execute(select(Submission.entity_key, Submission.zone_code, Zone.province_code)
+                                  .join(Zone, Zone.code == Submission.zone_code)
+                                  .where(Submission.id == int(raw))).first()
+        if row is None:
+            raise _not_found("submission", raw)
+        if not can_read_enterprise(principal, row.entity_key, row.zone_code, row.province_code):
+            _deny(principal)
+    return check
+
+
+def is_row_id(raw: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²' and other digits int() refuses."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 18
+
+
+def _alert_check(param: str) -> Check:
+    def check(request: Request, principal: Principal) -> None:
+        from hizone.store.models import Alert
+        from hizone.web.services.monitoring import can_see_alert
+
+        raw = str(request.path_params.get(param, ""))
+        if not is_row_id(raw):
+            raise HTTPException(status_code=404, detail=f"no alert '{raw}'")
+        with Session(request.app.state.engine) as session:
+            alert = session.get(Alert, int(raw))
+            provinces = {z.code: z.province_code for z in session.scalars(select(Zone))}
+        if alert is None:
+            raise _not_found("alert", raw)
+        if not can_see_alert(principal, alert.level, alert.entity_key, provinces):
+            _deny(principal)
+    return check
+
+
+def _admin(_request: Request, principal: Principal) -> None:
+    if not can_admin(principal):
+        _deny(principal)
+
+
+# The rules. Every route names one of these (or a scoped rule built by zone()/enterprise()/submission()).
+public = Rule("public", _allow, needs_login=False)
+logged_in = Rule("logged_in", _allow)
+admin = Rule("admin", _admin)
+national = Rule("national", _roles("admin", "analyst"))
+reviewer = Rule("reviewer", _roles("admin", "analyst", "province"))
+submitter = Rule("submitter", _roles("admin", "analyst", "zone", "enterprise"))
+scoped = Rule("scoped", _roles("admin", "analyst", "province", "zone"))  # lists filtered by zone scope
+
+
+def zone(param: str = "zone_code") -> Rule:
+    return Rule(f"zone:{param}", _zone_check(param))
+
+
+def enterprise(param: str = "credit_code") -> Rule:
+    return Rule(f"enterprise:{param}", _enterprise_check(param))
+
+
+def entity(param: str = "entity_key") -> Rule:
+    return Rule(f"entity:{param}", _entity_check(param))
+
+
+def alert(param: str = "alert_id") -> Rule:
+    return Rule(f"alert:{param}", _alert_check(param))
+
+
+def submission(param: str = "submission_id") -> Rule:
+    return Rule(f"submission:{param}", _submission_check(param))
+
+
+# Route parameter types: `principal: ZoneReader` both declares the rule and receives the caller.
+Public = Annotated[Principal, Depends(public)]
+LoggedIn = Annotated[Principal, Depends(logged_in)]
+Admin = Annotated[Principal, Depends(admin)]
+Reviewer = Annotated[Principal, Depends(reviewer)]
+Submitter = Annotated[Principal, Depends(submitter)]
+Scoped = Annotated[Principal, Depends(scoped)]
+ZoneReader = Annotated[Principal, Depends(zone())]
+EnterpriseReader = Annotated[Principal, Depends(enterprise())]
+EntityReader = Annotated[Principal, Depends(entity())]
+SubmissionReader = Annotated[Principal, Depends(submission())]
+AlertHandler = Annotated[Principal, Depends(alert())]

@@ -1,0 +1,79 @@
+"""Enterprises of a zone, by qualification (高企, 科技型中小企业, 瞪羚 …), paged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from hizone.auth import Scope
+from hizone.store.models import Enterprise, Qualification, Zone
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, object]]
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def _valid_on(day: dt.date) -> ColumnElement[bool]:
+    return and_(Qualification.valid_from <= day, or_(Qualification.valid_to.is_(None), Qualification.valid_to >= day))
+
+
+def qualification_counts(session: Session, zone_code: str, day: dt.date) -> dict[str, int]:
+    query = (select(Qualification.kind, func.count(func.distinct(Qualification.enterprise_id)))
+             .join(Enterprise, Enterprise.id == Qualification.enterprise_id)
+             .where(Enterprise.zone_code == zone_code, _valid_on(day)).group_by(Qualification.kind))
+    return {kind: int(n) for kind, n in session.execute(query)}
+
+
+def scope_filter(scope: Scope) -> ColumnElement[bool]:
+    """A WHERE clause on Enterprise (joined with Zone) limiting rows to what a scope may list."""
+    if scope.nothing:
+        return Enterprise.id.is_(None)
+    clauses = []
+    if scope.province_code is not None:
+        clauses.append(Zone.province_code == scope.province_code)
+    if scope.zone_code is not None:
+        clauses.append(Enterprise.zone_code == scope.zone_code)
+    if scope.credit_code is not None:
+        clauses.append(Enterprise.credit_code == scope.credit_code)
+    return and_(true(), *clauses)
+
+
+def list_enterprises(session: Session, scope: Scope, *, zone_code: str | None = None, kind: str | None = None,
+                     day: dt.date | None = None, page: int = 1, size: int = 50,
+                     credit_code: str | None = None) -> Page:
+    base = select(Enterprise).join(Zone, Zone.code == Enterprise.zone_code).where(scope_filter(scope))
+    if zone_code:
+        base = base.where(Enterprise.zone_code == zone_code)
+    if credit_code:
+        base = base.where(Enterprise.credit_code == credit_code)
+    if kind:
+        holders = select(Qualification.enterprise_id).where(Qualification.kind == kind,
+                                                            _valid_on(day or dt.date.today()))
+        base = base.where(Enterprise.id.in_(holders))
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.scalars(base.order_by(Enterprise.credit_code).offset((page - 1) * size).limit(size)).all()
+    items: list[dict[str, object]] = [
+        {"credit_code": e.credit_code, "name": e.name, "zone_code": e.zone_code, "industry_code": e.industry_code,
+         "founded": e.founded.isoformat(), "synthetic": e.synthetic} for e in rows]
+    if items:
+        ids = {e.credit_code: e.id for e in rows}
+        quals = session.execute(select(Qualification.enterprise_id, Qualification.kind)
+                                .where(Qualification.enterprise_id.in_(ids.values()),
+                                       _valid_on(day or dt.date.today())))
+        by_id: dict[int, list[str]] = {}
+        for enterprise_id, qual in quals:
+            by_id.setdefault(enterprise_id, []).append(qual)
+        for item in items:
+            item["qualifications"] = sorted(by_id.get(ids[str(item["credit_code"])], []))
+    return Page(items, int(total), page, size)

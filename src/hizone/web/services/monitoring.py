@@ -1,0 +1,124 @@
+"""经济运行监测: latest-month cumulative figures with y/y for the nation, provinces and zones, and the alerts
+(hizone.monitor's stored alerts) a caller may see, with their evidence series."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session
+
+from hizone.auth import Principal, can_read_zone
+from hizone.monitor.service import AlertStore, StoredAlert
+from hizone.store.models import Alert, Zone
+from hizone.web.i18n import translate
+from hizone.web.services.figures import Figures, Sums, value_of, yoy
+from hizone.web.services.tables import Column, Table
+from hizone.web.services.views import Views
+
+
+def same_month_last_year(month: str) -> str:
+    return f"{int(month[:4]) - 1}{month[4:]}"
+
+
+def monthly_sums(fig: Figures, month: str, zone_codes: list[str] | None) -> Sums:
+    codes = fig.zones if zone_codes is None else zone_codes
+    total: Sums = {}
+    for code in codes:
+        for key, value in fig.monthly.get((code, month), {}).items():
+            total[key] = total.get(key, 0.0) + value
+    return total
+
+
+@dataclass(frozen=True)
+class Cumulative:
+    code: str
+    name: str
+    unit: str
+    value: float | None
+    yoy: float | None
+
+
+def national(fig: Figures, views: Views, month: str, lang: str) -> list[Cumulative]:
+    now, before = monthly_sums(fig, month, None), monthly_sums(fig, same_month_last_year(month), None)
+    out = []
+    for ind in views.monthly_elements:
+        value = value_of(ind, now) if now else None
+        out.append(Cumulative(ind.code, ind.name(lang), ind.unit_label(lang), value,
+                              yoy(value, value_of(ind, before) if before else None)))
+    return out
+
+
+def _rows(fig: Figures, views: Views, month: str, lang: str,
+          groups: Sequence[tuple[str, str, list[str], str | None]]) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    last = same_month_last_year(month)
+    for key, name, codes, href in groups:
+        now, before = monthly_sums(fig, month, codes), monthly_sums(fig, last, codes)
+        if not now:
+            continue
+        row: dict[str, object] = {"key": key, "name": name}
+        if href:
+            row["name_href"] = href
+        for ind in views.monthly_elements:
+            value = value_of(ind, now)
+            row[ind.code] = value
+            row[f"{ind.code}_yoy"] = yoy(value, value_of(ind, before) if before else None)
+        rows.append(row)
+    return rows
+
+
+def _columns(views: Views, lang: str, first: str) -> list[Column]:
+    columns = [Column("key", translate("zones.code", lang)), Column("name", first, "link")]
+    for ind in views.monthly_elements:
+        columns.append(Column(ind.code, f"{ind.name(lang)} ({ind.unit_label(lang)})",
+                              "int" if ind.unit == "人" else "number"))
+        columns.append(Column(f"{ind.code}_yoy", translate("kpi.yoy", lang) + " %", "pct"))
+    return columns
+
+
+def province_table(fig: Figures, views: Views, month: str, lang: str) -> Table:
+    groups = [(p.code, p.name(lang), fig.zones_of_province(p.code), None)
+              for p in sorted(fig.provinces.values(), key=lambda p: p.code) if fig.zones_of_province(p.code)]
+    return Table("monthly_provinces", _columns(views, lang, translate("zones.province", lang)),
+                 _rows(fig, views, month, lang, groups))
+
+
+def zone_table(fig: Figures, views: Views, month: str, lang: str, principal: Principal) -> Table:
+    groups = [(z.code, z.name(lang), [z.code], f"/zones/{z.code}") for z in fig.zones.values()
+              if can_read_zone(principal, z.code, z.province_code)]
+    return Table("monthly_zones", _columns(views, lang, translate("zones.name", lang)),
+                 _rows(fig, views, month, lang, groups))
+
+
+def can_see_alert(principal: Principal, level: str, key: str, zone_province: dict[str, str]) -> bool:
+    """Zone alerts follow zone scope, province alerts the province; other levels are national."""
+    if principal.is_national:
+        return True
+    if level == "zone":
+        return key in zone_province and can_read_zone(principal, key, zone_province[key])
+    if level == "province":
+        return principal.role == "province" and principal.province_code == key
+    return False
+
+
+def _zone_provinces(engine: Engine) -> dict[str, str]:
+    with Session(engine) as session:
+        return {code: prov for code, prov in session.query(Zone.code, Zone.province_code)}
+
+
+def alerts(engine: Engine, principal: Principal, state: str | None = None,
+           zone: str | None = None) -> list[StoredAlert]:
+    if not inspect(engine).has_table(Alert.__tablename__):
+        return []
+    provinces = _zone_provinces(engine)
+    found = AlertStore(engine).list(state=state or None, zone=zone or None)
+    return [a for a in found if can_see_alert(principal, a.level, a.key, provinces)]
+
+
+def evidence_chart(alert: StoredAlert) -> dict[str, object]:
+    series = alert.evidence.get("series") or []
+    return {"years": [str(p) for p, _ in series],
+            "series": [{"name": str(alert.evidence.get("indicator", alert.indicator)),
+                        "data": [v for _, v in series]}]}

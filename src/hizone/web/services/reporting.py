@@ -1,0 +1,202 @@
+"""数据填报 behind the pages: upload and validate through hizone.intake, the approval queue, completeness,
+templates and revision history, each limited to the caller's scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from hizone.auth import Principal, can_read_zone
+from hizone.catalog import default_catalog
+from hizone.errors import HizoneError
+from hizone.intake.completeness import CompletenessReport, completeness
+from hizone.intake.errors_report import ValidationReport
+from hizone.intake.readers import Limits, read_source
+from hizone.intake.service import (
+    Actor,
+    ImportResult,
+    RevisionDiff,
+    SubmissionView,
+    batch_diff,
+    build_context,
+    import_file,
+    list_submissions,
+    revision_diff,
+    transition,
+)
+from hizone.intake.template import build_template
+from hizone.intake.validate import prepare, validate_sheet
+from hizone.store.models import Zone
+from hizone.web.i18n import translate
+from hizone.web.services.tables import Column, Table
+
+UPLOAD_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".csv", ".json")
+
+
+def forms_for(principal: Principal) -> list[str]:
+    """The report forms a role submits: enterprises their annual report, zones also their monthly one."""
+    if principal.role == "enterprise":
+        return ["enterprise_annual"]
+    return ["enterprise_annual", "zone_monthly"]
+
+
+def actor_for(principal: Principal) -> Actor:
+    """The intake actor: national roles act at the national level (intake's "admin")."""
+    if principal.is_national:
+        return Actor(principal.username, "admin")
+    return Actor(principal.username, principal.role, principal.province_code, principal.zone_code)
+
+
+@dataclass
+class Upload:
+    result: ImportResult
+    report_id: str | None  # the error workbook's id, when the file had problems
+    diffs: list[RevisionDiff]
+
+
+class ReportCache:
+    """The last validation reports (their highlighted workbooks), per user, so they can be downloaded."""
+
+    def __init__(self, size: int = 200) -> None:
+        self._items: OrderedDict[str, tuple[str, bytes, str]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def put(self, owner: str, workbook: bytes, name: str) -> str:
+        key = secrets.token_urlsafe(12)
+        with self._lock:
+            self._items[key] = (owner, workbook, name)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return key
+
+    def get(self, owner: str, key: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            item = self._items.get(key)
+        if item is None or item[0] != owner:
+            return None
+        return item[1], item[2]
+
+
+def _own_rows_only(engine: Engine, principal: Principal, data: bytes, name: str, form: str, period: str,
+                   limits: Limits) -> None:
+    """An enterprise may report only for itself: refuse a file with any other enterprise's row."""
+    catalog = default_catalog()
+    rules, canonical = prepare(form, period, dt.date.today(), catalog)
+    raw = read_source(data, rules, catalog, name=name, limits=limits)
+    with engine.connect() as conn:
+        context = build_context(conn, rules, canonical, actor_for(principal), dt.date.today())
+    _, batch = validate_sheet(raw, rules, canonical, context, catalog)
+    others = sorted({str(k) for k in batch.entity_keys if k and str(k) != principal.credit_code})
+    if others:
+        raise HizoneError(f"an enterprise account may only report for itself ({principal.credit_code}); "
+                          f"the file also has {', '.join(others[:3])}", where=name)
+
+
+def upload(engine: Engine, principal: Principal, cache: ReportCache, data: bytes, name: str, form: str,
+           period: str, submit: bool, confirm_warnings: bool, limits: Limits) -> Upload:
+    if form not in forms_for(principal):
+        raise HizoneError(f"your role does not submit form '{form}'", where="form")
+    if principal.role == "enterprise":
+        _own_rows_only(engine, principal, data, name, form, period, limits)
+    result = import_file(engine, data, form, period, actor_for(principal), name=name, submit=submit,
+                         confirm_warnings=confirm_warnings, limits=limits)
+    report_id = None
+    if result.report is not None and result.report.issues:
+        report_id = cache.put(principal.username, result.report.to_xlsx(), name)
+    diffs = batch_diff(engine, result.batch_id) if result.stored and result.batch_id else []
+    return Upload(result, report_id, diffs)
+
+
+def issues_of(report: ValidationReport | None) -> list[dict[str, object]]:
+    if report is None:
+        return []
+    return [{"severity": i.severity, "cell": i.cell, "row": i.row, "column": i.column, "field": i.field,
+             "value": i.value, "rule": i.rule, "zh": i.message_zh, "en": i.message_en} for i in report.issues]
+
+
+def _zones_in_scope(engine: Engine, principal: Principal) -> set[str]:
+    with Session(engine) as session:
+        return {code for code, prov in session.execute(select(Zone.code, Zone.province_code))
+                if can_read_zone(principal, code, prov)}
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    form: str
+    period: str
+    zone_code: str
+    state: str
+    count: int
+
+
+def queue(engine: Engine, principal: Principal) -> list[QueueItem]:
+    """Latest revisions waiting for review or approval in the caller's scope, grouped by form/period/zone."""
+    zones = _zones_in_scope(engine, principal)
+    groups: dict[tuple[str, str, str, str], int] = {}
+    for state in ("submitted", "reviewed"):
+        for view in list_submissions(engine, state=state):
+            if view.zone_code in zones:
+                key = (view.form_code, view.period, view.zone_code, state)
+                groups[key] = groups.get(key, 0) + 1
+    return [QueueItem(f, p, z, s, n) for (f, p, z, s), n in sorted(groups.items())]
+
+
+def act(engine: Engine, principal: Principal, action: str, form: str, period: str, zone_code: str | None,
+        comment: str | None) -> int:
+    if zone_code and zone_code not in _zones_in_scope(engine, principal):
+        raise HizoneError(f"zone '{zone_code}' is outside your scope", where="zone_code")
+    result = transition(engine, action, actor_for(principal), form=form, period=period, zone_code=zone_code or None,
+                        comment=comment)
+    return result.count
+
+
+def completeness_in_scope(engine: Engine, principal: Principal, form: str, period: str) -> CompletenessReport:
+    report = completeness(engine, form, period)
+    zones = _zones_in_scope(engine, principal)
+    report.zones = [z for z in report.zones if z.zone_code in zones]
+    report.entities = [e for e in report.entities if e.zone_code in zones]
+    return report
+
+
+def completeness_table(report: CompletenessReport, lang: str) -> Table:
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("zone_code", t("zones.code")), Column("zone_name", t("zones.name")),
+               Column("expected", t("report.expected"), "int"), Column("reported", t("report.reported"), "int"),
+               Column("on_time", t("report.on_time"), "int"), Column("late", t("report.late"), "int"),
+               Column("missing", t("report.missing"), "int"), Column("share", "%", "number")]
+    rows: list[dict[str, object]] = [
+        {"zone_code": z.zone_code, "zone_name": z.zone_name, "expected": z.expected, "reported": z.reported,
+         "on_time": z.on_time, "late": z.late, "missing": z.missing,
+         "share": 100 * z.reported / z.expected if z.expected else None} for z in report.zones]
+    return Table("completeness", columns, rows)
+
+
+def recent(engine: Engine, principal: Principal, limit: int = 20) -> list[SubmissionView]:
+    """The caller's latest submissions (its own entity for enterprises, its zones otherwise)."""
+    if principal.role == "enterprise":
+        views = list_submissions(engine, entity_key=principal.credit_code)
+    elif principal.role == "zone":
+        views = list_submissions(engine, zone_code=principal.zone_code)
+    else:
+        zones = _zones_in_scope(engine, principal)
+        views = [v for v in list_submissions(engine, state="submitted") if v.zone_code in zones]
+    return sorted(views, key=lambda v: v.id, reverse=True)[:limit]
+
+
+def history(engine: Engine, form: str, entity_key: str, period: str) -> list[RevisionDiff]:
+    """Every revision of one report with what it changed against the one before."""
+    views = list_submissions(engine, form=form, entity_key=entity_key, period=period, history=True)
+    return [revision_diff(engine, form, entity_key, period, v.revision) for v in views]
+
+
+def template(engine: Engine, form: str, year: int) -> bytes:
+    with Session(engine) as session:
+        zones = [(code, name) for code, name in session.execute(select(Zone.code, Zone.name_zh).order_by(Zone.code))]
+    return build_template(form, year, zones)

@@ -1,0 +1,83 @@
+"""Tables as data: every table a page shows can also be exported to .xlsx and .csv from the same rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Literal
+
+import xlsxwriter
+
+ColumnKind = Literal["text", "int", "number", "pct", "link"]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: ColumnKind = "text"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: list[Column]
+    rows: list[dict[str, object]]
+
+    def cell(self, row: dict[str, object], column: Column) -> str:
+        return format_cell(row.get(column.key), column.kind)
+
+
+def format_cell(value: object, kind: ColumnKind) -> str:
+    if value is None:
+        return "—"
+    if kind == "int" and isinstance(value, int | float):
+        return f"{int(value):,}"
+    if kind == "number" and isinstance(value, int | float):
+        return f"{value:,.2f}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if kind == "pct" and isinstance(value, int | float):
+        return f"{value:+.1f}"
+    return str(value)
+
+
+def _plain(value: object) -> object:
+    return "" if value is None else value
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 with a BOM so Excel opens Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.label for c in table.columns])
+    for row in table.rows:
+        writer.writerow([_plain(row.get(c.key)) for c in table.columns])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table, title: str, synthetic: bool) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet(table.name[:31])
+    bold = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
+    number = book.add_format({"num_format": "#,##0.00"})
+    line = 0
+    sheet.write(line, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    line += 1
+    if synthetic:
+        sheet.write(line, 0, "演示数据（合成）/ Synthetic demo data", book.add_format({"font_color": "#B00020"}))
+        line += 1
+    line += 1
+    for col, column in enumerate(table.columns):
+        sheet.write(line, col, column.label, bold)
+        sheet.set_column(col, col, max(10, min(40, len(column.label) * 2)))
+    for row in table.rows:
+        line += 1
+        for col, column in enumerate(table.columns):
+            value = row.get(column.key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                sheet.write_number(line, col, value, number if column.kind == "number" else None)
+            elif value is not None:
+                sheet.write_string(line, col, str(value))
+    book.close()
+    return buffer.getvalue()

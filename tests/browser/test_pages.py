@@ -1,0 +1,117 @@
+"""A real browser: every role logs in and opens every page it may; uploads, approval, export, language.
+
+Screenshots go to artifacts/browser/. The fixtures fail a test on any console error or page exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.browser.conftest import Session
+from tests.web.seed import USERS, credit_code
+
+pytestmark = pytest.mark.browser
+
+PAGES_BY_ROLE = {
+    "public": ["/", "/rankings", "/zones", "/login"],
+    "admin": ["/", "/rankings", "/zones", "/zones/Z4401", "/monitoring", "/reporting", "/admin/audit",
+              "/admin/users"],
+    "analyst": ["/", "/zones/Z1101", "/monitoring", "/reporting", "/reporting/completeness?period=2023"],
+    "province": ["/", "/zones/Z1102", "/monitoring", "/reporting"],
+    "zone": ["/", "/rankings", "/zones/Z1101", "/monitoring", "/reporting",
+             f"/reporting/history/enterprise_annual/{credit_code(1)}/2023"],
+    "enterprise": ["/", "/rankings", "/reporting"],
+}
+
+
+def _name(path: str) -> str:
+    return path.strip("/").split("?")[0].replace("/", "_") or "overview"
+
+
+@pytest.mark.parametrize("role", list(PAGES_BY_ROLE))
+def test_every_role_opens_its_pages_without_errors(open_session: Callable[[str], Session], role: str) -> None:
+    session = open_session(role)
+    if role != "public":
+        session.login(USERS[role])
+    for path in PAGES_BY_ROLE[role]:
+        page = session.go(path)
+        assert page.locator("main").count() == 1
+        assert page.locator(".error-page").count() == 0, f"{role} got an error page on {path}"
+        for chart in page.locator("[data-chart]").all():
+            chart.locator("canvas").first.wait_for(state="attached", timeout=10_000)
+        session.shot(_name(path))
+    if role == "public":
+        denied = session.go_expecting_error("/zones/Z1101")
+        assert denied.locator("#error-message").count() == 1
+
+
+def test_overview_map_and_charts_render(open_session: Callable[[str], Session]) -> None:
+    session = open_session("charts")
+    page = session.go("/")
+    page.wait_for_selector("#chart-map[data-ready='1']", timeout=15_000)
+    page.wait_for_selector("#chart-trend[data-ready='1']", timeout=15_000)
+    assert page.locator("#synthetic-banner").inner_text().startswith("演示数据（合成）")
+    assert page.locator("[data-kpi='revenue'] .value").inner_text().startswith("4.11")
+    session.shot("overview-charts")
+
+
+BAD = ("统一社会信用代码,企业名称,高新区代码,营业收入,利润总额,净利润,资产总计,年末从业人员\n"
+       f"{credit_code(1)},测试企业1,Z1101,一百万?,13000,10000,260000,115\n")
+GOOD = ("统一社会信用代码,企业名称,高新区代码,营业收入,利润总额,净利润,资产总计,年末从业人员\n"
+        f"{credit_code(1)},测试企业1,Z1101,130000,13000,10000,260000,115\n"
+        f"{credit_code(2)},测试企业2,Z1101,62000,3100,2500,124000,56\n")
+
+
+def _upload(session: Session, content: str, name: str) -> None:
+    page = session.go("/reporting")
+    page.select_option("#form", "enterprise_annual")
+    page.fill("#period", "2024")
+    page.set_input_files("#file", files=[{"name": name, "mimeType": "text/csv", "buffer": content.encode()}])
+    page.click("#upload-button")
+    page.wait_for_load_state("networkidle")
+
+
+def test_upload_submit_review_approve_export_and_switch_language(open_session: Callable[[str], Session],
+                                                                tmp_path: object) -> None:
+    zone = open_session("zone-flow")
+    zone.login(USERS["zone"])
+    _upload(zone, BAD, "bad.csv")
+    page = zone.page
+    assert page.locator("#table-issues tbody tr").count() == 1
+    assert "一百万?" in page.locator("#table-issues").inner_text()
+    zone.shot("upload-bad")
+    with page.expect_download() as download:
+        page.click("#error-workbook")
+    assert download.value.suggested_filename == "errors.xlsx"
+    _upload(zone, GOOD, "good.csv")
+    assert page.locator("#upload-status").inner_text() == "已保存"
+    zone.shot("upload-good")
+
+    province = open_session("province-flow")
+    province.login(USERS["province"])
+    province.go("/reporting")
+    province.page.click("button[data-action='review'][data-zone='Z1101'][data-period='2024']")
+    province.page.wait_for_load_state("networkidle")
+    assert province.page.locator("#done-message").count() == 1
+    province.shot("reviewed")
+
+    admin = open_session("admin-flow")
+    admin.login(USERS["admin"])
+    admin.go("/reporting")
+    admin.page.click("button[data-action='approve'][data-zone='Z1101'][data-period='2024']")
+    admin.page.wait_for_load_state("networkidle")
+    admin.shot("approved")
+    overview = admin.go("/")
+    assert "2024" in overview.locator("h1").inner_text()
+    with overview.expect_download() as download:
+        overview.locator("a[data-export='xlsx']").last.click()
+    assert download.value.suggested_filename == "provinces.xlsx"
+    overview.click("#lang-switch")
+    overview.wait_for_load_state("networkidle")
+    assert "National high-tech zones overview" in overview.locator("h1").inner_text()
+    assert overview.locator("html").get_attribute("lang") == "en"
+    admin.shot("overview-en")
+    audit = admin.go("/admin/audit")
+    assert "approve" in audit.locator("#table-audit").inner_text()

@@ -1,0 +1,59 @@
+"""Web test fixtures: a seeded store on both databases, an app on it, and logged-in clients per role."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from hizone.config import Settings
+from hizone.web import create_app
+from tests.web.seed import PASSWORD, USERS, Seeded, seed
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> Seeded:
+    return seed(engine)
+
+
+def make_app(engine: Engine, **options: object) -> FastAPI:
+    settings = Settings(database_url="unused", var_dir=__import__("pathlib").Path("var"),
+                        secret_key="test-secret-key")
+    return create_app(engine, settings, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def app(engine: Engine, seeded: Seeded) -> FastAPI:
+    return make_app(engine)
+
+
+def csrf_of(client: TestClient, path: str = "/login") -> str:
+    page = client.get(path)
+    found = CSRF_INPUT.search(page.text)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    token = csrf_of(client)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                           "next": "/"}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    return client
+
+
+@pytest.fixture
+def clients(app: FastAPI) -> Iterator[dict[str, TestClient]]:
+    """One client per role, logged in; "public" is anonymous."""
+    made = {"public": TestClient(app)}
+    for role, username in USERS.items():
+        made[role] = login(TestClient(app), username)
+    yield made
+    for client in made.values():
+        client.close()

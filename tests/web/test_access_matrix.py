@@ -1,0 +1,160 @@
+"""Every route × every role × own/other zone: allowed or denied exactly as the rule says.
+
+Routes are enumerated from ``app.routes``; a route without a Rule, or with a path parameter this test
+does not know how to fill, fails the test, so no new endpoint can skip its access rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute, Mount
+
+from hizone.store.models import Alert, Submission
+from hizone.web.security import CSRF_HEADER, Rule
+from tests.web.conftest import csrf_of, login
+from tests.web.seed import USERS, Seeded
+
+ROLES = ("admin", "analyst", "province", "zone", "enterprise", "public")
+NATIONAL = {"admin", "analyst"}
+ALLOWED_BY_RULE: dict[str, set[str]] = {
+    "public": set(ROLES),
+    "logged_in": set(ROLES) - {"public"},
+    "admin": {"admin"},
+    "national": NATIONAL,
+    "reviewer": NATIONAL | {"province"},
+    "submitter": NATIONAL | {"zone", "enterprise"},
+    "scoped": NATIONAL | {"province", "zone"},
+}
+# Scoped rules: who may reach the seeded user's own object, and who may reach the other province's.
+OWN = {"zone": NATIONAL | {"province", "zone"}, "enterprise": NATIONAL | {"province", "zone", "enterprise"},
+       "submission": NATIONAL | {"province", "zone", "enterprise"},
+       "entity": NATIONAL | {"province", "zone", "enterprise"}, "alert": NATIONAL | {"province", "zone"}}
+OTHER = {"zone": NATIONAL, "enterprise": NATIONAL, "submission": NATIONAL, "entity": NATIONAL, "alert": NATIONAL}
+FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
+                "report_id": "unknown", "table_name": "zones"}
+PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+
+
+def flat_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+    """Routes with included routers opened up (FastAPI keeps them as one entry per include)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from flat_routes(inner.routes)
+        else:
+            yield route
+
+
+def rules_of(route: APIRoute) -> list[Rule]:
+    found: list[Rule] = []
+
+    def walk(dependant) -> None:  # type: ignore[no-untyped-def]
+        for dep in dependant.dependencies:
+            if isinstance(dep.call, Rule):
+                found.append(dep.call)
+            walk(dep)
+
+    walk(route.dependant)
+    return found
+
+
+def test_every_route_states_exactly_one_rule(app: FastAPI) -> None:
+    unruled = []
+    for route in flat_routes(app.routes):
+        if isinstance(route, Mount) and route.name == "static":
+            continue  # vendored JS/CSS and the map: public files, no data
+        if isinstance(route, APIRoute):
+            if len(rules_of(route)) != 1:
+                unruled.append(route.path)
+        elif getattr(route, "path", None) not in ("/api/v1/openapi.json", "/api/docs"):
+            unruled.append(str(route))  # any other kind of route must be added deliberately
+    assert unruled == []
+
+
+def test_a_route_without_a_rule_is_detected(app: FastAPI) -> None:
+    @app.get("/unguarded")
+    def unguarded() -> dict[str, str]:
+        return {}
+
+    route = next(r for r in flat_routes(app.routes) if isinstance(r, APIRoute) and r.path == "/unguarded")
+    assert rules_of(route) == []
+
+
+def _ids(engine: Engine, seeded: Seeded) -> dict[str, dict[str, str]]:
+    with Session(engine) as session:
+        own_sub = session.scalar(select(Submission.id).where(Submission.entity_key == seeded.own_enterprise)
+                                 .order_by(Submission.id).limit(1))
+        other_sub = session.scalar(select(Submission.id).where(Submission.entity_key == seeded.other_enterprise)
+                                   .order_by(Submission.id).limit(1))
+        alerts = {key: str(i) for i, key in session.execute(select(Alert.id, Alert.entity_key))}
+    return {"own": {"zone_code": seeded.own_zone, "credit_code": seeded.own_enterprise,
+                    "submission_id": str(own_sub), "province_code": seeded.own_province,
+                    "entity_key": seeded.own_enterprise, "alert_id": alerts[seeded.own_zone]},
+            "other": {"zone_code": seeded.other_zone, "credit_code": seeded.other_enterprise,
+                      "submission_id": str(other_sub), "province_code": seeded.other_province,
+                      "entity_key": seeded.other_enterprise, "alert_id": alerts[seeded.other_zone]}}
+
+
+def _cases(app: FastAPI, ids: dict[str, dict[str, str]]) -> Iterator[tuple[str, str, str, set[str]]]:
+    """(method, url, label, roles allowed) for every route and, for scoped routes, own and other object."""
+    for route in flat_routes(app.routes):
+        if not isinstance(route, APIRoute):
+            continue
+        rule = rules_of(route)[0]
+        params = PARAM.findall(route.path)
+        kind = rule.name.split(":")[0]
+        variants = ("own", "other") if kind in OWN or any(p in ids["own"] for p in params) else ("own",)
+        for variant in variants:
+            values = {**FIXED_PARAMS, **ids[variant]}
+            unknown = [p for p in params if p not in values]
+            assert not unknown, f"{route.path}: the matrix does not know how to fill {unknown}"
+            url = PARAM.sub(lambda m, v=values: v[m.group(1)], route.path)  # type: ignore[misc]
+            allowed = (OWN[kind] if variant == "own" else OTHER[kind]) if kind in OWN else ALLOWED_BY_RULE[rule.name]
+            for method in sorted(route.methods - {"HEAD"}):
+                yield method, url, f"{variant}:{rule.name}", allowed
+
+
+def _denied(response_status: int) -> bool:
+    return response_status in (401, 403)
+
+
+def test_role_by_endpoint_matrix(app: FastAPI, engine: Engine, seeded: Seeded,
+                                 clients: dict[str, TestClient]) -> None:
+    cases = list(_cases(app, _ids(engine, seeded)))
+    safe = [c for c in cases if c[0] == "GET"]
+    unsafe = [c for c in cases if c[0] != "GET"]
+    assert len(safe) > 20 and unsafe
+    problems = []
+    tokens = {role: csrf_of(client) for role, client in clients.items()}
+    for method, url, label, allowed in safe:
+        for role in ROLES:
+            status = clients[role].request(method, url, headers={CSRF_HEADER: tokens[role]}).status_code
+            if status >= 500 or _denied(status) == (role in allowed):
+                problems.append(f"{role:10} {method} {url} [{label}] -> {status}")
+    # State-changing routes run last, each with a fresh session: some (logout) end the session they use.
+    for method, url, label, allowed in unsafe:
+        for role in ROLES:
+            with TestClient(app) as client:
+                if role != "public":
+                    login(client, USERS[role])
+                status = client.request(method, url, headers={CSRF_HEADER: csrf_of(client)},
+                                        follow_redirects=False).status_code
+            if status >= 500 or _denied(status) == (role in allowed):
+                problems.append(f"{role:10} {method} {url} [{label}] -> {status}")
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("role", ["zone", "province"])
+def test_scoped_users_do_not_see_other_zones_in_lists(clients: dict[str, TestClient], seeded: Seeded,
+                                                      role: str) -> None:
+    page = clients[role].get("/zones").text
+    assert f'href="/zones/{seeded.own_zone}"' in page
+    assert f'href="/zones/{seeded.other_zone}"' not in page

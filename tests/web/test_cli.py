@@ -1,0 +1,56 @@
+"""`hizone users ...` and `hizone serve` through Typer's test runner."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from hizone.auth import authenticate
+from hizone.cli.web import register
+from hizone.errors import HizoneError
+from tests.web.seed import PASSWORD, Seeded, seed
+
+
+@pytest.fixture
+def cli(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    seed(engine, with_users=False)
+    monkeypatch.setenv("HIZONE_DATABASE_URL", database_url)
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_users_add_reads_the_password_from_stdin(cli: typer.Typer, engine: Engine) -> None:
+    result = CliRunner().invoke(cli, ["users", "add", "ops", "--role", "zone", "--zone", Seeded.own_zone,
+                                      "--password-stdin"], input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert "added ops (zone, Z1101)" in result.output
+    found = authenticate(engine, "ops", PASSWORD, "t")
+    assert found is not None and found[0].zone_code == Seeded.own_zone
+
+
+def test_users_add_refuses_a_bad_scope_with_a_clear_error(cli: typer.Typer) -> None:
+    result = CliRunner().invoke(cli, ["users", "add", "ops", "--role", "zone", "--zone", "Z9999",
+                                      "--password-stdin"], input=PASSWORD + "\n")
+    assert isinstance(result.exception, HizoneError)
+    assert "known zone code" in str(result.exception) and "--zone" in str(result.exception)
+
+
+def test_users_token_prints_a_token_once(cli: typer.Typer) -> None:
+    runner = CliRunner()
+    runner.invoke(cli, ["users", "add", "bot", "--role", "analyst", "--password-stdin"], input=PASSWORD + "\n")
+    result = runner.invoke(cli, ["users", "token", "bot", "--name", "nightly"])
+    assert result.exit_code == 0 and result.output.strip().startswith("hzt_")
+
+
+def test_serve_prints_the_url_and_runs_uvicorn(cli: typer.Typer, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: dict[str, object] = {}
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(kw, app=app))
+    result = CliRunner().invoke(cli, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8123/" in result.output
+    assert started["host"] == "127.0.0.1" and started["port"] == 8123

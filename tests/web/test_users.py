@@ -1,0 +1,101 @@
+"""The user store: validation of roles and scopes, argon2 passwords, tokens, logout everywhere, demo users."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from hizone.auth import (
+    AuthError,
+    add_user,
+    authenticate,
+    create_demo_users,
+    create_token,
+    principal_for_token,
+    revoke_sessions,
+    verify_password,
+)
+from hizone.errors import HizoneError
+from hizone.store.models import AuditLog, User
+from tests.web.seed import PASSWORD, Seeded, seed
+
+
+@pytest.fixture
+def store(engine: Engine) -> Seeded:
+    return seed(engine, with_users=False)
+
+
+def test_password_is_stored_as_argon2_and_checked(engine: Engine, store: Seeded) -> None:
+    add_user(engine, "alice", PASSWORD, "analyst")
+    with Session(engine) as session:
+        user = session.scalars(select(User).where(User.username == "alice")).one()
+    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+    assert verify_password(user.password_hash, PASSWORD)
+    assert authenticate(engine, "alice", PASSWORD, "test") is not None
+    assert authenticate(engine, "alice", "wrong-password!", "test") is None
+    assert authenticate(engine, "nobody", PASSWORD, "test") is None
+    with Session(engine) as session:
+        actions = [a.action for a in session.scalars(select(AuditLog).order_by(AuditLog.id))]
+    assert actions == ["user_add", "login", "login_failed", "login_failed"]
+
+
+def test_scoped_roles_take_their_scope_from_the_store(engine: Engine, store: Seeded) -> None:
+    info = add_user(engine, "zed", PASSWORD, "zone", zone="Z4401")
+    assert (info.province_code, info.zone_code) == ("44", "Z4401")
+    ent = add_user(engine, "ent", PASSWORD, "enterprise", credit_code=store.own_enterprise.lower())
+    assert (ent.credit_code, ent.zone_code, ent.province_code) == (store.own_enterprise, "Z1101", "11")
+
+
+@pytest.mark.parametrize(("role", "scope", "fragment"), [
+    ("boss", {}, "unknown role 'boss'"),
+    ("province", {"province": "99"}, "known province"),
+    ("zone", {}, "known zone code"),
+    ("zone", {"zone": "Z9999"}, "known zone code"),
+    ("enterprise", {"credit_code": "123"}, "expected 18"),
+])
+def test_bad_roles_and_scopes_are_refused(engine: Engine, store: Seeded, role: str, scope: dict[str, str],
+                                          fragment: str) -> None:
+    with pytest.raises(HizoneError, match=fragment):
+        add_user(engine, "bob", PASSWORD, role, **scope)
+    with Session(engine) as session:
+        assert session.scalar(select(User).where(User.username == "bob")) is None
+
+
+def test_weak_passwords_bad_names_and_duplicates_are_refused(engine: Engine, store: Seeded) -> None:
+    with pytest.raises(AuthError, match="at least 10"):
+        add_user(engine, "carol", "short", "admin")
+    with pytest.raises(AuthError, match="username"):
+        add_user(engine, "c a", PASSWORD, "admin")
+    add_user(engine, "carol", PASSWORD, "admin")
+    with pytest.raises(AuthError, match="already exists"):
+        add_user(engine, "carol", PASSWORD, "admin")
+
+
+def test_tokens_work_until_logout_everywhere(engine: Engine, store: Seeded) -> None:
+    add_user(engine, "bot", PASSWORD, "zone", zone="Z1101")
+    token = create_token(engine, "bot", "sync job")
+    with Session(engine) as session:
+        principal = principal_for_token(session, token)
+        assert principal is not None and principal.zone_code == "Z1101"
+        assert principal_for_token(session, token + "x") is None
+    first = authenticate(engine, "bot", PASSWORD, "t")
+    revoke_sessions(engine, "bot")
+    second = authenticate(engine, "bot", PASSWORD, "t")
+    assert first is not None and second is not None and second[1] == first[1] + 1
+    with Session(engine) as session:
+        assert principal_for_token(session, token) is None
+
+
+def test_demo_users_cover_every_role_and_can_log_in(engine: Engine, store: Seeded) -> None:
+    created = create_demo_users(engine)
+    assert [role for _, _, role, _ in created] == ["admin", "analyst", "province", "zone", "enterprise"]
+    assert len({password for _, password, _, _ in created}) == 5
+    for username, password, role, _ in created:
+        result = authenticate(engine, username, password, "t")
+        assert result is not None and result[0].role == role
+    zone_user = next(c for c in created if c[2] == "zone")
+    assert zone_user[3] == "zone Z1101"
+    again = create_demo_users(engine)  # re-running resets the passwords instead of failing
+    assert authenticate(engine, again[0][0], again[0][1], "t") is not None
+    assert authenticate(engine, created[0][0], created[0][1], "t") is None
