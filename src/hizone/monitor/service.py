@@ -39,17 +39,10 @@ def run_rules(analytics: Analytics, rules: Sequence[Rule] | None = None, view: s
 
 
 @dataclass(frozen=True)
-class StoredAlert:
+class StoredAlert(Alert):
+    """A raised alert as kept in the store, with its id and its acknowledge/resolve state."""
+
     id: int
-    rule: str
-    kind: str
-    severity: str
-    indicator: str
-    level: str
-    key: str
-    period: str
-    message: str
-    evidence: dict[str, Any]
     state: str
     changed_by: str | None
     note: str | None
@@ -59,8 +52,9 @@ class StoredAlert:
 
 
 def _stored(row: AlertRow) -> StoredAlert:
-    return StoredAlert(row.id, row.rule_code, row.kind, row.severity, row.indicator, row.level, row.entity_key,
-                       row.period, row.message, row.evidence, row.state, row.changed_by, row.note)
+    return StoredAlert(rule=row.rule_code, kind=row.kind, severity=row.severity, indicator=row.indicator,
+                       level=row.level, key=row.entity_key, period=row.period, message=row.message,
+                       evidence=row.evidence, id=row.id, state=row.state, changed_by=row.changed_by, note=row.note)
 
 
 class AlertStore:
