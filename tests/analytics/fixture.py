@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from hizone.store import session_scope
-from hizone.store.models import Enterprise, Province, Qualification, Submission, Zone
+from hizone.store.models import Enterprise, Province, Qualification, Zone
+from tests.reports import report
 
 CODES = {f"E{i}": f"9111000000000000{i}X" for i in range(1, 7)}
 BASES = {"Z1101": 100.0, "Z4201": 200.0, "Z5101": 150.0, "Z4401": 120.0}
@@ -96,7 +97,7 @@ def populate(engine: Engine, monthly: bool = True) -> None:
                                  ("E4", dt.date(2019, 1, 1), dt.date(2022, 12, 31))):
             session.add(Qualification(enterprise_id=ids[name], kind="high_tech", valid_from=start, valid_to=end))
         for name, zone, period, revision, state, values in ANNUAL:
-            session.add(Submission(form_code="enterprise_annual", form_version=2021, entity_key=CODES[name],
+            session.add(report(form_code="enterprise_annual", form_version=2021, entity_key=CODES[name],
                                    zone_code=zone, period=period, revision=revision, state=state, values=values,
                                    created_by="test"))
         if monthly:
@@ -105,7 +106,7 @@ def populate(engine: Engine, monthly: bool = True) -> None:
                     for month in range(1, 13):
                         if zone == MISSING_ZONE and (year, month) == (2023, 9):
                             continue
-                        session.add(Submission(form_code="zone_monthly", form_version=2022, entity_key=zone,
+                        session.add(report(form_code="zone_monthly", form_version=2022, entity_key=zone,
                                                zone_code=zone, period=f"{year}-{month:02d}", revision=1,
                                                state="approved", values=monthly_values(zone, year, month),
                                                created_by="test"))

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from hizone.analytics.build import build
 from hizone.analytics.query import Analytics
 from hizone.store import session_scope
-from hizone.store.models import Submission
 from tests.analytics.fixture import CODES, cumulative, populate, single_month
+from tests.reports import report
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_build_is_incremental_by_period(engine: Engine, tmp_path: Path) -> None:
     again = build(engine, path)
     assert again.rebuilt["enterprise_annual"] == [] and again.kept["enterprise_annual"] == 2
     with session_scope(engine) as session:
-        session.add(Submission(form_code="enterprise_annual", form_version=2021, entity_key=CODES["E1"],
+        session.add(report(form_code="enterprise_annual", form_version=2021, entity_key=CODES["E1"],
                                zone_code="Z1101", period="2023", revision=2, state="approved",
                                values={"revenue": 1300, "employees": 120}, created_by="test"))
     third = build(engine, path)

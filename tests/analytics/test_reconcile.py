@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from hizone.analytics.build import build
 from hizone.analytics.query import Analytics
@@ -28,13 +28,12 @@ def demo_analytics(engine: Engine, tmp_path: Path) -> tuple[Engine, Analytics]:
 def direct_totals(engine: Engine, element: str) -> dict[str, Decimal]:
     """Σ element per year straight from the approved enterprise submissions, in exact decimals."""
     totals: dict[str, Decimal] = {}
-    stmt = select(Submission.period, Submission.values).where(Submission.form_code == "enterprise_annual",
-                                                              Submission.state == "approved")
-    with engine.connect() as conn:
-        for period, values in conn.execute(stmt):
-            values = json.loads(values) if isinstance(values, str) else values
+    stmt = select(Submission).where(Submission.form_code == "enterprise_annual", Submission.state == "approved")
+    with Session(engine) as session:
+        for row in session.scalars(stmt):
+            values = row.values
             if values.get(element) is not None:
-                totals[period] = totals.get(period, Decimal(0)) + Decimal(str(values[element]))
+                totals[row.period] = totals.get(row.period, Decimal(0)) + Decimal(str(values[element]))
     return totals
 
 

@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from hizone.store import session_scope
-from hizone.store.models import DatasetInfo, Enterprise, Province, Qualification, Submission, Zone
+from hizone.store.models import DatasetInfo, Enterprise, Province, Qualification, Zone
+from tests.reports import report
 
 TINY_YAML = """\
 code: tiny
@@ -99,7 +100,7 @@ def populate(engine: Engine, synthetic: bool = False) -> None:
         session.flush()
         session.add_all([Qualification(enterprise_id=ids[key], kind="high_tech", valid_from=start, valid_to=end)
                          for key, start, end in HIGH_TECH])
-        session.add_all([Submission(form_code="enterprise_annual", form_version=2019, entity_key=CODES[key],
+        session.add_all([report(form_code="enterprise_annual", form_version=2019, entity_key=CODES[key],
                                     zone_code=ENTERPRISE_ZONE[key], period=period, revision=1, state="approved",
                                     values=values, created_by="test") for key, period, values in REPORTS])
         if synthetic:

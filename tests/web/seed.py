@@ -24,6 +24,7 @@ from hizone.store.models import (
     Submission,
     Zone,
 )
+from tests.reports import report
 
 PASSWORD = "correct-horse-battery"
 
@@ -91,7 +92,7 @@ def seed(engine: Engine, with_users: bool = True) -> Seeded:
             Qualification(enterprise_id=ids[3], kind="tech_sme", valid_from=dt.date(2020, 1, 1),
                           valid_to=dt.date(2020, 12, 31))])
         for month, revenue in (("2022-01", 8_000), ("2022-02", 17_000), ("2023-01", 10_000), ("2023-02", 20_400)):
-            session.add(Submission(form_code="zone_monthly", form_version=2022, entity_key="Z1101",
+            session.add(report(form_code="zone_monthly", form_version=2022, entity_key="Z1101",
                                    zone_code="Z1101", period=month, revision=1, state="approved",
                                    values={"revenue": revenue, "industrial_output": revenue / 2,
                                            "net_profit": revenue / 10, "taxes_paid": revenue / 20,
@@ -145,7 +146,7 @@ USERS = {"admin": "admin1", "analyst": "analyst1", "province": "province1", "zon
 
 def _annual(code: str, zone: str, year: str, revision: int, state: str, rev: float, profit: float, rd: float,
             emp: int) -> Submission:
-    return Submission(form_code="enterprise_annual", form_version=2021, entity_key=code, zone_code=zone,
+    return report(form_code="enterprise_annual", form_version=2021, entity_key=code, zone_code=zone,
                       period=year, revision=revision, state=state,
                       values={"revenue": rev, "total_profit": profit, "net_profit": profit * 0.8,
                               "rd_expenditure": rd, "employees": emp, "total_assets": rev * 2},

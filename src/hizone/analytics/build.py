@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine, Text, cast, func, select
 
@@ -31,7 +32,8 @@ from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
 from hizone.registry import qualification_kinds
-from hizone.store.models import Enterprise, Province, Qualification, Submission, Zone
+from hizone.store.models import Enterprise, ImportBatch, Province, Qualification, Submission, Zone
+from hizone.store.values import ValueLayout, gather
 
 VIEWS = ("published", "provisional")
 VIEW_STATES = {"published": ("approved",), "provisional": ("submitted", "reviewed", "approved")}
@@ -92,7 +94,7 @@ def _registry_fingerprint(engine: Engine) -> str:
 
 SUBMISSION_SCHEMA = pa.schema([("_id", pa.int64()), ("_entity", pa.string()), ("_zone", pa.string()),
                                ("_period", pa.string()), ("_revision", pa.int32()), ("_state", pa.string()),
-                               ("_values", pa.string())])
+                               ("_batch", pa.int64()), ("_packed", pa.binary())])
 
 
 def _submissions(engine: Engine, form: str, periods: Sequence[str] | None) -> StoreStream:
@@ -100,24 +102,42 @@ def _submissions(engine: Engine, form: str, periods: Sequence[str] | None) -> St
     s = Submission
     stmt = select(s.id.label("_id"), s.entity_key.label("_entity"), s.zone_code.label("_zone"),
                   s.period.label("_period"), s.revision.label("_revision"), s.state.label("_state"),
-                  cast(s.values, Text).label("_values")).where(s.form_code == form)
+                  s.batch_id.label("_batch"), s.packed_values.label("_packed")).where(s.form_code == form)
     if periods is not None:
         stmt = stmt.where(s.period.in_(list(periods)))
     return StoreStream(engine, stmt, SUBMISSION_SCHEMA)
 
 
-def _load_submissions(con: duckdb.DuckDBPyConnection, stream: StoreStream, elements: Sequence[str]) -> None:
-    """The submissions into the DuckDB table ``raw``: ``values`` (JSON text) parsed per batch, vectorised,
-    with the form's fixed schema."""
-    spec = "{" + ", ".join(f'"{code}": "DOUBLE"' for code in elements) + "}"
+def _layouts(engine: Engine, form: str) -> dict[int, ValueLayout]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(ImportBatch.id, ImportBatch.value_layout).where(ImportBatch.form_code == form))
+        return {batch: ValueLayout.from_json(layout) for batch, layout in rows}
+
+
+def _unpacked(reader: pa.RecordBatchReader, layouts: dict[int, ValueLayout],
+              elements: Sequence[str]) -> pa.RecordBatchReader:
+    """The submissions with one DOUBLE column per element in place of the packed values."""
+    schema = pa.schema([*SUBMISSION_SCHEMA][:6] + [(code, pa.float64()) for code in elements])
+
+    def batches() -> Any:
+        for batch in reader:
+            columns = gather(batch.column("_batch").to_numpy(), batch.column("_packed"), layouts, elements)
+            values = [pa.array(columns[code], mask=np.isnan(columns[code])) for code in elements]
+            yield pa.record_batch([*batch.columns[:6], *values], schema=schema)
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _load_submissions(con: duckdb.DuckDBPyConnection, stream: StoreStream, layouts: dict[int, ValueLayout],
+                      elements: Sequence[str]) -> None:
+    """The submissions into the DuckDB table ``raw``: values unpacked per record batch with NumPy, with the
+    form's fixed schema."""
     value_columns = ", ".join(f'"{code}" DOUBLE' for code in elements)
     con.execute("CREATE OR REPLACE TEMP TABLE raw (_id BIGINT, _entity VARCHAR, _zone VARCHAR, _period VARCHAR, "
-                f"_revision INTEGER, _state VARCHAR, {value_columns})")
+                f"_revision INTEGER, _state VARCHAR{', ' if elements else ''}{value_columns})")
     with stream as reader:
-        con.register("batch_in", reader)
+        con.register("batch_in", _unpacked(reader, layouts, elements))
         try:
-            con.execute(f"INSERT INTO raw SELECT * EXCLUDE (_values), unnest(json_transform(_values, '{spec}')) "
-                        "FROM batch_in")
+            con.execute("INSERT INTO raw SELECT * FROM batch_in")
         finally:
             con.unregister("batch_in")
 
@@ -301,10 +321,11 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
     try:
         if qualifications:
             _load_qualifications(engine, con)
+        layouts = _layouts(engine, form.code)
     except BaseException:
         stream.close()
         raise
-    _load_submissions(con, stream, [code for code, _ in elements])
+    _load_submissions(con, stream, layouts, [code for code, _ in elements])
     try:
         table = _fact_tables(form)[0]
         if form.entity == "enterprise":

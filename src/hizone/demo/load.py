@@ -4,48 +4,67 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
-from sqlalchemy import Engine, func, select
+import pyarrow as pa
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from hizone.catalog import Catalog
 from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
 from hizone.errors import StoreError
 from hizone.store import session_scope
-from hizone.store.bulk import bulk_insert
-from hizone.store.models import DatasetInfo, Enterprise, Incubator, Qualification, Submission, utcnow
+from hizone.store.bulk import bulk_insert, insert_columns
+from hizone.store.models import DatasetInfo, Enterprise, ImportBatch, Incubator, Qualification, Submission, utcnow
 from hizone.store.registry_sync import sync_registry
+from hizone.store.values import ValueLayout
 
 Progress = Callable[[str, int], None]
-SUBMISSION_COLUMNS = ("form_code", "form_version", "entity_key", "zone_code", "period", "revision", "state",
-                      "values", "created_by", "created_at", "synthetic")
 
 
-def _values_json(elements: Sequence[str], integer: np.ndarray, row: list[float]) -> str:
-    values = {e: (int(v) if is_int else v) for e, v, is_int in zip(elements, row, integer, strict=True)}
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+def _layout(catalog: Catalog, form_code: str, year: int, elements: Sequence[str]) -> tuple[int, ValueLayout]:
+    form = catalog.form(form_code, year)
+    integer = {f.element.code: f.element.type == "integer" for f in form.fields}
+    return form.version, ValueLayout(tuple(elements), tuple(integer.get(e, False) for e in elements))
 
 
-def _annual_rows(data: DemoData, catalog: Catalog, now: dt.datetime) -> Iterator[tuple[Any, ...]]:
-    codes, zone_codes = data.enterprises.credit_code, [z.code for z in data.zones]
+def _insert_period(conn: Connection, form_code: str, period: str, version_layout: tuple[int, ValueLayout],
+                   reports: tuple[np.ndarray, np.ndarray, np.ndarray], now: dt.datetime) -> int:
+    """One batch: the reports (entity keys, zone codes, value matrix) of one form and period, approved."""
+    version, layout = version_layout
+    keys, zones, matrix = reports
+    batch_id = conn.execute(insert(ImportBatch).values(
+        form_code=form_code, form_version=version, period=period, source_name="demo", source_sha256="",
+        row_count=len(keys), created_by="demo", created_at=now, value_layout=layout.to_json())
+        .returning(ImportBatch.id)).scalar_one()
+    columns = {code: matrix[:, j] for j, code in enumerate(layout.codes)}
+    return insert_columns(conn, Submission.__tablename__, {
+        "batch_id": batch_id, "form_code": form_code, "form_version": version, "entity_key": pa.array(keys),
+        "zone_code": pa.array(zones), "period": period, "revision": 1, "state": "approved",
+        "packed_values": layout.pack(columns, len(keys)), "created_by": "demo", "created_at": now,
+        "synthetic": True}, len(keys))
+
+
+def _annual(conn: Connection, data: DemoData, catalog: Catalog, now: dt.datetime) -> int:
+    codes = np.asarray(data.enterprises.credit_code, dtype=np.str_)
+    zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)[np.asarray(data.enterprises.zone)]
+    count = 0
     for year, matrix in data.annual.items():
-        form = catalog.form(ANNUAL_FORM, year)
-        integer = np.array([f.element.type == "integer" for f in form.fields])
-        for i in np.flatnonzero(~np.isnan(matrix[:, 0])):
-            yield (ANNUAL_FORM, form.version, str(codes[i]), zone_codes[data.enterprises.zone[i]], str(year), 1,
-                   "approved", _values_json(data.annual_elements, integer, matrix[i].tolist()), "demo", now, True)
+        rows = np.flatnonzero(~np.isnan(matrix[:, 0]))
+        count += _insert_period(conn, ANNUAL_FORM, str(year), _layout(catalog, ANNUAL_FORM, year, data.annual_elements),
+                                (codes[rows], zone_codes[rows], matrix[rows]), now)
+    return count
 
 
-def _monthly_rows(data: DemoData, catalog: Catalog, now: dt.datetime) -> Iterator[tuple[Any, ...]]:
+def _monthly(conn: Connection, data: DemoData, catalog: Catalog, now: dt.datetime) -> int:
+    zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)
+    count = 0
     for month, matrix in data.monthly.items():
-        form = catalog.form(MONTHLY_FORM, int(month[:4]))
-        integer = np.array([f.element.type == "integer" for f in form.fields])
-        for z in np.flatnonzero(~np.isnan(matrix[:, 0])):
-            code = data.zones[z].code
-            yield (MONTHLY_FORM, form.version, code, code, month, 1, "approved",
-                   _values_json(data.monthly_elements, integer, matrix[z].tolist()), "demo", now, True)
+        rows = np.flatnonzero(~np.isnan(matrix[:, 0]))
+        layout = _layout(catalog, MONTHLY_FORM, int(month[:4]), data.monthly_elements)
+        count += _insert_period(conn, MONTHLY_FORM, month, layout, (zone_codes[rows], zone_codes[rows], matrix[rows]),
+                                now)
+    return count
 
 
 def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | None = None) -> dict[str, int]:
@@ -76,11 +95,9 @@ def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | 
         counts["incubators"] = bulk_insert(conn, Incubator.__tablename__, ("name", "kind", "level", "zone_code",
                                                                        "synthetic"),
                                            ((*row, True) for row in data.incubators))
-        counts["annual reports"] = bulk_insert(conn, Submission.__tablename__, SUBMISSION_COLUMNS,
-                                               _annual_rows(data, catalog, now))
+        counts["annual reports"] = _annual(conn, data, catalog, now)
         report("annual reports", counts["annual reports"])
-        counts["monthly reports"] = bulk_insert(conn, Submission.__tablename__, SUBMISSION_COLUMNS,
-                                                _monthly_rows(data, catalog, now))
+        counts["monthly reports"] = _monthly(conn, data, catalog, now)
         report("monthly reports", counts["monthly reports"])
         info = {"synthetic": "true", "seed": str(data.seed), "enterprises": str(len(ent)),
                 "scale": f"{data.scale:.6g}", "planted_anomalies": json.dumps(data.anomalies, ensure_ascii=False),

@@ -173,16 +173,25 @@ def plain_column(column: pa.ChunkedArray | pa.Array,
     same way; anything else (empty text, separators, suffixes, spaces, exponents) returns None for
     ``sql_number``.
     """
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        return None
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    if not all(_only_plain_bytes(chunk) for chunk in chunks):
-        return None
-    try:
+    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):  # numeric cells of a workbook
         numbers = pc.cast(column, pa.float64())
-    except pa.ArrowInvalid:
+    elif not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return None
+    else:
+        numbers = _plain_numbers(column)
+        if numbers is None:
+            return None
     values = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.float64)
     blank = np.asarray(pc.is_null(numbers).to_numpy(zero_copy_only=False), dtype=bool)
     status = np.where(blank, np.int8(Status.BLANK), np.int8(Status.OK)).astype(np.int8)
     return np.where(blank, np.nan, (values * 1.0) * column_factor), status
+
+
+def _plain_numbers(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array | None:
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if not all(_only_plain_bytes(chunk) for chunk in chunks):
+        return None
+    try:
+        return pc.cast(column, pa.float64())
+    except pa.ArrowInvalid:
+        return None

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import duckdb
 import fastexcel
@@ -242,10 +243,10 @@ def _csv_row_numbers(utf8: bytes, skip: int, count: int, text: str, delimiter: s
 
 def _blank(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.bool_]:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        filled = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0), False)
-    else:
-        filled = pc.is_valid(column)
-    return ~np.asarray(filled, dtype=bool)
+        # is_space stops at the first other character: no trimmed copy of every cell
+        blank = pc.or_(pc.equal(pc.utf8_length(column), 0), pc.utf8_is_space(column))
+        return np.asarray(pc.fill_null(blank, True), dtype=bool)
+    return ~np.asarray(pc.is_valid(column), dtype=bool)
 
 
 def drop_blank_rows(table: pa.Table, numbers: npt.NDArray[np.int64]) -> tuple[pa.Table, npt.NDArray[np.int64]]:
@@ -276,6 +277,8 @@ def drop_blank_rows(table: pa.Table, numbers: npt.NDArray[np.int64]) -> tuple[pa
 class WorkbookFacts:
     sheet_paths: dict[str, str]  # sheet name -> zip member
     offsets: dict[str, tuple[int, int]]  # zip member -> (first row, first column), 0-based
+    heads: dict[str, bytes]  # zip member -> the first bytes of its XML
+    archive: zipfile.ZipFile
 
 
 def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
@@ -303,6 +306,7 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
     if "xl/workbook.xml" not in names:
         raise IntakeError("not an .xlsx workbook (no xl/workbook.xml)", where=name)
     offsets: dict[str, tuple[int, int]] = {}
+    heads: dict[str, bytes] = {}
     unpacked = 0
     try:
         for info in infos:
@@ -319,10 +323,12 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
                     if is_sheet:
                         if len(head) < _CHUNK:
                             head += chunk[:_CHUNK - len(head)]
-                        formula_seen = formula_seen or bool(_FORMULA.search(carry + chunk))
+                        if not formula_seen and (b"<f" in chunk or b"<f" in carry + chunk[:8]):
+                            formula_seen = bool(_FORMULA.search(carry + chunk))
                         carry = chunk[-8:]
                 if is_sheet:
                     offsets[info.filename] = _first_cell(head)
+                    heads[info.filename] = head
                     if formula_seen:
                         _check_cached_values(archive.read(info), info.filename, name, archive)
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
@@ -331,7 +337,7 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
         if isinstance(exc, IntakeError):
             raise
         raise IntakeError(f"the .xlsx is truncated or damaged ({type(exc).__name__}: {exc})", where=name) from None
-    return WorkbookFacts(_sheet_paths(archive), offsets)
+    return WorkbookFacts(_sheet_paths(archive), offsets, heads, archive)
 
 
 def _first_cell(head: bytes) -> tuple[int, int]:
@@ -385,6 +391,8 @@ def _unescape(text: str) -> str:
 
 
 def read_xlsx(data: bytes, name: str, digest: str, rules: RuleSet, sheet: str | None, limits: Limits) -> RawSheet:
+    """The sheet with the form's header: found in the first rows of the sheet's XML, then only the data
+    rows loaded, with their cell types (numbers stay numbers; a column mixing text and numbers is text)."""
     facts = inspect_xlsx(data, name, limits)
     try:
         reader = fastexcel.read_excel(data)
@@ -397,36 +405,153 @@ def read_xlsx(data: bytes, name: str, digest: str, rules: RuleSet, sheet: str | 
     first_problem: IntakeError | None = None
     for candidate in candidates:
         where = f"{name}, sheet '{candidate}'"
-        table = _load_sheet(reader, candidate, where)
-        head = [list(r.values()) for r in table.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
+        member = facts.sheet_paths.get(candidate, "")
+        row0, col0 = facts.offsets.get(member, (0, 0))
+        head = head_rows(facts, member, row0, col0)
+        text = None
+        if head is None:  # the first rows are not plainly in the XML's first megabyte: read it all as text
+            text = _load_sheet(reader, candidate, where, header_row=None, dtypes="string")
+            head = [list(r.values()) for r in text.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
         try:
             header, extra = find_header(head, rules, where)
         except IntakeError as exc:
             first_problem = first_problem or exc
             continue
-        row0, col0 = facts.offsets.get(facts.sheet_paths.get(candidate, ""), (0, 0))
-        table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
-        data_table = table.slice(header + extra + 1)
-        numbers = np.arange(header + extra + 1, table.num_rows, dtype=np.int64) + row0 + 1
-        data_table, numbers = drop_blank_rows(data_table, numbers)
-        preamble: list[list[str | None]] = [list(r.values()) for r in table.slice(0, header + 1).to_pylist()]
-        if row0:
-            padding: list[list[str | None]] = [[None] * table.num_columns for _ in range(row0)]
-            preamble = padding + preamble
-        return RawSheet(name, digest, "xlsx", candidate, list(head[header]), data_table, numbers,
-                        row0 + header + 1, preamble, col0)
+        skip = header + extra + 1
+        # fastexcel's skip_rows counts from the top of the sheet; every row is sampled for the column types
+        table = text.slice(skip) if text is not None else _load_sheet(
+            reader, candidate, where, header_row=None, skip_rows=row0 + skip, schema_sample_rows=None)
+        width = max(table.num_columns, len(head[header]))
+        table = _cells(table)
+        numbers = np.arange(table.num_rows, dtype=np.int64) + row0 + skip + 1
+        table, numbers = drop_blank_rows(table, numbers)
+        padded: list[list[str | None]] = [[*row, *([None] * (width - len(row)))] for row in head[:header + 1]]
+        blank: list[str | None] = [None] * width
+        preamble = [list(blank) for _ in range(row0)] + padded
+        return RawSheet(name, digest, "xlsx", candidate, padded[header], table, numbers, row0 + header + 1,
+                        preamble, col0)
     if sheet is None and len(sheet_names) > 1:
         raise IntakeError(f"no sheet has the form's header (sheets: {', '.join(sheet_names)}); "
                           f"first problem: {first_problem}", where=name)
     raise first_problem or IntakeError("the workbook has no sheets", where=name)
 
 
-def _load_sheet(reader: Any, sheet: str, where: str) -> pa.Table:
+def _cells(table: pa.Table) -> pa.Table:
+    """Columns c0..cN: numbers and text as loaded; dates, booleans and durations as their text."""
+    columns = []
+    for column in table.columns:
+        kind = column.type
+        keep = pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_floating(kind) \
+            or pa.types.is_integer(kind) or pa.types.is_null(kind)
+        columns.append(column if keep else pc.cast(column, pa.string()))
+    return pa.table(columns, names=[f"c{i}" for i in range(len(columns))])
+
+
+def _load_sheet(reader: Any, sheet: str, where: str, **options: Any) -> pa.Table:
     try:
-        loaded = reader.load_sheet(sheet, header_row=None, dtypes="string")
+        loaded = reader.load_sheet(sheet, **options)
         return pa.Table.from_batches([loaded.to_arrow()]) if loaded.width else pa.table({})
     except Exception as exc:  # fastexcel/calamine: damaged XML inside a valid zip
         raise IntakeError(f"the sheet cannot be read ({str(exc).splitlines()[0]})", where=where) from None
+
+
+_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+_ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
+_TYPE = re.compile(rb'\bt="(\w+)"')
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_TEXT = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)
+
+
+def head_rows(facts: WorkbookFacts, member: str, row0: int, col0: int) -> list[list[str | None]] | None:
+    """The sheet's first HEADER_SEARCH_ROWS rows of the grid fastexcel loads (from (row0, col0)), as text,
+    read from the start of the sheet's XML; None when that start does not plainly hold them."""
+    head = facts.heads.get(member)
+    if head is None:
+        return None
+    complete = head if len(head) < _CHUNK else head[:head.rfind(b"</row>") + len(b"</row>")]
+    cells: dict[tuple[int, int], tuple[bytes, bytes]] = {}
+    last = row0 + HEADER_SEARCH_ROWS
+    for row in _ROW.finditer(complete):
+        number = _ROW_NUMBER.search(row.group(1))
+        if number is None:
+            return None
+        if int(number.group(1)) > last:
+            break
+        for cell in _CELL.finditer(row.group(2) or b""):
+            ref, typed = _REF.search(cell.group(1)), _TYPE.search(cell.group(1))
+            if ref is None:
+                return None
+            cells[(int(ref.group(2)) - 1, _column_index(ref.group(1)))] = (typed.group(1) if typed else b"n",
+                                                                         cell.group(2) or b"")
+    else:
+        if len(head) >= _CHUNK and b"</sheetData>" not in head:
+            return None  # the XML's start ends before the search rows do
+    indexes = [_VALUE.search(content) for kind_, content in cells.values() if kind_ == b"s"]
+    shared = _shared_strings(facts, [int(found.group(1)) for found in indexes if found is not None])
+    if shared is None:
+        return None
+    width = max((c for _, c in cells), default=col0) - col0 + 1
+    rows: list[list[str | None]] = [[None] * width for _ in range(HEADER_SEARCH_ROWS)]
+    for (r, c), (kind, body) in cells.items():
+        if row0 <= r < last and c >= col0:
+            rows[r - row0][c - col0] = _cell_value(kind, body, shared)
+    while rows and all(cell is None for cell in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for ch in letters.decode():
+        index = index * 26 + (ord(ch) - 64)
+    return index - 1
+
+
+def _cell_value(kind: bytes, body: bytes, shared: dict[int, str]) -> str | None:
+    if kind == b"inlineStr":
+        return _unescape("".join(t.decode() for t in _TEXT.findall(body))) or None
+    value = _VALUE.search(body)
+    if value is None:
+        return None
+    raw = _unescape(value.group(1).decode())
+    if kind == b"s":
+        return shared.get(int(raw))
+    if kind == b"n":
+        try:
+            number = float(raw)
+        except ValueError:
+            return raw
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else raw
+    return raw
+
+
+def _shared_strings(facts: WorkbookFacts, wanted: list[int]) -> dict[int, str] | None:
+    """The shared strings at the ``wanted`` indexes, reading the table only as far as the largest."""
+    if not wanted:
+        return {}
+    top = max(wanted)
+    found: dict[int, str] = {}
+    try:
+        with facts.archive.open("xl/sharedStrings.xml") as stream:
+            index = 0
+            for _, element in ElementTree.iterparse(stream, events=("end",)):
+                if element.tag.endswith("}si") or element.tag == "si":
+                    if index in wanted:
+                        found[index] = "".join(t.text or "" for t in element.iter() if t.tag.endswith("}t")
+                                               and not _in_phonetic(element, t))
+                    element.clear()
+                    index += 1
+                    if index > top:
+                        break
+    except (KeyError, ElementTree.ParseError):
+        return None
+    return found if len(found) == len(set(wanted)) else None
+
+
+def _in_phonetic(si: ElementTree.Element, text: ElementTree.Element) -> bool:
+    return any(text in list(ph.iter()) for ph in si if ph.tag.endswith("}rPh"))
 
 
 # ---- JSON --------------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ founding date); the registry capability registers enterprises.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, Text, and_, cast, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,11 +27,13 @@ from hizone.intake.errors_report import Issue, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, Source, read_source
 from hizone.intake.rules import RuleSet
-from hizone.intake.validate import Context, ParsedBatch, PreviousValues, prepare, validate_sheet
+from hizone.intake.validate import Context, ParsedBatch, PreviousValues, Registry, prepare, validate_sheet
 from hizone.store.bulk import insert_columns
 from hizone.store.models import AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
+from hizone.store.values import ValueLayout, gather
 
 SUBMISSION = Submission.__table__
+FloatArray = npt.NDArray[np.float64]
 # Warnings that inform without needing the submitter's confirmation.
 INFORMATIONAL = {"unknown_column"}
 _STATES = ("draft", "submitted", "reviewed", "approved", "returned")
@@ -89,43 +90,94 @@ def _scope_zones(conn: Connection, actor: Actor) -> frozenset[str] | None:
     return frozenset([actor.zone_code or ""])
 
 
-def latest_values(conn: Connection, form: str, period: str) -> dict[str, tuple[int, str, str, int]]:
-    """entity → (revision, state, values as JSON text, submission id) of its latest revision."""
+@dataclass
+class LatestRevisions:
+    """Per entity, its latest revision of one form and period, as arrays sorted by entity key."""
+
+    keys: npt.NDArray[np.str_]
+    revisions: npt.NDArray[np.int64]
+    states: npt.NDArray[np.str_]
+    ids: npt.NDArray[np.int64]
+    batch_ids: npt.NDArray[np.int64]
+    packed: pa.Array | None  # the packed values, when asked for
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def find(self, keys: npt.NDArray[np.str_]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """For each of ``keys``: its slot here and whether it is here at all."""
+        if len(self.keys) == 0:
+            return np.zeros(len(keys), dtype=np.intp), np.zeros(len(keys), dtype=bool)
+        slots = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return slots, self.keys[slots] == keys
+
+    def columns(self, conn: Connection, slots: npt.NDArray[np.intp], codes: list[str]) -> dict[str, FloatArray]:
+        """The values of the revisions at ``slots``, one column per code (NaN where blank)."""
+        assert self.packed is not None, "read with values=True"
+        batches = self.batch_ids[slots]
+        return gather(batches, self.packed.take(pa.array(slots)), layouts(conn, np.unique(batches).tolist()), codes)
+
+
+def latest_revisions(conn: Connection, form: str, period: str, *, values: bool = False) -> LatestRevisions:
+    """Every entity's latest revision of ``form`` for ``period`` (with the packed values if ``values``)."""
+    columns = [Submission.entity_key, Submission.revision, Submission.state, Submission.id, Submission.batch_id]
+    rows = conn.execute(_latest(form, period, *columns, *([Submission.packed_values] if values else []))
+                        .order_by(Submission.entity_key)).all()
+    parts = list(zip(*rows, strict=True)) if rows else [() for _ in range(len(columns) + values)]
+    return LatestRevisions(np.asarray(parts[0], dtype=np.str_), np.asarray(parts[1], dtype=np.int64),
+                           np.asarray(parts[2], dtype=np.str_), np.asarray(parts[3], dtype=np.int64),
+                           np.asarray(parts[4], dtype=np.int64),
+                           pa.array(parts[5], pa.binary()) if values else None)
+
+
+def _latest(form: str, period: str, *columns: Any) -> Any:
+    """SELECT ``columns`` of each entity's latest revision of ``form`` for ``period``."""
     latest = (select(Submission.entity_key, func.max(Submission.revision).label("revision"))
               .where(Submission.form_code == form, Submission.period == period)
               .group_by(Submission.entity_key).subquery())
-    rows = conn.execute(
-        select(Submission.entity_key, Submission.revision, Submission.state, cast(Submission.values, Text),
-               Submission.id)
-        .join(latest, and_(Submission.entity_key == latest.c.entity_key, Submission.revision == latest.c.revision))
-        .where(Submission.form_code == form, Submission.period == period))
-    return {key: (rev, state, text, sid) for key, rev, state, text, sid in rows}
+    return (select(*columns)
+            .join(latest, and_(Submission.entity_key == latest.c.entity_key, Submission.revision == latest.c.revision))
+            .where(Submission.form_code == form, Submission.period == period))
+
+
+def unpacked(conn: Connection, batch_ids: Sequence[int], packed: Sequence[bytes]) -> list[dict[str, float | int]]:
+    """Each row's values as {element: value} (blanks left out), unpacked under its batch's layout."""
+    found = layouts(conn, sorted(set(batch_ids)))
+    return [found[batch].unpack(blob) for batch, blob in zip(batch_ids, packed, strict=True)]
+
+
+def layouts(conn: Connection, batch_ids: Sequence[int]) -> dict[int, ValueLayout]:
+    """The value layout of each batch."""
+    rows = conn.execute(select(ImportBatch.id, ImportBatch.value_layout).where(ImportBatch.id.in_(list(batch_ids))))
+    return {batch: ValueLayout.from_json(layout) for batch, layout in rows}
 
 
 def _previous(conn: Connection, rules: RuleSet, period: str) -> PreviousValues | None:
     elements = [o.element for o in rules.outliers]
     if not elements:
         return None
-    latest = latest_values(conn, rules.form.code, same_period_last_year(period))
-    if not latest:
+    latest = latest_revisions(conn, rules.form.code, same_period_last_year(period), values=True)
+    if not len(latest):
         return None
-    keys = np.asarray(list(latest), dtype=np.str_)
-    columns = {code: np.full(len(keys), np.nan) for code in elements}
-    for i, (_rev, _state, text, _id) in enumerate(latest.values()):
-        values = json.loads(text) if text else {}
-        for code in elements:
-            value = values.get(code)
-            if isinstance(value, int | float):
-                columns[code][i] = value
-    return PreviousValues(keys, columns)
+    return PreviousValues(latest.keys, latest.columns(conn, np.arange(len(latest)), elements))
+
+
+def _registry(conn: Connection) -> Registry:
+    # Straight from the driver: 200,000 ORM-free rows in a fraction of the time of Row objects.
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"SELECT credit_code, zone_code FROM {Enterprise.__tablename__}")
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    keys, zones = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [])
+    return Registry.sorted(np.asarray(keys, dtype=np.str_), np.asarray(zones, dtype=np.str_))
 
 
 def build_context(conn: Connection, rules: RuleSet, period: str, actor: Actor, today: dt.date) -> Context:
     zones = frozenset(conn.scalars(select(Zone.code)))
-    registry = None
-    if rules.form.entity == "enterprise":
-        registry = {code: zone for code, zone in conn.execute(select(Enterprise.credit_code, Enterprise.zone_code))}
-    return Context(today=today, zones=zones, enterprise_zones=registry, previous=_previous(conn, rules, period),
+    registry = _registry(conn) if rules.form.entity == "enterprise" else None
+    return Context(today=today, zones=zones, registry=registry, previous=_previous(conn, rules, period),
                    allowed_zones=_scope_zones(conn, actor))
 
 
@@ -199,29 +251,30 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     return ImportResult("stored", report, batch_id, created, unchanged, raw.sha256)
 
 
-def _same_values(stored: str, new: str) -> bool:
-    return stored == new or json.loads(stored) == json.loads(new)
+def layout_of_form(rules: RuleSet) -> ValueLayout:
+    fields = rules.form.fields
+    return ValueLayout(tuple(f.element.code for f in fields), tuple(f.element.type == "integer" for f in fields))
 
 
 def _store(conn: Connection, rules: RuleSet, period: str, batch: ParsedBatch, report: ValidationReport,
            actor: Actor, submit: bool) -> tuple[int, int, int]:
     form = rules.form
-    latest = latest_values(conn, form.code, period)
-    chosen, revisions = _new_revisions(latest, batch, report)
+    layout = layout_of_form(rules)
+    latest = latest_revisions(conn, form.code, period, values=True)
+    chosen, revisions = _new_revisions(conn, latest, batch, layout, report)
     now = utcnow()
     state = "submitted" if submit else "draft"
     batch_id = conn.execute(insert(ImportBatch).values(
         form_code=form.code, form_version=form.version, period=period, source_name=report.source_name[:256],
-        source_sha256=report.sha256, row_count=len(batch), created_by=actor.name, created_at=now)
-        .returning(ImportBatch.id)).scalar_one()
-    # A first import takes every row: no copy of the JSON texts.
-    values = batch.values_json if len(chosen) == len(batch) else batch.values_json.take(pa.array(chosen))
+        source_sha256=report.sha256, row_count=len(batch), created_by=actor.name, created_at=now,
+        value_layout=layout.to_json()).returning(ImportBatch.id)).scalar_one()
+    packed = layout.pack(batch.values, len(batch))
     created = insert_columns(conn, "submission", {
         "batch_id": batch_id, "form_code": form.code, "form_version": form.version,
         "entity_key": pa.array(batch.entity_keys[chosen]), "zone_code": pa.array(batch.zone_codes[chosen]),
         "period": period, "revision": pa.array(revisions), "state": state,
-        "values": values, "created_by": actor.name, "created_at": now,
-        "synthetic": False}, len(chosen))
+        "packed_values": packed if len(chosen) == len(batch) else packed.take(pa.array(chosen)),
+        "created_by": actor.name, "created_at": now, "synthetic": False}, len(chosen))
     unchanged = len(batch) - created
     conn.execute(insert(AuditLog).values(
         at=now, actor=actor.name, action="import", object_kind="import_batch", object_id=str(batch_id),
@@ -231,31 +284,38 @@ def _store(conn: Connection, rules: RuleSet, period: str, batch: ParsedBatch, re
     return batch_id, created, unchanged
 
 
-def _new_revisions(latest: dict[str, tuple[int, str, str, int]], batch: ParsedBatch,
+def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch, layout: ValueLayout,
                    report: ValidationReport) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]:
     """The rows that become new revisions and their revision numbers; rows equal to their latest add nothing.
 
-    A first import (no earlier revision in the period) takes every row as revision 1 without a Python loop.
+    Whole columns are compared (a blank equals a blank), over every element either revision holds.
     """
-    if not latest:
+    if not len(latest):
         return np.arange(len(batch), dtype=np.intp), np.ones(len(batch), dtype=np.int64)
-    keys = batch.entity_keys.tolist()
-    revisions, chosen, locked = [], [], []
-    for i, key in enumerate(keys):
-        previous = latest.get(key)
-        if previous is None:
-            revisions.append(1)
-            chosen.append(i)
-        elif not _same_values(previous[2], batch.values_json[i].as_py()):
-            if previous[1] == "approved":
-                locked.append(i)
-            revisions.append(previous[0] + 1)
-            chosen.append(i)
-    if locked:
+    slots, found = latest.find(batch.entity_keys)
+    known = np.flatnonzero(found)
+    assert latest.packed is not None
+    batches = latest.batch_ids[slots[known]]
+    prior = layouts(conn, np.unique(batches).tolist())
+    codes = list(dict.fromkeys([*layout.codes, *(code for p in prior.values() for code in p.codes)]))
+    previous = gather(batches, latest.packed.take(pa.array(slots[known])), prior, codes)
+    differs = np.zeros(len(known), dtype=bool)
+    for code in codes:
+        new = batch.values[code][known] if code in batch.values else np.full(len(known), np.nan)
+        old = previous[code]
+        differs |= ~((new == old) | (np.isnan(new) & np.isnan(old)))
+    changed = ~found
+    changed[known[differs]] = True
+    locked = known[differs & (latest.states[slots[known]] == "approved")]
+    if len(locked):
         zh, en = message("locked")
+        keys = batch.entity_keys
         raise _Locked([Issue("error", "locked", zh, en, report.source_name, report.sheet,
-                             int(batch.row_numbers[i]), None, "entity", keys[i], keys[i]) for i in locked])
-    return np.asarray(chosen, dtype=np.intp), np.asarray(revisions, dtype=np.int64)
+                             int(batch.row_numbers[i]), None, "entity", str(keys[i]), str(keys[i]))
+                       for i in locked.tolist()])
+    chosen = np.flatnonzero(changed)
+    revisions = np.where(found, latest.revisions[slots] + 1, 1)[chosen]
+    return chosen.astype(np.intp), revisions.astype(np.int64)
 
 
 # ---- reading back ------------------------------------------------------------------------------------------
@@ -345,12 +405,13 @@ def revision_diff(engine: Engine, form: str, entity_key: str, period: str,
                   revision: int | None = None) -> RevisionDiff:
     """What ``revision`` (default: the latest) changed against the revision before it."""
     with engine.connect() as conn:
-        rows = conn.execute(select(Submission.revision, Submission.values).where(
+        rows = conn.execute(select(Submission.revision, Submission.batch_id, Submission.packed_values).where(
             Submission.form_code == form, Submission.entity_key == entity_key, Submission.period == period)
             .order_by(Submission.revision)).all()
+        values = unpacked(conn, [r[1] for r in rows], [r[2] for r in rows])
     if not rows:
         raise HizoneError(f"no submission of {form} for {entity_key} in {period}", where="submission")
-    by_revision = {r: v for r, v in rows}
+    by_revision = {r[0]: v for r, v in zip(rows, values, strict=True)}
     target = revision if revision is not None else rows[-1][0]
     if target not in by_revision:
         raise HizoneError(f"no revision {target} (revisions: {', '.join(str(r) for r in by_revision)})",
@@ -364,24 +425,28 @@ def revision_diff(engine: Engine, form: str, entity_key: str, period: str,
 def batch_diff(engine: Engine, batch_id: int) -> list[RevisionDiff]:
     """For every revision an import created, the change against its entity's previous revision."""
     with engine.connect() as conn:
-        new_rows = conn.execute(select(Submission.form_code, Submission.entity_key, Submission.period,
-                                       Submission.revision, Submission.values)
-                                .where(Submission.batch_id == batch_id).order_by(Submission.entity_key)).all()
-        if not new_rows:
+        batch = conn.execute(select(ImportBatch.form_code, ImportBatch.period)
+                             .where(ImportBatch.id == batch_id)).first()
+        if batch is None:
             return []
-        form, period = new_rows[0][0], new_rows[0][2]
-        old_rows = conn.execute(select(Submission.entity_key, Submission.revision, Submission.values).where(
-            Submission.form_code == form, Submission.period == period,
-            (Submission.batch_id != batch_id) | Submission.batch_id.is_(None))).all()
+        rows = conn.execute(select(Submission.entity_key, Submission.revision, Submission.batch_id,
+                                   Submission.packed_values)
+                            .where(Submission.form_code == batch.form_code, Submission.period == batch.period)
+                            .order_by(Submission.entity_key)).all()
+        values = unpacked(conn, [r[2] for r in rows], [r[3] for r in rows])
     history: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for key, rev, values in old_rows:
-        history.setdefault(key, []).append((rev, values))
+    new_rows = []
+    for (key, rev, batch_of_row, _), row_values in zip(rows, values, strict=True):
+        if batch_of_row == batch_id:
+            new_rows.append((batch.form_code, key, batch.period, rev, row_values))
+        else:
+            history.setdefault(key, []).append((rev, row_values))
     diffs = []
-    for form_code, key, period_, rev, values in new_rows:
+    for form_code, key, period_, rev, values_ in new_rows:
         earlier = sorted(r for r in history.get(key, []) if r[0] < rev)
         old = earlier[-1] if earlier else None
         diffs.append(RevisionDiff(form_code, key, period_, old[0] if old else None, rev,
-                                  _diff(old[1] if old else None, values)))
+                                  _diff(old[1] if old else None, values_)))
     return diffs
 
 
@@ -434,10 +499,8 @@ def transition(engine: Engine, action: str, user: Actor | str, *, form: str, per
     if step.needs_comment and not (comment or "").strip():
         raise WorkflowError("returning for correction needs a comment saying what to correct", where="comment")
     with engine.begin() as conn:
-        latest = latest_values(conn, form, period)
-        rows = conn.execute(select(Submission.id, Submission.entity_key, Submission.zone_code, Submission.state,
-                                   Submission.revision)
-                            .where(Submission.id.in_([v[3] for v in latest.values()]))).all() if latest else []
+        rows = conn.execute(_latest(form, period, Submission.id, Submission.entity_key, Submission.zone_code,
+                                    Submission.state, Submission.revision)).all()
         scope = _scope_zones(conn, actor)
         selected = [r for r in rows if (zone_code is None or r.zone_code == zone_code)
                     and (entity_keys is None or r.entity_key in set(entity_keys))]
@@ -527,12 +590,13 @@ def figures(engine: Engine, form: str, period: str, *, include_provisional: bool
     their latest revision, marked provisional."""
     with engine.connect() as conn:
         rows = conn.execute(select(Submission.entity_key, Submission.zone_code, Submission.revision,
-                                   Submission.state, Submission.values)
+                                   Submission.state, Submission.batch_id, Submission.packed_values)
                             .where(Submission.form_code == form, Submission.period == period)
                             .order_by(Submission.entity_key, Submission.revision)).all()
+        values_of = unpacked(conn, [r[4] for r in rows], [r[5] for r in rows])
     approved: dict[str, Figure] = {}
     latest: dict[str, Figure] = {}
-    for key, zone, rev, state, values in rows:
+    for (key, zone, rev, state, _, _), values in zip(rows, values_of, strict=True):
         if state == "approved":
             approved[key] = Figure(key, zone, rev, state, False, values)
         latest[key] = Figure(key, zone, rev, state, True, values)

@@ -66,12 +66,37 @@ class PreviousValues:
 
 
 @dataclass
+class Registry:
+    """The enterprise registry as sorted arrays: credit code → zone code, looked up for whole columns."""
+
+    keys: npt.NDArray[np.str_]
+    zones: npt.NDArray[np.str_]
+
+    @classmethod
+    def of(cls, pairs: dict[str, str]) -> Registry:
+        keys = np.asarray(list(pairs), dtype=np.str_)
+        return cls.sorted(keys, np.asarray(list(pairs.values()), dtype=np.str_))
+
+    @classmethod
+    def sorted(cls, keys: npt.NDArray[np.str_], zones: npt.NDArray[np.str_]) -> Registry:
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], zones[order])
+
+    def zones_of(self, keys: npt.NDArray[np.str_]) -> npt.NDArray[np.str_]:
+        """Each key's registered zone, '' where the key is not registered."""
+        if len(self.keys) == 0:
+            return np.full(len(keys), "", dtype=np.str_)
+        slots = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[slots] == keys, self.zones[slots], "")
+
+
+@dataclass
 class Context:
     """What validation needs from the store; None skips the check that needs it."""
 
     today: dt.date = field(default_factory=dt.date.today)
     zones: frozenset[str] | None = None
-    enterprise_zones: dict[str, str] | None = None  # registry: credit code -> zone code
+    registry: Registry | None = None
     previous: PreviousValues | None = None
     allowed_zones: frozenset[str] | None = None  # the submitter's scope; None = everywhere
 
@@ -84,15 +109,17 @@ class ParsedBatch:
     entity_keys: npt.NDArray[np.str_]
     zone_codes: npt.NDArray[np.str_]
     names: list[str | None] | None
-    values: dict[str, FloatArray]
-    values_json: pa.Array  # JSON text per row
+    values: dict[str, FloatArray]  # every field of the form; NaN where blank
 
     def __len__(self) -> int:
         return len(self.entity_keys)
 
 
-def _text_sql(column: str, upper: bool, full_width: bool = True) -> str:
+def _text_sql(column: str, upper: bool, full_width: bool = True, numeric: bool = False) -> str:
     source = f'CAST("{column}" AS VARCHAR)'
+    if numeric:  # a workbook's number cell: a whole number reads as its digits (2021, not 2021.0)
+        source = (f'CASE WHEN "{column}" = trunc("{column}") AND abs("{column}") < 1e15 '
+                  f'THEN CAST(CAST("{column}" AS BIGINT) AS VARCHAR) ELSE {source} END')
     if full_width:  # translate() is slow (~0.5 s per 200,000 cells): only where a full-width character may be
         source = f"translate({source}, '{_FW_ALNUM}', '{_HW_ALNUM}')"
     text = f"trim({source}, ' \t\r\n\u3000\u00a0')"
@@ -115,33 +142,6 @@ def _may_hold_full_width(column: pa.ChunkedArray) -> bool:
     return False
 
 
-def _json_number(element: Element, value: str, integral: bool) -> str:
-    """A value's JSON text: an integer element's whole values as integers, anything else as to_json writes it."""
-    as_json = f"CAST(to_json({value}) AS VARCHAR)"
-    if element.type != "integer":
-        return as_json
-    as_integer = f"CAST(CAST({value} AS BIGINT) AS VARCHAR)"
-    if integral:  # the whole column is whole numbers: no per-cell test
-        return as_integer
-    return f"(CASE WHEN abs({value}) < 9e15 AND {value} = trunc({value}) THEN {as_integer} ELSE {as_json} END)"
-
-
-def _json_sql(elements: list[tuple[Element, str, bool, bool]]) -> str:
-    """The values as a JSON object without its blank keys: (element, value column, has blanks, all integral).
-
-    One flat concat() (which skips NULLs) of ',"code":number' pieces, the leading comma cut: several
-    times cheaper than json_object() and stripping its nulls.
-    """
-    if not elements:
-        return "'{}'"
-    args = []
-    for element, value, blanks, integral in elements:
-        label = f"',\"{element.code}\":'"
-        number = _json_number(element, value, integral)
-        args.append(f"({label} || {number})" if blanks else f"{label}, {number}")
-    return f"'{{' || substr(concat({', '.join(args)}), 2) || '}}'"
-
-
 def _grammar_columns(raw: RawSheet, columns: ColumnMap, catalog: Catalog,
                      codes: list[str]) -> dict[str, npt.NDArray[Any]]:
     """One DuckDB query: the full number grammar for the columns ``codes`` and the identifying texts."""
@@ -157,8 +157,11 @@ def _grammar_columns(raw: RawSheet, columns: ColumnMap, catalog: Catalog,
         value, status, _ = sql_number(name, factors, columns.factors[code])
         outer.extend([f'{value} AS "v_{code}"', f'{status} AS "s_{code}"'])
     for role, position in columns.roles.items():
-        full_width = _may_hold_full_width(raw.table.column(position)) if raw.table.num_columns else True
-        inner.append(f'{_text_sql(f"c{position}", role in ("entity", "zone"), full_width)} AS "t_{role}"')
+        cells = raw.table.column(position) if raw.table.num_columns else None
+        full_width = _may_hold_full_width(cells) if cells is not None else True
+        numeric = cells is not None and (pa.types.is_floating(cells.type) or pa.types.is_integer(cells.type))
+        inner.append(f'{_text_sql(f"c{position}", role in ("entity", "zone"), full_width and not numeric, numeric)}'
+                     f' AS "t_{role}"')
         middle.append(f'"t_{role}"')
         outer.append(f'"t_{role}"')
     if not outer:
@@ -184,28 +187,8 @@ def _grammar_columns(raw: RawSheet, columns: ColumnMap, catalog: Catalog,
     return out
 
 
-def _values_json(cells: dict[str, npt.NDArray[Any]], codes: list[str], catalog: Catalog, rows: int) -> pa.Array:
-    """Each row's values as JSON text, built by DuckDB over the parsed numbers (blank or unreadable: left out)."""
-    numbers: dict[str, pa.Array] = {}
-    parts: list[tuple[Element, str, bool, bool]] = []
-    for code in codes:
-        value = cells[f"v_{code}"]
-        missing = np.isnan(value)
-        present = value[~missing]
-        integral = bool(np.all((np.abs(present) < 9e15) & (present == np.trunc(present))))
-        numbers[code] = pa.array(value, mask=missing)
-        parts.append((catalog.elements[code], f'"{code}"', bool(missing.any()), integral))
-    sql = _json_sql(parts)
-    with duckdb.connect() as con:
-        con.register("parsed", pa.table(numbers) if numbers else pa.table({"none": pa.nulls(rows)}))
-        con.execute("PRAGMA disable_optimizer")
-        result = con.sql(f"SELECT {sql} AS values_json FROM parsed").to_arrow_table()
-    column = result.column(0)
-    return pa.concat_arrays(column.chunks) if column.num_chunks else pa.array([], pa.string())
-
-
 def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str, Any]:
-    """Each element's value and status, the identifying texts, the JSON.
+    """Each element's value and status, and the identifying texts.
 
     Columns of plain decimals (nearly all, in practice) are read by Arrow directly; the others go
     through the full grammar in one DuckDB query, together with the identifying texts.
@@ -219,7 +202,6 @@ def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str
         else:
             out[f"v_{code}"], out[f"s_{code}"] = plain
     out.update(_grammar_columns(raw, columns, catalog, grammar))
-    out["values_json"] = _values_json(out, list(columns.elements), catalog, raw.table.num_rows)
     return out
 
 
@@ -420,9 +402,8 @@ def _enterprise_zones(issues: _Issues, keys: npt.NDArray[np.str_], present: npt.
                       file_zones: npt.NDArray[np.str_] | None, positions: tuple[int, int | None],
                       rules: RuleSet, context: Context) -> npt.NDArray[np.str_]:
     entity_position, zone_position = positions
-    registry = context.enterprise_zones
-    registered = (np.asarray([registry.get(k, "") for k in keys.tolist()], dtype=np.str_)
-                  if registry is not None else np.full(len(keys), "", dtype=np.str_))
+    registry = context.registry
+    registered = registry.zones_of(keys) if registry is not None else np.full(len(keys), "", dtype=np.str_)
     if registry is not None and rules.check_enabled("known_entity"):
         unknown = present & (registered == "")
         label = ENTITY_NAMES["enterprise"]
@@ -485,7 +466,7 @@ def validate_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
     report = ValidationReport(raw.source_name, raw.sha256, raw.sheet, rules.form.code, rules.form.version, period,
                               raw.table.num_rows, issues.items, raw)
     names = cells["t_name"].tolist() if "t_name" in cells else None
-    batch = ParsedBatch(raw.row_numbers, keys, zones, names, values, cells["values_json"])
+    batch = ParsedBatch(raw.row_numbers, keys, zones, names, values)
     return report, batch
 
 

@@ -111,7 +111,31 @@ _ESCAPED_BYTES = np.zeros(256, dtype=bool)
 _ESCAPED_BYTES[[ord(plain) for plain, _ in _COPY_ESCAPES]] = True
 
 
+_HEX = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), dtype=np.uint8).reshape(256, 2)
+
+
+def _copy_bytea(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Binary values as COPY text: ``\\\\x`` and two hex digits a byte (bytea's hex input, backslash escaped)."""
+    array = pa.concat_arrays(values.chunks) if isinstance(values, pa.ChunkedArray) else values
+    rows = len(array)
+    _, offsets, data = array.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=rows + 1, offset=array.offset * 4).astype(np.int64)
+    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0]:bounds[-1]] if data is not None else np.empty(0, np.uint8)
+    lengths = np.diff(bounds)
+    out = np.empty(2 * len(raw) + 3 * rows, dtype=np.uint8)
+    starts = 2 * (bounds[:-1] - bounds[0]) + 3 * np.arange(rows)
+    for i, char in enumerate(b"\\\\x"):
+        out[starts + i] = char
+    positions = 2 * np.arange(len(raw)) + 3 * (np.repeat(np.arange(rows), lengths) + 1)
+    out[positions] = _HEX[raw, 0]
+    out[positions + 1] = _HEX[raw, 1]
+    new_offsets = np.append(starts, len(out)).astype(np.int32)
+    return pa.Array.from_buffers(pa.string(), rows, [None, pa.py_buffer(new_offsets), pa.py_buffer(out)])
+
+
 def _copy_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    if pa.types.is_binary(values.type):
+        return _copy_bytea(values)
     text = pc.cast(values, pa.string())
     if _needs_escaping(text):  # a replace pass costs ~0.5 s on 200 MB of JSON: look first, in one NumPy pass
         for plain, escaped in _COPY_ESCAPES:

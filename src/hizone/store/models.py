@@ -5,8 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from hizone.store.values import ValueLayout
 
 
 def utcnow() -> dt.datetime:
@@ -81,18 +95,25 @@ class ImportBatch(Base):
     row_count: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    value_layout: Mapped[dict[str, Any]] = mapped_column(JSON)  # see store.values.ValueLayout
+
+    @property
+    def layout(self) -> ValueLayout:
+        return ValueLayout.from_json(self.value_layout)
 
 
 class Submission(Base):
-    """One entity's report for one form and period, at one revision. Never updated in place except state."""
+    """One entity's report for one form and period, at one revision. Never updated in place except state.
+
+    Its values are packed under its batch's layout (see store.values); the unique key leads with form and
+    period, so it also serves every per-form-and-period query.
+    """
 
     __tablename__ = "submission"
-    __table_args__ = (
-        UniqueConstraint("form_code", "entity_key", "period", "revision"),
-        Index("ix_submission_form_period", "form_code", "period"),
-    )
+    __table_args__ = (UniqueConstraint("form_code", "period", "entity_key", "revision",
+                                       name="uq_submission_form_period_entity_revision"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
     form_code: Mapped[str] = mapped_column(String(32))
     form_version: Mapped[int] = mapped_column(Integer)
     entity_key: Mapped[str] = mapped_column(String(18))  # credit code, or zone code for zone forms
@@ -100,10 +121,16 @@ class Submission(Base):
     period: Mapped[str] = mapped_column(String(7))  # "2021" or "2022-03"
     revision: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16))  # draft/submitted/reviewed/approved/returned
-    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    packed_values: Mapped[bytes] = mapped_column(LargeBinary)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    batch: Mapped[ImportBatch] = relationship()
+
+    @property
+    def values(self) -> dict[str, float | int]:
+        """The reported values (blanks left out), unpacked under the batch's layout."""
+        return self.batch.layout.unpack(self.packed_values)
 
 
 class AuditLog(Base):

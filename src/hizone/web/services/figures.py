@@ -15,9 +15,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 from sqlalchemy import Engine, Select, func, inspect, select
 from sqlalchemy.orm import Session, aliased
 
+from hizone.intake.service import layouts
 from hizone.store.models import (
     Alert,
     AuditLog,
@@ -29,6 +32,7 @@ from hizone.store.models import (
     Submission,
     Zone,
 )
+from hizone.store.values import gather
 from hizone.web.services.views import Indicator, Views, load_views
 
 
@@ -155,16 +159,24 @@ def _load_sums(session: Session, form_code: str, elements: tuple[str, ...],
         later.form_code == Submission.form_code, later.entity_key == Submission.entity_key,
         later.period == Submission.period, later.revision > Submission.revision, later.state == "approved")
         .exists())
-    columns = [func.sum(Submission.values[code].as_float()).label(code) for code in elements]
-    query = (select(Submission.zone_code, Submission.period, func.count().label("n"), *columns)
-             .where(Submission.form_code == form_code, Submission.state == "approved", ~newer_approved)
-             .group_by(Submission.zone_code, Submission.period))
+    rows = session.execute(select(Submission.zone_code, Submission.period, Submission.batch_id,
+                                  Submission.packed_values)
+                           .where(Submission.form_code == form_code, Submission.state == "approved",
+                                  ~newer_approved)).all()
+    if not rows:
+        return {}
+    zone, period, batch, packed = (list(c) for c in zip(*rows, strict=True))
+    columns = gather(np.asarray(batch, dtype=np.int64), packed, layouts(session.connection(), sorted(set(batch))),
+                     elements)
+    table = pa.table({"zone": zone, "period": period, "n": np.ones(len(zone), dtype=np.int64),
+                      **{code: pa.array(columns[code], mask=np.isnan(columns[code])) for code in elements}})
+    grouped = table.group_by(["zone", "period"]).aggregate([("n", "sum"), *((code, "sum") for code in elements)])
     out: dict[tuple[str, str], Sums] = {}
-    for row in session.execute(query):
-        sums: Sums = {code: float(getattr(row, code)) for code in elements if getattr(row, code) is not None}
+    for row in grouped.to_pylist():
+        sums: Sums = {code: float(row[f"{code}_sum"]) for code in elements if row[f"{code}_sum"] is not None}
         if count_entities:
-            sums["enterprises"] = float(row.n)
-        out[(row.zone_code, row.period)] = sums
+            sums["enterprises"] = float(row["n_sum"])
+        out[(row["zone"], row["period"])] = sums
     return out
 
 

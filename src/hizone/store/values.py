@@ -1,0 +1,116 @@
+"""Reported values, packed: a submission's values are one row of little-endian float64 (NaN = blank) whose
+columns are named by its import batch's layout.
+
+Binary rather than JSON because whole batches are packed and unpacked by NumPy with no Python object per
+value: 8 bytes a value, where the JSON text form took longer to write, store and parse than the rest of an
+import. Integers are exact up to 2**53; an element the layout marks integer reads back as ``int``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+FloatArray = npt.NDArray[np.float64]
+Blobs: TypeAlias = "pa.Array | pa.ChunkedArray | Sequence[bytes]"
+_DTYPE = np.dtype("<f8")
+
+
+@dataclass(frozen=True)
+class ValueLayout:
+    """The element codes a batch's packed rows hold, in order, and which of them are integers."""
+
+    codes: tuple[str, ...]
+    integer: tuple[bool, ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ValueLayout:
+        return cls(tuple(data["codes"]), tuple(bool(i) for i in data["integer"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"codes": list(self.codes), "integer": list(self.integer)}
+
+    @property
+    def width(self) -> int:
+        return _DTYPE.itemsize * len(self.codes)
+
+    def pack(self, columns: Mapping[str, FloatArray], rows: int) -> pa.Array:
+        """One binary value per row from whole columns (codes the mapping lacks are blank), without a
+        Python object per row."""
+        matrix = np.full((rows, len(self.codes)), np.nan, dtype=_DTYPE)
+        for j, code in enumerate(self.codes):
+            if code in columns:
+                matrix[:, j] = columns[code]
+        offsets = np.arange(rows + 1, dtype=np.int32) * self.width
+        return pa.Array.from_buffers(pa.binary(), rows, [None, pa.py_buffer(offsets),
+                                                         pa.py_buffer(matrix.tobytes())])
+
+    def pack_one(self, values: Mapping[str, float | int | None]) -> bytes:
+        row = np.array([np.nan if values.get(c) is None else float(values[c]) for c in self.codes],  # type: ignore[arg-type]
+                       dtype=_DTYPE)
+        return row.tobytes()
+
+    def matrix(self, blobs: Blobs) -> FloatArray:
+        """The rows as an (n, len(codes)) matrix."""
+        data = _contiguous(blobs)
+        if len(data) % max(self.width, 1):
+            raise ValueError(f"packed values of {len(data)} bytes do not fit a layout of {len(self.codes)} values")
+        return np.frombuffer(data, dtype=_DTYPE).reshape(-1, len(self.codes)) if self.codes else \
+            np.empty((0, 0), dtype=_DTYPE)
+
+    def unpack(self, blob: bytes) -> dict[str, float | int]:
+        """One row as {code: value}, blanks left out."""
+        row = np.frombuffer(blob, dtype=_DTYPE)
+        return {code: (int(v) if is_int else float(v))
+                for code, v, is_int in zip(self.codes, row.tolist(), self.integer, strict=True) if v == v}
+
+
+def layout_of(rows: Iterable[Mapping[str, Any]]) -> ValueLayout:
+    """The layout that holds every key of ``rows``: integer where every value given is an int."""
+    integer: dict[str, bool] = {}
+    for row in rows:
+        for code, value in row.items():
+            if value is not None:
+                integer[code] = integer.get(code, True) and isinstance(value, int) and not isinstance(value, bool)
+    return ValueLayout(tuple(integer), tuple(integer.values()))
+
+
+def _contiguous(blobs: Blobs) -> bytes | memoryview:
+    if isinstance(blobs, pa.ChunkedArray):
+        blobs = pa.concat_arrays(blobs.chunks) if blobs.num_chunks else pa.array([], pa.binary())
+    if isinstance(blobs, pa.Array):
+        if len(blobs) == 0:
+            return b""
+        if blobs.null_count:
+            raise ValueError("a submission has no packed values")
+        _, offsets, data = blobs.buffers()
+        width = 8 if pa.types.is_large_binary(blobs.type) else 4
+        bounds = np.frombuffer(offsets, dtype=np.int64 if width == 8 else np.int32, count=len(blobs) + 1,
+                               offset=blobs.offset * width)
+        return memoryview(data)[int(bounds[0]):int(bounds[-1])]
+    return b"".join(blobs)
+
+
+def gather(batch_ids: npt.NDArray[np.int64], blobs: Blobs, layouts: Mapping[int, ValueLayout],
+           codes: Sequence[str]) -> dict[str, FloatArray]:
+    """Each of ``codes`` as a column over rows packed under different layouts (NaN where a row's layout
+    lacks the code); ``batch_ids[i]`` names the layout of ``blobs[i]``."""
+    rows = len(batch_ids)
+    out = {code: np.full(rows, np.nan) for code in codes}
+    if rows == 0:
+        return out
+    array = blobs if isinstance(blobs, pa.Array | pa.ChunkedArray) else pa.array(blobs, pa.binary())
+    for batch in np.unique(batch_ids).tolist():
+        where = np.flatnonzero(batch_ids == batch)
+        layout = layouts[int(batch)]
+        part = array if len(where) == rows else array.take(pa.array(where))
+        matrix = layout.matrix(part)
+        for j, code in enumerate(layout.codes):
+            if code in out:
+                out[code][where] = matrix[:, j]
+    return out
