@@ -8,7 +8,8 @@ founding date); the registry capability registers enterprises.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from hizone.errors import HizoneError
 from hizone.intake.errors import WorkflowError
 from hizone.intake.errors_report import Issue, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
-from hizone.intake.readers import Limits, Source, read_source
+from hizone.intake.readers import Limits, RawSheet, Source, read_source
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import Context, ParsedBatch, PreviousValues, Registry, prepare, validate_sheet
 from hizone.store.bulk import insert_columns
@@ -203,11 +204,29 @@ def _validate(engine: Engine, source: Source, form: str, period: str, actor: Act
               today: dt.date) -> tuple[ValidationReport, ParsedBatch, RuleSet]:
     cat = catalog or default_catalog()
     rules, canonical = prepare(form, period, today, catalog)
-    raw = read_source(source, rules, cat, name=name, sheet=sheet, limits=limits)
-    with engine.connect() as conn:
-        context = build_context(conn, rules, canonical, actor, today)
+    raw, context = _read_with_context(engine, lambda: read_source(source, rules, cat, name=name, sheet=sheet,
+                                                                  limits=limits),
+                                      rules, canonical, actor, today)
     report, batch = validate_sheet(raw, rules, canonical, context, cat)
     return report, batch, rules
+
+
+def _read_with_context(engine: Engine, read: Callable[[], RawSheet], rules: RuleSet, period: str, actor: Actor,
+                       today: dt.date) -> tuple[RawSheet, Context]:
+    """The file read while a thread reads what validation needs from the store: the file's readers spend
+    most of their time outside the GIL (DuckDB, zlib), so the two overlap."""
+    def context() -> Context:
+        with engine.connect() as conn:
+            return build_context(conn, rules, period, actor, today)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hizone-intake-context") as pool:
+        pending = pool.submit(context)
+        try:
+            raw = read()
+        except BaseException:
+            pending.cancel()
+            raise
+        return raw, pending.result()
 
 
 def import_file(engine: Engine, source: Source, form: str, period: str, user: Actor | str, *,
@@ -226,14 +245,15 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     cat = catalog or default_catalog()
     rules, canonical = prepare(form, period, day, catalog)
     data_name = name or (Path(source).name if isinstance(source, str | Path) else "upload")
-    raw = read_source(source, rules, cat, name=data_name, sheet=sheet, limits=limits)
+    raw, context = _read_with_context(engine, lambda: read_source(source, rules, cat, name=data_name, sheet=sheet,
+                                                                  limits=limits),
+                                      rules, canonical, actor, day)
     with engine.connect() as conn:
         existing = conn.scalar(select(ImportBatch.id).where(
             ImportBatch.form_code == rules.form.code, ImportBatch.period == canonical,
             ImportBatch.source_sha256 == raw.sha256).limit(1))
-        if existing is not None:
-            return ImportResult("unchanged", None, existing, sha256=raw.sha256)
-        context = build_context(conn, rules, canonical, actor, day)
+    if existing is not None:
+        return ImportResult("unchanged", None, existing, sha256=raw.sha256)
     report, batch = validate_sheet(raw, rules, canonical, context, cat)
     if report.errors:
         return ImportResult("rejected", report, sha256=raw.sha256)
@@ -272,7 +292,7 @@ def _store(conn: Connection, rules: RuleSet, period: str, batch: ParsedBatch, re
     created = insert_columns(conn, "submission", {
         "batch_id": batch_id, "form_code": form.code, "form_version": form.version,
         "entity_key": pa.array(batch.entity_keys[chosen]), "zone_code": pa.array(batch.zone_codes[chosen]),
-        "period": period, "revision": pa.array(revisions), "state": state,
+        "period": period, "revision": 1 if bool((revisions == 1).all()) else pa.array(revisions), "state": state,
         "packed_values": packed if len(chosen) == len(batch) else packed.take(pa.array(chosen)),
         "created_by": actor.name, "created_at": now, "synthetic": False}, len(chosen))
     unchanged = len(batch) - created

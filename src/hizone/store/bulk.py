@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
@@ -51,6 +52,21 @@ def _sqlite_text(value: Any) -> Any:
     return value
 
 
+def _sqlite_literal(value: Any) -> str:
+    """A constant as SQLite literal text: numbers as written, text quoted with its quotes doubled."""
+    value = _sqlite_text(value)
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value)
+    if "\x00" in text:
+        raise ValueError("a NUL character cannot be stored")
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _sqlite_values(rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
     temporal: list[int] | None = None
     for row in rows:
@@ -70,7 +86,7 @@ def insert_columns(conn: Connection, table: str, columns: dict[str, Column], row
     """Insert ``rows`` rows given column by column, inside the caller's transaction; returns the row count.
 
     PostgreSQL gets one COPY text payload assembled by Arrow (no Python object per row); SQLite gets
-    executemany over the columns zipped in C, constants repeated.
+    executemany over the columns zipped in C, constants written into the statement.
     """
     if rows == 0:
         return 0
@@ -80,12 +96,14 @@ def insert_columns(conn: Connection, table: str, columns: dict[str, Column], row
         with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
             copy.write(_copy_text(list(columns.values()), rows))
         return rows
-    values = [v.to_pylist() if isinstance(v, pa.Array | pa.ChunkedArray) else repeat(_sqlite_text(v), rows)
-              for v in columns.values()]
-    marks = ", ".join("?" for _ in columns)
+    # Constants go into the statement as literals: binding them again for every row costs more than the rest.
+    marks = ", ".join("?" if isinstance(v, pa.Array | pa.ChunkedArray) else _sqlite_literal(v)
+                      for v in columns.values())
+    values = [v.to_pylist() for v in columns.values() if isinstance(v, pa.Array | pa.ChunkedArray)]
     cursor = raw.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", zip(*values, strict=True))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                           zip(*values, strict=True) if values else repeat((), rows))
     finally:
         cursor.close()
     return rows
@@ -111,7 +129,7 @@ _ESCAPED_BYTES = np.zeros(256, dtype=bool)
 _ESCAPED_BYTES[[ord(plain) for plain, _ in _COPY_ESCAPES]] = True
 
 
-_HEX = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), dtype=np.uint8).reshape(256, 2)
+_BYTEA_PREFIX = np.frombuffer(b"\\\\x", dtype=np.uint8)
 
 
 def _copy_bytea(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -120,17 +138,17 @@ def _copy_bytea(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     rows = len(array)
     _, offsets, data = array.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int32, count=rows + 1, offset=array.offset * 4).astype(np.int64)
-    raw = np.frombuffer(data, dtype=np.uint8)[bounds[0]:bounds[-1]] if data is not None else np.empty(0, np.uint8)
-    lengths = np.diff(bounds)
-    out = np.empty(2 * len(raw) + 3 * rows, dtype=np.uint8)
-    starts = 2 * (bounds[:-1] - bounds[0]) + 3 * np.arange(rows)
-    for i, char in enumerate(b"\\\\x"):
-        out[starts + i] = char
-    positions = 2 * np.arange(len(raw)) + 3 * (np.repeat(np.arange(rows), lengths) + 1)
-    out[positions] = _HEX[raw, 0]
-    out[positions + 1] = _HEX[raw, 1]
-    new_offsets = np.append(starts, len(out)).astype(np.int32)
-    return pa.Array.from_buffers(pa.string(), rows, [None, pa.py_buffer(new_offsets), pa.py_buffer(out)])
+    raw = memoryview(data)[int(bounds[0]):int(bounds[-1])] if data is not None else memoryview(b"")
+    hexed = np.frombuffer(binascii.hexlify(raw), dtype=np.uint8)
+    lengths = np.diff(bounds) * 2
+    if rows and (lengths == lengths[0]).all():  # packed values: one width, so one reshape
+        text = np.hstack([np.broadcast_to(_BYTEA_PREFIX, (rows, 3)), hexed.reshape(rows, -1)]).ravel()
+    else:
+        starts = np.cumsum(np.concatenate(([0], lengths[:-1])))
+        text = np.concatenate([piece for i in range(rows) for piece in
+                               (_BYTEA_PREFIX, hexed[starts[i]:starts[i] + lengths[i]])]) if rows else hexed
+    new_offsets = (np.concatenate(([0], np.cumsum(lengths + 3)))).astype(np.int32)
+    return pa.Array.from_buffers(pa.string(), rows, [None, pa.py_buffer(new_offsets), pa.py_buffer(text)])
 
 
 def _copy_array(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:

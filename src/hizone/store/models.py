@@ -106,18 +106,20 @@ class Submission(Base):
     """One entity's report for one form and period, at one revision. Never updated in place except state.
 
     Its values are packed under its batch's layout (see store.values); the unique key leads with form and
-    period, so it also serves every per-form-and-period query.
+    period, so it also serves every per-form-and-period query. No foreign keys: the per-row checks cost
+    PostgreSQL as much as the rest of a 200,000-row import, and both references are written only by code
+    that has just read them (the batch in the same transaction; the zone checked against the registry).
     """
 
     __tablename__ = "submission"
     __table_args__ = (UniqueConstraint("form_code", "period", "entity_key", "revision",
                                        name="uq_submission_form_period_entity_revision"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batch.id"))
+    batch_id: Mapped[int] = mapped_column(Integer)
     form_code: Mapped[str] = mapped_column(String(32))
     form_version: Mapped[int] = mapped_column(Integer)
     entity_key: Mapped[str] = mapped_column(String(18))  # credit code, or zone code for zone forms
-    zone_code: Mapped[str] = mapped_column(ForeignKey("zone.code"), index=True)
+    zone_code: Mapped[str] = mapped_column(String(8), index=True)
     period: Mapped[str] = mapped_column(String(7))  # "2021" or "2022-03"
     revision: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16))  # draft/submitted/reviewed/approved/returned
@@ -125,7 +127,7 @@ class Submission(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
-    batch: Mapped[ImportBatch] = relationship()
+    batch: Mapped[ImportBatch] = relationship(primaryjoin="foreign(Submission.batch_id) == ImportBatch.id")
 
     @property
     def values(self) -> dict[str, float | int]:

@@ -1,7 +1,8 @@
 """intake: submission values packed as float64 rows under their import batch's layout (was JSON text)
 
 Every submission now belongs to a batch (submissions stored without one get a batch per form, version
-and period, named "migrated"); the unique key leads with form and period, replacing two indexes.
+and period, named "migrated"); the unique key leads with form and period, replacing two indexes; no
+foreign keys (see models.Submission).
 
 Revision ID: 0006
 Revises: 0005
@@ -39,8 +40,6 @@ def _submission_table(values: sa.types.TypeEngine[Any]) -> list[Any]:
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("synthetic", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(["batch_id"], ["import_batch.id"]),
-        sa.ForeignKeyConstraint(["zone_code"], ["zone.code"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("form_code", "period", "entity_key", "revision",
                             name="uq_submission_form_period_entity_revision"),
