@@ -307,3 +307,50 @@ def test_the_bomb_leaves_the_store_as_it_was(engine: Engine, bomb: bytes) -> Non
     with pytest.raises(IntakeError, match="possible zip bomb"):
         import_file(engine, bomb, FORM, "2021", "alice", name="bomb.xlsx", today=TODAY)
     assert snapshot(engine) == before
+
+
+def test_text_deep_in_a_numeric_xlsx_column_is_an_error_not_a_silent_blank() -> None:
+    # fastexcel infers column types from a sample of rows; every row must count, or row 1,502's text
+    # would be read as a blank.
+    codes = [credit_code(i + 1) for i in range(1600)]
+    rows = good_rows(codes)
+    rows[1500][3] = "一千"
+    assert check(xlsx_bytes(rows), "big.xlsx") == [("not_a_number", 1502, "D")]
+
+
+def test_numbers_in_xlsx_keep_their_value_and_number_cells_in_text_columns_read_as_digits() -> None:
+    rows = [[*r, 2021] for r in good_rows(CODES)]  # the period as a number cell
+    rows[0][3] = 1234.5678
+    report = validate(xlsx_bytes(rows, header=[*HEADER, "报告期"]), FORM, "2021", context=CTX, name="n.xlsx")
+    assert report.ok, report.issues
+    rows[1][-1] = 2020
+    assert check(xlsx_bytes(rows, header=[*HEADER, "报告期"]), "n.xlsx") == [("period_mismatch", 3, "L")]
+
+
+def test_the_header_is_read_from_the_sheet_xml_as_fastexcel_would_read_it() -> None:
+    from hizone.intake.readers import head_rows, inspect_xlsx
+
+    data = xlsx_bytes(good_rows(CODES), start_row=2, start_col=1, title=True)
+    facts = inspect_xlsx(data, "h.xlsx", Limits())
+    member = facts.sheet_paths["企业年报"]
+    row0, col0 = facts.offsets[member]
+    head = head_rows(facts, member, row0, col0)
+    grid = fastexcel.read_excel(data).load_sheet(0, header_row=None, dtypes="string").to_arrow().to_pylist()
+    assert head is not None and (row0, col0) == (2, 1)
+    assert head == [list(row.values()) for row in grid]
+    truncated = facts.heads[member][:200]  # an XML start that ends inside the search rows
+    facts.heads[member] = truncated + b"x" * (1 << 20)
+    assert head_rows(facts, member, row0, col0) is None
+
+
+def test_a_header_given_as_inline_strings_is_found() -> None:
+    def inline(name: str, content: bytes) -> bytes:
+        if "sheet1" not in name:
+            return content
+        return re.sub(rb'<c r="([A-Z]+1)" t="s"><v>(\d+)</v></c>',
+                      lambda m: b'<c r="' + m.group(1) + b'" t="inlineStr"><is><t>' +
+                      HEADER[int(m.group(2))].replace("&", "&amp;").encode() + b"</t></is></c>", content)
+
+    data = _patched_xlsx(xlsx_bytes(good_rows(CODES)), inline)
+    assert b"inlineStr" in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert check(data, "inline.xlsx") == []

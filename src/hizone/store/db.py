@@ -69,6 +69,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(_alembic_config(engine), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision``, converting the data each migration changed."""
+    command.downgrade(_alembic_config(engine), revision)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed if the block succeeds, rolled back otherwise."""

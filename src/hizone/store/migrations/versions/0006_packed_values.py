@@ -23,6 +23,12 @@ depends_on: str | Sequence[str] | None = None
 
 _COPIED = ("id", "batch_id", "form_code", "form_version", "entity_key", "zone_code", "period", "revision", "state",
            "created_by", "created_at", "synthetic")
+_TYPES: dict[str, sa.types.TypeEngine[Any]] = {"created_at": sa.DateTime(timezone=True), "synthetic": sa.Boolean()}
+
+
+def _copied() -> list[Any]:
+    """The columns both shapes share, typed where the driver's raw value differs (SQLite stores text)."""
+    return [sa.column(c, _TYPES[c]) if c in _TYPES else sa.column(c) for c in _COPIED]
 
 
 def _submission_table(values: sa.types.TypeEngine[Any]) -> list[Any]:
@@ -49,8 +55,8 @@ def _submission_table(values: sa.types.TypeEngine[Any]) -> list[Any]:
 def _orphan_batches(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     """A "migrated" batch per (form, version, period) for submissions stored without a batch."""
     batches = sa.table("import_batch", *(sa.column(c) for c in (
-        "id", "form_code", "form_version", "period", "source_name", "source_sha256", "row_count", "created_by",
-        "created_at")))
+        "id", "form_code", "form_version", "period", "source_name", "source_sha256", "row_count", "created_by")),
+        sa.column("created_at", sa.DateTime(timezone=True)))
     made: dict[tuple[str, int, str], int] = {}
     for row in rows:
         if row["batch_id"] is not None:
@@ -66,7 +72,7 @@ def _orphan_batches(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
 
 def upgrade() -> None:
     conn = op.get_bind()
-    old = sa.table("submission", *(sa.column(c) for c in _COPIED), sa.column("values", sa.JSON()))
+    old = sa.table("submission", *_copied(), sa.column("values", sa.JSON()))
     rows = [dict(r) for r in conn.execute(sa.select(old)).mappings()]
     with op.batch_alter_table("import_batch") as batch_op:
         batch_op.add_column(sa.Column("value_layout", sa.JSON(), nullable=True))
@@ -97,13 +103,14 @@ def downgrade() -> None:
     conn = op.get_bind()
     batches = sa.table("import_batch", sa.column("id"), sa.column("value_layout", sa.JSON()))
     layouts = {i: ValueLayout.from_json(v) for i, v in conn.execute(sa.select(batches))}
-    current = sa.table("submission", *(sa.column(c) for c in _COPIED), sa.column("packed_values"))
+    current = sa.table("submission", *_copied(), sa.column("packed_values", sa.LargeBinary()))
     rows = [dict(r) for r in conn.execute(sa.select(current)).mappings()]
     op.drop_table("submission")
     with op.batch_alter_table("import_batch") as batch_op:
         batch_op.drop_column("value_layout")
-    columns = [c if c.name != "packed_values" else sa.Column("values", sa.JSON(), nullable=False)
-               for c in _submission_table(sa.LargeBinary()) if isinstance(c, sa.Column)]
+    before = {"packed_values": sa.Column("values", sa.JSON(), nullable=False),
+              "batch_id": sa.Column("batch_id", sa.Integer(), nullable=True)}
+    columns = [before.get(c.name, c) for c in _submission_table(sa.LargeBinary()) if isinstance(c, sa.Column)]
     old = op.create_table("submission", *columns, sa.ForeignKeyConstraint(["batch_id"], ["import_batch.id"]),
                           sa.ForeignKeyConstraint(["zone_code"], ["zone.code"]), sa.PrimaryKeyConstraint("id"),
                           sa.UniqueConstraint("form_code", "entity_key", "period", "revision"))
