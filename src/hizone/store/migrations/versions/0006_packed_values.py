@@ -108,7 +108,7 @@ def downgrade() -> None:
     op.drop_table("submission")
     with op.batch_alter_table("import_batch") as batch_op:
         batch_op.drop_column("value_layout")
-    before = {"packed_values": sa.Column("values", sa.JSON(), nullable=False),
+    before: dict[str, sa.Column[Any]] = {"packed_values": sa.Column("values", sa.JSON(), nullable=False),
               "batch_id": sa.Column("batch_id", sa.Integer(), nullable=True)}
     columns = [before.get(c.name, c) for c in _submission_table(sa.LargeBinary()) if isinstance(c, sa.Column)]
     old = op.create_table("submission", *columns, sa.ForeignKeyConstraint(["batch_id"], ["import_batch.id"]),
