@@ -38,3 +38,15 @@ def test_vectorised_check_matches_the_registry(batch: list[str]) -> None:
         except RegistryError:
             valid = False
         assert valid == (problem == CodeProblem.OK), code
+
+
+def test_identifying_cells_are_trimmed_half_width_text_and_whole_numbers_read_as_digits() -> None:
+    import pyarrow as pa
+
+    from hizone.intake.validate import identity_text
+
+    texts = pa.chunked_array([pa.array(["  ９１１ａｂ\u3000", None, "z1101\t", "甲乙"])])
+    assert identity_text(texts, upper=True).tolist() == ["911AB", "", "Z1101", "甲乙"]
+    assert identity_text(texts, upper=False).tolist()[0] == "911ab"
+    numbers = pa.chunked_array([pa.array([2021.0, 2021.5, None])])
+    assert identity_text(numbers, upper=False).tolist() == ["2021", "2021.5", ""]

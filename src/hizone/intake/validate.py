@@ -115,36 +115,40 @@ class ParsedBatch:
         return len(self.entity_keys)
 
 
-def _text_sql(column: str, upper: bool, full_width: bool = True, numeric: bool = False) -> str:
-    source = f'CAST("{column}" AS VARCHAR)'
-    if numeric:  # a workbook's number cell: a whole number reads as its digits (2021, not 2021.0)
-        source = (f'CASE WHEN "{column}" = trunc("{column}") AND abs("{column}") < 1e15 '
-                  f'THEN CAST(CAST("{column}" AS BIGINT) AS VARCHAR) ELSE {source} END')
-    if full_width:  # translate() is slow (~0.5 s per 200,000 cells): only where a full-width character may be
-        source = f"translate({source}, '{_FW_ALNUM}', '{_HW_ALNUM}')"
-    text = f"trim({source}, ' \t\r\n\u3000\u00a0')"
-    return f"upper({text})" if upper else text
+_FULL_WIDTH = str.maketrans(_FW_ALNUM, _HW_ALNUM)
+_FULL_WIDTH_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _FW_ALNUM) + "]"
+_TRIMMED = " \t\r\n\u3000\u00a0"
 
 
-# UTF-8 lead bytes of every character _FW_ALNUM holds: U+FF01..U+FF5E and U+FE63 start with EF, U+2212 is E2 88 92.
-_FULL_WIDTH_BYTES = (b"\xef", "\u2212".encode())
+def _as_text(cells: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cells as text; a workbook's whole-number cell reads as its digits (2021, not 2021.0)."""
+    if pa.types.is_floating(cells.type):
+        whole = pc.and_(pc.equal(cells, pc.floor(cells)), pc.less(pc.abs(cells), 1e15))
+        digits = pc.cast(pc.cast(pc.if_else(whole, cells, 0.0), pa.int64(), safe=False), pa.string())
+        return pc.if_else(whole, digits, pc.cast(cells, pa.string()))
+    return pc.cast(cells, pa.string())
 
 
-def _may_hold_full_width(column: pa.ChunkedArray) -> bool:
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        return True
-    for chunk in column.chunks:
-        buffers = chunk.buffers()
-        if len(chunk) and buffers[2] is not None:
-            data = buffers[2].to_pybytes()
-            if any(marker in data for marker in _FULL_WIDTH_BYTES):
-                return True
-    return False
+def identity_text(cells: pa.ChunkedArray, upper: bool) -> npt.NDArray[np.str_]:
+    """An identifying column (code, zone, name, period) as trimmed text, full-width letters and digits made
+    half-width, '' where blank: Arrow kernels, with Python only for the rare cell holding a full-width
+    character."""
+    text = _as_text(cells)
+    wide = np.asarray(pc.fill_null(pc.match_substring_regex(text, _FULL_WIDTH_CLASS), False), dtype=bool)
+    if wide.any():
+        values = text.to_pylist()
+        for i in np.flatnonzero(wide).tolist():
+            values[i] = values[i].translate(_FULL_WIDTH)
+        text = pa.chunked_array([pa.array(values, pa.string())])
+    text = pc.utf8_trim(text, _TRIMMED)
+    if upper:
+        text = pc.utf8_upper(text)
+    return np.asarray(pc.fill_null(text, "").to_numpy(zero_copy_only=False), dtype=np.str_)
 
 
 def _grammar_columns(raw: RawSheet, columns: ColumnMap, catalog: Catalog,
                      codes: list[str]) -> dict[str, npt.NDArray[Any]]:
-    """One DuckDB query: the full number grammar for the columns ``codes`` and the identifying texts."""
+    """One DuckDB query: the full number grammar for the columns ``codes``."""
     inner: list[str] = []
     middle: list[str] = []
     outer: list[str] = []
@@ -156,14 +160,6 @@ def _grammar_columns(raw: RawSheet, columns: ColumnMap, catalog: Catalog,
         middle.extend(sql_factor(name, factors))
         value, status, _ = sql_number(name, factors, columns.factors[code])
         outer.extend([f'{value} AS "v_{code}"', f'{status} AS "s_{code}"'])
-    for role, position in columns.roles.items():
-        cells = raw.table.column(position) if raw.table.num_columns else None
-        full_width = _may_hold_full_width(cells) if cells is not None else True
-        numeric = cells is not None and (pa.types.is_floating(cells.type) or pa.types.is_integer(cells.type))
-        inner.append(f'{_text_sql(f"c{position}", role in ("entity", "zone"), full_width and not numeric, numeric)}'
-                     f' AS "t_{role}"')
-        middle.append(f'"t_{role}"')
-        outer.append(f'"t_{role}"')
     if not outer:
         return {}
     sql_inner = f"SELECT {', '.join(inner)} FROM raw"
@@ -180,10 +176,8 @@ def _grammar_columns(raw: RawSheet, columns: ColumnMap, catalog: Catalog,
         column = result.column(name)
         if name.startswith("v_"):
             out[name] = pc.fill_null(column, np.nan).to_numpy().astype(np.float64)
-        elif name.startswith("s_"):
-            out[name] = column.to_numpy().astype(np.int8)
         else:
-            out[name] = np.asarray(pc.fill_null(column, "").to_numpy(zero_copy_only=False), dtype=np.str_)
+            out[name] = column.to_numpy().astype(np.int8)
     return out
 
 
@@ -191,7 +185,7 @@ def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str
     """Each element's value and status, and the identifying texts.
 
     Columns of plain decimals (nearly all, in practice) are read by Arrow directly; the others go
-    through the full grammar in one DuckDB query, together with the identifying texts.
+    through the full grammar in one DuckDB query.
     """
     out: dict[str, npt.NDArray[Any]] = {}
     grammar: list[str] = []
@@ -202,6 +196,10 @@ def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str
         else:
             out[f"v_{code}"], out[f"s_{code}"] = plain
     out.update(_grammar_columns(raw, columns, catalog, grammar))
+    rows = raw.table.num_rows
+    for role, position in columns.roles.items():
+        out[f"t_{role}"] = identity_text(raw.table.column(position), role in ("entity", "zone")) \
+            if raw.table.num_columns else np.full(rows, "", dtype=np.str_)
     return out
 
 
