@@ -51,6 +51,7 @@ def test_the_page_offers_the_forms_to_admins(clients: dict[str, TestClient]) -> 
     assert 'action="/admin/users/zone1/deactivate"' in page and 'action="/admin/users/zone1/password"' in page
     assert 'action="/admin/users/zone1/logout-all"' in page
     assert 'action="/admin/users/admin1/reactivate"' not in page  # active users offer deactivation only
+    assert 'action="/admin/users/admin1/deactivate"' not in page  # but not of the admin's own account
 
 
 @pytest.mark.parametrize(("role", "scope", "expected"), [

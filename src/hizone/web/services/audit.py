@@ -67,7 +67,8 @@ def audit_export(session: Session, lang: str, actor: str | None = None, action: 
 
 def users_table(session: Session, lang: str) -> Table:
     columns = [Column("username", translate("login.username", lang)), Column("role", translate("users.role", lang)),
-               Column("province", translate("filter.province", lang)), Column("zone", translate("zones.code", lang)),
+               Column("province", translate("users.province_code", lang)),
+               Column("zone", translate("users.zone_code", lang)),
                Column("credit_code", translate("ent.credit_code", lang)),
                Column("status", translate("users.status", lang)), Column("created", translate("users.created", lang))]
     rows: list[dict[str, object]] = [
