@@ -6,11 +6,12 @@ Screenshots go to artifacts/browser/. The fixtures fail a test on any console er
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import Session
-from tests.web.seed import USERS, credit_code
+from tests.web.seed import PASSWORD, USERS, credit_code
 
 pytestmark = pytest.mark.browser
 
@@ -115,3 +116,49 @@ def test_upload_submit_review_approve_export_and_switch_language(open_session: C
     admin.shot("overview-en")
     audit = admin.go("/admin/audit")
     assert "approve" in audit.locator("#table-audit").inner_text()
+
+
+def test_an_admin_adds_a_user_who_logs_in_and_the_audit_log_downloads(open_session: Callable[[str], Session]) -> None:
+    admin = open_session("admin-users")
+    admin.login(USERS["admin"])
+    page = admin.go("/admin/users")
+    page.fill("#new-username", "browser-user")
+    page.fill("#new-password", PASSWORD)
+    page.select_option("#new-role", "zone")
+    page.fill("#new-zone", "Z4401")
+    page.click("#add-user-button")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#done-message").inner_text() == "已添加用户 browser-user。"
+    assert "browser-user" in page.locator("#table-users").inner_text()
+    admin.shot("user-added")
+
+    newcomer = open_session("new-user")
+    newcomer.login("browser-user")
+    assert newcomer.page.locator("#who").inner_text().startswith("browser-user")
+    profile = newcomer.go("/zones/Z4401")
+    assert profile.locator(".error-page").count() == 0
+
+    audit = admin.go("/admin/audit")
+    assert "user_add" in audit.locator("#table-audit").inner_text()
+    downloaded: dict[str, bytes] = {}
+    for fmt in ("csv", "xlsx"):
+        with audit.expect_download() as download:
+            audit.click(f"a[data-export='{fmt}']")
+        assert download.value.suggested_filename == f"audit.{fmt}"
+        downloaded[fmt] = Path(download.value.path()).read_bytes()
+    assert downloaded["xlsx"].startswith(b"PK")
+    lines = downloaded["csv"].decode("utf-8-sig").splitlines()
+    assert lines[0] == "#,时间,操作人,操作,对象,详情"
+    assert any(",admin1,user_add,user:browser-user," in line for line in lines[1:])
+
+    admin.expected.append(admin.live.base + "/admin/users")  # the refused form below answers 400 on purpose
+    page = admin.go("/admin/users")
+    page.fill("#new-username", "second-user")
+    page.fill("#new-password", PASSWORD)
+    page.select_option("#new-role", "zone")
+    page.fill("#new-zone", "Z9999")
+    page.click("#add-user-button")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#user-error").inner_text() == "园区管委会用户需要有效的园区代码，“Z9999”不存在。"
+    assert page.locator("#new-username").input_value() == "second-user"
+    admin.shot("user-refused")

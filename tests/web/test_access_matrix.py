@@ -17,10 +17,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute, Mount
 
+from hizone.auth import add_user
 from hizone.store.models import Alert, Submission
 from hizone.web.security import CSRF_HEADER, Rule
 from tests.web.conftest import csrf_of, login
-from tests.web.seed import USERS, Seeded
+from tests.web.seed import PASSWORD, USERS, Seeded
+from tests.web.test_reporting import BAD_2024, post_file
 
 ROLES = ("admin", "analyst", "province", "zone", "enterprise", "public")
 NATIONAL = {"admin", "analyst"}
@@ -41,6 +43,8 @@ OTHER = {"zone": NATIONAL, "enterprise": NATIONAL, "submission": NATIONAL, "enti
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
                 "report_id": "unknown", "table_name": "zones"}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+# Users the user-management routes act on (never a logged-in role's own user): one per zone.
+TARGET_USERS = {"own": "target-own-zone", "other": "target-other-zone"}
 
 
 def flat_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
@@ -89,6 +93,8 @@ def test_a_route_without_a_rule_is_detected(app: FastAPI) -> None:
 
 
 def _ids(engine: Engine, seeded: Seeded) -> dict[str, dict[str, str]]:
+    add_user(engine, TARGET_USERS["own"], PASSWORD, "zone", zone=seeded.own_zone)
+    add_user(engine, TARGET_USERS["other"], PASSWORD, "zone", zone=seeded.other_zone)
     with Session(engine) as session:
         own_sub = session.scalar(select(Submission.id).where(Submission.entity_key == seeded.own_enterprise)
                                  .order_by(Submission.id).limit(1))
@@ -97,10 +103,12 @@ def _ids(engine: Engine, seeded: Seeded) -> dict[str, dict[str, str]]:
         alerts = {key: str(i) for i, key in session.execute(select(Alert.id, Alert.entity_key))}
     return {"own": {"zone_code": seeded.own_zone, "credit_code": seeded.own_enterprise,
                     "submission_id": str(own_sub), "province_code": seeded.own_province,
-                    "entity_key": seeded.own_enterprise, "alert_id": alerts[seeded.own_zone]},
+                    "entity_key": seeded.own_enterprise, "alert_id": alerts[seeded.own_zone],
+                    "username": TARGET_USERS["own"]},
             "other": {"zone_code": seeded.other_zone, "credit_code": seeded.other_enterprise,
                       "submission_id": str(other_sub), "province_code": seeded.other_province,
-                      "entity_key": seeded.other_enterprise, "alert_id": alerts[seeded.other_zone]}}
+                      "entity_key": seeded.other_enterprise, "alert_id": alerts[seeded.other_zone],
+                      "username": TARGET_USERS["other"]}}
 
 
 def _cases(app: FastAPI, ids: dict[str, dict[str, str]]) -> Iterator[tuple[str, str, str, set[str]]]:
@@ -158,3 +166,26 @@ def test_scoped_users_do_not_see_other_zones_in_lists(clients: dict[str, TestCli
     page = clients[role].get("/zones").text
     assert f'href="/zones/{seeded.own_zone}"' in page
     assert f'href="/zones/{seeded.other_zone}"' not in page
+
+
+def _report_urls(client: TestClient) -> list[str]:
+    """Upload a file with a problem; the addresses of its marked workbook and of its problem table's exports."""
+    page = post_file(client, BAD_2024).text  # type: ignore[attr-defined]
+    found = re.search(r'href="(/reporting/errors/[\w-]+)\.xlsx" id="error-workbook"', page)
+    assert found, "the upload did not offer an error workbook"
+    return [f"{found.group(1)}.xlsx", f"{found.group(1)}/export.csv", f"{found.group(1)}/export.xlsx"]
+
+
+@pytest.mark.parametrize("uploader", ["zone", "enterprise", "admin"])
+def test_validation_reports_answer_only_their_uploader(clients: dict[str, TestClient], uploader: str) -> None:
+    """The workbook and the problem table of an upload: its uploader gets them, any other user a 404 (as if it
+    did not exist, even admins and the uploader's own province), the public a 401."""
+    urls = _report_urls(clients[uploader])
+    problems = []
+    for role in ROLES:
+        expected = 200 if role == uploader else (401 if role == "public" else 404)
+        for url in urls:
+            status = clients[role].get(url).status_code
+            if status != expected:
+                problems.append(f"{role:10} GET {url} -> {status}, expected {expected}")
+    assert problems == [], "\n".join(problems)

@@ -45,6 +45,20 @@ def test_users_token_prints_a_token_once(cli: typer.Typer) -> None:
     assert result.exit_code == 0 and result.output.strip().startswith("hzt_")
 
 
+def test_users_deactivate_activate_and_reset_password(cli: typer.Typer, engine: Engine) -> None:
+    runner = CliRunner()
+    runner.invoke(cli, ["users", "add", "ops", "--role", "analyst", "--password-stdin"], input=PASSWORD + "\n")
+    assert runner.invoke(cli, ["users", "deactivate", "ops"]).exit_code == 0
+    assert authenticate(engine, "ops", PASSWORD, "t") is None
+    assert runner.invoke(cli, ["users", "activate", "ops"]).exit_code == 0
+    reset = runner.invoke(cli, ["users", "reset-password", "ops", "--password-stdin"], input="new-passphrase-1\n")
+    assert reset.exit_code == 0, reset.output
+    assert authenticate(engine, "ops", PASSWORD, "t") is None
+    assert authenticate(engine, "ops", "new-passphrase-1", "t") is not None
+    short = runner.invoke(cli, ["users", "reset-password", "ops", "--password-stdin"], input="short\n")
+    assert isinstance(short.exception, HizoneError) and "at least 10" in str(short.exception)
+
+
 def test_serve_prints_the_url_and_runs_uvicorn(cli: typer.Typer, monkeypatch: pytest.MonkeyPatch) -> None:
     started: dict[str, object] = {}
     import uvicorn

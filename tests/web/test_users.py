@@ -13,12 +13,13 @@ from hizone.auth import (
     create_demo_users,
     create_token,
     principal_for_token,
+    reset_password,
     revoke_sessions,
+    set_active,
     verify_password,
 )
-from hizone.errors import HizoneError
 from hizone.store.models import AuditLog, User
-from tests.web.seed import PASSWORD, Seeded, seed
+from tests.web.seed import PASSWORD, Seeded, credit_code, seed
 
 
 @pytest.fixture
@@ -47,17 +48,19 @@ def test_scoped_roles_take_their_scope_from_the_store(engine: Engine, store: See
     assert (ent.credit_code, ent.zone_code, ent.province_code) == (store.own_enterprise, "Z1101", "11")
 
 
-@pytest.mark.parametrize(("role", "scope", "fragment"), [
-    ("boss", {}, "unknown role 'boss'"),
-    ("province", {"province": "99"}, "known province"),
-    ("zone", {}, "known zone code"),
-    ("zone", {"zone": "Z9999"}, "known zone code"),
-    ("enterprise", {"credit_code": "123"}, "expected 18"),
+@pytest.mark.parametrize(("role", "scope", "fragment", "problem"), [
+    ("boss", {}, "unknown role 'boss'", "unknown_role"),
+    ("province", {"province": "99"}, "known province", "unknown_province"),
+    ("zone", {}, "known zone code", "unknown_zone"),
+    ("zone", {"zone": "Z9999"}, "known zone code", "unknown_zone"),
+    ("enterprise", {"credit_code": "123"}, "expected 18", "bad_credit_code"),
+    ("enterprise", {"credit_code": credit_code(77)}, "no enterprise", "unknown_enterprise"),
 ])
 def test_bad_roles_and_scopes_are_refused(engine: Engine, store: Seeded, role: str, scope: dict[str, str],
-                                          fragment: str) -> None:
-    with pytest.raises(HizoneError, match=fragment):
+                                          fragment: str, problem: str) -> None:
+    with pytest.raises(AuthError, match=fragment) as refused:
         add_user(engine, "bob", PASSWORD, role, **scope)
+    assert refused.value.problem == problem
     with Session(engine) as session:
         assert session.scalar(select(User).where(User.username == "bob")) is None
 
@@ -85,6 +88,31 @@ def test_tokens_work_until_logout_everywhere(engine: Engine, store: Seeded) -> N
     assert first is not None and second is not None and second[1] == first[1] + 1
     with Session(engine) as session:
         assert principal_for_token(session, token) is None
+
+
+def test_deactivation_revokes_tokens_for_good_and_a_reset_ends_sessions(engine: Engine, store: Seeded) -> None:
+    add_user(engine, "bot", PASSWORD, "zone", zone="Z1101")
+    token = create_token(engine, "bot", "sync job")
+    epoch = authenticate(engine, "bot", PASSWORD, "t")[1]  # type: ignore[index]
+    set_active(engine, "bot", False, actor="admin1")
+    assert authenticate(engine, "bot", PASSWORD, "t") is None
+    set_active(engine, "bot", True, actor="admin1")
+    with Session(engine) as session:
+        assert principal_for_token(session, token) is None  # reactivation does not revive old tokens
+    assert authenticate(engine, "bot", PASSWORD, "t")[1] == epoch + 1  # type: ignore[index]
+    reset_password(engine, "bot", "another-passphrase", actor="admin1")
+    assert authenticate(engine, "bot", PASSWORD, "t") is None
+    assert authenticate(engine, "bot", "another-passphrase", "t")[1] == epoch + 2  # type: ignore[index]
+    with pytest.raises(AuthError, match="at least 10"):
+        reset_password(engine, "bot", "short", actor="admin1")
+    with pytest.raises(AuthError, match="your own account"):
+        set_active(engine, "bot", False, actor="bot")
+    with Session(engine) as session:
+        changes = [(a.actor, a.action) for a in session.scalars(select(AuditLog).where(AuditLog.object_id == "bot")
+                                                                .where(AuditLog.action.like("user_%") |
+                                                                       (AuditLog.action == "password_reset")))]
+    assert changes == [("cli", "user_add"), ("admin1", "user_deactivate"), ("admin1", "user_activate"),
+                       ("admin1", "password_reset")]
 
 
 def test_demo_users_cover_every_role_and_can_log_in(engine: Engine, store: Seeded) -> None:

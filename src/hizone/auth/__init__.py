@@ -21,7 +21,9 @@ from hizone.auth.users import (
     create_token,
     principal_for_token,
     principal_for_user,
+    reset_password,
     revoke_sessions,
+    set_active,
 )
 
 __all__ = [
@@ -44,6 +46,8 @@ __all__ = [
     "needs_rehash",
     "principal_for_token",
     "principal_for_user",
+    "reset_password",
     "revoke_sessions",
+    "set_active",
     "verify_password",
 ]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hizone.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from hizone.auth.policy import ROLES, Principal
-from hizone.errors import HizoneError
+from hizone.errors import HizoneError, RegistryError
 from hizone.registry import validate_credit_code
 from hizone.store import session_scope
 from hizone.store.models import ApiToken, AuditLog, Enterprise, Province, User, Zone
@@ -24,7 +24,15 @@ TOKEN_PREFIX = "hzt_"
 
 
 class AuthError(HizoneError):
-    """A user-management mistake (unknown role, bad scope, weak password, duplicate user)."""
+    """A user-management mistake (unknown role, bad scope, weak password, duplicate user).
+
+    ``problem`` names the kind of mistake (the web pages translate it) and ``value`` what was given.
+    """
+
+    def __init__(self, reason: str, where: str, problem: str, value: str = "") -> None:
+        super().__init__(reason, where=where)
+        self.problem = problem
+        self.value = value
 
 
 @dataclass(frozen=True)
@@ -45,40 +53,69 @@ def _check_scope(session: Session, role: str, province: str | None, zone: str | 
                  credit_code: str | None) -> tuple[str | None, str | None, str | None]:
     """The (province, zone, credit code) a role needs, checked against the store."""
     if role not in ROLES:
-        raise AuthError(f"unknown role '{role}' (one of {', '.join(ROLES)})", where="--role")
+        raise AuthError(f"unknown role '{role}' (one of {', '.join(ROLES)})", where="--role",
+                        problem="unknown_role", value=role)
     if role == "province":
         if not province or session.get(Province, province) is None:
             raise AuthError(f"role province needs a known province code, got '{province or ''}'",
-                            where="--province")
+                            where="--province", problem="unknown_province", value=province or "")
         return province, None, None
     if role == "zone":
         found = session.get(Zone, zone) if zone else None
         if found is None:
-            raise AuthError(f"role zone needs a known zone code, got '{zone or ''}'", where="--zone")
+            raise AuthError(f"role zone needs a known zone code, got '{zone or ''}'", where="--zone",
+                            problem="unknown_zone", value=zone or "")
         return found.province_code, found.code, None
     if role == "enterprise":
-        code = validate_credit_code(credit_code or "", where="--credit-code")
+        code = _valid_credit_code(credit_code or "")
         enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == code))
         if enterprise is None:
-            raise AuthError(f"no enterprise with credit code '{code}' in the store", where="--credit-code")
+            raise AuthError(f"no enterprise with credit code '{code}' in the store", where="--credit-code",
+                            problem="unknown_enterprise", value=code)
         zone_row = session.get(Zone, enterprise.zone_code)
         return (zone_row.province_code if zone_row else None), enterprise.zone_code, code
     return None, None, None
+
+
+def _valid_credit_code(credit_code: str) -> str:
+    try:
+        return validate_credit_code(credit_code, where="--credit-code")
+    except RegistryError as error:
+        raise AuthError(error.reason, where="--credit-code", problem="bad_credit_code", value=credit_code) from None
+
+
+def _check_username(username: str) -> None:
+    if not USERNAME.match(username):
+        raise AuthError("username must be 3–64 letters, digits or . _ @ -", where="USERNAME",
+                        problem="bad_username", value=username)
+
+
+def check_password(password: str) -> None:
+    """The password policy: at least MIN_PASSWORD_LENGTH characters."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", where="password",
+                        problem="short_password")
+
+
+def _existing_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AuthError(f"no user '{username}'", where="USERNAME", problem="no_user", value=username)
+    return user
 
 
 def add_user(engine: Engine, username: str, password: str, role: str, *, province: str | None = None,
              zone: str | None = None, credit_code: str | None = None, actor: str = "cli",
              replace_password: bool = False) -> UserInfo:
     """Create a user (or, with replace_password, reset an existing user's password and scope)."""
-    if not USERNAME.match(username):
-        raise AuthError("username must be 3–64 letters, digits or . _ @ -", where="USERNAME")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", where="password")
+    _check_username(username)
+    check_password(password)
     with session_scope(engine) as session:
         prov, zone_code, code = _check_scope(session, role, province, zone, credit_code)
         user = session.scalar(select(User).where(User.username == username))
         if user is not None and not replace_password:
-            raise AuthError(f"user '{username}' already exists", where="USERNAME")
+            raise AuthError(f"user '{username}' already exists", where="USERNAME", problem="duplicate_user",
+                            value=username)
         if user is None:
             user = User(username=username, password_hash="", role=role, active=True)
             session.add(user)
@@ -109,16 +146,42 @@ def authenticate(engine: Engine, username: str, password: str, client: str) -> t
         return principal_for_user(user), user.session_epoch
 
 
-def revoke_sessions(engine: Engine, username: str) -> None:
-    """Log out everywhere: every session and API token issued before now stops working."""
+def _end_sessions(session: Session, user: User) -> None:
+    """Every session and API token of the user issued before now stops working."""
+    user.session_epoch += 1
+    session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=dt.datetime.now(dt.UTC)))
+
+
+def revoke_sessions(engine: Engine, username: str, actor: str | None = None) -> None:
+    """Log out everywhere (by the user, or by ``actor`` on the user's behalf)."""
     with session_scope(engine) as session:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise AuthError(f"no user '{username}'", where="USERNAME")
-        user.session_epoch += 1
-        session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                        .values(revoked_at=dt.datetime.now(dt.UTC)))
-        audit(session, username, "logout_all", "user", username)
+        user = _existing_user(session, username)
+        _end_sessions(session, user)
+        audit(session, actor or username, "logout_all", "user", username)
+
+
+def set_active(engine: Engine, username: str, active: bool, actor: str) -> None:
+    """Deactivate (which also ends the user's sessions and tokens) or reactivate a user."""
+    with session_scope(engine) as session:
+        user = _existing_user(session, username)
+        if not active and user.username == actor:
+            raise AuthError("you cannot deactivate your own account", where="USERNAME", problem="deactivate_self",
+                            value=username)
+        user.active = active
+        if not active:
+            _end_sessions(session, user)
+        audit(session, actor, "user_activate" if active else "user_deactivate", "user", username)
+
+
+def reset_password(engine: Engine, username: str, password: str, actor: str) -> None:
+    """A new password; the user's sessions and tokens end, so the old password's sessions do not survive."""
+    check_password(password)
+    with session_scope(engine) as session:
+        user = _existing_user(session, username)
+        user.password_hash = hash_password(password)
+        _end_sessions(session, user)
+        audit(session, actor, "password_reset", "user", username)
 
 
 def _token_digest(token: str) -> str:
@@ -131,7 +194,7 @@ def create_token(engine: Engine, username: str, name: str, actor: str = "cli") -
     with session_scope(engine) as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
-            raise AuthError(f"no active user '{username}'", where="USERNAME")
+            raise AuthError(f"no active user '{username}'", where="USERNAME", problem="no_user", value=username)
         session.add(ApiToken(user_id=user.id, name=name[:64], token_sha256=_token_digest(token)))
         audit(session, actor, "token_create", "user", username, name=name[:64])
     return token

@@ -7,13 +7,13 @@ import sys
 import typer
 from rich import print as rprint
 
-from hizone.auth import ROLES, add_user, create_token, revoke_sessions
-from hizone.auth.users import MIN_PASSWORD_LENGTH
+from hizone.auth import ROLES, add_user, create_token, reset_password, revoke_sessions, set_active
+from hizone.auth.users import check_password
 from hizone.config import Settings
-from hizone.errors import HizoneError
 from hizone.store import connect
 
-users_app = typer.Typer(help="Users of the web app and the API: add users, issue tokens, log out everywhere.",
+users_app = typer.Typer(help="Users of the web app and the API: add, deactivate or reactivate users, reset passwords, "
+                             "issue tokens, log out everywhere.",
                         no_args_is_help=True)
 
 
@@ -22,8 +22,7 @@ def _read_password(from_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise HizoneError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", where="password")
+    check_password(password)
     return password
 
 
@@ -58,6 +57,31 @@ def users_logout_all(username: str = typer.Argument(...)) -> None:
     engine = connect(Settings.from_env().database_url)
     revoke_sessions(engine, username)
     rprint(f"[green]logged out everywhere:[/] {username}")
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: str = typer.Argument(...)) -> None:
+    """Stop a user from logging in; their sessions and API tokens end."""
+    set_active(connect(Settings.from_env().database_url), username, False, actor="cli")
+    rprint(f"[green]deactivated:[/] {username}")
+
+
+@users_app.command("activate")
+def users_activate(username: str = typer.Argument(...)) -> None:
+    """Let a deactivated user log in again (old sessions and tokens stay ended)."""
+    set_active(connect(Settings.from_env().database_url), username, True, actor="cli")
+    rprint(f"[green]activated:[/] {username}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    username: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from standard input"),
+) -> None:
+    """Give a user a new password; their sessions and API tokens end."""
+    password = _read_password(password_stdin)
+    reset_password(connect(Settings.from_env().database_url), username, password, actor="cli")
+    rprint(f"[green]password reset:[/] {username}")
 
 
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port", min=1,

@@ -42,7 +42,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.engine = engine
     app.state.settings = settings
     app.state.sessions = SessionCodec(settings.secret_key, session_max_age)
-    app.state.login_limiter = LoginLimiter()
+    app.state.login_limiter = LoginLimiter(engine)
     app.state.templates = make_templates()
     app.state.fragments = FragmentCache()
     app.state.figures = FiguresCache(engine)

@@ -8,22 +8,20 @@ The role × endpoint matrix test finds the rule of every route by walking ``app.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Engine, and_, func, select
 from sqlalchemy.orm import Session
 
 from hizone.auth import Principal, can_admin, can_read_enterprise, can_read_zone
 from hizone.auth.users import principal_for_token
-from hizone.store.models import Enterprise, Submission, User, Zone
+from hizone.store.models import AuditLog, Enterprise, Submission, User, Zone
 
 SESSION_COOKIE = "hizone_session"
 CSRF_COOKIE = "hizone_csrf"
@@ -83,36 +81,54 @@ class SessionCodec:
 
 
 class LoginLimiter:
-    """At most ``limit`` failed logins per client address and per username in a sliding window."""
+    """At most ``limit`` failed logins per username and per client address in a sliding window.
 
-    def __init__(self, limit: int = 5, window_seconds: float = 300.0) -> None:
-        self.limit, self.window = limit, window_seconds
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    The failures are the audit log's ``login_failed`` rows (written by ``authenticate``), so every process
+    serving the same store shares the count. A successful login forgives its username's earlier failures
+    (not its address's).
+    """
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        stamps = self._failures.setdefault(key, deque())
-        while stamps and now - stamps[0] > self.window:
-            stamps.popleft()
-        return stamps
+    def __init__(self, engine: Engine, limit: int = 5, window_seconds: float = 300.0) -> None:
+        self.engine, self.limit, self.window = engine, limit, dt.timedelta(seconds=window_seconds)
 
-    def retry_after(self, *keys: str) -> int:
+    def retry_after(self, username: str, client: str) -> int:
         """Seconds until another attempt is allowed (0 when allowed now)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [self.window - (now - s[0]) for k in keys if len(s := self._recent(k, now)) >= self.limit]
-        return int(max(waits)) + 1 if waits else 0
+        now = dt.datetime.now(dt.UTC)
+        with Session(self.engine) as session:
+            by_user = self._failures(session, self._by_username(session, username, now - self.window))
+            by_client = self._failures(session, self._by_client(client, now - self.window))
+        return max(self._wait(by_user, now), self._wait(by_client, now))
 
-    def fail(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
+    @staticmethod
+    def _by_username(session: Session, username: str, since: dt.datetime) -> ColumnElement[bool]:
+        name = username[:64].lower()
+        # Every condition starts from the window, so the index on the log's time keeps these queries short.
+        last_login = session.scalar(select(func.max(AuditLog.at)).where(
+            AuditLog.at > since, AuditLog.action == "login", func.lower(AuditLog.object_id) == name))
+        if last_login is not None:
+            since = max(since, _utc(last_login))
+        return and_(AuditLog.at > since, AuditLog.action == "login_failed", func.lower(AuditLog.object_id) == name)
 
-    def clear(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+    @staticmethod
+    def _by_client(client: str, since: dt.datetime) -> ColumnElement[bool]:
+        return and_(AuditLog.at > since, AuditLog.action == "login_failed",
+                    AuditLog.detail["client"].as_string() == client)
+
+    def _failures(self, session: Session, where: ColumnElement[bool]) -> list[dt.datetime]:
+        """The times of the latest ``limit`` matching failures, newest first."""
+        query = select(AuditLog.at).where(where).order_by(AuditLog.at.desc()).limit(self.limit)
+        return [_utc(at) for at in session.scalars(query)]
+
+    def _wait(self, failures: list[dt.datetime], now: dt.datetime) -> int:
+        if len(failures) < self.limit:
+            return 0
+        # Allowed again once the oldest of the latest ``limit`` failures leaves the window.
+        return max(1, int((self.window - (now - failures[-1])).total_seconds()) + 1)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; the store writes UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def db(request: Request) -> Session:

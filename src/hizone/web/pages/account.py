@@ -30,20 +30,16 @@ def login(request: Request, _: security.Public,
           username: str = Form(..., max_length=64), password: str = Form(..., max_length=256),
           next: str = Form("/")) -> Response:
     lang = request.state.lang
-    limiter = request.app.state.login_limiter
-    keys = (f"ip:{_client(request)}", f"user:{username.lower()}")
-    wait = limiter.retry_after(*keys)
+    wait = request.app.state.login_limiter.retry_after(username, _client(request))
     if wait:
         return render(request, "login.html",
                       {"next": local_path(next), "error": translate("login.too_many", lang, minutes=wait // 60 + 1)},
                       status=429, headers={"Retry-After": str(wait)})
     result = authenticate(request.app.state.engine, username, password, client=_client(request))
-    if result is None:
-        limiter.fail(*keys)
+    if result is None:  # authenticate wrote the failure to the audit log, where the limiter counts it
         return render(request, "login.html", {"next": local_path(next), "error": translate("login.failed", lang)},
                       status=401)
     principal, epoch = result
-    limiter.clear(f"user:{username.lower()}")
     response = see_other(local_path(next))
     _set_session(request, response, principal.username, epoch)
     return response

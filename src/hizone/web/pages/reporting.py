@@ -12,6 +12,7 @@ from hizone.auth import Principal
 from hizone.catalog import default_catalog
 from hizone.intake.readers import Limits
 from hizone.web import security
+from hizone.web.i18n import translate
 from hizone.web.pages.common import MEDIA, ExportFormat, export, figures, see_other
 from hizone.web.rendering import render
 from hizone.web.services import reporting as svc
@@ -24,7 +25,7 @@ PERIOD = r"^\d{4}(-\d{2})?$"
 def _context(request: Request, principal: Principal, **extra: object) -> dict[str, object]:
     engine = request.app.state.engine
     context: dict[str, object] = {"forms": svc.forms_for(principal), "catalog": default_catalog(),
-                                  "recent": svc.recent(engine, principal), "upload": None, "issues": [],
+                                  "recent": svc.recent(engine, principal), "upload": None, "issues": None,
                                   "can_submit": principal.role in ("admin", "analyst", "zone", "enterprise"),
                                   "can_review": principal.role in ("admin", "analyst", "province"),
                                   "queue": [], "message": None, "error": None}
@@ -72,19 +73,33 @@ async def upload(request: Request, principal: security.Submitter, file: Annotate
     result = await run_in_threadpool(svc.upload, request.app.state.engine, principal, request.app.state.report_cache,
                                      data, file.filename or "upload", form, period, submit, confirm_warnings, limits)
     # A rejected file is an answer, not a failure of the request: the page shows the report with 200.
+    report = result.result.report
+    issues = svc.issues_table(report.issues, request.state.lang) if report is not None and result.report_id else None
     return render(request, "reporting.html",
-                  _context(request, principal, upload=result, issues=svc.issues_of(result.result.report),
-                           chosen_form=form, chosen_period=period))
+                  _context(request, principal, upload=result, issues=issues, chosen_form=form, chosen_period=period))
+
+
+def _kept_report(request: Request, principal: Principal, report_id: str) -> svc.KeptReport:
+    """The caller's own validation report; anyone else's answers 404 like one that never existed."""
+    cache: svc.ReportCache = request.app.state.report_cache
+    found = cache.get(principal.username, report_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail="no such validation report (they are kept for a while only)")
+    return found
 
 
 @router.get("/reporting/errors/{report_id}.xlsx")
 def error_workbook(request: Request, principal: security.LoggedIn, report_id: str) -> Response:
-    found = request.app.state.report_cache.get(principal.username, report_id)
-    if found is None:
-        raise HTTPException(status_code=404, detail="no such validation report (they are kept for a while only)")
-    workbook, _ = found
+    workbook = _kept_report(request, principal, report_id).workbook
     return Response(workbook, media_type=MEDIA["xlsx"],
                     headers={"Content-Disposition": 'attachment; filename="errors.xlsx"'})
+
+
+@router.get("/reporting/errors/{report_id}/export.{fmt}")
+def export_issues(request: Request, principal: security.LoggedIn, report_id: str, fmt: ExportFormat) -> Response:
+    kept = _kept_report(request, principal, report_id)
+    table = svc.issues_table(kept.issues, request.state.lang)
+    return export(table, fmt, f"{translate('report.result', request.state.lang)}: {kept.name}", synthetic=False)
 
 
 @router.post("/reporting/transition")

@@ -1,30 +1,80 @@
-"""The audit log and the user list, as admins see them."""
+"""The audit log and the user list, as admins see them: tables the pages show and the exports write."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import json
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from hizone.errors import HizoneError
 from hizone.store.models import AuditLog, User
+from hizone.web.i18n import translate
 from hizone.web.services.enterprises import Page
+from hizone.web.services.tables import Column, Table
+
+AUDIT_PAGE_SIZE = 50
+AUDIT_EXPORT_LIMIT = 100_000
 
 
-def audit_page(session: Session, page: int, size: int = 50, actor: str | None = None,
-               action: str | None = None) -> Page:
+def _audit_query(actor: str | None, action: str | None) -> Select[AuditLog]:
     query = select(AuditLog)
     if actor:
         query = query.where(AuditLog.actor == actor)
     if action:
         query = query.where(AuditLog.action == action)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(AuditLog.id.desc()).offset((page - 1) * size).limit(size))
-    items: list[dict[str, object]] = [
-        {"id": r.id, "at": r.at.strftime("%Y-%m-%d %H:%M:%S"), "actor": r.actor, "action": r.action,
-         "object": f"{r.object_kind}:{r.object_id}", "detail": r.detail} for r in rows]
-    return Page(items, int(total), page, size)
+    return query
 
 
-def users(session: Session) -> list[dict[str, object]]:
-    return [{"username": u.username, "role": u.role, "province": u.province_code, "zone": u.zone_code,
-             "credit_code": u.credit_code, "active": u.active, "created": u.created_at.strftime("%Y-%m-%d")}
-            for u in session.scalars(select(User).order_by(User.username))]
+def _audit_columns(lang: str) -> list[Column]:
+    return [Column("id", "#", "int"), Column("at", translate("audit.at", lang)),
+            Column("actor", translate("audit.actor", lang)), Column("action", translate("audit.action", lang)),
+            Column("object", translate("audit.object", lang)), Column("detail", translate("audit.detail", lang))]
+
+
+def _audit_row(entry: AuditLog) -> dict[str, object]:
+    return {"id": entry.id, "at": entry.at.strftime("%Y-%m-%d %H:%M:%S"), "actor": entry.actor,
+            "action": entry.action, "object": f"{entry.object_kind}:{entry.object_id}",
+            "detail": json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)}
+
+
+def _audit_table(session: Session, lang: str, query: Select[AuditLog], offset: int, limit: int) -> Table:
+    entries = session.scalars(query.order_by(AuditLog.id.desc()).offset(offset).limit(limit))
+    return Table("audit", _audit_columns(lang), [_audit_row(entry) for entry in entries])
+
+
+def _audit_count(session: Session, query: Select[AuditLog]) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def audit_page(session: Session, lang: str, page: int, actor: str | None = None,
+               action: str | None = None) -> tuple[Table, Page]:
+    """One page of the log (newest first) as a table, and the pager's numbers."""
+    query = _audit_query(actor, action)
+    table = _audit_table(session, lang, query, (page - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE)
+    return table, Page(table.rows, _audit_count(session, query), page, AUDIT_PAGE_SIZE)
+
+
+def audit_export(session: Session, lang: str, actor: str | None = None, action: str | None = None) -> Table:
+    """Every entry the filters select (newest first), as the pages show them one page at a time."""
+    query = _audit_query(actor, action)
+    total = _audit_count(session, query)
+    if total > AUDIT_EXPORT_LIMIT:
+        raise HizoneError(f"the filters select {total:,} entries and an export holds at most "
+                          f"{AUDIT_EXPORT_LIMIT:,}: filter by actor or action", where="actor")
+    return _audit_table(session, lang, query, 0, total)
+
+
+def users_table(session: Session, lang: str) -> Table:
+    columns = [Column("username", translate("login.username", lang)), Column("role", translate("users.role", lang)),
+               Column("province", translate("users.province_code", lang)),
+               Column("zone", translate("users.zone_code", lang)),
+               Column("credit_code", translate("ent.credit_code", lang)),
+               Column("status", translate("users.status", lang)), Column("created", translate("users.created", lang))]
+    rows: list[dict[str, object]] = [
+        {"username": u.username, "role": translate(f"role.{u.role}", lang), "province": u.province_code,
+         "zone": u.zone_code, "credit_code": u.credit_code,
+         "status": translate("users.active" if u.active else "users.inactive", lang),
+         "created": u.created_at.strftime("%Y-%m-%d"), "is_active": u.active}
+        for u in session.scalars(select(User).order_by(User.username))]
+    return Table("users", columns, rows)

@@ -16,7 +16,7 @@ from hizone.auth import Principal, can_read_zone
 from hizone.catalog import default_catalog
 from hizone.errors import HizoneError
 from hizone.intake.completeness import CompletenessReport, completeness
-from hizone.intake.errors_report import ValidationReport
+from hizone.intake.errors_report import Issue, ValidationReport
 from hizone.intake.readers import Limits, read_source
 from hizone.intake.service import (
     Actor,
@@ -60,28 +60,39 @@ class Upload:
     diffs: list[RevisionDiff]
 
 
+@dataclass(frozen=True)
+class KeptReport:
+    """A validation report kept for its uploader: the workbook with the problems marked, and the problems."""
+
+    owner: str
+    name: str
+    workbook: bytes
+    issues: list[Issue]
+
+
 class ReportCache:
-    """The last validation reports (their highlighted workbooks), per user, so they can be downloaded."""
+    """The last validation reports, so their uploaders can download them (the workbook, the problem table)."""
 
     def __init__(self, size: int = 200) -> None:
-        self._items: OrderedDict[str, tuple[str, bytes, str]] = OrderedDict()
+        self._items: OrderedDict[str, KeptReport] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def put(self, owner: str, workbook: bytes, name: str) -> str:
+    def put(self, report: KeptReport) -> str:
         key = secrets.token_urlsafe(12)
         with self._lock:
-            self._items[key] = (owner, workbook, name)
+            self._items[key] = report
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return key
 
-    def get(self, owner: str, key: str) -> tuple[bytes, str] | None:
+    def get(self, owner: str, key: str) -> KeptReport | None:
+        """The report under ``key`` if ``owner`` uploaded it; another user's report is as good as absent."""
         with self._lock:
             item = self._items.get(key)
-        if item is None or item[0] != owner:
+        if item is None or item.owner != owner:
             return None
-        return item[1], item[2]
+        return item
 
 
 def _own_rows_only(engine: Engine, principal: Principal, data: bytes, name: str, form: str, period: str,
@@ -109,7 +120,7 @@ def upload(engine: Engine, principal: Principal, cache: ReportCache, data: bytes
                          confirm_warnings=confirm_warnings, limits=limits)
     report_id = None
     if result.report is not None and result.report.issues:
-        report_id = cache.put(principal.username, result.report.to_xlsx(), name)
+        report_id = cache.put(KeptReport(principal.username, name, result.report.to_xlsx(), result.report.issues))
     diffs = batch_diff(engine, result.batch_id) if result.stored and result.batch_id else []
     return Upload(result, report_id, diffs)
 
@@ -119,6 +130,21 @@ def issues_of(report: ValidationReport | None) -> list[dict[str, object]]:
         return []
     return [{"severity": i.severity, "cell": i.cell, "row": i.row, "column": i.column, "field": i.field,
              "value": i.value, "rule": i.rule, "zh": i.message_zh, "en": i.message_en} for i in report.issues]
+
+
+def issues_table(issues: list[Issue], lang: str) -> Table:
+    """The problems of an upload as the reporting page shows them and its exports write them."""
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("severity", t("report.severity")), Column("file", t("report.file")),
+               Column("sheet", t("report.sheet")), Column("row", t("report.row"), "int"),
+               Column("column", t("report.column")), Column("field", t("report.field")),
+               Column("value", t("report.value")), Column("rule", t("report.rule")),
+               Column("message_zh", t("report.message_zh")), Column("message_en", t("report.message_en"))]
+    rows: list[dict[str, object]] = [
+        {"severity": t(f"report.sev.{i.severity}"), "file": i.file, "sheet": i.sheet, "row": i.row, "column": i.column,
+         "field": i.field, "value": i.value, "rule": i.rule, "message_zh": i.message_zh, "message_en": i.message_en}
+        for i in issues]
+    return Table("issues", columns, rows)
 
 
 def _zones_in_scope(engine: Engine, principal: Principal) -> set[str]:
