@@ -74,6 +74,19 @@ def test_a_corrected_file_adds_revisions_only_for_changed_rows_and_the_diff_show
     assert [(s.revision, s.values["revenue"]) for s in history] == [(1, 2000.0), (2, 2500.0)]
 
 
+def test_a_value_cleared_to_blank_is_a_change_and_blank_stays_equal_to_blank(engine: Engine) -> None:
+    codes = seed_registry(engine, 3)
+    rows = good_rows(codes)
+    rows[0][10] = None  # no technology income reported
+    import_file(engine, csv_bytes(rows), FORM, "2021", "alice", today=TODAY)
+    cleared = [list(r) for r in rows]
+    cleared[2][10] = None
+    result = import_file(engine, xlsx_bytes(cleared), FORM, "2021", "alice", name="c.xlsx", today=TODAY)
+    assert result.status == "stored" and (result.created, result.unchanged) == (1, 2)
+    diff = revision_diff(engine, FORM, codes[2], "2021")
+    assert [(c.element, c.old, c.new) for c in diff.changes] == [("tech_revenue", 200.0, None)]
+
+
 def test_a_file_with_one_bad_row_stores_nothing(engine: Engine) -> None:
     codes = seed_registry(engine, 3)
     import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", today=TODAY)
