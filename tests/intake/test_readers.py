@@ -236,13 +236,22 @@ def test_a_1gb_decompression_bomb_is_refused(bomb: bytes) -> None:
 
 
 def test_a_bomb_whose_directory_lies_about_its_size_is_refused(bomb: bytes) -> None:
-    # Rewrite the declared size to 1 MiB everywhere: streaming stops at the lie (zip64 sizes live in extras).
+    # Rewrite the declared size to 1 MiB everywhere: unpacking stops at the lie (zip64 sizes live in extras).
     forged = bomb.replace((1 << 30).to_bytes(8, "little"), (1 << 20).to_bytes(8, "little"))
     tail = len(forged) - 2048  # the central directory may also hold the size in a 4-byte field
     forged = forged[:tail] + forged[tail:].replace((1 << 30).to_bytes(4, "little"), (1 << 20).to_bytes(4, "little"))
     assert sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(forged)).infolist()) < 768 << 20
-    with pytest.raises(IntakeError, match=r"lie\.xlsx: the \.xlsx is truncated or damaged"):
+    with pytest.raises(IntakeError, match=r"lie\.xlsx: the \.xlsx unpacks to more than its directory says"):
         check(forged, "lie.xlsx")
+
+
+def test_a_damaged_sheet_inside_an_intact_zip_is_refused() -> None:
+    data = bytearray(xlsx_bytes(good_rows(CODES)))
+    info = next(i for i in zipfile.ZipFile(io.BytesIO(bytes(data))).infolist() if i.filename.endswith("sheet1.xml"))
+    middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+    data[middle] ^= 0xFF
+    with pytest.raises(IntakeError, match=r"d\.xlsx: the \.xlsx is truncated or damaged"):
+        check(bytes(data), "d.xlsx")
 
 
 def test_json_payloads() -> None:

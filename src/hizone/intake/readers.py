@@ -13,9 +13,11 @@ import io
 import json
 import os
 import re
+import struct
 import tempfile
 import zipfile
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+from isal import isal_zlib
 
 from hizone.catalog import Catalog
 from hizone.intake.errors import IntakeError
@@ -311,26 +314,27 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
     try:
         for info in infos:
             is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
-            with archive.open(info) as member:
-                head = b""
-                formula_seen = False
-                carry = b""
-                while chunk := member.read(_CHUNK):
-                    unpacked += len(chunk)
-                    if unpacked > limits.max_unpacked_bytes:
-                        raise IntakeError("the .xlsx unpacks to more than its directory says (possible zip bomb)",
-                                          where=name)
-                    if is_sheet:
-                        if len(head) < _CHUNK:
-                            head += chunk[:_CHUNK - len(head)]
-                        if not formula_seen and (b"<f" in chunk or b"<f" in carry + chunk[:8]):
-                            formula_seen = bool(_FORMULA.search(carry + chunk))
-                        carry = chunk[-8:]
+            head = b""
+            formula_seen = False
+            carry = b""
+            size = 0
+            for chunk in _member_chunks(data, archive, info):
+                size += len(chunk)
+                unpacked += len(chunk)
+                if unpacked > limits.max_unpacked_bytes or size > info.file_size:
+                    raise IntakeError("the .xlsx unpacks to more than its directory says (possible zip bomb)",
+                                      where=name)
                 if is_sheet:
-                    offsets[info.filename] = _first_cell(head)
-                    heads[info.filename] = head
-                    if formula_seen:
-                        _check_cached_values(archive.read(info), info.filename, name, archive)
+                    if len(head) < _CHUNK:
+                        head += chunk[:_CHUNK - len(head)]
+                    if not formula_seen and (b"<f" in chunk or b"<f" in carry + chunk[:8]):
+                        formula_seen = bool(_FORMULA.search(carry + chunk))
+                    carry = chunk[-8:]
+            if is_sheet:
+                offsets[info.filename] = _first_cell(head)
+                heads[info.filename] = head
+                if formula_seen:
+                    _check_cached_values(archive.read(info), info.filename, name, archive)
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
         raise IntakeError(f"the .xlsx is truncated or damaged ({exc})", where=name) from None
     except Exception as exc:  # zlib.error and friends: the member's data is corrupt
@@ -338,6 +342,41 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
             raise
         raise IntakeError(f"the .xlsx is truncated or damaged ({type(exc).__name__}: {exc})", where=name) from None
     return WorkbookFacts(_sheet_paths(archive), offsets, heads, archive)
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then name and extra-field lengths at offset 26
+
+
+def _member_chunks(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A member's content, unpacked piece by piece (each at most _CHUNK) and checked against its CRC.
+
+    Deflated members go through ISA-L, twice as fast as zlib here (the sheet XML of a 200,000-row
+    workbook is ~240 MB); anything else through the zipfile module.
+    """
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                yield chunk
+        return
+    start = info.header_offset
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, start)
+    if signature != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"no local header for {info.filename}")
+    begin = start + _LOCAL_HEADER.size + name_length + extra_length
+    packed = memoryview(data)[begin:begin + info.compress_size]
+    if len(packed) < info.compress_size:
+        raise zipfile.BadZipFile(f"{info.filename} is cut short")
+    inflater = isal_zlib.decompressobj(-15)
+    crc = 0
+    for offset in range(0, len(packed), 1 << 16):
+        pending: bytes | memoryview = packed[offset:offset + (1 << 16)]
+        while pending:
+            chunk = inflater.decompress(pending, _CHUNK)  # bounded output: a bomb never lands in memory at once
+            pending = inflater.unconsumed_tail
+            crc = zlib.crc32(chunk, crc)
+            yield chunk
+    if crc != info.CRC:
+        raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename}")
 
 
 def _first_cell(head: bytes) -> tuple[int, int]:
