@@ -213,3 +213,16 @@ def test_the_bulk_path_stores_awkward_text_verbatim(engine: Engine) -> None:
     assert {s.created_by for s in stored} == {actor}
     assert [s.values["employees"] for s in stored] == [50, 51, 52]
     assert all(isinstance(s.values["revenue"], float) for s in stored)
+
+
+def test_rows_are_stored_with_their_own_values_whatever_the_file_order(engine: Engine) -> None:
+    codes = seed_registry(engine, 5)
+    rows = good_rows(codes)
+    shuffled = [rows[i] for i in (3, 0, 4, 2, 1)]
+    import_file(engine, csv_bytes(shuffled), FORM, "2021", "alice", today=TODAY)
+    changed = [list(r) for r in shuffled]
+    changed[0][3], changed[2][3] = 7777, 8888  # the 4th and 5th enterprises, out of order
+    result = import_file(engine, csv_bytes(changed), FORM, "2021", "alice", name="b.csv", today=TODAY)
+    assert (result.created, result.unchanged) == (2, 3)
+    stored = {s.entity_key: s.values["revenue"] for s in list_submissions(engine, form=FORM, period="2021")}
+    assert stored == {codes[0]: 1000.0, codes[1]: 2000.0, codes[2]: 3000.0, codes[3]: 7777.0, codes[4]: 8888.0}
