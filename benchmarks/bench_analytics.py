@@ -24,6 +24,7 @@ from hizone.catalog import default_catalog
 from hizone.demo import generate, load
 from hizone.registry import load_provinces, load_zones
 from hizone.store import connect, upgrade
+from hizone.store.values import ValueLayout
 
 ENTERPRISES = int(os.environ.get("HIZONE_BENCH_ENTERPRISES", "200000"))
 
@@ -35,11 +36,15 @@ def _build(url: str, path: str) -> dict[str, Any]:
 
 def _pandas(url: str) -> dict[str, float]:
     engine = connect(url)
-    subs = pd.read_sql("SELECT entity_key, zone_code, period, revision, \"values\" FROM submission "
+    subs = pd.read_sql("SELECT entity_key, zone_code, period, revision, batch_id, packed_values FROM submission "
                        "WHERE form_code = 'enterprise_annual' AND state = 'approved'", engine)
     subs = subs.sort_values("revision").drop_duplicates(["entity_key", "period"], keep="last")
-    values = pd.DataFrame([json.loads(v) for v in subs.pop("values")], index=subs.index)
-    facts = pd.concat([subs, values], axis=1)
+    layouts = {i: ValueLayout.from_json(v if isinstance(v, dict) else json.loads(v)) for i, v in
+               pd.read_sql("SELECT id, value_layout FROM import_batch", engine).itertuples(index=False)}
+    parts = [pd.DataFrame(layouts[batch].matrix(group["packed_values"].tolist()), index=group.index,
+                          columns=list(layouts[batch].codes)) for batch, group in subs.groupby("batch_id")]
+    values = pd.concat(parts).loc[subs.index]
+    facts = pd.concat([subs.drop(columns=["packed_values", "batch_id"]), values], axis=1)
     zones = pd.read_sql("SELECT z.code AS zone_code, z.province_code, p.region FROM zone z "
                         "JOIN province p ON p.code = z.province_code", engine)
     quals = pd.read_sql("SELECT e.credit_code AS entity_key, q.valid_from, q.valid_to FROM qualification q "

