@@ -18,7 +18,7 @@ from hizone.web.services.views import load_views
 
 router = APIRouter(include_in_schema=False)
 MONTH = Query(None, pattern=r"^\d{4}-\d{2}$")
-STATE = Query(None, pattern=r"^(open|acknowledged|resolved)$")
+STATE = Query(None, pattern=r"^(open|acknowledged|resolved)?$")  # empty: all (the filter's first option)
 ALERTS_ON_PAGE = 200
 
 
