@@ -155,8 +155,8 @@ def test_the_upload_summary_speaks_the_pages_language(clients: dict[str, TestCli
     again = post_file(zone, GOOD_2024).text  # type: ignore[attr-defined]
     rejected = post_file(zone, BAD_2024).text  # type: ignore[attr-defined]
     summaries = [found.group(1) for found in (SUMMARY.search(p) for p in (stored, again, rejected)) if found]
-    expected = {"zh": [f"批次 {batch}：新增 2 个版本，0 行与上一版本相同", f"与已导入的批次 {batch} 完全相同：未作任何修改",
-                       "1 个错误：未保存任何数据"],
+    expected = {"zh": [f"批次 {batch}：新增 2 个版本，0 行与上一版本相同",
+                       f"与已导入的批次 {batch} 完全相同：未作任何修改", "1 个错误：未保存任何数据"],
                 "en": [f"batch {batch}: 2 new revision(s), 0 row(s) unchanged",
                        f"identical file already imported as batch {batch}: nothing changed",
                        "1 error(s): nothing stored"]}

@@ -108,7 +108,8 @@ def enterprise_table(items: list[dict[str, object]], lang: str) -> Table:
 
     rows: list[dict[str, object]] = [
         {"credit_code": item["credit_code"], "name": item["name"], "industry_code": item["industry_code"],
-         "founded": item["founded"], "qualifications": "、".join(name(q) for q in _codes(item)) or None} for item in items]
+         "founded": item["founded"], "qualifications": "、".join(name(q) for q in _codes(item)) or None}
+        for item in items]
     return Table("enterprises", columns, rows)
 
 
