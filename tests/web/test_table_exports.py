@@ -177,3 +177,15 @@ def test_the_summary_counts_confirmed_and_waiting_warnings(lang: str, stored: st
     validation = ValidationReport("a.csv", "", None, "enterprise_annual", 2021, "2024", 4, [_warning()])
     assert upload_summary(ImportResult("stored", validation, batch_id=7, created=1, unchanged=3), lang) == stored
     assert upload_summary(ImportResult("needs_confirmation", validation), lang) == waiting
+
+
+@pytest.mark.parametrize(("role", "url", "hint"), [
+    ("zone", "/zones/Z1101/enterprises/export.csv?year=2023", "choose a qualification"),
+    ("zone", "/reporting/recent/export.xlsx", "filtered extract"),
+    ("analyst", "/monitoring/export/alerts.csv", "filter the table")])
+def test_an_export_past_the_limit_is_a_400_asking_for_a_filter(clients: dict[str, TestClient],
+                                                              monkeypatch: pytest.MonkeyPatch, role: str, url: str,
+                                                              hint: str) -> None:
+    monkeypatch.setattr("hizone.web.services.tables.EXPORT_LIMIT", 1)
+    response = clients[role].get(url)
+    assert response.status_code == 400 and "an export holds at most 1" in response.text and hint in response.text
