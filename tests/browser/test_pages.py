@@ -88,7 +88,14 @@ def test_upload_submit_review_approve_export_and_switch_language(open_session: C
     assert download.value.suggested_filename == "errors.xlsx"
     _upload(zone, GOOD, "good.csv")
     assert page.locator("#upload-status").inner_text() == "已保存"
+    assert page.locator("#upload-summary").inner_text().endswith("新增 2 个版本，0 行与上一版本相同")
     zone.shot("upload-good")
+    with page.expect_download() as download:  # what the upload changed, as the page's table lists it
+        page.locator("#validation-report a[data-export='csv']").click()
+    assert download.value.suggested_filename == "changes.csv"
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert exported[0] == "填报对象,原版本,新版本,修改项数"
+    assert exported[1:] == [f"{credit_code(1)},,1,5", f"{credit_code(2)},,1,5"]
 
     province = open_session("province-flow")
     province.login(USERS["province"])

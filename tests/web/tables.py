@@ -7,7 +7,11 @@ import io
 from html.parser import HTMLParser
 
 import fastexcel
+from fastapi.testclient import TestClient
 
+from hizone.web.services.tables import ColumnKind, format_cell
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EMPTY_CELL = "—"  # how a page shows a missing value (an export leaves the cell empty)
 
 
@@ -19,6 +23,7 @@ class _TableParser(HTMLParser):
         self.table_id = table_id
         self.inside = False
         self.rows: list[list[str]] = []
+        self.kinds: list[str] = []
         self.cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -27,8 +32,10 @@ class _TableParser(HTMLParser):
             self.inside = found.get("id") == self.table_id
         elif self.inside and tag == "tr":
             self.rows.append([])
-        elif self.inside and tag in ("td", "th") and "actions" not in (found.get("class") or ""):
+        elif self.inside and tag in ("td", "th") and not {"actions", "empty"} & set((found.get("class") or "").split()):
             self.cell = []
+            if tag == "th" and found.get("data-kind"):
+                self.kinds.append(found["data-kind"] or "text")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "table":
@@ -44,12 +51,33 @@ class _TableParser(HTMLParser):
             self.cell.append(data)
 
 
-def page_rows(html: str, table_id: str) -> list[list[str]]:
-    """[header, *rows] of a page's table, each cell as the page shows it."""
+def _parsed(html: str, table_id: str) -> _TableParser:
     parser = _TableParser(table_id)
     parser.feed(html)
     assert parser.rows, f"no table '{table_id}' on the page"
-    return parser.rows
+    return parser
+
+
+def page_rows(html: str, table_id: str) -> list[list[str]]:
+    """[header, *rows] of a page's table, each cell as the page shows it (an empty table's message is no row)."""
+    return [row for row in _parsed(html, table_id).rows if row]
+
+
+def page_kinds(html: str, table_id: str) -> list[str]:
+    """The kind of each column of a table drawn by partials/table.html (its headers' data-kind)."""
+    return _parsed(html, table_id).kinds
+
+
+def exports(client: TestClient, base: str, query: str = "") -> tuple[list[list[str]], list[list[str]]]:
+    """(csv rows, xlsx rows) of one table's two exports, both [header, *rows]."""
+    csv_response = client.get(f"{base}.csv{query}")
+    assert csv_response.status_code == 200, csv_response.text[:300]
+    assert csv_response.headers["content-type"].startswith("text/csv")
+    assert csv_response.headers["content-disposition"].startswith("attachment")
+    xlsx = client.get(f"{base}.xlsx{query}")
+    assert xlsx.status_code == 200 and xlsx.headers["content-type"] == XLSX
+    rows = csv_rows(csv_response.content)
+    return rows, xlsx_rows(xlsx.content, rows[0][0])
 
 
 def csv_rows(content: bytes) -> list[list[str]]:
@@ -73,6 +101,17 @@ def xlsx_rows(content: bytes, header_first_cell: str) -> list[list[str]]:
     return lines[start:]
 
 
-def as_shown(rows: list[list[str]]) -> list[list[str]]:
-    """Exported rows as a page shows them: an empty cell as the dash."""
-    return [[cell if cell != "" else EMPTY_CELL for cell in row] for row in rows]
+def _shown(cell: str, kind: str) -> str:
+    if cell == "":
+        return EMPTY_CELL
+    if kind in ("int", "number", "pct"):
+        number_kind: ColumnKind = "int" if kind == "int" else "number" if kind == "number" else "pct"
+        return format_cell(float(cell), number_kind)
+    return cell
+
+
+def as_shown(rows: list[list[str]], kinds: list[str] | None = None) -> list[list[str]]:
+    """Exported rows as a page shows them: an empty cell as the dash, numbers formatted as the column's kind
+    says (the header row is left as it is)."""
+    kinds = kinds or ["text"] * (len(rows[0]) if rows else 0)
+    return rows[:1] + [[_shown(cell, kind) for cell, kind in zip(row, kinds, strict=True)] for row in rows[1:]]

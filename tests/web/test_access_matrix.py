@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute, Mount
 
 from hizone.auth import add_user
+from hizone.store import session_scope
 from hizone.store.models import Alert, Submission
 from hizone.web.security import CSRF_HEADER, Rule
+from tests.reports import report
 from tests.web.conftest import csrf_of, login
-from tests.web.seed import PASSWORD, USERS, Seeded
-from tests.web.test_reporting import BAD_2024, post_file
+from tests.web.seed import PASSWORD, USERS, Seeded, credit_code
+from tests.web.test_reporting import BAD_2024, post_file, report_csv
 
 ROLES = ("admin", "analyst", "province", "zone", "enterprise", "public")
 NATIONAL = {"admin", "analyst"}
@@ -40,8 +42,10 @@ OWN = {"zone": NATIONAL | {"province", "zone"}, "enterprise": NATIONAL | {"provi
        "submission": NATIONAL | {"province", "zone", "enterprise"},
        "entity": NATIONAL | {"province", "zone", "enterprise"}, "alert": NATIONAL | {"province", "zone"}}
 OTHER = {"zone": NATIONAL, "enterprise": NATIONAL, "submission": NATIONAL, "entity": NATIONAL, "alert": NATIONAL}
+# batch_id 1 is a fixture's import batch: an upload's changes answer only its uploader (tested below), so
+# every logged-in role gets a 404 here, never a 401/403.
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
-                "report_id": "unknown", "table_name": "zones"}
+                "report_id": "unknown", "table_name": "zones", "batch_id": "1"}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 # Users the user-management routes act on (never a logged-in role's own user): one per zone.
 TARGET_USERS = {"own": "target-own-zone", "other": "target-other-zone"}
@@ -188,4 +192,77 @@ def test_validation_reports_answer_only_their_uploader(clients: dict[str, TestCl
             status = clients[role].get(url).status_code
             if status != expected:
                 problems.append(f"{role:10} GET {url} -> {status}, expected {expected}")
+    assert problems == [], "\n".join(problems)
+
+
+# Which zone's rows a role's lists hold: the national roles both, everyone else only its own.
+SEES = {"admin": {"own", "other"}, "analyst": {"own", "other"}, "province": {"own"}, "zone": {"own"},
+        "enterprise": {"own"}, "public": set()}
+# Exports of lists filtered by scope: the roles the rule lets in, and what marks a row of each zone.
+SCOPED_EXPORTS: dict[str, tuple[set[str], str]] = {
+    "/reporting/queue/export.csv": (ALLOWED_BY_RULE["reviewer"], "zone"),
+    "/reporting/recent/export.csv": (ALLOWED_BY_RULE["logged_in"], "enterprise"),
+    "/monitoring/export/alerts.csv": (ALLOWED_BY_RULE["scoped"], "zone"),
+    "/monitoring/export/alerts.csv?state=open": (ALLOWED_BY_RULE["scoped"], "zone"),
+    "/reporting/completeness/export.csv?form=enterprise_annual&period=2023": (ALLOWED_BY_RULE["scoped"], "zone"),
+}
+
+
+def _submitted_in_other_zone(engine: Engine, seeded: Seeded) -> None:
+    """A revision waiting for review in the other province, so the lists have a row nobody local may see."""
+    with session_scope(engine) as session:
+        session.add(report(form_code="enterprise_annual", form_version=2021, entity_key=seeded.other_enterprise,
+                           zone_code=seeded.other_zone, period="2023", revision=2, state="submitted",
+                           values={"revenue": 1.0}, created_by="test", synthetic=True))
+
+
+@pytest.mark.parametrize("url", list(SCOPED_EXPORTS))
+def test_scoped_exports_hold_only_the_callers_rows(clients: dict[str, TestClient], engine: Engine, seeded: Seeded,
+                                                   url: str) -> None:
+    """Each role × own/other zone: the rule lets the role in or not, and an export it gets holds the own zone's
+    rows exactly when the role may see them and the other zone's exactly when it is national."""
+    _submitted_in_other_zone(engine, seeded)
+    allowed, marker = SCOPED_EXPORTS[url]
+    markers = {"own": seeded.own_zone if marker == "zone" else seeded.own_enterprise,
+               "other": seeded.other_zone if marker == "zone" else seeded.other_enterprise}
+    problems = []
+    for role in ROLES:
+        response = clients[role].get(url)
+        if _denied(response.status_code) == (role in allowed) or response.status_code >= 500:
+            problems.append(f"{role:10} GET {url} -> {response.status_code}")
+            continue
+        if role in allowed:
+            text = response.content.decode("utf-8-sig")
+            found = {variant for variant, code in markers.items() if code in text}
+            if found != SEES[role]:
+                problems.append(f"{role:10} GET {url} holds rows of {sorted(found)}, expected {sorted(SEES[role])}")
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize(("table_name", "allowed"), [("provinces", NATIONAL), ("zones", ALLOWED_BY_RULE["scoped"]),
+                                                      ("alerts", ALLOWED_BY_RULE["scoped"])])
+def test_monitoring_exports_follow_the_page(clients: dict[str, TestClient], table_name: str,
+                                            allowed: set[str]) -> None:
+    """The provinces' monthly table is on the page for the national roles only, and so is its export."""
+    for fmt in ("csv", "xlsx"):
+        for role in ROLES:
+            status = clients[role].get(f"/monitoring/export/{table_name}.{fmt}").status_code
+            assert (status == 200) == (role in allowed) and (status == 200 or _denied(status)), f"{role}: {status}"
+
+
+@pytest.mark.parametrize("uploader", ["zone", "enterprise", "admin"])
+def test_an_uploads_changes_answer_only_their_uploader(clients: dict[str, TestClient], uploader: str) -> None:
+    """Like the upload's page: its uploader gets the changes, any other user a 404 (even admins and the
+    uploader's province), the public a 401."""
+    own_row = report_csv([[credit_code(1), "测试企业1", "Z1101", 130_000, 13_000, 10_000, 260_000, 115]])
+    page = post_file(clients[uploader], own_row).text  # type: ignore[attr-defined]
+    found = re.search(r'href="(/reporting/batches/\d+/changes/export)\.csv"', page)
+    assert found, "the upload offers no export of its changes"
+    problems = []
+    for role in ROLES:
+        expected = 200 if role == uploader else (401 if role == "public" else 404)
+        for fmt in ("csv", "xlsx"):
+            status = clients[role].get(f"{found.group(1)}.{fmt}").status_code
+            if status != expected:
+                problems.append(f"{role:10} GET {found.group(1)}.{fmt} -> {status}, expected {expected}")
     assert problems == [], "\n".join(problems)

@@ -11,27 +11,14 @@ from hizone.store import session_scope
 from hizone.store.models import AuditLog
 from hizone.web.services.audit import AUDIT_PAGE_SIZE
 from tests.web.seed import USERS
-from tests.web.tables import as_shown, csv_rows, page_rows, xlsx_rows
+from tests.web.tables import as_shown, exports, page_rows
 from tests.web.test_reporting import BAD_2024, post_file
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _exports(client: TestClient, base: str, query: str = "") -> tuple[list[list[str]], list[list[str]]]:
-    """(csv rows, xlsx rows) of one table's two exports, both [header, *rows]."""
-    csv = client.get(f"{base}.csv{query}")
-    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
-    assert csv.headers["content-disposition"].startswith("attachment")
-    xlsx = client.get(f"{base}.xlsx{query}")
-    assert xlsx.status_code == 200 and xlsx.headers["content-type"] == XLSX
-    rows = csv_rows(csv.content)
-    return rows, xlsx_rows(xlsx.content, rows[0][0])
 
 
 def test_the_audit_log_exports_the_rows_the_page_shows(clients: dict[str, TestClient]) -> None:
     admin = clients["admin"]
     shown = page_rows(admin.get("/admin/audit").text, "table-audit")
-    from_csv, from_xlsx = _exports(admin, "/admin/audit/export")
+    from_csv, from_xlsx = exports(admin, "/admin/audit/export")
     assert from_csv[0] == shown[0] == ["#", "时间", "操作人", "操作", "对象", "详情"]
     assert as_shown(from_csv) == shown and as_shown(from_xlsx) == shown
     logins = {row[2] for row in from_csv[1:] if row[3] == "login"}
@@ -47,7 +34,7 @@ def test_the_audit_export_follows_the_filters_and_holds_every_page(clients: dict
     admin = clients["admin"]
     query = "?actor=loader&action=import"
     first_page = page_rows(admin.get(f"/admin/audit{query}").text, "table-audit")
-    from_csv, from_xlsx = _exports(admin, "/admin/audit/export", query)
+    from_csv, from_xlsx = exports(admin, "/admin/audit/export", query)
     assert len(first_page) == AUDIT_PAGE_SIZE + 1 and len(from_csv) == AUDIT_PAGE_SIZE + 10 + 1
     assert as_shown(from_csv[:AUDIT_PAGE_SIZE + 1]) == first_page
     assert as_shown(from_xlsx) == as_shown(from_csv)
@@ -61,7 +48,7 @@ def test_the_audit_export_follows_the_filters_and_holds_every_page(clients: dict
 def test_the_users_export_holds_the_users_the_page_lists(clients: dict[str, TestClient]) -> None:
     admin = clients["admin"]
     shown = page_rows(admin.get("/admin/users").text, "table-users")
-    from_csv, from_xlsx = _exports(admin, "/admin/users/export")
+    from_csv, from_xlsx = exports(admin, "/admin/users/export")
     assert as_shown(from_csv) == shown and as_shown(from_xlsx) == shown
     assert from_csv[0] == ["用户名", "角色", "省份代码", "园区代码", "统一社会信用代码", "状态", "创建日期"]
     by_name = {row[0]: row for row in from_csv[1:]}
@@ -72,7 +59,7 @@ def test_the_users_export_holds_the_users_the_page_lists(clients: dict[str, Test
 def test_the_users_export_speaks_the_chosen_language(clients: dict[str, TestClient]) -> None:
     admin = clients["admin"]
     admin.get("/lang/en")
-    from_csv, _ = _exports(admin, "/admin/users/export")
+    from_csv, _ = exports(admin, "/admin/users/export")
     assert from_csv[0][:2] == ["Username", "Role"]
     assert {row[1] for row in from_csv[1:]} >= {"Zone committee", "Administrator"}
 
@@ -83,7 +70,7 @@ def test_an_uploads_problems_export_as_the_reporting_page_lists_them(clients: di
     shown = page_rows(page, "table-issues")
     base = re.search(r'href="(/reporting/errors/[\w-]+/export)\.csv"', page)
     assert base, "the reporting page offers no export of the problems"
-    from_csv, from_xlsx = _exports(zone, base.group(1))
+    from_csv, from_xlsx = exports(zone, base.group(1))
     assert as_shown(from_csv) == shown and as_shown(from_xlsx) == shown
     assert from_csv[0] == ["级别", "文件", "工作表", "行", "列", "字段", "值", "规则", "说明（中文）", "说明（英文）"]
     assert from_csv[1][:8] == ["错误", "年报.csv", "", "2", "D", "revenue", "一百万?", "not_a_number"]

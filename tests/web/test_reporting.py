@@ -50,7 +50,7 @@ def test_submit_review_approve_then_the_overview_shows_the_new_year(app: FastAPI
                                                                     seeded: Seeded) -> None:
     stored = post_file(clients["zone"], GOOD_2024)
     assert stored.status_code == 200 and 'id="upload-status"' in stored.text
-    assert "batch" in stored.text and "table-diffs" in stored.text
+    assert "批次" in stored.text and "table-changes" in stored.text
     queue = clients["province"].get("/reporting").text
     assert 'data-action="review" data-zone="Z1101" data-period="2024"' in queue
     steps = [("province", "review"), ("admin", "approve")]

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hizone.web.rendering import current_figures
 from hizone.web.services.figures import Figures
-from hizone.web.services.tables import Table, to_csv, to_xlsx
+from hizone.web.services.tables import Table, check_export_size, to_csv, to_xlsx
 
 ExportFormat = Literal["csv", "xlsx"]
 MEDIA = {"csv": "text/csv; charset=utf-8",
@@ -34,6 +34,7 @@ def see_other(target: str) -> RedirectResponse:
 def export(table: Table, fmt: str, title: str, synthetic: bool) -> Response:
     if fmt not in MEDIA:
         raise HTTPException(status_code=404, detail=f"unknown export format '{fmt}' (csv or xlsx)")
+    check_export_size(len(table.rows), "rows", "filter the table")  # a net under the routes' own early checks
     body = to_csv(table) if fmt == "csv" else to_xlsx(table, title, synthetic)
     filename = f"{table.name}.{fmt}"
     return Response(body, media_type=MEDIA[fmt],

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from hizone.auth import Principal
 from hizone.auth.users import audit
 from hizone.monitor.service import AlertStore
 from hizone.store import session_scope
@@ -12,18 +13,18 @@ from hizone.web import security
 from hizone.web.pages.common import ExportFormat, export, figures, see_other
 from hizone.web.rendering import render
 from hizone.web.services import monitoring as svc
+from hizone.web.services.tables import Table
 from hizone.web.services.views import load_views
 
 router = APIRouter(include_in_schema=False)
 MONTH = Query(None, pattern=r"^\d{4}-\d{2}$")
-STATE = Query(None, pattern=r"^(open|acknowledged|resolved)$")
+STATE = Query(None, pattern=r"^(open|acknowledged|resolved)?$")  # empty: all (the filter's first option)
+ALERTS_ON_PAGE = 200
 
 
 def _month(request: Request, month: str | None) -> str | None:
     fig = figures(request)
     if month and month not in fig.months:
-        from fastapi import HTTPException
-
         raise HTTPException(status_code=404, detail=f"no approved monthly reports for '{month}'")
     return month or (fig.months[-1] if fig.months else None)
 
@@ -39,25 +40,33 @@ def monitoring(request: Request, principal: security.Scoped, month: str | None =
                        provinces=svc.province_table(fig, views, chosen, lang),
                        zones=svc.zone_table(fig, views, chosen, lang, principal))
     alerts = svc.alerts(request.app.state.engine, principal, state=state)
-    context["alerts"] = [(a, svc.evidence_chart(a)) for a in alerts[:200]]
-    context["alert_total"] = len(alerts)
+    context.update(alerts=svc.alert_table(alerts[:ALERTS_ON_PAGE], lang), alert_total=len(alerts),
+                   alerts_shown=ALERTS_ON_PAGE)
     return render(request, "monitoring.html", context)
 
 
-@router.get("/monitoring/export/{table_name}.{fmt}")
-def export_monthly(request: Request, principal: security.Scoped, table_name: str, fmt: ExportFormat,
-                   month: str | None = MONTH) -> Response:
+def _monitoring_table(request: Request, principal: Principal, table_name: str, month: str,
+                      state: str | None) -> Table:
+    """One of the monitoring page's tables, with the page's own checks: the provinces table only for the
+    national roles (the page shows it to no one else), zones and alerts limited to the caller's scope."""
     fig, views, lang = figures(request), load_views(), request.state.lang
-    chosen = _month(request, month) or ""
     if table_name == "provinces":
-        table = svc.province_table(fig, views, chosen, lang)
-    elif table_name == "zones":
-        table = svc.zone_table(fig, views, chosen, lang, principal)
-    else:
-        from fastapi import HTTPException
+        if not principal.is_national:
+            raise HTTPException(status_code=403, detail="the province table is for the national roles")
+        return svc.province_table(fig, views, month, lang)
+    if table_name == "zones":
+        return svc.zone_table(fig, views, month, lang, principal)
+    if table_name == "alerts":
+        return svc.alert_table(svc.alerts(request.app.state.engine, principal, state=state), lang)
+    raise HTTPException(status_code=404, detail=f"no table '{table_name}' (provinces, zones or alerts)")
 
-        raise HTTPException(status_code=404, detail=f"no table '{table_name}' (provinces or zones)")
-    return export(table, fmt, f"{table.name} {chosen}", fig.synthetic)
+
+@router.get("/monitoring/export/{table_name}.{fmt}")
+def export_monitoring(request: Request, principal: security.Scoped, table_name: str, fmt: ExportFormat,
+                      month: str | None = MONTH, state: str | None = STATE) -> Response:
+    chosen = _month(request, month) or ""
+    table = _monitoring_table(request, principal, table_name, chosen, state)
+    return export(table, fmt, f"{table.name} {chosen}", figures(request).synthetic)
 
 
 @router.post("/monitoring/alerts/{alert_id}")

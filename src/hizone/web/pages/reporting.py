@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from hizone.auth import Principal
 from hizone.catalog import default_catalog
 from hizone.intake.readers import Limits
+from hizone.intake.service import RevisionDiff, batch_diff
 from hizone.web import security
 from hizone.web.i18n import translate
 from hizone.web.pages.common import MEDIA, ExportFormat, export, figures, see_other
@@ -23,14 +24,15 @@ PERIOD = r"^\d{4}(-\d{2})?$"
 
 
 def _context(request: Request, principal: Principal, **extra: object) -> dict[str, object]:
-    engine = request.app.state.engine
+    engine, lang = request.app.state.engine, request.state.lang
     context: dict[str, object] = {"forms": svc.forms_for(principal), "catalog": default_catalog(),
-                                  "recent": svc.recent(engine, principal), "upload": None, "issues": None,
+                                  "recent": svc.recent_table(svc.recent(engine, principal), lang),
+                                  "recent_shown": svc.RECENT_ON_PAGE, "upload": None, "issues": None,
                                   "can_submit": principal.role in ("admin", "analyst", "zone", "enterprise"),
                                   "can_review": principal.role in ("admin", "analyst", "province"),
-                                  "queue": [], "message": None, "error": None}
+                                  "queue": None, "message": None, "error": None}
     if context["can_review"]:
-        context["queue"] = svc.queue(engine, principal)
+        context["queue"] = svc.queue_table(svc.queue(engine, principal), lang)
     context.update(extra)
     return context
 
@@ -75,8 +77,12 @@ async def upload(request: Request, principal: security.Submitter, file: Annotate
     # A rejected file is an answer, not a failure of the request: the page shows the report with 200.
     report = result.result.report
     issues = svc.issues_table(report.issues, request.state.lang) if report is not None and result.report_id else None
+    lang = request.state.lang
     return render(request, "reporting.html",
-                  _context(request, principal, upload=result, issues=issues, chosen_form=form, chosen_period=period))
+                  _context(request, principal, upload=result, issues=issues, chosen_form=form, chosen_period=period,
+                           summary=svc.upload_summary(result.result, lang),
+                           changes=svc.changes_table(result.diffs[:svc.CHANGES_ON_PAGE], lang),
+                           changes_shown=svc.CHANGES_ON_PAGE))
 
 
 def _kept_report(request: Request, principal: Principal, report_id: str) -> svc.KeptReport:
@@ -102,6 +108,31 @@ def export_issues(request: Request, principal: security.LoggedIn, report_id: str
     return export(table, fmt, f"{translate('report.result', request.state.lang)}: {kept.name}", synthetic=False)
 
 
+@router.get("/reporting/batches/{batch_id}/changes/export.{fmt}")
+def export_changes(request: Request, principal: security.LoggedIn, batch_id: str, fmt: ExportFormat) -> Response:
+    """What one upload changed, every row; only for its uploader, like the upload's page (anyone else: 404)."""
+    engine, lang = request.app.state.engine, request.state.lang
+    if not security.is_row_id(batch_id) or svc.batch_owner(engine, int(batch_id)) != principal.username:
+        raise HTTPException(status_code=404, detail=f"no upload batch '{batch_id}' of yours")
+    table = svc.changes_table(batch_diff(engine, int(batch_id)), lang)
+    return export(table, fmt, f"{translate('report.changes', lang)}: {batch_id}", synthetic=False)
+
+
+@router.get("/reporting/queue/export.{fmt}")
+def export_queue(request: Request, principal: security.Reviewer, fmt: ExportFormat) -> Response:
+    lang = request.state.lang
+    table = svc.queue_table(svc.queue(request.app.state.engine, principal), lang)
+    return export(table, fmt, translate("report.queue", lang), figures(request).synthetic)
+
+
+@router.get("/reporting/recent/export.{fmt}")
+def export_recent(request: Request, principal: security.LoggedIn, fmt: ExportFormat) -> Response:
+    """Every report the recent list draws from (the page shows the newest few)."""
+    lang = request.state.lang
+    table = svc.recent_table(svc.recent(request.app.state.engine, principal, limit=None), lang)
+    return export(table, fmt, translate("report.recent", lang), figures(request).synthetic)
+
+
 @router.post("/reporting/transition")
 def transition(request: Request, principal: security.Reviewer,
                action: str = Form(..., pattern=r"^(review|approve|return)$"),
@@ -117,7 +148,8 @@ def completeness(request: Request, principal: security.Scoped,
                  form: str = Query("enterprise_annual", pattern=FORM_CODE),
                  period: str = Query(..., pattern=PERIOD)) -> Response:
     report = svc.completeness_in_scope(request.app.state.engine, principal, form, period)
-    return render(request, "completeness.html", {"report": report, "form": form, "period": period})
+    return render(request, "completeness.html", {"report": report, "form": form, "period": period,
+                                                 "table": svc.completeness_table(report, request.state.lang)})
 
 
 @router.get("/reporting/completeness/export.{fmt}")
@@ -139,12 +171,25 @@ def template(request: Request, _: security.LoggedIn,
                     headers={"Content-Disposition": f'attachment; filename="{form_code}-{year}.xlsx"'})
 
 
-@router.get("/reporting/history/{form_code}/{entity_key}/{period}")
-def history(request: Request, _: security.EntityReader, form_code: str, entity_key: str, period: str) -> Response:
+def _history(request: Request, form_code: str, entity_key: str, period: str) -> list[RevisionDiff]:
     if form_code not in default_catalog().forms:
         raise HTTPException(status_code=404, detail=f"no form '{form_code}'")
     diffs = svc.history(request.app.state.engine, form_code, entity_key, period)
     if not diffs:
         raise HTTPException(status_code=404, detail=f"no {form_code} report of {entity_key} for {period}")
-    return render(request, "history.html", {"diffs": diffs, "form": form_code, "entity": entity_key,
-                                            "period": period, "catalog": default_catalog()})
+    return diffs
+
+
+@router.get("/reporting/history/{form_code}/{entity_key}/{period}")
+def history(request: Request, _: security.EntityReader, form_code: str, entity_key: str, period: str) -> Response:
+    table = svc.history_table(_history(request, form_code, entity_key, period), request.state.lang)
+    return render(request, "history.html", {"table": table, "form": form_code, "entity": entity_key,
+                                            "period": period})
+
+
+@router.get("/reporting/history/{form_code}/{entity_key}/{period}/export.{fmt}")
+def export_history(request: Request, _: security.EntityReader, form_code: str, entity_key: str, period: str,
+                   fmt: ExportFormat) -> Response:
+    table = svc.history_table(_history(request, form_code, entity_key, period), request.state.lang)
+    title = f"{translate('report.history', request.state.lang)}: {entity_key} {form_code} {period}"
+    return export(table, fmt, title, figures(request).synthetic)

@@ -27,6 +27,8 @@ YEAR = Query(None, pattern=r"^\d{4}$")
 REGION = Query(None, pattern=r"^(east|central|west|northeast)$")
 PROVINCE = Query(None, pattern=r"^\d{2}$")
 BENCHMARK = Query(svc.TOP, pattern=r"^(top10|[A-Za-z0-9]{1,8})$")
+KIND = Query(None, max_length=16)
+ENTERPRISE_PAGE_SIZE = 25
 
 
 def zone_table(fig: Figures, year: str | None, lang: str, principal: Principal, province: str | None,
@@ -118,7 +120,7 @@ def zone_profile(request: Request, principal: security.ZoneReader, zone_code: st
             evaluation = _evaluation(request, int(chosen))
             top = rank_svc.top_zone_codes(evaluation) if evaluation else None
             history = rank_svc.rank_history(engine, request.app.state.runs, views.evaluation_framework, zone_code)
-            context.update(key=svc.key_indicators(fig, views, zone, chosen),
+            context.update(key=svc.key_table(fig, views, zone, chosen, lang),
                            gaps=svc.gap_table(fig, views, zone, chosen, bench, lang, top),
                            radar=rank_svc.radar(evaluation, zone_code, lang) if evaluation else None,
                            ranks=history if history["years"] else svc.rank_history(fig, views, zone_code),
@@ -128,24 +130,42 @@ def zone_profile(request: Request, principal: security.ZoneReader, zone_code: st
     return render_cached(request, "zone.html", (zone_code, chosen, bench), lambda: zone.name(lang), build)
 
 
+def _enterprise_filters(request: Request, kind: str | None, year: str | None) -> tuple[str | None, dt.date]:
+    """The report year and the day qualifications must be valid on (the end of that year; today without data)."""
+    if kind and kind not in qualification_kinds():
+        raise HTTPException(status_code=404, detail=f"unknown qualification '{kind}'")
+    chosen = resolve_year(figures(request), year)
+    return chosen, dt.date(int(chosen), 12, 31) if chosen else dt.date.today()
+
+
 @router.get("/zones/{zone_code}/enterprises")
 def zone_enterprises(request: Request, principal: security.ZoneReader,
-                     zone_code: str, kind: str | None = Query(None, max_length=16),
+                     zone_code: str, kind: str | None = KIND,
                      year: str | None = YEAR, page: int = Query(1, ge=1, le=100000)) -> Response:
     """The enterprise list of a zone, one page (an HTMX fragment inside the profile).
 
     Qualifications count when valid at the end of the report year (the latest year by default).
     """
-    if kind and kind not in qualification_kinds():
-        raise HTTPException(status_code=404, detail=f"unknown qualification '{kind}'")
-    chosen = resolve_year(figures(request), year)
-    day = dt.date(int(chosen), 12, 31) if chosen else dt.date.today()
+    chosen, day = _enterprise_filters(request, kind, year)
     with Session(request.app.state.engine) as session:
         result = ent_svc.list_enterprises(session, data_scope(principal), zone_code=zone_code, kind=kind or None,
-                                          day=day, page=page, size=25)
+                                          day=day, page=page, size=ENTERPRISE_PAGE_SIZE)
     return render(request, "partials/enterprises.html",
-                  {"page": result, "zone_code": zone_code, "kind": kind, "kinds": qualification_kinds(),
-                   "year": chosen or ""})
+                  {"page": result, "table": ent_svc.enterprise_table(result.items, request.state.lang),
+                   "zone_code": zone_code, "kind": kind, "kinds": qualification_kinds(), "year": chosen or ""})
+
+
+@router.get("/zones/{zone_code}/enterprises/export.{fmt}")
+def export_enterprises(request: Request, principal: security.ZoneReader, zone_code: str, fmt: ExportFormat,
+                       kind: str | None = KIND, year: str | None = YEAR) -> Response:
+    """Every enterprise the list selects (all its pages)."""
+    fig, lang = figures(request), request.state.lang
+    chosen, day = _enterprise_filters(request, kind, year)
+    with Session(request.app.state.engine) as session:
+        result = ent_svc.all_enterprises(session, data_scope(principal), zone_code=zone_code, kind=kind or None,
+                                         day=day)
+    title = f"{_zone(fig, zone_code).name(lang)} {translate('profile.enterprises', lang)} {chosen or ''}"
+    return export(ent_svc.enterprise_table(result.items, lang), fmt, title, fig.synthetic)
 
 
 @router.get("/zones/{zone_code}/export/key_indicators.{fmt}")

@@ -7,14 +7,12 @@ import json
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from hizone.errors import HizoneError
 from hizone.store.models import AuditLog, User
 from hizone.web.i18n import translate
 from hizone.web.services.enterprises import Page
-from hizone.web.services.tables import Column, Table
+from hizone.web.services.tables import Column, Table, check_export_size
 
 AUDIT_PAGE_SIZE = 50
-AUDIT_EXPORT_LIMIT = 100_000
 
 
 def _audit_query(actor: str | None, action: str | None) -> Select[AuditLog]:
@@ -59,9 +57,7 @@ def audit_export(session: Session, lang: str, actor: str | None = None, action: 
     """Every entry the filters select (newest first), as the pages show them one page at a time."""
     query = _audit_query(actor, action)
     total = _audit_count(session, query)
-    if total > AUDIT_EXPORT_LIMIT:
-        raise HizoneError(f"the filters select {total:,} entries and an export holds at most "
-                          f"{AUDIT_EXPORT_LIMIT:,}: filter by actor or action", where="actor")
+    check_export_size(total, "entries", "filter by actor or action", where="actor")
     return _audit_table(session, lang, query, 0, total)
 
 

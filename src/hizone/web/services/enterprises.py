@@ -9,7 +9,12 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from hizone.auth import Scope
+from hizone.registry import qualification_kinds
 from hizone.store.models import Enterprise, Qualification, Zone
+from hizone.web.i18n import translate
+from hizone.web.services.tables import Column, Table, check_export_size
+
+QUALIFICATION_CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -66,14 +71,50 @@ def list_enterprises(session: Session, scope: Scope, *, zone_code: str | None = 
     items: list[dict[str, object]] = [
         {"credit_code": e.credit_code, "name": e.name, "zone_code": e.zone_code, "industry_code": e.industry_code,
          "founded": e.founded.isoformat(), "synthetic": e.synthetic} for e in rows]
-    if items:
-        ids = {e.credit_code: e.id for e in rows}
+    by_id = _qualifications(session, [e.id for e in rows], day or dt.date.today())
+    for item, enterprise in zip(items, rows, strict=True):
+        item["qualifications"] = sorted(by_id.get(enterprise.id, []))
+    return Page(items, int(total), page, size)
+
+
+def _qualifications(session: Session, ids: list[int], day: dt.date) -> dict[int, list[str]]:
+    """The qualifications valid on ``day`` of the enterprises ``ids``, asked in chunks (an export lists many)."""
+    by_id: dict[int, list[str]] = {}
+    for start in range(0, len(ids), QUALIFICATION_CHUNK):
+        chunk = ids[start:start + QUALIFICATION_CHUNK]
         quals = session.execute(select(Qualification.enterprise_id, Qualification.kind)
-                                .where(Qualification.enterprise_id.in_(ids.values()),
-                                       _valid_on(day or dt.date.today())))
-        by_id: dict[int, list[str]] = {}
+                                .where(Qualification.enterprise_id.in_(chunk), _valid_on(day)))
         for enterprise_id, qual in quals:
             by_id.setdefault(enterprise_id, []).append(qual)
-        for item in items:
-            item["qualifications"] = sorted(by_id.get(ids[str(item["credit_code"])], []))
-    return Page(items, int(total), page, size)
+    return by_id
+
+
+def _codes(item: dict[str, object]) -> list[str]:
+    found = item.get("qualifications")
+    return [str(code) for code in found] if isinstance(found, list) else []
+
+
+def enterprise_table(items: list[dict[str, object]], lang: str) -> Table:
+    """A zone's enterprises as its profile lists them and the list's exports write them."""
+    kinds = qualification_kinds()
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("credit_code", t("ent.credit_code")), Column("name", t("ent.name")),
+               Column("industry_code", t("ent.industry")), Column("founded", t("ent.founded")),
+               Column("qualifications", t("ent.qualifications"))]
+
+    def name(code: str) -> str:
+        kind = kinds.get(code)
+        return code if kind is None else kind.name_en if lang == "en" else kind.name_zh
+
+    rows: list[dict[str, object]] = [
+        {"credit_code": item["credit_code"], "name": item["name"], "industry_code": item["industry_code"],
+         "founded": item["founded"], "qualifications": "、".join(name(q) for q in _codes(item)) or None}
+        for item in items]
+    return Table("enterprises", columns, rows)
+
+
+def all_enterprises(session: Session, scope: Scope, *, zone_code: str, kind: str | None, day: dt.date) -> Page:
+    """Every enterprise a zone's list selects (for an export), refused above EXPORT_LIMIT."""
+    total = list_enterprises(session, scope, zone_code=zone_code, kind=kind, day=day, page=1, size=1).total
+    check_export_size(total, "enterprises", "choose a qualification", where="kind")
+    return list_enterprises(session, scope, zone_code=zone_code, kind=kind, day=day, page=1, size=max(total, 1))

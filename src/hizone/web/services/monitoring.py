@@ -117,6 +117,26 @@ def alerts(engine: Engine, principal: Principal, state: str | None = None,
     return [a for a in found if can_see_alert(principal, a.level, a.key, provinces)]
 
 
+def alert_table(found: list[StoredAlert], lang: str) -> Table:
+    """Alerts as the monitoring page lists them; ``chart`` and ``state_code`` (not columns) serve its actions."""
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("id", t("alert.id"), "int"), Column("severity", t("alert.severity")),
+               Column("level", t("alert.level")), Column("key", t("alert.key"), "link"),
+               Column("period", t("alert.period")), Column("rule", t("alert.rule")),
+               Column("message", t("alert.message")), Column("state", t("alert.state")),
+               Column("changed_by", t("alert.changed_by")), Column("note", t("alert.note"))]
+    rows: list[dict[str, object]] = []
+    for a in found:
+        row: dict[str, object] = {
+            "id": a.id, "severity": a.severity, "level": a.level, "key": a.key, "period": a.period, "rule": a.rule,
+            "message": a.message, "state": t(f"alert.{a.state}"), "changed_by": a.changed_by, "note": a.note,
+            "state_code": a.state, "chart": evidence_chart(a)}
+        if a.level == "zone":
+            row["key_href"] = f"/zones/{a.key}"
+        rows.append(row)
+    return Table("alerts", columns, rows)
+
+
 def evidence_chart(alert: StoredAlert) -> dict[str, object]:
     series = alert.evidence.get("series") or []
     return {"years": [str(p) for p, _ in series],

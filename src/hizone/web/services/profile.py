@@ -44,7 +44,7 @@ def key_table(fig: Figures, views: Views, zone: ZoneMeta, year: str, lang: str) 
     columns = [Column("indicator", t("profile.indicator")), Column("unit", t("profile.unit")),
                Column("zone", t("profile.this_zone"), "number"), Column("yoy", t("kpi.yoy") + " %", "pct"),
                Column("national_median", t("profile.national_median"), "number"),
-               Column("peer_median", t("profile.peer_median"), "number")]
+               Column("peer_median", f"{t('profile.peer_median')} ({t('region.' + zone.region)})", "number")]
     rows: list[dict[str, object]] = [
         {"indicator": k.indicator.name(lang), "unit": k.indicator.unit_label(lang), "zone": k.value, "yoy": k.yoy,
          "national_median": k.national_median, "peer_median": k.peer_median}

@@ -32,11 +32,13 @@ from hizone.intake.service import (
 )
 from hizone.intake.template import build_template
 from hizone.intake.validate import prepare, validate_sheet
-from hizone.store.models import Zone
+from hizone.store.models import ImportBatch, Zone
 from hizone.web.i18n import translate
-from hizone.web.services.tables import Column, Table
+from hizone.web.services.tables import Column, Table, check_export_size
 
 UPLOAD_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".csv", ".json")
+RECENT_ON_PAGE = 20
+CHANGES_ON_PAGE = 50
 
 
 def forms_for(principal: Principal) -> list[str]:
@@ -162,6 +164,18 @@ class QueueItem:
     count: int
 
 
+def queue_table(items: list[QueueItem], lang: str) -> Table:
+    """The approval queue; ``state_code`` (not a column) tells the page which actions a row offers."""
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("form", t("report.form")), Column("period", t("report.period")),
+               Column("zone_code", t("zones.code")), Column("state", t("report.state")),
+               Column("count", t("report.count"), "int")]
+    rows: list[dict[str, object]] = [
+        {"form": q.form, "period": q.period, "zone_code": q.zone_code, "state": t(f"state.{q.state}"),
+         "state_code": q.state, "count": q.count} for q in items]
+    return Table("queue", columns, rows)
+
+
 def queue(engine: Engine, principal: Principal) -> list[QueueItem]:
     """Latest revisions waiting for review or approval in the caller's scope, grouped by form/period/zone."""
     zones = _zones_in_scope(engine, principal)
@@ -204,8 +218,9 @@ def completeness_table(report: CompletenessReport, lang: str) -> Table:
     return Table("completeness", columns, rows)
 
 
-def recent(engine: Engine, principal: Principal, limit: int = 20) -> list[SubmissionView]:
-    """The caller's latest submissions (its own entity for enterprises, its zones otherwise)."""
+def recent(engine: Engine, principal: Principal, limit: int | None = RECENT_ON_PAGE) -> list[SubmissionView]:
+    """The caller's latest submissions, newest first (its own entity for enterprises, its zones otherwise);
+    all of them without ``limit``."""
     if principal.role == "enterprise":
         views = list_submissions(engine, entity_key=principal.credit_code)
     elif principal.role == "zone":
@@ -213,13 +228,82 @@ def recent(engine: Engine, principal: Principal, limit: int = 20) -> list[Submis
     else:
         zones = _zones_in_scope(engine, principal)
         views = [v for v in list_submissions(engine, state="submitted") if v.zone_code in zones]
-    return sorted(views, key=lambda v: v.id, reverse=True)[:limit]
+    newest = sorted(views, key=lambda v: v.id, reverse=True)
+    if limit is None:
+        check_export_size(len(newest), "reports", "ask a national analyst for a filtered extract")
+        return newest
+    return newest[:limit]
+
+
+def history_url(form: str, entity_key: str, period: str) -> str:
+    return f"/reporting/history/{form}/{entity_key}/{period}"
+
+
+def recent_table(views: list[SubmissionView], lang: str) -> Table:
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("id", "#", "int"), Column("form", t("report.form")), Column("entity", t("report.entity"), "link"),
+               Column("period", t("report.period")), Column("revision", t("report.revision"), "int"),
+               Column("state", t("report.state"))]
+    rows: list[dict[str, object]] = [
+        {"id": v.id, "form": v.form_code, "entity": v.entity_key,
+         "entity_href": history_url(v.form_code, v.entity_key, v.period), "period": v.period,
+         "revision": v.revision, "state": t(f"state.{v.state}")} for v in views]
+    return Table("recent", columns, rows)
+
+
+def changes_table(diffs: list[RevisionDiff], lang: str) -> Table:
+    """What an upload changed: per new revision, the one it replaced and how many values differ."""
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("entity", t("report.entity"), "link"), Column("old_revision", t("report.old_revision"), "int"),
+               Column("new_revision", t("report.new_revision"), "int"),
+               Column("changes", t("report.change_count"), "int")]
+    rows: list[dict[str, object]] = [
+        {"entity": d.entity_key, "entity_href": history_url(d.form, d.entity_key, d.period),
+         "old_revision": d.old_revision, "new_revision": d.new_revision, "changes": len(d.changes)} for d in diffs]
+    return Table("changes", columns, rows)
+
+
+def batch_owner(engine: Engine, batch_id: int) -> str | None:
+    """Who imported a batch (None when there is no such batch)."""
+    with Session(engine) as session:
+        return session.scalar(select(ImportBatch.created_by).where(ImportBatch.id == batch_id))
 
 
 def history(engine: Engine, form: str, entity_key: str, period: str) -> list[RevisionDiff]:
     """Every revision of one report with what it changed against the one before."""
     views = list_submissions(engine, form=form, entity_key=entity_key, period=period, history=True)
     return [revision_diff(engine, form, entity_key, period, v.revision) for v in views]
+
+
+def history_table(diffs: list[RevisionDiff], lang: str) -> Table:
+    """Every revision of one report, newest first, one row per changed value (a revision without changes
+    keeps one row saying so)."""
+    t = lambda key: translate(key, lang)  # noqa: E731
+    elements = default_catalog().elements
+    columns = [Column("revision", t("report.revision"), "int"), Column("old_revision", t("report.vs"), "int"),
+               Column("element", t("report.element")), Column("indicator", t("profile.indicator")),
+               Column("old", t("report.old"), "number"), Column("new", t("report.new"), "number")]
+    rows: list[dict[str, object]] = []
+    for diff in reversed(diffs):
+        base: dict[str, object] = {"revision": diff.new_revision, "old_revision": diff.old_revision}
+        if not diff.changes:
+            rows.append(base | {"indicator": t("report.no_changes")})
+        for change in diff.changes:
+            element = elements.get(change.element)
+            name = (element.name_en if lang == "en" else element.name_zh) if element else change.element
+            rows.append(base | {"element": change.element, "indicator": name, "old": change.old, "new": change.new})
+    return Table("history", columns, rows)
+
+
+def upload_summary(result: ImportResult, lang: str) -> str:
+    """What an upload did, in the page's language, from the result's fields (intake's summary() is English)."""
+    report = result.report
+    errors, warnings = (len(report.errors), len(report.warnings)) if report is not None else (0, 0)
+    text = translate(f"report.summary.{result.status}", lang, batch=result.batch_id, created=result.created,
+                     unchanged=result.unchanged, errors=errors, warnings=warnings)
+    if result.stored and warnings:
+        text += translate("report.summary.confirmed", lang, warnings=warnings)
+    return text
 
 
 def template(engine: Engine, form: str, year: int) -> bytes:

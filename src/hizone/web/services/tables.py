@@ -9,7 +9,11 @@ from typing import Literal
 
 import xlsxwriter
 
+from hizone.errors import HizoneError
+
 ColumnKind = Literal["text", "int", "number", "pct", "link"]
+# The most rows one export holds: more is a 400 asking the caller to filter (an export is one response in memory).
+EXPORT_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,13 @@ class Table:
 
     def cell(self, row: dict[str, object], column: Column) -> str:
         return format_cell(row.get(column.key), column.kind)
+
+
+def check_export_size(total: int, what: str, hint: str, where: str | None = None) -> None:
+    """Refuse an export of more than EXPORT_LIMIT rows before it is built, naming the filters that narrow it."""
+    if total > EXPORT_LIMIT:
+        raise HizoneError(f"the filters select {total:,} {what} and an export holds at most {EXPORT_LIMIT:,}: {hint}",
+                          where=where)
 
 
 def format_cell(value: object, kind: ColumnKind) -> str:
