@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
 from tests.browser.conftest import Session
 from tests.web.seed import PASSWORD, USERS, credit_code
@@ -125,16 +126,22 @@ def test_upload_submit_review_approve_export_and_switch_language(open_session: C
     assert "approve" in audit.locator("#table-audit").inner_text()
 
 
+def _add_zone_user(admin: Session, username: str, zone: str) -> Page:
+    """Fill and send the add-user form as a zone user of ``zone``; the page it answers with."""
+    page = admin.go("/admin/users")
+    page.fill("#new-username", username)
+    page.fill("#new-password", PASSWORD)
+    page.select_option("#new-role", "zone")
+    page.fill("#new-zone", zone)
+    page.click("#add-user-button")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
 def test_an_admin_adds_a_user_who_logs_in_and_the_audit_log_downloads(open_session: Callable[[str], Session]) -> None:
     admin = open_session("admin-users")
     admin.login(USERS["admin"])
-    page = admin.go("/admin/users")
-    page.fill("#new-username", "browser-user")
-    page.fill("#new-password", PASSWORD)
-    page.select_option("#new-role", "zone")
-    page.fill("#new-zone", "Z4401")
-    page.click("#add-user-button")
-    page.wait_for_load_state("networkidle")
+    page = _add_zone_user(admin, "browser-user", "Z4401")
     assert page.locator("#done-message").inner_text() == "已添加用户 browser-user。"
     assert "browser-user" in page.locator("#table-users").inner_text()
     admin.shot("user-added")
@@ -159,13 +166,7 @@ def test_an_admin_adds_a_user_who_logs_in_and_the_audit_log_downloads(open_sessi
     assert any(",admin1,user_add,user:browser-user," in line for line in lines[1:])
 
     admin.expected.append(admin.live.base + "/admin/users")  # the refused form below answers 400 on purpose
-    page = admin.go("/admin/users")
-    page.fill("#new-username", "second-user")
-    page.fill("#new-password", PASSWORD)
-    page.select_option("#new-role", "zone")
-    page.fill("#new-zone", "Z9999")
-    page.click("#add-user-button")
-    page.wait_for_load_state("networkidle")
+    page = _add_zone_user(admin, "second-user", "Z9999")
     assert page.locator("#user-error").inner_text() == "园区管委会用户需要有效的园区代码，“Z9999”不存在。"
     assert page.locator("#new-username").input_value() == "second-user"
     admin.shot("user-refused")
