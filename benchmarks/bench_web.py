@@ -41,13 +41,18 @@ def _prepare(store: Path) -> None:
     from hizone.analytics.query import Analytics
     from hizone.catalog import default_catalog
     from hizone.demo import generate, load
+    from hizone.errors import StoreError
     from hizone.ranking import framework_for, run_evaluation
     from hizone.registry import load_provinces, load_zones
-    from hizone.store import connect, upgrade
+    from hizone.store import connect, open_store, upgrade
 
     marker = store.parent / f"ready-{ENTERPRISES}"
     if marker.exists():
-        return
+        try:
+            open_store(f"sqlite:///{store}").dispose()
+            return
+        except StoreError:  # built by an older schema: build it again
+            pass
     shutil.rmtree(store.parent, ignore_errors=True)
     store.parent.mkdir(parents=True)
     engine = connect(f"sqlite:///{store}")

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import Engine, inspect, select
 
 from hizone.errors import StoreError
-from hizone.store import connect, session_scope, upgrade
+from hizone.store import connect, downgrade, open_store, session_scope, upgrade
 from hizone.store.models import Province
 
 
@@ -37,3 +37,12 @@ def test_unreachable_postgres_is_one_clear_line() -> None:
 def test_bad_urls_are_refused(url: str, reason: str) -> None:
     with pytest.raises(StoreError, match=reason):
         connect(url)
+
+
+def test_a_store_on_an_older_schema_is_refused_with_the_command_that_fixes_it(engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    open_store(url).dispose()  # at head: opens
+    downgrade(engine, "0005")
+    with pytest.raises(StoreError, match=r"schema is at 0005 but this hizone needs 0006: run `hizone db upgrade`"):
+        open_store(url)
+    upgrade(engine)

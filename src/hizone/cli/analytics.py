@@ -17,7 +17,7 @@ from rich.table import Table
 from hizone.cli.common import Format
 from hizone.config import Settings
 from hizone.errors import HizoneError
-from hizone.store import connect
+from hizone.store import open_store
 
 
 def analytics_path(settings: Settings) -> Path:
@@ -63,7 +63,7 @@ def build_command(
 
     settings = Settings.from_env()
     target = analytics or analytics_path(settings)
-    report = build(connect(settings.database_url), target, full=full, parquet=parquet)
+    report = build(open_store(settings.database_url), target, full=full, parquet=parquet)
     for form, periods in report.rebuilt.items():
         typer.echo(f"{form}: {len(periods)} period(s) rebuilt, {report.kept.get(form, 0)} unchanged")
     for table, rows in report.rows.items():
@@ -126,7 +126,7 @@ def alerts_command(
     from hizone.monitor.service import AlertStore, run_rules
 
     settings = Settings.from_env()
-    alert_store = AlertStore(connect(settings.database_url))
+    alert_store = AlertStore(open_store(settings.database_url))
     if action is Action.run:
         found = run_rules(Analytics(analytics or analytics_path(settings)))
         counts = alert_store.record(found)

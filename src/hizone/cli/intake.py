@@ -21,7 +21,7 @@ from hizone.intake.completeness import completeness
 from hizone.intake.errors_report import ValidationReport
 from hizone.intake.service import Actor, batch_diff, import_file, list_submissions, revision_diff, transition
 from hizone.intake.template import build_template
-from hizone.store import connect
+from hizone.store import open_store
 from hizone.store.models import Zone
 
 intake_app = typer.Typer(help="Statistical reporting: import, approve, templates, completeness.",
@@ -35,7 +35,7 @@ RoleOption = Annotated[str, typer.Option("--role", help="admin (national), provi
 
 
 def _engine() -> Engine:
-    return connect(Settings.from_env().database_url)
+    return open_store(Settings.from_env().database_url)
 
 
 def _actor(user: str, role: str, zone: str | None, province: str | None) -> Actor:

@@ -10,7 +10,7 @@ from rich import print as rprint
 from hizone.auth import ROLES, add_user, create_token, reset_password, revoke_sessions, set_active
 from hizone.auth.users import check_password
 from hizone.config import Settings
-from hizone.store import connect
+from hizone.store import open_store
 
 users_app = typer.Typer(help="Users of the web app and the API: add, deactivate or reactivate users, reset passwords, "
                              "issue tokens, log out everywhere.",
@@ -37,7 +37,7 @@ def users_add(
 ) -> None:
     """Add a user with a role and its scope (province, zone or enterprise); the password is argon2-hashed."""
     password = _read_password(password_stdin)
-    engine = connect(Settings.from_env().database_url)
+    engine = open_store(Settings.from_env().database_url)
     info = add_user(engine, username, password, role, province=province, zone=zone, credit_code=credit_code)
     scope = info.credit_code or info.zone_code or info.province_code or "national"
     rprint(f"[green]added[/] {info.username} ({info.role}, {scope})")
@@ -47,14 +47,14 @@ def users_add(
 def users_token(username: str = typer.Argument(...),
                 name: str = typer.Option("cli", "--name", help="what the token is for")) -> None:
     """Issue an API token (Authorization: Bearer ...) for a user; it is shown once."""
-    engine = connect(Settings.from_env().database_url)
+    engine = open_store(Settings.from_env().database_url)
     print(create_token(engine, username, name))
 
 
 @users_app.command("logout-all")
 def users_logout_all(username: str = typer.Argument(...)) -> None:
     """End every session and revoke every API token of a user."""
-    engine = connect(Settings.from_env().database_url)
+    engine = open_store(Settings.from_env().database_url)
     revoke_sessions(engine, username)
     rprint(f"[green]logged out everywhere:[/] {username}")
 
@@ -62,14 +62,14 @@ def users_logout_all(username: str = typer.Argument(...)) -> None:
 @users_app.command("deactivate")
 def users_deactivate(username: str = typer.Argument(...)) -> None:
     """Stop a user from logging in; their sessions and API tokens end."""
-    set_active(connect(Settings.from_env().database_url), username, False, actor="cli")
+    set_active(open_store(Settings.from_env().database_url), username, False, actor="cli")
     rprint(f"[green]deactivated:[/] {username}")
 
 
 @users_app.command("activate")
 def users_activate(username: str = typer.Argument(...)) -> None:
     """Let a deactivated user log in again (old sessions and tokens stay ended)."""
-    set_active(connect(Settings.from_env().database_url), username, True, actor="cli")
+    set_active(open_store(Settings.from_env().database_url), username, True, actor="cli")
     rprint(f"[green]activated:[/] {username}")
 
 
@@ -80,7 +80,7 @@ def users_reset_password(
 ) -> None:
     """Give a user a new password; their sessions and API tokens end."""
     password = _read_password(password_stdin)
-    reset_password(connect(Settings.from_env().database_url), username, password, actor="cli")
+    reset_password(open_store(Settings.from_env().database_url), username, password, actor="cli")
     rprint(f"[green]password reset:[/] {username}")
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -67,6 +69,21 @@ def _alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (idempotent)."""
     command.upgrade(_alembic_config(engine), revision)
+
+
+def open_store(url: str) -> Engine:
+    """:func:`connect`, refusing a store whose schema is not the one this hizone was written for (an old
+    store would otherwise fail query by query)."""
+    engine = connect(url)
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    if current != head:
+        shown = engine.url.render_as_string(hide_password=True)
+        engine.dispose()
+        raise StoreError(f"the store's schema is at {current or 'nothing (an empty store)'} but this hizone needs "
+                         f"{head}: run `hizone db upgrade`", where=shown)
+    return engine
 
 
 def downgrade(engine: Engine, revision: str) -> None:
