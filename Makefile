@@ -28,6 +28,7 @@ system-deps:
 demo: $(VENV_STAMP)
 	@test -f var/hizone.sqlite || { .venv/bin/hizone demo && .venv/bin/hizone evaluate --year 2022 \
 	  && .venv/bin/hizone evaluate --year 2023 && .venv/bin/hizone alerts run; }
+	.venv/bin/hizone db upgrade
 	.venv/bin/hizone serve --host 127.0.0.1 --port 8000
 
 lint: $(VENV_STAMP)
