@@ -104,11 +104,14 @@ def gather(batch_ids: npt.NDArray[np.int64], blobs: Blobs, layouts: Mapping[int,
     out = {code: np.full(rows, np.nan) for code in codes}
     if rows == 0:
         return out
-    array = blobs if isinstance(blobs, pa.Array | pa.ChunkedArray) else pa.array(blobs, pa.binary())
+    arrow = isinstance(blobs, pa.Array | pa.ChunkedArray)
     for batch in np.unique(batch_ids).tolist():
         where = np.flatnonzero(batch_ids == batch)
         layout = layouts[int(batch)]
-        part = array if len(where) == rows else array.take(pa.array(where))
+        if arrow:
+            part: Blobs = blobs if len(where) == rows else blobs.take(pa.array(where))  # type: ignore[union-attr]
+        else:  # a list of bytes: joined per batch, no Arrow array of a million objects
+            part = blobs if len(where) == rows else [blobs[i] for i in where.tolist()]
         matrix = layout.matrix(part)
         for j, code in enumerate(layout.codes):
             if code in out:

@@ -20,6 +20,7 @@ import pyarrow as pa
 from sqlalchemy import Engine, Select, func, inspect, select
 from sqlalchemy.orm import Session, aliased
 
+from hizone.analytics.extract import statement_sql
 from hizone.intake.service import layouts
 from hizone.store.models import (
     Alert,
@@ -159,10 +160,16 @@ def _load_sums(session: Session, form_code: str, elements: tuple[str, ...],
         later.form_code == Submission.form_code, later.entity_key == Submission.entity_key,
         later.period == Submission.period, later.revision > Submission.revision, later.state == "approved")
         .exists())
-    rows = session.execute(select(Submission.zone_code, Submission.period, Submission.batch_id,
-                                  Submission.packed_values)
-                           .where(Submission.form_code == form_code, Submission.state == "approved",
-                                  ~newer_approved)).all()
+    query = (select(Submission.zone_code, Submission.period, Submission.batch_id, Submission.packed_values)
+             .where(Submission.form_code == form_code, Submission.state == "approved", ~newer_approved))
+    # Straight from the driver: a million rows without a Row object each (seconds at 200,000 enterprises).
+    conn = session.connection()
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement_sql(conn.engine, query))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     if not rows:
         return {}
     zone, period, batch, packed = (list(c) for c in zip(*rows, strict=True))
