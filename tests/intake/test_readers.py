@@ -71,6 +71,30 @@ def test_blank_trailing_and_spacer_rows_in_csv_keep_line_numbers() -> None:
     assert check(data) == [("not_a_number", 6, "H")]
 
 
+def test_short_csv_rows_are_padded_and_later_rows_keep_their_line_numbers() -> None:
+    lines = csv_bytes(good_rows(CODES)).decode().splitlines()
+    lines[1] = lines[1].rsplit(",", 1)[0]  # the last cell left out, with its comma
+    lines[2] = lines[2].replace("企业2", '"企业\n2"')  # a name spanning two lines
+    lines[3] = lines[3].replace(",52,", ",x,")
+    report = validate(("\n".join(lines) + "\n").encode(), FORM, "2021", context=CTX, name="f.csv")
+    assert report.row_count == 3
+    assert [(i.rule, i.row, i.column) for i in report.errors] == [("not_a_number", 5, "H")]
+
+
+def test_a_csv_row_wider_than_the_header_names_its_line() -> None:
+    lines = csv_bytes(good_rows([credit_code(i + 1) for i in range(40)])).decode().splitlines()
+    lines[35] += ",99"  # past the rows read to find the header
+    with pytest.raises(IntakeError, match=r"f\.csv, row 36: 12 cells, more than the 11 columns"):
+        validate(("\n".join(lines) + "\n").encode(), FORM, "2021", context=CTX, name="f.csv")
+
+
+def test_an_unclosed_quote_in_a_csv_is_refused_with_its_line() -> None:
+    lines = csv_bytes(good_rows(CODES)).decode().splitlines()
+    lines[2] = lines[2].replace("企业2", '"企业2')
+    with pytest.raises(IntakeError, match=r"f\.csv, row \d+: cannot read the CSV"):
+        validate(("\n".join(lines) + "\n").encode(), FORM, "2021", context=CTX, name="f.csv")
+
+
 def test_truncated_xlsx() -> None:
     data = xlsx_bytes(good_rows(CODES))
     with pytest.raises(IntakeError, match=r"^t\.xlsx: the \.xlsx is truncated or damaged"):

@@ -1,4 +1,4 @@
-"""Readers for .xlsx (fastexcel), .csv (DuckDB) and JSON payloads, with the safety checks done first.
+"""Readers for .xlsx (fastexcel), .csv (Arrow) and JSON payloads, with the safety checks done first.
 
 Every reader returns a ``RawSheet``: the header labels, the data cells as an Arrow table of strings
 (one column per sheet column) and each data row's number in the original file, blank rows dropped.
@@ -14,7 +14,6 @@ import json
 import os
 import re
 import struct
-import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,12 +21,12 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-import duckdb
 import fastexcel
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from isal import isal_zlib
 
 from hizone.catalog import Catalog
@@ -126,22 +125,32 @@ def read_source(source: Source, rules: RuleSet, catalog: Catalog, *, name: str |
         return read_xlsx(data, label, digest, rules, sheet, limits or Limits.from_env())
     if kind == "json":
         return read_json(data, label, digest, rules)
-    return read_csv(data, label, digest, rules, source if isinstance(source, str | Path) else None)
+    return read_csv(data, label, digest, rules)
 
 
 # ---- CSV ---------------------------------------------------------------------------------------------------
 
 
-def decode_text(data: bytes, name: str) -> tuple[str, bool]:
-    """(text, was plain UTF-8 without BOM): UTF-8 with or without BOM, UTF-16 with BOM, else GB18030 (⊇ GBK)."""
+def utf8_bytes(data: bytes, name: str) -> bytes:
+    """The text as UTF-8: UTF-8 with or without BOM, UTF-16 with BOM, else GB18030 (⊇ GBK)."""
     if data.startswith(codecs.BOM_UTF8):
-        return _decode(data[3:], "utf-8", name), False
+        return _decode(data[3:], "utf-8", name).encode("utf-8")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decode(data, "utf-16", name), False
+        return _decode(data, "utf-16", name).encode("utf-8")
+    if _is_utf8(data):
+        return data
+    return _decode(data, "gb18030", name).encode("utf-8")
+
+
+def _is_utf8(data: bytes) -> bool:
+    # Arrow checks the bytes in place, ten times faster than building a str to throw away.
+    whole = pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int32)),
+                                                   pa.py_buffer(data)])
     try:
-        return data.decode("utf-8"), True
-    except UnicodeDecodeError:
-        return _decode(data, "gb18030", name), False
+        whole.cast(pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _decode(data: bytes, encoding: str, name: str) -> str:
@@ -154,7 +163,7 @@ def _decode(data: bytes, encoding: str, name: str) -> str:
 
 def _sniff_rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
     """The first rows and, for each, the number of physical lines read once it is complete."""
-    reader = csv.reader(io.StringIO(text[:256_000]), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows, ends = [], []
     try:
         for row in reader:
@@ -167,8 +176,9 @@ def _sniff_rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
     return rows, ends
 
 
-def read_csv(data: bytes, name: str, digest: str, rules: RuleSet, path: str | Path | None) -> RawSheet:
-    text, plain_utf8 = decode_text(data, name)
+def read_csv(data: bytes, name: str, digest: str, rules: RuleSet) -> RawSheet:
+    utf8 = utf8_bytes(data, name)
+    text = utf8[:256_000].decode("utf-8", errors="ignore")  # the rows the header is looked for in
     best: tuple[str, int, int, list[list[str]], list[int]] | None = None
     problem: IntakeError | None = None
     for delimiter in (",", "\t", ";", "|"):
@@ -187,40 +197,79 @@ def read_csv(data: bytes, name: str, digest: str, rules: RuleSet, path: str | Pa
     skip = ends[header + extra]
     width = max(len(labels), *(len(r) for r in rows[header + extra + 1:]), 1)
     labels += [None] * (width - len(labels))
-    utf8 = data if plain_utf8 else text.encode("utf-8")
-    table = _duckdb_csv(utf8, None if not plain_utf8 or path is None else Path(path), delimiter, skip, width,
-                        name)
-    numbers = _csv_row_numbers(utf8, skip, table.num_rows, text, delimiter)
+    offset = _line_offset(utf8, skip)
+    table = _arrow_csv(utf8, offset, delimiter, width, name)
+    if table is None:  # a row with more or fewer cells than the header: read again, row by row, and pad
+        table = _padded_csv(utf8[offset:].decode("utf-8"), delimiter, width, name, skip)
+    numbers = _csv_row_numbers(utf8, skip, table.num_rows, delimiter)
     table, numbers = drop_blank_rows(table, numbers)
     preamble = [[c or None for c in row] for row in rows[:header + 1]]
     return RawSheet(name, digest, "csv", None, labels, table, numbers, ends[header], preamble)
 
 
-def _duckdb_csv(utf8: bytes, path: Path | None, delimiter: str, skip: int, width: int, name: str) -> pa.Table:
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    temp = None
-    if path is None:
-        temp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)  # noqa: SIM115 - closed below
-        temp.write(utf8)
-        temp.close()
-        path = Path(temp.name)
+def _line_offset(utf8: bytes, lines: int) -> int:
+    """The byte offset just after the first ``lines`` physical lines."""
+    offset = 0
+    for _ in range(lines):
+        found = utf8.find(b"\n", offset)
+        if found < 0:
+            return len(utf8)
+        offset = found + 1
+    return offset
+
+
+def _string_columns(width: int) -> list[str]:
+    return [f"c{i}" for i in range(width)]
+
+
+def _arrow_csv(utf8: bytes, offset: int, delimiter: str, width: int, name: str) -> pa.Table | None:
+    """The data rows from ``offset`` on as strings (empty cells null), parsed by Arrow on every core; None
+    when a row's cell count is not ``width``."""
+    names = _string_columns(width)
+    if offset >= len(utf8):
+        return pa.table({n: pa.array([], pa.string()) for n in names})
+    irregular: list[object] = []
+
+    def irregular_row(row: object) -> str:
+        irregular.append(row)
+        return "skip"
+
     try:
-        quoted = str(path).replace("'", "''")
-        delim = delimiter.replace("'", "''")
-        sql = (f"SELECT * FROM read_csv('{quoted}', header=false, auto_detect=false, delim='{delim}', "
-               f"quote='\"', escape='\"', skip={skip}, null_padding=true, columns={columns})")
-        with duckdb.connect() as con:
-            return con.sql(sql).to_arrow_table()
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise IntakeError(f"cannot read the CSV: {first}", where=name) from None
-    finally:
-        if temp is not None:
-            os.unlink(temp.name)
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(utf8).slice(offset)),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                             newlines_in_values=True, invalid_row_handler=irregular_row),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                 strings_can_be_null=True, null_values=[""]))
+    except pa.ArrowInvalid as exc:
+        raise IntakeError(f"cannot read the CSV: {str(exc).strip().splitlines()[0]}", where=name) from None
+    return None if irregular else table
 
 
-def _csv_row_numbers(utf8: bytes, skip: int, count: int, text: str, delimiter: str) -> npt.NDArray[np.int64]:
-    """Line numbers of the data rows: DuckDB drops empty lines, so count the non-empty ones after ``skip``."""
+def _padded_csv(text: str, delimiter: str, width: int, name: str, skip: int) -> pa.Table:
+    """Rows read one by one, short rows padded with blanks; a row wider than the header is refused."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    try:
+        for row in reader:
+            if not row:
+                continue
+            if len(row) > width and any(cell.strip() for cell in row[width:]):
+                raise IntakeError(f"{len(row)} cells, more than the {width} columns of the header",
+                                  where=f"{name}, row {skip + reader.line_num}")
+            for i, column in enumerate(columns):
+                column.append((row[i] or None) if i < len(row) else None)
+    except csv.Error as exc:
+        raise IntakeError(f"cannot read the CSV: {exc}", where=f"{name}, row {skip + reader.line_num}") from None
+    return pa.table({n: pa.array(c, pa.string()) for n, c in zip(_string_columns(width), columns, strict=True)})
+
+
+def _csv_row_numbers(utf8: bytes, skip: int, count: int, delimiter: str) -> npt.NDArray[np.int64]:
+    """Line numbers of the data rows: empty lines hold no row, so count the non-empty ones after ``skip``."""
+    lines_after = utf8.count(b"\n") + (not utf8.endswith(b"\n")) - skip
+    if lines_after == count:  # no empty line, no cell spanning lines: one row a line
+        return np.arange(skip + 1, skip + 1 + count, dtype=np.int64)
     raw = np.frombuffer(utf8, dtype=np.uint8)
     newlines = np.flatnonzero(raw == 10)
     starts = np.concatenate(([0], newlines + 1))
@@ -235,7 +284,7 @@ def _csv_row_numbers(utf8: bytes, skip: int, count: int, text: str, delimiter: s
     if len(lines) == count:
         return lines.astype(np.int64)
     # Quoted cells spanning lines: let the csv module count physical lines exactly.
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(utf8.decode("utf-8")), delimiter=delimiter)
     numbers = []
     for row in reader:
         if reader.line_num > skip and row:
