@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import pytest
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, insert, inspect, select, text
 
 from hizone.errors import StoreError
-from hizone.store import connect, downgrade, open_store, session_scope, upgrade
+from hizone.store import bulk_transaction, connect, downgrade, open_store, session_scope, upgrade
 from hizone.store.models import Province
 
 
@@ -22,6 +25,40 @@ def test_a_failed_transaction_leaves_nothing_behind(engine: Engine) -> None:
         raise RuntimeError("abort the import")
     with session_scope(engine) as session:
         assert session.scalars(select(Province)).all() == []
+
+
+def _province(code: str) -> dict[str, str]:
+    return {"code": code, "name_zh": code, "name_en": code, "region": "east"}
+
+
+def test_a_bulk_transaction_commits_all_or_nothing(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), bulk_transaction(engine) as conn:
+        conn.execute(insert(Province), [_province("11")])
+        raise RuntimeError("abort the import")
+    with bulk_transaction(engine) as conn:
+        conn.execute(insert(Province), [_province("12"), _province("13")])
+    with session_scope(engine) as session:
+        assert session.scalars(select(Province.code).order_by(Province.code)).all() == ["12", "13"]
+
+
+def test_sqlite_copies_a_bulk_write_into_the_database_file_after_the_commit(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    engine = connect(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = path.stat().st_size
+    with bulk_transaction(engine) as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0  # the commit will not copy
+        conn.execute(insert(Province), [_province(f"{i:04d}") | {"name_zh": "省" * 300} for i in range(500)])
+    for thread in threading.enumerate():
+        if thread.name == "hizone-checkpoint":
+            thread.join()
+    assert path.stat().st_size > before + 300_000  # the background checkpoint wrote the rows' pages
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000  # the pool's default again
+        assert conn.execute(text("SELECT count(*) FROM province")).scalar() == 500
+    engine.dispose()
 
 
 def test_unreachable_postgres_is_one_clear_line() -> None:

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import pyarrow as pa
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from hizone.catalog import Catalog
@@ -39,8 +38,8 @@ def _insert_period(conn: Connection, form_code: str, period: str, version_layout
         .returning(ImportBatch.id)).scalar_one()
     columns = {code: matrix[:, j] for j, code in enumerate(layout.codes)}
     return insert_columns(conn, Submission.__tablename__, {
-        "batch_id": batch_id, "form_code": form_code, "form_version": version, "entity_key": pa.array(keys),
-        "zone_code": pa.array(zones), "period": period, "revision": 1, "state": "approved",
+        "batch_id": batch_id, "form_code": form_code, "form_version": version, "entity_key": keys,
+        "zone_code": zones, "period": period, "revision": 1, "state": "approved",
         "packed_values": layout.pack(columns, len(keys)), "created_by": "demo", "created_at": now,
         "synthetic": True}, len(keys))
 

@@ -145,33 +145,13 @@ def sql_prepare(column: str) -> tuple[str, str, str, str]:
             f'CASE WHEN NOT {plain} THEN {groups} END AS "{column}__m"')
 
 
-_PLAIN_BYTES = np.zeros(256, dtype=bool)
-_PLAIN_BYTES[[ord(c) for c in "0123456789.-"]] = True
-
-
-def _only_plain_bytes(chunk: pa.Array) -> bool:
-    """Every cell of a string chunk is made of ASCII digits, '.' and '-' only (one NumPy pass over its buffer)."""
-    if len(chunk) == 0:
-        return True
-    wide = pa.types.is_large_string(chunk.type)
-    _, offsets_buffer, data_buffer = chunk.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if wide else np.int32, count=len(chunk) + 1,
-                            offset=chunk.offset * (8 if wide else 4))
-    start, end = int(offsets[0]), int(offsets[-1])
-    if end == start:
-        return True
-    data = np.frombuffer(data_buffer, dtype=np.uint8, count=end - start, offset=start)
-    return bool(_PLAIN_BYTES[data].all())
-
-
 def plain_column(column: pa.ChunkedArray | pa.Array,
                  column_factor: float = 1.0) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]] | None:
     """(value, status) of a column whose every cell is blank (null) or a plain decimal, else None.
 
-    The usual column needs no grammar: a string of digits, '.' and '-' that Arrow's float parser accepts
-    reads as the same double ``parse_number`` computes ("5." and ".5" included), and is multiplied the
-    same way; anything else (empty text, separators, suffixes, spaces, exponents) returns None for
-    ``sql_number``.
+    The usual column needs no grammar: a finite number Arrow's float parser accepts ("5.", ".5", "+5",
+    "1e3") reads as the same double ``parse_number`` computes, and is multiplied the same way; a column
+    with anything else (empty text, separators, suffixes, spaces, "inf") returns None for ``sql_number``.
     """
     if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):  # numeric cells of a workbook
         numbers = pc.cast(column, pa.float64())
@@ -188,10 +168,9 @@ def plain_column(column: pa.ChunkedArray | pa.Array,
 
 
 def _plain_numbers(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array | None:
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    if not all(_only_plain_bytes(chunk) for chunk in chunks):
-        return None
     try:
-        return pc.cast(column, pa.float64())
+        numbers = pc.cast(column, pa.float64())
     except pa.ArrowInvalid:
         return None
+    # Arrow also reads "inf" and "nan", which the grammar refuses: those columns take the grammar.
+    return numbers if pc.all(pc.is_finite(numbers)).as_py() in (True, None) else None

@@ -29,6 +29,7 @@ from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, RawSheet, Source, read_source
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import Context, ParsedBatch, PreviousValues, Registry, prepare, validate_sheet
+from hizone.store import bulk_transaction
 from hizone.store.bulk import insert_columns
 from hizone.store.models import AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
 from hizone.store.values import ValueLayout, gather
@@ -163,16 +164,18 @@ def _previous(conn: Connection, rules: RuleSet, period: str) -> PreviousValues |
     return PreviousValues(latest.keys, latest.columns(conn, np.arange(len(latest)), elements))
 
 
+_SEPARATOR = "\x1f"  # ASCII unit separator: in no credit code or zone code
+
+
 def _registry(conn: Connection) -> Registry:
-    # Straight from the driver: 200,000 ORM-free rows in a fraction of the time of Row objects.
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(f"SELECT credit_code, zone_code FROM {Enterprise.__tablename__}")
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    keys, zones = (list(c) for c in zip(*rows, strict=True)) if rows else ([], [])
-    return Registry.sorted(np.asarray(keys, dtype=np.str_), np.asarray(zones, dtype=np.str_))
+    """The registry as two strings joined by the database: one row back, no Python object per enterprise."""
+    join = func.string_agg if conn.dialect.name == "postgresql" else func.group_concat
+    keys, zones = conn.execute(select(join(Enterprise.credit_code, _SEPARATOR),
+                                      join(Enterprise.zone_code, _SEPARATOR))).one()
+    if keys is None:
+        return Registry.sorted(np.asarray([], dtype=np.str_), np.asarray([], dtype=np.str_))
+    return Registry.sorted(np.asarray(keys.split(_SEPARATOR), dtype=np.str_),
+                           np.asarray(zones.split(_SEPARATOR), dtype=np.str_))
 
 
 def build_context(conn: Connection, rules: RuleSet, period: str, actor: Actor, today: dt.date) -> Context:
@@ -260,7 +263,7 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     if not confirm_warnings and any(w.rule not in INFORMATIONAL for w in report.warnings):
         return ImportResult("needs_confirmation", report, sha256=raw.sha256)
     try:
-        with engine.begin() as conn:
+        with bulk_transaction(engine) as conn:
             batch_id, created, unchanged = _store(conn, rules, canonical, batch, report, actor, submit)
     except _Locked as locked:
         report.issues = locked.issues + report.issues
@@ -296,8 +299,8 @@ def _store(conn: Connection, rules: RuleSet, period: str, batch: ParsedBatch, re
     every_row_in_order = len(chosen) == len(batch) and bool((chosen == np.arange(len(batch))).all())
     created = insert_columns(conn, "submission", {
         "batch_id": batch_id, "form_code": form.code, "form_version": form.version,
-        "entity_key": pa.array(batch.entity_keys[chosen]), "zone_code": pa.array(batch.zone_codes[chosen]),
-        "period": period, "revision": 1 if bool((revisions == 1).all()) else pa.array(revisions), "state": state,
+        "entity_key": batch.entity_keys[chosen], "zone_code": batch.zone_codes[chosen],
+        "period": period, "revision": 1 if bool((revisions == 1).all()) else revisions, "state": state,
         "packed_values": packed if every_row_in_order else packed.take(pa.array(chosen)),
         "created_by": actor.name, "created_at": now, "synthetic": False}, len(chosen))
     unchanged = len(batch) - created

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,9 +13,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hizone.errors import StoreError
@@ -97,3 +99,34 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def bulk_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction for a large write: committed if the block succeeds, rolled back otherwise.
+
+    On SQLite the commit does not wait for the checkpoint, which copies the write-ahead log into the
+    database file (0.3 s per 200,000 submissions): a background thread runs it right after. The rows are
+    committed either way, and readers find them in the log until then.
+    """
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            driver.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA wal_autocheckpoint=1000")  # type: ignore[union-attr]
+    if sqlite:
+        threading.Thread(target=_checkpoint, args=(engine,), name="hizone-checkpoint", daemon=True).start()
+
+
+def _checkpoint(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+    except (SQLAlchemyError, sqlite3.Error):
+        pass  # best effort: the next commit or the last connection's close checkpoints anyway

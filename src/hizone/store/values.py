@@ -42,13 +42,12 @@ class ValueLayout:
     def pack(self, columns: Mapping[str, FloatArray], rows: int) -> pa.Array:
         """One binary value per row from whole columns (codes the mapping lacks are blank), without a
         Python object per row."""
-        matrix = np.full((rows, len(self.codes)), np.nan, dtype=_DTYPE)
+        matrix = np.empty((rows, len(self.codes)), dtype=_DTYPE)
         for j, code in enumerate(self.codes):
-            if code in columns:
-                matrix[:, j] = columns[code]
+            matrix[:, j] = columns[code] if code in columns else np.nan
         offsets = np.arange(rows + 1, dtype=np.int32) * self.width
-        return pa.Array.from_buffers(pa.binary(), rows, [None, pa.py_buffer(offsets),
-                                                         pa.py_buffer(matrix.tobytes())])
+        # The C-ordered matrix is the rows end to end: Arrow takes its memory as it is.
+        return pa.Array.from_buffers(pa.binary(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(matrix)])
 
     def pack_one(self, values: Mapping[str, float | int | None]) -> bytes:
         row = np.array([np.nan if values.get(c) is None else float(values[c]) for c in self.codes],  # type: ignore[arg-type]

@@ -1,0 +1,58 @@
+"""Column inserts on both databases: every value comes back as given, across statement boundaries."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import BigInteger, Column, Engine, Integer, LargeBinary, MetaData, String, Table, select
+
+from hizone.store import bulk
+from hizone.store.bulk import insert_columns
+
+METADATA = MetaData()
+SAMPLE = Table("bulk_sample", METADATA, Column("id", Integer, primary_key=True), Column("kind", String(16)),
+               Column("word", String(64)), Column("number", BigInteger), Column("payload", LargeBinary),
+               Column("fixed", LargeBinary))
+
+
+def _read(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(SAMPLE.c.kind, SAMPLE.c.word, SAMPLE.c.number, SAMPLE.c.payload,
+                                   SAMPLE.c.fixed).order_by(SAMPLE.c.id)).all()
+    return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
+
+
+def test_strings_integers_and_bytes_of_any_length_with_nulls_round_trip(engine: Engine,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "_SQLITE_ROWS_PER_STATEMENT", 4)  # several statements, one row cut at a boundary
+    words = ["企业甲", "", None, "it's \"quoted\"\tand\nsplit\\", "a" * 64, "Z1101", "x", "末"]
+    numbers = [0, -7, None, 2**40, 12, 1, -1, 99]
+    payloads = [b"", b"\x00\x01", None, bytes(range(256))[:60], b"'", b"\\x", b"\n\t", b"z"]
+    fixed = [bytes([i]) * 8 for i in range(8)]
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+        count = insert_columns(conn, "bulk_sample", {
+            "kind": "const's", "word": pa.array(words, pa.string()), "number": pa.array(numbers, pa.int64()),
+            "payload": pa.array(payloads, pa.binary()), "fixed": pa.array(fixed, pa.binary())}, len(words))
+    assert count == 8
+    assert _read(engine) == [("const's", w, n, p, f) for w, n, p, f in zip(words, numbers, payloads, fixed,
+                                                                           strict=True)]
+
+
+def test_a_sliced_chunked_array_inserts_its_own_rows(engine: Engine) -> None:
+    words = pa.chunked_array([pa.array(["a", "bb"]), pa.array(["ccc", "dddd", "eeeee"]).slice(1)])
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+        insert_columns(conn, "bulk_sample", {"kind": "k", "word": words, "number": None, "payload": None,
+                                             "fixed": None}, 4)
+    assert [row[1] for row in _read(engine)] == ["a", "bb", "dddd", "eeeee"]
+
+
+def test_rows_inserted_in_a_transaction_that_fails_are_not_kept(engine: Engine) -> None:
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        insert_columns(conn, "bulk_sample", {"kind": "k", "word": pa.array(["a", "b"]), "number": None,
+                                             "payload": None, "fixed": None}, 2)
+        raise RuntimeError("the import failed after its rows were written")
+    assert _read(engine) == []
