@@ -42,7 +42,6 @@ from hizone.intake.rules import RuleSet, rules_for
 FloatArray = npt.NDArray[np.float64]
 _FW_ALNUM = FULL_WIDTH + "".join(chr(c) for c in [*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)])
 _HW_ALNUM = HALF_WIDTH + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_INJECTION_PREFIXES = ("=", "@", "+", "-", "\t", "\r")
 ENTITY_NAMES = {"enterprise": ("统一社会信用代码", "credit code"), "zone": ("高新区代码", "zone code")}
 
 
@@ -110,7 +109,6 @@ class ParsedBatch:
     row_numbers: npt.NDArray[np.int64]
     entity_keys: npt.NDArray[np.str_]
     zone_codes: npt.NDArray[np.str_]
-    names: list[str | None] | None
     values: dict[str, FloatArray]  # every field of the form; NaN where blank
 
     def __len__(self) -> int:
@@ -120,6 +118,9 @@ class ParsedBatch:
 _FULL_WIDTH = str.maketrans(_FW_ALNUM, _HW_ALNUM)
 _FULL_WIDTH_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _FW_ALNUM) + "]"
 _TRIMMED = " \t\r\n\u3000\u00a0"
+# Text a spreadsheet would run as a formula (CSV injection): =, @, + or - (full-width too) after blanks.
+_SIGNS = "".join(wide for wide, narrow in zip(FULL_WIDTH, HALF_WIDTH, strict=True) if narrow in "+-")
+_FORMULA_START = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _TRIMMED) + "]*[=@+\\-" + _SIGNS + "]"
 
 
 def _as_text(cells: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -146,6 +147,11 @@ def identity_text(cells: pa.ChunkedArray, upper: bool) -> npt.NDArray[np.str_]:
     if upper:
         text = pc.utf8_upper(text)
     return np.asarray(pc.fill_null(text, "").to_numpy(zero_copy_only=False), dtype=np.str_)
+
+
+def formula_like(cells: pa.ChunkedArray) -> npt.NDArray[np.bool_]:
+    """Which cells a spreadsheet opening the file would take for a formula."""
+    return np.asarray(pc.fill_null(pc.match_substring_regex(_as_text(cells), _FORMULA_START), False), dtype=bool)
 
 
 def _grammar_columns(raw: RawSheet, columns: ColumnMap, catalog: Catalog,
@@ -196,9 +202,12 @@ def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str
         return plain_column(table.column(columns.elements[code]), columns.factors[code]) \
             if table.num_columns else None
 
-    def text(role: str) -> npt.NDArray[np.str_]:
-        return identity_text(table.column(columns.roles[role]), role in ("entity", "zone")) \
-            if table.num_columns else np.full(rows, "", dtype=np.str_)
+    def text(role: str) -> npt.NDArray[Any]:
+        if not table.num_columns:
+            return np.full(rows, "", dtype=np.str_)
+        cells = table.column(columns.roles[role])
+        # A name is not an identity: only whether it would run as a formula matters.
+        return formula_like(cells) if role == "name" else identity_text(cells, role in ("entity", "zone"))
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hizone-parse") as pool:
         texts = {role: pool.submit(text, role) for role in columns.roles}
@@ -373,12 +382,8 @@ def _check_identity(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns
         issues.add("period_mismatch", np.asarray(mismatch, dtype=np.intp), columns.roles["period"], "period",
                    lambda _i, text: {"value": text, "period": period})
     if "t_name" in cells:
-        names = cells["t_name"]
-        injected = np.zeros(len(names), dtype=bool)
-        for prefix in _INJECTION_PREFIXES:
-            injected |= np.strings.startswith(names, prefix)
-        issues.add("formula_text", np.flatnonzero(injected), columns.roles["name"], "name",
-                   lambda _i, text: {"prefix": (text or " ")[0].replace("\t", "TAB")})
+        issues.add("formula_text", np.flatnonzero(cells["t_name"]), columns.roles["name"], "name",
+                   lambda _i, text: {"prefix": (text or " ").strip(_TRIMMED)[:1]})
     return zones
 
 
@@ -472,8 +477,7 @@ def validate_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
     issues.items.sort(key=lambda x: (x.severity != "error", x.row or 0, x.column or ""))
     report = ValidationReport(raw.source_name, raw.sha256, raw.sheet, rules.form.code, rules.form.version, period,
                               raw.table.num_rows, issues.items, raw)
-    names = cells["t_name"].tolist() if "t_name" in cells else None
-    batch = ParsedBatch(raw.row_numbers, keys, zones, names, values)
+    batch = ParsedBatch(raw.row_numbers, keys, zones, values)
     return report, batch
 
 

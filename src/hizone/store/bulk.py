@@ -134,9 +134,9 @@ def _sqlite_insert(table: str, names: str, columns: dict[str, Column], start: in
         else:
             values.append(_sqlite_literal(value))
     counter = "WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k + 1 < :n)"
-    rows = f"r AS (SELECT {', '.join(['k', *offsets])} FROM i)"
+    rows = f"(SELECT {', '.join(['k', *offsets])} FROM i)" if offsets else "i"
     # INSERT first: the driver opens the caller's transaction on seeing it (a leading WITH would autocommit).
-    return f"INSERT INTO {table} ({names}) {counter}, {rows} SELECT {', '.join(values)} FROM r", params
+    return f"INSERT INTO {table} ({names}) {counter} SELECT {', '.join(values)} FROM {rows}", params
 
 
 def _one_chunk(values: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -44,7 +44,7 @@ class ValueLayout:
         Python object per row."""
         matrix = np.empty((rows, len(self.codes)), dtype=_DTYPE)
         for j, code in enumerate(self.codes):
-            matrix[:, j] = columns[code] if code in columns else np.nan
+            matrix[:, j] = columns.get(code, np.nan)
         offsets = np.arange(rows + 1, dtype=np.int32) * self.width
         # The C-ordered matrix is the rows end to end: Arrow takes its memory as it is.
         return pa.Array.from_buffers(pa.binary(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(matrix)])
