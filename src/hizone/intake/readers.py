@@ -16,7 +16,7 @@ import re
 import struct
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -79,6 +79,10 @@ class RawSheet:
         if column is not None:
             parts.append(f"column {self.letter(column)}")
         return ", ".join(parts)
+
+    def rows(self, start: int, stop: int) -> RawSheet:
+        """Data rows ``start``..``stop`` (0-based, end excluded) as a sheet of their own."""
+        return replace(self, table=self.table.slice(start, stop - start), row_numbers=self.row_numbers[start:stop])
 
     def letter(self, column: int) -> str:
         return column_letter(self.first_column + column) if self.kind != "json" else str(self.labels[column])

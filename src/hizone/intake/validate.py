@@ -190,7 +190,7 @@ def _grammar_columns(raw: RawSheet, columns: ColumnMap, catalog: Catalog,
 
 
 def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str, Any]:
-    """Each element's value and status, and the identifying texts.
+    """Each element's value and status, and the texts of the zone, name and period columns.
 
     Columns of plain numbers (nearly all, in practice) are read by Arrow directly, on every core (its
     kernels release the GIL); the others go through the full grammar in one DuckDB query.
@@ -207,10 +207,10 @@ def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str
             return np.full(rows, "", dtype=np.str_)
         cells = table.column(columns.roles[role])
         # A name is not an identity: only whether it would run as a formula matters.
-        return formula_like(cells) if role == "name" else identity_text(cells, role in ("entity", "zone"))
+        return formula_like(cells) if role == "name" else identity_text(cells, role == "zone")
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hizone-parse") as pool:
-        texts = {role: pool.submit(text, role) for role in columns.roles}
+        texts = {role: pool.submit(text, role) for role in columns.roles if role != "entity"}
         plains = dict(zip(columns.elements, pool.map(plain, columns.elements), strict=True))
         out: dict[str, npt.NDArray[Any]] = {}
         for code, found in plains.items():
@@ -339,9 +339,9 @@ def _check_cross_fields(issues: _Issues, values: dict[str, FloatArray], columns:
                    messages=(f"{rule.message_zh}（{rule.text}）", f"{rule.message_en} ({rule.text})"))
 
 
-def _check_identity(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: ColumnMap, rules: RuleSet,
-                    period: str, context: Context) -> npt.NDArray[np.str_]:
-    """Entity, zone and period columns; returns each row's zone (from the file or the registry)."""
+def _check_entities(issues: _Issues, columns: ColumnMap, rules: RuleSet) -> npt.NDArray[np.bool_]:
+    """The entity column of the whole sheet (blank, formula, credit code, duplicates); returns which rows
+    hold a usable key."""
     keys = issues.keys
     entity_position = columns.roles["entity"]
     label_zh, label_en = ENTITY_NAMES[rules.form.entity]
@@ -359,6 +359,14 @@ def _check_identity(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns
         present &= problems == CodeProblem.OK
     if rules.duplicates:
         _check_duplicates(issues, keys, present, entity_position, (label_zh, label_en))
+    return present
+
+
+def _check_zones(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: ColumnMap, rules: RuleSet,
+                 period: str, context: Context, present: npt.NDArray[np.bool_]) -> npt.NDArray[np.str_]:
+    """Zone, period and name columns; returns each row's zone (from the file or the registry)."""
+    keys = issues.keys
+    entity_position = columns.roles["entity"]
     zone_position = columns.roles.get("zone")
     file_zones = cells.get("t_zone")
     if rules.form.entity == "zone":
@@ -458,27 +466,65 @@ def _check_outliers(issues: _Issues, values: dict[str, FloatArray], columns: Col
                    _outlier_fields(element, now, before, ratio), severity="warning")
 
 
-def validate_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
-                   catalog: Catalog | None = None) -> tuple[ValidationReport, ParsedBatch]:
-    """Every problem in the sheet (errors and warnings) and the rows parsed for storing."""
+@dataclass
+class SheetCheck:
+    """Validation in two steps, so rows can be stored while later rows are checked: ``check_sheet`` maps
+    the columns and checks the entity column of every row (duplicates span the sheet); ``rows`` checks
+    a range of rows; ``report`` gathers every issue."""
+
+    raw: RawSheet
+    rules: RuleSet
+    period: str
+    context: Context
+    catalog: Catalog
+    columns: ColumnMap
+    keys: npt.NDArray[np.str_]
+    present: npt.NDArray[np.bool_]  # rows whose entity key can be used
+    issues: list[Issue]
+
+    def rows(self, start: int, stop: int) -> tuple[list[Issue], ParsedBatch]:
+        """The issues of rows ``start``..``stop`` (0-based, end excluded) and those rows parsed."""
+        raw = self.raw.rows(start, stop)
+        keys = self.keys[start:stop]
+        cells = parse_cells(raw, self.columns, self.catalog)
+        issues = _Issues(raw, keys)
+        values = _check_cells(issues, cells, self.columns, self.rules, self.catalog)
+        _check_cross_fields(issues, values, self.columns, self.rules)
+        zones = _check_zones(issues, cells, self.columns, self.rules, self.period, self.context,
+                             self.present[start:stop])
+        _check_outliers(issues, values, self.columns, self.rules, self.context)
+        return issues.items, ParsedBatch(raw.row_numbers, keys, zones, values)
+
+    def report(self, *row_issues: list[Issue]) -> ValidationReport:
+        items = [*self.issues, *(issue for part in row_issues for issue in part)]
+        items.sort(key=lambda x: (x.severity != "error", x.row or 0, x.column or ""))
+        raw, form = self.raw, self.rules.form
+        return ValidationReport(raw.source_name, raw.sha256, raw.sheet, form.code, form.version, self.period,
+                                raw.table.num_rows, items, raw)
+
+
+def check_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
+                catalog: Catalog | None = None) -> SheetCheck:
+    """The sheet's columns mapped and its entity column checked (see ``SheetCheck``)."""
     cat = catalog or default_catalog()
     columns = map_columns(raw.labels, rules, cat, raw.where(raw.header_row), raw.letter)
-    cells = parse_cells(raw, columns, cat)
-    keys = cells["t_entity"]
+    keys = identity_text(raw.table.column(columns.roles["entity"]), upper=True) if raw.table.num_columns \
+        else np.full(raw.table.num_rows, "", dtype=np.str_)
     issues = _Issues(raw, keys)
-    values = _check_cells(issues, cells, columns, rules, cat)
-    _check_cross_fields(issues, values, columns, rules)
-    zones = _check_identity(issues, cells, columns, rules, period, context)
-    _check_outliers(issues, values, columns, rules, context)
+    present = _check_entities(issues, columns, rules)
     for position, label in columns.ignored:
         issues.items.append(Issue("warning", "unknown_column", f"未识别的列“{label}”，已忽略",
                                   f"column '{label}' is not part of the form and was ignored", raw.source_name,
                                   raw.sheet, raw.header_row, raw.letter(position), None, label))
-    issues.items.sort(key=lambda x: (x.severity != "error", x.row or 0, x.column or ""))
-    report = ValidationReport(raw.source_name, raw.sha256, raw.sheet, rules.form.code, rules.form.version, period,
-                              raw.table.num_rows, issues.items, raw)
-    batch = ParsedBatch(raw.row_numbers, keys, zones, values)
-    return report, batch
+    return SheetCheck(raw, rules, period, context, cat, columns, keys, present, issues.items)
+
+
+def validate_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
+                   catalog: Catalog | None = None) -> tuple[ValidationReport, ParsedBatch]:
+    """Every problem in the sheet (errors and warnings) and the rows parsed for storing."""
+    sheet = check_sheet(raw, rules, period, context, catalog)
+    issues, batch = sheet.rows(0, raw.table.num_rows)
+    return sheet.report(issues), batch
 
 
 def prepare(form_code: str, period: str, today: dt.date, catalog: Catalog | None = None) -> tuple[RuleSet, str]:
