@@ -226,3 +226,63 @@ def test_rows_are_stored_with_their_own_values_whatever_the_file_order(engine: E
     assert (result.created, result.unchanged) == (2, 3)
     stored = {s.entity_key: s.values["revenue"] for s in list_submissions(engine, form=FORM, period="2021")}
     assert stored == {codes[0]: 1000.0, codes[1]: 2000.0, codes[2]: 3000.0, codes[3]: 7777.0, codes[4]: 8888.0}
+
+
+@pytest.fixture
+def parts_of_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files checked and stored two rows at a time: every test below spans several parts."""
+    from hizone.intake import service
+
+    monkeypatch.setattr(service, "ROWS_PER_PART", 2)
+
+
+@pytest.mark.usefixtures("parts_of_two")
+def test_a_file_stored_in_parts_equals_the_file_stored_at_once(engine: Engine) -> None:
+    codes = seed_registry(engine, 7)
+    rows = good_rows(codes)
+    rows.reverse()
+    result = import_file(engine, csv_bytes(rows), FORM, "2021", "alice", name="p.csv", today=TODAY)
+    assert result.status == "stored" and (result.created, result.unchanged) == (7, 0)
+    stored = {s.entity_key: s for s in list_submissions(engine, form=FORM, period="2021")}
+    assert sorted(stored) == sorted(codes)
+    for i, code in enumerate(codes):
+        assert stored[code].values["revenue"] == 1000.0 * (i + 1) and stored[code].batch_id == result.batch_id
+    corrected = good_rows(codes)
+    corrected[5][3] = 6500  # one change, in the third part
+    again = import_file(engine, csv_bytes(corrected), FORM, "2021", "alice", name="q.csv", today=TODAY)
+    assert (again.created, again.unchanged) == (1, 6)
+    with engine.connect() as conn:
+        detail = conn.scalars(select(AuditLog.detail).where(AuditLog.object_id == str(again.batch_id))).one()
+    assert (detail["rows"], detail["created"], detail["unchanged"]) == (7, 1, 6)
+
+
+@pytest.mark.usefixtures("parts_of_two")
+def test_an_error_in_the_last_part_leaves_the_store_as_it_was(engine: Engine) -> None:
+    codes = seed_registry(engine, 7)
+    import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", today=TODAY)
+    before = snapshot(engine)
+    rows = good_rows(codes, scale=2)
+    rows[6][7] = -5  # row 8, after three parts were stored
+    result = import_file(engine, csv_bytes(rows), FORM, "2021", "alice", today=TODAY)
+    assert result.status == "rejected"
+    assert [(i.rule, i.row) for i in result.report.errors] == [("below_min", 8)]
+    assert snapshot(engine) == before
+
+
+@pytest.mark.usefixtures("parts_of_two")
+def test_a_duplicate_in_another_part_and_a_locked_row_in_a_later_part_store_nothing(engine: Engine) -> None:
+    codes = seed_registry(engine, 7)
+    rows = good_rows(codes)
+    duplicated = [*rows, list(rows[0])]
+    result = import_file(engine, csv_bytes(duplicated), FORM, "2021", "alice", today=TODAY)
+    assert [(i.rule, i.row) for i in result.report.errors] == [("duplicate", 9)]
+    assert snapshot(engine)[1] == 0
+    import_file(engine, csv_bytes(rows), FORM, "2021", "alice", submit=True, today=TODAY)
+    for level in ("review", "approve"):
+        transition(engine, level, "admin", form=FORM, period="2021", zone_code="Z1102")
+    before = snapshot(engine)
+    changed = good_rows(codes, scale=3)  # every row changes; rows 3 and 6 (Z1102) are approved
+    result = import_file(engine, csv_bytes(changed), FORM, "2021", "alice", today=TODAY)
+    assert result.status == "rejected"
+    assert {(i.rule, i.row) for i in result.report.errors} == {("locked", 3), ("locked", 6)}
+    assert snapshot(engine) == before

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,16 @@ from hizone.intake.errors_report import Issue, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, RawSheet, Source, read_source
 from hizone.intake.rules import RuleSet
-from hizone.intake.validate import Context, ParsedBatch, PreviousValues, Registry, prepare, validate_sheet
+from hizone.intake.validate import (
+    Context,
+    ParsedBatch,
+    PreviousValues,
+    Registry,
+    SheetCheck,
+    check_sheet,
+    prepare,
+    validate_sheet,
+)
 from hizone.store import bulk_transaction
 from hizone.store.bulk import insert_columns
 from hizone.store.models import AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
@@ -257,17 +267,13 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
             ImportBatch.source_sha256 == raw.sha256).limit(1))
     if existing is not None:
         return ImportResult("unchanged", None, existing, sha256=raw.sha256)
-    report, batch = validate_sheet(raw, rules, canonical, context, cat)
-    if report.errors:
-        return ImportResult("rejected", report, sha256=raw.sha256)
-    if not confirm_warnings and any(w.rule not in INFORMATIONAL for w in report.warnings):
-        return ImportResult("needs_confirmation", report, sha256=raw.sha256)
+    check = check_sheet(raw, rules, canonical, context, cat)
+    target = _Target(rules, canonical, actor, submit, raw.source_name, raw.sheet, raw.sha256, raw.table.num_rows)
     try:
-        with bulk_transaction(engine) as conn:
-            batch_id, created, unchanged = _store(conn, rules, canonical, batch, report, actor, submit)
-    except _Locked as locked:
-        report.issues = locked.issues + report.issues
-        return ImportResult("rejected", report, sha256=raw.sha256)
+        report, (batch_id, created, unchanged) = _check_and_store(engine, check, target, confirm_warnings)
+    except _Refused as refused:
+        status = "rejected" if refused.report.errors else "needs_confirmation"
+        return ImportResult(status, refused.report, sha256=raw.sha256)
     except IntegrityError:
         raise HizoneError("another import of the same form and period was stored at the same time; "
                           "import again", where=data_name) from None
@@ -279,47 +285,166 @@ def layout_of_form(rules: RuleSet) -> ValueLayout:
     return ValueLayout(tuple(f.element.code for f in fields), tuple(f.element.type == "integer" for f in fields))
 
 
-def _store(conn: Connection, rules: RuleSet, period: str, batch: ParsedBatch, report: ValidationReport,
-           actor: Actor, submit: bool) -> tuple[int, int, int]:
-    form = rules.form
-    layout = layout_of_form(rules)
-    latest = latest_revisions(conn, form.code, period, values=True)
-    chosen, revisions = _new_revisions(conn, latest, batch, layout, report)
+ROWS_PER_PART = 50_000
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where and how a file's rows are stored."""
+
+    rules: RuleSet
+    period: str
+    actor: Actor
+    submit: bool
+    source_name: str
+    sheet: str | None
+    sha256: str
+    rows: int
+
+    @property
+    def layout(self) -> ValueLayout:
+        return layout_of_form(self.rules)
+
+
+class _Refused(Exception):
+    """The file has errors, or warnings not yet confirmed: nothing is stored."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+
+
+class _Abandon:
+    """Sent to the storing thread instead of the next part: roll back."""
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Checked rows made ready for storing by the checking thread, which has time to spare: the storing
+    thread is left little but the writing."""
+
+    rows: ParsedBatch
+    keys: pa.Array
+    zones: pa.Array
+    packed: pa.Array
+
+    @classmethod
+    def of(cls, rows: ParsedBatch, layout: ValueLayout) -> _Part:
+        return cls(rows, pa.array(rows.entity_keys.tolist(), pa.string()), pa.array(rows.zone_codes.tolist(),
+                   pa.string()), layout.pack(rows.values, len(rows)))
+
+
+@dataclass(frozen=True)
+class _Finish:
+    """Sent to the storing thread after the last part: commit."""
+
+    confirmed_warnings: int
+
+
+def _check_and_store(engine: Engine, check: SheetCheck, target: _Target,
+                     confirm_warnings: bool) -> tuple[ValidationReport, tuple[int, int, int]]:
+    """Check the rows part by part while a thread stores the parts already checked, in one transaction
+    (the databases write outside the GIL, so on two cores storing costs little extra time). A problem
+    that refuses the file stops the storing and rolls it back: the store is left as it was."""
+    def refuses(issues: list[Issue]) -> bool:
+        return any(i.severity == "error" or (not confirm_warnings and i.rule not in INFORMATIONAL) for i in issues)
+
+    parts: Queue[_Part | _Abandon | _Finish] = Queue()
+    refused = refuses(check.issues)
+    found: list[list[Issue]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hizone-intake-store") as pool:
+        stored: Future[tuple[int, int, int]] | None = None
+        try:
+            for start in range(0, max(target.rows, 1), ROWS_PER_PART):
+                issues, part = check.rows(start, min(start + ROWS_PER_PART, target.rows))
+                found.append(issues)
+                refused = refused or refuses(issues)
+                if not refused:
+                    stored = stored or pool.submit(_store_parts, engine, target, parts)
+                    parts.put(_Part.of(part, target.layout))
+            report = check.report(*found)
+        except BaseException:
+            parts.put(_Abandon())
+            raise
+        parts.put(_Abandon() if refused else _Finish(len(report.warnings)))
+        if refused or stored is None:
+            raise _Refused(report)
+        try:
+            return report, stored.result()
+        except _Locked as locked:
+            report.issues = locked.issues + report.issues
+            raise _Refused(report) from None
+
+
+class _Abandoned(Exception):
+    pass
+
+
+def _store_parts(engine: Engine, target: _Target,
+                 parts: Queue[_Part | _Abandon | _Finish]) -> tuple[int, int, int]:
+    """Store each part taken from ``parts`` until told to commit or to roll back."""
+    form, period, layout = target.rules.form, target.period, target.layout
+    now = utcnow()
+    state = "submitted" if target.submit else "draft"
+    try:
+        with bulk_transaction(engine) as conn:
+            batch_id = conn.execute(insert(ImportBatch).values(
+                form_code=form.code, form_version=form.version, period=period,
+                source_name=target.source_name[:256], source_sha256=target.sha256, row_count=target.rows,
+                created_by=target.actor.name, created_at=now, value_layout=layout.to_json())
+                .returning(ImportBatch.id)).scalar_one()
+            latest = latest_revisions(conn, form.code, period, values=True)
+            created = 0
+            locked: list[Issue] = []
+            while not isinstance(part := parts.get(), _Finish):
+                if isinstance(part, _Abandon):
+                    raise _Abandoned
+                chosen, revisions, locked_here = _new_revisions(conn, latest, part.rows, layout, target)
+                locked += locked_here
+                if not locked:  # after a locked row, the parts left are only searched for more
+                    created += _store_part(conn, target, batch_id, part, chosen, revisions)
+            if locked:
+                raise _Locked(locked)
+            conn.execute(insert(AuditLog).values(
+                at=now, actor=target.actor.name, action="import", object_kind="import_batch",
+                object_id=str(batch_id),
+                detail={"file": target.source_name, "sha256": target.sha256, "form": form.code,
+                        "version": form.version, "period": period, "rows": target.rows, "created": created,
+                        "unchanged": target.rows - created, "state": state,
+                        "confirmed_warnings": part.confirmed_warnings}))
+    except _Abandoned:
+        return 0, 0, 0
+    return batch_id, created, target.rows - created
+
+
+def _store_part(conn: Connection, target: _Target, batch_id: int, part: _Part, chosen: npt.NDArray[np.intp],
+                revisions: npt.NDArray[np.int64]) -> int:
+    """Rows ``chosen`` of the part as new revisions numbered ``revisions``; returns how many."""
     # In key order, every insert lands at the right edge of the unique index, whatever order the file had.
-    order = np.argsort(batch.entity_keys[chosen], kind="stable")
+    order = np.argsort(part.rows.entity_keys[chosen], kind="stable")
     if not bool((order == np.arange(len(order))).all()):
         chosen, revisions = chosen[order], revisions[order]
-    now = utcnow()
-    state = "submitted" if submit else "draft"
-    batch_id = conn.execute(insert(ImportBatch).values(
-        form_code=form.code, form_version=form.version, period=period, source_name=report.source_name[:256],
-        source_sha256=report.sha256, row_count=len(batch), created_by=actor.name, created_at=now,
-        value_layout=layout.to_json()).returning(ImportBatch.id)).scalar_one()
-    packed = layout.pack(batch.values, len(batch))
-    every_row_in_order = len(chosen) == len(batch) and bool((chosen == np.arange(len(batch))).all())
-    created = insert_columns(conn, "submission", {
-        "batch_id": batch_id, "form_code": form.code, "form_version": form.version,
-        "entity_key": batch.entity_keys[chosen], "zone_code": batch.zone_codes[chosen],
-        "period": period, "revision": 1 if bool((revisions == 1).all()) else revisions, "state": state,
-        "packed_values": packed if every_row_in_order else packed.take(pa.array(chosen)),
-        "created_by": actor.name, "created_at": now, "synthetic": False}, len(chosen))
-    unchanged = len(batch) - created
-    conn.execute(insert(AuditLog).values(
-        at=now, actor=actor.name, action="import", object_kind="import_batch", object_id=str(batch_id),
-        detail={"file": report.source_name, "sha256": report.sha256, "form": form.code, "version": form.version,
-                "period": period, "rows": len(batch), "created": created, "unchanged": unchanged,
-                "state": state, "confirmed_warnings": len(report.warnings)}))
-    return batch_id, created, unchanged
+    every_row_in_order = len(chosen) == len(part.rows) and bool((chosen == np.arange(len(part.rows))).all())
+
+    def rows_chosen(column: pa.Array) -> pa.Array:
+        return column if every_row_in_order else column.take(pa.array(chosen))
+
+    return insert_columns(conn, "submission", {
+        "batch_id": batch_id, "form_code": target.rules.form.code, "form_version": target.rules.form.version,
+        "entity_key": rows_chosen(part.keys), "zone_code": rows_chosen(part.zones), "period": target.period,
+        "revision": 1 if bool((revisions == 1).all()) else revisions,
+        "state": "submitted" if target.submit else "draft", "packed_values": rows_chosen(part.packed),
+        "created_by": target.actor.name, "created_at": utcnow(), "synthetic": False}, len(chosen))
 
 
 def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch, layout: ValueLayout,
-                   report: ValidationReport) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]:
-    """The rows that become new revisions and their revision numbers; rows equal to their latest add nothing.
+                   target: _Target) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], list[Issue]]:
+    """The rows that become new revisions, their revision numbers, and an issue for each row that would
+    change approved (locked) data; rows equal to their latest add nothing.
 
     Whole columns are compared (a blank equals a blank), over every element either revision holds.
     """
     if not len(latest):
-        return np.arange(len(batch), dtype=np.intp), np.ones(len(batch), dtype=np.int64)
+        return np.arange(len(batch), dtype=np.intp), np.ones(len(batch), dtype=np.int64), []
     slots, found = latest.find(batch.entity_keys)
     known = np.flatnonzero(found)
     assert latest.packed is not None
@@ -335,15 +460,13 @@ def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch
     changed = ~found
     changed[known[differs]] = True
     locked = known[differs & (latest.states[slots[known]] == "approved")]
-    if len(locked):
-        zh, en = message("locked")
-        keys = batch.entity_keys
-        raise _Locked([Issue("error", "locked", zh, en, report.source_name, report.sheet,
-                             int(batch.row_numbers[i]), None, "entity", str(keys[i]), str(keys[i]))
-                       for i in locked.tolist()])
+    zh, en = message("locked")
+    keys = batch.entity_keys
+    issues = [Issue("error", "locked", zh, en, target.source_name, target.sheet, int(batch.row_numbers[i]), None,
+                    "entity", str(keys[i]), str(keys[i])) for i in locked.tolist()]
     chosen = np.flatnonzero(changed)
     revisions = np.where(found, latest.revisions[slots] + 1, 1)[chosen]
-    return chosen.astype(np.intp), revisions.astype(np.int64)
+    return chosen.astype(np.intp), revisions.astype(np.int64), issues
 
 
 # ---- reading back ------------------------------------------------------------------------------------------
