@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 import pytest
-from sqlalchemy import BigInteger, Column, Engine, Integer, LargeBinary, MetaData, String, Table, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    select,
+)
 
 from hizone.store import bulk
 from hizone.store.bulk import insert_columns
@@ -12,7 +26,7 @@ from hizone.store.bulk import insert_columns
 METADATA = MetaData()
 SAMPLE = Table("bulk_sample", METADATA, Column("id", Integer, primary_key=True), Column("kind", String(16)),
                Column("word", String(64)), Column("number", BigInteger), Column("payload", LargeBinary),
-               Column("fixed", LargeBinary))
+               Column("fixed", LargeBinary), Column("at", DateTime(timezone=True)), Column("flag", Boolean))
 
 
 def _read(engine: Engine) -> list[tuple[object, ...]]:
@@ -31,7 +45,7 @@ def test_strings_integers_and_bytes_of_any_length_with_nulls_round_trip(engine: 
     fixed = [bytes([i]) * 8 for i in range(8)]
     with engine.begin() as conn:
         METADATA.create_all(conn)
-        count = insert_columns(conn, "bulk_sample", {
+        count = insert_columns(conn, SAMPLE, {
             "kind": "const's", "word": pa.array(words, pa.string()), "number": pa.array(numbers, pa.int64()),
             "payload": pa.array(payloads, pa.binary()), "fixed": pa.array(fixed, pa.binary())}, len(words))
     assert count == 8
@@ -43,7 +57,7 @@ def test_a_sliced_chunked_array_inserts_its_own_rows(engine: Engine) -> None:
     words = pa.chunked_array([pa.array(["a", "bb"]), pa.array(["ccc", "dddd", "eeeee"]).slice(1)])
     with engine.begin() as conn:
         METADATA.create_all(conn)
-        insert_columns(conn, "bulk_sample", {"kind": "k", "word": words, "number": None, "payload": None,
+        insert_columns(conn, SAMPLE, {"kind": "k", "word": words, "number": None, "payload": None,
                                              "fixed": None}, 4)
     assert [row[1] for row in _read(engine)] == ["a", "bb", "dddd", "eeeee"]
 
@@ -52,7 +66,18 @@ def test_rows_inserted_in_a_transaction_that_fails_are_not_kept(engine: Engine) 
     with engine.begin() as conn:
         METADATA.create_all(conn)
     with pytest.raises(RuntimeError), engine.begin() as conn:
-        insert_columns(conn, "bulk_sample", {"kind": "k", "word": pa.array(["a", "b"]), "number": None,
+        insert_columns(conn, SAMPLE, {"kind": "k", "word": pa.array(["a", "b"]), "number": None,
                                              "payload": None, "fixed": None}, 2)
         raise RuntimeError("the import failed after its rows were written")
     assert _read(engine) == []
+
+
+def test_times_and_flags_keep_their_meaning(engine: Engine) -> None:
+    at = dt.datetime(2024, 6, 30, 23, 59, 58, 123456, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+        insert_columns(conn, SAMPLE, {"kind": "k", "at": at, "flag": pa.array([True, False, None])}, 3)
+    with engine.connect() as conn:
+        rows = conn.execute(select(SAMPLE.c.at, SAMPLE.c.flag).order_by(SAMPLE.c.id)).all()
+    assert [flag for _, flag in rows] == [True, False, None]
+    assert {when.replace(tzinfo=when.tzinfo or dt.UTC) for when, _ in rows} == {at}

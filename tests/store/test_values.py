@@ -3,7 +3,6 @@ that converted the JSON values (both ways, on both databases)."""
 
 from __future__ import annotations
 
-import binascii
 import datetime as dt
 import json
 
@@ -14,7 +13,6 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from hizone.store import downgrade, upgrade
-from hizone.store.bulk import _copy_bytea
 from hizone.store.models import ImportBatch, Submission
 from hizone.store.values import ValueLayout, gather, layout_of
 
@@ -55,13 +53,6 @@ def test_a_blob_that_does_not_fit_its_layout_is_refused() -> None:
 def test_layout_of_marks_integers_only_where_every_value_is_one() -> None:
     layout = layout_of([{"a": 1, "b": 2}, {"a": 3, "b": 2.5, "c": None}])
     assert layout.codes == ("a", "b") and layout.integer == (True, False)
-
-
-def test_bytea_copy_text_is_backslash_escaped_hex_for_fixed_and_mixed_widths() -> None:
-    rows = [b"\x00\xff\x10", b"", b"ab\\"]
-    for array in (pa.array(rows, pa.binary()), pa.array(rows[:1] * 3, pa.binary()).slice(1)):
-        expected = ["\\\\x" + binascii.hexlify(v).decode() for v in array.to_pylist()]
-        assert _copy_bytea(array).to_pylist() == expected
 
 
 def _old_submission(conn: object, **row: object) -> None:

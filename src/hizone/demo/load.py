@@ -14,7 +14,15 @@ from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
 from hizone.errors import StoreError
 from hizone.store import session_scope
 from hizone.store.bulk import bulk_insert, insert_columns
-from hizone.store.models import DatasetInfo, Enterprise, ImportBatch, Incubator, Qualification, Submission, utcnow
+from hizone.store.models import (
+    SUBMISSION_TABLE,
+    DatasetInfo,
+    Enterprise,
+    ImportBatch,
+    Incubator,
+    Qualification,
+    utcnow,
+)
 from hizone.store.registry_sync import sync_registry
 from hizone.store.values import ValueLayout
 
@@ -37,7 +45,7 @@ def _insert_period(conn: Connection, form_code: str, period: str, version_layout
         row_count=len(keys), created_by="demo", created_at=now, value_layout=layout.to_json())
         .returning(ImportBatch.id)).scalar_one()
     columns = {code: matrix[:, j] for j, code in enumerate(layout.codes)}
-    return insert_columns(conn, Submission.__tablename__, {
+    return insert_columns(conn, SUBMISSION_TABLE, {
         "batch_id": batch_id, "form_code": form_code, "form_version": version, "entity_key": keys,
         "zone_code": zones, "period": period, "revision": 1, "state": "approved",
         "packed_values": layout.pack(columns, len(keys)), "created_by": "demo", "created_at": now,

@@ -41,10 +41,9 @@ from hizone.intake.validate import (
 )
 from hizone.store import bulk_transaction
 from hizone.store.bulk import insert_columns
-from hizone.store.models import AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
+from hizone.store.models import SUBMISSION_TABLE, AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
 from hizone.store.values import ValueLayout, gather
 
-SUBMISSION = Submission.__table__
 FloatArray = npt.NDArray[np.float64]
 # Warnings that inform without needing the submitter's confirmation.
 INFORMATIONAL = {"unknown_column"}
@@ -428,7 +427,7 @@ def _store_part(conn: Connection, target: _Target, batch_id: int, part: _Part, c
     def rows_chosen(column: pa.Array) -> pa.Array:
         return column if every_row_in_order else column.take(pa.array(chosen))
 
-    return insert_columns(conn, "submission", {
+    return insert_columns(conn, SUBMISSION_TABLE, {
         "batch_id": batch_id, "form_code": target.rules.form.code, "form_version": target.rules.form.version,
         "entity_key": rows_chosen(part.keys), "zone_code": rows_chosen(part.zones), "period": target.period,
         "revision": 1 if bool((revisions == 1).all()) else revisions,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -133,6 +134,9 @@ class Submission(Base):
     def values(self) -> dict[str, float | int]:
         """The reported values (blanks left out), unpacked under the batch's layout."""
         return self.batch.layout.unpack(self.packed_values)
+
+
+SUBMISSION_TABLE = cast(Table, Submission.__table__)  # for the bulk paths, which need its column types
 
 
 class AuditLog(Base):
