@@ -61,6 +61,14 @@ def test_sqlite_copies_a_bulk_write_into_the_database_file_after_the_commit(tmp_
     engine.dispose()
 
 
+def test_a_new_sqlite_store_has_16_kib_pages(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 16384
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+
+
 def test_unreachable_postgres_is_one_clear_line() -> None:
     with pytest.raises(StoreError) as caught:
         connect("postgresql://nobody:secret@127.0.0.1:1/none")
