@@ -304,6 +304,10 @@ class _Target:
     def layout(self) -> ValueLayout:
         return layout_of_form(self.rules)
 
+    @property
+    def state(self) -> str:
+        return "submitted" if self.submit else "draft"
+
 
 class _Refused(Exception):
     """The file has errors, or warnings not yet confirmed: nothing is stored."""
@@ -314,6 +318,10 @@ class _Refused(Exception):
 
 class _Abandon:
     """Sent to the storing thread instead of the next part: roll back."""
+
+
+class _Abandoned(Exception):
+    """Raised in the storing thread to roll back."""
 
 
 @dataclass(frozen=True)
@@ -328,8 +336,9 @@ class _Part:
 
     @classmethod
     def of(cls, rows: ParsedBatch, layout: ValueLayout) -> _Part:
-        return cls(rows, pa.array(rows.entity_keys.tolist(), pa.string()), pa.array(rows.zone_codes.tolist(),
-                   pa.string()), layout.pack(rows.values, len(rows)))
+        keys = pa.array(rows.entity_keys.tolist(), pa.string())
+        zones = pa.array(rows.zone_codes.tolist(), pa.string())
+        return cls(rows, keys, zones, layout.pack(rows.values, len(rows)))
 
 
 @dataclass(frozen=True)
@@ -365,8 +374,9 @@ def _check_and_store(engine: Engine, check: SheetCheck, target: _Target,
             parts.put(_Abandon())
             raise
         parts.put(_Abandon() if refused else _Finish(len(report.warnings)))
-        if refused or stored is None:
+        if refused:
             raise _Refused(report)
+        assert stored is not None, "a file has at least one part"
         try:
             return report, stored.result()
         except _Locked as locked:
@@ -374,16 +384,11 @@ def _check_and_store(engine: Engine, check: SheetCheck, target: _Target,
             raise _Refused(report) from None
 
 
-class _Abandoned(Exception):
-    pass
-
-
 def _store_parts(engine: Engine, target: _Target,
                  parts: Queue[_Part | _Abandon | _Finish]) -> tuple[int, int, int]:
     """Store each part taken from ``parts`` until told to commit or to roll back."""
     form, period, layout = target.rules.form, target.period, target.layout
     now = utcnow()
-    state = "submitted" if target.submit else "draft"
     try:
         with bulk_transaction(engine) as conn:
             batch_id = conn.execute(insert(ImportBatch).values(
@@ -408,7 +413,7 @@ def _store_parts(engine: Engine, target: _Target,
                 object_id=str(batch_id),
                 detail={"file": target.source_name, "sha256": target.sha256, "form": form.code,
                         "version": form.version, "period": period, "rows": target.rows, "created": created,
-                        "unchanged": target.rows - created, "state": state,
+                        "unchanged": target.rows - created, "state": target.state,
                         "confirmed_warnings": part.confirmed_warnings}))
     except _Abandoned:
         return 0, 0, 0
@@ -431,7 +436,7 @@ def _store_part(conn: Connection, target: _Target, batch_id: int, part: _Part, c
         "batch_id": batch_id, "form_code": target.rules.form.code, "form_version": target.rules.form.version,
         "entity_key": rows_chosen(part.keys), "zone_code": rows_chosen(part.zones), "period": target.period,
         "revision": 1 if bool((revisions == 1).all()) else revisions,
-        "state": "submitted" if target.submit else "draft", "packed_values": rows_chosen(part.packed),
+        "state": target.state, "packed_values": rows_chosen(part.packed),
         "created_by": target.actor.name, "created_at": utcnow(), "synthetic": False}, len(chosen))
 
 
