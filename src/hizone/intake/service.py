@@ -30,6 +30,7 @@ from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, RawSheet, Source, read_source
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import (
+    CheckedRows,
     Context,
     ParsedBatch,
     PreviousValues,
@@ -358,18 +359,19 @@ def _check_and_store(engine: Engine, check: SheetCheck, target: _Target,
 
     parts: Queue[_Part | _Abandon | _Finish] = Queue()
     refused = refuses(check.issues)
-    found: list[list[Issue]] = []
+    found: list[CheckedRows] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hizone-intake-store") as pool:
         stored: Future[tuple[int, int, int]] | None = None
         try:
             for start in range(0, max(target.rows, 1), ROWS_PER_PART):
-                issues, part = check.rows(start, min(start + ROWS_PER_PART, target.rows))
-                found.append(issues)
-                refused = refused or refuses(issues)
+                rows = check.rows(start, min(start + ROWS_PER_PART, target.rows))
+                found.append(rows)
+                refused = refused or refuses(rows.issues)
                 if not refused:
                     stored = stored or pool.submit(_store_parts, engine, target, parts)
-                    parts.put(_Part.of(part, target.layout))
-            report = check.report(*found)
+                    parts.put(_Part.of(rows.batch, target.layout))
+            report = check.report(found)
+            refused = refused or refuses(report.issues)  # duplicates span parts
         except BaseException:
             parts.put(_Abandon())
             raise

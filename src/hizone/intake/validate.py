@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -190,7 +190,7 @@ def _grammar_columns(raw: RawSheet, columns: ColumnMap, catalog: Catalog,
 
 
 def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str, Any]:
-    """Each element's value and status, and the texts of the zone, name and period columns.
+    """Each element's value and status, and the identifying texts (for a name: whether it is formula-like).
 
     Columns of plain numbers (nearly all, in practice) are read by Arrow directly, on every core (its
     kernels release the GIL); the others go through the full grammar in one DuckDB query.
@@ -207,10 +207,10 @@ def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str
             return np.full(rows, "", dtype=np.str_)
         cells = table.column(columns.roles[role])
         # A name is not an identity: only whether it would run as a formula matters.
-        return formula_like(cells) if role == "name" else identity_text(cells, role == "zone")
+        return formula_like(cells) if role == "name" else identity_text(cells, role in ("entity", "zone"))
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hizone-parse") as pool:
-        texts = {role: pool.submit(text, role) for role in columns.roles if role != "entity"}
+        texts = {role: pool.submit(text, role) for role in columns.roles}
         plains = dict(zip(columns.elements, pool.map(plain, columns.elements), strict=True))
         out: dict[str, npt.NDArray[Any]] = {}
         for code, found in plains.items():
@@ -340,8 +340,7 @@ def _check_cross_fields(issues: _Issues, values: dict[str, FloatArray], columns:
 
 
 def _check_entities(issues: _Issues, columns: ColumnMap, rules: RuleSet) -> npt.NDArray[np.bool_]:
-    """The entity column of the whole sheet (blank, formula, credit code, duplicates); returns which rows
-    hold a usable key."""
+    """The entity column (blank, formula, credit code); returns which rows hold a usable key."""
     keys = issues.keys
     entity_position = columns.roles["entity"]
     label_zh, label_en = ENTITY_NAMES[rules.form.entity]
@@ -357,8 +356,6 @@ def _check_entities(issues: _Issues, columns: ColumnMap, rules: RuleSet) -> npt.
         issues.add("credit_code", bad, entity_position, "entity",
                    lambda i, text: _code_reason(text, CodeProblem(problems[i]), str(expected[i])))
         present &= problems == CodeProblem.OK
-    if rules.duplicates:
-        _check_duplicates(issues, keys, present, entity_position, (label_zh, label_en))
     return present
 
 
@@ -467,10 +464,19 @@ def _check_outliers(issues: _Issues, values: dict[str, FloatArray], columns: Col
 
 
 @dataclass
+class CheckedRows:
+    """A range of rows checked: their issues, the rows parsed, and which hold a usable entity key."""
+
+    issues: list[Issue]
+    batch: ParsedBatch
+    present: npt.NDArray[np.bool_]
+
+
+@dataclass
 class SheetCheck:
-    """Validation in two steps, so rows can be stored while later rows are checked: ``check_sheet`` maps
-    the columns and checks the entity column of every row (duplicates span the sheet); ``rows`` checks
-    a range of rows; ``report`` gathers every issue."""
+    """Validation by ranges of rows, so rows can be stored while later rows are checked: ``check_sheet``
+    maps the columns, ``rows`` checks a range of rows, ``report`` adds what spans ranges (duplicate
+    entities) and gathers every issue."""
 
     raw: RawSheet
     rules: RuleSet
@@ -478,25 +484,29 @@ class SheetCheck:
     context: Context
     catalog: Catalog
     columns: ColumnMap
-    keys: npt.NDArray[np.str_]
-    present: npt.NDArray[np.bool_]  # rows whose entity key can be used
-    issues: list[Issue]
+    issues: list[Issue]  # about the sheet as a whole (its header)
 
-    def rows(self, start: int, stop: int) -> tuple[list[Issue], ParsedBatch]:
-        """The issues of rows ``start``..``stop`` (0-based, end excluded) and those rows parsed."""
+    def rows(self, start: int, stop: int) -> CheckedRows:
+        """Rows ``start``..``stop`` (0-based, end excluded) checked."""
         raw = self.raw.rows(start, stop)
-        keys = self.keys[start:stop]
         cells = parse_cells(raw, self.columns, self.catalog)
+        keys = cells["t_entity"]
         issues = _Issues(raw, keys)
+        present = _check_entities(issues, self.columns, self.rules)
         values = _check_cells(issues, cells, self.columns, self.rules, self.catalog)
         _check_cross_fields(issues, values, self.columns, self.rules)
-        zones = _check_zones(issues, cells, self.columns, self.rules, self.period, self.context,
-                             self.present[start:stop])
+        zones = _check_zones(issues, cells, self.columns, self.rules, self.period, self.context, present)
         _check_outliers(issues, values, self.columns, self.rules, self.context)
-        return issues.items, ParsedBatch(raw.row_numbers, keys, zones, values)
+        return CheckedRows(issues.items, ParsedBatch(raw.row_numbers, keys, zones, values), present)
 
-    def report(self, *row_issues: list[Issue]) -> ValidationReport:
-        items = [*self.issues, *(issue for part in row_issues for issue in part)]
+    def report(self, parts: Sequence[CheckedRows]) -> ValidationReport:
+        """Every issue of the sheet, given ``parts`` that cover its rows in order."""
+        spanning = _Issues(self.raw, np.concatenate([p.batch.entity_keys for p in parts]))
+        if self.rules.duplicates:
+            label = ENTITY_NAMES[self.rules.form.entity]
+            _check_duplicates(spanning, spanning.keys, np.concatenate([p.present for p in parts]),
+                              self.columns.roles["entity"], label)
+        items = [*self.issues, *spanning.items, *(issue for part in parts for issue in part.issues)]
         items.sort(key=lambda x: (x.severity != "error", x.row or 0, x.column or ""))
         raw, form = self.raw, self.rules.form
         return ValidationReport(raw.source_name, raw.sha256, raw.sheet, form.code, form.version, self.period,
@@ -505,26 +515,21 @@ class SheetCheck:
 
 def check_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
                 catalog: Catalog | None = None) -> SheetCheck:
-    """The sheet's columns mapped and its entity column checked (see ``SheetCheck``)."""
+    """The sheet's columns mapped (see ``SheetCheck``)."""
     cat = catalog or default_catalog()
     columns = map_columns(raw.labels, rules, cat, raw.where(raw.header_row), raw.letter)
-    keys = identity_text(raw.table.column(columns.roles["entity"]), upper=True) if raw.table.num_columns \
-        else np.full(raw.table.num_rows, "", dtype=np.str_)
-    issues = _Issues(raw, keys)
-    present = _check_entities(issues, columns, rules)
-    for position, label in columns.ignored:
-        issues.items.append(Issue("warning", "unknown_column", f"未识别的列“{label}”，已忽略",
-                                  f"column '{label}' is not part of the form and was ignored", raw.source_name,
-                                  raw.sheet, raw.header_row, raw.letter(position), None, label))
-    return SheetCheck(raw, rules, period, context, cat, columns, keys, present, issues.items)
+    ignored = [Issue("warning", "unknown_column", f"未识别的列“{label}”，已忽略",
+                     f"column '{label}' is not part of the form and was ignored", raw.source_name, raw.sheet,
+                     raw.header_row, raw.letter(position), None, label) for position, label in columns.ignored]
+    return SheetCheck(raw, rules, period, context, cat, columns, ignored)
 
 
 def validate_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
                    catalog: Catalog | None = None) -> tuple[ValidationReport, ParsedBatch]:
     """Every problem in the sheet (errors and warnings) and the rows parsed for storing."""
     sheet = check_sheet(raw, rules, period, context, catalog)
-    issues, batch = sheet.rows(0, raw.table.num_rows)
-    return sheet.report(issues), batch
+    rows = sheet.rows(0, raw.table.num_rows)
+    return sheet.report([rows]), rows.batch
 
 
 def prepare(form_code: str, period: str, today: dt.date, catalog: Catalog | None = None) -> tuple[RuleSet, str]:
