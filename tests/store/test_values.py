@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hizone.store import downgrade, upgrade
 from hizone.store.models import ImportBatch, Submission
-from hizone.store.values import ValueLayout, gather, layout_of
+from hizone.store.values import ValueLayout, binary_array, gather, layout_of
 
 LAYOUT = ValueLayout(("revenue", "employees", "rd"), (False, True, False))
 
@@ -53,6 +53,13 @@ def test_a_blob_that_does_not_fit_its_layout_is_refused() -> None:
 def test_layout_of_marks_integers_only_where_every_value_is_one() -> None:
     layout = layout_of([{"a": 1, "b": 2}, {"a": 3, "b": 2.5, "c": None}])
     assert layout.codes == ("a", "b") and layout.integer == (True, False)
+
+
+def test_bytes_become_the_binary_array_arrow_itself_would_build() -> None:
+    blobs = [b"\x00\xff", b"", LAYOUT.pack_one({"revenue": 1.5}), b"z"]
+    array = binary_array(blobs)
+    assert array.equals(pa.array(blobs, pa.binary())) and array.to_pylist() == blobs
+    assert len(binary_array([])) == 0
 
 
 def _old_submission(conn: object, **row: object) -> None:
