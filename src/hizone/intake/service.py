@@ -299,7 +299,7 @@ def layout_of_form(rules: RuleSet) -> ValueLayout:
     return ValueLayout(tuple(f.element.code for f in fields), tuple(f.element.type == "integer" for f in fields))
 
 
-ROWS_PER_PART = 50_000
+ROWS_PER_PART = 25_000
 
 
 @dataclass(frozen=True)
