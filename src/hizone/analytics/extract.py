@@ -18,14 +18,16 @@ import importlib.util
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from queue import Empty, Full, Queue
+from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Engine
 from sqlalchemy.sql import ClauseElement
 
 from hizone.errors import StoreError
+from hizone.store.values import binary_array
 
 # An accelerator, looked up but never imported here (only the child process loads its SQLite library);
 # without it the DB-API path reads SQLite too, only slower.
@@ -55,7 +57,7 @@ def record_batches(engine: Engine, stmt: ClauseElement, schema: pa.Schema,
             cursor.execute(sql)
             while rows := cursor.fetchmany(batch_rows):
                 columns = list(zip(*rows, strict=True))
-                yield pa.record_batch([pa.array(column, type=fld.type) for column, fld in
+                yield pa.record_batch([_arrow_column(column, fld.type) for column, fld in
                                        zip(columns, schema, strict=True)], schema=schema)
         except engine.dialect.loaded_dbapi.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -65,6 +67,12 @@ def record_batches(engine: Engine, stmt: ClauseElement, schema: pa.Schema,
             cursor.close()
     finally:
         raw.close()
+
+
+def _arrow_column(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
+    if pa.types.is_binary(arrow_type) and all(v is not None for v in values):
+        return binary_array(values)  # packed values: joined at once, not one Arrow append a row
+    return pa.array(values, type=arrow_type)
 
 
 class _Done:
