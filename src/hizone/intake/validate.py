@@ -1,4 +1,5 @@
-"""Validation over whole columns: DuckDB parses every cell in one query, NumPy evaluates every rule.
+"""Validation over whole columns: Arrow parses plain numbers (DuckDB the rest of the number grammar, in
+one query), NumPy evaluates every rule, a range of rows at a time (``SheetCheck``).
 
 Pure: no store imports. What the store knows (zones, the registry, last year's values) comes in a
 ``Context`` built by the service; a ``ValidationReport`` and a ``ParsedBatch`` come out.
