@@ -41,7 +41,7 @@ from hizone.intake.validate import (
     validate_sheet,
 )
 from hizone.store import bulk_transaction
-from hizone.store.bulk import insert_columns
+from hizone.store.bulk import arrow_column, insert_columns
 from hizone.store.models import SUBMISSION_TABLE, AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
 from hizone.store.values import ValueLayout, binary_array, gather
 
@@ -351,9 +351,8 @@ class _Part:
 
     @classmethod
     def of(cls, rows: ParsedBatch, layout: ValueLayout) -> _Part:
-        keys = pa.array(rows.entity_keys.tolist(), pa.string())
-        zones = pa.array(rows.zone_codes.tolist(), pa.string())
-        return cls(rows, keys, zones, layout.pack(rows.values, len(rows)))
+        return cls(rows, arrow_column(rows.entity_keys), arrow_column(rows.zone_codes),
+                   layout.pack(rows.values, len(rows)))
 
 
 @dataclass(frozen=True)

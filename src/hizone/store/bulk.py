@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from hizone.store.values import fixed_width_binary, value_bounds, value_bytes
+
 
 def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` into ``table`` inside the caller's transaction; returns the row count."""
@@ -95,7 +97,7 @@ def _sqlite_values(rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
 Column = Any  # an Arrow or NumPy array (one value per row) or one value for every row
 
 
-def _arrow(value: Column) -> Column:
+def arrow_column(value: Column) -> Column:
     """NumPy arrays as Arrow arrays; NumPy text goes through Python strings, ten times faster than
     Arrow's own conversion of fixed-width UTF-32."""
     if not isinstance(value, np.ndarray):
@@ -112,7 +114,7 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Column], r
     """
     if rows == 0:
         return 0
-    columns = {name: _arrow(value) for name, value in columns.items()}
+    columns = {name: arrow_column(value) for name, value in columns.items()}
     names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
@@ -167,11 +169,8 @@ def _sqlite_slice(array: pa.Array, key: str, params: dict[str, Any], offsets: li
         as_text, sql_type = array, "BLOB"
     else:
         raise TypeError(f"cannot insert an array of {array.type} into SQLite")
-    wide = pa.types.is_large_string(as_text.type) or pa.types.is_large_binary(as_text.type)
-    _, offset_buffer, data = as_text.buffers()
-    bounds = np.frombuffer(offset_buffer, dtype=np.int64 if wide else np.int32, count=len(as_text) + 1,
-                           offset=as_text.offset * (8 if wide else 4)).astype(np.int64)
-    params[key] = memoryview(data)[int(bounds[0]):int(bounds[-1])] if data is not None else b""
+    params[key] = value_bytes(as_text)
+    bounds = value_bounds(as_text)
     starts = bounds - bounds[0]
     lengths = np.diff(starts)
     if len(lengths) and (lengths == lengths[0]).all():  # one width (packed values): no offsets needed
@@ -220,9 +219,7 @@ def _copy_binary(columns: list[tuple[TypeEngine[Any], Column]], rows: int) -> by
     joined = _one_chunk(joined) if isinstance(joined, pa.ChunkedArray) else joined
     if len(joined) != rows:  # every piece a scalar: one row, repeated
         joined = pa.array([joined.as_py()] * rows, pa.binary())
-    _, offsets, data = joined.buffers()
-    bounds = np.frombuffer(offsets, dtype=np.int32, count=len(joined) + 1, offset=joined.offset * 4)
-    return b"".join((_COPY_HEADER, memoryview(data)[int(bounds[0]):int(bounds[-1])], _COPY_TRAILER))
+    return b"".join((_COPY_HEADER, value_bytes(joined), _COPY_TRAILER))
 
 
 _INTEGER_FORMATS = ((SmallInteger, ">i2", ">h"), (BigInteger, ">i8", ">q"), (Integer, ">i4", ">i"))
@@ -253,19 +250,14 @@ def _binary_field(sql_type: TypeEngine[Any], array: pa.Array) -> list[pa.Array]:
         fmt = ">i1" if isinstance(sql_type, Boolean) else \
             next(dtype for kind, dtype, _ in _INTEGER_FORMATS if isinstance(sql_type, kind))
         numbers = np.asarray(pc.fill_null(array.cast(pa.int64()), 0), dtype=np.int64).astype(fmt)
-        width = numbers.dtype.itemsize
-        values = pa.Array.from_buffers(pa.binary(), len(array), [
-            None, pa.py_buffer(np.arange(len(array) + 1, dtype=np.int32) * width), pa.py_buffer(numbers)])
+        values = fixed_width_binary(numbers, len(array), numbers.dtype.itemsize)
     elif pa.types.is_string(array.type) or pa.types.is_binary(array.type):
         values = array.cast(pa.binary())
     else:
         raise TypeError(f"cannot COPY an array of {array.type}")
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1, offset=values.offset * 4)
-    lengths = np.diff(offsets)
+    lengths = np.diff(value_bounds(values))
     if array.null_count:
         valid = np.asarray(pc.is_valid(array), dtype=bool)
         lengths = np.where(valid, lengths, -1)
         values = pc.if_else(pa.array(valid), values, _EMPTY)
-    prefix = pa.Array.from_buffers(pa.binary(), len(array), [
-        None, pa.py_buffer(np.arange(len(array) + 1, dtype=np.int32) * 4), pa.py_buffer(lengths.astype(">i4"))])
-    return [prefix, values]
+    return [fixed_width_binary(lengths.astype(">i4"), len(array), 4), values]

@@ -45,9 +45,8 @@ class ValueLayout:
         matrix = np.empty((rows, len(self.codes)), dtype=_DTYPE)
         for j, code in enumerate(self.codes):
             matrix[:, j] = columns.get(code, np.nan)
-        offsets = np.arange(rows + 1, dtype=np.int32) * self.width
         # The C-ordered matrix is the rows end to end: Arrow takes its memory as it is.
-        return pa.Array.from_buffers(pa.binary(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(matrix)])
+        return fixed_width_binary(matrix, rows, self.width)
 
     def pack_one(self, values: Mapping[str, float | int | None]) -> bytes:
         row = np.array([np.nan if values.get(c) is None else float(values[c]) for c in self.codes],  # type: ignore[arg-type]
@@ -90,19 +89,35 @@ def binary_array(blobs: Sequence[bytes]) -> pa.Array:
                                                            pa.py_buffer(b"".join(blobs))])
 
 
+def fixed_width_binary(data: Any, rows: int, width: int) -> pa.Array:
+    """``rows`` binary values of ``width`` bytes each, taken end to end from ``data`` (no copy)."""
+    offsets = np.arange(rows + 1, dtype=np.int32) * width
+    return pa.Array.from_buffers(pa.binary(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def value_bounds(array: pa.Array) -> npt.NDArray[np.int64]:
+    """Where each value of a string or binary array starts in its data buffer, and where the last ends."""
+    wide = pa.types.is_large_binary(array.type) or pa.types.is_large_string(array.type)
+    return np.frombuffer(array.buffers()[1], dtype=np.int64 if wide else np.int32, count=len(array) + 1,
+                         offset=array.offset * (8 if wide else 4)).astype(np.int64)
+
+
+def value_bytes(array: pa.Array) -> bytes | memoryview:
+    """The values of a string or binary array end to end, without a copy."""
+    data = array.buffers()[2]
+    if len(array) == 0 or data is None:
+        return b""
+    bounds = value_bounds(array)
+    return memoryview(data)[int(bounds[0]):int(bounds[-1])]
+
+
 def _contiguous(blobs: Blobs) -> bytes | memoryview:
     if isinstance(blobs, pa.ChunkedArray):
         blobs = pa.concat_arrays(blobs.chunks) if blobs.num_chunks else pa.array([], pa.binary())
     if isinstance(blobs, pa.Array):
-        if len(blobs) == 0:
-            return b""
         if blobs.null_count:
             raise ValueError("a submission has no packed values")
-        _, offsets, data = blobs.buffers()
-        width = 8 if pa.types.is_large_binary(blobs.type) else 4
-        bounds = np.frombuffer(offsets, dtype=np.int64 if width == 8 else np.int32, count=len(blobs) + 1,
-                               offset=blobs.offset * width)
-        return memoryview(data)[int(bounds[0]):int(bounds[-1])]
+        return value_bytes(blobs)
     return b"".join(blobs)
 
 
