@@ -25,6 +25,7 @@ SEATS: dict[str, tuple[str, str]] = {
     "Z1201": ("120116", "in 滨海新区"),
     "Z1304": ("131082", "燕郊 is a town of 三河市"),
     "Z2203": ("222401", "延吉市, seat of the prefecture's zone"),
+    "Z2204": ("220102", "净月 was formed from 南关区, south-east of the city seat"),
     "Z3101": ("310115", "张江 lies in 浦东新区"),
     "Z3102": ("310112", "紫竹 lies in 闵行区"),
     "Z3201": ("320111", "in 浦口区"),
