@@ -10,8 +10,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
+from hizone.catalog import default_catalog
 from hizone.cli import app as cli
 from hizone.config import Settings
+from hizone.demo import generate, load
 from hizone.intake.service import import_file, list_submissions
 from hizone.registry import ZoneRow, load_provinces, load_zones
 from hizone.registry.sync import SyncReport, sync_registry, sync_store
@@ -177,3 +179,11 @@ def test_a_server_started_on_a_used_store_leaves_its_registry_alone(engine: Engi
                          approved_year=1988, demo_zone=None, source="test"))
     create_app(settings=_settings(database_url)).state.engine.dispose()
     assert _count(engine, Zone) == 1 and _zones_in_store(engine)["Z1101"].name_zh == "中关村"
+
+
+def test_the_demo_loads_into_a_store_made_by_upgrade_through_the_same_sync(engine: Engine) -> None:
+    sync_store(engine)
+    catalog = default_catalog()
+    counts = load(engine, generate(catalog, load_provinces(), load_zones(), enterprises=300, seed=1), catalog)
+    assert counts["enterprises"] == 300
+    assert _count(engine, Zone) == len(load_zones()) and sync_store(engine) == SyncReport()
