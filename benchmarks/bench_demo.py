@@ -14,10 +14,10 @@ from harness import heading, measure, row
 from hizone.catalog import default_catalog
 from hizone.demo import generate, load
 from hizone.registry import load_provinces, load_zones
+from hizone.registry.sync import sync_registry
 from hizone.store import connect, session_scope, upgrade
 from hizone.store.bulk import bulk_insert
 from hizone.store.models import Enterprise
-from hizone.store.registry_sync import sync_registry
 
 ENTERPRISES = int(os.environ.get("HIZONE_BENCH_ENTERPRISES", "200000"))
 

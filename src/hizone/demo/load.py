@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from hizone.catalog import Catalog
 from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
 from hizone.errors import StoreError
+from hizone.registry.sync import sync_registry
 from hizone.store import session_scope
 from hizone.store.bulk import bulk_insert, insert_columns
 from hizone.store.models import (
@@ -23,7 +24,6 @@ from hizone.store.models import (
     Qualification,
     utcnow,
 )
-from hizone.store.registry_sync import sync_registry
 from hizone.store.values import ValueLayout
 
 Progress = Callable[[str, int], None]

@@ -32,6 +32,9 @@ class ZoneRow:
     approved_year: int
     demo_zone: str | None
     source: str
+    longitude: float  # the zone's seat (city, or district where the zone lies): see compile_coordinates
+    latitude: float
+    coordinates_source: str
 
 
 def _read_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
@@ -60,11 +63,12 @@ def load_provinces(path: Path = DATA / "provinces.csv") -> list[ProvinceRow]:
 def load_zones(path: Path = DATA / "zones.csv", provinces: list[ProvinceRow] | None = None) -> list[ZoneRow]:
     """Every zone row, checked: known province, plausible approval year, unique code and name."""
     known = {p.code for p in (provinces if provinces is not None else load_provinces())}
-    columns = ("code", "name_zh", "name_en", "province_code", "city", "approved_year", "demo_zone", "source")
+    columns = ("code", "name_zh", "name_en", "province_code", "city", "approved_year", "demo_zone", "source",
+               "longitude", "latitude", "coordinates_source")
     zones: list[ZoneRow] = []
     seen: set[str] = set()
     for line, row in _read_rows(path, columns):
-        for column in ("code", "name_zh", "province_code", "source"):
+        for column in ("code", "name_zh", "province_code", "source", "coordinates_source"):
             if not (row[column] or "").strip():
                 raise RegistryError("empty value", where=f"{path}:{line}, column {column}")
         if row["province_code"] not in known:
@@ -74,13 +78,28 @@ def load_zones(path: Path = DATA / "zones.csv", provinces: list[ProvinceRow] | N
         if not (year.isdigit() and 1988 <= int(year) <= 2100):
             raise RegistryError(f"approval year '{year}' is not a year from 1988 on",
                                 where=f"{path}:{line}, column approved_year")
+        longitude = _coordinate(row, "longitude", (73.0, 136.0), f"{path}:{line}")
+        latitude = _coordinate(row, "latitude", (3.0, 54.0), f"{path}:{line}")
         for key in (row["code"], row["name_zh"]):
             if key in seen:
                 raise RegistryError(f"'{key}' appears twice", where=f"{path}:{line}")
             seen.add(key)
         zones.append(ZoneRow(row["code"], row["name_zh"], row["name_en"], row["province_code"], row["city"],
-                             int(year), row["demo_zone"] or None, row["source"]))
+                             int(year), row["demo_zone"] or None, row["source"], longitude, latitude,
+                             row["coordinates_source"]))
     return zones
+
+
+def _coordinate(row: dict[str, str], column: str, bounds: tuple[float, float], where: str) -> float:
+    """A longitude or latitude in degrees, within China's extent."""
+    raw = (row[column] or "").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise RegistryError(f"'{raw}' is not a number of degrees", where=f"{where}, column {column}") from None
+    if not bounds[0] <= value <= bounds[1]:
+        raise RegistryError(f"{value} is outside China ({bounds[0]}–{bounds[1]})", where=f"{where}, column {column}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hizone.config import Settings
+from hizone.registry.sync import load_registry_if_empty
 from hizone.store import open_store
 from hizone.web import errors
 from hizone.web.i18n import LANG_COOKIE, pick_language
@@ -32,7 +33,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
                session_max_age: int = SESSION_MAX_AGE, max_upload_bytes: int = MAX_UPLOAD_BYTES,
                secure_cookies: bool = False, warm: bool = False) -> FastAPI:
     settings = settings or Settings.from_env()
-    engine = engine or open_store(settings.database_url)
+    engine = engine or load_registry_if_empty(open_store(settings.database_url))
     app = FastAPI(title=API_TITLE, version=API_VERSION, docs_url="/api/docs", redoc_url=None,
                   swagger_ui_oauth2_redirect_url=None,
                   openapi_url="/api/v1/openapi.json",

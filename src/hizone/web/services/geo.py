@@ -1,11 +1,12 @@
-"""The vendored China province map: which map feature is which province, and where its centre is."""
+"""Map geometry: the vendored China province map (which feature is which province, its centre) and zone seats."""
 
 from __future__ import annotations
 
 import json
-import math
 from functools import cache
 from pathlib import Path
+
+from hizone.registry import load_zones
 
 MAP_FILE = Path(__file__).resolve().parents[1] / "static" / "vendor" / "china-provinces.json"
 
@@ -21,17 +22,16 @@ def province_features() -> dict[str, tuple[str, tuple[float, float]]]:
     return out
 
 
-def zone_point(province_code: str, index: int) -> tuple[float, float] | None:
-    """A display position for the index-th zone of a province: a small spiral around the province centre.
+@cache
+def _zone_seats() -> dict[str, tuple[float, float]]:
+    return {z.code: (z.longitude, z.latitude) for z in load_zones()}
 
-    The registry holds no zone coordinates, so points show which province a zone is in, not where.
-    """
+
+def zone_point(zone_code: str, province_code: str) -> tuple[float, float] | None:
+    """Where a zone is drawn: its seat from the registry (zones.csv), or, for a zone the package's registry no
+    longer lists (kept in a store that holds its data), its province's centre; None off the map."""
+    seat = _zone_seats().get(zone_code)
+    if seat is not None:
+        return seat
     feature = province_features().get(province_code)
-    if feature is None:
-        return None
-    lon, lat = feature[1]
-    if index == 0:
-        return lon, lat
-    angle = index * 2.4  # golden-angle spiral keeps points apart
-    radius = 0.45 * math.sqrt(index)
-    return lon + radius * math.cos(angle), lat + radius * math.sin(angle)
+    return feature[1] if feature else None

@@ -84,7 +84,7 @@ def top_zones(fig: Figures, views: Views, year: str, ind: Indicator, lang: str, 
 
 
 def map_payload(fig: Figures, views: Views, year: str, ind: Indicator, lang: str) -> dict[str, object]:
-    """ECharts-ready data: province shading values and zone points (placed around province centres)."""
+    """ECharts-ready data: province shading values and zone points (at the zones' seats)."""
     features = province_features()
     provinces = []
     for prov in fig.provinces.values():
@@ -93,11 +93,8 @@ def map_payload(fig: Figures, views: Views, year: str, ind: Indicator, lang: str
             provinces.append({"name": features[prov.code][0], "label": prov.name(lang),
                               "value": _rounded(value_of(ind, fig.sums(year, codes)))})
     points = []
-    seen: dict[str, int] = {}
     for zone in fig.zones.values():
-        index = seen.get(zone.province_code, 0)
-        seen[zone.province_code] = index + 1
-        where = zone_point(zone.province_code, index)
+        where = zone_point(zone.code, zone.province_code)
         if where is not None:
             points.append({"name": zone.name(lang), "code": zone.code,
                            "value": [round(where[0], 3), round(where[1], 3),
