@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from hizone.catalog import Catalog, read_yaml
-from hizone.errors import HizoneError
 from hizone.demo.zones import ZoneProfiles, zone_profiles
+from hizone.errors import HizoneError
 from hizone.registry import ALPHABET, WEIGHTS, ProvinceRow, ZoneRow, industry_section
 
 CALIBRATION = Path(__file__).parent / "calibration.yaml"
@@ -59,6 +59,9 @@ class DemoData:
     monthly_elements: tuple[str, ...]
     monthly: dict[str, np.ndarray]  # "2023-05" -> (zones × elements), cumulative flows; NaN = missing
     anomalies: list[dict[str, Any]] = field(default_factory=list)
+    # Reports the loader leaves open in the last month: {"kind": awaiting_review / returned / late_report /
+    # missing_report, "zone", "period"}.
+    workflow: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _spec(pair: list[float]) -> tuple[float, float]:
@@ -129,7 +132,9 @@ def _revenue(rng: np.random.Generator, ent: Enterprises, profiles: ZoneProfiles,
     revenue = {}
     for year in years:
         level = level * np.exp(rng.normal(0.0, cal["zones"]["enterprise_growth_sigma"], n))
-        active = np.where(founded_year <= year, level, 0.0)
+        # Young enterprises start small and grow into their size over their first years.
+        ramp = np.clip((year - founded_year + 1) / cal["zones"]["years_to_full_size"], 0.0, 1.0)
+        active = np.where(founded_year <= year, level * ramp, 0.0)
         zone_sum = np.zeros(zones)
         np.add.at(zone_sum, ent.zone, active)
         scaled = active * (profiles.revenue[year] / YUAN_PER_THOUSAND / zone_sum)[ent.zone]
@@ -160,6 +165,7 @@ def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int
     margin = np.clip(rng.normal(0.0858, 0.06, n) + effect["margin"] * q, -0.3, 0.4)
     rd_share = np.clip(rng.beta(2, 11, n) * lift("rd_staff_share"), 0, 0.9)
     bachelor_lift, international = lift("bachelor_share"), lift("international_staff")
+    patent_propensity = rng.lognormal(-0.125, 0.5, n) * lift("patent_propensity")
     service_export_share = np.clip(rng.uniform(0, 0.1, n) * lift("tech_service_export_share"), 0, 0.5)
     io_share = np.clip(_lognormal(rng, *_spec(cal["industrial_output_share"]), n), 0, 1.2)
     iva_share = np.clip(_lognormal(rng, *_spec(cal["industrial_value_added_share"]), n), 0.05, 0.6)
@@ -199,7 +205,7 @@ def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int
         v["emp_new_graduates"] = rng.binomial(safe_emp, 0.033)
         v["rd_staff"] = rng.binomial(safe_emp, rd_share)
         v["rd_fte"] = np.round(v["rd_staff"] * rng.uniform(0.6, 0.9, n), 1)
-        inv_apps = rng.poisson(np.nan_to_num(v["rd_expenditure"]) / 10_000 * 2.0)
+        inv_apps = rng.poisson(np.nan_to_num(v["rd_expenditure"]) / 10_000 * 2.0 * patent_propensity)
         v["invention_patent_applications"] = inv_apps
         other_apps = rng.poisson(inv_apps * 1.2 + 0.5)
         v["patent_applications"] = inv_apps + other_apps
@@ -242,6 +248,23 @@ def _high_tech_quota(ent: Enterprises, eligible: np.ndarray, profiles: ZoneProfi
     return np.where(fixed, published, np.floor(others * rest / max(1, others.sum()) + 0.5)).astype(int)
 
 
+def _top_per_zone(candidates: np.ndarray, score: np.ndarray, zone: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """The ``quota[z]`` candidates of highest score in each zone z."""
+    ordered = candidates[np.lexsort((-score[candidates], zone[candidates]))]
+    zone_of = zone[ordered]
+    place_in_zone = np.arange(len(ordered)) - np.searchsorted(zone_of, zone_of)
+    return np.asarray(ordered[place_in_zone < quota[zone_of]])
+
+
+def _certificate_starts(rng: np.random.Generator, holding: np.ndarray, years: list[int], founded: int) -> list[int]:
+    """Three-year certificates covering the years held; one held from the first year began up to 2 years before."""
+    starts: list[int] = []
+    for k, year in enumerate(years):
+        if holding[k] and not (starts and year <= starts[-1] + 2):
+            starts.append(max(founded + 1, year - int(rng.integers(0, 3))) if k == 0 else year)
+    return starts
+
+
 def _qualifications(rng: np.random.Generator, ent: Enterprises, annual: dict[int, np.ndarray],
                     elements: tuple[str, ...], profiles: ZoneProfiles, scale: float, cal: dict[str, Any]
                     ) -> Qualifications:
@@ -251,24 +274,22 @@ def _qualifications(rng: np.random.Generator, ent: Enterprises, annual: dict[int
     col = {e: j for j, e in enumerate(elements)}
     founded_year = ent.founded.astype("datetime64[Y]").astype(int) + 1970
     years = sorted(annual)
-    # 高企: the most R&D-intensive of those old enough hold a certificate covering the base year.
-    base_rev = annual[base][:, col["revenue"]]
-    intensity = np.nan_to_num(annual[base][:, col["rd_expenditure"]] / base_rev) * rng.lognormal(0, 0.5, n)
-    eligible = np.flatnonzero((founded_year < base) & ~np.isnan(base_rev))
-    quota = _high_tech_quota(ent, eligible, profiles, scale, cal["high_tech_share"])
-    ordered = eligible[np.lexsort((-intensity[eligible], ent.zone[eligible]))]
-    zone_of = ent.zone[ordered]
-    place_in_zone = np.arange(len(ordered)) - np.searchsorted(zone_of, zone_of)
-    chosen = ordered[place_in_zone < quota[zone_of]]
-    for i in chosen:
-        # The certificate covering the base year, then renewals back and forward (85% renew).
-        first = max(base - int(rng.integers(0, 3)), int(founded_year[i]) + 1)
-        starts = [first]
-        while starts[0] - 3 > founded_year[i] and starts[0] - 3 >= years[0] - 2 and rng.random() < 0.85:
-            starts.insert(0, starts[0] - 3)
-        while starts[-1] + 3 <= years[-1] and rng.random() < 0.85:
-            starts.append(starts[-1] + 3)
-        rows += [(int(i), "high_tech", *_interval(start, 3), None) for start in starts]
+    # 高企: in each zone the most R&D-intensive of those old enough hold a certificate: the calibrated count at
+    # base-year end, growing (or, before it, shrinking) at the zone's rate, so that its net change is smooth.
+    intensity = np.nan_to_num(annual[base][:, col["rd_expenditure"]] / annual[base][:, col["revenue"]])
+    intensity = intensity * rng.lognormal(0, 0.5, n)
+    growth = cal["zones"]["high_tech_growth"]
+    rate = growth["rate"] + growth["quality_effect"] * profiles.quality
+    base_eligible = np.flatnonzero((founded_year < base) & ~np.isnan(annual[base][:, col["revenue"]]))
+    quota = _high_tech_quota(ent, base_eligible, profiles, scale, cal["high_tech_share"])
+    holding = np.zeros((len(years), n), dtype=bool)
+    for k, year in enumerate(years):
+        eligible = np.flatnonzero((founded_year < year) & ~np.isnan(annual[year][:, col["revenue"]]))
+        holders = _top_per_zone(eligible, intensity, ent.zone, np.floor(quota * (1 + rate) ** (year - base) + 0.5))
+        holding[k, holders] = True
+    for i in np.flatnonzero(holding.any(axis=0)):
+        rows += [(int(i), "high_tech", *_interval(start, 3), None)
+                 for start in _certificate_starts(rng, holding[:, i], years, int(founded_year[i]))]
     # Yearly registrations go mostly to the same enterprises year after year (a persistent propensity with a
     # little churn), so that a zone's counts move as its enterprises do, not by a fresh draw each year.
     sme_propensity, gazelle_propensity = rng.random(n), rng.random(n)
@@ -365,6 +386,27 @@ def _plant_anomalies(zones: list[ZoneRow], monthly: dict[str, np.ndarray], ent: 
     ]
 
 
+# Workflow left open in the last month, so that every page has something to show: zones at these places by
+# size (among the zones without a planted anomaly) leave their report awaiting review, returned, late or missing.
+WORKFLOW_PLACES = {"awaiting_review": (30,), "returned": (40,), "late_report": (50, 60), "missing_report": (80,)}
+
+
+def _plan_workflow(zones: list[ZoneRow], monthly: dict[str, np.ndarray], anomalies: list[dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    """Which zones' last-month reports the loader leaves open; a missing report is taken out of the data."""
+    last = max(monthly)
+    tampered = {a.get("zone") for a in anomalies}
+    by_size = [i for i in np.argsort(-monthly[last][:, 0]) if zones[int(i)].code not in tampered]
+    planned = []
+    for kind, places in WORKFLOW_PLACES.items():
+        for place in places:
+            zone = int(by_size[place])
+            planned.append({"kind": kind, "zone": zones[zone].code, "period": last})
+            if kind == "missing_report":
+                monthly[last][zone] = np.nan
+    return planned
+
+
 def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow], enterprises: int = 20_000,
              seed: int = 2021) -> DemoData:
     """The whole synthetic data set; the same arguments give the same data, to the last digit."""
@@ -383,9 +425,11 @@ def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow
     annual = _annual_values(rng, ent, revenue, profiles.quality, annual_elements, cal)
     monthly = _monthly(rng, ent, len(zones), annual, annual_elements, monthly_elements, cal)
     anomalies = _plant_anomalies(zones, monthly, ent, annual, monthly_elements, annual_elements)
+    workflow = _plan_workflow(zones, monthly, anomalies)
     annual = {y: _round_to_form(m, catalog, ANNUAL_FORM, y) for y, m in annual.items()}
     qualifications = _qualifications(rng, ent, annual, annual_elements, profiles, scale, cal)
     return DemoData(seed=seed, scale=scale, provinces=provinces, zones=zones, profiles=profiles,
                     enterprises=ent, qualifications=qualifications,
                     incubators=_incubators(rng, zones, ent), annual_elements=annual_elements,
-                    annual=annual, monthly_elements=monthly_elements, monthly=monthly, anomalies=anomalies)
+                    annual=annual, monthly_elements=monthly_elements, monthly=monthly, anomalies=anomalies,
+                    workflow=workflow)

@@ -74,7 +74,8 @@ def base_revenue(rng: np.random.Generator, zones: list[ZoneRow], cal: dict[str, 
 
 
 def standing(zones: list[ZoneRow], revenue: np.ndarray, cal: dict[str, Any]) -> np.ndarray:
-    """The base-year place of each zone: published ranks (nearest year) fixed, the 2024 top 50 next, then size."""
+    """The base-year place of each zone: published ranks (nearest year) fixed, then by size, the 2024 top 50's
+    members counted larger (they are in the top 50 three years later)."""
     base, n = cal["base_year"], len(zones)
     place = np.zeros(n, dtype=int)
     for i, zone in enumerate(zones):
@@ -83,11 +84,21 @@ def standing(zones: list[ZoneRow], revenue: np.ndarray, cal: dict[str, Any]) -> 
             place[i] = ranks[min(ranks, key=lambda year: (abs(int(year) - base), -int(year)))]["value"]
     taken = set(place[place > 0].tolist())
     free = iter(p for p in range(1, n + 1) if p not in taken)
-    top50 = set(cal["zones"]["top50_2024"]["zones"])
-    by_size = sorted((i for i in range(n) if not place[i]), key=lambda i: (zones[i].code not in top50, -revenue[i]))
+    top50, boost = set(cal["zones"]["top50_2024"]["zones"]), cal["zones"]["top50_2024"]["size_boost"]
+    by_size = sorted((i for i in range(n) if not place[i]),
+                     key=lambda i: -revenue[i] * (boost if zones[i].code in top50 else 1.0))
     for i in by_size:
         place[i] = next(free)
     return place
+
+
+def _size_gap(zones: list[ZoneRow], revenue: np.ndarray, place: np.ndarray, cal: dict[str, Any]) -> np.ndarray:
+    """A zone ranked better than its size suggests must be better in kind: its quality gains
+    compensation × log(the revenue of the zone that large a place holds by size / its own revenue)."""
+    ranked = {code for code, anchor in cal["zones"]["anchors"].items() if "rank" in anchor}
+    by_size = np.sort(revenue)[::-1]
+    gap = np.log(by_size[place - 1] / revenue).clip(0)
+    return np.where([z.code in ranked for z in zones], cal["zones"]["rank_size_compensation"] * gap, 0.0)
 
 
 def _growth_paths(rng: np.random.Generator, base: np.ndarray, quality: np.ndarray, cal: dict[str, Any]
@@ -120,6 +131,7 @@ def zone_profiles(rng: np.random.Generator, zones: list[ZoneRow], cal: dict[str,
     high_tech = np.where(np.isnan(published), revenue / cal["zones"]["revenue_per_high_tech"]["value"], published)
     place = standing(zones, revenue, cal)
     normal = NormalDist()
-    quality = np.array([normal.inv_cdf(1 - (p - 0.5) / len(zones)) for p in place])
+    quality = np.array([normal.inv_cdf(1 - (p - 0.5) / len(zones)) for p in place]) + _size_gap(zones, revenue,
+                                                                                                  place, cal)
     return ZoneProfiles(_growth_paths(rng, revenue * YUAN_PER_100M, quality, cal), high_tech,
                         ~np.isnan(published), place, quality)
