@@ -91,4 +91,4 @@ def test_ranks_move_a_few_places_a_year(default_demo: dict[int, Evaluation]) -> 
         moves = np.array([abs(earlier[code] - later[code]) for code in later])
         assert len(moves) == len(load_zones())
         assert np.mean(moves <= 15) >= 0.9, (after, np.percentile(moves, 90))
-        assert moves.max() <= 60, after
+        assert moves.max() <= 80, after  # and none jumps across half the table

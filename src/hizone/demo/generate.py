@@ -256,12 +256,12 @@ def _top_per_zone(candidates: np.ndarray, score: np.ndarray, zone: np.ndarray, q
     return np.asarray(ordered[place_in_zone < quota[zone_of]])
 
 
-def _certificate_starts(rng: np.random.Generator, holding: np.ndarray, years: list[int], founded: int) -> list[int]:
-    """Three-year certificates covering the years held; one held from the first year began up to 2 years before."""
+def _certificate_starts(held: list[bool], years: list[int], founded: int, earlier: int) -> list[int]:
+    """Three-year certificates covering the years held; one held in the first year began ``earlier`` years before."""
     starts: list[int] = []
     for k, year in enumerate(years):
-        if holding[k] and not (starts and year <= starts[-1] + 2):
-            starts.append(max(founded + 1, year - int(rng.integers(0, 3))) if k == 0 else year)
+        if held[k] and not (starts and year <= starts[-1] + 2):
+            starts.append(max(founded + 1, year - earlier) if k == 0 else year)
     return starts
 
 
@@ -287,9 +287,12 @@ def _qualifications(rng: np.random.Generator, ent: Enterprises, annual: dict[int
         eligible = np.flatnonzero((founded_year < year) & ~np.isnan(annual[year][:, col["revenue"]]))
         holders = _top_per_zone(eligible, intensity, ent.zone, np.floor(quota * (1 + rate) ** (year - base) + 0.5))
         holding[k, holders] = True
-    for i in np.flatnonzero(holding.any(axis=0)):
-        rows += [(int(i), "high_tech", *_interval(start, 3), None)
-                 for start in _certificate_starts(rng, holding[:, i], years, int(founded_year[i]))]
+    holders = np.flatnonzero(holding.any(axis=0))
+    for holder, held, founded, earlier in zip(holders.tolist(), holding[:, holders].T.tolist(),
+                                              founded_year[holders].tolist(),
+                                              rng.integers(0, 3, len(holders)).tolist(), strict=True):
+        rows += [(holder, "high_tech", *_interval(start, 3), None)
+                 for start in _certificate_starts(held, years, founded, earlier)]
     # Yearly registrations go mostly to the same enterprises year after year (a persistent propensity with a
     # little churn), so that a zone's counts move as its enterprises do, not by a fresh draw each year.
     sme_propensity, gazelle_propensity = rng.random(n), rng.random(n)

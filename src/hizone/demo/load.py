@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,10 +42,14 @@ def _layout(catalog: Catalog, form_code: str, year: int, elements: Sequence[str]
     return form.version, ValueLayout(tuple(elements), tuple(integer.get(e, False) for e in elements))
 
 
-def received(catalog: Catalog, form_code: str, period: str, days_late: int = 0) -> dt.datetime:
+def deadlines(catalog: Catalog, form_code: str, periods: Iterable[str]) -> dict[int, int]:
+    """Days from a period's end to its reporting deadline, by year (each year's rules read once: reading is slow)."""
+    return {year: rules_for(form_code, year, catalog).deadline_days for year in {int(p[:4]) for p in periods}}
+
+
+def received(deadline_days: dict[int, int], period: str, days_late: int = 0) -> dt.datetime:
     """When a report of the period arrived: two days before its deadline, or ``days_late`` after it."""
-    deadline = rules_for(form_code, int(period[:4]), catalog).deadline_days
-    day = period_end(period) + dt.timedelta(days=deadline + (days_late or -2))
+    day = period_end(period) + dt.timedelta(days=deadline_days[int(period[:4])] + (days_late or -2))
     return dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
 
 
@@ -70,12 +74,12 @@ def _insert_period(conn: Connection, form_code: str, period: str, version_layout
 def _annual(conn: Connection, data: DemoData, catalog: Catalog) -> int:
     codes = np.asarray(data.enterprises.credit_code, dtype=np.str_)
     zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)[np.asarray(data.enterprises.zone)]
-    count = 0
+    count, deadline_days = 0, deadlines(catalog, ANNUAL_FORM, map(str, data.annual))
     for year, matrix in data.annual.items():
         rows = np.flatnonzero(~np.isnan(matrix[:, 0]))
         layout = _layout(catalog, ANNUAL_FORM, year, data.annual_elements)
         count += _insert_period(conn, ANNUAL_FORM, str(year), layout, (codes[rows], zone_codes[rows], matrix[rows]),
-                                received(catalog, ANNUAL_FORM, str(year)))
+                                received(deadline_days, str(year)))
     return count
 
 
@@ -92,12 +96,12 @@ def _monthly(conn: Connection, data: DemoData, catalog: Catalog) -> int:
     """Monthly reports, on time and approved, except the planned late ones and the drafts still to move on."""
     zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)
     late, pending = _open_work(data, {"late_report"}), _open_work(data, {"awaiting_review", "returned"})
-    count = 0
+    count, deadline_days = 0, deadlines(catalog, MONTHLY_FORM, data.monthly)
     for month, matrix in data.monthly.items():
         layout = _layout(catalog, MONTHLY_FORM, int(month[:4]), data.monthly_elements)
         reported = ~np.isnan(matrix[:, 0])
         is_late, is_pending = (np.isin(zone_codes, list(z.get(month, ()))) for z in (late, pending))
-        on_time, days_late = received(catalog, MONTHLY_FORM, month), received(catalog, MONTHLY_FORM, month, 8)
+        on_time, days_late = received(deadline_days, month), received(deadline_days, month, 8)
         for rows, when, state in ((reported & ~is_late & ~is_pending, on_time, "approved"),
                                   (reported & is_late, days_late, "approved"),
                                   (reported & is_pending, on_time, "draft")):
