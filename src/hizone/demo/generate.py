@@ -1,4 +1,5 @@
-"""Deterministic synthetic demo data, calibrated to published national totals (calibration.yaml).
+"""Deterministic synthetic demo data, calibrated to published national totals and, zone by zone, to published
+per-zone figures (calibration.yaml; zone sizes and standing in demo/zones.py).
 
 Everything here is synthetic and is marked so in the store (``synthetic=True`` rows, DatasetInfo).
 Money values are in 千元, the Torch forms' unit. Pure: NumPy only, no store or file-system writes.
@@ -165,7 +166,7 @@ def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int
     margin = np.clip(rng.normal(0.0858, 0.06, n) + effect["margin"] * q, -0.3, 0.4)
     rd_share = np.clip(rng.beta(2, 11, n) * lift("rd_staff_share"), 0, 0.9)
     bachelor_lift, international = lift("bachelor_share"), lift("international_staff")
-    patent_propensity = rng.lognormal(-0.125, 0.5, n) * lift("patent_propensity")
+    patent_propensity = _lognormal(rng, 1.0, 0.5, n) * lift("patent_propensity")
     service_export_share = np.clip(rng.uniform(0, 0.1, n) * lift("tech_service_export_share"), 0, 0.5)
     io_share = np.clip(_lognormal(rng, *_spec(cal["industrial_output_share"]), n), 0, 1.2)
     iva_share = np.clip(_lognormal(rng, *_spec(cal["industrial_value_added_share"]), n), 0.05, 0.6)
