@@ -1,4 +1,5 @@
-"""Deterministic synthetic demo data, calibrated to published national totals (calibration.yaml).
+"""Deterministic synthetic demo data, calibrated to published national totals and, zone by zone, to published
+per-zone figures (calibration.yaml; zone sizes and standing in demo/zones.py).
 
 Everything here is synthetic and is marked so in the store (``synthetic=True`` rows, DatasetInfo).
 Money values are in 千元, the Torch forms' unit. Pure: NumPy only, no store or file-system writes.
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from hizone.catalog import Catalog, read_yaml
+from hizone.demo.zones import ZoneProfiles, zone_profiles
 from hizone.errors import HizoneError
 from hizone.registry import ALPHABET, WEIGHTS, ProvinceRow, ZoneRow, industry_section
 
@@ -49,6 +51,7 @@ class DemoData:
     scale: float  # enterprises generated / enterprises the programme really has
     provinces: list[ProvinceRow]
     zones: list[ZoneRow]
+    profiles: ZoneProfiles  # the per-zone calibration the data was drawn from
     enterprises: Enterprises
     qualifications: Qualifications
     incubators: list[tuple[str, str, str, str]]  # name, kind, level, zone code
@@ -57,6 +60,9 @@ class DemoData:
     monthly_elements: tuple[str, ...]
     monthly: dict[str, np.ndarray]  # "2023-05" -> (zones × elements), cumulative flows; NaN = missing
     anomalies: list[dict[str, Any]] = field(default_factory=list)
+    # Reports the loader leaves open in the last month: {"kind": awaiting_review / returned / late_report /
+    # missing_report, "zone", "period"}.
+    workflow: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _spec(pair: list[float]) -> tuple[float, float]:
@@ -83,12 +89,13 @@ def credit_codes(rng: np.random.Generator, division_codes: np.ndarray) -> np.nda
             return codes
 
 
-def _zone_weights(rng: np.random.Generator, zones: list[ZoneRow]) -> np.ndarray:
-    """Heavy-tailed zone sizes: older zones larger; 中关村 the largest, as in reality."""
-    years = np.array([z.approved_year for z in zones])
-    weight = rng.lognormal(0.0, 1.0, len(zones)) * np.where(years <= 1992, 3.0, np.where(years <= 2010, 1.5, 1.0))
-    weight[[i for i, z in enumerate(zones) if z.name_zh.startswith("中关村")]] = weight.max() * 3
-    return weight / weight.sum()
+def _enterprises_per_zone(rng: np.random.Generator, profiles: ZoneProfiles, n: int, cal: dict[str, Any]
+                          ) -> np.ndarray:
+    """How many enterprises each zone reports: a floor for every zone, the rest in proportion to its 高企."""
+    zones = len(profiles.high_tech)
+    floor = max(1, int(cal["zones"]["min_enterprises_share"] * n / zones))
+    share = profiles.high_tech / profiles.high_tech.sum()
+    return np.asarray(floor + rng.multinomial(n - floor * zones, share))
 
 
 def _enterprise_names(rng: np.random.Generator, cities: list[str], industries: np.ndarray) -> list[str]:
@@ -100,59 +107,71 @@ def _enterprise_names(rng: np.random.Generator, cities: list[str], industries: n
             for city, i, j, ind in zip(cities, a, b, industries, strict=True)]
 
 
-def _enterprises(rng: np.random.Generator, zones: list[ZoneRow], n: int, cal: dict[str, Any]
-                 ) -> tuple[Enterprises, np.ndarray]:
-    weights = _zone_weights(rng, zones)
-    # One long-established enterprise per zone first, so that every zone reports every year.
-    zone = np.concatenate([np.arange(len(zones)), rng.choice(len(zones), size=n - len(zones), p=weights)])
+def _enterprises(rng: np.random.Generator, zones: list[ZoneRow], profiles: ZoneProfiles, n: int,
+                 cal: dict[str, Any]) -> Enterprises:
+    counts = _enterprises_per_zone(rng, profiles, n, cal)
+    # The first enterprise of each zone is long-established, so that every zone reports every year.
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    zone = np.repeat(np.arange(len(zones)), counts)
     industries = np.array(list(cal["industries"]))
     freq = np.array(list(cal["industries"].values()), dtype=float)
     industry = rng.choice(industries, size=n, p=freq / freq.sum())
     founded_year = np.where(rng.random(n) < 0.85, rng.integers(1990, 2019, n), rng.integers(2019, 2023, n))
-    founded_year[: len(zones)] = rng.integers(1990, 2019, len(zones))
-    order = np.argsort(zone, kind="stable")
-    zone, industry, founded_year = zone[order], industry[order], founded_year[order]
+    founded_year[first] = rng.integers(1990, 2019, len(zones))
     founded = (founded_year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + rng.integers(0, 365, n)
     divisions = np.array([f"{zones[z].province_code}0100" for z in zone])
     names = _enterprise_names(rng, [zones[z].city for z in zone], industry)
-    return Enterprises(credit_codes(rng, divisions), names, zone, industry, founded), weights
+    return Enterprises(credit_codes(rng, divisions), names, zone, industry, founded)
 
 
-def _revenue(rng: np.random.Generator, ent: Enterprises, weights: np.ndarray, years: list[int],
+def _revenue(rng: np.random.Generator, ent: Enterprises, profiles: ZoneProfiles, years: list[int],
              cal: dict[str, Any]) -> dict[int, np.ndarray]:
-    """Revenue per year (千元), growing by zone and enterprise, scaled to the national totals."""
-    n = len(ent)
-    size = rng.lognormal(0.0, 1.9, n) * (weights[ent.zone] * len(weights)) ** 0.25
-    zone_growth = rng.normal(0.0, 0.04, len(weights))
-    base = cal["base_year"]
-    target = {base: cal["base_totals"]["revenue"]["value"] / YUAN_PER_THOUSAND}
-    for year in sorted(y for y in years if y > base):
-        target[year] = target[year - 1] * (1 + cal["revenue_growth"][year]["value"])
-    for year in sorted((y for y in years if y < base), reverse=True):
-        target[year] = target[year + 1] / (1 + cal["revenue_growth"][year + 1]["value"])
+    """Revenue per year (千元): enterprises grow around their zone, whose totals are the calibrated ones."""
+    n, zones = len(ent), len(profiles.quality)
+    level = rng.lognormal(0.0, cal["zones"]["enterprise_size_sigma"], n)
     founded_year = ent.founded.astype("datetime64[Y]").astype(int) + 1970
-    revenue, level = {}, size
+    revenue = {}
     for year in years:
-        level = level * (1 + np.clip(rng.normal(0.06, 0.15, n) + zone_growth[ent.zone], -0.6, 1.5))
-        active = np.where(founded_year <= year, level, np.nan)
-        revenue[year] = active * target[year] / np.nansum(active)
+        level = level * np.exp(rng.normal(0.0, cal["zones"]["enterprise_growth_sigma"], n))
+        # Young enterprises start small and grow into their size over their first years.
+        ramp = np.clip((year - founded_year + 1) / cal["zones"]["years_to_full_size"], 0.0, 1.0)
+        active = np.where(founded_year <= year, level * ramp, 0.0)
+        zone_sum = np.zeros(zones)
+        np.add.at(zone_sum, ent.zone, active)
+        scaled = active * (profiles.revenue[year] / YUAN_PER_THOUSAND / zone_sum)[ent.zone]
+        revenue[year] = np.where(founded_year <= year, scaled, np.nan)
     return revenue
 
 
-def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int, np.ndarray],
+def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int, np.ndarray], quality: np.ndarray,
                    elements: tuple[str, ...], cal: dict[str, Any]) -> dict[int, np.ndarray]:
+    """Each element from revenue; the zone's standing (``quality`` per zone) lifts its enterprises' traits."""
     n = len(ent)
     manufacturing = np.array([industry_section(c) == "C" for c in ent.industry])
+    effect, q = cal["zones"]["quality_effects"], quality[ent.zone]
+    base_revenue = np.nan_to_num(revenue[cal["base_year"]])
+
+    def lift(key: str) -> np.ndarray:
+        """exp(effect × q), scaled so that the revenue-weighted mean stays 1: national ratios stay calibrated."""
+        factor = np.exp(effect[key] * q)
+        return np.asarray(factor * base_revenue.sum() / (base_revenue * factor).sum())
+
     # Enterprise traits that persist across years.
-    ratio_level = {k: _lognormal(rng, m, s, n) for k, (m, s) in cal["ratios_to_revenue"].items()}
+    ratio_level = {k: _lognormal(rng, m, s, n) * (lift(k) if k in effect else 1.0)
+                   for k, (m, s) in cal["ratios_to_revenue"].items()}
     exporter = rng.random(n) < 0.5
     rev_per_emp = _lognormal(rng, *_spec(cal["revenue_per_employee_thousand_yuan"]), n)
+    productivity_growth = 1.03 + effect["productivity_growth"] * q
     pay_per_emp = _lognormal(rng, *_spec(cal["payroll_per_employee_thousand_yuan"]), n)
-    margin = np.clip(rng.normal(0.0858, 0.06, n), -0.3, 0.4)
-    rd_share = rng.beta(2, 11, n)
+    margin = np.clip(rng.normal(0.0858, 0.06, n) + effect["margin"] * q, -0.3, 0.4)
+    rd_share = np.clip(rng.beta(2, 11, n) * lift("rd_staff_share"), 0, 0.9)
+    bachelor_lift, international = lift("bachelor_share"), lift("international_staff")
+    patent_propensity = _lognormal(rng, 1.0, 0.5, n) * lift("patent_propensity")
+    service_export_share = np.clip(rng.uniform(0, 0.1, n) * lift("tech_service_export_share"), 0, 0.5)
     io_share = np.clip(_lognormal(rng, *_spec(cal["industrial_output_share"]), n), 0, 1.2)
     iva_share = np.clip(_lognormal(rng, *_spec(cal["industrial_value_added_share"]), n), 0.05, 0.6)
-    energy_int = _lognormal(rng, *_spec(cal["energy_tce_per_10k_yuan_value_added"]), n)
+    energy_int = _lognormal(rng, *_spec(cal["energy_tce_per_10k_yuan_value_added"]), n) * lift("energy_intensity")
+    yearly = cal["zones"]["yearly_ratio_noise"]
     valid_patents = np.zeros(n)
     trademarks = rng.poisson(3, n).astype(float)
     base = cal["base_year"]
@@ -163,31 +182,31 @@ def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int
         rev = revenue[year]
         v: dict[str, np.ndarray] = {"revenue": rev}
         for key, level in ratio_level.items():
-            v[key] = rev * level * _lognormal(rng, 1.0, 0.1, n)
+            v[key] = rev * level * _lognormal(rng, 1.0, yearly, n)
         for capped in ("tech_revenue", "hitech_product_revenue", "new_product_revenue"):
             v[capped] = np.minimum(v[capped], rev)
         v["export"] = np.where(exporter, v["export"] * 2, 0.0)
-        v["tech_service_export"] = v["export"] * rng.uniform(0, 0.1, n)
+        v["tech_service_export"] = v["export"] * service_export_share * _lognormal(rng, 1.0, yearly, n)
         v["industrial_output"] = np.where(manufacturing, rev * io_share, 0.0)
         v["industrial_value_added"] = v["industrial_output"] * iva_share
         v["value_added"] = np.maximum(v["value_added"], v["industrial_value_added"])
         v["total_profit"] = rev * np.clip(margin + rng.normal(0, 0.02, n), -0.5, 0.5) * profit_scale
         v["net_profit"] = np.where(v["total_profit"] > 0, v["total_profit"] * rng.uniform(0.8, 0.9, n),
                                    v["total_profit"])
-        emp = np.maximum(1, np.round(rev / (rev_per_emp * 1.03 ** i)))
+        emp = np.maximum(1, np.round(rev / (rev_per_emp * productivity_growth ** i)))
         v["employees"] = emp
         v["payroll"] = emp * pay_per_emp * 1.05 ** i
         safe_emp = np.nan_to_num(emp).astype(np.int64)
-        bachelor_p = np.clip(cal["bachelor_share"][year] * rng.normal(1, 0.15, n), 0, 1)
+        bachelor_p = np.clip(cal["bachelor_share"][year] * bachelor_lift * rng.normal(1, 0.15, n), 0, 1)
         v["emp_bachelor_plus"] = rng.binomial(safe_emp, bachelor_p)
         v["emp_master"] = rng.binomial(v["emp_bachelor_plus"], 0.2)
         v["emp_phd"] = rng.binomial(v["emp_master"], 0.12)
-        v["emp_returnees"] = rng.binomial(safe_emp, 0.006)
-        v["emp_foreign"] = rng.binomial(safe_emp, 0.002)
+        v["emp_returnees"] = rng.binomial(safe_emp, np.clip(0.006 * international, 0, 1))
+        v["emp_foreign"] = rng.binomial(safe_emp, np.clip(0.002 * international, 0, 1))
         v["emp_new_graduates"] = rng.binomial(safe_emp, 0.033)
         v["rd_staff"] = rng.binomial(safe_emp, rd_share)
         v["rd_fte"] = np.round(v["rd_staff"] * rng.uniform(0.6, 0.9, n), 1)
-        inv_apps = rng.poisson(np.nan_to_num(v["rd_expenditure"]) / 10_000 * 2.0)
+        inv_apps = rng.poisson(np.nan_to_num(v["rd_expenditure"]) / 10_000 * 2.0 * patent_propensity)
         v["invention_patent_applications"] = inv_apps
         other_apps = rng.poisson(inv_apps * 1.2 + 0.5)
         v["patent_applications"] = inv_apps + other_apps
@@ -219,35 +238,72 @@ def _interval(year: int, years: int | None) -> tuple[dt.date, dt.date | None]:
     return dt.date(year, 1, 1), (dt.date(year + years - 1, 12, 31) if years else None)
 
 
+def _high_tech_quota(ent: Enterprises, eligible: np.ndarray, profiles: ZoneProfiles, scale: float, share: float
+                     ) -> np.ndarray:
+    """高企 per zone at base-year end: published counts at the demo's scale; the others share the national rest."""
+    per_zone = np.bincount(ent.zone[eligible], minlength=len(profiles.high_tech))
+    fixed = profiles.high_tech_published
+    published = np.minimum(np.round(profiles.high_tech * scale), per_zone)
+    rest = max(0.0, round(share * len(eligible)) - published[fixed].sum())
+    others = np.where(fixed, 0, per_zone)
+    return np.where(fixed, published, np.floor(others * rest / max(1, others.sum()) + 0.5)).astype(int)
+
+
+def _top_per_zone(candidates: np.ndarray, score: np.ndarray, zone: np.ndarray, quota: np.ndarray) -> np.ndarray:
+    """The ``quota[z]`` candidates of highest score in each zone z."""
+    ordered = candidates[np.lexsort((-score[candidates], zone[candidates]))]
+    zone_of = zone[ordered]
+    place_in_zone = np.arange(len(ordered)) - np.searchsorted(zone_of, zone_of)
+    return np.asarray(ordered[place_in_zone < quota[zone_of]])
+
+
+def _certificate_starts(held: list[bool], years: list[int], founded: int, earlier: int) -> list[int]:
+    """Three-year certificates covering the years held; one held in the first year began ``earlier`` years before."""
+    starts: list[int] = []
+    for k, year in enumerate(years):
+        if held[k] and not (starts and year <= starts[-1] + 2):
+            starts.append(max(founded + 1, year - earlier) if k == 0 else year)
+    return starts
+
+
 def _qualifications(rng: np.random.Generator, ent: Enterprises, annual: dict[int, np.ndarray],
-                    elements: tuple[str, ...], cal: dict[str, Any]) -> Qualifications:
-    """Certificates with validity periods; 高企 calibrated to the published share at base-year end."""
+                    elements: tuple[str, ...], profiles: ZoneProfiles, scale: float, cal: dict[str, Any]
+                    ) -> Qualifications:
+    """Certificates with validity periods; 高企 calibrated to published counts and share at base-year end."""
     rows: list[tuple[int, str, dt.date, dt.date | None, str | None]] = []
     n, base = len(ent), cal["base_year"]
     col = {e: j for j, e in enumerate(elements)}
     founded_year = ent.founded.astype("datetime64[Y]").astype(int) + 1970
     years = sorted(annual)
-    # 高企: the most R&D-intensive of those old enough hold a certificate covering the base year.
-    base_rev = annual[base][:, col["revenue"]]
-    intensity = np.nan_to_num(annual[base][:, col["rd_expenditure"]] / base_rev) * rng.lognormal(0, 0.5, n)
-    eligible = np.flatnonzero((founded_year < base) & ~np.isnan(base_rev))
-    chosen = eligible[np.argsort(-intensity[eligible])][: round(cal["high_tech_share"] * len(eligible))]
-    for i in chosen:
-        # The certificate covering the base year, then renewals back and forward (85% renew).
-        first = max(base - int(rng.integers(0, 3)), int(founded_year[i]) + 1)
-        starts = [first]
-        while starts[0] - 3 > founded_year[i] and starts[0] - 3 >= years[0] - 2 and rng.random() < 0.85:
-            starts.insert(0, starts[0] - 3)
-        while starts[-1] + 3 <= years[-1] and rng.random() < 0.85:
-            starts.append(starts[-1] + 3)
-        rows += [(int(i), "high_tech", *_interval(start, 3), None) for start in starts]
+    # 高企: in each zone the most R&D-intensive of those old enough hold a certificate: the calibrated count at
+    # base-year end, growing (or, before it, shrinking) at the zone's rate, so that its net change is smooth.
+    intensity = np.nan_to_num(annual[base][:, col["rd_expenditure"]] / annual[base][:, col["revenue"]])
+    intensity = intensity * rng.lognormal(0, 0.5, n)
+    growth = cal["zones"]["high_tech_growth"]
+    rate = growth["rate"] + growth["quality_effect"] * profiles.quality
+    base_eligible = np.flatnonzero((founded_year < base) & ~np.isnan(annual[base][:, col["revenue"]]))
+    quota = _high_tech_quota(ent, base_eligible, profiles, scale, cal["high_tech_share"])
+    holding = np.zeros((len(years), n), dtype=bool)
+    for k, year in enumerate(years):
+        eligible = np.flatnonzero((founded_year < year) & ~np.isnan(annual[year][:, col["revenue"]]))
+        holders = _top_per_zone(eligible, intensity, ent.zone, np.floor(quota * (1 + rate) ** (year - base) + 0.5))
+        holding[k, holders] = True
+    holders = np.flatnonzero(holding.any(axis=0))
+    for holder, held, founded, earlier in zip(holders.tolist(), holding[:, holders].T.tolist(),
+                                              founded_year[holders].tolist(),
+                                              rng.integers(0, 3, len(holders)).tolist(), strict=True):
+        rows += [(holder, "high_tech", *_interval(start, 3), None)
+                 for start in _certificate_starts(held, years, founded, earlier)]
+    # Yearly registrations go mostly to the same enterprises year after year (a persistent propensity with a
+    # little churn), so that a zone's counts move as its enterprises do, not by a fresh draw each year.
+    sme_propensity, gazelle_propensity = rng.random(n), rng.random(n)
     for year in years:
         values = annual[year]
         small = ((values[:, col["employees"]] <= 500) & (values[:, col["revenue"]] <= 200_000)
                  & (values[:, col["total_assets"]] <= 200_000))
-        for i in np.flatnonzero(small & (rng.random(n) < 0.5)):
+        for i in np.flatnonzero(small & (sme_propensity * rng.lognormal(0, 0.1, n) < 0.5)):
             rows.append((int(i), "tech_sme", *_interval(year, 1), None))
-        for i in np.flatnonzero(~np.isnan(values[:, 0]) & (rng.random(n) < 0.03)):
+        for i in np.flatnonzero(~np.isnan(values[:, 0]) & (gazelle_propensity * rng.lognormal(0, 0.2, n) < 0.03)):
             rows.append((int(i), "gazelle", *_interval(year, 1), None))
     srdi = np.flatnonzero((founded_year <= 2019) & (rng.random(n) < 0.04))
     rows += [(int(i), "srdi", *_interval(2021, 3), None) for i in srdi]
@@ -266,9 +322,8 @@ def _qualifications(rng: np.random.Generator, ent: Enterprises, annual: dict[int
     return Qualifications(np.array(idx, dtype=np.int64), list(kind), list(start_d), list(end_d), list(detail))
 
 
-def _incubators(rng: np.random.Generator, zones: list[ZoneRow], weights: np.ndarray
-                ) -> list[tuple[str, str, str, str]]:
-    counts = rng.multinomial(3 * len(zones), weights) + 1
+def _incubators(rng: np.random.Generator, zones: list[ZoneRow], ent: Enterprises) -> list[tuple[str, str, str, str]]:
+    counts = rng.multinomial(3 * len(zones), np.bincount(ent.zone, minlength=len(zones)) / len(ent)) + 1
     kinds, kind_p = ["众创空间", "孵化器", "加速器"], [0.45, 0.45, 0.10]
     levels, level_p = ["national", "provincial", "other"], [0.2, 0.4, 0.4]
     out = []
@@ -335,6 +390,27 @@ def _plant_anomalies(zones: list[ZoneRow], monthly: dict[str, np.ndarray], ent: 
     ]
 
 
+# Workflow left open in the last month, so that every page has something to show: zones at these places by
+# size (among the zones without a planted anomaly) leave their report awaiting review, returned, late or missing.
+WORKFLOW_PLACES = {"awaiting_review": (30,), "returned": (40,), "late_report": (50, 60), "missing_report": (80,)}
+
+
+def _plan_workflow(zones: list[ZoneRow], monthly: dict[str, np.ndarray], anomalies: list[dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    """Which zones' last-month reports the loader leaves open; a missing report is taken out of the data."""
+    last = max(monthly)
+    tampered = {a.get("zone") for a in anomalies}
+    by_size = [i for i in np.argsort(-monthly[last][:, 0]) if zones[int(i)].code not in tampered]
+    planned = []
+    for kind, places in WORKFLOW_PLACES.items():
+        for place in places:
+            zone = int(by_size[place])
+            planned.append({"kind": kind, "zone": zones[zone].code, "period": last})
+            if kind == "missing_report":
+                monthly[last][zone] = np.nan
+    return planned
+
+
 def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow], enterprises: int = 20_000,
              seed: int = 2021) -> DemoData:
     """The whole synthetic data set; the same arguments give the same data, to the last digit."""
@@ -346,13 +422,18 @@ def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow
     years = list(cal["years"])
     annual_elements = catalog.form(ANNUAL_FORM, years[-1]).element_codes
     monthly_elements = catalog.form(MONTHLY_FORM, int(cal["months"]["last"][:4])).element_codes
-    ent, weights = _enterprises(rng, zones, enterprises, cal)
-    revenue = _revenue(rng, ent, weights, years, cal)
-    annual = _annual_values(rng, ent, revenue, annual_elements, cal)
+    profiles = zone_profiles(rng, zones, cal)
+    scale = enterprises / cal["reference_enterprises"]
+    ent = _enterprises(rng, zones, profiles, enterprises, cal)
+    revenue = _revenue(rng, ent, profiles, years, cal)
+    annual = _annual_values(rng, ent, revenue, profiles.quality, annual_elements, cal)
     monthly = _monthly(rng, ent, len(zones), annual, annual_elements, monthly_elements, cal)
     anomalies = _plant_anomalies(zones, monthly, ent, annual, monthly_elements, annual_elements)
+    workflow = _plan_workflow(zones, monthly, anomalies)
     annual = {y: _round_to_form(m, catalog, ANNUAL_FORM, y) for y, m in annual.items()}
-    return DemoData(seed=seed, scale=enterprises / cal["reference_enterprises"], provinces=provinces, zones=zones,
-                    enterprises=ent, qualifications=_qualifications(rng, ent, annual, annual_elements, cal),
-                    incubators=_incubators(rng, zones, weights), annual_elements=annual_elements,
-                    annual=annual, monthly_elements=monthly_elements, monthly=monthly, anomalies=anomalies)
+    qualifications = _qualifications(rng, ent, annual, annual_elements, profiles, scale, cal)
+    return DemoData(seed=seed, scale=scale, provinces=provinces, zones=zones, profiles=profiles,
+                    enterprises=ent, qualifications=qualifications,
+                    incubators=_incubators(rng, zones, ent), annual_elements=annual_elements,
+                    annual=annual, monthly_elements=monthly_elements, monthly=monthly, anomalies=anomalies,
+                    workflow=workflow)

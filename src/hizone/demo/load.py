@@ -1,10 +1,14 @@
-"""Write a generated DemoData into the store in one transaction, with fast bulk inserts."""
+"""Write a generated DemoData into the store in one transaction, with fast bulk inserts.
+
+The last month's open work (reports awaiting review or returned) then moves through the intake workflow's own
+``transition``, so its states and audit rows are those a real zone and province would leave."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -12,6 +16,9 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from hizone.catalog import Catalog
 from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
 from hizone.errors import StoreError
+from hizone.intake.periods import period_end
+from hizone.intake.rules import rules_for
+from hizone.intake.service import Actor, transition
 from hizone.registry.sync import sync_registry
 from hizone.store import session_scope
 from hizone.store.bulk import bulk_insert, insert_columns
@@ -35,9 +42,21 @@ def _layout(catalog: Catalog, form_code: str, year: int, elements: Sequence[str]
     return form.version, ValueLayout(tuple(elements), tuple(integer.get(e, False) for e in elements))
 
 
+def deadlines(catalog: Catalog, form_code: str, periods: Iterable[str]) -> dict[int, int]:
+    """Days from a period's end to its reporting deadline, by year (each year's rules read once: reading is slow)."""
+    return {year: rules_for(form_code, year, catalog).deadline_days for year in {int(p[:4]) for p in periods}}
+
+
+def received(deadline_days: dict[int, int], period: str, days_late: int = 0) -> dt.datetime:
+    """When a report of the period arrived: two days before its deadline, or ``days_late`` after it."""
+    day = period_end(period) + dt.timedelta(days=deadline_days[int(period[:4])] + (days_late or -2))
+    return dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
+
+
 def _insert_period(conn: Connection, form_code: str, period: str, version_layout: tuple[int, ValueLayout],
-                   reports: tuple[np.ndarray, np.ndarray, np.ndarray], now: dt.datetime) -> int:
-    """One batch: the reports (entity keys, zone codes, value matrix) of one form and period, approved."""
+                   reports: tuple[np.ndarray, np.ndarray, np.ndarray], now: dt.datetime, state: str = "approved"
+                   ) -> int:
+    """One batch: the reports (entity keys, zone codes, value matrix) of one form and period, received ``now``."""
     version, layout = version_layout
     keys, zones, matrix = reports
     batch_id = conn.execute(insert(ImportBatch).values(
@@ -47,31 +66,74 @@ def _insert_period(conn: Connection, form_code: str, period: str, version_layout
     columns = {code: matrix[:, j] for j, code in enumerate(layout.codes)}
     return insert_columns(conn, SUBMISSION_TABLE, {
         "batch_id": batch_id, "form_code": form_code, "form_version": version, "entity_key": keys,
-        "zone_code": zones, "period": period, "revision": 1, "state": "approved",
+        "zone_code": zones, "period": period, "revision": 1, "state": state,
         "packed_values": layout.pack(columns, len(keys)), "created_by": "demo", "created_at": now,
         "synthetic": True}, len(keys))
 
 
-def _annual(conn: Connection, data: DemoData, catalog: Catalog, now: dt.datetime) -> int:
+def _annual(conn: Connection, data: DemoData, catalog: Catalog) -> int:
     codes = np.asarray(data.enterprises.credit_code, dtype=np.str_)
     zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)[np.asarray(data.enterprises.zone)]
-    count = 0
+    count, deadline_days = 0, deadlines(catalog, ANNUAL_FORM, map(str, data.annual))
     for year, matrix in data.annual.items():
         rows = np.flatnonzero(~np.isnan(matrix[:, 0]))
-        count += _insert_period(conn, ANNUAL_FORM, str(year), _layout(catalog, ANNUAL_FORM, year, data.annual_elements),
-                                (codes[rows], zone_codes[rows], matrix[rows]), now)
+        layout = _layout(catalog, ANNUAL_FORM, year, data.annual_elements)
+        count += _insert_period(conn, ANNUAL_FORM, str(year), layout, (codes[rows], zone_codes[rows], matrix[rows]),
+                                received(deadline_days, str(year)))
     return count
 
 
-def _monthly(conn: Connection, data: DemoData, catalog: Catalog, now: dt.datetime) -> int:
+def _open_work(data: DemoData, kinds: set[str]) -> dict[str, set[str]]:
+    """Zones per period whose monthly report the plan leaves in one of ``kinds``."""
+    out: dict[str, set[str]] = {}
+    for item in data.workflow:
+        if item["kind"] in kinds:
+            out.setdefault(item["period"], set()).add(item["zone"])
+    return out
+
+
+def _monthly(conn: Connection, data: DemoData, catalog: Catalog) -> int:
+    """Monthly reports, on time and approved, except the planned late ones and the drafts still to move on."""
     zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)
-    count = 0
+    late, pending = _open_work(data, {"late_report"}), _open_work(data, {"awaiting_review", "returned"})
+    count, deadline_days = 0, deadlines(catalog, MONTHLY_FORM, data.monthly)
     for month, matrix in data.monthly.items():
-        rows = np.flatnonzero(~np.isnan(matrix[:, 0]))
         layout = _layout(catalog, MONTHLY_FORM, int(month[:4]), data.monthly_elements)
-        count += _insert_period(conn, MONTHLY_FORM, month, layout, (zone_codes[rows], zone_codes[rows], matrix[rows]),
-                                now)
+        reported = ~np.isnan(matrix[:, 0])
+        is_late, is_pending = (np.isin(zone_codes, list(z.get(month, ()))) for z in (late, pending))
+        on_time, days_late = received(deadline_days, month), received(deadline_days, month, 8)
+        for rows, when, state in ((reported & ~is_late & ~is_pending, on_time, "approved"),
+                                  (reported & is_late, days_late, "approved"),
+                                  (reported & is_pending, on_time, "draft")):
+            if rows.any():
+                count += _insert_period(conn, MONTHLY_FORM, month, layout,
+                                        (zone_codes[rows], zone_codes[rows], matrix[rows]), when, state)
     return count
+
+
+def _move_open_work(engine: Engine, data: DemoData) -> None:
+    """The drafts go through the intake workflow itself: submitted by their zone, some returned by the province."""
+    province = {z.code: z.province_code for z in data.zones}
+    for item in data.workflow:
+        if item["kind"] not in ("awaiting_review", "returned"):
+            continue
+        zone, period = item["zone"], item["period"]
+        transition(engine, "submit", Actor(f"demo-{zone}", "zone", zone_code=zone), form=MONTHLY_FORM,
+                   period=period, zone_code=zone)
+        if item["kind"] == "returned":
+            transition(engine, "return", Actor(f"demo-{province[zone]}", "province", province_code=province[zone]),
+                       form=MONTHLY_FORM, period=period, zone_code=zone,
+                       comment="（合成）营业收入与上月累计不衔接，请核实后重新报送")
+
+
+def planted_anomalies(data: DemoData) -> list[dict[str, Any]]:
+    """What the monitoring should find: the planted anomalies, and the last month's reports not published
+    (missing, or still in the workflow) — only a late report is in the published data as usual."""
+    return data.anomalies + [item for item in data.workflow if item["kind"] != "late_report"]
+
+
+def _compact(value: list[dict[str, Any]]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | None = None) -> dict[str, int]:
@@ -102,13 +164,15 @@ def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | 
         counts["incubators"] = bulk_insert(conn, Incubator.__tablename__, ("name", "kind", "level", "zone_code",
                                                                        "synthetic"),
                                            ((*row, True) for row in data.incubators))
-        counts["annual reports"] = _annual(conn, data, catalog, now)
+        counts["annual reports"] = _annual(conn, data, catalog)
         report("annual reports", counts["annual reports"])
-        counts["monthly reports"] = _monthly(conn, data, catalog, now)
+        counts["monthly reports"] = _monthly(conn, data, catalog)
         report("monthly reports", counts["monthly reports"])
         info = {"synthetic": "true", "seed": str(data.seed), "enterprises": str(len(ent)),
-                "scale": f"{data.scale:.6g}", "planted_anomalies": json.dumps(data.anomalies, ensure_ascii=False),
+                "scale": f"{data.scale:.6g}", "planted_anomalies": _compact(planted_anomalies(data)),
+                "open_work": _compact(data.workflow),
                 "generated_at": now.isoformat(timespec="seconds")}
         for key, value in info.items():
             session.merge(DatasetInfo(key=key, value=value))
+    _move_open_work(engine, data)
     return counts
