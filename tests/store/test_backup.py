@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -194,3 +196,30 @@ def test_the_commands_answer_mistakes_in_one_line_with_exit_code_2(database_url:
         assert reason in result.output and len(result.output.strip().splitlines()) == 1, result.output
     forced = runner.invoke(db_app, ["restore", str(file), "--force"])
     assert forced.exit_code == 0 and "every table matches the manifest" in forced.output
+
+
+def test_a_backup_taken_while_the_store_is_written_is_one_consistent_snapshot(engine: Engine, empty_url: str,
+                                                                               tmp_path: Path) -> None:
+    populate(engine)
+    stop = threading.Event()
+    written = [0]
+
+    def write() -> None:  # another client of the store, writing throughout the backup
+        while not stop.is_set():
+            with engine.begin() as conn:
+                conn.execute(insert(AuditLog), [{"actor": "busy", "action": "x", "object_kind": "y",
+                                                 "object_id": str(written[0] + i)} for i in range(20)])
+            written[0] += 20
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while written[0] < 100:
+            time.sleep(0.01)
+        manifest = backup(engine, tmp_path / "store.backup")
+    finally:
+        stop.set()
+        writer.join()
+    busy = manifest.tables["audit_log"].rows - 2  # the two imports' entries
+    assert 100 <= busy <= written[0] and busy % 20 == 0  # whole transactions only
+    restore(empty_url, tmp_path / "store.backup")  # the restored store matches the manifest, table for table

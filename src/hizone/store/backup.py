@@ -202,7 +202,7 @@ def pg_binary(name: str) -> str:
                        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0, reverse=True)
     found = shutil.which(name) or next(iter(installed), None)
     if not found:
-        raise StoreError(f"PostgreSQL's {name} is not installed (Debian package postgresql-client)", where=name)
+        raise StoreError(f"PostgreSQL's {name} is not installed (Debian package postgresql)", where=name)
     return found
 
 
