@@ -172,7 +172,7 @@ async def _login(client: httpx.AsyncClient, password: str) -> None:
 async def _user(number: int, browser: httpx.AsyncClient, api: httpx.AsyncClient, stop: float, tally: Tally,
                 uploads: Iterator[tuple[str, bytes, bool]], paths: dict[str, list[str]]) -> None:
     rng = random.Random(number)
-    kinds, weights = zip(*MIX, strict=True)
+    kinds, weights = [kind for kind, _ in MIX], [weight for _, weight in MIX]
     while time.monotonic() < stop and tally.requests < MAX_REQUESTS:
         await asyncio.sleep(rng.uniform(*THINK))
         kind = rng.choices(kinds, weights)[0]
@@ -188,7 +188,7 @@ async def _user(number: int, browser: httpx.AsyncClient, api: httpx.AsyncClient,
             else:
                 valid, answer = True, await browser.get(rng.choice(paths[kind]))
         except httpx.HTTPError as exc:
-            tally.errors[kind].append(f"{type(exc).__name__}: {exc}"[:200])
+            tally.errors[kind].append(f"{type(exc).__name__} {exc!r} after {time.perf_counter() - started:.1f} s"[:200])
             continue
         tally.latencies[kind].append((time.perf_counter() - started) * 1000)
         _judge(tally, kind, answer, valid)
@@ -211,7 +211,9 @@ async def _load(base: str, store: Store, users: int, seconds: float) -> tuple[Ta
     """Every user logs in (not timed), then all of them load the server for ``seconds``."""
     tally = Tally()
     uploads, paths = _upload_files(store), _requests(store)
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)  # one connection per user and kind
+    # One connection per user and kind, dropped by the client after 4 s idle: uvicorn closes a connection idle
+    # for 5 s, and a request sent as its close arrives would fail (a browser retries it; httpx does not).
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=4.0)
     async with AsyncExitStack() as stack:
         browsers = [await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=TIMEOUT, limits=limits))
                     for _ in range(users)]

@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 30
@@ -44,7 +45,7 @@ def _name_version(pin: str) -> tuple[str, str]:
     return name.split("[")[0].strip(), version.strip()
 
 
-def pip_audit(pins: list[str]) -> dict[str, object]:
+def pip_audit(pins: list[str]) -> dict[str, Any]:
     """pip-audit's JSON report of ``pins`` (each name==version, no resolution: they are the pins)."""
     with tempfile.TemporaryDirectory(prefix="hizone-audit-") as tmp:
         requirements, report = Path(tmp) / "pins.txt", Path(tmp) / "report.json"
@@ -79,7 +80,7 @@ def audit(pins: list[str]) -> tuple[list[Finding], dict[str, str]]:
     findings: list[Finding] = []
     unaudited: dict[str, str] = {}
     versions = dict(_name_version(pin) for pin in pins)
-    for dependency in report["dependencies"]:  # type: ignore[attr-defined]
+    for dependency in report["dependencies"]:
         name = dependency["name"]
         version = dependency.get("version") or next((v for n, v in versions.items() if n.lower() == name.lower()), "")
         if "skip_reason" not in dependency:

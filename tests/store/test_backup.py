@@ -187,8 +187,12 @@ def test_the_commands_answer_mistakes_in_one_line_with_exit_code_2(database_url:
     (tmp_path / "notes.txt").write_text("not a backup")
     truncated = tmp_path / "truncated.backup"
     truncated.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    not_ours = tmp_path / "other.zip"
+    with zipfile.ZipFile(not_ours, "w") as archive:
+        archive.writestr(MANIFEST, "{}")
     for args, reason in ((["verify", str(tmp_path / "missing.backup")], "no such backup file"),
-                         (["verify", str(tmp_path / "notes.txt")], "not a hizone backup"),
+                         (["verify", str(tmp_path / "notes.txt")], "not a hizone backup (not a zip archive)"),
+                         (["verify", str(not_ours)], "not a hizone backup (its manifest is not one)"),
                          (["verify", str(truncated)], "not a zip archive), or truncated"),
                          (["restore", str(file)], "the store is not empty")):
         result = runner.invoke(db_app, args)

@@ -70,14 +70,21 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str, where: str) -> Manifest:
+        not_one = StoreError("not a hizone backup (its manifest is not one)", where=where)
         try:
             data = json.loads(text)
-            if data.get("format") != FORMAT or data.get("kind") not in PAYLOAD:
-                raise ValueError
+        except ValueError:
+            raise not_one from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("kind") not in PAYLOAD:
+            raise not_one
+        if data.get("version") != FORMAT_VERSION:
+            raise StoreError(f"a backup of format version {data.get('version')}; this hizone reads version "
+                             f"{FORMAT_VERSION}", where=where)
+        try:
             return cls(data["kind"], data["schema"], data["created_at"], data["payload_sha256"],
                        {name: TableDigest(int(t["rows"]), str(t["checksum"])) for name, t in data["tables"].items()})
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise StoreError("not a hizone backup (its manifest is not one)", where=where) from None
+            raise not_one from None
 
 
 # ---- checksums -------------------------------------------------------------------------------------------
