@@ -14,6 +14,9 @@ uploads a report through the API (10%; every tenth upload carries an invalid cre
 refused with 422). Each valid upload holds 10 enterprises no other upload holds, so all of them must land:
 after the load, the store must hold exactly the uploads the server answered 201.
 
+Baseline: first, one user alone browsing (pages and exports, no uploads) for --baseline-seconds; each
+kind's p95 under load is printed as a multiple of that user's.
+
 Errors are 5xx answers and connection errors (timeouts included); an expected 4xx (the refused upload) is
 counted apart; any other non-2xx answer is reported as unexpected. The verdict is OK when there are no
 errors, no unexpected answers and every accepted upload landed.
@@ -48,6 +51,7 @@ UPLOAD_PERIODS = ("2024", "2025")  # after the demo's last annual report (2023)
 ROWS_PER_UPLOAD = 10
 BAD_UPLOAD_EVERY = 10
 MIX = (("page", 0.7), ("export", 0.2), ("upload", 0.1))
+BROWSING = (("page", 0.7), ("export", 0.2))  # the baseline: one user, alone, no uploads
 THINK = (0.1, 0.9)  # seconds between a user's requests
 MAX_REQUESTS = 200_000
 TIMEOUT = 60.0
@@ -170,9 +174,10 @@ async def _login(client: httpx.AsyncClient, password: str) -> None:
 
 
 async def _user(number: int, browser: httpx.AsyncClient, api: httpx.AsyncClient, stop: float, tally: Tally,
-                uploads: Iterator[tuple[str, bytes, bool]], paths: dict[str, list[str]]) -> None:
+                uploads: Iterator[tuple[str, bytes, bool]], paths: dict[str, list[str]],
+                mix: tuple[tuple[str, float], ...]) -> None:
     rng = random.Random(number)
-    kinds, weights = [kind for kind, _ in MIX], [weight for _, weight in MIX]
+    kinds, weights = [kind for kind, _ in mix], [weight for _, weight in mix]
     while time.monotonic() < stop and tally.requests < MAX_REQUESTS:
         await asyncio.sleep(rng.uniform(*THINK))
         kind = rng.choices(kinds, weights)[0]
@@ -207,10 +212,11 @@ def _judge(tally: Tally, kind: str, answer: httpx.Response, valid: bool) -> None
         tally.unexpected[kind].append(f"{what}: {answer.text[:160]}")
 
 
-async def _load(base: str, store: Store, users: int, seconds: float) -> tuple[Tally, float]:
-    """Every user logs in (not timed), then all of them load the server for ``seconds``."""
+async def _load(base: str, store: Store, users: int, seconds: float, mix: tuple[tuple[str, float], ...],
+                uploads: Iterator[tuple[str, bytes, bool]]) -> tuple[Tally, float]:
+    """The sessions log in (not timed), then all the users load the server for ``seconds``."""
     tally = Tally()
-    uploads, paths = _upload_files(store), _requests(store)
+    paths = _requests(store)
     # One connection per user and kind, dropped by the client after 4 s idle: uvicorn closes a connection idle
     # for 5 s, and a request sent as its close arrives would fail (a browser retries it; httpx does not).
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=4.0)
@@ -226,7 +232,7 @@ async def _load(base: str, store: Store, users: int, seconds: float) -> tuple[Ta
             browser.cookies = httpx.Cookies(browsers[n % SESSIONS].cookies)
         row(f"{min(users, SESSIONS)} logins (argon2, not in the figures)", time.perf_counter() - logging_in, "s")
         began = time.monotonic()
-        await asyncio.gather(*(_user(n, browsers[n], apis[n], began + seconds, tally, uploads, paths)
+        await asyncio.gather(*(_user(n, browsers[n], apis[n], began + seconds, tally, uploads, paths, mix)
                                for n in range(users)))
         return tally, time.monotonic() - began
 
@@ -251,7 +257,8 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def run_store(kind: str, url: str, var_dir: Path, users: int, seconds: float, enterprises: int) -> dict[str, Any]:
+def run_store(kind: str, url: str, var_dir: Path, users: int, seconds: float, enterprises: int,
+              baseline_seconds: float) -> dict[str, Any]:
     started = time.perf_counter()
     store = _prepare(url, var_dir, enterprises)
     row(f"{kind}: setup (demo of {enterprises:,} enterprises, users)", time.perf_counter() - started, "s",
@@ -259,8 +266,10 @@ def run_store(kind: str, url: str, var_dir: Path, users: int, seconds: float, en
     port = _free_port()
     log = var_dir / "server.log"
     server = _start_server(store, port, log)
+    base, uploads = f"http://127.0.0.1:{port}", _upload_files(store)
     try:
-        tally, wall = asyncio.run(_load(f"http://127.0.0.1:{port}", store, users, seconds))
+        alone = asyncio.run(_load(base, store, 1, baseline_seconds, BROWSING, uploads))[0] if baseline_seconds else None
+        tally, wall = asyncio.run(_load(base, store, users, seconds, MIX, uploads))
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -270,8 +279,9 @@ def run_store(kind: str, url: str, var_dir: Path, users: int, seconds: float, en
         "store": kind, "users": users, "seconds": wall, "requests": tally.requests,
         "kinds": {k: {"count": len(v), "p50": _percentile(v, 50), "p95": _percentile(v, 95), "p99": _percentile(v, 99)}
                   for k, v in sorted(tally.latencies.items()) if v},
-        "errors": {k: v for k, v in tally.errors.items() if v}, "unexpected": {k: v for k, v in tally.unexpected.items()
-                                                                              if v},
+        "baseline_p95": {k: _percentile(v, 95) for k, v in sorted(alone.latencies.items()) if v} if alone else {},
+        "errors": _problems(tally.errors, alone.errors if alone else {}),
+        "unexpected": _problems(tally.unexpected, alone.unexpected if alone else {}),
         "refused_as_expected": tally.refused, "uploads_ok": tally.uploads_ok, "batches_stored": batches,
         "rows_stored": rows, "uploads_landed": landed,
         "server_tracebacks": log.read_text(errors="replace").count("Traceback"),
@@ -282,6 +292,14 @@ def run_store(kind: str, url: str, var_dir: Path, users: int, seconds: float, en
     return result
 
 
+def _problems(*found: dict[str, list[str]]) -> dict[str, list[str]]:
+    merged: dict[str, list[str]] = defaultdict(list)
+    for problems in found:
+        for kind, listed in problems.items():
+            merged[kind] += listed
+    return {kind: listed for kind, listed in merged.items() if listed}
+
+
 def _first(problems: dict[str, list[str]]) -> str:
     return "; ".join(p for found in problems.values() for p in found[:2])[:300]
 
@@ -290,7 +308,10 @@ def _print(result: dict[str, Any]) -> None:
     store = result["store"]
     for kind, figures in result["kinds"].items():
         for q in ("p50", "p95", "p99"):
-            row(f"{store}: {kind} {q}", figures[q], "ms", f"of {figures['count']:,}" if q == "p50" else "")
+            alone = result["baseline_p95"].get(kind)
+            note = f"of {figures['count']:,}" if q == "p50" else (
+                f"{figures[q] / alone:.1f}x one user's p95 ({alone:.0f} ms)" if q == "p95" and alone else "")
+            row(f"{store}: {kind} {q}", figures[q], "ms", note)
     errors = sum(len(v) for v in result["errors"].values())
     unexpected = sum(len(v) for v in result["unexpected"].values())
     row(f"{store}: throughput", result["requests"] / result["seconds"], "req/s",
@@ -327,6 +348,8 @@ def main() -> int:
     parser.add_argument("--enterprises", type=int,
                         default=int(os.environ.get("HIZONE_BENCH_LOAD_ENTERPRISES", "5000")))
     parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--baseline-seconds", type=float, default=10.0,
+                        help="first, one user alone browsing for this long: the p95s' baseline (0: none)")
     parser.add_argument("--json", type=Path, help="also write the figures and verdicts here")
     args = parser.parse_args()
     heading(f"load: {args.users} users mixing pages, exports and uploads for {args.seconds:.0f} s per store "
@@ -334,7 +357,8 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="hizone-bench-load-") as tmp:
         for kind, url, var_dir in _stores(args.stores.split(","), Path(tmp)):
-            results.append(run_store(kind, url, var_dir, args.users, args.seconds, args.enterprises))
+            results.append(run_store(kind, url, var_dir, args.users, args.seconds, args.enterprises,
+                                     args.baseline_seconds))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False))
     return 0 if all(r["ok"] for r in results) else 1

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_fifty_users_for_fifteen_seconds_meet_no_error_and_every_upload_lands(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_load.py"), "--seconds", "15",
-                           "--users", "50", "--enterprises", "1000", "--json", str(out)],
+                           "--users", "50", "--enterprises", "1000", "--baseline-seconds", "3", "--json", str(out)],
                           capture_output=True, text=True, timeout=600, cwd=REPO)
     assert out.is_file(), done.stdout + done.stderr
     results = {r["store"]: r for r in json.loads(out.read_text())}
