@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from hizone.cli.store import db_app
 from hizone.errors import StoreError
 from hizone.intake.service import import_file
-from hizone.store import connect
+from hizone.store import connect, upgrade
 from hizone.store.backup import MANIFEST, PAYLOAD, backup, restore, verify
 from hizone.store.models import AuditLog, DatasetInfo
 from tests.intake.factory import TODAY, csv_bytes, good_rows, seed_registry
@@ -103,6 +103,21 @@ def test_restore_refuses_a_store_with_data_unless_forced(engine: Engine, databas
     engine.dispose()
     restore(database_url, file, force=True)
     assert every_row(engine) == at_backup  # the late row is gone: the store is the backup's again
+
+
+def test_a_store_holding_only_the_zone_registry_counts_as_empty(engine: Engine, empty_url: str,
+                                                                 tmp_path: Path) -> None:
+    populate(engine)
+    file = tmp_path / "store.backup"
+    backup(engine, file)
+    target = connect(empty_url)
+    upgrade(target)
+    seed_registry(target, 0)  # provinces and zones, as `hizone db upgrade` leaves a new store
+    target.dispose()
+    restore(empty_url, file)
+    target = connect(empty_url)
+    assert every_row(target) == every_row(engine)
+    target.dispose()
 
 
 def _rewrite(file: Path, target: Path, *, manifest: dict[str, object] | None = None,

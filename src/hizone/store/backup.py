@@ -40,6 +40,9 @@ FORMAT = "hizone-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 PAYLOAD = {"sqlite": "store.sqlite", "postgresql": "store.pgdump"}
+# Rows a store holds before anyone has put data in it: the schema's revision and the zone registry, which
+# `hizone db upgrade` writes from the package's own files. Replacing only these loses nothing.
+REFERENCE_TABLES = frozenset({"alembic_version", "province", "zone"})
 _MODULUS = 2**256
 _CHUNK = 1 << 20
 
@@ -304,8 +307,8 @@ def _check_sqlite_copy(manifest: Manifest, payload: Path, where: str) -> None:
 def restore(url: str, path: Path, *, force: bool = False) -> Manifest:
     """Restore the store at ``url`` from the backup at ``path``, then prove it matches the manifest.
 
-    Refuses a store of another kind, and one holding any rows unless ``force``. Nothing is changed when the
-    backup is damaged: it is checked before the store is touched.
+    Refuses a store of another kind, and one holding data (rows beyond REFERENCE_TABLES) unless ``force``.
+    Nothing is changed when the backup is damaged: it is checked before the store is touched.
     """
     engine = connect(url)
     try:
@@ -331,7 +334,7 @@ def restore(url: str, path: Path, *, force: bool = False) -> Manifest:
 
 def _refuse_non_empty(engine: Engine, force: bool) -> None:
     with engine.connect() as conn:
-        filled = {name: rows for name, rows in _row_counts(conn).items() if rows and name != "alembic_version"}
+        filled = {name: rows for name, rows in _row_counts(conn).items() if rows and name not in REFERENCE_TABLES}
     if filled and not force:
         shown = ", ".join(f"{name} {rows}" for name, rows in sorted(filled.items(), key=lambda kv: -kv[1])[:3])
         raise StoreError(f"the store is not empty ({shown} rows): restore --force replaces it",
