@@ -1,6 +1,6 @@
-"""An import killed with SIGKILL at 20 seeded moments spread over its duration leaves all of the file or none
-of it, on SQLite and on a real PostgreSQL; the next import of the same file is then right (a no-op or the
-whole file) and leaves exactly one copy of it.
+"""An import killed with SIGKILL at 20 seeded moments spread over its duration (measured first, on an import
+left to finish) leaves all of the file or none of it, on SQLite and on a real PostgreSQL; the next import of
+the same file is then right (a no-op or the whole file) and leaves exactly one copy of it.
 
 The importing process is forked from a server that has already imported hizone (multiprocessing's
 forkserver), so each import starts at once and the kills land in reading, checking, storing and commit.
@@ -128,7 +128,10 @@ def _run(context: mp.context.ForkServerContext, url: str, path: Path,
         time.sleep(kill_after)
         process.kill()
     process.join(120)
-    reported = ours.recv() if ours.poll(0) else None
+    try:
+        reported = ours.recv() if ours.poll(0) else None
+    except (EOFError, OSError):  # killed while it was answering
+        reported = None
     ours.close()
     return reported
 
