@@ -205,7 +205,9 @@ def test_the_commands_answer_mistakes_in_one_line_with_exit_code_2(database_url:
     not_ours = tmp_path / "other.zip"
     with zipfile.ZipFile(not_ours, "w") as archive:
         archive.writestr(MANIFEST, "{}")
-    for args, reason in ((["verify", str(tmp_path / "missing.backup")], "no such backup file"),
+    (tmp_path / "a-file").write_text("")
+    for args, reason in ((["backup", str(tmp_path / "a-file" / "store.backup")], "cannot write the backup"),
+                         (["verify", str(tmp_path / "missing.backup")], "no such backup file"),
                          (["verify", str(tmp_path / "notes.txt")], "not a hizone backup (not a zip archive)"),
                          (["verify", str(not_ours)], "not a hizone backup (its manifest is not one)"),
                          (["verify", str(truncated)], "not a zip archive), or truncated"),

@@ -237,16 +237,19 @@ def _run(args: list[str], env: dict[str, str], where: str, what: str, **kwargs: 
 
 def backup(engine: Engine, target: Path) -> Manifest:
     """Back the store up into ``target``: safe while the server runs (one consistent snapshot)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="hizone-backup-", dir=target.parent) as tmp:
-        payload = Path(tmp) / PAYLOAD[engine.dialect.name]
-        if engine.dialect.name == "sqlite":
-            schema, tables = _snapshot_sqlite(engine, payload)
-        else:
-            schema, tables = _snapshot_postgres(engine, payload)
-        manifest = Manifest(engine.dialect.name, schema, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                            _sha256(payload), tables)
-        _write_archive(target, manifest, payload)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="hizone-backup-", dir=target.parent) as tmp:
+            payload = Path(tmp) / PAYLOAD[engine.dialect.name]
+            if engine.dialect.name == "sqlite":
+                schema, tables = _snapshot_sqlite(engine, payload)
+            else:
+                schema, tables = _snapshot_postgres(engine, payload)
+            manifest = Manifest(engine.dialect.name, schema, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                                _sha256(payload), tables)
+            _write_archive(target, manifest, payload)
+    except OSError as exc:
+        raise StoreError(f"cannot write the backup ({exc.strerror or exc})", where=str(target)) from None
     return manifest
 
 
