@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
@@ -10,13 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-
-def _pg_bin(name: str) -> str:
-    installed = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
-    found = shutil.which(name) or next(iter(installed), None)
-    if not found:
-        raise RuntimeError(f"PostgreSQL's {name} not found: run `make test`, which installs it")
-    return found
+from hizone.store.backup import pg_binary as _pg_bin
 
 
 def _free_port() -> int:

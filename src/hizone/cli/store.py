@@ -1,15 +1,21 @@
-"""`hizone db ...`: the store's schema."""
+"""`hizone db ...`: the store's schema, backups and restores."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich import print as rprint
 
+from hizone.cli.common import user_errors
 from hizone.config import Settings
 from hizone.registry.sync import sync_store
 from hizone.store import connect, upgrade
+from hizone.store.backup import Manifest, backup, restore, verify
 
-db_app = typer.Typer(help="The store: create or migrate the database.", no_args_is_help=True)
+db_app = typer.Typer(help="The store: create or migrate the database, back it up and restore it.",
+                     no_args_is_help=True)
 
 
 @db_app.command("upgrade")
@@ -19,3 +25,37 @@ def db_upgrade() -> None:
     upgrade(connect(settings.database_url))
     rprint(sync_store(connect(settings.database_url)).describe())
     rprint(f"[green]schema up to date[/] at {settings.database_url}")
+
+
+def _described(manifest: Manifest) -> str:
+    return (f"{manifest.kind} store at schema {manifest.schema or 'none'}, taken {manifest.created_at}: "
+            f"{len(manifest.tables)} tables, {manifest.rows:,} rows")
+
+
+@db_app.command("backup")
+@user_errors
+def db_backup(file: Annotated[Path, typer.Argument(help="The backup file to write (replaced if it exists).")]) -> None:
+    """Back the store up into FILE, safely while the server runs (SQLite's online backup; pg_dump)."""
+    engine = connect(Settings.from_env().database_url)
+    try:
+        manifest = backup(engine, file)
+    finally:
+        engine.dispose()
+    rprint(f"[green]backed up[/] {_described(manifest)} → {file}")
+
+
+@db_app.command("restore")
+@user_errors
+def db_restore(file: Annotated[Path, typer.Argument(help="A backup written by `hizone db backup`.")],
+               force: Annotated[bool, typer.Option("--force", help="Replace a store holding data.")] = False) -> None:
+    """Restore the store from FILE and check every table against the backup's manifest."""
+    manifest = restore(Settings.from_env().database_url, file, force=force)
+    rprint(f"[green]restored[/] {_described(manifest)}; every table matches the manifest")
+
+
+@db_app.command("verify")
+@user_errors
+def db_verify(file: Annotated[Path, typer.Argument(help="A backup written by `hizone db backup`.")]) -> None:
+    """Check a backup without restoring it."""
+    manifest = verify(file)
+    rprint(f"[green]intact[/]: {file}: {_described(manifest)}")
