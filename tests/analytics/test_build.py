@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 
 from hizone.analytics.build import build
 from hizone.analytics.query import Analytics
+from hizone.intake.service import Actor, transition
+from hizone.ranking.values import data_fingerprint
 from hizone.store import session_scope
 from tests.analytics.fixture import CODES, cumulative, populate, single_month
 from tests.reports import report
@@ -133,6 +135,28 @@ def test_build_is_incremental_by_period(engine: Engine, tmp_path: Path) -> None:
     assert third.rebuilt["enterprise_annual"] == ["2023"] and third.rebuilt["zone_monthly"] == []
     values = Analytics(path).values(["revenue_total"], "nation", ["CN"], ["2022", "2023"])
     assert [v.value for v in values] == [3000, 2780 + 100]
+
+
+def test_each_step_of_the_approval_reaches_an_incremental_build(engine: Engine, tmp_path: Path) -> None:
+    """submitted -> reviewed -> approved: each step rebuilds the period, and the published figure (and so
+    an evaluation's data fingerprint) moves when the revision is approved, not before."""
+    populate(engine, monthly=False)
+    path = tmp_path / "analytics.duckdb"
+    build(engine, path)
+    published = value(Analytics(path), "revenue_total", "nation", "CN", "2023")
+    assert published == 2780  # E2's revision 2 (450) is only submitted: its approved 400 counts
+    before = data_fingerprint(Analytics(path))
+    steps = [("review", Actor("province 11", "province", province_code="11")), ("approve", Actor("torch"))]
+    for action, actor in steps:
+        moved = transition(engine, action, actor, form="enterprise_annual", period="2023",
+                           entity_keys=[CODES["E2"]])
+        assert moved.count == 1
+        rebuilt = build(engine, path)
+        assert rebuilt.rebuilt["enterprise_annual"] == ["2023"], action
+    after = Analytics(path)
+    assert value(after, "revenue_total", "nation", "CN", "2023") == published + 50
+    assert value(after, "revenue_total", "zone", "Z1101", "2023") == 1200 + 450 + 300
+    assert data_fingerprint(after) != before
 
 
 def test_parquet_export_holds_the_fact_tables(engine: Engine, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Engine, Text, cast, func, select
+from sqlalchemy import Engine, Text, cast, func, select, text
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
@@ -32,7 +32,7 @@ from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
 from hizone.registry import qualification_kinds
-from hizone.store.models import Enterprise, ImportBatch, Province, Qualification, Submission, Zone
+from hizone.store.models import SUBMISSION_STATES, Enterprise, ImportBatch, Province, Qualification, Submission, Zone
 from hizone.store.values import ValueLayout, gather
 
 VIEWS = ("published", "provisional")
@@ -72,14 +72,20 @@ def _form_elements(catalog: Catalog, code: str) -> list[tuple[str, str]]:
 # --- reading the store ----------------------------------------------------------------------------
 
 
+def _fingerprint_sql(state: str, row_id: str) -> str:
+    """Per state, the count and the sum of ids of the revisions in it: one state change moves two of these
+    sums, so a period's digest changes with every new revision and every change of state (a single
+    expression of state and id, as the length of the state's name was, missed reviewed -> approved)."""
+    return ", ".join(f"sum(CASE WHEN {state} = '{name}' THEN 1 ELSE 0 END), "
+                     f"sum(CASE WHEN {state} = '{name}' THEN {row_id} ELSE 0 END)" for name in SUBMISSION_STATES)
+
+
 def _fingerprints(engine: Engine) -> dict[tuple[str, str], str]:
     """A digest per (form, period) that changes with any new revision or change of state."""
-    s = Submission
-    approved = func.sum(func.length(s.state) * s.id)  # state changes move this even at equal counts
-    stmt = (select(s.form_code, s.period, func.count(), func.max(s.id), func.sum(s.revision), approved)
-            .group_by(s.form_code, s.period))
+    sql = (f"SELECT form_code, period, count(*), max(id), sum(revision), {_fingerprint_sql('state', 'id')} "
+           "FROM submission GROUP BY form_code, period")
     with engine.connect() as conn:
-        return {(row[0], row[1]): "|".join(str(int(v)) for v in row[2:]) for row in conn.execute(stmt)}
+        return {(row[0], row[1]): "|".join(str(int(v)) for v in row[2:]) for row in conn.execute(text(sql))}
 
 
 def _registry_fingerprint(engine: Engine) -> str:
@@ -144,7 +150,7 @@ def _load_submissions(con: duckdb.DuckDBPyConnection, stream: StoreStream, layou
 
 def _raw_fingerprints(con: duckdb.DuckDBPyConnection, form: str) -> dict[tuple[str, str], str]:
     """:func:`_fingerprints` of the form's periods, from the rows just read (saves a pass over the store)."""
-    rows = con.execute("SELECT _period, count(*), max(_id), sum(_revision), sum(length(_state) * _id) "
+    rows = con.execute(f"SELECT _period, count(*), max(_id), sum(_revision), {_fingerprint_sql('_state', '_id')} "
                        "FROM raw GROUP BY _period").fetchall()
     return {(form, row[0]): "|".join(str(int(v)) for v in row[1:]) for row in rows}
 

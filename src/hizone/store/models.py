@@ -103,6 +103,9 @@ class ImportBatch(Base):
         return ValueLayout.from_json(self.value_layout)
 
 
+SUBMISSION_STATES = ("draft", "submitted", "reviewed", "approved", "returned")
+
+
 class Submission(Base):
     """One entity's report for one form and period, at one revision. Never updated in place except state.
 
@@ -123,7 +126,7 @@ class Submission(Base):
     zone_code: Mapped[str] = mapped_column(String(8), index=True)
     period: Mapped[str] = mapped_column(String(7))  # "2021" or "2022-03"
     revision: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16))  # draft/submitted/reviewed/approved/returned
+    state: Mapped[str] = mapped_column(String(16))  # one of SUBMISSION_STATES
     packed_values: Mapped[bytes] = mapped_column(LargeBinary)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
