@@ -1,0 +1,259 @@
+"""Register enterprises from a list (credit code, name, zone; optionally industry and registration date).
+
+One transaction per file: every row registers, updates or is unchanged, or the file is refused with every
+problem named and nothing stored. A known enterprise whose name, zone, industry or date differs is updated and
+the change appended to the audit log (who, when, which file and row, old and new value): the store keeps one
+current row per enterprise, so the audit log is where its dated history lives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session
+
+from hizone.auth.policy import Principal, can_register
+from hizone.errors import RegistryError
+from hizone.intake.readers import Source, read_source
+from hizone.registry.credit_code import validate_credit_code
+from hizone.registry.sheets import (
+    ListRefused,
+    ListRow,
+    ListSheet,
+    Problem,
+    Reader,
+    normalise_code,
+    normalise_name,
+    parse_date,
+    read_list,
+)
+from hizone.registry.tables import validate_industry_code
+from hizone.store import session_scope
+from hizone.store.models import AuditLog, Enterprise, Zone
+
+REQUIRED = ("credit_code", "name", "zone_code")
+# enterprise.industry_code and enterprise.founded are NOT NULL in the store: a new enterprise needs both.
+REQUIRED_FOR_NEW = ("industry_code", "registered")
+_NAME_LENGTH = 128  # enterprise.name
+_CHUNK = 500  # credit codes per IN (…) query
+
+
+@dataclass(frozen=True)
+class EnterpriseRow:
+    row: int
+    credit_code: str
+    name: str
+    zone_code: str
+    industry_code: str | None
+    registered: dt.date | None
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class EnterpriseImport:
+    """What one file did, by credit code."""
+
+    source_name: str
+    registered: list[str] = field(default_factory=list)
+    updated: list[tuple[str, tuple[Change, ...]]] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def describe(self) -> list[str]:
+        lines = [f"{self.source_name}: {len(self.registered)} registered, {len(self.updated)} updated, "
+                 f"{len(self.unchanged)} unchanged"]
+        lines += [f"registered {code}" for code in self.registered]
+        lines += [f"updated {code}: " + "; ".join(f"{c.field} '{c.old}' → '{c.new}'" for c in changes)
+                  for code, changes in self.updated]
+        return lines
+
+
+def import_enterprises(engine: Engine, source: Source, principal: Principal, *, name: str | None = None,
+                       sheet: str | None = None, read: Reader = read_source,
+                       today: dt.date | None = None) -> EnterpriseImport:
+    """Register the enterprises of a list file in one transaction; a ListRefused names every problem."""
+    book = read_list(source, REQUIRED, name=name, sheet=sheet, read=read)
+    rows, zones, problems = _parse(book, today or dt.date.today())
+    with session_scope(engine) as session:
+        existing = _existing(session, [r.credit_code for r in rows])
+        problems += _store_problems(session, book, rows, zones, existing, principal)
+        if problems:
+            raise ListRefused(problems)
+        return _write(session, book, rows, existing, principal)
+
+
+def _parse(book: ListSheet, today: dt.date) -> tuple[list[EnterpriseRow], dict[int, str], list[Problem]]:
+    """The file's good rows (each credit code once), every row's zone code, and what is wrong on its own."""
+    rows: dict[str, EnterpriseRow] = {}
+    zones: dict[int, str] = {}
+    problems: list[Problem] = []
+    for line in book.rows():
+        cells, n = line.cells, line.row
+        found: list[Problem] = []
+        code = _checked(found, book, line, "credit_code", validate_credit_code)
+        title = cells["name"]
+        if not title:
+            found.append(book.problem(n, "name", "empty name"))
+        elif len(title) > _NAME_LENGTH:
+            found.append(book.problem(n, "name", f"name has {len(title)} characters, at most {_NAME_LENGTH}"))
+        zone = normalise_code(cells["zone_code"])
+        if zone:
+            zones[n] = zone
+        else:
+            found.append(book.problem(n, "zone_code", "empty zone code"))
+        industry_code = _checked(found, book, line, "industry_code", _industry_code) \
+            if cells.get("industry_code") else None
+        registered = _date(found, book, n, cells.get("registered", ""), today)
+        problems += found
+        if found or code is None:
+            continue
+        row = EnterpriseRow(n, code, title, zone, industry_code, registered)
+        first = rows.get(code)
+        if first is None:
+            rows[code] = row
+        else:
+            problems += _twice(book, first, row)
+    return list(rows.values()), zones, problems
+
+
+def _checked(problems: list[Problem], book: ListSheet, row: ListRow, column: str,
+             check: Callable[[str], str]) -> str | None:
+    """``check(cell)``, or None with its RegistryError's reason recorded as the cell's problem."""
+    try:
+        return check(row.cells[column])
+    except RegistryError as error:
+        problems.append(book.problem(row.row, column, error.reason))
+        return None
+
+
+def _industry_code(text: str) -> str:
+    # A workbook's number cell drops the leading zero of the 农林牧渔 classes (0111 → 111).
+    return validate_industry_code("0" + text if len(text) == 3 and text.isdigit() else text)
+
+
+def _date(problems: list[Problem], book: ListSheet, row: int, text: str, today: dt.date) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        day = parse_date(text)
+    except ValueError as exc:
+        problems.append(book.problem(row, "registered", str(exc)))
+        return None
+    if day > today:
+        problems.append(book.problem(row, "registered", f"registration date {day} is in the future"))
+    return day
+
+
+def _twice(book: ListSheet, first: EnterpriseRow, again: EnterpriseRow) -> list[Problem]:
+    """An enterprise listed twice must say the same both times; identical repeats are taken once."""
+    found = []
+    code = again.credit_code
+    if normalise_name(first.name) != normalise_name(again.name):
+        found.append(book.problem(again.row, "name", f"credit code {code} appears twice with different names: "
+                                                     f"row {first.row} '{first.name}', row {again.row} '{again.name}'"))
+    if first.zone_code != again.zone_code:
+        found.append(book.problem(again.row, "zone_code", f"credit code {code} appears twice with different zones: "
+                                                          f"row {first.row} {first.zone_code}, row {again.row} "
+                                                          f"{again.zone_code}"))
+    return found
+
+
+def _existing(session: Session, codes: Sequence[str]) -> dict[str, Enterprise]:
+    found: dict[str, Enterprise] = {}
+    for start in range(0, len(codes), _CHUNK):
+        chunk = codes[start:start + _CHUNK]
+        found.update((e.credit_code, e) for e in session.scalars(select(Enterprise).where(
+            Enterprise.credit_code.in_(chunk))))
+    return found
+
+
+def _scope_name(principal: Principal) -> str:
+    if principal.role == "zone":
+        return f"zone {principal.zone_code}"
+    if principal.role == "province":
+        return f"province {principal.province_code}"
+    return f"role {principal.role}"
+
+
+def _store_problems(session: Session, book: ListSheet, rows: Iterable[EnterpriseRow], zones: dict[int, str],
+                    existing: dict[str, Enterprise], principal: Principal) -> list[Problem]:
+    """What the store says is wrong: unknown zones, zones outside the user's scope, an enterprise moved from a
+    zone outside it, a new enterprise the store cannot hold without an industry code and a registration date."""
+    provinces = dict(session.execute(select(Zone.code, Zone.province_code)).tuples().all())
+    scope = _scope_name(principal)
+    problems = []
+    for n, zone in zones.items():
+        if zone not in provinces:
+            problems.append(book.problem(n, "zone_code", f"zone '{zone}' does not exist in the registry"))
+        elif not can_register(principal, zone, provinces[zone]):
+            problems.append(book.problem(n, "zone_code", f"{scope} may not register enterprises in zone {zone}"))
+    for row in rows:
+        current = existing.get(row.credit_code)
+        if current is not None and current.zone_code != row.zone_code and not can_register(
+                principal, current.zone_code, provinces.get(current.zone_code, "")):
+            problems.append(book.problem(row.row, "zone_code", f"{row.credit_code} is registered outside {scope}; "
+                                         "moving it needs a user whose scope covers its zone"))
+        missing = [c for c, value in zip(REQUIRED_FOR_NEW, (row.industry_code, row.registered), strict=True)
+                   if value is None]
+        if current is None and missing:
+            problems.append(book.problem(row.row, missing[0], f"{row.credit_code} is not registered yet and the "
+                                         f"store needs {' and '.join(missing)} for a new enterprise"))
+    return problems
+
+
+def _changes(current: Enterprise, row: EnterpriseRow) -> tuple[Change, ...]:
+    changes = []
+    if normalise_name(current.name) != normalise_name(row.name):
+        changes.append(Change("name", current.name, row.name))
+    if current.zone_code != row.zone_code:
+        changes.append(Change("zone_code", current.zone_code, row.zone_code))
+    if row.industry_code is not None and current.industry_code != row.industry_code:
+        changes.append(Change("industry_code", current.industry_code, row.industry_code))
+    if row.registered is not None and current.founded != row.registered:
+        changes.append(Change("founded", current.founded.isoformat(), row.registered.isoformat()))
+    return tuple(changes)
+
+
+def _write(session: Session, book: ListSheet, rows: Sequence[EnterpriseRow], existing: dict[str, Enterprise],
+           principal: Principal) -> EnterpriseImport:
+    result = EnterpriseImport(book.name)
+    new = [r for r in rows if r.credit_code not in existing]
+    audit: list[dict[str, Any]] = []
+    source = {"source": book.name, "sha256": book.sha256}
+    if new:
+        session.execute(insert(Enterprise), [
+            {"credit_code": r.credit_code, "name": r.name, "zone_code": r.zone_code, "industry_code": r.industry_code,
+             "founded": r.registered, "synthetic": False} for r in new])
+        result.registered = [r.credit_code for r in new]
+        audit += [_audit(principal, "register", r, {**source, "row": r.row, "name": r.name, "zone_code": r.zone_code})
+                  for r in new]
+    for row in rows:
+        current = existing.get(row.credit_code)
+        if current is None:
+            continue
+        changes = _changes(current, row)
+        if not changes:
+            result.unchanged.append(row.credit_code)
+            continue
+        for change in changes:
+            setattr(current, change.field, row.registered if change.field == "founded" else change.new)
+        result.updated.append((row.credit_code, changes))
+        audit.append(_audit(principal, "update", row, {**source, "row": row.row,
+                                                       "changes": {c.field: [c.old, c.new] for c in changes}}))
+    if audit:
+        session.execute(insert(AuditLog), audit)
+    return result
+
+
+def _audit(principal: Principal, action: str, row: EnterpriseRow, detail: dict[str, Any]) -> dict[str, Any]:
+    return {"actor": principal.username, "action": action, "object_kind": "enterprise",
+            "object_id": row.credit_code, "detail": detail}
