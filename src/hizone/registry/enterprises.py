@@ -184,11 +184,16 @@ def _scope_name(principal: Principal) -> str:
     return f"role {principal.role}"
 
 
+def zone_provinces(session: Session) -> dict[str, str]:
+    """Zone code -> its province's code, for the scope checks."""
+    return {zone: province for zone, province in session.execute(select(Zone.code, Zone.province_code))}
+
+
 def _store_problems(session: Session, book: ListSheet, rows: Iterable[EnterpriseRow], zones: dict[int, str],
                     existing: dict[str, Enterprise], principal: Principal) -> list[Problem]:
     """What the store says is wrong: unknown zones, zones outside the user's scope, an enterprise moved from a
     zone outside it, a new enterprise the store cannot hold without an industry code and a registration date."""
-    provinces = dict(session.execute(select(Zone.code, Zone.province_code)).tuples().all())
+    provinces = zone_provinces(session)
     scope = _scope_name(principal)
     problems = []
     for n, zone in zones.items():

@@ -24,6 +24,7 @@ from hizone.auth.policy import Principal, can_register
 from hizone.errors import RegistryError
 from hizone.intake.readers import Source, read_source
 from hizone.registry.credit_code import validate_credit_code
+from hizone.registry.enterprises import zone_provinces
 from hizone.registry.sheets import (
     ListRefused,
     ListRow,
@@ -37,7 +38,7 @@ from hizone.registry.sheets import (
 )
 from hizone.registry.tables import ListSpec, QualificationKind, qualification_kinds
 from hizone.store import session_scope
-from hizone.store.models import AuditLog, Enterprise, Qualification, Zone
+from hizone.store.models import AuditLog, Enterprise, Qualification
 
 _DETAIL_LENGTH = 64  # qualification.detail, where the certificate / registration number is kept
 _CHUNK = 500
@@ -259,7 +260,7 @@ class _Registered:
 
 def _in_scope(session: Session, principal: Principal, codes: Sequence[str] | None) -> list[_Registered]:
     """Registered enterprises the user may record qualifications for: those of ``codes``, or all (None)."""
-    provinces = dict(session.execute(select(Zone.code, Zone.province_code)).tuples().all())
+    provinces = zone_provinces(session)
     query = select(Enterprise.id, Enterprise.credit_code, Enterprise.name, Enterprise.zone_code)
     chunks = [query] if codes is None else [query.where(Enterprise.credit_code.in_(codes[i:i + _CHUNK]))
                                              for i in range(0, len(codes), _CHUNK)]
