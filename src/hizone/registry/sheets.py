@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from hizone.catalog import Catalog, default_catalog, read_yaml
@@ -26,6 +26,7 @@ Reader = Callable[..., RawSheet]  # intake's read_source, or its worker's read_i
 IDENTIFYING = ("credit_code", "name")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SPACE = re.compile(r"\s+")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 SHOWN_PROBLEMS = 50
 
@@ -144,6 +145,7 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+@lru_cache(maxsize=4096)  # a list repeats a few dates many times
 def parse_date(text: str) -> dt.date:
     """2023-11-20, 2023/11/20, 2023年11月20日, 20231120, a workbook's date or an Excel day number; ValueError else."""
     text = unicodedata.normalize("NFKC", text).strip()
@@ -161,10 +163,9 @@ def parse_date(text: str) -> dt.date:
 
 def normalise_name(name: str) -> str:
     """An enterprise name for comparison: full-width forms as half-width (（） as ()), no whitespace, one case."""
-    text = unicodedata.normalize("NFKC", name)
-    return re.sub(r"\s+", "", text).casefold()
+    return _SPACE.sub("", unicodedata.normalize("NFKC", name)).casefold()
 
 
 def normalise_code(text: str) -> str:
     """A credit code, zone code or number as typed: full-width characters and spaces removed, upper-case."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).upper()
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).upper()
