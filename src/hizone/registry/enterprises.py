@@ -19,15 +19,14 @@ from sqlalchemy.orm import Session
 
 from hizone.auth.policy import Principal, can_register
 from hizone.errors import RegistryError
-from hizone.intake.codes import credit_code_problems
 from hizone.intake.readers import Source, read_source
-from hizone.registry.credit_code import validate_credit_code
 from hizone.registry.sheets import (
     ListRefused,
     ListRow,
     ListSheet,
     Problem,
     Reader,
+    checked_credit_codes,
     normalise_code,
     normalise_name,
     parse_date,
@@ -100,16 +99,10 @@ def _parse(book: ListSheet, today: dt.date) -> tuple[list[EnterpriseRow], dict[i
     zones: dict[int, str] = {}
     problems: list[Problem] = []
     lines = list(book.rows())
-    codes = [normalise_code(line.cells["credit_code"]) for line in lines]
-    checks, _ = credit_code_problems(codes)  # whole column at once; the message only for the few wrong ones
-    for line, code, check in zip(lines, codes, checks.tolist(), strict=True):
+    codes = checked_credit_codes(book, lines, problems, required=True)
+    for line, code in zip(lines, codes, strict=True):
         cells, n = line.cells, line.row
         found: list[Problem] = []
-        if check:
-            try:
-                validate_credit_code(code)
-            except RegistryError as error:
-                found.append(book.problem(n, "credit_code", error.reason))
         title = cells["name"]
         if not title:
             found.append(book.problem(n, "name", "empty name"))
@@ -124,7 +117,7 @@ def _parse(book: ListSheet, today: dt.date) -> tuple[list[EnterpriseRow], dict[i
             if cells.get("industry_code") else None
         registered = _date(found, book, n, cells.get("registered", ""), today)
         problems += found
-        if found:
+        if found or not code:
             continue
         row = EnterpriseRow(n, code, title, zone, industry_code, registered)
         first = rows.get(code)

@@ -15,7 +15,6 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
@@ -23,7 +22,6 @@ from sqlalchemy.orm import Session
 from hizone.auth.policy import Principal, can_register
 from hizone.errors import RegistryError
 from hizone.intake.readers import Source, read_source
-from hizone.registry.credit_code import validate_credit_code
 from hizone.registry.enterprises import zone_provinces
 from hizone.registry.sheets import (
     ListRefused,
@@ -31,6 +29,7 @@ from hizone.registry.sheets import (
     ListSheet,
     Problem,
     Reader,
+    checked_credit_codes,
     normalise_code,
     normalise_name,
     parse_date,
@@ -38,6 +37,7 @@ from hizone.registry.sheets import (
 )
 from hizone.registry.tables import ListSpec, QualificationKind, qualification_kinds
 from hizone.store import session_scope
+from hizone.store.bulk import bulk_insert
 from hizone.store.models import AuditLog, Enterprise, Qualification
 
 _DETAIL_LENGTH = 64  # qualification.detail, where the certificate / registration number is kept
@@ -146,9 +146,11 @@ def _entries(book: ListSheet, kind: QualificationKind, spec: ListSpec, year: int
     entries: dict[str, ListEntry] = {}
     by_name: dict[str, ListEntry] = {}
     problems: list[Problem] = []
-    for line in book.rows():
+    lines = list(book.rows())
+    codes = checked_credit_codes(book, lines, problems, required=False)
+    for line, code in zip(lines, codes, strict=True):
         found: list[Problem] = []
-        entry = _entry(book, line, kind, spec, year, today, found)
+        entry = _entry(book, line, code, kind, spec, year, today, found)
         problems += found
         if entry is None:
             continue
@@ -165,15 +167,9 @@ def _entries(book: ListSheet, kind: QualificationKind, spec: ListSpec, year: int
     return [*entries.values(), *by_name.values()]
 
 
-def _entry(book: ListSheet, line: ListRow, kind: QualificationKind, spec: ListSpec, year: int | None,
+def _entry(book: ListSheet, line: ListRow, code: str, kind: QualificationKind, spec: ListSpec, year: int | None,
            today: dt.date, problems: list[Problem]) -> ListEntry | None:
     cells, n = line.cells, line.row
-    code = name = ""
-    if cells.get("credit_code"):
-        try:
-            code = validate_credit_code(normalise_code(cells["credit_code"]))
-        except RegistryError as error:
-            problems.append(book.problem(n, "credit_code", error.reason))
     name = cells.get("name", "")
     if not cells.get("credit_code") and not name:
         problems.append(book.problem(n, "credit_code" if book.has("credit_code") else "name",
@@ -315,18 +311,17 @@ def _store(session: Session, kind: QualificationKind, matched: Sequence[tuple[_R
     for i in range(0, len(ids), _CHUNK):
         held.update(((q.enterprise_id, q.valid_from), q) for q in session.scalars(select(Qualification).where(
             Qualification.kind == kind.code, Qualification.enterprise_id.in_(ids[i:i + _CHUNK]))))
-    new: list[dict[str, Any]] = []
+    new: list[tuple[int, str, dt.date, dt.date | None, str | None]] = []
     for enterprise, entry in matched:
         current = held.get((enterprise.id, entry.valid_from))
         detail = entry.number or (current.detail if current is not None else None)  # a list without numbers keeps it
         if current is None:
-            new.append({"enterprise_id": enterprise.id, "kind": kind.code, "valid_from": entry.valid_from,
-                        "valid_to": entry.valid_to, "detail": detail})
+            new.append((enterprise.id, kind.code, entry.valid_from, entry.valid_to, detail))
             result.stored.append(entry.credit_code)
         elif (current.valid_to, current.detail) != (entry.valid_to, detail):
             current.valid_to, current.detail = entry.valid_to, detail
             result.updated.append(entry.credit_code)
         else:
             result.unchanged.append(entry.credit_code)
-    if new:
-        session.execute(insert(Qualification), new)
+    bulk_insert(session.connection(), Qualification.__tablename__,
+                ("enterprise_id", "kind", "valid_from", "valid_to", "detail"), new)

@@ -17,9 +17,11 @@ from typing import Any
 from hizone.catalog import Catalog, default_catalog, read_yaml
 from hizone.catalog.model import Form
 from hizone.errors import RegistryError
+from hizone.intake.codes import credit_code_problems
 from hizone.intake.headers import normalise_label
 from hizone.intake.readers import RawSheet, Source, read_source
 from hizone.intake.rules import ColumnRole, RuleSet
+from hizone.registry.credit_code import validate_credit_code
 from hizone.registry.tables import DATA
 
 Reader = Callable[..., RawSheet]  # intake's read_source, or its worker's read_in_worker (same signature)
@@ -134,6 +136,22 @@ def _label_of(column: str) -> str:
     """The first Chinese label of a column (as a user would write it), with its name."""
     labels = [label for label, c in column_labels().items() if c == column and not label.isascii()]
     return f"{labels[0]} ({column})" if labels else column
+
+
+def checked_credit_codes(book: ListSheet, lines: Sequence[ListRow], problems: list[Problem], *,
+                         required: bool) -> list[str]:
+    """Each row's credit code normalised, checked for the whole column at once; "" where it is wrong (its problem
+    recorded) or blank (a problem too when ``required``)."""
+    codes = [normalise_code(line.cells.get("credit_code", "")) for line in lines]
+    checks, _ = credit_code_problems(codes)
+    for i, (line, code, check) in enumerate(zip(lines, codes, checks.tolist(), strict=True)):
+        if check and (code or required):
+            try:
+                validate_credit_code(code)  # for its message: the column check said what is wrong, not how
+            except RegistryError as error:
+                problems.append(book.problem(line.row, "credit_code", error.reason))
+                codes[i] = ""
+    return codes
 
 
 def cell_text(value: Any) -> str:
