@@ -191,3 +191,27 @@ def test_the_commands_exit_2_on_bad_input_and_write_the_review_file(store: Engin
     assert unknown.exit_code == 2 and "--kind: unknown list kind 'hitech'" in unknown.output
     with session_scope(store) as session:
         assert session.scalar(select(AuditLog.detail).where(AuditLog.action == "import_list"))["stored"] == 1
+
+
+def test_a_list_of_names_only_is_all_for_review_with_proposals(store: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "瞪羚企业名单", "openpyxl", [
+        ["2023年度瞪羚企业名单"], ["序号", "企业名称", "所在区"],
+        [1, "北京甲科技有限公司", "海淀区"], [2, "石家庄丙智能装备股份有限公司 ", "高新区"], [3, "未登记有限公司", "东城区"]])
+    result = import_list(store, path, "gazelle", ADMIN, year=2023)
+    assert (result.stored, _qualifications(store)) == ([], [])
+    assert [(item.where, item.proposed_credit_code) for item in result.review] == [
+        ("瞪羚企业名单.xlsx, sheet 'Sheet1', row 3, column B", code(1)),
+        ("瞪羚企业名单.xlsx, sheet 'Sheet1', row 4, column B", code(3)),
+        ("瞪羚企业名单.xlsx, sheet 'Sheet1', row 5, column B", "")]
+
+
+def test_a_list_without_dates_is_valid_from_the_year_given(store: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "小巨人", "csv-gbk", [
+        ["企业名称", "统一社会信用代码", "有效期至"], ["保定丁新材料有限公司", code(4), None],
+        ["北京甲科技有限公司", code(1), "2026年6月30日"]])
+    with pytest.raises(RegistryError, match=r"^小巨人.csv, row 1: the list has no issue date column .* give --year$"):
+        import_list(store, path, "little_giant", ADMIN)
+    assert import_list(store, path, "little_giant", ADMIN, year=2024).stored == [code(4), code(1)]
+    assert _qualifications(store) == [
+        (code(1), "little_giant", dt.date(2024, 1, 1), dt.date(2026, 6, 30), None),
+        (code(4), "little_giant", dt.date(2024, 1, 1), dt.date(2026, 12, 31), None)]

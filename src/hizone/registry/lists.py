@@ -130,7 +130,7 @@ def import_list(engine: Engine, source: Source, kind: str, principal: Principal,
             "actor": principal.username, "action": "import_list", "object_kind": "qualification",
             "object_id": book.sha256, "detail": {
                 "source": book.name, "kind": qualification.code, "stored": len(result.stored),
-                "updated": result.updated, "unchanged": len(result.unchanged), "review": len(result.review)}}])
+                "updated": len(result.updated), "unchanged": len(result.unchanged), "review": len(result.review)}}])
     return result
 
 
