@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from hizone.auth.policy import Principal
+from hizone.intake.service import audit_trail
 from hizone.registry.enterprises import import_enterprises
 from hizone.registry.sheets import ListRefused
 from hizone.registry.sync import sync_store
@@ -72,7 +73,9 @@ def test_a_second_list_updates_with_dated_changes_and_reports_what_it_did(store:
     assert [(c, [(x.field, x.old, x.new) for x in changes]) for c, changes in result.updated] == [
         (code(1), [("name", "北京甲科技有限公司", "北京甲智能科技有限公司")]),
         (code(3), [("zone_code", "Z1201", "Z1301")])]
-    assert result.describe()[0] == "second.csv: 0 registered, 2 updated, 1 unchanged"
+    assert result.describe(limit=1) == ["second.csv: 0 registered, 2 updated, 1 unchanged",
+                                        f"updated {code(1)}: name '北京甲科技有限公司' → '北京甲智能科技有限公司'",
+                                        "… and 1 more (all of them with --outcome FILE)"]
     stored = _enterprises(store)
     assert (stored[code(1)].name, stored[code(3)].zone_code) == ("北京甲智能科技有限公司", "Z1301")
     assert stored[code(2)].name == "北京乙（中国）有限公司"  # not churned by a bracket's width
@@ -80,7 +83,10 @@ def test_a_second_list_updates_with_dated_changes_and_reports_what_it_did(store:
     assert [(a.object_id, a.detail["changes"], a.detail["source"], a.detail["row"]) for a in updates] == [
         (code(1), {"name": ["北京甲科技有限公司", "北京甲智能科技有限公司"]}, "second.csv", 2),
         (code(3), {"zone_code": ["Z1201", "Z1301"]}, "second.csv", 4)]
-    assert all(a.at is not None for a in updates)
+    history = audit_trail(store, object_kind="enterprise", object_id=code(3))  # the enterprise's dated history
+    assert [(h.action, h.detail.get("zone_code"), h.detail.get("changes")) for h in history] == [
+        ("register", "Z1201", None), ("update", None, {"zone_code": ["Z1201", "Z1301"]})]
+    assert history[0].at <= history[1].at
     assert import_enterprises(store, second, ADMIN).unchanged == [code(1), code(2), code(3)]
 
 

@@ -172,9 +172,13 @@ def test_the_commands_exit_2_on_bad_input_and_write_the_review_file(store: Engin
     good = write(tmp_path / "new", "csv-utf8", [["统一社会信用代码", "企业名称", "高新区代码", "行业代码", "成立日期"],
                                                 [code(9), "某企业", "Z1301", "3911", "2019-01-01"]])
     scoped = ["--role", "province", "--province", "13"]
-    registered = runner.invoke(cli, ["registry", "import-enterprises", str(good), *scoped], env=env)
+    outcome = tmp_path / "outcome.csv"
+    registered = runner.invoke(cli, ["registry", "import-enterprises", str(good), *scoped, "--outcome",
+                                     str(outcome)], env=env)
     assert registered.exit_code == 0, registered.output
     assert "new.csv: 1 registered, 0 updated, 0 unchanged" in registered.output
+    assert outcome.read_text(encoding="utf-8-sig").splitlines() == ["credit_code,outcome,changes",
+                                                                    f"{code(9)},registered,"]
     listed = write(tmp_path / "hightech", "csv-utf8", [
         HIGHTECH_HEADER, [1, "某企业", code(9), "GR202313000001", "2023-12-01"],
         [2, "北京甲科技有限公司", None, "GR202311000002", "2023-12-01"]])
@@ -196,7 +200,8 @@ def test_the_commands_exit_2_on_bad_input_and_write_the_review_file(store: Engin
 def test_a_list_of_names_only_is_all_for_review_with_proposals(store: Engine, tmp_path: Path) -> None:
     path = write(tmp_path / "瞪羚企业名单", "openpyxl", [
         ["2023年度瞪羚企业名单"], ["序号", "企业名称", "所在区"],
-        [1, "北京甲科技有限公司", "海淀区"], [2, "石家庄丙智能装备股份有限公司 ", "高新区"], [3, "未登记有限公司", "东城区"]])
+        [1, "北京甲科技有限公司", "海淀区"], [2, "石家庄丙智能装备股份有限公司 ", "高新区"],
+        [3, "未登记有限公司", "东城区"]])
     result = import_list(store, path, "gazelle", ADMIN, year=2023)
     assert (result.stored, _qualifications(store)) == ([], [])
     assert [(item.where, item.proposed_credit_code) for item in result.review] == [

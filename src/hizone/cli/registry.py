@@ -42,13 +42,18 @@ def _principal(user: str, role: str, zone: str | None, province: str | None) -> 
 @user_errors
 def import_enterprises_command(file: FileArgument, user: UserOption = "cli", role: RoleOption = "admin",
                                zone: ZoneOption = None, province: ProvinceOption = None,
-                               sheet: SheetOption = None) -> None:
+                               sheet: SheetOption = None,
+                               outcome: Annotated[Path | None, typer.Option(
+                                   help="write every credit code and what became of it (.csv)")] = None) -> None:
     """Register the enterprises of a list (统一社会信用代码, 企业名称, 高新区代码; optionally 行业代码, 注册日期):
     all of the file or nothing."""
     engine = open_store(Settings.from_env().database_url)
     result = import_enterprises(engine, file, _principal(user, role, zone, province), sheet=sheet)
     for line in result.describe():
         console.print(line)
+    if outcome is not None:
+        outcome.write_bytes(result.outcome_csv())
+        console.print(f"outcome written to {outcome}")
 
 
 @registry_app.command("import-list")

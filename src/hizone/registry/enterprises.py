@@ -8,7 +8,9 @@ current row per enterprise, so the audit log is where its dated history lives.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -70,13 +72,26 @@ class EnterpriseImport:
     updated: list[tuple[str, tuple[Change, ...]]] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
 
-    def describe(self) -> list[str]:
+    def describe(self, limit: int = 50) -> list[str]:
+        """Counts, then the registered and updated enterprises (at most ``limit`` of each; all in outcome_csv)."""
         lines = [f"{self.source_name}: {len(self.registered)} registered, {len(self.updated)} updated, "
                  f"{len(self.unchanged)} unchanged"]
-        lines += [f"registered {code}" for code in self.registered]
+        lines += [f"registered {code}" for code in self.registered[:limit]]
         lines += [f"updated {code}: " + "; ".join(f"{c.field} '{c.old}' → '{c.new}'" for c in changes)
-                  for code, changes in self.updated]
-        return lines
+                  for code, changes in self.updated[:limit]]
+        hidden = max(0, len(self.registered) - limit) + max(0, len(self.updated) - limit)
+        return lines + ([f"… and {hidden} more (all of them with --outcome FILE)"] if hidden else [])
+
+    def outcome_csv(self) -> bytes:
+        """Every credit code of the file and what became of it, as CSV (UTF-8 with BOM, for Excel and WPS)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(("credit_code", "outcome", "changes"))
+        writer.writerows((code, "registered", "") for code in self.registered)
+        writer.writerows((code, "updated", "; ".join(f"{c.field}: {c.old} → {c.new}" for c in changes))
+                         for code, changes in self.updated)
+        writer.writerows((code, "unchanged", "") for code in self.unchanged)
+        return out.getvalue().encode("utf-8-sig")
 
 
 def import_enterprises(engine: Engine, source: Source, principal: Principal, *, name: str | None = None,
