@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import pickle
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from hizone.cli import app as cli
 from hizone.errors import RegistryError
 from hizone.registry.enterprises import import_enterprises
 from hizone.registry.lists import import_list
-from hizone.registry.sheets import ListRefused
+from hizone.registry.sheets import ListRefused, list_rules
 from hizone.registry.sync import sync_store
 from hizone.store import session_scope
 from hizone.store.models import AuditLog, Enterprise, Qualification
@@ -182,6 +183,10 @@ def test_the_commands_exit_2_on_bad_input_and_write_the_review_file(store: Engin
     listed = write(tmp_path / "hightech", "csv-utf8", [
         HIGHTECH_HEADER, [1, "某企业", code(9), "GR202313000001", "2023-12-01"],
         [2, "北京甲科技有限公司", None, "GR202311000002", "2023-12-01"]])
+    strict = runner.invoke(cli, ["registry", "import-list", str(listed), "--kind", "hightech", "--strict"], env=env)
+    assert strict.exit_code == 2 and _qualifications(store) == []
+    assert (f"hightech.csv, row 3, column C: no credit code; one registered enterprise has this name (proposal, "
+            f"not stored: {code(1)})") in strict.output
     review = tmp_path / "out" / "review.csv"
     review.parent.mkdir()
     stored = runner.invoke(cli, ["registry", "import-list", str(listed), "--kind", "hightech", "--review",
@@ -220,3 +225,9 @@ def test_a_list_without_dates_is_valid_from_the_year_given(store: Engine, tmp_pa
     assert _qualifications(store) == [
         (code(1), "little_giant", dt.date(2024, 1, 1), dt.date(2026, 6, 30), None),
         (code(4), "little_giant", dt.date(2024, 1, 1), dt.date(2026, 12, 31), None)]
+
+
+def test_thelist_rules_travel_to_the_intake_worker() -> None:
+    """The web reads uploads in intake's worker process, which pickles the reader's arguments."""
+    rules = list_rules()
+    assert pickle.loads(pickle.dumps(rules)) == rules

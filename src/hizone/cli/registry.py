@@ -64,12 +64,15 @@ def import_list_command(
     year: Annotated[int | None, typer.Option(help="the list's year (when its rows carry no issue date)")] = None,
     review: Annotated[Path | None, typer.Option(help="where to write the rows for review (.csv; default: "
                                                      "FILE's name with -review.csv, beside it)")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="refuse the whole list (exit 2, nothing stored) if "
+                                                          "any row needs review")] = False,
     user: UserOption = "cli", role: RoleOption = "admin", zone: ZoneOption = None,
     province: ProvinceOption = None, sheet: SheetOption = None,
 ) -> None:
     """Store the qualifications of a published list by credit code; rows that do not match go to review."""
     engine = open_store(Settings.from_env().database_url)
-    result = import_list(engine, file, kind, _principal(user, role, zone, province), year=year, sheet=sheet)
+    result = import_list(engine, file, kind, _principal(user, role, zone, province), year=year, sheet=sheet,
+                         strict=strict)
     for line in result.describe():
         console.print(line)
     if result.review:

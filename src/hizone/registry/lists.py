@@ -82,9 +82,13 @@ class ReviewItem:
     proposed_credit_code: str = ""  # a proposal only: nothing is stored for it
     registered_name: str = ""
 
-    def __str__(self) -> str:
+    @property
+    def explanation(self) -> str:
         proposal = f" (proposal, not stored: {self.proposed_credit_code})" if self.proposed_credit_code else ""
-        return f"{self.where}: {self.reason}{proposal}"
+        return self.reason + proposal
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.explanation}"
 
 
 @dataclass
@@ -114,8 +118,9 @@ class ListImport:
 
 def import_list(engine: Engine, source: Source, kind: str, principal: Principal, *, year: int | None = None,
                 name: str | None = None, sheet: str | None = None, read: Reader = read_source,
-                today: dt.date | None = None) -> ListImport:
-    """Store the qualifications of a published list in one transaction; rows that do not match go to review."""
+                today: dt.date | None = None, strict: bool = False) -> ListImport:
+    """Store the qualifications of a published list in one transaction; rows that do not match go to review,
+    or, when ``strict``, refuse the whole list (a ListRefused naming each of them)."""
     qualification = resolve_kind(kind)
     spec = qualification.list_spec
     assert spec is not None  # resolve_kind returns only kinds with lists
@@ -125,6 +130,8 @@ def import_list(engine: Engine, source: Source, kind: str, principal: Principal,
     with session_scope(engine) as session:
         result = ListImport(book.name, qualification)
         matched = _match(session, book, entries, principal, result)
+        if strict and result.review:
+            raise ListRefused([Problem(item.where, item.explanation) for item in result.review])  # in row order
         _store(session, qualification, matched, result)
         session.execute(insert(AuditLog), [{
             "actor": principal.username, "action": "import_list", "object_kind": "qualification",

@@ -64,7 +64,7 @@ def column_labels() -> dict[str, str]:
 
 
 @cache
-def _list_rules() -> RuleSet:
+def list_rules() -> RuleSet:
     """Rules that only find the header: at least two known columns, one of them a credit code or a name."""
     by_column: dict[str, list[str]] = {}
     for label, column in column_labels().items():
@@ -114,7 +114,7 @@ class ListSheet:
 def read_list(source: Source, required: Sequence[str], *, name: str | None = None, sheet: str | None = None,
               read: Reader = read_source, catalog: Catalog | None = None) -> ListSheet:
     """The list in ``source`` with its columns named; a RegistryError for a missing or doubled column."""
-    raw = read(source, _list_rules(), catalog or default_catalog(), name=name, sheet=sheet)
+    raw = read(source, list_rules(), catalog or default_catalog(), name=name, sheet=sheet)
     labels = column_labels()
     positions: dict[str, int] = {}
     for position, label in enumerate(raw.labels):
