@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,10 +28,10 @@ from hizone.registry.sheets import (
     ListSheet,
     Problem,
     Reader,
+    cell_date,
     checked_credit_codes,
     normalise_code,
     normalise_name,
-    parse_date,
     read_list,
 )
 from hizone.registry.tables import validate_industry_code
@@ -128,9 +128,8 @@ def _parse(book: ListSheet, today: dt.date) -> tuple[list[EnterpriseRow], dict[i
             zones[n] = zone
         else:
             found.append(book.problem(n, "zone_code", "empty zone code"))
-        industry_code = _checked(found, book, line, "industry_code", _industry_code) \
-            if cells.get("industry_code") else None
-        registered = _date(found, book, n, cells.get("registered", ""), today)
+        industry_code = _industry_code(found, book, line)
+        registered = cell_date(book, line, "registered", today, found)
         problems += found
         if found or not code:
             continue
@@ -143,33 +142,21 @@ def _parse(book: ListSheet, today: dt.date) -> tuple[list[EnterpriseRow], dict[i
     return list(rows.values()), zones, problems
 
 
-def _checked(problems: list[Problem], book: ListSheet, row: ListRow, column: str,
-             check: Callable[[str], str]) -> str | None:
-    """``check(cell)``, or None with its RegistryError's reason recorded as the cell's problem."""
+def _industry_code(problems: list[Problem], book: ListSheet, line: ListRow) -> str | None:
+    text = line.cells.get("industry_code", "")
+    if not text:
+        return None
     try:
-        return check(row.cells[column])
+        return _valid_industry_code(text)
     except RegistryError as error:
-        problems.append(book.problem(row.row, column, error.reason))
+        problems.append(book.problem(line.row, "industry_code", error.reason))
         return None
 
 
 @lru_cache(maxsize=4096)
-def _industry_code(text: str) -> str:
+def _valid_industry_code(text: str) -> str:
     # A workbook's number cell drops the leading zero of the 农林牧渔 classes (0111 → 111).
     return validate_industry_code("0" + text if len(text) == 3 and text.isdigit() else text)
-
-
-def _date(problems: list[Problem], book: ListSheet, row: int, text: str, today: dt.date) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        day = parse_date(text)
-    except ValueError as exc:
-        problems.append(book.problem(row, "registered", str(exc)))
-        return None
-    if day > today:
-        problems.append(book.problem(row, "registered", f"registration date {day} is in the future"))
-    return day
 
 
 def _twice(book: ListSheet, first: EnterpriseRow, again: EnterpriseRow) -> list[Problem]:

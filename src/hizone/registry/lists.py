@@ -29,10 +29,10 @@ from hizone.registry.sheets import (
     ListSheet,
     Problem,
     Reader,
+    cell_date,
     checked_credit_codes,
     normalise_code,
     normalise_name,
-    parse_date,
     read_list,
 )
 from hizone.registry.tables import ListSpec, QualificationKind, qualification_kinds
@@ -182,8 +182,8 @@ def _entry(book: ListSheet, line: ListRow, code: str, kind: QualificationKind, s
         problems.append(book.problem(n, "credit_code" if book.has("credit_code") else "name",
                                      "neither a credit code nor a name"))
     number = _number(book, line, spec, problems)
-    issued = _day(book, line, "issued", today, problems)
-    valid_to = _day(book, line, "valid_to", None, problems)
+    issued = cell_date(book, line, "issued", today, problems)
+    valid_to = cell_date(book, line, "valid_to", None, problems)
     if spec.date_required and issued is None and not problems:
         problems.append(book.problem(n, "issued", f"no issue date ({kind.name_zh} is valid from it)"))
     number_year = _number_year(spec, number)
@@ -218,21 +218,6 @@ def _number(book: ListSheet, line: ListRow, spec: ListSpec, problems: list[Probl
 def _number_year(spec: ListSpec, number: str) -> int | None:
     match = spec.number.match(number) if spec.number is not None and number else None
     return int(match["year"]) if match and "year" in match.groupdict() else None
-
-
-def _day(book: ListSheet, line: ListRow, column: str, latest: dt.date | None,
-         problems: list[Problem]) -> dt.date | None:
-    text = line.cells.get(column, "")
-    if not text:
-        return None
-    try:
-        day = parse_date(text)
-    except ValueError as exc:
-        problems.append(book.problem(line.row, column, str(exc)))
-        return None
-    if latest is not None and day > latest:
-        problems.append(book.problem(line.row, column, f"{day} is in the future"))
-    return day
 
 
 def _validity(spec: ListSpec, years: int | None, issued: dt.date | None, year: int) -> tuple[dt.date, dt.date | None]:

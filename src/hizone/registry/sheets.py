@@ -154,6 +154,22 @@ def checked_credit_codes(book: ListSheet, lines: Sequence[ListRow], problems: li
     return codes
 
 
+def cell_date(book: ListSheet, line: ListRow, column: str, latest: dt.date | None,
+              problems: list[Problem]) -> dt.date | None:
+    """The row's date in ``column`` (None when blank); a problem when it is no date or later than ``latest``."""
+    text = line.cells.get(column, "")
+    if not text:
+        return None
+    try:
+        day = parse_date(text)
+    except ValueError as exc:
+        problems.append(book.problem(line.row, column, str(exc)))
+        return None
+    if latest is not None and day > latest:
+        problems.append(book.problem(line.row, column, f"{day} is in the future"))
+    return day
+
+
 def cell_text(value: Any) -> str:
     """A cell as text: numbers from a workbook without a trailing .0, blanks as ""."""
     if value is None:
