@@ -233,3 +233,14 @@ def test_thelist_rules_travel_to_the_intake_worker() -> None:
     """The web reads uploads in intake's worker process, which pickles the reader's arguments."""
     rules = list_rules()
     assert pickle.loads(pickle.dumps(rules)) == rules
+
+
+def test_a_certificate_of_another_province_goes_to_review(store: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "hightech", "csv-utf8", [
+        HIGHTECH_HEADER, [1, "保定丁新材料有限公司", code(4), "GR202311000126", "2023-11-20"],
+        [2, "石家庄丙智能装备股份有限公司", code(3), "GR202313000127", "2023-11-20"]])
+    result = import_list(store, path, "hightech", ADMIN)
+    assert result.stored == [code(3)]
+    assert [str(item) for item in result.review] == [
+        f"hightech.csv, row 2, column D: number GR202311000126 was issued in province 11 but {code(4)} is "
+        "registered in zone Z1302 of province 13"]

@@ -129,7 +129,7 @@ def import_list(engine: Engine, source: Source, kind: str, principal: Principal,
     entries = _entries(book, qualification, spec, year, today or dt.date.today())
     with session_scope(engine) as session:
         result = ListImport(book.name, qualification)
-        matched = _match(session, book, entries, principal, result)
+        matched = _match(session, book, entries, principal, spec, result)
         if strict and result.review:
             raise ListRefused([Problem(item.where, item.explanation) for item in result.review])  # in row order
         _store(session, qualification, matched, result)
@@ -186,7 +186,7 @@ def _entry(book: ListSheet, line: ListRow, code: str, kind: QualificationKind, s
     valid_to = cell_date(book, line, "valid_to", None, problems)
     if spec.date_required and issued is None and not problems:
         problems.append(book.problem(n, "issued", f"no issue date ({kind.name_zh} is valid from it)"))
-    number_year = _number_year(spec, number)
+    number_year = int(part) if (part := _number_part(spec, number, "year")) else None
     if issued is not None and number_year is not None and issued.year != number_year:
         problems.append(book.problem(n, "number", f"number {number} is of {number_year} but the issue date is "
                                                   f"{issued}"))
@@ -215,9 +215,10 @@ def _number(book: ListSheet, line: ListRow, spec: ListSpec, problems: list[Probl
     return number
 
 
-def _number_year(spec: ListSpec, number: str) -> int | None:
+def _number_part(spec: ListSpec, number: str, part: str) -> str | None:
+    """A named part of a certificate / registration number (its ``year``, its ``province``), if it has one."""
     match = spec.number.match(number) if spec.number is not None and number else None
-    return int(match["year"]) if match and "year" in match.groupdict() else None
+    return match[part] if match and part in match.groupdict() else None
 
 
 def _validity(spec: ListSpec, years: int | None, issued: dt.date | None, year: int) -> tuple[dt.date, dt.date | None]:
@@ -244,6 +245,8 @@ class _Registered:
     id: int
     credit_code: str
     name: str
+    zone_code: str
+    province_code: str
 
 
 def _in_scope(session: Session, principal: Principal, codes: Sequence[str] | None) -> list[_Registered]:
@@ -252,13 +255,14 @@ def _in_scope(session: Session, principal: Principal, codes: Sequence[str] | Non
     query = select(Enterprise.id, Enterprise.credit_code, Enterprise.name, Enterprise.zone_code)
     chunks = [query] if codes is None else [query.where(Enterprise.credit_code.in_(codes[i:i + _CHUNK]))
                                              for i in range(0, len(codes), _CHUNK)]
-    return [_Registered(i, code, name) for chunk in chunks for i, code, name, zone in session.execute(chunk)
-            if can_register(principal, zone, provinces.get(zone, ""))]
+    return [_Registered(i, code, name, zone, provinces.get(zone, "")) for chunk in chunks
+            for i, code, name, zone in session.execute(chunk) if can_register(principal, zone, provinces.get(zone, ""))]
 
 
-def _match(session: Session, book: ListSheet, entries: Sequence[ListEntry], principal: Principal,
+def _match(session: Session, book: ListSheet, entries: Sequence[ListEntry], principal: Principal, spec: ListSpec,
            result: ListImport) -> list[tuple[_Registered, ListEntry]]:
-    """Entries whose credit code is registered in scope under the same name; the rest into ``result.review``."""
+    """Entries whose credit code is registered in scope under the same name (and, for a number naming the
+    province that issued it, in that province); the rest into ``result.review``."""
     scope = "" if principal.is_national else " in your scope"
     registered = {e.credit_code: e for e in _in_scope(session, principal, [e.credit_code for e in entries
                                                                             if e.credit_code])}
@@ -280,6 +284,11 @@ def _match(session: Session, book: ListSheet, entries: Sequence[ListEntry], prin
                 book.where(entry.row, "name"), entry.credit_code, entry.name,
                 f"name '{entry.name}' does not match '{found.name}' registered under {entry.credit_code}",
                 registered_name=found.name))
+        elif (issued_in := _number_part(spec, entry.number, "province")) not in (None, found.province_code):
+            result.review.append(ReviewItem(
+                book.where(entry.row, "number"), entry.credit_code, entry.name,
+                f"number {entry.number} was issued in province {issued_in} but {entry.credit_code} is registered in "
+                f"zone {found.zone_code} of province {found.province_code}", registered_name=found.name))
         else:
             matched.append((found, entry))
     return matched
