@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from hizone.auth.policy import Principal
+from hizone.auth.policy import Principal, can_register
 from hizone.intake.service import audit_trail
 from hizone.registry.enterprises import import_enterprises
 from hizone.registry.sheets import ListRefused
@@ -146,6 +146,18 @@ def test_scoped_users_register_only_in_their_zone_or_province(store: Engine, tmp
             with pytest.raises(ListRefused, match=f"row 2, column D: .* may not register enterprises in zone {zone}"):
                 import_enterprises(store, path, principal)
     assert set(_enterprises(store)) == {code(i) for i, z in enumerate(("Z1101", "Z1301", "Z1302")) if z in allowed}
+
+
+@pytest.mark.parametrize(("principal", "own", "neighbour", "other"), [
+    (ADMIN, True, True, True), (Principal("b", "analyst"), True, True, True),
+    (Principal("p", "province", province_code="13"), True, True, False),
+    (Principal("z", "zone", province_code="13", zone_code="Z1301"), True, False, False),
+    (Principal("e", "enterprise", zone_code="Z1301", credit_code=code(1)), False, False, False),
+    (Principal.public(), False, False, False)])
+def test_who_may_register_in_a_zone(principal: Principal, own: bool, neighbour: bool, other: bool) -> None:
+    assert can_register(principal, "Z1301", "13") is own
+    assert can_register(principal, "Z1302", "13") is neighbour
+    assert can_register(principal, "Z1101", "11") is other
 
 
 def test_a_zone_cannot_take_over_another_zones_enterprise(store: Engine, tmp_path: Path) -> None:
