@@ -50,8 +50,8 @@ def main() -> None:
                        ([c, f"测试企业{i}有限公司", ZONES[i % len(ZONES)], "3911", "2015-03-02"]
                         for i, c in enumerate(codes)))
     hightech = _csv(["企业名称", "统一社会信用代码", "证书编号", "发证日期"],
-                    ([f"测试企业{i}有限公司", c, f"GR202311{i:06d}", "2023-11-20"] for i, c in enumerate(codes)
-                     if i % 2 == 0))
+                    ([f"测试企业{i}有限公司", c, f"GR2023{ZONES[i % len(ZONES)][1:3]}{i:06d}", "2023-11-20"]
+                     for i, c in enumerate(codes) if i % 2 == 0))  # issued in the province of the enterprise's zone
     with tempfile.TemporaryDirectory() as tmp:
         engine = connect(f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
         upgrade(engine)

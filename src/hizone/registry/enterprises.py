@@ -279,5 +279,5 @@ def _write(session: Session, book: ListSheet, rows: Sequence[EnterpriseRow], exi
     now = utcnow()
     bulk_insert(conn, AuditLog.__tablename__, ("at", "actor", "action", "object_kind", "object_id", "detail"),
                 ((now, principal.username, action, "enterprise", row.credit_code,
-                  json.dumps(detail, ensure_ascii=False)) for action, row, detail in audit))
+                  json.dumps(detail)) for action, row, detail in audit))
     return result

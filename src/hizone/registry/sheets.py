@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from hizone.catalog import Catalog, default_catalog, read_yaml
 from hizone.catalog.model import Form
 from hizone.errors import RegistryError
@@ -106,9 +109,9 @@ class ListSheet:
         return Problem(self.where(row, column), reason, row)
 
     def rows(self) -> Iterator[ListRow]:
-        columns = {name: self.raw.table.column(position).to_pylist() for name, position in self.positions.items()}
+        columns = {name: _column_text(self.raw.table.column(position)) for name, position in self.positions.items()}
         for i, number in enumerate(self.raw.row_numbers.tolist()):
-            yield ListRow(int(number), {name: cell_text(values[i]) for name, values in columns.items()})
+            yield ListRow(number, {name: values[i] for name, values in columns.items()})
 
 
 def read_list(source: Source, required: Sequence[str], *, name: str | None = None, sheet: str | None = None,
@@ -168,6 +171,13 @@ def cell_date(book: ListSheet, line: ListRow, column: str, latest: dt.date | Non
     if latest is not None and day > latest:
         problems.append(book.problem(line.row, column, f"{day} is in the future"))
     return day
+
+
+def _column_text(column: pa.ChunkedArray) -> list[str]:
+    """A column's cells as text: Arrow trims a text column whole; numbers and others go cell by cell."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pc.fill_null(pc.utf8_trim_whitespace(column), "").to_pylist()
+    return [cell_text(value) for value in column.to_pylist()]
 
 
 def cell_text(value: Any) -> str:
