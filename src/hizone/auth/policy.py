@@ -96,6 +96,16 @@ def can_submit(p: Principal, entity_key: str, zone_code: str, province_code: str
     return False
 
 
+def can_register(p: Principal, zone_code: str, province_code: str) -> bool:
+    """Register enterprises, change their registration or record their qualifications in a zone: the national
+    roles anywhere, a province's department in its zones, a zone's committee in its own zone."""
+    if p.is_national:
+        return True
+    if p.role == "province":
+        return p.province_code == province_code
+    return p.role == "zone" and p.zone_code == zone_code
+
+
 def can_admin(p: Principal) -> bool:
     """Manage users and read the audit log."""
     return p.role == "admin"

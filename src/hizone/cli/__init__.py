@@ -12,6 +12,7 @@ from hizone.cli.demo import demo
 from hizone.cli.index import index_app
 from hizone.cli.intake import register as register_intake
 from hizone.cli.ranking import register as register_ranking
+from hizone.cli.registry import registry_app
 from hizone.cli.store import db_app
 from hizone.cli.web import register as register_web
 from hizone.errors import HizoneError
@@ -21,6 +22,7 @@ app = typer.Typer(help="hizone: statistics, indicators and evaluation of China's
 app.add_typer(db_app, name="db")
 app.command("demo")(demo)
 app.add_typer(index_app, name="index")
+app.add_typer(registry_app, name="registry")
 register_intake(app)
 register_analytics(app)
 register_ranking(app)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from hizone.catalog import read_yaml
-from hizone.errors import RegistryError
+from hizone.errors import CatalogError, RegistryError
 
 DATA = Path(__file__).parent / "data"
 REGIONS = ("east", "central", "west", "northeast")
@@ -102,18 +104,48 @@ def _coordinate(row: dict[str, str], column: str, bounds: tuple[float, float], w
     return value
 
 
+VALIDITIES = ("from_issue", "calendar_year")
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """How the published lists of a qualification are read (see qualifications.yaml)."""
+
+    option: str  # the --kind spelling
+    validity: str  # one of VALIDITIES
+    date_required: bool = False
+    number_required: bool = False
+    number: re.Pattern[str] | None = None  # certificate / registration number; group "year" is the issue year
+
+
 @dataclass(frozen=True)
 class QualificationKind:
     code: str
     name_zh: str
     name_en: str
     validity_years: int | None
+    list_spec: ListSpec | None = None  # None: no published list to import
+
+
+def _list_spec(spec: dict[str, Any] | None, where: str) -> ListSpec | None:
+    if spec is None:
+        return None
+    if spec.get("validity") not in VALIDITIES:
+        raise CatalogError(f"validity must be one of {', '.join(VALIDITIES)}", where=where)
+    try:
+        number = re.compile(spec["number"]) if spec.get("number") else None
+    except re.error as exc:
+        raise CatalogError(f"number pattern: {exc}", where=where) from None
+    return ListSpec(str(spec.get("option") or ""), spec["validity"], bool(spec.get("date_required")),
+                    bool(spec.get("number_required")), number)
 
 
 @cache
 def qualification_kinds() -> dict[str, QualificationKind]:
-    doc = read_yaml(DATA / "qualifications.yaml")
-    return {code: QualificationKind(code, spec["name_zh"], spec["name_en"], spec.get("validity_years"))
+    path = DATA / "qualifications.yaml"
+    doc = read_yaml(path)
+    return {code: QualificationKind(code, spec["name_zh"], spec["name_en"], spec.get("validity_years"),
+                                    _list_spec(spec.get("list"), f"{path}: qualifications.{code}.list"))
             for code, spec in doc["qualifications"].items()}
 
 

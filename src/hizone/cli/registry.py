@@ -1,0 +1,81 @@
+"""`hizone registry import-enterprises / import-list`: enterprises and their qualifications from lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hizone.auth.policy import ROLES, Principal
+from hizone.cli.common import user_errors
+from hizone.config import Settings
+from hizone.errors import HizoneError
+from hizone.registry.enterprises import import_enterprises
+from hizone.registry.lists import import_list
+from hizone.store import open_store
+
+registry_app = typer.Typer(help="The registry: enterprises and their qualifications from lists.",
+                           no_args_is_help=True)
+console = Console(highlight=False, soft_wrap=True)
+
+FileArgument = Annotated[Path, typer.Argument(help=".xlsx or .csv file (UTF-8 or GBK)", exists=True, dir_okay=False)]
+UserOption = Annotated[str, typer.Option("--user", "-u", help="who acts (recorded in the audit log)")]
+RoleOption = Annotated[str, typer.Option("--role", help="admin or analyst (national), province or zone")]
+ZoneOption = Annotated[str | None, typer.Option(help="the user's zone (role zone)")]
+ProvinceOption = Annotated[str | None, typer.Option(help="the user's province (role province)")]
+SheetOption = Annotated[str | None, typer.Option(help="sheet to read (default: the one with the list's header)")]
+
+
+def _principal(user: str, role: str, zone: str | None, province: str | None) -> Principal:
+    if role not in ROLES:
+        raise HizoneError(f"unknown role '{role}' (one of {', '.join(ROLES)})", where="--role")
+    if role == "zone" and not zone:
+        raise HizoneError("role zone needs --zone", where="--zone")
+    if role == "province" and not province:
+        raise HizoneError("role province needs --province", where="--province")
+    return Principal(user, role, province_code=province, zone_code=zone)
+
+
+@registry_app.command("import-enterprises")
+@user_errors
+def import_enterprises_command(file: FileArgument, user: UserOption = "cli", role: RoleOption = "admin",
+                               zone: ZoneOption = None, province: ProvinceOption = None,
+                               sheet: SheetOption = None,
+                               outcome: Annotated[Path | None, typer.Option(
+                                   help="write every credit code and what became of it (.csv)")] = None) -> None:
+    """Register the enterprises of a list (统一社会信用代码, 企业名称, 高新区代码; optionally 行业代码, 注册日期):
+    all of the file or nothing."""
+    engine = open_store(Settings.from_env().database_url)
+    result = import_enterprises(engine, file, _principal(user, role, zone, province), sheet=sheet)
+    for line in result.describe():
+        console.print(line)
+    if outcome is not None:
+        outcome.write_bytes(result.outcome_csv())
+        console.print(f"outcome written to {outcome}")
+
+
+@registry_app.command("import-list")
+@user_errors
+def import_list_command(
+    file: FileArgument,
+    kind: Annotated[str, typer.Option(help="hightech, tech_sme, specialized, little_giant, gazelle or unicorn")],
+    year: Annotated[int | None, typer.Option(help="the list's year (when its rows carry no issue date)")] = None,
+    review: Annotated[Path | None, typer.Option(help="where to write the rows for review (.csv; default: "
+                                                     "FILE's name with -review.csv, beside it)")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="refuse the whole list (exit 2, nothing stored) if "
+                                                          "any row needs review")] = False,
+    user: UserOption = "cli", role: RoleOption = "admin", zone: ZoneOption = None,
+    province: ProvinceOption = None, sheet: SheetOption = None,
+) -> None:
+    """Store the qualifications of a published list by credit code; rows that do not match go to review."""
+    engine = open_store(Settings.from_env().database_url)
+    result = import_list(engine, file, kind, _principal(user, role, zone, province), year=year, sheet=sheet,
+                         strict=strict)
+    for line in result.describe():
+        console.print(line)
+    if result.review:
+        target = review or file.with_name(f"{file.stem}-review.csv")
+        target.write_bytes(result.review_csv())
+        console.print(f"{len(result.review)} row(s) for review written to {target}")
