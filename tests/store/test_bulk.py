@@ -81,3 +81,14 @@ def test_times_and_flags_keep_their_meaning(engine: Engine) -> None:
         rows = conn.execute(select(SAMPLE.c.at, SAMPLE.c.flag).order_by(SAMPLE.c.id)).all()
     assert [flag for _, flag in rows] == [True, False, None]
     assert {when.replace(tzinfo=when.tzinfo or dt.UTC) for when, _ in rows} == {at}
+
+
+def test_rows_with_their_own_ids_leave_room_for_the_next_plain_insert(engine: Engine) -> None:
+    """COPY with explicit ids does not move PostgreSQL's sequence; bulk_insert must, or the next ORM insert
+    collides with row 1 (as it did after the demo load)."""
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+        bulk.bulk_insert(conn, "bulk_sample", ("id", "kind"), [(1, "a"), (2, "b"), (7, "c")])
+    with engine.begin() as conn:
+        new_id = conn.execute(SAMPLE.insert().values(kind="d").returning(SAMPLE.c.id)).scalar_one()
+    assert new_id == 8

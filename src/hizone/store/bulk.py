@@ -30,7 +30,10 @@ from hizone.store.values import fixed_width_binary, value_bounds, value_bytes
 
 
 def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert ``rows`` into ``table`` inside the caller's transaction; returns the row count."""
+    """Insert ``rows`` into ``table`` inside the caller's transaction; returns the row count.
+
+    Rows that bring their own ``id`` move PostgreSQL's id sequence past them (COPY does not), so the next
+    plain insert does not collide with them; SQLite takes max(id) + 1 by itself."""
     names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
     raw = conn.connection.driver_connection
     count = 0
@@ -39,6 +42,8 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iter
             for row in rows:
                 copy.write_row(row)
                 count += 1
+        if "id" in columns:
+            conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
         return count
     marks = ", ".join("?" for _ in columns)
     cursor = raw.cursor()  # type: ignore[union-attr]
