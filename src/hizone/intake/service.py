@@ -27,7 +27,7 @@ from hizone.errors import HizoneError
 from hizone.intake.errors import WorkflowError
 from hizone.intake.errors_report import Issue, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
-from hizone.intake.readers import Limits, RawSheet, Source, read_source
+from hizone.intake.readers import Limits, RawSheet, Source
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import (
     CheckedRows,
@@ -40,6 +40,7 @@ from hizone.intake.validate import (
     prepare,
     validate_sheet,
 )
+from hizone.intake.worker import read_in_worker
 from hizone.store import bulk_transaction
 from hizone.store.bulk import arrow_column, insert_columns
 from hizone.store.models import SUBMISSION_TABLE, AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
@@ -231,8 +232,8 @@ def _validate(engine: Engine, source: Source, form: str, period: str, actor: Act
               today: dt.date) -> tuple[ValidationReport, ParsedBatch, RuleSet]:
     cat = catalog or default_catalog()
     rules, canonical = prepare(form, period, today, catalog)
-    raw, context = _read_with_context(engine, lambda: read_source(source, rules, cat, name=name, sheet=sheet,
-                                                                  limits=limits),
+    raw, context = _read_with_context(engine, lambda: read_in_worker(source, rules, cat, name=name, sheet=sheet,
+                                                                     limits=limits),
                                       rules, canonical, actor, today)
     report, batch = validate_sheet(raw, rules, canonical, context, cat)
     return report, batch, rules
@@ -272,8 +273,8 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     cat = catalog or default_catalog()
     rules, canonical = prepare(form, period, day, catalog)
     data_name = name or (Path(source).name if isinstance(source, str | Path) else "upload")
-    raw, context = _read_with_context(engine, lambda: read_source(source, rules, cat, name=data_name, sheet=sheet,
-                                                                  limits=limits),
+    raw, context = _read_with_context(engine, lambda: read_in_worker(source, rules, cat, name=data_name,
+                                                                     sheet=sheet, limits=limits),
                                       rules, canonical, actor, day)
     with engine.connect() as conn:
         existing = conn.scalar(select(ImportBatch.id).where(

@@ -37,8 +37,9 @@ from hizone.intake.numbers import (
     suffix_factors,
 )
 from hizone.intake.periods import check_period, normalise_period
-from hizone.intake.readers import Limits, RawSheet, Source, read_source
+from hizone.intake.readers import Limits, RawSheet, Source
 from hizone.intake.rules import RuleSet, rules_for
+from hizone.intake.worker import read_in_worker
 
 FloatArray = npt.NDArray[np.float64]
 _FW_ALNUM = FULL_WIDTH + "".join(chr(c) for c in [*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)])
@@ -549,7 +550,7 @@ def validate(source: Source, form: str, period: str, *, context: Context | None 
     """Validate a file or payload without the store (registry checks are skipped unless ``context`` has them)."""
     ctx = context or Context()
     rules, canonical = prepare(form, period, ctx.today, catalog)
-    raw = read_source(source, rules, catalog or default_catalog(), name=name, sheet=sheet, limits=limits)
+    raw = read_in_worker(source, rules, catalog or default_catalog(), name=name, sheet=sheet, limits=limits)
     report, _ = validate_sheet(raw, rules, canonical, ctx, catalog)
     return report
 

@@ -17,7 +17,7 @@ from hizone.catalog import default_catalog
 from hizone.errors import HizoneError
 from hizone.intake.completeness import CompletenessReport, completeness
 from hizone.intake.errors_report import Issue, ValidationReport
-from hizone.intake.readers import Limits, read_source
+from hizone.intake.readers import Limits
 from hizone.intake.service import (
     Actor,
     ImportResult,
@@ -32,6 +32,7 @@ from hizone.intake.service import (
 )
 from hizone.intake.template import build_template
 from hizone.intake.validate import prepare, validate_sheet
+from hizone.intake.worker import read_in_worker
 from hizone.store.models import ImportBatch, Zone
 from hizone.web.i18n import translate
 from hizone.web.services.tables import Column, Table, check_export_size
@@ -102,7 +103,7 @@ def _own_rows_only(engine: Engine, principal: Principal, data: bytes, name: str,
     """An enterprise may report only for itself: refuse a file with any other enterprise's row."""
     catalog = default_catalog()
     rules, canonical = prepare(form, period, dt.date.today(), catalog)
-    raw = read_source(data, rules, catalog, name=name, limits=limits)
+    raw = read_in_worker(data, rules, catalog, name=name, limits=limits)
     with engine.connect() as conn:
         context = build_context(conn, rules, canonical, actor_for(principal), dt.date.today())
     _, batch = validate_sheet(raw, rules, canonical, context, catalog)
