@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-import hizone
 from hizone.catalog import Catalog
 from hizone.intake.errors import IntakeError
 from hizone.intake.readers import Limits, RawSheet, Source, read_source
@@ -46,7 +46,7 @@ from hizone.intake.rules import RuleSet
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("<Q")
-_STDERR_KEPT = 4096  # the end of the reader's stderr, kept to say why it died
+_STDERR_KEPT = 8192  # the start and the end of the reader's stderr, kept to say why it died
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,19 @@ def read_in_worker(source: Source, rules: RuleSet, catalog: Catalog, *, name: st
                    bounds: WorkerLimits | None = None) -> RawSheet:
     """``read_source`` in a child process under ``bounds`` (default: from the environment)."""
     label = name or ("upload" if isinstance(source, bytes) else Path(source).name)
+    return run_in_worker(read_source, source, (rules, catalog),
+                         {"name": label, "sheet": sheet, "limits": limits or Limits.from_env()}, label, bounds)
+
+
+def run_in_worker(reader: Callable[..., RawSheet], source: Source, args: tuple[Any, ...], kwargs: dict[str, Any],
+                  label: str, bounds: WorkerLimits | None = None) -> RawSheet:
+    """``reader(source, *args, **kwargs)`` in a child process under ``bounds``; a ``source`` given as bytes
+    travels in a memory file. ``reader`` and its arguments must pickle (by reference, for a function)."""
     bounds = bounds or WorkerLimits.from_env()
     files = _JobFiles.create(source if isinstance(source, bytes) else None)
     try:
-        request = {"path": None if isinstance(source, bytes) else str(source), "name": label, "sheet": sheet,
-                   "limits": limits or Limits.from_env(), "rules": rules, "catalog": catalog, "bounds": bounds}
+        request = {"reader": reader, "path": None if isinstance(source, bytes) else str(source), "args": args,
+                   "kwargs": kwargs, "name": label, "bounds": bounds}
         status = _ZYGOTE.run(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL), files, bounds)
         return _outcome(status, files, label, bounds)
     finally:
@@ -202,9 +210,8 @@ class _Zygote:
         if self._control is not None and self._owner == os.getpid():
             self._control.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        package_root = str(Path(hizone.__file__).resolve().parents[1])
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root,
-                                                                        os.environ.get("PYTHONPATH")])))
+        # The caller's import path, so the zygote runs the same code (and finds the caller's readers)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
         self._process = subprocess.Popen(
             [sys.executable, "-c", f"from hizone.intake.worker import serve; serve({theirs.fileno()})"],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, env=env, start_new_session=True)
@@ -312,10 +319,14 @@ def _supervise(job: socket.socket, table_fd: int, answer_fd: int, upload_fd: int
     if pidfd not in ready:  # out of time, or the caller hung up: nobody waits for this reader any more
         os.kill(pid, signal.SIGKILL)
     _, status, usage = os.wait4(pid, 0)
-    tail = os.pread(stderr_fd, _STDERR_KEPT, max(0, os.fstat(stderr_fd).st_size - _STDERR_KEPT))
+    written = os.fstat(stderr_fd).st_size
+    kept = os.pread(stderr_fd, _STDERR_KEPT, 0)
+    if written > 2 * _STDERR_KEPT:
+        kept += b"\n...\n"
+    kept += os.pread(stderr_fd, _STDERR_KEPT, max(_STDERR_KEPT, written - _STDERR_KEPT))
     report = {"kind": "timeout" if timed_out else "signal" if os.WIFSIGNALED(status) else "exit",
               "code": os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status),
-              "cpu": usage.ru_utime + usage.ru_stime, "stderr": tail.decode("utf-8", "replace")}
+              "cpu": usage.ru_utime + usage.ru_stime, "stderr": kept.decode("utf-8", "replace")}
     with contextlib.suppress(OSError):  # the caller may be gone
         job.sendall(pickle.dumps(report))
     job.close()
@@ -342,8 +353,7 @@ def _read(request: dict[str, Any], table_fd: int, answer_fd: int, upload_fd: int
     try:
         source: Source = Path(f"/proc/self/fd/{upload_fd}").read_bytes() if upload_fd is not None \
             else Path(request["path"])
-        raw = read_source(source, request["rules"], request["catalog"], name=request["name"],
-                          sheet=request["sheet"], limits=request["limits"])
+        raw = request["reader"](source, *request["args"], **request["kwargs"])
         with pa.OSFile(f"/proc/self/fd/{table_fd}", "wb") as sink, \
                 pa.ipc.new_file(sink, raw.table.schema) as writer:
             writer.write_table(raw.table)
