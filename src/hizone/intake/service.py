@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from hizone.catalog import Catalog, default_catalog
 from hizone.errors import HizoneError
-from hizone.intake.errors import WorkflowError
+from hizone.intake.errors import IntakeError, WorkflowError
 from hizone.intake.errors_report import Issue, IssueTally, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, RawSheet, Source
@@ -278,6 +278,8 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     raw, context = _read_with_context(engine, lambda: read_in_worker(source, rules, cat, name=data_name,
                                                                      sheet=sheet, limits=limits),
                                       rules, canonical, actor, day)
+    if raw.table.num_rows == 0:  # a batch of no rows would record an import that imported nothing
+        raise IntakeError("no data rows under the header: nothing to import", where=raw.where())
     with engine.connect() as conn:
         existing = conn.scalar(select(ImportBatch.id).where(
             ImportBatch.form_code == rules.form.code, ImportBatch.period == canonical,
