@@ -40,7 +40,7 @@ from hizone.intake.validate import (
     prepare,
     validate_sheet,
 )
-from hizone.intake.worker import read_in_worker
+from hizone.intake.worker import read_in_worker, start_worker
 from hizone.store import bulk_transaction
 from hizone.store.bulk import arrow_column, insert_columns
 from hizone.store.models import SUBMISSION_TABLE, AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
@@ -232,6 +232,7 @@ def validate_file(engine: Engine, source: Source, form: str, period: str, user: 
 def _validate(engine: Engine, source: Source, form: str, period: str, actor: Actor, sheet: str | None,
               name: str | None, limits: Limits | None, catalog: Catalog | None,
               today: dt.date) -> tuple[ValidationReport, ParsedBatch, RuleSet]:
+    start_worker()  # the first file's worker starts while the rules are prepared
     cat = catalog or default_catalog()
     rules, canonical = prepare(form, period, today, catalog)
     raw, context = _read_with_context(engine, lambda: read_in_worker(source, rules, cat, name=name, sheet=sheet,
@@ -272,6 +273,7 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     """
     actor = Actor.of(user)
     day = today or dt.date.today()
+    start_worker()  # the first file's worker starts while the rules are prepared
     cat = catalog or default_catalog()
     rules, canonical = prepare(form, period, day, catalog)
     data_name = name or (Path(source).name if isinstance(source, str | Path) else "upload")

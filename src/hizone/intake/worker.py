@@ -92,7 +92,7 @@ def run_in_worker(reader: Callable[..., RawSheet], source: Source, args: tuple[A
         files.close()
 
 
-def start() -> None:
+def start_worker() -> None:
     """Start the zygote now (it imports the readers in the background), so the first file waits less."""
     _ZYGOTE.ensure()
 
