@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import xlsxwriter
 
@@ -165,7 +166,7 @@ def sheet_xml(cells: str, prolog: str = "") -> bytes:
 def header_row_xml() -> str:
     from hizone.intake.headers import column_letter
 
-    cells = "".join(f'<c r="{column_letter(i)}1" t="inlineStr"><is><t>{label}</t></is></c>'
+    cells = "".join(f'<c r="{column_letter(i)}1" t="inlineStr"><is><t>{escape(label)}</t></is></c>'
                     for i, label in enumerate(HEADER))
     return f'<row r="1">{cells}</row>'
 
@@ -229,7 +230,7 @@ def xml_attacks() -> Iterator[Case]:
                                    f'<c r="B2" t="inlineStr"><is><t>{reference}</t></is></c></row>')
         yield Case("xml", f"sheet-{label}.xlsx", zip_of(workbook_members(sheet_xml(body, prolog))))
         shared = (f'<?xml version="1.0"?>{prolog}<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-                  f'main"><si><t>{reference}</t></si>' + "".join(f"<si><t>{h}</t></si>" for h in HEADER)
+                  f'main"><si><t>{reference}</t></si>' + "".join(f"<si><t>{escape(h)}</t></si>" for h in HEADER)
                   + "</sst>").encode()
         cells = "".join(f'<c r="{chr(65 + i)}1" t="s"><v>{i + 1}</v></c>' for i in range(len(HEADER)))
         body = f'<row r="1">{cells}</row><row r="2"><c r="A2" t="s"><v>0</v></c></row>'
