@@ -9,7 +9,8 @@ Cheap and fast:
 * A zygote — a fresh interpreter started once per process, with the readers imported — forks a
   supervisor per file, which forks the reader and watches it (limits, clock, the caller hanging up).
   Forking a single-threaded zygote is safe however many threads the caller runs, and costs
-  milliseconds where a new interpreter costs most of a second.
+  milliseconds where a new interpreter costs most of a second. (multiprocessing's forkserver would do
+  the forking, but imports the caller's ``__main__`` — pytest, uvicorn — again in every child.)
 * Bytes go in and the table comes out through memory files (memfd), not pipes or pickles: the reader
   writes the Arrow table as IPC into one, the caller maps it, so the table is not copied again.
 """
