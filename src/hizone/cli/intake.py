@@ -50,7 +50,9 @@ def _print_issues(report: ValidationReport, limit: int = 50) -> None:
                       f"{issue.message_zh} / {issue.message_en}")
     console.print(table)
     if len(report.issues) > limit:
-        console.print(f"… and {len(report.issues) - limit} more (write them all with --report)")
+        console.print(f"… and {len(report.issues) - limit} more listed (write them with --report)")
+    for _, line in report.omitted_lines():
+        console.print(line)
 
 
 def import_command(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections import defaultdict
+import os
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,28 @@ class Issue:
         return f"{self.column or ''}{self.row or ''}"
 
 
+def max_issues() -> int:
+    """How many issues a report lists (HIZONE_INTAKE_MAX_ISSUES); every issue is still counted by rule."""
+    return int(os.environ.get("HIZONE_INTAKE_MAX_ISSUES") or 1000)
+
+
+@dataclass
+class IssueTally:
+    """Issues as they are found: every one counted by (severity, rule), the first ``limit`` of each rule
+    kept, so a file of 40,000 bad rows costs 1,000 Issue objects, not 120,000."""
+
+    limit: int = field(default_factory=max_issues)
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def room(self, severity: str, rule: str, found: int) -> int:
+        """Count ``found`` more issues of a rule; how many of them to keep (the first ones)."""
+        if not found:
+            return 0
+        kept = min(self.counts[(severity, rule)], self.limit)
+        self.counts[(severity, rule)] += found
+        return max(0, min(found, self.limit - kept))
+
+
 @dataclass
 class ValidationReport:
     source_name: str
@@ -80,8 +103,13 @@ class ValidationReport:
     form_version: int
     period: str
     row_count: int
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)  # those listed: at most max_issues()
     raw: RawSheet | None = field(default=None, repr=False)
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # every issue, by (severity, rule)
+
+    def __post_init__(self) -> None:
+        if not self.counts:
+            self.counts = Counter((i.severity, i.rule) for i in self.issues)
 
     @property
     def errors(self) -> list[Issue]:
@@ -92,13 +120,40 @@ class ValidationReport:
         return [i for i in self.issues if i.severity == "warning"]
 
     @property
+    def error_count(self) -> int:
+        return sum(n for (severity, _), n in self.counts.items() if severity == "error")
+
+    @property
+    def warning_count(self) -> int:
+        return sum(n for (severity, _), n in self.counts.items() if severity == "warning")
+
+    @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.error_count
+
+    def add(self, issues: list[Issue], counts: Counter[tuple[str, str]]) -> None:
+        """Issues found after the report was made (rows locked at storing), listed first."""
+        self.issues = (issues + self.issues)[:max_issues()]
+        self.counts += counts
+
+    def omitted(self) -> list[tuple[str, str, int]]:
+        """(severity, rule, how many) of the issues counted but not listed."""
+        listed = Counter((i.severity, i.rule) for i in self.issues)
+        return [(severity, rule, total - listed[(severity, rule)])
+                for (severity, rule), total in sorted(self.counts.items()) if total > listed[(severity, rule)]]
+
+    def omitted_lines(self) -> list[tuple[str, str]]:
+        """One line per rule with issues not listed, in Chinese and English."""
+        return [(f"……另有{count}条“{rule}”问题未列出", f"… and {count} more of rule {rule}")
+                for _, rule, count in self.omitted()]
 
     def to_json(self) -> dict[str, Any]:
         return {"file": self.source_name, "sha256": self.sha256, "sheet": self.sheet, "form": self.form,
                 "form_version": self.form_version, "period": self.period, "rows": self.row_count,
-                "error_count": len(self.errors), "warning_count": len(self.warnings),
+                "error_count": self.error_count, "warning_count": self.warning_count,
+                "issue_counts": [{"severity": s, "rule": r, "count": n} for (s, r), n in sorted(self.counts.items())],
+                "omitted": [{"severity": s, "rule": r, "count": n, "message_zh": zh, "message_en": en}
+                            for (s, r, n), (zh, en) in zip(self.omitted(), self.omitted_lines(), strict=True)],
                 "issues": [asdict(i) for i in self.issues]}
 
     def to_json_text(self) -> str:
@@ -167,5 +222,8 @@ def _write_list(book: xlsxwriter.Workbook, report: ValidationReport) -> None:
                 sheet.write_number(i, j, cell)
             else:
                 sheet.write_string(i, j, cell)
+    for i, (zh, en) in enumerate(report.omitted_lines(), start=len(report.issues) + 1):
+        sheet.write_string(i, 9, zh)
+        sheet.write_string(i, 10, en)
     sheet.autofilter(0, 0, max(len(report.issues), 1), len(headers) - 1)
     sheet.set_column(9, 10, 48)

@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from hizone.catalog import Catalog, default_catalog
 from hizone.errors import HizoneError
-from hizone.intake.errors import WorkflowError
-from hizone.intake.errors_report import Issue, ValidationReport, message
+from hizone.intake.errors import IntakeError, WorkflowError
+from hizone.intake.errors_report import Issue, IssueTally, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
-from hizone.intake.readers import Limits, RawSheet, Source, read_source
+from hizone.intake.readers import Limits, RawSheet, Source
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import (
     CheckedRows,
@@ -40,6 +40,7 @@ from hizone.intake.validate import (
     prepare,
     validate_sheet,
 )
+from hizone.intake.worker import read_in_worker, start_worker
 from hizone.store import bulk_transaction
 from hizone.store.bulk import arrow_column, insert_columns
 from hizone.store.models import SUBMISSION_TABLE, AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
@@ -83,9 +84,10 @@ class ImportResult:
             return f"identical file already imported as batch {self.batch_id}: nothing changed"
         if self.status == "stored":
             return (f"batch {self.batch_id}: {self.created} new revision(s), {self.unchanged} row(s) unchanged"
-                    + (f", {len(self.report.warnings)} warning(s) confirmed" if self.report and
-                       self.report.warnings else ""))
-        count = len(self.report.errors if self.status == "rejected" else self.report.warnings) if self.report else 0
+                    + (f", {self.report.warning_count} warning(s) confirmed" if self.report and
+                       self.report.warning_count else ""))
+        count = (self.report.error_count if self.status == "rejected" else self.report.warning_count) \
+            if self.report else 0
         what = "error(s): nothing stored" if self.status == "rejected" else \
             "warning(s) to confirm (--confirm-warnings): nothing stored"
         return f"{count} {what}"
@@ -213,7 +215,8 @@ def build_context(conn: Connection, rules: RuleSet, period: str, actor: Actor, t
 
 
 class _Locked(Exception):
-    def __init__(self, issues: list[Issue]) -> None:
+    def __init__(self, tally: IssueTally, issues: list[Issue]) -> None:
+        self.tally = tally
         self.issues = issues
 
 
@@ -229,10 +232,11 @@ def validate_file(engine: Engine, source: Source, form: str, period: str, user: 
 def _validate(engine: Engine, source: Source, form: str, period: str, actor: Actor, sheet: str | None,
               name: str | None, limits: Limits | None, catalog: Catalog | None,
               today: dt.date) -> tuple[ValidationReport, ParsedBatch, RuleSet]:
+    start_worker()  # the first file's worker starts while the rules are prepared
     cat = catalog or default_catalog()
     rules, canonical = prepare(form, period, today, catalog)
-    raw, context = _read_with_context(engine, lambda: read_source(source, rules, cat, name=name, sheet=sheet,
-                                                                  limits=limits),
+    raw, context = _read_with_context(engine, lambda: read_in_worker(source, rules, cat, name=name, sheet=sheet,
+                                                                     limits=limits),
                                       rules, canonical, actor, today)
     report, batch = validate_sheet(raw, rules, canonical, context, cat)
     return report, batch, rules
@@ -269,12 +273,15 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     """
     actor = Actor.of(user)
     day = today or dt.date.today()
+    start_worker()  # the first file's worker starts while the rules are prepared
     cat = catalog or default_catalog()
     rules, canonical = prepare(form, period, day, catalog)
     data_name = name or (Path(source).name if isinstance(source, str | Path) else "upload")
-    raw, context = _read_with_context(engine, lambda: read_source(source, rules, cat, name=data_name, sheet=sheet,
-                                                                  limits=limits),
+    raw, context = _read_with_context(engine, lambda: read_in_worker(source, rules, cat, name=data_name,
+                                                                     sheet=sheet, limits=limits),
                                       rules, canonical, actor, day)
+    if raw.table.num_rows == 0:  # a batch of no rows would record an import that imported nothing
+        raise IntakeError("no data rows under the header: nothing to import", where=raw.where())
     with engine.connect() as conn:
         existing = conn.scalar(select(ImportBatch.id).where(
             ImportBatch.form_code == rules.form.code, ImportBatch.period == canonical,
@@ -286,7 +293,7 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     try:
         report, (batch_id, created, unchanged) = _check_and_store(engine, check, target, confirm_warnings)
     except _Refused as refused:
-        status = "rejected" if refused.report.errors else "needs_confirmation"
+        status = "rejected" if refused.report.error_count else "needs_confirmation"
         return ImportResult(status, refused.report, sha256=raw.sha256)
     except IntegrityError:
         raise HizoneError("another import of the same form and period was stored at the same time; "
@@ -395,7 +402,7 @@ def _check_and_store(engine: Engine, check: SheetCheck, target: _Target,
         try:
             return report, stored.result()
         except _Locked as locked:
-            report.issues = locked.issues + report.issues
+            report.add(locked.issues, locked.tally.counts)
             raise _Refused(report) from None
 
 
@@ -414,15 +421,16 @@ def _store_parts(engine: Engine, target: _Target,
             latest = latest_revisions(conn, form.code, period, values=True)
             created = 0
             locked: list[Issue] = []
+            tally = IssueTally()
             while not isinstance(part := parts.get(), _Finish):
                 if isinstance(part, _Abandon):
                     raise _Abandoned
-                chosen, revisions, locked_here = _new_revisions(conn, latest, part.rows, layout, target)
+                chosen, revisions, locked_here = _new_revisions(conn, latest, part.rows, layout, target, tally)
                 locked += locked_here
                 if not locked:  # after a locked row, the parts left are only searched for more
                     created += _store_part(conn, target, batch_id, part, chosen, revisions)
             if locked:
-                raise _Locked(locked)
+                raise _Locked(tally, locked)
             conn.execute(insert(AuditLog).values(
                 at=now, actor=target.actor.name, action="import", object_kind="import_batch",
                 object_id=str(batch_id),
@@ -456,7 +464,8 @@ def _store_part(conn: Connection, target: _Target, batch_id: int, part: _Part, c
 
 
 def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch, layout: ValueLayout,
-                   target: _Target) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], list[Issue]]:
+                   target: _Target, tally: IssueTally) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64],
+                                                            list[Issue]]:
     """The rows that become new revisions, their revision numbers, and an issue for each row that would
     change approved (locked) data; rows equal to their latest add nothing.
 
@@ -479,6 +488,7 @@ def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch
     changed = ~found
     changed[known[differs]] = True
     locked = known[differs & (latest.states[slots[known]] == "approved")]
+    locked = locked[:tally.room("error", "locked", len(locked))]
     zh, en = message("locked")
     keys = batch.entity_keys
     issues = [Issue("error", "locked", zh, en, target.source_name, target.sheet, int(batch.row_numbers[i]), None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import pyarrow.compute as pc
 from hizone.catalog import Catalog, Element, default_catalog
 from hizone.intake.codes import REASONS, CodeProblem, credit_code_problems
 from hizone.intake.errors import IntakeError
-from hizone.intake.errors_report import Issue, ValidationReport, message
+from hizone.intake.errors_report import Issue, IssueTally, ValidationReport, message
 from hizone.intake.headers import ColumnMap, map_columns
 from hizone.intake.numbers import (
     FULL_WIDTH,
@@ -37,8 +38,9 @@ from hizone.intake.numbers import (
     suffix_factors,
 )
 from hizone.intake.periods import check_period, normalise_period
-from hizone.intake.readers import Limits, RawSheet, Source, read_source
+from hizone.intake.readers import Limits, RawSheet, Source
 from hizone.intake.rules import RuleSet, rules_for
+from hizone.intake.worker import read_in_worker
 
 FloatArray = npt.NDArray[np.float64]
 _FW_ALNUM = FULL_WIDTH + "".join(chr(c) for c in [*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)])
@@ -225,10 +227,11 @@ def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str
 class _Issues:
     """Collects issues for flagged rows only: rules run on columns, messages are built per problem."""
 
-    def __init__(self, raw: RawSheet, keys: npt.NDArray[np.str_]) -> None:
+    def __init__(self, raw: RawSheet, keys: npt.NDArray[np.str_], tally: IssueTally) -> None:
         self.raw = raw
         self.keys = keys
         self.items: list[Issue] = []
+        self.tally = tally
 
     def cell_text(self, position: int | None, rows: npt.NDArray[np.intp]) -> list[str | None]:
         if position is None:
@@ -241,6 +244,7 @@ class _Issues:
             messages: tuple[str, str] | None = None) -> None:
         if len(rows) == 0:
             return
+        rows = rows[:self.tally.room(severity, rule, len(rows))]  # all counted, the first ones listed
         texts = self.cell_text(position, rows)
         for i, text in zip(rows.tolist(), texts, strict=True):
             zh, en = messages if messages else message(rule, **fields(i, text))
@@ -486,13 +490,14 @@ class SheetCheck:
     catalog: Catalog
     columns: ColumnMap
     issues: list[Issue]  # about the sheet as a whole (its header)
+    tally: IssueTally  # every issue of the sheet counted
 
     def rows(self, start: int, stop: int) -> CheckedRows:
         """Rows ``start``..``stop`` (0-based, end excluded) checked."""
         raw = self.raw.rows(start, stop)
         cells = parse_cells(raw, self.columns, self.catalog)
         keys = cells["t_entity"]
-        issues = _Issues(raw, keys)
+        issues = _Issues(raw, keys, self.tally)
         present = _check_entities(issues, self.columns, self.rules)
         values = _check_cells(issues, cells, self.columns, self.rules, self.catalog)
         _check_cross_fields(issues, values, self.columns, self.rules)
@@ -502,7 +507,7 @@ class SheetCheck:
 
     def report(self, parts: Sequence[CheckedRows]) -> ValidationReport:
         """Every issue of the sheet, given ``parts`` that cover its rows in order."""
-        spanning = _Issues(self.raw, np.concatenate([p.batch.entity_keys for p in parts]))
+        spanning = _Issues(self.raw, np.concatenate([p.batch.entity_keys for p in parts]), self.tally)
         if self.rules.duplicates:
             label = ENTITY_NAMES[self.rules.form.entity]
             _check_duplicates(spanning, spanning.keys, np.concatenate([p.present for p in parts]),
@@ -511,7 +516,7 @@ class SheetCheck:
         items.sort(key=lambda x: (x.severity != "error", x.row or 0, x.column or ""))
         raw, form = self.raw, self.rules.form
         return ValidationReport(raw.source_name, raw.sha256, raw.sheet, form.code, form.version, self.period,
-                                raw.table.num_rows, items, raw)
+                                raw.table.num_rows, items[:self.tally.limit], raw, Counter(self.tally.counts))
 
 
 def check_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
@@ -519,10 +524,12 @@ def check_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
     """The sheet's columns mapped (see ``SheetCheck``)."""
     cat = catalog or default_catalog()
     columns = map_columns(raw.labels, rules, cat, raw.where(raw.header_row), raw.letter)
+    tally = IssueTally()
+    listed = columns.ignored[:tally.room("warning", "unknown_column", len(columns.ignored))]
     ignored = [Issue("warning", "unknown_column", f"未识别的列“{label}”，已忽略",
                      f"column '{label}' is not part of the form and was ignored", raw.source_name, raw.sheet,
-                     raw.header_row, raw.letter(position), None, label) for position, label in columns.ignored]
-    return SheetCheck(raw, rules, period, context, cat, columns, ignored)
+                     raw.header_row, raw.letter(position), None, label) for position, label in listed]
+    return SheetCheck(raw, rules, period, context, cat, columns, ignored, tally)
 
 
 def validate_sheet(raw: RawSheet, rules: RuleSet, period: str, context: Context,
@@ -549,7 +556,7 @@ def validate(source: Source, form: str, period: str, *, context: Context | None 
     """Validate a file or payload without the store (registry checks are skipped unless ``context`` has them)."""
     ctx = context or Context()
     rules, canonical = prepare(form, period, ctx.today, catalog)
-    raw = read_source(source, rules, catalog or default_catalog(), name=name, sheet=sheet, limits=limits)
+    raw = read_in_worker(source, rules, catalog or default_catalog(), name=name, sheet=sheet, limits=limits)
     report, _ = validate_sheet(raw, rules, canonical, ctx, catalog)
     return report
 

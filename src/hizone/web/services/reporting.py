@@ -17,7 +17,7 @@ from hizone.catalog import default_catalog
 from hizone.errors import HizoneError
 from hizone.intake.completeness import CompletenessReport, completeness
 from hizone.intake.errors_report import Issue, ValidationReport
-from hizone.intake.readers import Limits, read_source
+from hizone.intake.readers import Limits
 from hizone.intake.service import (
     Actor,
     ImportResult,
@@ -32,6 +32,7 @@ from hizone.intake.service import (
 )
 from hizone.intake.template import build_template
 from hizone.intake.validate import prepare, validate_sheet
+from hizone.intake.worker import read_in_worker
 from hizone.store.models import ImportBatch, Zone
 from hizone.web.i18n import translate
 from hizone.web.services.tables import Column, Table, check_export_size
@@ -71,22 +72,47 @@ class KeptReport:
     workbook: bytes
     issues: list[Issue]
 
+    @property
+    def nbytes(self) -> int:
+        """About what the report takes in memory: the workbook, and each issue's object and texts."""
+        return len(self.workbook) + sum(_ISSUE_OVERHEAD + 3 * len(i.message_zh) + len(i.message_en)
+                                        + len(i.value or "") for i in self.issues)
+
+
+_ISSUE_OVERHEAD = 600  # an Issue's object and its eleven attribute objects, in bytes
+
 
 class ReportCache:
-    """The last validation reports, so their uploaders can download them (the workbook, the problem table)."""
+    """The last validation reports, so their uploaders can download them (the workbook, the problem table):
+    at most ``size`` of them and ``max_bytes`` in all, the oldest going first."""
 
-    def __init__(self, size: int = 200) -> None:
+    def __init__(self, size: int = 200, max_bytes: int = 256 << 20) -> None:
         self._items: OrderedDict[str, KeptReport] = OrderedDict()
         self._size = size
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
 
-    def put(self, report: KeptReport) -> str:
+    def put(self, report: KeptReport) -> str | None:
+        """The key to fetch the report by; None when the report alone is larger than the whole cache."""
+        cost = report.nbytes
+        if cost > self._max_bytes:
+            return None
         key = secrets.token_urlsafe(12)
         with self._lock:
             self._items[key] = report
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            self._bytes += cost
+            while len(self._items) > self._size or self._bytes > self._max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= dropped.nbytes
         return key
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def get(self, owner: str, key: str) -> KeptReport | None:
         """The report under ``key`` if ``owner`` uploaded it; another user's report is as good as absent."""
@@ -102,7 +128,7 @@ def _own_rows_only(engine: Engine, principal: Principal, data: bytes, name: str,
     """An enterprise may report only for itself: refuse a file with any other enterprise's row."""
     catalog = default_catalog()
     rules, canonical = prepare(form, period, dt.date.today(), catalog)
-    raw = read_source(data, rules, catalog, name=name, limits=limits)
+    raw = read_in_worker(data, rules, catalog, name=name, limits=limits)
     with engine.connect() as conn:
         context = build_context(conn, rules, canonical, actor_for(principal), dt.date.today())
     _, batch = validate_sheet(raw, rules, canonical, context, catalog)
@@ -298,11 +324,13 @@ def history_table(diffs: list[RevisionDiff], lang: str) -> Table:
 def upload_summary(result: ImportResult, lang: str) -> str:
     """What an upload did, in the page's language, from the result's fields (intake's summary() is English)."""
     report = result.report
-    errors, warnings = (len(report.errors), len(report.warnings)) if report is not None else (0, 0)
+    errors, warnings = (report.error_count, report.warning_count) if report is not None else (0, 0)
     text = translate(f"report.summary.{result.status}", lang, batch=result.batch_id, created=result.created,
                      unchanged=result.unchanged, errors=errors, warnings=warnings)
     if result.stored and warnings:
         text += translate("report.summary.confirmed", lang, warnings=warnings)
+    for zh, en in report.omitted_lines() if report is not None else []:
+        text += " " + (en if lang == "en" else zh)
     return text
 
 
