@@ -387,11 +387,3 @@ def test_a_header_given_as_inline_strings_is_found() -> None:
     data = _patched_xlsx(xlsx_bytes(good_rows(CODES)), inline)
     assert b"inlineStr" in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     assert check(data, "inline.xlsx") == []
-
-
-def test_the_formula_scan_finds_formula_elements_and_nothing_else() -> None:
-    from hizone.intake.readers import _has_formula
-
-    assert _has_formula(b'<c r="A1"><f>1+1</f><v>2</v></c>') and _has_formula(b'<f t="shared" ref="A1:A9" si="0"/>')
-    assert not _has_formula(b'<c r="F1" t="s"><v>0</v></c><foo/>') and not _has_formula(b"f<f")
-    assert _has_formula(b"f" * 2000 + b"<f>")  # many letters: the regex path
