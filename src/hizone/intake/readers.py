@@ -7,6 +7,7 @@ Every reader returns a ``RawSheet``: the header labels, the data cells as an Arr
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
@@ -433,9 +434,10 @@ class _SheetScan:
         self.quick: QuickCheck | None = None
         self.exact = False  # the quick check could not vouch: read it all with SheetWalk
         self.origin: tuple[int, int] | None = None
+        self.complete = False  # the head held all of sheetData
 
     def feed(self, chunk: bytes) -> None:
-        if self.exact:
+        if self.exact or self.complete:
             return
         if self.quick is None:
             room = _CHUNK - len(self.head)
@@ -449,8 +451,9 @@ class _SheetScan:
 
     def finish(self, chunks: Callable[[], Iterator[bytes]]) -> tuple[int, int]:
         """(row, column), 0-based, of the top-left valued cell: where fastexcel's grid starts."""
-        if self.quick is None and not self.exact:  # the whole sheet is in the head
+        if self.quick is None and not self.exact and not self.complete:  # the whole sheet is in the head
             self._read_head(final=True)
+        if self.complete:
             return self.origin or (0, 0)
         if self.quick is not None and self.quick.finish() and self._fits(self.quick.box):
             return self.origin or (0, 0)
@@ -462,26 +465,34 @@ class _SheetScan:
         return extent.origin()
 
     def _read_head(self, final: bool) -> None:
+        """The head exactly, up to the first cell HEADER_SEARCH_ROWS rows below the first valued one; the
+        quick check takes over from that cell's tag."""
         extent = _Extent(self.where, self.limits)
         seen = _Extent(self.where, None)  # every cell, valued or not: the box the quick check keeps to
+        walk = SheetWalk(lambda cell: None)
+        handover: list[int] = []
 
         def add(cell: Cell) -> None:
             extent.add(cell)
+            if not final and extent.bottom >= 0 and cell.row >= extent.top + HEADER_SEARCH_ROWS:
+                handover.append(walk.cell_at)
+                raise _HeadDone
             seen.add(cell)
 
-        walk = SheetWalk(add)
-        walk.feed(self.head, final)
-        self.origin = extent.origin() if extent.box is not None else None
-        if final:
+        walk.on_cell = add
+        with contextlib.suppress(_HeadDone):
+            walk.feed(self.head, final)
+        self.origin = extent.origin() if extent.bottom >= 0 else None
+        if final or walk.done:  # every cell calamine reads was read
+            self.complete = True
             return
-        cut = self.head.rfind(b"<")  # cells starting from here on are the quick check's
-        if walk.prefix is None or walk.done or extent.box is None or seen.box is None or cut < 0:
-            self.exact = True  # no sheetData or no valued cell in the first megabyte, or cells after it
+        if walk.prefix is None or seen.box is None or not handover:
+            self.exact = True  # no sheetData or too few valued rows in the first megabyte: read it all
             return
-        top, left = extent.box.rows[0], extent.box.columns[0]
-        box = Box((top, max(seen.box.rows[1], top)), (left, max(seen.box.columns[1], left)))
+        top, left = extent.top, extent.left
+        box = Box((top, max(seen.bottom, top)), (left, max(seen.right, left)))
         self.quick = QuickCheck(walk.prefix, box)
-        if not self.quick.feed(self.head[cut:]):
+        if not self.quick.feed(self.head[handover[0]:]):
             self.exact, self.quick = True, None
 
     def _fits(self, box: Box) -> bool:

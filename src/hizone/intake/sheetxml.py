@@ -89,7 +89,7 @@ class SheetWalk:
 
     on_cell: Callable[[Cell], None]
     prefix: str | None = None  # of the sheetData element ("x:" for <x:sheetData>)
-    sheet_data_at: int | None = None  # byte offset of the sheetData start tag
+    cell_at: int = 0  # byte offset of the last cell's start tag
     done: bool = False  # past the end of sheetData: calamine reads no further
     parser: expat.XMLParserType = field(init=False)
     _row: int = 0
@@ -116,7 +116,6 @@ class SheetWalk:
             if tag == "sheetData" and not self.done:
                 self._inside = True
                 self.prefix = name[:-len(tag)]
-                self.sheet_data_at = self.parser.CurrentByteIndex
             return
         cell = self._cell
         if cell is None:
@@ -125,6 +124,7 @@ class SheetWalk:
                     raise BadReference(f"row reference '{attrs['r']}'")
                 self._row = int(attrs["r"]) - 1
             elif tag == "c":
+                self.cell_at = self.parser.CurrentByteIndex
                 position = (self._row, self._column)
                 if "r" in attrs:
                     found = parse_ref(attrs["r"])
@@ -259,8 +259,9 @@ def unusual_pattern(prefix: str, box: Box) -> str:
     return "|".join(alternatives)
 
 
-def _binary(data: bytes) -> pa.Array:
-    return pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int32)),
+def _binary(data: bytes, end: int) -> pa.Array:
+    """``data[:end]`` as a one-value Arrow array, without a copy."""
+    return pa.Array.from_buffers(pa.binary(), 1, [None, pa.py_buffer(np.array([0, end], np.int32)),
                                                   pa.py_buffer(data)])
 
 
@@ -297,25 +298,26 @@ class QuickCheck:
         self._size += len(chunk)
         if self._size < _WINDOW:
             return True
-        window = self._carry + b"".join(self._pending)
+        window = b"".join([self._carry, *self._pending])
         self._pending, self._size = [], 0
-        end = window.rfind(b"<")  # a tag cut at the chunk's end is looked at with the next chunk
+        end = window.rfind(b"<")  # a tag cut at the window's end is looked at with the next window
         if end < 0:
             end = len(window)
         self._carry = window[end:]
         if len(self._carry) > _MAX_CARRY:  # a megabyte without a tag: not a sheet any program writes
             self.ok = False
             return False
-        return self._check(window[:end])
+        return self._check(window, end)
 
     def finish(self) -> bool:
-        return self.ok and self._check(self._carry + b"".join(self._pending))
+        window = b"".join([self._carry, *self._pending])
+        return self.ok and self._check(window, len(window))
 
-    def _check(self, window: bytes) -> bool:
-        last = window.rfind(b"<" + self.prefix.encode() + b'c r="')
+    def _check(self, window: bytes, end: int) -> bool:
+        last = window.rfind(b"<" + self.prefix.encode() + b'c r="', 0, end)
         found = self._last_ref.match(window, last) if last >= 0 else None
         if found is not None:  # rows come in order: the window's last cell is its lowest
             self.box = Box((self.box.rows[0], max(self.box.rows[1], int(found.group(1)) - 1)), self.box.columns)
-        if window and pc.match_substring_regex(_binary(window), unusual_pattern(self.prefix, self.box))[0].as_py():
+        if end and pc.match_substring_regex(_binary(window, end), unusual_pattern(self.prefix, self.box))[0].as_py():
             self.ok = False
         return self.ok
