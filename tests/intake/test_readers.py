@@ -439,9 +439,9 @@ def test_hizone_import_refuses_the_hostile_workbook_with_one_line_and_exit_2(eng
                           "--form", FORM, "--period", "2021"], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "HIZONE_DATABASE_URL": database_url})
     assert run.returncode == 2, run.stderr
-    assert run.stderr.strip() == ("error: hostile.xlsx, sheet '企业年报', cell XFD1048576: a value in column 16,384 (XFD), "
-                                  "past the limit of 1,000 columns; delete what lies right of the table and save "
-                                  "again"), run.stderr
+    assert run.stderr.strip() == ("error: hostile.xlsx, sheet '企业年报', cell XFD1048576: a value in column "
+                                  "16,384 (XFD), past the limit of 1,000 columns; delete what lies right of the "
+                                  "table and save again"), run.stderr
     assert list_submissions(engine) == []
 
 
@@ -500,7 +500,8 @@ def test_a_csv_row_of_100000_cells_is_refused_by_the_column_limit() -> None:
 @pytest.mark.parametrize(("payload", "message"), [
     (b'{"rows": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "nested too deeply"),
     (b'{"rows": [{"a": ' + b"9" * 5000 + b"}]}", "a number with more than 4,300 digits"),
-    ('{"rows": [{"统一社会信用代码": "x", "企业名称": "y", "营业收入": 1e999}]}'.encode(), "record 1: a number too large"),
+    ('{"rows": [{"统一社会信用代码": "x", "企业名称": "y", "营业收入": 1e999}]}'.encode(),
+     "record 1: a number too large"),
 ])
 def test_hostile_json_is_one_clear_error(payload: bytes, message: str) -> None:
     with pytest.raises(IntakeError, match=rf"^api\.json.*{message}"):
