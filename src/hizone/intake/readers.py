@@ -392,7 +392,9 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
         raise IntakeError("not an .xlsx workbook (no xl/workbook.xml)", where=name)
     try:
         sheet_paths = _sheet_paths(archive, name, limits)
-        sheets = {path: sheet for sheet, path in sheet_paths.items()}
+        # Every worksheet is checked, also one the workbook names in a way calamine may resolve otherwise.
+        sheets = {n: n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+        sheets.update({path: sheet for sheet, path in sheet_paths.items()})
         offsets: dict[str, tuple[int, int]] = {}
         heads: dict[str, bytes] = {}
         unpacked = 0
