@@ -422,6 +422,10 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
     return WorkbookFacts(sheet_paths, offsets, heads, archive)
 
 
+_UNCACHED = ("a formula has no cached value (the file was not saved by Excel/WPS after calculation); open it, "
+             "recalculate, save, or paste values")
+
+
 class _SheetScan:
     """One sheet's checks while it is unpacked: its first megabyte read exactly (``SheetWalk``), the rest by
     ``QuickCheck``; a sheet the quick check cannot vouch for is read again, exactly, to the end.
@@ -450,6 +454,11 @@ class _SheetScan:
             chunk = chunk[room:]
         if self.quick is not None and chunk and not self.quick.feed(chunk):
             self.exact, self.quick = True, None
+        self._refuse_uncached()
+
+    def _refuse_uncached(self) -> None:
+        if self.quick is not None and self.quick.uncached is not None:
+            raise IntakeError(_UNCACHED, where=f"{self.where}, cell {self.quick.uncached}")
 
     def finish(self, chunks: Callable[[], Iterator[bytes]]) -> tuple[int, int]:
         """(row, column), 0-based, of the top-left valued cell: where fastexcel's grid starts."""
@@ -458,6 +467,7 @@ class _SheetScan:
         if self.complete:
             return self.origin or (0, 0)
         if self.quick is not None and self.quick.finish() and self._fits(self.quick.box):
+            self._refuse_uncached()
             return self.origin or (0, 0)
         extent = _Extent(self.where, self.limits)
         walk = SheetWalk(extent.add)
@@ -518,9 +528,7 @@ class _Extent:
         limits = self.limits
         if limits is not None:
             if cell.formula and not cell.cached:
-                raise IntakeError("a formula has no cached value (the file was not saved by Excel/WPS after "
-                                  "calculation); open it, recalculate, save, or paste values",
-                                  where=f"{self.where}, cell {cell.ref}")
+                raise IntakeError(_UNCACHED, where=f"{self.where}, cell {cell.ref}")
             if not cell.valued:
                 return
             if cell.column >= limits.max_columns:

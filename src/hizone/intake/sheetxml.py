@@ -236,27 +236,33 @@ class Box:
         return (self.rows[1] - self.rows[0] + 1) * (self.columns[1] - self.columns[0] + 1)
 
 
-def unusual_pattern(prefix: str, box: Box) -> str:
-    """What the quick check cannot vouch for, in RE2 syntax: a formula, a comment, CDATA or processing
-    instruction, a cell not written ``<c r="A1"`` with the sheet's own prefix, or a reference outside ``box``."""
-    p = re.escape(prefix)
+def _elsewhere(prefix: str, tag: str) -> list[str]:
+    """Patterns for an element ``tag`` written with a prefix other than the sheet's (calamine, matching local
+    names, takes it for one of the sheet's own)."""
     name = prefix[:-1]
+    if not name:
+        return [rf"<{_NAME_CHAR}+:{tag}[\s>/]"]
+    return [rf"<{_other_names(name)}:{tag}[\s>/]", rf"<{tag}[\s>/]"]
+
+
+def unusual_pattern(prefix: str, box: Box) -> str:
+    """What the quick check cannot vouch for, in RE2 syntax: a comment, CDATA or processing instruction, a
+    cell or formula with another prefix than the sheet's, a cell not written ``<c r="A1"``, or a reference
+    outside ``box``."""
+    p = re.escape(prefix)
     first_col, last_col = column_letter(box.columns[0]), column_letter(box.columns[1])
     first_row, last_row = str(box.rows[0] + 1), str(box.rows[1] + 1)
     outside = [*(_greater(last_col, _LETTERS)), *(_less(first_col, _LETTERS, "[0-9]")),
                *(f"[A-Z]+{d}" for d in _greater(last_row, _DIGITS)),
                *(f"[A-Z]+{d}" for d in _less(first_row, _DIGITS, '"')),
                "[^A-Z]", "[A-Z]+[^A-Z0-9]", "[A-Z]+0", '[A-Z]+[0-9]+[^0-9"]']
-    alternatives = [
-        rf"<(?:{_NAME_CHAR}+:)?f[\s>/]",  # a formula: its cached value is checked
+    return "|".join([
         r"<[!?]",
-        rf"<{_other_names(name)}:c[\s>/]" if name else rf"<{_NAME_CHAR}+:c[\s>/]",
+        *_elsewhere(prefix, "c"),
+        *_elsewhere(prefix, "f"),
         rf"<{p}c(?:[\t\n\r>/]| [^r]| r[^=]| r=[^\"])",
         rf'<{p}c r="(?:{"|".join(outside)})',
-    ]
-    if name:
-        alternatives.append(r"<c[\s>/]")
-    return "|".join(alternatives)
+    ])
 
 
 def _binary(data: bytes, end: int) -> pa.Array:
@@ -272,24 +278,34 @@ _WINDOW = 8 << 20  # bytes checked at once: each check compiles its pattern (the
 @dataclass
 class QuickCheck:
     """Whether every cell reference after the head of a sheet lies in ``box``, the rows growing with the
-    sheet, at RE2's speed (Arrow's regex kernel: a DFA, one pass whatever the pattern). False as soon as it
-    cannot vouch for the sheet: then the sheet is read exactly with ``SheetWalk``.
+    sheet, at RE2's speed (Arrow's regex kernel: a DFA, one pass whatever the pattern); and the first formula
+    without a cached value. ``ok`` turns False as soon as it cannot vouch for the sheet: then the sheet is
+    read exactly with ``SheetWalk``.
 
     It relies on what XML guarantees: outside comments, CDATA and processing instructions (which it refuses)
     every ``<`` starts a tag, attribute values and text hold no ``<``. If every tag named ``c`` with any
-    prefix is written ``<c r="`` with the sheet's prefix, calamine places each cell by its ``r``.
+    prefix is written ``<c r="`` with the sheet's prefix, calamine places each cell by its ``r``, and each
+    ``<c ...>`` up to the next ``</c>`` is one cell. The windows it checks end after a row, so no cell is cut.
     """
 
     prefix: str
     box: Box
     ok: bool = True
+    uncached: str | None = None  # the reference of a formula cell without a cached value
     _carry: bytes = b""
     _pending: list[bytes] = field(default_factory=list)
     _size: int = 0
+    _tags: dict[str, bytes] = field(init=False)
     _last_ref: re.Pattern[bytes] = field(init=False)
+    _formula: re.Pattern[bytes] = field(init=False)
+    _value: re.Pattern[bytes] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._last_ref = re.compile(rb"<" + re.escape(self.prefix.encode()) + rb'c r="[A-Z]+([0-9]{1,7})"')
+        p = self.prefix.encode()
+        self._tags = {"cell": b"<" + p + b'c r="', "cell_end": b"</" + p + b"c>", "row_end": b"</" + p + b"row>"}
+        self._last_ref = re.compile(rb"<" + re.escape(p) + rb'c r="([A-Z]+)([0-9]{1,7})"')
+        self._formula = re.compile(rb"<" + re.escape(p) + rb"f[\s>/]")
+        self._value = re.compile(rb"<" + re.escape(p) + rb"v>[^<]")
 
     def feed(self, chunk: bytes) -> bool:
         if not self.ok:
@@ -300,11 +316,10 @@ class QuickCheck:
             return True
         window = b"".join([self._carry, *self._pending])
         self._pending, self._size = [], 0
-        end = window.rfind(b"<")  # a tag cut at the window's end is looked at with the next window
-        if end < 0:
-            end = len(window)
+        end = window.rfind(self._tags["row_end"])  # the rest, from a row cut short, goes with the next window
+        end = len(window) if end < 0 else end + len(self._tags["row_end"])
         self._carry = window[end:]
-        if len(self._carry) > _MAX_CARRY:  # a megabyte without a tag: not a sheet any program writes
+        if len(self._carry) > _MAX_CARRY:  # a megabyte without the end of a row: not a sheet a program writes
             self.ok = False
             return False
         return self._check(window, end)
@@ -314,10 +329,30 @@ class QuickCheck:
         return self.ok and self._check(window, len(window))
 
     def _check(self, window: bytes, end: int) -> bool:
-        last = window.rfind(b"<" + self.prefix.encode() + b'c r="', 0, end)
+        last = window.rfind(self._tags["cell"], 0, end)
         found = self._last_ref.match(window, last) if last >= 0 else None
         if found is not None:  # rows come in order: the window's last cell is its lowest
-            self.box = Box((self.box.rows[0], max(self.box.rows[1], int(found.group(1)) - 1)), self.box.columns)
-        if end and pc.match_substring_regex(_binary(window, end), unusual_pattern(self.prefix, self.box))[0].as_py():
-            self.ok = False
+            self.box = Box((self.box.rows[0], max(self.box.rows[1], int(found.group(2)) - 1)), self.box.columns)
+        if not end:
+            return self.ok
+        data = _binary(window, end)
+        danger = unusual_pattern(self.prefix, self.box)
+        formula = rf"<{re.escape(self.prefix)}f[\s>/]"
+        if pc.match_substring_regex(data, f"{danger}|{formula}")[0].as_py():
+            if pc.match_substring_regex(data, danger)[0].as_py():
+                self.ok = False
+            elif self.uncached is None:
+                self._find_uncached(window, end)
         return self.ok
+
+    def _find_uncached(self, window: bytes, end: int) -> None:
+        for formula in self._formula.finditer(window, 0, end):
+            start = window.rfind(self._tags["cell"], 0, formula.start())
+            stop = window.find(self._tags["cell_end"], formula.end(), end)
+            if start < 0 or stop < 0:  # a formula outside a cell: read the sheet exactly
+                self.ok = False
+                return
+            if not self._value.search(window, formula.end(), stop):
+                found = self._last_ref.match(window, start)
+                self.uncached = found.group(1).decode() + found.group(2).decode() if found else "?"
+                return
