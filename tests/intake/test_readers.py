@@ -611,3 +611,70 @@ def test_a_dtd_in_a_workbook_part_is_refused() -> None:
 
     with pytest.raises(IntakeError, match=r"d\.xlsx: xl/workbook\.xml holds a DTD"):
         check(_patched_xlsx(xlsx_bytes(good_rows(CODES)), with_dtd), "d.xlsx")
+
+
+@pytest.mark.parametrize("window", [8 << 20, 1 << 16])  # one window for the rest of the sheet, or twenty
+def test_a_formula_without_cached_value_far_past_the_first_megabyte_names_its_cell(
+        window: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hizone.intake import sheetxml
+
+    monkeypatch.setattr(sheetxml, "_WINDOW", window)
+
+    def formula(_book: Any, sheet: Any) -> None:
+        sheet.write_formula(3500, 4, "=50*2", None, 100)
+
+    data = _with_far_cell(4000, formula)
+    assert len(zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")) > 1 << 20
+    assert validate(data, FORM, "2021", context=CTX, name="f.xlsx").row_count == 4000
+
+    def strip_value(name: str, content: bytes) -> bytes:
+        return re.sub(rb"(<c r=\"E3501\"[^>]*><f>[^<]*</f>)<v>[^<]*</v>", rb"\1", content) \
+            if "sheet1" in name else content
+
+    for variant in (lambda d: d, xlsx_variants.prefixed):
+        with pytest.raises(IntakeError, match=r"f\.xlsx, sheet '企业年报', cell E3501: a formula has no cached value"):
+            check(variant(_patched_xlsx(data, strip_value)), "f.xlsx")
+
+
+def test_the_quick_checks_reference_patterns_are_exactly_the_comparisons() -> None:
+    from hizone.intake.headers import column_letter
+    from hizone.intake.sheetxml import _DIGITS, _LETTERS, _greater, _less
+
+    for bound in (0, 1, 25, 26, 35, 701, 702, 999, 16383):
+        above = re.compile("|".join(_greater(column_letter(bound), _LETTERS)))
+        below = re.compile("|".join(_less(column_letter(bound), _LETTERS, "[0-9]")) or "(?!)")
+        for column in range(0, 1100):
+            ref = column_letter(column) + "7"
+            assert bool(above.match(ref)) == (column > bound), (bound, column)
+            assert bool(below.match(ref)) == (column < bound), (bound, column)
+    for limit in ("1", "9", "10", "200001", "1048576"):
+        above = re.compile("|".join(_greater(limit, _DIGITS)))
+        below = re.compile("|".join(_less(limit, _DIGITS, '"')) or "(?!)")
+        for number in (*range(1, 130), 199_999, 200_000, 200_001, 200_002, 999_999, 1_048_575, 1_048_576, 1_048_577,
+                       10_000_000):
+            assert bool(above.match(f'{number}"')) == (number > int(limit)), (limit, number)
+            assert bool(below.match(f'{number}"')) == (number < int(limit)), (limit, number)
+
+
+@pytest.mark.parametrize("window", [8 << 20, 1 << 16])
+@pytest.mark.parametrize(("row", "message"), [
+    (b'<row r="3001"><c r="XFD3001"><v>1</v></c></row>', "cell XFD3001: a value in column 16,384"),
+    (b'<row r="1048576"><c r="D1048576"><v>1</v></c></row>', "cell D1048576: the sheet's values span A1:K1048576"),
+    (b'<row r="900"><c r="B900"><v>2</v></c><c r="K900"><v>1</v></c><c><v>3</v></c></row>', "cell L900"),
+    (b'<row r="900"><!-- --><c r="A900"><v>1</v></c><x:c r="ALM901" xmlns:x="y"><v>1</v></x:c></row>',
+     "cell ALM901"),
+])
+def test_a_far_value_in_the_middle_of_a_big_sheet_is_refused(row: bytes, message: str, window: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rows out of order, a cell without r= after one far right, another prefix, a comment: each makes the quick
+    # check hand the sheet to the exact reading, which finds the value.
+    from hizone.intake import sheetxml
+
+    monkeypatch.setattr(sheetxml, "_WINDOW", window)
+
+    def insert(name: str, content: bytes) -> bytes:
+        return content.replace(b'<row r="2001"', row + b'<row r="2001"', 1) if "sheet1" in name else content
+
+    data = _patched_xlsx(_with_far_cell(4000, lambda _b, _s: None), insert)
+    with pytest.raises(IntakeError, match=rf"^m\.xlsx, sheet '企业年报', {message}"):
+        check(data, "m.xlsx", limits=Limits(max_columns=11, max_cells=1_000_000))
