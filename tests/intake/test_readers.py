@@ -656,6 +656,17 @@ def test_the_quick_checks_reference_patterns_are_exactly_the_comparisons() -> No
             assert bool(below.match(f'{number}"')) == (number < int(limit)), (limit, number)
 
 
+def test_a_second_r_attribute_past_the_head_is_caught() -> None:
+    # calamine places the cell by the last r (fastexcel alone aborts on this file); expat refuses the duplicate.
+    def duplicate(name: str, content: bytes) -> bytes:
+        return content.replace(b'<c r="D3001"', b'<c r="D3001" s="0" r="XFD1048576"', 1) if "sheet1" in name \
+            else content
+
+    data = _patched_xlsx(_with_far_cell(4000, lambda _b, _s: None), duplicate)
+    with pytest.raises(IntakeError, match=r"^d\.xlsx: the \.xlsx is truncated or damaged \(ExpatError: duplicate attr"):
+        check(data, "d.xlsx")
+
+
 @pytest.mark.parametrize("window", [8 << 20, 1 << 16])
 @pytest.mark.parametrize(("row", "message"), [
     (b'<row r="3001"><c r="XFD3001"><v>1</v></c></row>', "cell XFD3001: a value in column 16,384"),

@@ -247,8 +247,8 @@ def _elsewhere(prefix: str, tag: str) -> list[str]:
 
 def unusual_pattern(prefix: str, box: Box) -> str:
     """What the quick check cannot vouch for, in RE2 syntax: a comment, CDATA or processing instruction, a
-    cell or formula with another prefix than the sheet's, a cell not written ``<c r="A1"``, or a reference
-    outside ``box``."""
+    cell or formula with another prefix than the sheet's, a cell not written ``<c r="A1"`` or with a second
+    ``r``, or a reference outside ``box``."""
     p = re.escape(prefix)
     first_col, last_col = column_letter(box.columns[0]), column_letter(box.columns[1])
     first_row, last_row = str(box.rows[0] + 1), str(box.rows[1] + 1)
@@ -262,6 +262,8 @@ def unusual_pattern(prefix: str, box: Box) -> str:
         *_elsewhere(prefix, "f"),
         rf"<{p}c(?:[\t\n\r>/]| [^r]| r[^=]| r=[^\"])",
         rf'<{p}c r="(?:{"|".join(outside)})',
+        # a second r: calamine takes the last one (not well-formed, but it reads the file and places the cell)
+        rf"""<{p}c r="[^"]*"(?:\s+[^\s=>/]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s+r\s*=""",
     ])
 
 
