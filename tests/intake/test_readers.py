@@ -19,6 +19,7 @@ import pytest
 import xlsxwriter
 from sqlalchemy import Engine
 
+import hizone
 from hizone.catalog import default_catalog
 from hizone.intake.errors import IntakeError
 from hizone.intake.readers import Limits, read_source
@@ -417,6 +418,7 @@ def _far_number(_book: Any, sheet: Any) -> None:
 
 
 HOSTILE = _with_far_cell(1, _far_number)
+SOURCE = str(Path(hizone.__file__).resolve().parents[1])  # the child runs the code under test, not an installed copy
 _NO_CORE = "import resource; resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); "
 
 
@@ -437,7 +439,7 @@ def test_hizone_import_refuses_the_hostile_workbook_with_one_line_and_exit_2(eng
     assert len(HOSTILE) < 8000
     run = subprocess.run([sys.executable, "-c", _NO_CORE + "from hizone.cli import main; main()", "import", str(path),
                           "--form", FORM, "--period", "2021"], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "HIZONE_DATABASE_URL": database_url})
+                         env={**os.environ, "HIZONE_DATABASE_URL": database_url, "PYTHONPATH": SOURCE})
     assert run.returncode == 2, run.stderr
     assert run.stderr.strip() == ("error: hostile.xlsx, sheet '企业年报', cell XFD1048576: a value in column "
                                   "16,384 (XFD), past the limit of 1,000 columns; delete what lies right of the "
