@@ -691,3 +691,21 @@ def test_a_far_value_in_the_middle_of_a_big_sheet_is_refused(row: bytes, message
     data = _patched_xlsx(_with_far_cell(4000, lambda _b, _s: None), insert)
     with pytest.raises(IntakeError, match=rf"^m\.xlsx, sheet '企业年报', {message}"):
         check(data, "m.xlsx", limits=Limits(max_columns=11, max_cells=1_000_000))
+
+
+@pytest.mark.parametrize(("target", "member"), [
+    ("worksheets/../evil.xml", "xl/worksheets/../evil.xml"),  # calamine takes the name as written
+    ("/xl/data/evil.xml", "xl/data/evil.xml"),
+    ("evil%20sheet.xml", "xl/evil sheet.xml"),
+])
+def test_the_hostile_sheet_under_another_member_name_is_still_checked(target: str, member: str) -> None:
+    source = zipfile.ZipFile(io.BytesIO(HOSTILE))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(b'Target="worksheets/sheet1.xml"', f'Target="{target}"'.encode())
+            archive.writestr(member if info.filename == "xl/worksheets/sheet1.xml" else info.filename, content)
+    with pytest.raises(IntakeError, match=r"^odd\.xlsx, sheet '企业年报', cell XFD1048576: a value in column 16,384"):
+        check(out.getvalue(), "odd.xlsx")

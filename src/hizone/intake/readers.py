@@ -17,6 +17,7 @@ import os
 import posixpath
 import struct
 import sys
+import urllib.parse
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -391,10 +392,11 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
     if "xl/workbook.xml" not in names:
         raise IntakeError("not an .xlsx workbook (no xl/workbook.xml)", where=name)
     try:
-        sheet_paths = _sheet_paths(archive, name, limits)
-        # Every worksheet is checked, also one the workbook names in a way calamine may resolve otherwise.
+        resolutions = _sheet_paths(archive, name, limits)
+        sheet_paths = {sheet: paths[0] for sheet, paths in resolutions.items()}
+        # Every worksheet is checked, and every member a sheet's relationship may be read as naming.
         sheets = {n: n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
-        sheets.update({path: sheet for sheet, path in sheet_paths.items()})
+        sheets.update({path: sheet for sheet, paths in resolutions.items() for path in paths if path in names})
         offsets: dict[str, tuple[int, int]] = {}
         heads: dict[str, bytes] = {}
         unpacked = 0
@@ -592,8 +594,9 @@ def _member_chunks(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo)
         raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename}")
 
 
-def _sheet_paths(archive: zipfile.ZipFile, name: str, limits: Limits) -> dict[str, str]:
-    """Sheet name -> zip member, from the workbook and its relationships (relative or absolute targets)."""
+def _sheet_paths(archive: zipfile.ZipFile, name: str, limits: Limits) -> dict[str, list[str]]:
+    """Sheet name -> the zip members its relationship may name (relative or absolute target, as written,
+    normalised, percent-decoded), those in the archive first."""
     sheets: list[tuple[str, str]] = []
     targets: dict[str, str] = {}
 
@@ -604,14 +607,23 @@ def _sheet_paths(archive: zipfile.ZipFile, name: str, limits: Limits) -> dict[st
 
     def relationship(tag: str, attrs: dict[str, str]) -> None:
         if local(tag) == "Relationship" and attrs.get("TargetMode") != "External":
-            target = attrs.get("Target", "")
-            targets[attrs.get("Id", "")] = target[1:] if target.startswith("/") else \
-                posixpath.normpath(posixpath.join("xl", target))
+            targets[attrs.get("Id", "")] = attrs.get("Target", "")
 
     _parse_part(archive, "xl/workbook.xml", sheet, name, limits)
     if "xl/_rels/workbook.xml.rels" in archive.namelist():
         _parse_part(archive, "xl/_rels/workbook.xml.rels", relationship, name, limits)
-    return {sheet_name: targets.get(rid, "") for sheet_name, rid in sheets}
+    members = set(archive.namelist())
+    return {sheet_name: sorted(_resolutions(targets.get(rid, "")), key=lambda m: m not in members)
+            for sheet_name, rid in sheets}
+
+
+def _resolutions(target: str) -> set[str]:
+    """Every member a reader may take ``target`` for: the check must cover the one calamine picks."""
+    found: set[str] = set()
+    for text in (target, urllib.parse.unquote(target)):
+        literal = text[1:] if text.startswith("/") else "xl/" + text
+        found.update((literal, posixpath.normpath(literal)))
+    return found
 
 
 def _parse_part(archive: zipfile.ZipFile, member: str, start: Callable[[str, dict[str, str]], None], name: str,
