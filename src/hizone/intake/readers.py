@@ -429,11 +429,12 @@ _UNCACHED = ("a formula has no cached value (the file was not saved by Excel/WPS
 
 
 class _SheetScan:
-    """One sheet's checks while it is unpacked: its first megabyte read exactly (``SheetWalk``), the rest by
-    ``QuickCheck``; a sheet the quick check cannot vouch for is read again, exactly, to the end.
+    """One sheet's checks while it is unpacked: its first rows (to HEADER_SEARCH_ROWS below the first valued
+    one, within the first megabyte) read exactly with ``SheetWalk``, the rest by ``QuickCheck``; a sheet the
+    quick check cannot vouch for is read again, exactly, to the end.
 
-    Reading every sheet exactly would cost five times the unpacking (expat calls Python for each of the
-    ~15 million elements of a 200,000-row sheet); the quick check is one RE2 pass.
+    Reading every sheet exactly would cost ~4 µs a cell (expat calls Python for each element: 32 s of CPU for
+    200,000 rows × 36 columns); the quick check is one RE2 pass, ~0.3 s for the same sheet.
     """
 
     def __init__(self, where: str, limits: Limits) -> None:

@@ -8,8 +8,9 @@ expansion too). That is five lines here, so defusedxml is not a dependency.
 
 calamine builds a dense grid from the first to the last valued cell of a sheet: one valued cell at XFD1048576
 makes it allocate 512 GB and abort the process. ``QuickCheck`` proves at regular-expression speed that a sheet
-in the form Excel, XlsxWriter, openpyxl and LibreOffice write stays inside a box; ``SheetWalk`` reads any
-other sheet exactly, cell by cell, as calamine places its cells.
+in the form Excel, XlsxWriter, openpyxl, LibreOffice and rust_xlsxwriter write stays inside a box;
+``SheetWalk`` reads any other sheet exactly, cell by cell, as calamine places its cells. fastexcel itself
+reads prefixed, Strict and positional sheets correctly, so the bytes it gets are the file's own.
 """
 
 from __future__ import annotations
