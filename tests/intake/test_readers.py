@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import fastexcel
+import openpyxl
 import pytest
 import xlsxwriter
 from sqlalchemy import Engine
 
+import hizone
+from hizone.catalog import default_catalog
 from hizone.intake.errors import IntakeError
-from hizone.intake.readers import Limits
-from hizone.intake.service import import_file
+from hizone.intake.readers import Limits, read_source
+from hizone.intake.rules import rules_for
+from hizone.intake.service import import_file, list_submissions
 from hizone.intake.validate import Context, validate
+from tests.intake import xlsx_variants
 from tests.intake.factory import HEADER, TODAY, credit_code, csv_bytes, good_rows, seed_registry, xlsx_bytes
 from tests.intake.test_service import snapshot
 
@@ -279,8 +289,6 @@ def test_a_damaged_sheet_inside_an_intact_zip_is_refused() -> None:
 
 
 def test_json_payloads() -> None:
-    import json
-
     rows = [dict(zip(HEADER, r, strict=True)) for r in good_rows(CODES)]
     rows[1]["营业收入"] = "１２万"
     rows[2]["年末从业人员"] = -1
@@ -389,9 +397,315 @@ def test_a_header_given_as_inline_strings_is_found() -> None:
     assert check(data, "inline.xlsx") == []
 
 
-def test_the_formula_scan_finds_formula_elements_and_nothing_else() -> None:
-    from hizone.intake.readers import _has_formula
+# ---- sheets that would make fastexcel allocate a huge grid (issue #12) -------------------------------------
 
-    assert _has_formula(b'<c r="A1"><f>1+1</f><v>2</v></c>') and _has_formula(b'<f t="shared" ref="A1:A9" si="0"/>')
-    assert not _has_formula(b'<c r="F1" t="s"><v>0</v></c><foo/>') and not _has_formula(b"f<f")
-    assert _has_formula(b"f" * 2000 + b"<f>")  # many letters: the regex path
+
+def _with_far_cell(rows: int, write: Callable[[Any, Any], None]) -> bytes:
+    """An annual report of ``rows`` rows (past the first megabyte of XML from ~3,000 rows on), then ``write``."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("企业年报")
+    sheet.write_row(0, 0, HEADER)
+    for i, row in enumerate(good_rows([credit_code(i + 1) for i in range(rows)]), start=1):
+        sheet.write_row(i, 0, row)
+    write(book, sheet)
+    book.close()
+    return buffer.getvalue()
+
+
+def _far_number(_book: Any, sheet: Any) -> None:
+    sheet.write_number(1048575, 16383, 1)  # XFD1048576, the last cell of a sheet
+
+
+HOSTILE = _with_far_cell(1, _far_number)
+SOURCE = str(Path(hizone.__file__).resolve().parents[1])  # the child runs the code under test, not an installed copy
+_NO_CORE = "import resource; resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); "
+
+
+def test_the_hostile_workbook_aborts_fastexcel_when_nothing_stops_it(tmp_path: Path) -> None:
+    # The reason for the checks below: calamine allocates the dense grid A1:XFD1048576 (512 GB) and aborts.
+    path = tmp_path / "hostile.xlsx"
+    path.write_bytes(HOSTILE)
+    code = _NO_CORE + f"import fastexcel; fastexcel.read_excel({str(path)!r}).load_sheet(0)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode in (-6, 134) and "memory allocation of 549755813888 bytes failed" in run.stderr
+
+
+def test_hizone_import_refuses_the_hostile_workbook_with_one_line_and_exit_2(engine: Engine, database_url: str,
+                                                                             tmp_path: Path) -> None:
+    seed_registry(engine, 1)
+    path = tmp_path / "hostile.xlsx"
+    path.write_bytes(HOSTILE)
+    assert len(HOSTILE) < 8000
+    run = subprocess.run([sys.executable, "-c", _NO_CORE + "from hizone.cli import main; main()", "import", str(path),
+                          "--form", FORM, "--period", "2021"], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HIZONE_DATABASE_URL": database_url, "PYTHONPATH": SOURCE})
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip() == ("error: hostile.xlsx, sheet '企业年报', cell XFD1048576: a value in column "
+                                  "16,384 (XFD), past the limit of 1,000 columns; delete what lies right of the "
+                                  "table and save again"), run.stderr
+    assert list_submissions(engine) == []
+
+
+@pytest.mark.parametrize("rows", [3, 4000])  # all in the first megabyte of XML, or far past it
+def test_formatting_out_to_xfd_and_a_bogus_dimension_do_not_matter(rows: int) -> None:
+    def format_everything(book: Any, sheet: Any) -> None:
+        fmt = book.add_format({"bg_color": "#FFFF00"})
+        sheet.set_column(0, 16383, 12, fmt)
+        sheet.write_blank(1048575, 16383, None, fmt)  # a styled empty cell: <c r="XFD1048576" s="1"/>
+        sheet.write_blank(rows + 5, 200, None, fmt)
+
+    def bogus_dimension(name: str, content: bytes) -> bytes:
+        return re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', content) \
+            if "sheet1" in name else content
+
+    data = _patched_xlsx(_with_far_cell(rows, format_everything), bogus_dimension)
+    sheet1 = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert b'r="XFD1048576"' in sheet1 and b'ref="A1:XFD1048576"' in sheet1
+    report = validate(data, FORM, "2021", context=CTX, name="styled.xlsx")
+    assert report.row_count == rows
+
+
+def test_a_value_far_down_in_a_big_sheet_is_refused_by_the_cell_limit() -> None:
+    data = _with_far_cell(4000, lambda _b, sheet: sheet.write_number(1048575, 999, 1))  # ALL1048576: column 1,000
+    with pytest.raises(IntakeError, match=r"^far\.xlsx, sheet '企业年报', cell ALL1048576: the sheet's values span "
+                                          r"A1:ALL1048576, 1,048,576,000 cells, over the limit of 20,000,000 cells"):
+        check(data, "far.xlsx")
+    near = _with_far_cell(4000, lambda _b, sheet: sheet.write_number(100_000, 3, 1))  # D100001: 1.1 million cells
+    assert validate(near, FORM, "2021", context=CTX, name="near.xlsx").row_count == 4001
+    with pytest.raises(IntakeError, match=r"cell D100001: the sheet's values span A1:K100001, 1,100,011 cells, "
+                                          r"over the limit of 1,000,000 cells"):
+        check(near, "near.xlsx", limits=Limits(max_cells=1_000_000))
+
+
+def test_a_far_value_in_a_sheet_without_cell_references_is_refused() -> None:
+    # Positional rows and cells (no r=): 16,384 cells in one row put the last in column XFD.
+    def positional_row(name: str, content: bytes) -> bytes:
+        if "sheet1" not in name:
+            return content
+        return content.replace(b"</sheetData>", b"<row>" + b"<c/>" * 16383 + b"<c><v>1</v></c></row></sheetData>")
+
+    with pytest.raises(IntakeError, match=r"sheet '企业年报', cell XFD5: a value in column 16,384"):
+        check(_patched_xlsx(xlsx_bytes(good_rows(CODES)), positional_row), "p.xlsx")
+
+
+def test_a_csv_row_of_100000_cells_is_refused_by_the_column_limit() -> None:
+    wide = ",".join(["x"] * 100_000).encode() + b"\n"
+    with pytest.raises(IntakeError, match=r"^wide\.csv, row 1: 100,000 cells, more than the limit of 1,000 columns$"):
+        check(wide, "wide.csv")
+    lines = csv_bytes(good_rows([credit_code(i + 1) for i in range(40)])).decode().splitlines()
+    lines[35] += "," * 5000  # past the rows read to find the header: Arrow finds it, the row reader names it
+    with pytest.raises(IntakeError, match=r"^f\.csv, row 36: 5,011 cells, more than the limit of 1,000 columns$"):
+        check(("\n".join(lines) + "\n").encode(), "f.csv")
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    (b'{"rows": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "nested too deeply"),
+    (b'{"rows": [{"a": ' + b"9" * 5000 + b"}]}", "a number with more than 4,300 digits"),
+    ('{"rows": [{"统一社会信用代码": "x", "企业名称": "y", "营业收入": 1e999}]}'.encode(),
+     "record 1: a number too large"),
+])
+def test_hostile_json_is_one_clear_error(payload: bytes, message: str) -> None:
+    with pytest.raises(IntakeError, match=rf"^api\.json.*{message}"):
+        validate(payload, FORM, "2021", context=CTX, name="api.json")
+
+
+def test_a_json_payload_wider_than_the_column_limit_is_refused() -> None:
+    payload = json.dumps({"columns": [f"c{i}" for i in range(1001)], "rows": []}).encode()
+    with pytest.raises(IntakeError, match=r"api\.json: 1,001 columns, more than the limit of 1,000"):
+        validate(payload, FORM, "2021", context=CTX, name="api.json")
+
+
+# ---- every writer's valid OOXML ------------------------------------------------------------------------------
+
+
+def _read(data: bytes, name: str) -> tuple[object, ...]:
+    raw = read_source(data, rules_for(FORM, 2021), default_catalog(), name=name)
+    return (raw.sheet, raw.labels, raw.table.to_pylist(), raw.row_numbers.tolist(), raw.header_row, raw.first_column,
+            raw.preamble)
+
+
+ORIGINAL = xlsx_bytes(good_rows(CODES), start_row=2, start_col=1, title=True)  # as the fixtures were made
+
+
+@pytest.mark.parametrize("variant", ["prefixed", "strict", "positional", "absolute_targets"])
+def test_other_writers_forms_of_the_same_workbook_read_the_same(variant: str) -> None:
+    data = getattr(xlsx_variants, variant)(ORIGINAL)
+    assert data != ORIGINAL
+    assert _read(data, "v.xlsx") == _read(ORIGINAL, "v.xlsx")
+    assert check(data, "v.xlsx") == []
+
+
+def test_the_variants_are_what_they_claim() -> None:
+    sheet = "xl/worksheets/sheet1.xml"
+    prefixed = zipfile.ZipFile(io.BytesIO(xlsx_variants.prefixed(ORIGINAL))).read(sheet)
+    assert b'<x:worksheet xmlns:r="' in prefixed and b'<x:row r="4"' in prefixed and b"<x:c " in prefixed
+    strict = zipfile.ZipFile(io.BytesIO(xlsx_variants.strict(ORIGINAL)))
+    assert xlsx_variants.STRICT_MAIN.encode() in strict.read(sheet)
+    assert b'conformance="strict"' in strict.read("xl/workbook.xml")
+    assert xlsx_variants.MAIN.encode() not in b"".join(strict.read(n) for n in strict.namelist() if "theme" not in n)
+    positional = zipfile.ZipFile(io.BytesIO(xlsx_variants.positional(ORIGINAL))).read(sheet)
+    assert b" r=" not in positional.split(b"<sheetData>")[1]
+    rels = zipfile.ZipFile(io.BytesIO(xlsx_variants.absolute_targets(ORIGINAL))).read("xl/_rels/workbook.xml.rels")
+    assert b'Target="/xl/worksheets/sheet1.xml"' in rels
+
+
+def test_a_header_in_rich_runs_with_a_phonetic_reading_is_found() -> None:
+    data = xlsx_variants.phonetic(ORIGINAL, "营业收入")
+    assert b"<rPh" in zipfile.ZipFile(io.BytesIO(data)).read("xl/sharedStrings.xml")
+    assert _read(data, "v.xlsx") == _read(ORIGINAL, "v.xlsx")
+
+
+def test_a_prefixed_header_given_as_inline_strings_is_found(tmp_path: Path) -> None:
+    book = xlsxwriter.Workbook(str(tmp_path / "i.xlsx"), {"constant_memory": True})  # inline strings
+    sheet = book.add_worksheet("企业年报")
+    sheet.write_row(0, 0, HEADER)
+    for i, row in enumerate(good_rows(CODES), start=1):
+        sheet.write_row(i, 0, row)
+    book.close()
+    data = xlsx_variants.prefixed((tmp_path / "i.xlsx").read_bytes())
+    assert b"<x:is><x:t>" in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    assert check(data, "inline.xlsx") == []
+
+
+def test_a_prefixed_formula_without_a_cached_value_is_refused() -> None:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("企业年报")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, good_rows(CODES)[0])
+    sheet.write_formula(1, 4, "=50*2", None, 100)
+    book.close()
+    data = xlsx_variants.prefixed(buffer.getvalue())
+    assert check(data, "f.xlsx") == []
+
+    def strip_value(name: str, content: bytes) -> bytes:
+        return re.sub(rb"(<x:c r=\"E2\"[^>]*><x:f>[^<]*</x:f>)<x:v>[^<]*</x:v>", rb"\1", content) \
+            if "sheet1" in name else content
+
+    with pytest.raises(IntakeError, match=r"f\.xlsx, sheet '企业年报', cell E2: a formula has no cached value"):
+        check(_patched_xlsx(data, strip_value), "f.xlsx")
+
+
+def test_openpyxl_libreoffice_and_rust_xlsxwriter_files_read_the_same() -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "企业年报"
+    sheet.cell(3, 2, "国家高新区企业统计年报表")
+    sheet.merge_cells(start_row=3, start_column=2, end_row=3, end_column=1 + len(HEADER))
+    for r, row in enumerate([HEADER, *good_rows(CODES)], start=4):
+        for c, value in enumerate(row, start=2):
+            sheet.cell(r, c, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    expected = _read(ORIGINAL, "w.xlsx")
+    for data in (buffer.getvalue(), (DATA / "libreoffice_enterprise_annual.xlsx").read_bytes(),
+                 (DATA / "rust_xlsxwriter_enterprise_annual.xlsx").read_bytes()):
+        assert _read(data, "w.xlsx") == expected
+
+
+def test_a_dtd_in_a_workbook_part_is_refused() -> None:
+    def with_dtd(name: str, content: bytes) -> bytes:
+        if name != "xl/workbook.xml":
+            return content
+        return content.replace(b"?>", b'?><!DOCTYPE workbook [<!ENTITY a "aaaaaaaaaa">]>', 1)
+
+    with pytest.raises(IntakeError, match=r"d\.xlsx: xl/workbook\.xml holds a DTD"):
+        check(_patched_xlsx(xlsx_bytes(good_rows(CODES)), with_dtd), "d.xlsx")
+
+
+@pytest.mark.parametrize("window", [8 << 20, 1 << 16])  # one window for the rest of the sheet, or twenty
+def test_a_formula_without_cached_value_far_past_the_first_megabyte_names_its_cell(
+        window: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hizone.intake import sheetxml
+
+    monkeypatch.setattr(sheetxml, "_WINDOW", window)
+
+    def formula(_book: Any, sheet: Any) -> None:
+        sheet.write_formula(3500, 4, "=50*2", None, 100)
+
+    data = _with_far_cell(4000, formula)
+    assert len(zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")) > 1 << 20
+    assert validate(data, FORM, "2021", context=CTX, name="f.xlsx").row_count == 4000
+
+    def strip_value(name: str, content: bytes) -> bytes:
+        return re.sub(rb"(<c r=\"E3501\"[^>]*><f>[^<]*</f>)<v>[^<]*</v>", rb"\1", content) \
+            if "sheet1" in name else content
+
+    for variant in (lambda d: d, xlsx_variants.prefixed):
+        with pytest.raises(IntakeError, match=r"f\.xlsx, sheet '企业年报', cell E3501: a formula has no cached value"):
+            check(variant(_patched_xlsx(data, strip_value)), "f.xlsx")
+
+
+def test_the_quick_checks_reference_patterns_are_exactly_the_comparisons() -> None:
+    from hizone.intake.headers import column_letter
+    from hizone.intake.sheetxml import _DIGITS, _LETTERS, _greater, _less
+
+    for bound in (0, 1, 25, 26, 35, 701, 702, 999, 16383):
+        above = re.compile("|".join(_greater(column_letter(bound), _LETTERS)))
+        below = re.compile("|".join(_less(column_letter(bound), _LETTERS, "[0-9]")) or "(?!)")
+        for column in range(0, 1100):
+            ref = column_letter(column) + "7"
+            assert bool(above.match(ref)) == (column > bound), (bound, column)
+            assert bool(below.match(ref)) == (column < bound), (bound, column)
+    for limit in ("1", "9", "10", "200001", "1048576"):
+        above = re.compile("|".join(_greater(limit, _DIGITS)))
+        below = re.compile("|".join(_less(limit, _DIGITS, '"')) or "(?!)")
+        for number in (*range(1, 130), 199_999, 200_000, 200_001, 200_002, 999_999, 1_048_575, 1_048_576, 1_048_577,
+                       10_000_000):
+            assert bool(above.match(f'{number}"')) == (number > int(limit)), (limit, number)
+            assert bool(below.match(f'{number}"')) == (number < int(limit)), (limit, number)
+
+
+def test_a_second_r_attribute_past_the_head_is_caught() -> None:
+    # calamine places the cell by the last r (fastexcel alone aborts on this file); expat refuses the duplicate.
+    def duplicate(name: str, content: bytes) -> bytes:
+        return content.replace(b'<c r="D3001"', b'<c r="D3001" s="0" r="XFD1048576"', 1) if "sheet1" in name \
+            else content
+
+    data = _patched_xlsx(_with_far_cell(4000, lambda _b, _s: None), duplicate)
+    with pytest.raises(IntakeError, match=r"^d\.xlsx: the \.xlsx is truncated or damaged \(ExpatError: duplicate attr"):
+        check(data, "d.xlsx")
+
+
+@pytest.mark.parametrize("window", [8 << 20, 1 << 16])
+@pytest.mark.parametrize(("row", "message"), [
+    (b'<row r="3001"><c r="XFD3001"><v>1</v></c></row>', "cell XFD3001: a value in column 16,384"),
+    (b'<row r="1048576"><c r="D1048576"><v>1</v></c></row>', "cell D1048576: the sheet's values span A1:K1048576"),
+    (b'<row r="900"><c r="B900"><v>2</v></c><c r="K900"><v>1</v></c><c><v>3</v></c></row>', "cell L900"),
+    (b'<row r="900"><!-- --><c r="A900"><v>1</v></c><x:c r="ALM901" xmlns:x="y"><v>1</v></x:c></row>',
+     "cell ALM901"),
+])
+def test_a_far_value_in_the_middle_of_a_big_sheet_is_refused(row: bytes, message: str, window: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rows out of order, a cell without r= after one far right, another prefix, a comment: each makes the quick
+    # check hand the sheet to the exact reading, which finds the value.
+    from hizone.intake import sheetxml
+
+    monkeypatch.setattr(sheetxml, "_WINDOW", window)
+
+    def insert(name: str, content: bytes) -> bytes:
+        return content.replace(b'<row r="2001"', row + b'<row r="2001"', 1) if "sheet1" in name else content
+
+    data = _patched_xlsx(_with_far_cell(4000, lambda _b, _s: None), insert)
+    with pytest.raises(IntakeError, match=rf"^m\.xlsx, sheet '企业年报', {message}"):
+        check(data, "m.xlsx", limits=Limits(max_columns=11, max_cells=1_000_000))
+
+
+@pytest.mark.parametrize(("target", "member"), [
+    ("worksheets/../evil.xml", "xl/worksheets/../evil.xml"),  # calamine takes the name as written
+    ("/xl/data/evil.xml", "xl/data/evil.xml"),
+    ("evil%20sheet.xml", "xl/evil sheet.xml"),
+])
+def test_the_hostile_sheet_under_another_member_name_is_still_checked(target: str, member: str) -> None:
+    source = zipfile.ZipFile(io.BytesIO(HOSTILE))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(b'Target="worksheets/sheet1.xml"', f'Target="{target}"'.encode())
+            archive.writestr(member if info.filename == "xl/worksheets/sheet1.xml" else info.filename, content)
+    with pytest.raises(IntakeError, match=r"^odd\.xlsx, sheet '企业年报', cell XFD1048576: a value in column 16,384"):
+        check(out.getvalue(), "odd.xlsx")

@@ -7,19 +7,24 @@ Every reader returns a ``RawSheet``: the header labels, the data cells as an Arr
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import math
 import os
-import re
+import posixpath
 import struct
+import sys
+import urllib.parse
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
+from xml.parsers import expat
 
 import fastexcel
 import numpy as np
@@ -33,28 +38,38 @@ from hizone.catalog import Catalog
 from hizone.intake.errors import IntakeError
 from hizone.intake.headers import HEADER_SEARCH_ROWS, column_letter, find_header
 from hizone.intake.rules import RuleSet
+from hizone.intake.sheetxml import BadReference, Box, Cell, QuickCheck, SheetWalk, UnsafeXml, local, xml_parser
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: legacy .xls or an encrypted .xlsx
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
-_FORMULA = re.compile(rb"<f[ >/]")
-_CELL_REF = re.compile(rb'r="([A-Z]+[0-9]+)"')
-_VALUED_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*?>\s*<(?:v|f|is)\b')
 _CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what intake accepts; HIZONE_INTAKE_MAX_FILE_MB / HIZONE_INTAKE_MAX_UNPACKED_MB override."""
+    """Bounds on what intake accepts, each overridable from the environment: HIZONE_INTAKE_MAX_FILE_MB,
+    HIZONE_INTAKE_MAX_UNPACKED_MB, HIZONE_INTAKE_MAX_COLUMNS, HIZONE_INTAKE_MAX_CELLS.
+
+    ``max_columns`` bounds a sheet, CSV or JSON payload's width; ``max_cells`` the grid from a sheet's first
+    to its last valued cell, which fastexcel allocates whole: measured 32 bytes a cell at peak (A1 and T1000000:
+    640 MiB), so the default allows ~640 MiB; a 200,000-row annual report with 36 columns is 7.2 million cells.
+    """
 
     max_file_bytes: int = 256 << 20
     max_unpacked_bytes: int = 768 << 20
+    max_columns: int = 1000
+    max_cells: int = 20_000_000
 
     @classmethod
     def from_env(cls) -> Limits:
         file_mb = os.environ.get("HIZONE_INTAKE_MAX_FILE_MB")
         unpacked_mb = os.environ.get("HIZONE_INTAKE_MAX_UNPACKED_MB")
+        columns = os.environ.get("HIZONE_INTAKE_MAX_COLUMNS")
+        cells = os.environ.get("HIZONE_INTAKE_MAX_CELLS")
         return cls(int(file_mb) << 20 if file_mb else cls.max_file_bytes,
-                   int(unpacked_mb) << 20 if unpacked_mb else cls.max_unpacked_bytes)
+                   int(unpacked_mb) << 20 if unpacked_mb else cls.max_unpacked_bytes,
+                   int(columns) if columns else cls.max_columns,
+                   int(cells) if cells else cls.max_cells)
 
 
 @dataclass
@@ -122,14 +137,15 @@ def detect_kind(data: bytes, name: str) -> str:
 def read_source(source: Source, rules: RuleSet, catalog: Catalog, *, name: str | None = None,
                 sheet: str | None = None, limits: Limits | None = None) -> RawSheet:
     """The submitted sheet of a file or payload, checked for safety and with its header found."""
-    data, label = load_bytes(source, name, limits or Limits.from_env())
+    limits = limits or Limits.from_env()
+    data, label = load_bytes(source, name, limits)
     digest = hashlib.sha256(data).hexdigest()
     kind = detect_kind(data, label)
     if kind == "xlsx":
-        return read_xlsx(data, label, digest, rules, sheet, limits or Limits.from_env())
+        return read_xlsx(data, label, digest, rules, sheet, limits)
     if kind == "json":
-        return read_json(data, label, digest, rules)
-    return read_csv(data, label, digest, rules)
+        return read_json(data, label, digest, rules, limits)
+    return read_csv(data, label, digest, rules, limits)
 
 
 # ---- CSV ---------------------------------------------------------------------------------------------------
@@ -180,13 +196,14 @@ def _sniff_rows(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
     return rows, ends
 
 
-def read_csv(data: bytes, name: str, digest: str, rules: RuleSet) -> RawSheet:
+def read_csv(data: bytes, name: str, digest: str, rules: RuleSet, limits: Limits) -> RawSheet:
     utf8 = utf8_bytes(data, name)
     text = utf8[:256_000].decode("utf-8", errors="ignore")  # the rows the header is looked for in
     best: tuple[str, int, int, list[list[str]], list[int]] | None = None
     problem: IntakeError | None = None
     for delimiter in (",", "\t", ";", "|"):
         rows, ends = _sniff_rows(text, delimiter)
+        _check_width(rows, ends, limits, name)
         try:
             header, extra = find_header(rows, rules, name)
         except IntakeError as exc:
@@ -204,11 +221,20 @@ def read_csv(data: bytes, name: str, digest: str, rules: RuleSet) -> RawSheet:
     offset = _line_offset(utf8, skip)
     table = _arrow_csv(utf8, offset, delimiter, width, name)
     if table is None:  # a row with more or fewer cells than the header: read again, row by row, and pad
-        table = _padded_csv(utf8[offset:].decode("utf-8"), delimiter, width, name, skip)
+        table = _padded_csv(utf8[offset:].decode("utf-8"), delimiter, width, name, skip, limits)
     numbers = _csv_row_numbers(utf8, skip, table.num_rows, delimiter)
     table, numbers = drop_blank_rows(table, numbers)
     preamble = [[c or None for c in row] for row in rows[:header + 1]]
     return RawSheet(name, digest, "csv", None, labels, table, numbers, ends[header], preamble)
+
+
+def _check_width(rows: list[list[str]], ends: list[int], limits: Limits, name: str) -> None:
+    """The first rows, before any is matched against the header or handed to Arrow (whose cost grows with
+    the number of columns): none wider than the limit."""
+    for row, end in zip(rows, ends, strict=True):
+        if len(row) > limits.max_columns:
+            raise IntakeError(f"{len(row):,} cells, more than the limit of {limits.max_columns:,} columns",
+                              where=f"{name}, row {end}")
 
 
 def _line_offset(utf8: bytes, lines: int) -> int:
@@ -251,14 +277,18 @@ def _arrow_csv(utf8: bytes, offset: int, delimiter: str, width: int, name: str) 
     return None if irregular else table
 
 
-def _padded_csv(text: str, delimiter: str, width: int, name: str, skip: int) -> pa.Table:
-    """Rows read one by one, short rows padded with blanks; a row wider than the header is refused."""
+def _padded_csv(text: str, delimiter: str, width: int, name: str, skip: int, limits: Limits) -> pa.Table:
+    """Rows read one by one, short rows padded with blanks; a row wider than the header (with anything in
+    the extra cells) or than the column limit is refused."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     columns: list[list[str | None]] = [[] for _ in range(width)]
     try:
         for row in reader:
             if not row:
                 continue
+            if len(row) > limits.max_columns:
+                raise IntakeError(f"{len(row):,} cells, more than the limit of {limits.max_columns:,} columns",
+                                  where=f"{name}, row {skip + reader.line_num}")
             if len(row) > width and any(cell.strip() for cell in row[width:]):
                 raise IntakeError(f"{len(row)} cells, more than the {width} columns of the header",
                                   where=f"{name}, row {skip + reader.line_num}")
@@ -337,7 +367,8 @@ class WorkbookFacts:
 
 
 def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
-    """Refuse what fastexcel must not see: encrypted or legacy files, macros, bombs, formulas without values."""
+    """Refuse what fastexcel must not see: encrypted or legacy files, macros, bombs, formulas without values,
+    and sheets whose valued cells span a grid past the limits (calamine allocates the whole grid at once)."""
     if data.startswith(_CFB_MAGIC):
         if _ENCRYPTED in data:
             raise IntakeError("the workbook is password-protected; remove the password and save again", where=name)
@@ -360,15 +391,18 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
         raise IntakeError("the workbook contains macros (VBA); save it as a plain .xlsx without macros", where=name)
     if "xl/workbook.xml" not in names:
         raise IntakeError("not an .xlsx workbook (no xl/workbook.xml)", where=name)
-    offsets: dict[str, tuple[int, int]] = {}
-    heads: dict[str, bytes] = {}
-    unpacked = 0
     try:
+        resolutions = _sheet_paths(archive, name, limits)
+        sheet_paths = {sheet: paths[0] for sheet, paths in resolutions.items()}
+        # Every worksheet is checked, and every member a sheet's relationship may be read as naming.
+        sheets = {n: n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+        sheets.update({path: sheet for sheet, paths in resolutions.items() for path in paths if path in names})
+        offsets: dict[str, tuple[int, int]] = {}
+        heads: dict[str, bytes] = {}
+        unpacked = 0
         for info in infos:
-            is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
-            head = b""
-            formula_seen = False
-            carry = b""
+            sheet = sheets.get(info.filename)
+            scan = _SheetScan(f"{name}, sheet '{sheet}'", limits) if sheet is not None else None
             size = 0
             for chunk in _member_chunks(data, archive, info):
                 size += len(chunk)
@@ -376,36 +410,154 @@ def inspect_xlsx(data: bytes, name: str, limits: Limits) -> WorkbookFacts:
                 if unpacked > limits.max_unpacked_bytes or size > info.file_size:
                     raise IntakeError("the .xlsx unpacks to more than its directory says (possible zip bomb)",
                                       where=name)
-                if is_sheet:
-                    if len(head) < _CHUNK:
-                        head += chunk[:_CHUNK - len(head)]
-                    formula_seen = formula_seen or _has_formula(carry + chunk[:8]) or _has_formula(chunk)
-                    carry = chunk[-8:]
-            if is_sheet:
-                offsets[info.filename] = _first_cell(head)
-                heads[info.filename] = head
-                if formula_seen:
-                    _check_cached_values(archive.read(info), info.filename, name, archive)
+                if scan is not None:
+                    scan.feed(chunk)
+            if scan is not None:
+                offsets[info.filename] = scan.finish(partial(_member_chunks, data, archive, info))
+                heads[info.filename] = scan.head
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
         raise IntakeError(f"the .xlsx is truncated or damaged ({exc})", where=name) from None
-    except Exception as exc:  # zlib.error and friends: the member's data is corrupt
-        if isinstance(exc, IntakeError):
-            raise
+    except IntakeError:
+        raise
+    except Exception as exc:  # zlib.error, expat errors and friends: the member's data is corrupt
         raise IntakeError(f"the .xlsx is truncated or damaged ({type(exc).__name__}: {exc})", where=name) from None
-    return WorkbookFacts(_sheet_paths(archive), offsets, heads, archive)
+    return WorkbookFacts(sheet_paths, offsets, heads, archive)
 
 
-def _has_formula(xml: bytes) -> bool:
-    """Whether ``xml`` holds a ``<f>`` element. Looks for the rare "f" (memchr speed) rather than "<f", whose
-    "<" starts every tag: a quarter of a second less on a 240 MB sheet."""
-    if xml.count(b"f") > 1000:  # letters in inline text: let the regex engine do it
-        return bool(_FORMULA.search(xml))
-    at = xml.find(b"f", 1)
-    while at != -1:
-        if xml[at - 1:at] == b"<" and xml[at + 1:at + 2] in (b">", b" ", b"/"):
-            return True
-        at = xml.find(b"f", at + 1)
-    return False
+_UNCACHED = ("a formula has no cached value (the file was not saved by Excel/WPS after calculation); open it, "
+             "recalculate, save, or paste values")
+
+
+class _SheetScan:
+    """One sheet's checks while it is unpacked: its first rows (to HEADER_SEARCH_ROWS below the first valued
+    one, within the first megabyte) read exactly with ``SheetWalk``, the rest by ``QuickCheck``; a sheet the
+    quick check cannot vouch for is read again, exactly, to the end.
+
+    Reading every sheet exactly would cost ~4 µs a cell (expat calls Python for each element: 32 s of CPU for
+    200,000 rows × 36 columns); the quick check is one RE2 pass, ~0.3 s for the same sheet.
+    """
+
+    def __init__(self, where: str, limits: Limits) -> None:
+        self.where, self.limits = where, limits
+        self.head = b""
+        self.quick: QuickCheck | None = None
+        self.exact = False  # the quick check could not vouch: read it all with SheetWalk
+        self.origin: tuple[int, int] | None = None
+        self.complete = False  # the head held all of sheetData
+
+    def feed(self, chunk: bytes) -> None:
+        if self.exact or self.complete:
+            return
+        if self.quick is None:
+            room = _CHUNK - len(self.head)
+            self.head += chunk[:room]
+            if len(self.head) < _CHUNK:
+                return
+            self._read_head(final=False)
+            chunk = chunk[room:]
+        if self.quick is not None and chunk and not self.quick.feed(chunk):
+            self.exact, self.quick = True, None
+        self._refuse_uncached()
+
+    def _refuse_uncached(self) -> None:
+        if self.quick is not None and self.quick.uncached is not None:
+            raise IntakeError(_UNCACHED, where=f"{self.where}, cell {self.quick.uncached}")
+
+    def finish(self, chunks: Callable[[], Iterator[bytes]]) -> tuple[int, int]:
+        """(row, column), 0-based, of the top-left valued cell: where fastexcel's grid starts."""
+        if self.quick is None and not self.exact and not self.complete:  # the whole sheet is in the head
+            self._read_head(final=True)
+        if self.complete:
+            return self.origin or (0, 0)
+        if self.quick is not None and self.quick.finish() and self._fits(self.quick.box):
+            self._refuse_uncached()
+            return self.origin or (0, 0)
+        extent = _Extent(self.where, self.limits)
+        walk = SheetWalk(extent.add)
+        for chunk in chunks():
+            walk.feed(chunk)
+        walk.feed(b"", True)
+        return extent.origin()
+
+    def _read_head(self, final: bool) -> None:
+        """The head exactly, up to the first cell HEADER_SEARCH_ROWS rows below the first valued one; the
+        quick check takes over from that cell's tag."""
+        extent = _Extent(self.where, self.limits)
+        seen = _Extent(self.where, None)  # every cell, valued or not: the box the quick check keeps to
+        walk = SheetWalk(lambda cell: None)
+        handover: list[int] = []
+
+        def add(cell: Cell) -> None:
+            extent.add(cell)
+            if not final and extent.bottom >= 0 and cell.row >= extent.top + HEADER_SEARCH_ROWS:
+                handover.append(walk.cell_at)
+                raise _HeadDone
+            seen.add(cell)
+
+        walk.on_cell = add
+        with contextlib.suppress(_HeadDone):
+            walk.feed(self.head, final)
+        self.origin = extent.origin() if extent.bottom >= 0 else None
+        if final or walk.done:  # every cell calamine reads was read
+            self.complete = True
+            return
+        if walk.prefix is None or seen.box is None or not handover:
+            self.exact = True  # no sheetData or too few valued rows in the first megabyte: read it all
+            return
+        top, left = extent.top, extent.left
+        box = Box((top, max(seen.bottom, top)), (left, max(seen.right, left)))
+        self.quick = QuickCheck(walk.prefix, box)
+        if not self.quick.feed(self.head[handover[0]:]):
+            self.exact, self.quick = True, None
+
+    def _fits(self, box: Box) -> bool:
+        return box.columns[1] < self.limits.max_columns and box.cells() <= self.limits.max_cells
+
+
+class _Extent:
+    """The box of a sheet's valued cells, grown cell by cell; refuses the cell that takes it past the limits,
+    and a formula without a cached value. Four integers, not a Box, for speed: this runs for every cell."""
+
+    def __init__(self, where: str, limits: Limits | None) -> None:
+        self.where, self.limits = where, limits
+        self.top = self.left = 1 << 30
+        self.bottom = self.right = -1
+
+    @property
+    def box(self) -> Box | None:
+        return Box((self.top, self.bottom), (self.left, self.right)) if self.bottom >= 0 else None
+
+    def add(self, cell: Cell) -> None:
+        limits = self.limits
+        if limits is not None:
+            if cell.formula and not cell.cached:
+                raise IntakeError(_UNCACHED, where=f"{self.where}, cell {cell.ref}")
+            if not cell.valued:
+                return
+            if cell.column >= limits.max_columns:
+                raise IntakeError(f"a value in column {cell.column + 1:,} ({column_letter(cell.column)}), past the "
+                                  f"limit of {limits.max_columns:,} columns; delete what lies right of the table "
+                                  "and save again", where=f"{self.where}, cell {cell.ref}")
+        row, column = cell.row, cell.column
+        grown = False
+        if row < self.top:
+            self.top, grown = row, True
+        if row > self.bottom:
+            self.bottom, grown = row, True
+        if column < self.left:
+            self.left, grown = column, True
+        if column > self.right:
+            self.right, grown = column, True
+        if grown and limits is not None:
+            cells = (self.bottom - self.top + 1) * (self.right - self.left + 1)
+            if cells > limits.max_cells:
+                span = f"{column_letter(self.left)}{self.top + 1}:{column_letter(self.right)}{self.bottom + 1}"
+                raise IntakeError(f"the sheet's values span {span}, {cells:,} cells, over the limit of "
+                                  f"{limits.max_cells:,} cells; delete what lies outside the table and save "
+                                  "again", where=f"{self.where}, cell {cell.ref}")
+
+    def origin(self) -> tuple[int, int]:
+        return (self.top, self.left) if self.bottom >= 0 else (0, 0)
 
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then name and extra-field lengths at offset 26
@@ -443,54 +595,51 @@ def _member_chunks(data: bytes, archive: zipfile.ZipFile, info: zipfile.ZipInfo)
         raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename}")
 
 
-def _first_cell(head: bytes) -> tuple[int, int]:
-    """(row, column), 0-based, of the top-left valued cell: where fastexcel's grid starts."""
-    rows, cols = [], []
-    for match in _VALUED_CELL.finditer(head):
-        letters, number = match.groups()
-        rows.append(int(number) - 1)
-        col = 0
-        for ch in letters.decode():
-            col = col * 26 + (ord(ch) - 64)
-        cols.append(col - 1)
-    return (min(rows), min(cols)) if rows else (0, 0)
+def _sheet_paths(archive: zipfile.ZipFile, name: str, limits: Limits) -> dict[str, list[str]]:
+    """Sheet name -> the zip members its relationship may name (relative or absolute target, as written,
+    normalised, percent-decoded), those in the archive first."""
+    sheets: list[tuple[str, str]] = []
+    targets: dict[str, str] = {}
+
+    def sheet(tag: str, attrs: dict[str, str]) -> None:
+        if local(tag) == "sheet":
+            rid = next((v for k, v in attrs.items() if local(k) == "id" and ":" in k), "")
+            sheets.append((attrs.get("name", ""), rid))
+
+    def relationship(tag: str, attrs: dict[str, str]) -> None:
+        if local(tag) == "Relationship" and attrs.get("TargetMode") != "External":
+            targets[attrs.get("Id", "")] = attrs.get("Target", "")
+
+    _parse_part(archive, "xl/workbook.xml", sheet, name, limits)
+    if "xl/_rels/workbook.xml.rels" in archive.namelist():
+        _parse_part(archive, "xl/_rels/workbook.xml.rels", relationship, name, limits)
+    members = set(archive.namelist())
+    return {sheet_name: sorted(_resolutions(targets.get(rid, "")), key=lambda m: m not in members)
+            for sheet_name, rid in sheets}
 
 
-def _check_cached_values(xml: bytes, member: str, name: str, archive: zipfile.ZipFile) -> None:
-    for match in _FORMULA.finditer(xml):
-        start = xml.rfind(b"<c ", 0, match.start())
-        end = xml.find(b"</c>", match.end())
-        cell = xml[start:end if end >= 0 else len(xml)]
-        if not re.search(rb"<v>[^<]", cell):
-            ref = _CELL_REF.search(cell)
-            sheet = next((s for s, p in _sheet_paths(archive).items() if p == member), member)
-            where = f"{name}, sheet '{sheet}'" + (f", cell {ref.group(1).decode()}" if ref else "")
-            raise IntakeError("a formula has no cached value (the file was not saved by Excel/WPS after "
-                              "calculation); open it, recalculate, save, or paste values", where=where)
+def _resolutions(target: str) -> set[str]:
+    """Every member a reader may take ``target`` for: the check must cover the one calamine picks."""
+    found: set[str] = set()
+    for text in (target, urllib.parse.unquote(target)):
+        literal = text[1:] if text.startswith("/") else "xl/" + text
+        found.update((literal, posixpath.normpath(literal)))
+    return found
 
 
-def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
-    workbook = archive.read("xl/workbook.xml").decode("utf-8", "replace")
+def _parse_part(archive: zipfile.ZipFile, member: str, start: Callable[[str, dict[str, str]], None], name: str,
+                limits: Limits) -> None:
+    info = archive.getinfo(member)
+    if info.file_size > limits.max_unpacked_bytes:
+        raise IntakeError(f"{member} unpacks to more than the limit (possible zip bomb)", where=name)
+    parser = xml_parser()
+    parser.StartElementHandler = start
     try:
-        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    except KeyError:
-        rels = ""
-    targets = {}
-    for tag in re.findall(r"<Relationship\b[^>]*>", rels):
-        attrs = dict(re.findall(r'(\w+)="([^"]*)"', tag))
-        target = attrs.get("Target", "")
-        targets[attrs.get("Id", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    paths = {}
-    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
-        attrs = dict(re.findall(r'([\w:]+)="([^"]*)"', tag))
-        rid = next((v for k, v in attrs.items() if k.endswith(":id")), "")
-        paths[_unescape(attrs.get("name", ""))] = targets.get(rid, "")
-    return paths
-
-
-def _unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&amp;", "&"))
+        parser.Parse(archive.read(member), True)
+    except UnsafeXml as exc:
+        raise IntakeError(f"{member} holds {exc}, which no spreadsheet program writes", where=name) from None
+    except expat.ExpatError as exc:
+        raise IntakeError(f"the .xlsx is truncated or damaged ({member}: {exc})", where=name) from None
 
 
 def read_xlsx(data: bytes, name: str, digest: str, rules: RuleSet, sheet: str | None, limits: Limits) -> RawSheet:
@@ -558,13 +707,8 @@ def _load_sheet(reader: Any, sheet: str, where: str, **options: Any) -> pa.Table
         raise IntakeError(f"the sheet cannot be read ({str(exc).splitlines()[0]})", where=where) from None
 
 
-_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
-_ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
-_TYPE = re.compile(rb'\bt="(\w+)"')
-_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
-_TEXT = re.compile(rb"<t\b[^>]*>(.*?)</t>", re.S)
+class _HeadDone(Exception):
+    """The search rows are read: stop the parse."""
 
 
 def head_rows(facts: WorkbookFacts, member: str, row0: int, col0: int) -> list[list[str | None]] | None:
@@ -573,55 +717,44 @@ def head_rows(facts: WorkbookFacts, member: str, row0: int, col0: int) -> list[l
     head = facts.heads.get(member)
     if head is None:
         return None
-    complete = head if len(head) < _CHUNK else head[:head.rfind(b"</row>") + len(b"</row>")]
-    cells: dict[tuple[int, int], tuple[bytes, bytes]] = {}
     last = row0 + HEADER_SEARCH_ROWS
-    for row in _ROW.finditer(complete):
-        number = _ROW_NUMBER.search(row.group(1))
-        if number is None:
-            return None
-        if int(number.group(1)) > last:
-            break
-        for cell in _CELL.finditer(row.group(2) or b""):
-            ref, typed = _REF.search(cell.group(1)), _TYPE.search(cell.group(1))
-            if ref is None:
-                return None
-            cells[(int(ref.group(2)) - 1, _column_index(ref.group(1)))] = (typed.group(1) if typed else b"n",
-                                                                         cell.group(2) or b"")
+    cells: list[Cell] = []
+
+    def keep(cell: Cell) -> None:
+        if cell.row >= last:
+            raise _HeadDone
+        cells.append(cell)
+
+    walk = SheetWalk(keep)
+    try:
+        walk.feed(head, len(head) < _CHUNK)
+    except _HeadDone:
+        pass
+    except (expat.ExpatError, BadReference, UnsafeXml):
+        return None
     else:
-        if len(head) >= _CHUNK and b"</sheetData>" not in head:
+        if not walk.done:
             return None  # the XML's start ends before the search rows do
-    indexes = [_VALUE.search(content) for kind_, content in cells.values() if kind_ == b"s"]
-    shared = _shared_strings(facts, [int(found.group(1)) for found in indexes if found is not None])
+    shared = _shared_strings(facts, [cell.value for cell in cells if cell.kind == "s"])
     if shared is None:
         return None
-    width = max((c for _, c in cells), default=col0) - col0 + 1
+    width = max((cell.column for cell in cells), default=col0) - col0 + 1
     rows: list[list[str | None]] = [[None] * width for _ in range(HEADER_SEARCH_ROWS)]
-    for (r, c), (kind, body) in cells.items():
-        if row0 <= r < last and c >= col0:
-            rows[r - row0][c - col0] = _cell_value(kind, body, shared)
-    while rows and all(cell is None for cell in rows[-1]):
+    for cell in cells:
+        if row0 <= cell.row < last and cell.column >= col0:
+            rows[cell.row - row0][cell.column - col0] = _cell_value(cell, shared)
+    while rows and all(value is None for value in rows[-1]):
         rows.pop()
     return rows
 
 
-def _column_index(letters: bytes) -> int:
-    index = 0
-    for ch in letters.decode():
-        index = index * 26 + (ord(ch) - 64)
-    return index - 1
-
-
-def _cell_value(kind: bytes, body: bytes, shared: dict[int, str]) -> str | None:
-    if kind == b"inlineStr":
-        return _unescape("".join(t.decode() for t in _TEXT.findall(body))) or None
-    value = _VALUE.search(body)
-    if value is None:
-        return None
-    raw = _unescape(value.group(1).decode())
-    if kind == b"s":
-        return shared.get(int(raw))
-    if kind == b"n":
+def _cell_value(cell: Cell, shared: dict[str, str]) -> str | None:
+    raw = cell.value
+    if raw is None or cell.kind == "inlineStr":
+        return raw
+    if cell.kind == "s":
+        return shared.get(raw)
+    if cell.kind == "n":
         try:
             number = float(raw)
         except ValueError:
@@ -630,42 +763,73 @@ def _cell_value(kind: bytes, body: bytes, shared: dict[int, str]) -> str | None:
     return raw
 
 
-def _shared_strings(facts: WorkbookFacts, wanted: list[int]) -> dict[int, str] | None:
-    """The shared strings at the ``wanted`` indexes, reading the table only as far as the largest."""
+class _SharedStrings:
+    """The text of each ``<si>`` (its runs joined, phonetic readings left out), up to the last index wanted."""
+
+    def __init__(self, wanted: set[int]) -> None:
+        self.wanted, self.top = wanted, max(wanted)
+        self.found: dict[str, str] = {}
+        self.index = 0
+        self.texts: list[str] = []
+        self.in_text = False
+        self.phonetic = 0
+        self.parser = xml_parser()
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+        self.parser.CharacterDataHandler = self._text
+
+    def _start(self, name: str, _attrs: dict[str, str]) -> None:
+        tag = local(name)
+        if tag == "rPh":
+            self.phonetic += 1
+        elif tag == "t" and not self.phonetic:
+            self.in_text = True
+
+    def _end(self, name: str) -> None:
+        tag = local(name)
+        if tag == "rPh":
+            self.phonetic -= 1
+        elif tag == "t":
+            self.in_text = False
+        elif tag == "si":
+            if self.index in self.wanted:
+                self.found[str(self.index)] = "".join(self.texts)
+            self.texts = []
+            self.index += 1
+            if self.index > self.top:
+                raise _HeadDone
+
+    def _text(self, data: str) -> None:
+        if self.in_text:
+            self.texts.append(data)
+
+
+def _shared_strings(facts: WorkbookFacts, wanted: list[str | None]) -> dict[str, str] | None:
+    """The shared strings at the ``wanted`` indexes (as written in the cells), reading the table only as far
+    as the largest; None when one is missing or not an index."""
     if not wanted:
         return {}
-    top = max(wanted)
-    found: dict[int, str] = {}
+    if not all(index is not None and index.isdigit() for index in wanted):
+        return None
+    table = _SharedStrings({int(index) for index in wanted if index is not None})
     try:
         with facts.archive.open("xl/sharedStrings.xml") as stream:
-            index = 0
-            for _, element in ElementTree.iterparse(stream, events=("end",)):
-                if element.tag.endswith("}si") or element.tag == "si":
-                    if index in wanted:
-                        found[index] = "".join(t.text or "" for t in element.iter() if t.tag.endswith("}t")
-                                               and not _in_phonetic(element, t))
-                    element.clear()
-                    index += 1
-                    if index > top:
-                        break
-    except (KeyError, ElementTree.ParseError):
+            while piece := stream.read(1 << 16):
+                table.parser.Parse(piece, False)
+            table.parser.Parse(b"", True)
+    except _HeadDone:
+        pass
+    except (KeyError, expat.ExpatError, UnsafeXml, zipfile.BadZipFile):
         return None
-    return found if len(found) == len(set(wanted)) else None
-
-
-def _in_phonetic(si: ElementTree.Element, text: ElementTree.Element) -> bool:
-    return any(text in list(ph.iter()) for ph in si if ph.tag.endswith("}rPh"))
+    return table.found if len(table.found) == len(table.wanted) else None
 
 
 # ---- JSON --------------------------------------------------------------------------------------------------
 
 
-def read_json(data: bytes, name: str, digest: str, rules: RuleSet) -> RawSheet:
+def read_json(data: bytes, name: str, digest: str, rules: RuleSet, limits: Limits) -> RawSheet:
     """``{"rows": [{label: value}, ...]}``, a bare list of such objects, or ``{"columns": [...], "rows": [[...]]}``."""
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IntakeError(f"not valid JSON ({exc})", where=name) from None
+    doc = _parse_json(data, name)
     rows: Any = doc.get("rows") if isinstance(doc, dict) else doc
     if not isinstance(rows, list):
         raise IntakeError("expected a list of rows (or an object with 'rows')", where=name)
@@ -679,6 +843,8 @@ def read_json(data: bytes, name: str, digest: str, rules: RuleSet) -> RawSheet:
             if not isinstance(row, dict):
                 raise IntakeError("each row must be an object of column → value", where=f"{name}, record {i + 1}")
             records.append([row.get(label) for label in labels])
+    if len(labels) > limits.max_columns:
+        raise IntakeError(f"{len(labels):,} columns, more than the limit of {limits.max_columns:,}", where=name)
     find_header([labels], rules, name)
     columns = {f"c{j}": pa.array([_cell_text(r[j], name, i + 1) for i, r in enumerate(records)], pa.string())
                for j in range(len(labels))}
@@ -688,15 +854,37 @@ def read_json(data: bytes, name: str, digest: str, rules: RuleSet) -> RawSheet:
     return RawSheet(name, digest, "json", None, list(labels), table, numbers, 0, [list(labels)])
 
 
+def _parse_json(data: bytes, name: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except RecursionError:  # the parser recurses once per level of nesting: a payload is three levels deep
+        raise IntakeError("not valid JSON for intake: nested too deeply (rows hold text or numbers, no deeper "
+                          "lists or objects)", where=name) from None
+    except json.JSONDecodeError as exc:
+        raise IntakeError(f"not valid JSON ({exc})", where=name) from None
+    except UnicodeDecodeError as exc:
+        raise IntakeError(f"not valid JSON (not UTF-8: bad bytes at offset {exc.start})", where=name) from None
+    except ValueError:  # an integer with more digits than Python converts (sys.get_int_max_str_digits)
+        raise IntakeError(f"not valid JSON for intake: a number with more than {sys.get_int_max_str_digits():,} "
+                          "digits", where=name) from None
+
+
 def _positional(row: Any, width: int, name: str, record: int) -> Sequence[Any]:
     if not isinstance(row, list) or len(row) != width:
         raise IntakeError(f"expected a list of {width} values", where=f"{name}, record {record}")
     return row
 
 
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _cell_text(value: Any, name: str, record: int) -> str | None:
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise IntakeError(f"value {value!r} is neither text nor a number", where=f"{name}, record {record}")
+        raise IntakeError(f"value {_shown(value)} is neither text nor a number", where=f"{name}, record {record}")
+    if isinstance(value, float) and not math.isfinite(value):  # 1e999 parses as infinity
+        raise IntakeError("a number too large to hold", where=f"{name}, record {record}")
     return repr(float(value)) if isinstance(value, float) else str(value)
