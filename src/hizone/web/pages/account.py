@@ -107,6 +107,10 @@ def _cookie(request: Request, response: Response, name: str, value: str, **optio
                         **options)
 
 
+def _forget(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(name, httponly=True, samesite="lax", secure=request.app.state.secure_cookies)
+
+
 def _set_session(request: Request, response: Response, user_id: int) -> None:
     sessions = request.app.state.sessions
     token = open_session(request.app.state.engine, user_id, sessions.max_age)
@@ -114,7 +118,7 @@ def _set_session(request: Request, response: Response, user_id: int) -> None:
     # server and gets a clear "session expired" answer instead of silently looking logged out.
     _cookie(request, response, SESSION_COOKIE, sessions.issue(token))
     # Pages now carry the session's own CSRF token; the visitor's token seen before login is worthless.
-    response.delete_cookie(CSRF_COOKIE)
+    _forget(request, response, CSRF_COOKIE)
     request.state.csrf_rotated = True
 
 
@@ -122,8 +126,8 @@ def _clear_session(request: Request, response: Response) -> None:
     token, _ = request.app.state.sessions.read(request.cookies.get(SESSION_COOKIE))
     if token is not None:
         close_session(request.app.state.engine, token)
-    response.delete_cookie(SESSION_COOKIE)
-    response.delete_cookie(CSRF_COOKIE)
+    _forget(request, response, SESSION_COOKIE)
+    _forget(request, response, CSRF_COOKIE)
     request.state.csrf_rotated = True
 
 
