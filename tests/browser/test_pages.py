@@ -59,6 +59,23 @@ def test_overview_map_and_charts_render(open_session: Callable[[str], Session]) 
     session.shot("overview-charts")
 
 
+def test_chart_tooltips_and_the_api_docs_work_under_the_content_security_policy(
+        open_session: Callable[[str], Session]) -> None:
+    """A CSP violation is a console error, which fails the test: ECharts' tooltips write style attributes,
+    Swagger UI (vendored, started from a static file) renders the whole schema."""
+    session = open_session("csp")
+    page = session.go("/")
+    page.wait_for_selector("#chart-trend[data-ready='1']", timeout=15_000)
+    box = page.locator("#chart-trend").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(300)
+    page = session.go("/api/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("hizone API")
+    session.shot("api-docs")
+
+
 BAD = ("统一社会信用代码,企业名称,高新区代码,营业收入,利润总额,净利润,资产总计,年末从业人员\n"
        f"{credit_code(1)},测试企业1,Z1101,一百万?,13000,10000,260000,115\n")
 GOOD = ("统一社会信用代码,企业名称,高新区代码,营业收入,利润总额,净利润,资产总计,年末从业人员\n"

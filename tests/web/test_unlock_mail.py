@@ -134,3 +134,12 @@ def test_starttls_is_required_before_anything_is_sent(mail_server: MailServer) -
     with pytest.raises(MailError, match="STARTTLS"):
         send_mail(settings, OWNER_MAIL, "subject", "body")
     assert mail_server.inbox.messages == []
+
+
+def test_without_a_mail_server_no_link_is_offered_and_asking_is_a_clear_400(app: FastAPI) -> None:
+    _lock_out_the_owner(app)
+    status, page = _login(app, "198.51.100.7", PASSWORD)
+    assert status == 429 and 'id="unlock-request"' not in page
+    with TestClient(app) as client:
+        asked = client.post("/login/unlock", data={"username": "zone1", "csrf_token": csrf_of(client)})
+        assert asked.status_code == 400 and "本服务器未配置邮件发送" in asked.text

@@ -87,7 +87,7 @@ def send_unlock(request: Request, _: security.Public, username: str = Form(..., 
     settings = request.app.state.settings
     lang = request.state.lang
     if settings.mail is None or settings.base_url is None:
-        return _login_page(request, "/", 503, error=translate("login.unlock_unavailable", lang))
+        return _login_page(request, "/", 400, error=translate("login.unlock_unavailable", lang))
     issued = request_unlock(request.app.state.engine, username, _client(request))
     if issued is not None:
         email, token = issued
