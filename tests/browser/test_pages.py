@@ -112,8 +112,8 @@ def test_upload_submit_review_approve_export_and_switch_language(open_session: C
         page.locator("#validation-report a[data-export='csv']").click()
     assert download.value.suggested_filename == "changes.csv"
     exported = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
-    assert exported[0] == "填报对象,原版本,新版本,修改项数"
-    assert exported[1:] == [f"{credit_code(1)},,1,5", f"{credit_code(2)},,1,5"]
+    assert exported[0] == '"填报对象","原版本","新版本","修改项数"'  # every field quoted (formula-safe CSV)
+    assert exported[1:] == [f'"{credit_code(1)}","","1","5"', f'"{credit_code(2)}","","1","5"']
 
     province = open_session("province-flow")
     province.login(USERS["province"])
@@ -179,8 +179,8 @@ def test_an_admin_adds_a_user_who_logs_in_and_the_audit_log_downloads(open_sessi
         downloaded[fmt] = Path(download.value.path()).read_bytes()
     assert downloaded["xlsx"].startswith(b"PK")
     lines = downloaded["csv"].decode("utf-8-sig").splitlines()
-    assert lines[0] == "#,时间,操作人,操作,对象,详情"
-    assert any(",admin1,user_add,user:browser-user," in line for line in lines[1:])
+    assert lines[0] == '"#","时间","操作人","操作","对象","详情"'
+    assert any('","admin1","user_add","user:browser-user","' in line for line in lines[1:])
 
     admin.expected.append(admin.live.base + "/admin/users")  # the refused form below answers 400 on purpose
     page = _add_zone_user(admin, "second-user", "Z9999")
