@@ -170,7 +170,7 @@ def test_analyse_cli_writes_json_and_csv(tmp_path: Path) -> None:
     assert len(content["correlations"]) == 60 * 59 // 2
     assert set(content["cronbach_alpha"]) == {"Physical", "ConEcFin", "Political", "Instit", "P2P", "Environ",
                                               "Social", "SusEcFin", "Conn", "Sust", "Index"}
-    assert table.read_text().splitlines()[0] == "code_a,code_b,level_a,level_b,relation,pearson,units"
+    assert table.read_text().splitlines()[0] == '"code_a","code_b","level_a","level_b","relation","pearson","units"'
 
 
 def test_report_cli_json_and_gap_csv(tmp_path: Path) -> None:
@@ -186,7 +186,7 @@ def test_report_cli_json_and_gap_csv(tmp_path: Path) -> None:
     outcome = CliRunner().invoke(index_app, [*common, "--benchmark", "DEU", "--out", str(tmp_path / "g.csv")])
     assert outcome.exit_code == 0, outcome.output
     lines = (tmp_path / "g.csv").read_text().splitlines()
-    assert lines[0] == "iCode,name,own,benchmark,gap,index_gain" and len(lines) == 50
+    assert lines[0] == '"iCode","name","own","benchmark","gap","index_gain"' and len(lines) == 50
     outcome = CliRunner().invoke(index_app, [*common, "--benchmark", "top:x", "--out", str(tmp_path / "b.csv")])
     assert outcome.exit_code == 2 and outcome.stderr.startswith("error: --benchmark: top:N")
 

@@ -84,7 +84,7 @@ def test_left_out_steps_repeat_the_previous_stage(tmp_path: Path) -> None:
         assert outcome.exit_code == 0, outcome.output
         outputs[stage] = out.read_text()
     assert outputs["denominated"] == outputs["treated"] == outputs["aggregated"]
-    assert "U1,1.0,2.0,4.0,2.0" in outputs["denominated"]
+    assert '"U1","1.0","2.0","4.0","2.0"' in outputs["denominated"]
 
 
 @pytest.mark.parametrize(

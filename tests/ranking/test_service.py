@@ -117,7 +117,7 @@ def test_cli_evaluate_and_rankings(engine: Engine, analytics: Analytics, framewo
         ("Z4403", 1, 1), ("Z1101", 2, 2), ("Z3502", 3, 3)]
     as_csv = runner.invoke(app, ["rankings", "--year", "2021", "--framework", "tiny", "--format", "csv",
                                  "--by", "B"])
-    assert as_csv.output.splitlines()[1].startswith("1,Z4403,深圳市高新技术产业园区,100.0,")
+    assert as_csv.output.splitlines()[1].startswith('"1","Z4403","深圳市高新技术产业园区","100.0",')
 
     missing = runner.invoke(app, ["rankings", "--year", "2019", "--framework", "tiny"])
     assert missing.exit_code == 2

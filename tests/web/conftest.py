@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -22,10 +24,12 @@ def seeded(engine: Engine) -> Seeded:
     return seed(engine)
 
 
-def make_app(engine: Engine, **options: object) -> FastAPI:
-    settings = Settings(database_url="unused", var_dir=__import__("pathlib").Path("var"),
-                        secret_key="test-secret-key")
-    return create_app(engine, settings, **options)  # type: ignore[arg-type]
+def app_settings(**changes: Any) -> Settings:
+    return Settings(**{"database_url": "unused", "var_dir": Path("var"), "secret_key": "test-secret-key", **changes})
+
+
+def make_app(engine: Engine, settings: Settings | None = None, **options: object) -> FastAPI:
+    return create_app(engine, settings or app_settings(), **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture

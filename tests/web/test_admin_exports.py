@@ -50,10 +50,11 @@ def test_the_users_export_holds_the_users_the_page_lists(clients: dict[str, Test
     shown = page_rows(admin.get("/admin/users").text, "table-users")
     from_csv, from_xlsx = exports(admin, "/admin/users/export")
     assert as_shown(from_csv) == shown and as_shown(from_xlsx) == shown
-    assert from_csv[0] == ["用户名", "角色", "省份代码", "园区代码", "统一社会信用代码", "状态", "创建日期"]
+    assert from_csv[0] == ["用户名", "角色", "省份代码", "园区代码", "统一社会信用代码", "邮箱", "状态",
+                           "创建日期"]
     by_name = {row[0]: row for row in from_csv[1:]}
     assert sorted(by_name) == sorted(USERS.values())
-    assert by_name["zone1"][1:6] == ["园区管委会", "11", "Z1101", "", "启用"]
+    assert by_name["zone1"][1:7] == ["园区管委会", "11", "Z1101", "", "", "启用"]
 
 
 def test_the_users_export_speaks_the_chosen_language(clients: dict[str, TestClient]) -> None:

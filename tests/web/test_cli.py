@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 import typer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from hizone.auth import authenticate
 from hizone.cli.web import register
 from hizone.errors import HizoneError
+from hizone.store.models import User
 from tests.web.seed import PASSWORD, Seeded, seed
 
 
@@ -24,11 +26,20 @@ def cli(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> t
 
 def test_users_add_reads_the_password_from_stdin(cli: typer.Typer, engine: Engine) -> None:
     result = CliRunner().invoke(cli, ["users", "add", "ops", "--role", "zone", "--zone", Seeded.own_zone,
-                                      "--password-stdin"], input=PASSWORD + "\n")
+                                      "--email", "ops@example.org", "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert "added ops (zone, Z1101)" in result.output
     found = authenticate(engine, "ops", PASSWORD, "t")
-    assert found is not None and found[0].zone_code == Seeded.own_zone
+    assert found is not None and found.zone_code == Seeded.own_zone
+    with Session(engine) as session:
+        assert session.scalar(select(User.email).where(User.username == "ops")) == "ops@example.org"
+
+
+def test_users_add_refuses_a_malformed_email(cli: typer.Typer) -> None:
+    result = CliRunner().invoke(cli, ["users", "add", "ops", "--role", "analyst", "--email", "ops at example",
+                                      "--password-stdin"], input=PASSWORD + "\n")
+    assert isinstance(result.exception, HizoneError)
+    assert str(result.exception) == "--email: 'ops at example' is not an email address"
 
 
 def test_users_add_refuses_a_bad_scope_with_a_clear_error(cli: typer.Typer) -> None:
@@ -68,3 +79,4 @@ def test_serve_prints_the_url_and_runs_uvicorn(cli: typer.Typer, monkeypatch: py
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/" in result.output
     assert started["host"] == "127.0.0.1" and started["port"] == 8123
+    assert started["proxy_headers"] is False and started["forwarded_allow_ips"] == []  # no proxy trusted

@@ -1,8 +1,9 @@
 """The login limit counts failures in the audit log, so separate app instances and processes on one store
-share it: per username (forgiven by a successful login) and per client address."""
+share it: per username (forgiven by a successful login) and per client address, each with exponential backoff."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from hizone.auth import authenticate
 from hizone.store import connect
 from hizone.store.models import AuditLog
-from hizone.web.security import LoginLimiter
+from hizone.web.security import Backoff, LoginLimiter
 from tests.conftest import REPO
 from tests.web.conftest import csrf_of, make_app
 from tests.web.seed import PASSWORD, Seeded
@@ -82,10 +83,26 @@ def test_one_address_is_limited_across_usernames(app: FastAPI) -> None:
         assert _try(elsewhere, "enterprise1", PASSWORD) == 303
 
 
-def test_failures_leave_the_window(engine: Engine, seeded: Seeded) -> None:
-    limiter = LoginLimiter(engine, limit=2, window_seconds=1.0)
+def test_each_failure_past_the_free_ones_doubles_the_wait_up_to_the_cap(engine: Engine, seeded: Seeded) -> None:
+    second = dt.timedelta(seconds=1)
+    limiter = LoginLimiter(engine, account=Backoff(free=2, base=second, cap=4 * second, lookback=dt.timedelta(hours=1)),
+                           address=Backoff(free=100, base=second, cap=second, lookback=dt.timedelta(hours=1)))
     for _ in range(2):
         authenticate(engine, "analyst1", "wrong-password", client="198.51.100.1")
     assert limiter.retry_after("analyst1", "198.51.100.2") == 1
     time.sleep(1.1)
-    assert limiter.retry_after("analyst1", "198.51.100.1") == 0
+    assert limiter.retry_after("analyst1", "198.51.100.1") == 0  # the wait ran out: one more guess
+    authenticate(engine, "analyst1", "wrong-password", client="198.51.100.1")
+    assert limiter.retry_after("analyst1", "198.51.100.2") == 2
+    for _ in range(5):
+        authenticate(engine, "analyst1", "wrong-password", client="198.51.100.1")
+    assert limiter.retry_after("analyst1", "198.51.100.2") == 4  # capped: the owner is never shut out for long
+    assert limiter.retry_after("analyst1", "198.51.100.2", check_account=False) == 0
+
+
+def test_the_address_is_slowed_with_the_same_backoff(engine: Engine, seeded: Seeded) -> None:
+    limiter = LoginLimiter(engine)
+    for n in range(LIMIT + 2):
+        authenticate(engine, f"user{n}", "wrong-password", client="192.0.2.50")
+    assert 3 * 60 < limiter.retry_after("someone", "192.0.2.50", check_account=False) <= 4 * 60
+    assert limiter.retry_after("someone", "192.0.2.51") == 0

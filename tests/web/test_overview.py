@@ -97,7 +97,7 @@ def test_tables_export_to_csv_and_xlsx(clients: dict[str, TestClient]) -> None:
     csv = client.get("/export/provinces.csv?year=2023")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("省份,区域,园区数") and any(line.startswith("北京市,") for line in lines)
+    assert lines[0].startswith('"省份","区域","园区数"') and any(line.startswith('"北京市",') for line in lines)
     xlsx = client.get("/export/provinces.xlsx?year=2023")
     sheet = fastexcel.read_excel(xlsx.content).load_sheet(0, header_row=None)
     cells = {str(v) for column in sheet.to_arrow().columns for v in column.to_pylist()}
@@ -129,8 +129,9 @@ def test_a_slow_rebuild_runs_in_the_background_while_the_old_snapshot_is_served(
 def test_zone_tables_export(clients: dict[str, TestClient], seeded: Seeded) -> None:
     key = clients["zone"].get(f"/zones/{seeded.own_zone}/export/key_indicators.csv?year=2023")
     lines = key.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("指标,单位,本园区") and any(line.startswith("营业收入,亿元,1.8,") for line in lines)
+    assert lines[0].startswith('"指标","单位","本园区"')
+    assert any(line.startswith('"营业收入","亿元","1.8",') for line in lines)
     completeness = clients["province"].get("/reporting/completeness/export.csv?form=enterprise_annual&period=2023")
-    rows = completeness.content.decode("utf-8-sig").splitlines()
+    rows = [r.replace('"', "") for r in completeness.content.decode("utf-8-sig").splitlines()]
     assert [r.split(",")[0] for r in rows[1:]] == ["Z1101", "Z1102"]  # the province's zones only
     assert rows[1].split(",")[2:4] == ["2", "2"]  # Z1101: 2 enterprises expected, both reported for 2023

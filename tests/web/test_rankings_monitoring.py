@@ -33,7 +33,7 @@ def test_rankings_are_public_and_filterable(clients: dict[str, TestClient]) -> N
     assert [z.strip() for z in _ranked_zones(capital.text)] == ["中关村科技园区", "北京测试高新区"]
     assert clients["public"].get("/rankings?group=atlantis").status_code == 400
     csv = clients["public"].get("/export/rankings.csv?province=44").content.decode("utf-8-sig").splitlines()
-    assert len(csv) == 2 and csv[1].startswith("1,广州高新区,广东省,70.0")
+    assert len(csv) == 2 and csv[1].startswith('"1","广州高新区","广东省","70.0"')
 
 
 def test_zone_profile_uses_the_evaluation(clients: dict[str, TestClient], seeded: Seeded) -> None:

@@ -84,6 +84,7 @@ def test_an_admin_adds_a_user_who_can_then_log_in(app: FastAPI, engine: Engine, 
     ({"role": "analyst", "password": "short"}, 400, "密码至少需要 10 个字符。"),
     ({"role": "analyst", "username": "a b"}, 400, "用户名须为3–64个字母、数字或 . _ @ -。"),
     ({"role": "analyst", "username": "zone1"}, 409, "用户“zone1”已存在。"),
+    ({"role": "analyst", "email": "not-an-address"}, 400, "“not-an-address”不是有效的邮箱地址。"),
 ])
 def test_bad_input_is_refused_with_its_message_on_the_page(engine: Engine, clients: dict[str, TestClient],
                                                            fields: dict[str, str], status: int, message: str) -> None:
@@ -95,6 +96,15 @@ def test_bad_input_is_refused_with_its_message_on_the_page(engine: Engine, clien
     assert f'value="{form["username"]}"' in response.text and PASSWORD not in response.text
     assert _user(engine, "newcomer") is None
     assert all(obj != "newcomer" for _, obj in _audit(engine, "user_add"))
+
+
+def test_an_admin_gives_a_new_user_an_email_address(engine: Engine, clients: dict[str, TestClient]) -> None:
+    added = _post(clients["admin"], "/admin/users", username="mailer", password=PASSWORD, role="analyst",
+                  email="mailer@example.org")
+    assert added.status_code == 303
+    found = _user(engine, "mailer")
+    assert found is not None and found.email == "mailer@example.org"
+    assert "mailer@example.org" in clients["admin"].get("/admin/users").text
 
 
 def test_mistakes_speak_english_when_asked(clients: dict[str, TestClient]) -> None:

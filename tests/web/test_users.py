@@ -18,6 +18,7 @@ from hizone.auth import (
     set_active,
     verify_password,
 )
+from hizone.auth.sessions import open_session, session_principal
 from hizone.store.models import AuditLog, User
 from tests.web.seed import PASSWORD, Seeded, credit_code, seed
 
@@ -82,27 +83,34 @@ def test_tokens_work_until_logout_everywhere(engine: Engine, store: Seeded) -> N
         principal = principal_for_token(session, token)
         assert principal is not None and principal.zone_code == "Z1101"
         assert principal_for_token(session, token + "x") is None
-    first = authenticate(engine, "bot", PASSWORD, "t")
+    bot = authenticate(engine, "bot", PASSWORD, "t")
+    assert bot is not None and bot.user_id is not None
+    laptop, phone = (open_session(engine, bot.user_id, 3600) for _ in range(2))
     revoke_sessions(engine, "bot")
-    second = authenticate(engine, "bot", PASSWORD, "t")
-    assert first is not None and second is not None and second[1] == first[1] + 1
     with Session(engine) as session:
         assert principal_for_token(session, token) is None
+        assert session_principal(session, laptop) is None and session_principal(session, phone) is None
+    assert authenticate(engine, "bot", PASSWORD, "t") is not None  # the password still works
 
 
 def test_deactivation_revokes_tokens_for_good_and_a_reset_ends_sessions(engine: Engine, store: Seeded) -> None:
     add_user(engine, "bot", PASSWORD, "zone", zone="Z1101")
     token = create_token(engine, "bot", "sync job")
-    epoch = authenticate(engine, "bot", PASSWORD, "t")[1]  # type: ignore[index]
+    bot = authenticate(engine, "bot", PASSWORD, "t")
+    assert bot is not None and bot.user_id is not None
+    before = open_session(engine, bot.user_id, 3600)
     set_active(engine, "bot", False, actor="admin1")
     assert authenticate(engine, "bot", PASSWORD, "t") is None
     set_active(engine, "bot", True, actor="admin1")
     with Session(engine) as session:
         assert principal_for_token(session, token) is None  # reactivation does not revive old tokens
-    assert authenticate(engine, "bot", PASSWORD, "t")[1] == epoch + 1  # type: ignore[index]
+        assert session_principal(session, before) is None  # nor old sessions
+    after = open_session(engine, bot.user_id, 3600)
     reset_password(engine, "bot", "another-passphrase", actor="admin1")
     assert authenticate(engine, "bot", PASSWORD, "t") is None
-    assert authenticate(engine, "bot", "another-passphrase", "t")[1] == epoch + 2  # type: ignore[index]
+    assert authenticate(engine, "bot", "another-passphrase", "t") is not None
+    with Session(engine) as session:
+        assert session_principal(session, after) is None  # the reset ended the session
     with pytest.raises(AuthError, match="at least 10"):
         reset_password(engine, "bot", "short", actor="admin1")
     with pytest.raises(AuthError, match="your own account"):
@@ -121,7 +129,7 @@ def test_demo_users_cover_every_role_and_can_log_in(engine: Engine, store: Seede
     assert len({password for _, password, _, _ in created}) == 5
     for username, password, role, _ in created:
         result = authenticate(engine, username, password, "t")
-        assert result is not None and result[0].role == role
+        assert result is not None and result.role == role
     zone_user = next(c for c in created if c[2] == "zone")
     assert zone_user[3] == "zone Z1101"
     again = create_demo_users(engine)  # re-running resets the passwords instead of failing

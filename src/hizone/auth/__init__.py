@@ -22,9 +22,11 @@ from hizone.auth.users import (
     create_token,
     principal_for_token,
     principal_for_user,
+    request_unlock,
     reset_password,
     revoke_sessions,
     set_active,
+    unlock_link_user,
 )
 
 __all__ = [
@@ -48,8 +50,10 @@ __all__ = [
     "needs_rehash",
     "principal_for_token",
     "principal_for_user",
+    "request_unlock",
     "reset_password",
     "revoke_sessions",
     "set_active",
+    "unlock_link_user",
     "verify_password",
 ]

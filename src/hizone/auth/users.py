@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from hizone.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from hizone.auth.policy import ROLES, Principal
+from hizone.auth.sessions import digest, end_all_sessions, issue_unlock, unlock_user, use_unlock
 from hizone.errors import HizoneError, RegistryError
 from hizone.registry import validate_credit_code
 from hizone.store import session_scope
 from hizone.store.models import ApiToken, AuditLog, Enterprise, Province, User, Zone
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+UNLOCK_MAIL_INTERVAL = dt.timedelta(minutes=10)  # at most one unlock mail per user in this time
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "hzt_"
 
@@ -42,6 +44,7 @@ class UserInfo:
     province_code: str | None
     zone_code: str | None
     credit_code: str | None
+    email: str | None = None
 
 
 def audit(session: Session, actor: str, action: str, kind: str, object_id: str, **detail: object) -> None:
@@ -90,6 +93,15 @@ def _check_username(username: str) -> None:
                         problem="bad_username", value=username)
 
 
+def check_email(email: str | None) -> str | None:
+    """A plausible address (or None for none); the mail server decides whether it exists."""
+    if not email:
+        return None
+    if len(email) > 254 or not EMAIL.match(email):
+        raise AuthError(f"'{email}' is not an email address", where="--email", problem="bad_email", value=email)
+    return email
+
+
 def check_password(password: str) -> None:
     """The password policy: at least MIN_PASSWORD_LENGTH characters."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -105,11 +117,13 @@ def _existing_user(session: Session, username: str) -> User:
 
 
 def add_user(engine: Engine, username: str, password: str, role: str, *, province: str | None = None,
-             zone: str | None = None, credit_code: str | None = None, actor: str = "cli",
-             replace_password: bool = False) -> UserInfo:
-    """Create a user (or, with replace_password, reset an existing user's password and scope)."""
+             zone: str | None = None, credit_code: str | None = None, email: str | None = None,
+             actor: str = "cli", replace_password: bool = False) -> UserInfo:
+    """Create a user (or, with replace_password, reset an existing user's password and scope, ending their
+    sessions); ``email`` receives login unlock links."""
     _check_username(username)
     check_password(password)
+    email = check_email(email)
     with session_scope(engine) as session:
         prov, zone_code, code = _check_scope(session, role, province, zone, credit_code)
         user = session.scalar(select(User).where(User.username == username))
@@ -119,12 +133,15 @@ def add_user(engine: Engine, username: str, password: str, role: str, *, provinc
         if user is None:
             user = User(username=username, password_hash="", role=role, active=True)
             session.add(user)
+            session.flush()
+        else:
+            _end_sessions(session, user)
         user.password_hash = hash_password(password)
         user.role, user.province_code, user.zone_code, user.credit_code = role, prov, zone_code, code
-        user.session_epoch = (user.session_epoch or 0) + 1
+        user.email = email or user.email
         audit(session, actor, "user_add", "user", username, role=role, province=prov, zone=zone_code,
-              credit_code=code)
-        return UserInfo(username, role, prov, zone_code, code)
+              credit_code=code, email=user.email)
+        return UserInfo(username, role, prov, zone_code, code, user.email)
 
 
 def principal_for_user(user: User) -> Principal:
@@ -132,8 +149,10 @@ def principal_for_user(user: User) -> Principal:
                      zone_code=user.zone_code, credit_code=user.credit_code, user_id=user.id)
 
 
-def authenticate(engine: Engine, username: str, password: str, client: str) -> tuple[Principal, int] | None:
-    """(principal, session epoch) for a right password of an active user, else None; audited both ways."""
+def authenticate(engine: Engine, username: str, password: str, client: str,
+                 unlock: str | None = None) -> Principal | None:
+    """The principal for a right password of an active user, else None; audited both ways. A login that
+    came through an unlock link (``unlock``, already checked to be this user's) uses the link up."""
     with session_scope(engine) as session:
         user = session.scalar(select(User).where(User.username == username))
         ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
@@ -142,13 +161,38 @@ def authenticate(engine: Engine, username: str, password: str, client: str) -> t
             return None
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        audit(session, user.username, "login", "user", user.username, client=client)
-        return principal_for_user(user), user.session_epoch
+        unlocked = unlock is not None and use_unlock(session, unlock)
+        audit(session, user.username, "login", "user", user.username, client=client,
+              **({"unlock_link": True} if unlocked else {}))
+        return principal_for_user(user)
+
+
+def unlock_link_user(engine: Engine, token: str, max_age_seconds: int) -> str | None:
+    """The username of an unused, unexpired unlock token, else None."""
+    with Session(engine) as session:
+        return unlock_user(session, token, max_age_seconds)
+
+
+def request_unlock(engine: Engine, username: str, client: str) -> tuple[str, str] | None:
+    """(email, token) for a new unlock link, or None: no such active user, no email address, or a link was
+    mailed less than UNLOCK_MAIL_INTERVAL ago (so nobody can flood a user's mailbox). Audited when issued."""
+    with session_scope(engine) as session:
+        user = session.scalar(select(User).where(User.username == username, User.active))
+        if user is None or not user.email:
+            return None
+        since = dt.datetime.now(dt.UTC) - UNLOCK_MAIL_INTERVAL
+        recent = session.scalar(select(func.count()).where(AuditLog.at > since, AuditLog.action == "unlock_mail",
+                                                           AuditLog.object_id == user.username))
+        if recent:
+            return None
+        token = issue_unlock(session, user.id)
+        audit(session, "anonymous", "unlock_mail", "user", user.username, client=client)
+        return user.email, token
 
 
 def _end_sessions(session: Session, user: User) -> None:
-    """Every session and API token of the user issued before now stops working."""
-    user.session_epoch += 1
+    """Every session and API token of the user stops working."""
+    end_all_sessions(session, user.id)
     session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                     .values(revoked_at=dt.datetime.now(dt.UTC)))
 
@@ -184,10 +228,6 @@ def reset_password(engine: Engine, username: str, password: str, actor: str) -> 
         audit(session, actor, "password_reset", "user", username)
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_token(engine: Engine, username: str, name: str, actor: str = "cli") -> str:
     """A new bearer token for a user; only its digest is stored, so it is shown once."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -195,7 +235,7 @@ def create_token(engine: Engine, username: str, name: str, actor: str = "cli") -
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             raise AuthError(f"no active user '{username}'", where="USERNAME", problem="no_user", value=username)
-        session.add(ApiToken(user_id=user.id, name=name[:64], token_sha256=_token_digest(token)))
+        session.add(ApiToken(user_id=user.id, name=name[:64], token_sha256=digest(token)))
         audit(session, actor, "token_create", "user", username, name=name[:64])
     return token
 
@@ -205,7 +245,7 @@ def principal_for_token(session: Session, token: str) -> Principal | None:
         return None
     row = session.execute(
         select(User).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_sha256 == _token_digest(token), ApiToken.revoked_at.is_(None), User.active)
+        .where(ApiToken.token_sha256 == digest(token), ApiToken.revoked_at.is_(None), User.active)
     ).scalar_one_or_none()
     return principal_for_user(row) if row is not None else None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -17,6 +16,7 @@ from rich.table import Table
 from hizone.cli.common import Format
 from hizone.config import Settings
 from hizone.errors import HizoneError
+from hizone.exports import write_csv
 from hizone.store import open_store
 
 
@@ -31,9 +31,7 @@ def _emit(rows: list[dict[str, Any]], columns: list[str], fmt: Format, title: st
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
     elif fmt is Format.csv:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows([{k: ("" if v is None else v) for k, v in row.items()} for row in rows])
+        write_csv(buffer, columns, ([row.get(c) for c in columns] for row in rows), lineterminator="\n")
         typer.echo(buffer.getvalue(), nl=False)
     else:
         table = Table(title=title)

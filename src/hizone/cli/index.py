@@ -33,6 +33,7 @@ from hizone.evaluate import (
 from hizone.evaluate.analysis import correlations, cronbach_alpha, pca_by_group
 from hizone.evaluate.report import unit_report
 from hizone.evaluate.uncertainty import parse_uncertainty_spec, run_sobol, run_uncertainty
+from hizone.exports import write_csv as export_csv
 
 index_app = typer.Typer(help="Composite indices: build, uncertainty and sensitivity, analysis, unit reports.",
                         no_args_is_help=True, pretty_exceptions_enable=False)
@@ -81,10 +82,7 @@ def format_number(value: float) -> str:
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([format_number(cell) if isinstance(cell, float) else cell for cell in row])
+        export_csv(handle, header, rows, number=format_number)
 
 
 def write_json(path: Path, content: Any) -> None:

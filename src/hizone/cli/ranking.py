@@ -5,7 +5,6 @@ Thin: parse options, call hizone.ranking.service, render. Every number comes fro
 
 from __future__ import annotations
 
-import csv
 import getpass
 import io
 import json
@@ -20,6 +19,7 @@ from rich.table import Table
 from hizone.cli.common import Format, user_errors
 from hizone.config import Settings
 from hizone.errors import HizoneError
+from hizone.exports import write_csv
 from hizone.store import open_store
 
 
@@ -127,9 +127,7 @@ def rankings_command(
                                "rankings": rows}, ensure_ascii=False, indent=1))
     elif fmt is Format.csv:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows([{k: "" if v is None else v for k, v in row.items()} for row in rows])
+        write_csv(buffer, columns, ([row.get(c) for c in columns] for row in rows), lineterminator="\n")
         typer.echo(buffer.getvalue(), nl=False)
     else:
         title = f"{stored.framework_code} {stored.year}, run {stored.id}" + (" (synthetic)" if stored.synthetic else "")

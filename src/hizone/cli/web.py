@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
+from typing import Any
 
 import typer
 from rich import print as rprint
@@ -33,12 +35,14 @@ def users_add(
     province: str | None = typer.Option(None, "--province", help="province code (role province), e.g. 44"),
     zone: str | None = typer.Option(None, "--zone", help="zone code (role zone), e.g. Z4403"),
     credit_code: str | None = typer.Option(None, "--credit-code", help="统一社会信用代码 (role enterprise)"),
+    email: str | None = typer.Option(None, "--email", help="where login unlock links are mailed"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from standard input"),
 ) -> None:
     """Add a user with a role and its scope (province, zone or enterprise); the password is argon2-hashed."""
     password = _read_password(password_stdin)
     engine = open_store(Settings.from_env().database_url)
-    info = add_user(engine, username, password, role, province=province, zone=zone, credit_code=credit_code)
+    info = add_user(engine, username, password, role, province=province, zone=zone, credit_code=credit_code,
+                    email=email)
     scope = info.credit_code or info.zone_code or info.province_code or "national"
     rprint(f"[green]added[/] {info.username} ({info.role}, {scope})")
 
@@ -84,6 +88,14 @@ def users_reset_password(
     rprint(f"[green]password reset:[/] {username}")
 
 
+def server_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
+    """uvicorn's settings for the app: X-Forwarded-For/-Proto are believed only from HIZONE_TRUSTED_PROXIES
+    (none by default), so nobody else can choose the address the login limit counts."""
+    trusted = list(settings.trusted_proxies)
+    return {"host": host, "port": port, "log_level": "warning", "proxy_headers": bool(trusted),
+            "forwarded_allow_ips": trusted}
+
+
 def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port", min=1,
                                                                                      max=65535)) -> None:
     """Serve the web app and the API (uvicorn)."""
@@ -91,10 +103,13 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
 
     from hizone.web import create_app
 
-    app = create_app(warm=True)
+    settings = Settings.from_env()
+    if settings.base_url is None:  # links in mail point where this server listens unless HIZONE_BASE_URL says
+        settings = replace(settings, base_url=f"http://{host}:{port}")
+    app = create_app(settings=settings, warm=True)
     rprint(f"hizone at [bold]http://{host}:{port}/[/]  (API: http://{host}:{port}/api/v1, "
            f"docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, **server_options(settings, host, port))
 
 
 def register(app: typer.Typer) -> None:

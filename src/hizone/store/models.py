@@ -164,8 +164,29 @@ class User(Base):
     credit_code: Mapped[str | None] = mapped_column(String(18))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # Bumped by "log out everywhere": sessions and tokens carry the epoch they were issued under.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    email: Mapped[str | None] = mapped_column(String(254))  # where login unlock links go
+
+
+class WebSession(Base):
+    """A logged-in browser: the cookie carries a random token, the store its SHA-256. Logging out deletes
+    the row; "log out everywhere", deactivation and a password reset delete all of a user's rows."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UnlockToken(Base):
+    """A mailed link that lets its user log in past the account's failed-login backoff: once, for a while."""
+
+    __tablename__ = "unlock_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ApiToken(Base):

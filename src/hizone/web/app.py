@@ -17,7 +17,7 @@ from hizone.store import open_store
 from hizone.web import errors
 from hizone.web.i18n import LANG_COOKIE, pick_language
 from hizone.web.rendering import FragmentCache, make_templates
-from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec
+from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec, expected_csrf
 from hizone.web.services.figures import FiguresCache
 from hizone.web.services.rankings import RunCache
 from hizone.web.services.reporting import ReportCache
@@ -31,10 +31,11 @@ API_VERSION = "1.0.0"
 
 def create_app(engine: Engine | None = None, settings: Settings | None = None, *,
                session_max_age: int = SESSION_MAX_AGE, max_upload_bytes: int = MAX_UPLOAD_BYTES,
-               secure_cookies: bool = False, warm: bool = False) -> FastAPI:
+               warm: bool = False) -> FastAPI:
     settings = settings or Settings.from_env()
     engine = engine or load_registry_if_empty(open_store(settings.database_url))
-    app = FastAPI(title=API_TITLE, version=API_VERSION, docs_url="/api/docs", redoc_url=None,
+    # /api/docs is served by the docs router from the vendored Swagger UI (FastAPI's own page loads a CDN).
+    app = FastAPI(title=API_TITLE, version=API_VERSION, docs_url=None, redoc_url=None,
                   swagger_ui_oauth2_redirect_url=None,
                   openapi_url="/api/v1/openapi.json",
                   description="REST API of hizone, the data platform of China's national high-tech zones. "
@@ -50,7 +51,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     if warm:
         app.state.figures.warm()
     app.state.max_upload_bytes = max_upload_bytes
-    app.state.secure_cookies = secure_cookies
+    app.state.secure_cookies = settings.cookie_secure
     app.state.report_cache = ReportCache()
     app.state.runs = RunCache()
     errors.install(app)
@@ -62,16 +63,23 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
 
 def _include_routers(app: FastAPI) -> None:
     from hizone.web.api import v1, v1_engines
-    from hizone.web.pages import account, admin, monitoring, overview, rankings, reporting, zones
+    from hizone.web.pages import account, admin, docs, monitoring, overview, rankings, reporting, zones
 
-    for module in (account, overview, zones, rankings, monitoring, reporting, admin):
+    for module in (account, overview, zones, rankings, monitoring, reporting, admin, docs):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)
 
 
-SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"same-origin")]
+# Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes
+# stay allowed: ECharts' tooltips and Swagger UI write them, and an attribute can run no script.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+                           "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"),
+                    ("referrer-policy", "same-origin"), ("content-security-policy", CONTENT_SECURITY_POLICY)]
+# Pages, exports and API answers may hold what only the caller may see: no browser or proxy keeps a copy.
+NO_STORE = ("cache-control", "no-store")
 
 
 class PerRequest:
@@ -93,18 +101,19 @@ class PerRequest:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        token = state.sessions.read_csrf(request.cookies.get(CSRF_COOKIE))
+        token = expected_csrf(request)
         fresh_cookie = None
         if token is None:
             token, fresh_cookie = state.sessions.new_csrf()
         request.state.csrf = token
+        static = request.url.path.startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    if name.decode() not in headers:
-                        headers.append(name.decode(), value.decode())
+                for name, value in [*SECURITY_HEADERS, *([] if static else [NO_STORE])]:
+                    if name not in headers:
+                        headers.append(name, value)
                 if fresh_cookie is not None and not scope["state"].get("csrf_rotated"):
                     cookie = Response()
                     cookie.set_cookie(CSRF_COOKIE, fresh_cookie, httponly=True, samesite="lax",

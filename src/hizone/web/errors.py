@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -58,11 +59,22 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return "; ".join(problems) or "invalid request", ", ".join(fields) or None
 
 
+def _unparsable_body(exc: StarletteHTTPException) -> str | None:
+    """Why FastAPI could not parse a JSON body, when the cause is one a client can fix; else None."""
+    cause = exc.__cause__
+    if isinstance(cause, RecursionError):
+        return "the JSON body nests too deeply (arrays or objects inside each other hundreds of levels down)"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return (f"a number in the JSON body has more than {sys.get_int_max_str_digits():,} digits; "
+                "send it as a string or shorter")
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         key = getattr(exc, "key", None)
-        message = str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase
+        message = _unparsable_body(exc) or (str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase)
         return error_response(request, exc.status_code, message, key=key,
                               headers=getattr(exc, "headers", None))
 

@@ -9,10 +9,13 @@ The role × endpoint matrix test finds the rule of every route by walking ``app.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -20,8 +23,9 @@ from sqlalchemy import ColumnElement, Engine, and_, func, select
 from sqlalchemy.orm import Session
 
 from hizone.auth import Principal, can_admin, can_read_enterprise, can_read_zone
+from hizone.auth.sessions import session_principal
 from hizone.auth.users import principal_for_token
-from hizone.store.models import AuditLog, Enterprise, Submission, User, Zone
+from hizone.store.models import AuditLog, Enterprise, Submission, Zone
 
 SESSION_COOKIE = "hizone_session"
 CSRF_COOKIE = "hizone_csrf"
@@ -46,27 +50,38 @@ class Caller:
 
 
 class SessionCodec:
-    """Signed, timed session and CSRF cookies (itsdangerous)."""
+    """Signed, timed cookies and links (itsdangerous): the session cookie carries the server-side session's
+    token, the CSRF cookie an anonymous visitor's token, an unlock link its token. A logged-in page's CSRF
+    token is derived from its session (an HMAC), so it is worthless with any other session."""
 
-    def __init__(self, secret: str, max_age: int) -> None:
-        self.max_age = max_age
+    def __init__(self, secret: str, max_age: int, unlock_max_age: int = 30 * 60) -> None:
+        self.max_age, self.unlock_max_age = max_age, unlock_max_age
+        self._key = hashlib.sha256(f"hizone-csrf-binding:{secret}".encode()).digest()
         self._session = URLSafeTimedSerializer(secret, salt="hizone-session")
         self._csrf = URLSafeTimedSerializer(secret, salt="hizone-csrf")
+        self._unlock = URLSafeTimedSerializer(secret, salt="hizone-unlock")
 
-    def issue(self, username: str, epoch: int) -> str:
-        return self._session.dumps({"u": username, "e": epoch})
+    def issue(self, session_token: str) -> str:
+        return self._session.dumps({"s": session_token})
 
-    def read(self, cookie: str) -> tuple[dict[str, Any] | None, bool]:
-        """(payload, expired)."""
+    def read(self, cookie: str | None) -> tuple[str | None, bool]:
+        """(session token, expired)."""
+        if not cookie:
+            return None, False
         try:
-            return self._session.loads(cookie, max_age=self.max_age), False
+            payload = self._session.loads(cookie, max_age=self.max_age)
         except SignatureExpired:
             return None, True
         except BadSignature:
             return None, False
+        token = payload.get("s") if isinstance(payload, dict) else None
+        return (token if isinstance(token, str) else None), False
+
+    def session_csrf(self, session_token: str) -> str:
+        return hmac.new(self._key, session_token.encode(), hashlib.sha256).hexdigest()
 
     def new_csrf(self) -> tuple[str, str]:
-        """(token for forms, signed cookie value)."""
+        """(token for forms, signed cookie value) for a visitor without a session."""
         token = secrets.token_urlsafe(24)
         return token, self._csrf.dumps(token)
 
@@ -79,25 +94,75 @@ class SessionCodec:
             return None
         return value if isinstance(value, str) else None
 
+    def sign_unlock(self, token: str) -> str:
+        return self._unlock.dumps(token)
+
+    def read_unlock(self, signed: str) -> str | None:
+        """The unlock token of a link signed by us and younger than ``unlock_max_age``, else None."""
+        try:
+            value = self._unlock.loads(signed, max_age=self.unlock_max_age)
+        except BadSignature:  # SignatureExpired included
+            return None
+        return value if isinstance(value, str) else None
+
+
+def expected_csrf(request: Request) -> str | None:
+    """The CSRF token this request's forms carry: its session's, else the visitor's cookie's."""
+    sessions: SessionCodec = request.app.state.sessions
+    session_token, _ = sessions.read(request.cookies.get(SESSION_COOKIE))
+    if session_token is not None:
+        return sessions.session_csrf(session_token)
+    return sessions.read_csrf(request.cookies.get(CSRF_COOKIE))
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """``free`` failures within ``lookback`` cost nothing; each one after them doubles the wait after the
+    latest failure, from ``base`` up to ``cap``. A guesser is slowed to a few tries an hour while the owner,
+    once the guessing stops (or through a mailed unlock link), gets in."""
+
+    free: int
+    base: dt.timedelta
+    cap: dt.timedelta
+    lookback: dt.timedelta
+
+    def wait(self, count: int, latest: dt.datetime | None, now: dt.datetime) -> int:
+        """Whole seconds until the next attempt is allowed (0: now)."""
+        if latest is None or count < self.free:
+            return 0
+        delay = min(self.cap, self.base * 2 ** min(count - self.free, 32))
+        return max(0, math.ceil((delay - (now - latest)).total_seconds()))
+
+
+ACCOUNT_BACKOFF = Backoff(free=5, base=dt.timedelta(minutes=1), cap=dt.timedelta(hours=1),
+                          lookback=dt.timedelta(days=1))
+ADDRESS_BACKOFF = Backoff(free=5, base=dt.timedelta(minutes=1), cap=dt.timedelta(minutes=30),
+                          lookback=dt.timedelta(hours=6))
+
 
 class LoginLimiter:
-    """At most ``limit`` failed logins per username and per client address in a sliding window.
+    """Failed logins slow further attempts per account and per client address, with exponential backoff.
 
     The failures are the audit log's ``login_failed`` rows (written by ``authenticate``), so every process
-    serving the same store shares the count. A successful login forgives its username's earlier failures
-    (not its address's).
+    serving the same store shares the count; refused attempts write nothing, so waiting does not grow the
+    wait. A successful login forgives its account's earlier failures (not its address's, or a guesser could
+    reset the count with an account of their own).
     """
 
-    def __init__(self, engine: Engine, limit: int = 5, window_seconds: float = 300.0) -> None:
-        self.engine, self.limit, self.window = engine, limit, dt.timedelta(seconds=window_seconds)
+    def __init__(self, engine: Engine, account: Backoff = ACCOUNT_BACKOFF, address: Backoff = ADDRESS_BACKOFF) -> None:
+        self.engine, self.account, self.address = engine, account, address
 
-    def retry_after(self, username: str, client: str) -> int:
-        """Seconds until another attempt is allowed (0 when allowed now)."""
+    def retry_after(self, username: str, client: str, *, check_account: bool = True) -> int:
+        """Seconds until another attempt is allowed (0 when allowed now); an unlock link skips the account."""
         now = dt.datetime.now(dt.UTC)
         with Session(self.engine) as session:
-            by_user = self._failures(session, self._by_username(session, username, now - self.window))
-            by_client = self._failures(session, self._by_client(client, now - self.window))
-        return max(self._wait(by_user, now), self._wait(by_client, now))
+            recent = self._by_client(client, now - self.address.lookback)
+            by_client = self.address.wait(*self._failures(session, recent), now)
+            if not check_account:
+                return by_client
+            since = now - self.account.lookback
+            by_user = self.account.wait(*self._failures(session, self._by_username(session, username, since)), now)
+        return max(by_user, by_client)
 
     @staticmethod
     def _by_username(session: Session, username: str, since: dt.datetime) -> ColumnElement[bool]:
@@ -114,16 +179,11 @@ class LoginLimiter:
         return and_(AuditLog.at > since, AuditLog.action == "login_failed",
                     AuditLog.detail["client"].as_string() == client)
 
-    def _failures(self, session: Session, where: ColumnElement[bool]) -> list[dt.datetime]:
-        """The times of the latest ``limit`` matching failures, newest first."""
-        query = select(AuditLog.at).where(where).order_by(AuditLog.at.desc()).limit(self.limit)
-        return [_utc(at) for at in session.scalars(query)]
-
-    def _wait(self, failures: list[dt.datetime], now: dt.datetime) -> int:
-        if len(failures) < self.limit:
-            return 0
-        # Allowed again once the oldest of the latest ``limit`` failures leaves the window.
-        return max(1, int((self.window - (now - failures[-1])).total_seconds()) + 1)
+    @staticmethod
+    def _failures(session: Session, where: ColumnElement[bool]) -> tuple[int, dt.datetime | None]:
+        """How many failures match, and the latest one's time."""
+        count, latest = session.execute(select(func.count(), func.max(AuditLog.at)).where(where)).one()
+        return int(count or 0), (_utc(latest) if latest is not None else None)
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -154,25 +214,19 @@ def _resolve(request: Request) -> Caller:
             if principal is None:
                 raise AuthProblem(401, "error.bad_token", "invalid or revoked API token")
             return Caller(principal, "token")
-        cookie = request.cookies.get(SESSION_COOKIE)
-        if not cookie:
-            return Caller(Principal.public(), "anonymous")
-        payload, expired = request.app.state.sessions.read(cookie)
-        if payload is None:
+        session_token, expired = request.app.state.sessions.read(request.cookies.get(SESSION_COOKIE))
+        if session_token is None:
             return Caller(Principal.public(), "anonymous", session_expired=expired)
-        user = session.execute(select(User.id, User.username, User.role, User.province_code, User.zone_code,
-                                      User.credit_code, User.active, User.session_epoch)
-                               .where(User.username == payload.get("u"))).first()
-        if user is None or not user.active or user.session_epoch != payload.get("e"):
-            # Logged out everywhere (or deactivated) since this cookie was issued.
+        principal = session_principal(session, session_token)
+        if principal is None:
+            # Logged out (here or everywhere) or deactivated since this cookie was issued.
             return Caller(Principal.public(), "anonymous", session_expired=True)
-        return Caller(Principal(username=user.username, role=user.role, province_code=user.province_code,
-                                zone_code=user.zone_code, credit_code=user.credit_code, user_id=user.id), "session")
+        return Caller(principal, "session")
 
 
 async def check_csrf(request: Request) -> None:
-    """State-changing requests carrying cookies must echo the CSRF cookie's token (form field or header)."""
-    expected = request.app.state.sessions.read_csrf(request.cookies.get(CSRF_COOKIE))
+    """State-changing requests carrying cookies must echo their session's CSRF token (form field or header)."""
+    expected = expected_csrf(request)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):

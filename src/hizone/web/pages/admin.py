@@ -85,13 +85,15 @@ def _change(request: Request, done: str, username: str, change: Callable[[], Non
 def add(request: Request, principal: security.Admin, username: str = Form(..., max_length=64),
         password: str = Form(..., max_length=256), role: str = Form(..., max_length=16),
         province: str = Form("", max_length=8), zone: str = Form("", max_length=8),
-        credit_code: str = Form("", max_length=32)) -> Response:
-    entered = {"username": username, "role": role, "province": province, "zone": zone, "credit_code": credit_code}
+        credit_code: str = Form("", max_length=32), email: str = Form("", max_length=254)) -> Response:
+    entered = {"username": username, "role": role, "province": province, "zone": zone, "credit_code": credit_code,
+               "email": email}
     engine = request.app.state.engine
 
     def create() -> None:
         add_user(engine, username.strip(), password, role, province=province.strip() or None,
-                 zone=zone.strip() or None, credit_code=credit_code.strip() or None, actor=principal.username)
+                 zone=zone.strip() or None, credit_code=credit_code.strip() or None, email=email.strip() or None,
+                 actor=principal.username)
 
     return _change(request, "added", username.strip(), create, entered)
 

@@ -66,10 +66,11 @@ def users_table(session: Session, lang: str) -> Table:
                Column("province", translate("users.province_code", lang)),
                Column("zone", translate("users.zone_code", lang)),
                Column("credit_code", translate("ent.credit_code", lang)),
+               Column("email", translate("users.email", lang)),
                Column("status", translate("users.status", lang)), Column("created", translate("users.created", lang))]
     rows: list[dict[str, object]] = [
         {"username": u.username, "role": translate(f"role.{u.role}", lang), "province": u.province_code,
-         "zone": u.zone_code, "credit_code": u.credit_code,
+         "zone": u.zone_code, "credit_code": u.credit_code, "email": u.email,
          "status": translate("users.active" if u.active else "users.inactive", lang),
          "created": u.created_at.strftime("%Y-%m-%d"), "is_active": u.active}
         for u in session.scalars(select(User).order_by(User.username))]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from typing import Literal
@@ -10,6 +9,7 @@ from typing import Literal
 import xlsxwriter
 
 from hizone.errors import HizoneError
+from hizone.exports import write_csv
 
 ColumnKind = Literal["text", "int", "number", "pct", "link"]
 # The most rows one export holds: more is a 400 asking the caller to filter (an export is one response in memory).
@@ -52,35 +52,31 @@ def format_cell(value: object, kind: ColumnKind) -> str:
     return str(value)
 
 
-def _plain(value: object) -> object:
-    return "" if value is None else value
-
-
 def to_csv(table: Table) -> bytes:
-    """UTF-8 with a BOM so Excel opens Chinese text correctly."""
+    """UTF-8 with a BOM so Excel opens Chinese text correctly; text that looks like a formula neutralised."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([c.label for c in table.columns])
-    for row in table.rows:
-        writer.writerow([_plain(row.get(c.key)) for c in table.columns])
+    write_csv(buffer, [c.label for c in table.columns], ([row.get(c.key) for c in table.columns] for row in table.rows))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def to_xlsx(table: Table, title: str, synthetic: bool) -> bytes:
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # Text is written with write_string (never write()), so no cell becomes a formula or a link; the options
+    # say the same for any write() added later.
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                        "strings_to_numbers": False})
     sheet = book.add_worksheet(table.name[:31])
     bold = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
     number = book.add_format({"num_format": "#,##0.00"})
     line = 0
-    sheet.write(line, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    sheet.write_string(line, 0, title, book.add_format({"bold": True, "font_size": 13}))
     line += 1
     if synthetic:
-        sheet.write(line, 0, "演示数据（合成）/ Synthetic demo data", book.add_format({"font_color": "#B00020"}))
+        sheet.write_string(line, 0, "演示数据（合成）/ Synthetic demo data", book.add_format({"font_color": "#B00020"}))
         line += 1
     line += 1
     for col, column in enumerate(table.columns):
-        sheet.write(line, col, column.label, bold)
+        sheet.write_string(line, col, column.label, bold)
         sheet.set_column(col, col, max(10, min(40, len(column.label) * 2)))
     for row in table.rows:
         line += 1
