@@ -161,8 +161,8 @@ def recoverable(relations: Sequence[Relation], hidden: Set[str]) -> set[str]:
     """The ``hidden`` cells whose values follow from the other cells through the relations.
 
     Each relation is a linear equation over the hidden cells (the others are constants). A hidden cell is
-    determined exactly when its unit vector lies in the row space of those equations, that is when every
-    vector of their null space is zero in its column.
+    determined exactly when its unit vector lies in the row space of those equations: when its row of an
+    orthonormal basis of that space has length one.
     """
     keys = sorted(hidden)
     if not keys:
@@ -180,12 +180,8 @@ def recoverable(relations: Sequence[Relation], hidden: Set[str]) -> set[str]:
             rows.append(row)
     if not rows:
         return set()
-    matrix = np.vstack(rows)
-    _, singular, vt = np.linalg.svd(matrix)
-    rank = int((singular > 1e-9 * max(singular.max(), 1.0)).sum())
-    null_space = vt[rank:]
-    if len(null_space) == 0:
-        return set(keys)
-    free = np.abs(null_space).max(axis=0) > 1e-9
-    return {k for k, i in column.items() if not free[i]}
-
+    # The reduced SVD of the transposed equations: its left vectors span the row space (cheap: few rows).
+    basis, singular, _ = np.linalg.svd(np.vstack(rows).T, full_matrices=False)
+    rank = int((singular > 1e-9 * max(float(singular.max()), 1.0)).sum())
+    length = (basis[:, :rank] ** 2).sum(axis=1)
+    return {k for k, i in column.items() if length[i] > 1 - 1e-9}
