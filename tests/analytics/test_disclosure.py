@@ -83,6 +83,22 @@ def test_a_viewer_who_knows_a_sibling_gets_another_suppressed() -> None:
     assert recoverable(TREE, set(found)) == set()
 
 
+def test_what_a_viewer_works_out_from_its_own_zone_is_not_hidden_from_it() -> None:
+    """A zone user whose province has no other zone knows the province's total: it is shown to it, and
+    nothing else is suppressed on its account (hiding it would only spread suppressions to no purpose)."""
+    relations = [Relation("N", ("P", "Q", "R")), Relation("P", ("p1",)), Relation("Q", ("q1", "q2", "q3")),
+                 Relation("R", ("r1", "r2", "r3"))]
+    values = {"N": 100, "P": 10, "Q": 40, "R": 50, "p1": 10, "q1": 10, "q2": 10, "q3": 20, "r1": 20, "r2": 20,
+              "r3": 10}
+    counts = {"N": 7, "P": 1, "Q": 3, "R": 3, **{k: 1 for k in values if len(k) == 2}}
+    cells = _published(values, counts)
+    assert suppress(cells, relations, RULES, known={"p1"}) == {k: "min_zones" for k in values
+                                                               if len(k) == 2 and k != "p1"}
+    # The public knows neither: P and p1 hide each other, and Q (smaller than R) hides P from N − Q − R.
+    assert suppress(cells, relations, RULES) == {"P": "min_zones", "Q": COMPLEMENTARY,
+                                                 **{k: "min_zones" for k in values if len(k) == 2}}
+
+
 def test_when_every_sibling_is_known_the_total_is_suppressed() -> None:
     relations = [Relation("R", ("A", "B")), Relation("A", ("a1", "a2")), Relation("B", ("b1", "b2", "b3"))]
     values = {k: VALUES[k] for k in ("A", "B", "a1", "a2", "b1", "b2", "b3")} | {"R": 200}

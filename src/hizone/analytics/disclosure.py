@@ -112,9 +112,11 @@ def suppress(cells: Mapping[str, Cell], relations: Sequence[Relation], rules: Di
              known: Set[str] = frozenset()) -> dict[str, str]:
     """The cells of one measure (revenue, profit, …) to suppress for a viewer who knows ``known``, with a
     reason code each. Complementary suppressions pick the smallest cell first (the least information lost)."""
+    empty = {key for key, cell in cells.items() if cell.empty}
+    if known:  # what the viewer works out from what it knows alone (its zone = its one-zone province) it knows
+        known = set(known) | recoverable(relations, set(cells) - set(known) - empty)
     reasons = {key: reason for key, cell in cells.items()
                if key not in known and (reason := primary_reason(cell, rules)) is not None}
-    empty = {key for key, cell in cells.items() if cell.empty}
 
     def size(key: str) -> tuple[float, str]:
         return (abs(cells[key].total), key)
