@@ -30,8 +30,13 @@ def test_national_and_province_indicators_are_public(clients: dict[str, TestClie
     values = {i["code"]: i for i in body["indicators"]}
     assert body["synthetic"] is True and body["entity"] == "national"
     assert values["revenue"]["value"] == 4.11 and values["zones"]["value"] == 3
+    # Beijing has two zones: below the threshold of three, withheld from the public, not from its department.
     beijing = clients["public"].get("/api/v1/indicators?year=2023&province=11").json()
-    assert {i["code"]: i["value"] for i in beijing["indicators"]}["enterprises"] == 3
+    enterprises = {i["code"]: i for i in beijing["indicators"]}["enterprises"]
+    assert enterprises["value"] is None and enterprises["suppressed"] and enterprises["reason"] == "min_zones"
+    own = clients["province"].get("/api/v1/indicators?year=2023&province=11").json()
+    found = {i["code"]: i for i in own["indicators"]}["enterprises"]
+    assert (found["value"], found["suppressed"]) == (3, False)
 
 
 def test_lists_are_limited_to_the_callers_scope(clients: dict[str, TestClient], seeded: Seeded) -> None:

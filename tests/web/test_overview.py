@@ -10,12 +10,17 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hizone.auth import Principal
 from hizone.store import session_scope
 from hizone.store.models import AuditLog
 from hizone.web.services import overview, profile
+from hizone.web.services.disclosure import Viewer
 from hizone.web.services.figures import FiguresCache, median, value_of
 from hizone.web.services.views import load_views
 from tests.web.seed import Seeded
+
+NATIONAL = Viewer(None)  # sees every figure: the sums as they are
+ADMIN = Principal("admin1", "admin")
 
 
 def test_sums_use_the_latest_approved_revision_only(app: FastAPI) -> None:
@@ -31,7 +36,7 @@ def test_sums_use_the_latest_approved_revision_only(app: FastAPI) -> None:
 
 def test_kpis_with_year_on_year(app: FastAPI) -> None:
     fig, views = app.state.figures.get(), load_views()
-    kpis = {k.indicator.code: k for k in overview.kpis(fig, views, "2023")}
+    kpis = {k.indicator.code: k for k in overview.kpis(fig, views, "2023", NATIONAL)}
     assert kpis["zones"].value == 3
     assert kpis["enterprises"].value == 6 and kpis["enterprises"].yoy == pytest.approx(20.0)
     assert kpis["revenue"].value == pytest.approx(4.11)  # 411,000 千元 = 4.11 亿元
@@ -50,22 +55,23 @@ def test_ratios_roll_up_as_sum_over_sum(app: FastAPI) -> None:
 
 def test_province_table_and_top_zones(app: FastAPI) -> None:
     fig, views = app.state.figures.get(), load_views()
-    table = overview.province_table(fig, views, "2023", "zh")
+    table = overview.province_table(fig, views, "2023", "zh", NATIONAL)
     rows = {r["province"]: r for r in table.rows}
     assert rows["北京市"]["zones"] == 2 and rows["北京市"]["revenue"] == pytest.approx(2.13)
     assert rows["广东省"]["revenue_yoy"] == pytest.approx((198_000 / 210_000 - 1) * 100)
-    top = overview.top_zones(fig, views, "2023", views.indicators["revenue"], "en", 2)
+    top = overview.top_zones(fig, views, "2023", views.indicators["revenue"], "en", 2, NATIONAL)
     assert [r["zone"] for r in top.rows] == ["Guangzhou", "Zhongguancun"]
 
 
 def test_zone_profile_against_medians_and_benchmarks(app: FastAPI, seeded: Seeded) -> None:
     fig, views = app.state.figures.get(), load_views()
     zone = fig.zones[seeded.own_zone]
-    key = {k.indicator.code: k for k in profile.key_indicators(fig, views, zone, "2023")}
+    key = {k.indicator.code: k for k in profile.key_indicators(fig, views, zone, "2023", ADMIN)}
     assert key["revenue"].value == pytest.approx(1.8)
     assert key["revenue"].national_median == pytest.approx(median([1.8, 0.33, 1.98]))
     assert key["revenue"].yoy == pytest.approx((180_000 / 150_000 - 1) * 100)
-    gaps = {r["indicator"]: r for r in profile.gap_table(fig, views, zone, "2023", seeded.other_zone, "zh").rows}
+    benchmark = profile.benchmark_for(fig, views, "2023", seeded.other_zone, ADMIN)
+    gaps = {r["indicator"]: r for r in profile.gap_table(fig, views, zone, "2023", benchmark, "zh").rows}
     assert gaps["营业收入"]["gap"] == pytest.approx(0.18)  # 1.98 − 1.80 亿元
     history = profile.rank_history(fig, views, seeded.own_zone)
     assert history == {"years": ["2022", "2023"], "ranks": [2, 2], "of": 3}

@@ -42,7 +42,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                 "{name_en} is {value}, {ratio:.1f}× the same period last year ({previous}); check and confirm"),
     "locked": ("该报表已由国家级审核通过并锁定，不能修改", "approved by the national level and locked; it "
                "cannot be changed"),
-    "out_of_scope": ("不在您的管辖范围（{scope}）内", "outside your scope ({scope})"),
+    "out_of_scope": ("不在您的报送范围（{scope}）内：只能报送范围内已登记的{name}",
+                     "outside your scope ({scope}): only a {name_en} registered within it can be reported"),
 }
 
 

@@ -60,6 +60,7 @@ class Actor:
     role: str = "admin"  # admin / province / zone / enterprise
     province_code: str | None = None
     zone_code: str | None = None
+    credit_code: str | None = None  # an enterprise reports for itself only
 
     @classmethod
     def of(cls, user: Actor | str) -> Actor:
@@ -208,7 +209,8 @@ def build_context(conn: Connection, rules: RuleSet, period: str, actor: Actor, t
     zones = frozenset(conn.scalars(select(Zone.code)))
     registry = _registry(conn) if rules.form.entity == "enterprise" else None
     return Context(today=today, zones=zones, registry=registry, previous=_previous(conn, rules, period),
-                   allowed_zones=_scope_zones(conn, actor))
+                   allowed_zones=_scope_zones(conn, actor),
+                   allowed_entities=frozenset([actor.credit_code or ""]) if actor.role == "enterprise" else None)
 
 
 # ---- import ------------------------------------------------------------------------------------------------
@@ -684,18 +686,20 @@ def transition(engine: Engine, action: str, user: Actor | str, *, form: str, per
         scope = _scope_zones(conn, actor)
         selected = [r for r in rows if (zone_code is None or r.zone_code == zone_code)
                     and (entity_keys is None or r.entity_key in set(entity_keys))]
+        outside = [r for r in selected if scope is not None and r.zone_code not in scope]
         if entity_keys is not None:
-            missing = sorted(set(entity_keys) - {r.entity_key for r in selected})
+            # Outside its scope an actor learns nothing of an entity: not its zone, state, or existence.
+            missing = sorted(set(entity_keys) - {r.entity_key for r in selected if r not in outside})
             if missing:
-                raise WorkflowError(f"no submission of {form} for {period}: {', '.join(missing[:5])}",
-                                    where="entity")
+                raise WorkflowError(f"no submission of {form} for {period}" + (
+                    ", or one outside your scope" if scope is not None else "") + f": {', '.join(missing[:5])}",
+                    where="entity")
             wrong = [r for r in selected if r.state not in step.sources]
             if wrong:
                 raise WorkflowError(f"cannot {action} {wrong[0].entity_key}: it is {wrong[0].state} "
                                     f"(needs {' or '.join(sorted(step.sources))})", where="entity")
-        outside = [r for r in selected if scope is not None and r.zone_code not in scope]
         if outside:
-            raise WorkflowError(f"{outside[0].entity_key} is in zone {outside[0].zone_code}, outside your scope",
+            raise WorkflowError("the submissions selected include some outside your scope: name a zone of yours",
                                 where=actor.name)
         eligible = [r for r in selected if r.state in step.sources]
         if not eligible:

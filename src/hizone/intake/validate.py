@@ -103,6 +103,20 @@ class Context:
     registry: Registry | None = None
     previous: PreviousValues | None = None
     allowed_zones: frozenset[str] | None = None  # the submitter's scope; None = everywhere
+    allowed_entities: frozenset[str] | None = None  # an enterprise submitter: itself only
+
+    @property
+    def scoped(self) -> bool:
+        return self.allowed_zones is not None or self.allowed_entities is not None
+
+    def within(self, keys: npt.NDArray[np.str_], zones: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
+        """Which rows (entity key, its zone) the submitter may report for; '' (unknown zone) never."""
+        inside = zones != "" if self.scoped else np.ones(len(keys), dtype=bool)
+        if self.allowed_zones is not None:
+            inside &= np.isin(zones, np.asarray(sorted(self.allowed_zones), dtype=np.str_))
+        if self.allowed_entities is not None:
+            inside &= np.isin(keys, np.asarray(sorted(self.allowed_entities), dtype=np.str_))
+        return inside
 
 
 @dataclass
@@ -365,8 +379,15 @@ def _check_entities(issues: _Issues, columns: ColumnMap, rules: RuleSet) -> npt.
 
 
 def _check_zones(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: ColumnMap, rules: RuleSet,
-                 period: str, context: Context, present: npt.NDArray[np.bool_]) -> npt.NDArray[np.str_]:
-    """Zone, period and name columns; returns each row's zone (from the file or the registry)."""
+                 period: str, context: Context,
+                 present: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.bool_]]:
+    """Zone, period and name columns; returns each row's zone (from the file or the registry) and which rows
+    are within the submitter's scope.
+
+    A scoped submitter learns nothing about an entity outside its scope: whether it is registered, where,
+    or any stored value. Such rows get one message, the same for an entity registered elsewhere and for
+    one not registered at all.
+    """
     keys = issues.keys
     entity_position = columns.roles["entity"]
     zone_position = columns.roles.get("zone")
@@ -377,14 +398,15 @@ def _check_zones(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: C
             unknown = present & ~np.isin(keys, np.asarray(sorted(context.zones), dtype=np.str_))
             issues.add("unknown_zone", np.flatnonzero(unknown), entity_position, "entity",
                        lambda _i, text: {"value": text})
+        within = context.within(keys, zones)
     else:
-        zones = _enterprise_zones(issues, keys, present, file_zones, (entity_position, zone_position), rules,
-                                  context)
-    if context.allowed_zones is not None:
-        outside = present & (zones != "") & ~np.isin(zones, np.asarray(sorted(context.allowed_zones), np.str_))
-        scope = ", ".join(sorted(context.allowed_zones))
-        issues.add("out_of_scope", np.flatnonzero(outside), zone_position if zone_position is not None
-                   else entity_position, "zone", lambda _i, _t: {"scope": scope})
+        zones, within = _enterprise_zones(issues, keys, present, file_zones, (entity_position, zone_position),
+                                          rules, context)
+    if context.scoped:
+        scope = ", ".join(sorted(context.allowed_entities or context.allowed_zones or ()))
+        label = ENTITY_NAMES[rules.form.entity]
+        issues.add("out_of_scope", np.flatnonzero(present & ~within), entity_position, "entity",
+                   lambda _i, _t: {"scope": scope, "name": label[0], "name_en": label[1]})
     if "t_period" in cells:
         stated = cells["t_period"]
         mismatch = [i for i, text in enumerate(stated.tolist())
@@ -394,7 +416,7 @@ def _check_zones(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: C
     if "t_name" in cells:
         issues.add("formula_text", np.flatnonzero(cells["t_name"]), columns.roles["name"], "name",
                    lambda _i, text: {"prefix": (text or " ").strip(_TRIMMED)[:1]})
-    return zones
+    return zones, present & within
 
 
 def _code_reason(text: str | None, problem: CodeProblem, expected: str) -> dict[str, Any]:
@@ -422,17 +444,22 @@ def _check_duplicates(issues: _Issues, keys: npt.NDArray[np.str_], present: npt.
 
 def _enterprise_zones(issues: _Issues, keys: npt.NDArray[np.str_], present: npt.NDArray[np.bool_],
                       file_zones: npt.NDArray[np.str_] | None, positions: tuple[int, int | None],
-                      rules: RuleSet, context: Context) -> npt.NDArray[np.str_]:
+                      rules: RuleSet, context: Context) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.bool_]]:
+    """Each row's zone and whether it is within the submitter's scope. The registry's facts (an enterprise
+    unknown, registered in another zone) are told a scoped submitter only about enterprises registered
+    within its scope: an unknown one is as much outside it as one registered elsewhere."""
     entity_position, zone_position = positions
     registry = context.registry
     registered = registry.zones_of(keys) if registry is not None else np.full(len(keys), "", dtype=np.str_)
-    if registry is not None and rules.check_enabled("known_entity"):
+    # Without a registry the file's zone column is all there is to judge the scope by.
+    within = context.within(keys, registered) if registry is not None else np.ones(len(keys), dtype=bool)
+    if registry is not None and rules.check_enabled("known_entity") and not context.scoped:
         unknown = present & (registered == "")
         label = ENTITY_NAMES["enterprise"]
         issues.add("unknown_entity", np.flatnonzero(unknown), entity_position, "entity",
                    lambda _i, text: {"name": label[0], "name_en": label[1], "value": text})
     if file_zones is None or zone_position is None:
-        return registered
+        return registered, within
     stated = file_zones
     given = stated != ""
     if context.zones is not None and rules.check_enabled("zone_exists"):
@@ -440,15 +467,19 @@ def _enterprise_zones(issues: _Issues, keys: npt.NDArray[np.str_], present: npt.
         issues.add("unknown_zone", np.flatnonzero(unknown_zone), zone_position, "zone",
                    lambda _i, text: {"value": text})
         given &= ~unknown_zone
+    zones = np.where(given, stated, registered)
+    within &= context.within(keys, zones)
     if registry is not None and rules.check_enabled("enterprise_in_zone"):
-        wrong = present & given & (registered != "") & (registered != stated)
+        wrong = present & given & (registered != "") & (registered != stated) & within
         issues.add("wrong_zone", np.flatnonzero(wrong), zone_position, "zone",
                    lambda i, text: {"registered": str(registered[i]), "value": text})
-    return np.where(given, stated, registered)
+    return zones, within
 
 
 def _check_outliers(issues: _Issues, values: dict[str, FloatArray], columns: ColumnMap, rules: RuleSet,
-                    context: Context) -> None:
+                    context: Context, within: npt.NDArray[np.bool_]) -> None:
+    """Values against the same entity's last year, for the rows ``within`` the submitter's scope only: the
+    message prints the stored value."""
     if context.previous is None or not rules.outliers:
         return
     previous = context.previous.aligned(issues.keys)
@@ -456,7 +487,7 @@ def _check_outliers(issues: _Issues, values: dict[str, FloatArray], columns: Col
         if rule.element not in columns.elements or rule.element not in previous:
             continue
         now, before = values[rule.element], previous[rule.element]
-        comparable = np.isfinite(now) & np.isfinite(before) & (before >= rule.min_previous) & (before > 0)
+        comparable = within & np.isfinite(now) & np.isfinite(before) & (before >= rule.min_previous) & (before > 0)
         ratio = np.divide(now, before, out=np.full(len(now), np.nan), where=comparable)
         flagged = np.zeros(len(now), dtype=bool)
         if rule.max_ratio is not None:
@@ -501,8 +532,8 @@ class SheetCheck:
         present = _check_entities(issues, self.columns, self.rules)
         values = _check_cells(issues, cells, self.columns, self.rules, self.catalog)
         _check_cross_fields(issues, values, self.columns, self.rules)
-        zones = _check_zones(issues, cells, self.columns, self.rules, self.period, self.context, present)
-        _check_outliers(issues, values, self.columns, self.rules, self.context)
+        zones, within = _check_zones(issues, cells, self.columns, self.rules, self.period, self.context, present)
+        _check_outliers(issues, values, self.columns, self.rules, self.context, within)
         return CheckedRows(issues.items, ParsedBatch(raw.row_numbers, keys, zones, values), present)
 
     def report(self, parts: Sequence[CheckedRows]) -> ValidationReport:

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from hizone.auth import Principal
 from hizone.web.i18n import translate
 from hizone.web.services.figures import Figures, FiguresCache
-from hizone.web.services.tables import format_cell
+from hizone.web.services.tables import Suppressed, format_cell
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -24,8 +24,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.globals["format_cell"] = format_cell
-    templates.env.filters["num"] = lambda v, d=2: "—" if v is None else f"{v:,.{d}f}"
-    templates.env.filters["pct"] = lambda v: "—" if v is None else f"{v:+.1f}%"
+    templates.env.filters["num"] = lambda v, d=2: "—" if v is None else str(v) if isinstance(v, Suppressed) \
+        else f"{v:,.{d}f}"
+    templates.env.filters["pct"] = lambda v: "—" if v is None else str(v) if isinstance(v, Suppressed) \
+        else f"{v:+.1f}%"
     templates.env.filters["urlquote"] = lambda v: quote(str(v), safe="")
     return templates
 

@@ -76,7 +76,10 @@ class IndicatorValue(BaseModel):
     name_zh: str
     name_en: str
     unit: str
-    value: float | None
+    value: float | None = Field(description="null when there is none, or when withheld (then `suppressed`)")
+    suppressed: bool = Field(False, description="withheld by statistical disclosure control")
+    reason: str | None = Field(None, description="why it is withheld: min_zones, min_enterprises, "
+                                                 "dominance_enterprise, dominance_zone or complementary")
     yoy_pct: float | None = None
 
 

@@ -22,8 +22,11 @@ from hizone.web.api.schemas import (
     ZoneOut,
     ZonePage,
 )
+from hizone.web.services import disclosure
 from hizone.web.services import enterprises as ent_svc
-from hizone.web.services.figures import Figures, FiguresCache, value_of, yoy
+from hizone.web.services.disclosure import NATION, Shown, Viewer, change, province_key, zone_key
+from hizone.web.services.figures import Figures, FiguresCache
+from hizone.web.services.tables import Suppressed
 from hizone.web.services.views import load_views
 
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -75,22 +78,32 @@ def get_zone(request: Request, _: security.Public, zone_code: str) -> ZoneOut:
     return _zone_out(fig, zone_code)
 
 
-def _indicator_set(fig: Figures, entity: str, year: str, codes: list[str] | None) -> IndicatorSet:
+def _indicator_set(fig: Figures, entity: str, year: str, viewer: Viewer) -> IndicatorSet:
+    """The nation's, a province's or a zone's indicators, through disclosure control for the viewer."""
     views = load_views()
     prev = fig.previous_year(year)
     zone_codes = (None if entity == "national" else fig.zones_of_province(entity) if len(entity) == 2
                   else [entity])
+    key = NATION if zone_codes is None else province_key(entity) if len(entity) == 2 else zone_key(entity)
     now, before = fig.sums(year, zone_codes), (fig.sums(prev, zone_codes) if prev else {})
+    shown_now = disclosure.annual(fig, year, viewer, views.annual_elements)
+    shown_before = disclosure.annual(fig, prev, viewer, views.annual_elements) if prev else None
     count = len(zone_codes) if zone_codes is not None else len(fig.zones)
     values: list[IndicatorValue] = []
     for ind in views.kpis + views.profile_indicators:
         if any(v.code == ind.code for v in values):
             continue
-        current = value_of(ind, now, count)
-        previous = value_of(ind, before, count) if prev else None
+        current = shown_now.shown(key, ind, now, count)
+        previous = shown_before.shown(key, ind, before, count) if shown_before else None
+        withheld = current.reason if isinstance(current, Suppressed) else None
         values.append(IndicatorValue(code=ind.code, name_zh=ind.name_zh, name_en=ind.name_en, unit=ind.unit,
-                                     value=current, yoy_pct=yoy(current, previous) if ind.ratio is None else None))
+                                     value=_value(current), suppressed=withheld is not None, reason=withheld,
+                                     yoy_pct=_value(change(current, previous)) if ind.ratio is None else None))
     return IndicatorSet(entity=entity, period=year, synthetic=fig.synthetic, indicators=values)
+
+
+def _value(shown: Shown) -> float | None:
+    return None if isinstance(shown, Suppressed) else shown
 
 
 def _year(fig: Figures, year: str | None) -> str:
@@ -102,19 +115,21 @@ def _year(fig: Figures, year: str | None) -> str:
 
 @router.get("/indicators", response_model=IndicatorSet,
             summary="Published aggregates: the nation or one province (public)")
-def indicators(request: Request, _: security.Public,
+def indicators(request: Request, principal: security.Public,
                year: str | None = YEAR, province: str | None = PROVINCE) -> IndicatorSet:
+    """Figures withheld by disclosure control are null with ``suppressed`` and a reason code."""
     fig = _figures(request)
     if province and not fig.zones_of_province(province):
         raise HTTPException(status_code=404, detail=f"no zones in province '{province}'")
-    return _indicator_set(fig, province or "national", _year(fig, year), None)
+    return _indicator_set(fig, province or "national", _year(fig, year), Viewer.of(principal, fig))
 
 
 @router.get("/zones/{zone_code}/indicators", response_model=IndicatorSet,
             summary="A zone's indicators for a year (zone scope)")
-def zone_indicators(request: Request, _: security.ZoneReader, zone_code: str, year: str | None = YEAR) -> IndicatorSet:
+def zone_indicators(request: Request, principal: security.ZoneReader, zone_code: str,
+                    year: str | None = YEAR) -> IndicatorSet:
     fig = _figures(request)
-    return _indicator_set(fig, zone_code, _year(fig, year), None)
+    return _indicator_set(fig, zone_code, _year(fig, year), Viewer.of(principal, fig))
 
 
 @router.get("/enterprises", response_model=EnterprisePage,

@@ -13,6 +13,7 @@ from hizone.web import security
 from hizone.web.pages.common import ExportFormat, export, figures, see_other
 from hizone.web.rendering import render
 from hizone.web.services import monitoring as svc
+from hizone.web.services.disclosure import Viewer
 from hizone.web.services.tables import Table
 from hizone.web.services.views import load_views
 
@@ -36,8 +37,9 @@ def monitoring(request: Request, principal: security.Scoped, month: str | None =
     chosen = _month(request, month)
     context: dict[str, object] = {"fig": fig, "month": chosen, "state": state or ""}
     if chosen:
-        context.update(national=svc.national(fig, views, chosen, lang),
-                       provinces=svc.province_table(fig, views, chosen, lang),
+        viewer = Viewer.of(principal, fig)
+        context.update(national=svc.national(fig, views, chosen, lang, viewer),
+                       provinces=svc.province_table(fig, views, chosen, lang, viewer),
                        zones=svc.zone_table(fig, views, chosen, lang, principal))
     alerts = svc.alerts(request.app.state.engine, principal, state=state)
     context.update(alerts=svc.alert_table(alerts[:ALERTS_ON_PAGE], lang), alert_total=len(alerts),
@@ -53,7 +55,7 @@ def _monitoring_table(request: Request, principal: Principal, table_name: str, m
     if table_name == "provinces":
         if not principal.is_national:
             raise HTTPException(status_code=403, detail="the province table is for the national roles")
-        return svc.province_table(fig, views, month, lang)
+        return svc.province_table(fig, views, month, lang, Viewer.of(principal, fig))
     if table_name == "zones":
         return svc.zone_table(fig, views, month, lang, principal)
     if table_name == "alerts":

@@ -10,6 +10,7 @@ from hizone.web.i18n import translate
 from hizone.web.pages.common import ExportFormat, export, figures, resolve_year
 from hizone.web.rendering import render_cached
 from hizone.web.services import overview as svc
+from hizone.web.services.disclosure import Viewer
 from hizone.web.services.views import load_views
 
 router = APIRouter(include_in_schema=False)
@@ -18,40 +19,43 @@ INDICATOR = Query(None, max_length=40)
 
 
 @router.get("/")
-def overview(request: Request, _: security.Public, year: str | None = YEAR,
+def overview(request: Request, principal: security.Public, year: str | None = YEAR,
              indicator: str | None = INDICATOR) -> Response:
     fig, views, lang = figures(request), load_views(), request.state.lang
     chosen_year = resolve_year(fig, year)
     ind = svc.indicator_by_code(views, indicator)
+    viewer = Viewer.of(principal, fig)
 
     def build() -> dict[str, object]:
         context: dict[str, object] = {"fig": fig, "year": chosen_year, "views": views}
         if chosen_year is not None:
             context.update(
-                kpis=svc.kpis(fig, views, chosen_year), indicator=ind,
-                map=svc.map_payload(fig, views, chosen_year, ind, lang),
-                trend=svc.trend_payload(fig, views, lang),
-                top=svc.top_zones(fig, views, chosen_year, ind, lang, views.top_n),
-                provinces=svc.province_table(fig, views, chosen_year, lang))
+                kpis=svc.kpis(fig, views, chosen_year, viewer), indicator=ind,
+                map=svc.map_payload(fig, views, chosen_year, ind, lang, viewer),
+                trend=svc.trend_payload(fig, views, lang, viewer),
+                top=svc.top_zones(fig, views, chosen_year, ind, lang, views.top_n, viewer),
+                provinces=svc.province_table(fig, views, chosen_year, lang, viewer))
         return context
 
-    return render_cached(request, "overview.html", (chosen_year, ind.code), lambda: translate("nav.overview", lang),
-                         build)
+    # What disclosure control withholds depends on what the viewer may see: part of the key.
+    return render_cached(request, "overview.html", (chosen_year, ind.code, viewer.known),
+                         lambda: translate("nav.overview", lang), build)
 
 
 @router.get("/export/provinces.{fmt}")
-def export_provinces(request: Request, _: security.Public, fmt: ExportFormat, year: str | None = YEAR) -> Response:
+def export_provinces(request: Request, principal: security.Public, fmt: ExportFormat,
+                     year: str | None = YEAR) -> Response:
     fig, views, lang = figures(request), load_views(), request.state.lang
     chosen = resolve_year(fig, year) or ""
-    table = svc.province_table(fig, views, chosen, lang)
+    table = svc.province_table(fig, views, chosen, lang, Viewer.of(principal, fig))
     return export(table, fmt, f"{translate('overview.provinces', lang)} {chosen}", fig.synthetic)
 
 
 @router.get("/export/top_zones.{fmt}")
-def export_top_zones(request: Request, _: security.Public, fmt: ExportFormat, year: str | None = YEAR,
+def export_top_zones(request: Request, principal: security.Public, fmt: ExportFormat, year: str | None = YEAR,
                      indicator: str | None = INDICATOR) -> Response:
     fig, views, lang = figures(request), load_views(), request.state.lang
     chosen = resolve_year(fig, year) or ""
     ind = svc.indicator_by_code(views, indicator)
-    table = svc.top_zones(fig, views, chosen, ind, lang, views.top_n)
+    table = svc.top_zones(fig, views, chosen, ind, lang, views.top_n, Viewer.of(principal, fig))
     return export(table, fmt, f"{translate('overview.top', lang)} {chosen}", fig.synthetic)

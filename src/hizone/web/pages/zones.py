@@ -14,11 +14,13 @@ from hizone.web import security
 from hizone.web.i18n import translate
 from hizone.web.pages.common import ExportFormat, export, figures, resolve_year
 from hizone.web.rendering import render, render_cached
+from hizone.web.services import disclosure
 from hizone.web.services import enterprises as ent_svc
 from hizone.web.services import monitoring as mon_svc
 from hizone.web.services import profile as svc
 from hizone.web.services import rankings as rank_svc
-from hizone.web.services.figures import Figures, ZoneMeta, value_of
+from hizone.web.services.disclosure import Viewer, zone_key
+from hizone.web.services.figures import Figures, ZoneMeta
 from hizone.web.services.tables import Column, Table
 from hizone.web.services.views import load_views
 
@@ -41,15 +43,18 @@ def zone_table(fig: Figures, year: str | None, lang: str, principal: Principal, 
                Column("enterprises", enterprises.name(lang), "int"),
                Column("revenue", f"{revenue.name(lang)} ({revenue.unit_label(lang)})", "number")]
     rows: list[dict[str, object]] = []
+    pattern = disclosure.annual(fig, year, Viewer.of(principal, fig), views.annual_elements) if year \
+        else disclosure.Disclosure({})
     for zone in fig.zones.values():
         prov = fig.provinces.get(zone.province_code)
         if (province and zone.province_code != province) or (region and zone.region != region):
             continue
         sums = fig.annual.get((zone.code, year), {}) if year else {}
+        key = zone_key(zone.code)
         row: dict[str, object] = {
             "code": zone.code, "zone": zone.name(lang), "province": prov.name(lang) if prov else "",
             "city": zone.city, "approved_year": zone.approved_year,
-            "enterprises": value_of(enterprises, sums), "revenue": value_of(revenue, sums)}
+            "enterprises": pattern.shown(key, enterprises, sums), "revenue": pattern.shown(key, revenue, sums)}
         if can_read_zone(principal, zone.code, zone.province_code):
             row["zone_href"] = f"/zones/{zone.code}"
         rows.append(row)
@@ -91,10 +96,12 @@ def _evaluation(request: Request, year: int) -> rank_svc.Ranking | None:
     return request.app.state.runs.get(request.app.state.engine, load_views().evaluation_framework, year, runs[year])
 
 
-def _benchmark(fig: Figures, benchmark: str, zone_code: str) -> str:
+def _benchmark(fig: Figures, benchmark: str, zone_code: str, year: str, principal: Principal,
+               evaluation: rank_svc.Ranking | None) -> svc.Benchmark:
     if benchmark != svc.TOP and (benchmark not in fig.zones or benchmark == zone_code):
         raise HTTPException(status_code=404, detail=f"no benchmark zone '{benchmark}'")
-    return benchmark
+    top = rank_svc.top_zone_codes(evaluation) if evaluation else None
+    return svc.benchmark_for(fig, load_views(), year, benchmark, principal, top)
 
 
 @router.get("/zones/{zone_code}")
@@ -105,29 +112,31 @@ def zone_profile(request: Request, principal: security.ZoneReader, zone_code: st
     fig, views, lang = figures(request), load_views(), request.state.lang
     zone = _zone(fig, zone_code)
     chosen = resolve_year(fig, year)
-    bench = _benchmark(fig, benchmark, zone_code)
+    evaluation = _evaluation(request, int(chosen)) if chosen else None
+    bench = _benchmark(fig, benchmark, zone_code, chosen or "", principal, evaluation)
     engine = request.app.state.engine
 
     def build() -> dict[str, object]:
         context: dict[str, object] = {
-            "zone": zone, "fig": fig, "year": chosen, "benchmark": bench,
+            "zone": zone, "fig": fig, "year": chosen, "benchmark": bench.code,
             "province": fig.provinces.get(zone.province_code), "kinds": qualification_kinds(),
             "monthly": svc.monthly_trend(fig, views, zone_code, lang),
             "alerts": mon_svc.alerts(engine, principal, zone=zone_code)[:20]}
         if chosen is not None:
             with Session(engine) as session:
                 counts = ent_svc.qualification_counts(session, zone_code, dt.date(int(chosen), 12, 31))
-            evaluation = _evaluation(request, int(chosen))
-            top = rank_svc.top_zone_codes(evaluation) if evaluation else None
             history = rank_svc.rank_history(engine, request.app.state.runs, views.evaluation_framework, zone_code)
-            context.update(key=svc.key_table(fig, views, zone, chosen, lang),
-                           gaps=svc.gap_table(fig, views, zone, chosen, bench, lang, top),
+            context.update(key=svc.key_table(fig, views, zone, chosen, lang, principal),
+                           gaps=svc.gap_table(fig, views, zone, chosen, bench, lang, evaluation),
                            radar=rank_svc.radar(evaluation, zone_code, lang) if evaluation else None,
                            ranks=history if history["years"] else svc.rank_history(fig, views, zone_code),
                            qualification_counts=counts)
         return context
 
-    return render_cached(request, "zone.html", (zone_code, chosen, bench), lambda: zone.name(lang), build)
+    # What the benchmark and the medians show depends on the viewer: part of the key.
+    return render_cached(request, "zone.html", (zone_code, chosen, bench, principal.role,
+                                            principal.province_code, principal.zone_code),
+                         lambda: zone.name(lang), build)
 
 
 def _enterprise_filters(request: Request, kind: str | None, year: str | None) -> tuple[str | None, dt.date]:
@@ -169,12 +178,12 @@ def export_enterprises(request: Request, principal: security.ZoneReader, zone_co
 
 
 @router.get("/zones/{zone_code}/export/key_indicators.{fmt}")
-def export_key_indicators(request: Request, _: security.ZoneReader, zone_code: str, fmt: ExportFormat,
+def export_key_indicators(request: Request, principal: security.ZoneReader, zone_code: str, fmt: ExportFormat,
                           year: str | None = YEAR) -> Response:
     fig, views, lang = figures(request), load_views(), request.state.lang
     zone = _zone(fig, zone_code)
     chosen = resolve_year(fig, year) or ""
-    table = svc.key_table(fig, views, zone, chosen, lang)
+    table = svc.key_table(fig, views, zone, chosen, lang, principal)
     return export(table, fmt, f"{zone.name(lang)} {translate('profile.key', lang)} {chosen}", fig.synthetic)
 
 
@@ -186,6 +195,6 @@ def export_gaps(request: Request, principal: security.ZoneReader,
     zone = _zone(fig, zone_code)
     chosen = resolve_year(fig, year) or ""
     evaluation = _evaluation(request, int(chosen)) if chosen else None
-    top = rank_svc.top_zone_codes(evaluation) if evaluation else None
-    table = svc.gap_table(fig, views, zone, chosen, _benchmark(fig, benchmark, zone_code), lang, top)
+    bench = _benchmark(fig, benchmark, zone_code, chosen, principal, evaluation)
+    table = svc.gap_table(fig, views, zone, chosen, bench, lang, evaluation)
     return export(table, fmt, f"{zone.name(lang)} {translate('profile.gaps', lang)} {chosen}", fig.synthetic)

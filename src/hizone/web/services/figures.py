@@ -15,11 +15,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import Engine, Select, func, inspect, select
 from sqlalchemy.orm import Session, aliased
 
+from hizone.analytics.disclosure_rules import largest_needed
 from hizone.analytics.extract import statement_sql
 from hizone.intake.service import layouts
 from hizone.store.models import (
@@ -63,6 +65,7 @@ class ProvinceMeta:
 
 
 Sums = dict[str, float]  # element code (or "enterprises") -> sum in the catalog unit
+Largest = dict[str, tuple[float, ...]]  # element code -> the largest enterprises' values, descending
 
 
 @dataclass
@@ -77,7 +80,8 @@ class Figures:
     months: list[str]  # ascending "YYYY-MM"
     monthly: dict[tuple[str, str], Sums]  # (zone, month), cumulative from January
     synthetic: bool
-    memo: dict[tuple[str, ...], object] = field(default_factory=dict)  # derived values of this snapshot
+    largest: dict[tuple[str, str], Largest] = field(default_factory=dict)  # (zone, year): for disclosure control
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict)  # derived values of this snapshot
 
     @property
     def latest_year(self) -> str | None:
@@ -153,8 +157,9 @@ def data_version(session: Session, probe: Select[Any]) -> Version:
 
 
 def _load_sums(session: Session, form_code: str, elements: tuple[str, ...],
-               count_entities: bool) -> dict[tuple[str, str], Sums]:
-    """Per (zone, period): sums of the current values (each entity's latest approved revision)."""
+               count_entities: bool) -> tuple[dict[tuple[str, str], Sums], dict[tuple[str, str], Largest]]:
+    """Per (zone, period): sums of the current values (each entity's latest approved revision) and, when the
+    entities are counted, their largest values (what the dominance rules of disclosure control look at)."""
     later = aliased(Submission)
     newer_approved = (select(later.id).where(
         later.form_code == Submission.form_code, later.entity_key == Submission.entity_key,
@@ -171,7 +176,7 @@ def _load_sums(session: Session, form_code: str, elements: tuple[str, ...],
     finally:
         cursor.close()
     if not rows:
-        return {}
+        return {}, {}
     zone, period, batch, packed = (list(c) for c in zip(*rows, strict=True))
     columns = gather(np.asarray(batch, dtype=np.int64), packed, layouts(session.connection(), sorted(set(batch))),
                      elements)
@@ -184,7 +189,19 @@ def _load_sums(session: Session, form_code: str, elements: tuple[str, ...],
         if count_entities:
             sums["enterprises"] = float(row["n_sum"])
         out[(row["zone"], row["period"])] = sums
-    return out
+    return out, (_largest(table, elements, largest_needed()) if count_entities else {})
+
+
+def _largest(table: pa.Table, elements: tuple[str, ...], keep: int) -> dict[tuple[str, str], Largest]:
+    if keep == 0:
+        return {}
+    picks = ", ".join(f'list_slice(list("{code}" ORDER BY "{code}" DESC) FILTER (WHERE "{code}" IS NOT NULL), '
+                      f'1, {keep})' for code in elements)
+    with duckdb.connect() as con:
+        con.register("entities", table)
+        rows = con.execute(f"SELECT zone, period, {picks} FROM entities GROUP BY zone, period").fetchall()
+    return {(row[0], row[1]): {code: tuple(values or ()) for code, values in zip(elements, row[2:], strict=True)}
+            for row in rows}
 
 
 def _dataset_says_synthetic(session: Session) -> bool:
@@ -199,14 +216,15 @@ def load_figures(session: Session, views: Views, version: Version) -> Figures:
                               provinces[z.province_code].region if z.province_code in provinces else "",
                               z.approved_year)
              for z in session.scalars(select(Zone).order_by(Zone.code))}
-    annual = _load_sums(session, views.annual_form, views.annual_elements, count_entities=True)
-    monthly = _load_sums(session, views.monthly_form, tuple(i.code for i in views.monthly_elements),
-                         count_entities=False)
+    annual, largest = _load_sums(session, views.annual_form, views.annual_elements, count_entities=True)
+    monthly, _ = _load_sums(session, views.monthly_form, tuple(i.code for i in views.monthly_elements),
+                            count_entities=False)
     synthetic = session.scalar(select(Submission.id).where(Submission.synthetic.is_(True)).limit(1)) is not None \
         or _dataset_says_synthetic(session)
     return Figures(version=version, zones=zones, provinces=provinces,
                    years=sorted({period for _, period in annual}), annual=annual,
-                   months=sorted({period for _, period in monthly}), monthly=monthly, synthetic=synthetic)
+                   months=sorted({period for _, period in monthly}), monthly=monthly, synthetic=synthetic,
+                   largest=largest)
 
 
 class FiguresCache:

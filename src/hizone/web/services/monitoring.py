@@ -13,7 +13,9 @@ from hizone.auth import Principal, can_read_zone
 from hizone.monitor.service import AlertStore, StoredAlert
 from hizone.store.models import Alert, Zone
 from hizone.web.i18n import translate
-from hizone.web.services.figures import Figures, Sums, value_of, yoy
+from hizone.web.services import disclosure
+from hizone.web.services.disclosure import NATION, Shown, Viewer, change, province_key, zone_key
+from hizone.web.services.figures import Figures, Sums
 from hizone.web.services.tables import Column, Table
 from hizone.web.services.views import Views
 
@@ -36,35 +38,46 @@ class Cumulative:
     code: str
     name: str
     unit: str
-    value: float | None
-    yoy: float | None
+    value: Shown
+    yoy: Shown
 
 
-def national(fig: Figures, views: Views, month: str, lang: str) -> list[Cumulative]:
+def _patterns(fig: Figures, views: Views, month: str,
+              viewer: Viewer) -> tuple[disclosure.Disclosure, disclosure.Disclosure]:
+    """The month's and the same month last year's suppression patterns for the viewer."""
+    elements = [i.code for i in views.monthly_elements]
+    return (disclosure.monthly(fig, month, viewer, elements),
+            disclosure.monthly(fig, same_month_last_year(month), viewer, elements))
+
+
+def national(fig: Figures, views: Views, month: str, lang: str, viewer: Viewer) -> list[Cumulative]:
     now, before = monthly_sums(fig, month, None), monthly_sums(fig, same_month_last_year(month), None)
+    shown_now, shown_before = _patterns(fig, views, month, viewer)
     out = []
     for ind in views.monthly_elements:
-        value = value_of(ind, now) if now else None
-        out.append(Cumulative(ind.code, ind.name(lang), ind.unit_label(lang), value,
-                              yoy(value, value_of(ind, before) if before else None)))
+        value = shown_now.shown(NATION, ind, now) if now else None
+        previous = shown_before.shown(NATION, ind, before) if before else None
+        out.append(Cumulative(ind.code, ind.name(lang), ind.unit_label(lang), value, change(value, previous)))
     return out
 
 
-def _rows(fig: Figures, views: Views, month: str, lang: str,
+def _rows(fig: Figures, views: Views, month: str, viewer: Viewer,
           groups: Sequence[tuple[str, str, list[str], str | None]]) -> list[dict[str, object]]:
+    """One row per group (cell key, name, zones, link) that reported in the month."""
     rows: list[dict[str, object]] = []
     last = same_month_last_year(month)
+    shown_now, shown_before = _patterns(fig, views, month, viewer)
     for key, name, codes, href in groups:
         now, before = monthly_sums(fig, month, codes), monthly_sums(fig, last, codes)
         if not now:
             continue
-        row: dict[str, object] = {"key": key, "name": name}
+        row: dict[str, object] = {"key": key.partition(":")[2], "name": name}
         if href:
             row["name_href"] = href
         for ind in views.monthly_elements:
-            value = value_of(ind, now)
+            value = shown_now.shown(key, ind, now)
             row[ind.code] = value
-            row[f"{ind.code}_yoy"] = yoy(value, value_of(ind, before) if before else None)
+            row[f"{ind.code}_yoy"] = change(value, shown_before.shown(key, ind, before) if before else None)
         rows.append(row)
     return rows
 
@@ -78,18 +91,18 @@ def _columns(views: Views, lang: str, first: str) -> list[Column]:
     return columns
 
 
-def province_table(fig: Figures, views: Views, month: str, lang: str) -> Table:
-    groups = [(p.code, p.name(lang), fig.zones_of_province(p.code), None)
+def province_table(fig: Figures, views: Views, month: str, lang: str, viewer: Viewer) -> Table:
+    groups = [(province_key(p.code), p.name(lang), fig.zones_of_province(p.code), None)
               for p in sorted(fig.provinces.values(), key=lambda p: p.code) if fig.zones_of_province(p.code)]
     return Table("monthly_provinces", _columns(views, lang, translate("zones.province", lang)),
-                 _rows(fig, views, month, lang, groups))
+                 _rows(fig, views, month, viewer, groups))
 
 
 def zone_table(fig: Figures, views: Views, month: str, lang: str, principal: Principal) -> Table:
-    groups = [(z.code, z.name(lang), [z.code], f"/zones/{z.code}") for z in fig.zones.values()
+    groups = [(zone_key(z.code), z.name(lang), [z.code], f"/zones/{z.code}") for z in fig.zones.values()
               if can_read_zone(principal, z.code, z.province_code)]
     return Table("monthly_zones", _columns(views, lang, translate("zones.name", lang)),
-                 _rows(fig, views, month, lang, groups))
+                 _rows(fig, views, month, Viewer.of(principal, fig), groups))
 
 
 def can_see_alert(principal: Principal, level: str, key: str, zone_province: dict[str, str]) -> bool:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hizone.analytics.disclosure_rules import disclosure_rules
+from hizone.auth import Principal, can_read_zone
 from hizone.web.i18n import translate
 from hizone.web.services.figures import Figures, ZoneMeta, median, value_of, yoy
-from hizone.web.services.tables import Column, Table
+from hizone.web.services.rankings import Ranking
+from hizone.web.services.tables import Column, Suppressed, Table
 from hizone.web.services.views import Indicator, Views
 
 RANK_BY = "revenue"  # rank history and the "top 10" benchmark use this until evaluation results exist
@@ -19,26 +22,49 @@ class KeyIndicator:
     indicator: Indicator
     value: float | None
     yoy: float | None
-    national_median: float | None
-    peer_median: float | None
+    national_median: float | Suppressed | None
+    peer_median: float | Suppressed | None
 
 
-def key_indicators(fig: Figures, views: Views, zone: ZoneMeta, year: str) -> list[KeyIndicator]:
+def group_median(values: list[float | None], sees_all: bool, least: int) -> float | Suppressed | None:
+    """The median of zones' values as a viewer may see it.
+
+    A median is one zone's figure (or the mean of two): a viewer who may not see every zone of the group
+    gets the mean of the ``least`` values around the median instead, an aggregate of as many zones as
+    disclosure control asks of any published cell, and nothing for a smaller group.
+    """
+    if sees_all:
+        return median(values)
+    present = sorted(v for v in values if v is not None)
+    if not present:
+        return None
+    if len(present) < least:
+        return Suppressed("min_zones")
+    start = (len(present) - least) // 2
+    return sum(present[start:start + least]) / least
+
+
+def key_indicators(fig: Figures, views: Views, zone: ZoneMeta, year: str, principal: Principal) -> list[KeyIndicator]:
     prev = fig.previous_year(year)
     peers = [c for c in fig.zones_of_region(zone.region) if (c, year) in fig.annual]
     everyone = [c for c in fig.zones if (c, year) in fig.annual]
+    least = disclosure_rules(int(year)).min_contributors.get("zone", 1)
+
+    def sees(codes: list[str]) -> bool:
+        return all(can_read_zone(principal, c, fig.zones[c].province_code) for c in codes)
+
     out = []
     for ind in views.profile_indicators:
         mine = value_of(ind, fig.annual.get((zone.code, year), {}))
         before = value_of(ind, fig.annual.get((zone.code, prev), {})) if prev else None
         out.append(KeyIndicator(
             ind, mine, yoy(mine, before) if ind.ratio is None else None,
-            median([value_of(ind, fig.annual[(c, year)]) for c in everyone]),
-            median([value_of(ind, fig.annual[(c, year)]) for c in peers])))
+            group_median([value_of(ind, fig.annual[(c, year)]) for c in everyone], sees(everyone), least),
+            group_median([value_of(ind, fig.annual[(c, year)]) for c in peers], sees(peers), least)))
     return out
 
 
-def key_table(fig: Figures, views: Views, zone: ZoneMeta, year: str, lang: str) -> Table:
+def key_table(fig: Figures, views: Views, zone: ZoneMeta, year: str, lang: str, principal: Principal) -> Table:
     """The key indicators as an exportable table."""
     t = lambda key: translate(key, lang)  # noqa: E731
     columns = [Column("indicator", t("profile.indicator")), Column("unit", t("profile.unit")),
@@ -48,7 +74,7 @@ def key_table(fig: Figures, views: Views, zone: ZoneMeta, year: str, lang: str) 
     rows: list[dict[str, object]] = [
         {"indicator": k.indicator.name(lang), "unit": k.indicator.unit_label(lang), "zone": k.value, "yoy": k.yoy,
          "national_median": k.national_median, "peer_median": k.peer_median}
-        for k in key_indicators(fig, views, zone, year)]
+        for k in key_indicators(fig, views, zone, year, principal)]
     return Table("key_indicators", columns, rows)
 
 
@@ -68,22 +94,34 @@ def rank_history(fig: Figures, views: Views, zone_code: str) -> dict[str, object
     return {"years": years, "ranks": ranks, "of": len(fig.zones)}
 
 
-def benchmark_sums(fig: Figures, views: Views, year: str, benchmark: str,
-                   top_codes: list[str] | None = None) -> tuple[dict[str, float], int]:
-    """The benchmark's sums and how many zones they cover (top 10: their sums, compared per zone).
+@dataclass(frozen=True)
+class Benchmark:
+    """What a zone is compared with (对标): one zone or the top 10, and whether the viewer may see their
+    indicator values. Those are zone figures: shown only to a viewer who may read every benchmark zone.
+    Anyone else compares the evaluation's published scores and rank (public on the rankings page)."""
+
+    code: str  # TOP or a zone code
+    zones: tuple[str, ...]
+    values_visible: bool
+
+
+def benchmark_for(fig: Figures, views: Views, year: str, code: str, principal: Principal,
+                  top_codes: list[str] | None = None) -> Benchmark:
+    """The benchmark ``code`` for ``principal``: the one place that decides what a benchmark shows.
 
     The top 10 are the evaluation's when a run exists (``top_codes``), else the largest by revenue.
     """
-    if benchmark == TOP:
-        codes = top_codes if top_codes else ranking(fig, views, year)[:10]
-        return fig.sums(year, codes), len(codes)
-    return dict(fig.annual.get((benchmark, year), {})), 1
+    zones = tuple(top_codes if top_codes else ranking(fig, views, year)[:10]) if code == TOP else (code,)
+    visible = all(can_read_zone(principal, z, fig.zones[z].province_code) for z in zones if z in fig.zones)
+    return Benchmark(code, zones, visible)
 
 
-def gap_table(fig: Figures, views: Views, zone: ZoneMeta, year: str, benchmark: str, lang: str,
-              top_codes: list[str] | None = None) -> Table:
-    """对标找差: each indicator of the zone against the benchmark (per zone for the top-10 average)."""
-    bench, count = benchmark_sums(fig, views, year, benchmark, top_codes)
+def gap_table(fig: Figures, views: Views, zone: ZoneMeta, year: str, benchmark: Benchmark, lang: str,
+              evaluation: Ranking | None = None) -> Table:
+    """对标找差: each indicator of the zone against the benchmark (per zone for the top-10 average), then the
+    evaluation's composite and dimension scores and rank of both."""
+    bench, count = fig.sums(year, list(benchmark.zones)), len(benchmark.zones)
+    withheld = None if benchmark.values_visible else Suppressed("benchmark_scope")
     mine = fig.annual.get((zone.code, year), {})
     t = lambda key: translate(key, lang)  # noqa: E731
     columns = [Column("indicator", t("profile.indicator")), Column("unit", t("profile.unit")),
@@ -95,10 +133,42 @@ def gap_table(fig: Figures, views: Views, zone: ZoneMeta, year: str, benchmark: 
         target = value_of(ind, bench)
         if target is not None and ind.ratio is None and count > 1:
             target = target / count  # a sum over the top 10 compared per zone
-        rows.append({"indicator": ind.name(lang), "unit": ind.unit_label(lang), "zone": value, "benchmark": target,
-                     "gap": (target - value) if value is not None and target is not None else None,
-                     "ratio": (value / target * 100) if value is not None and target else None})
+        rows.append(_gap_row(ind.name(lang), ind.unit_label(lang), value, withheld or target))
+    if evaluation is not None:
+        rows += _score_rows(evaluation, zone.code, benchmark, lang)
     return Table("gap_analysis", columns, rows)
+
+
+def _gap_row(name: str, unit: str, value: float | None, target: float | Suppressed | None) -> dict[str, object]:
+    if isinstance(target, Suppressed):
+        return {"indicator": name, "unit": unit, "zone": value, "benchmark": target, "gap": target, "ratio": target}
+    return {"indicator": name, "unit": unit, "zone": value, "benchmark": target,
+            "gap": (target - value) if value is not None and target is not None else None,
+            "ratio": (value / target * 100) if value is not None and target else None}
+
+
+def _score_rows(evaluation: Ranking, zone_code: str, benchmark: Benchmark, lang: str) -> list[dict[str, object]]:
+    """The published scores (the top 10: their mean) and overall rank (the top 10: none) of both sides."""
+    by_zone = {str(r["zone"]): r for r in evaluation.rows}
+
+    def score(code: str, key: str) -> float | None:
+        value = by_zone.get(code, {}).get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    def bench(key: str) -> float | None:
+        found = [v for v in (score(z, key) for z in benchmark.zones) if v is not None]
+        return sum(found) / len(found) if found else None
+
+    label = translate("rank.score", lang)
+    rows = [_gap_row(label, "", score(zone_code, "score"), bench("score"))]
+    for dim in evaluation.framework.dimensions:
+        name = dim.name_en if lang == "en" else dim.name_zh
+        key = f"{dim.code}_score"
+        rows.append(_gap_row(f"{dim.code} {name} · {label}", "", score(zone_code, key), bench(key)))
+    own_rank = score(zone_code, "rank")
+    rows.append({"indicator": translate("rank.rank", lang), "unit": "", "zone": own_rank,
+                 "benchmark": score(benchmark.code, "rank") if benchmark.code != TOP else None})
+    return rows
 
 
 def monthly_trend(fig: Figures, views: Views, zone_code: str, lang: str) -> dict[str, object]:

@@ -53,7 +53,8 @@ def actor_for(principal: Principal) -> Actor:
     """The intake actor: national roles act at the national level (intake's "admin")."""
     if principal.is_national:
         return Actor(principal.username, "admin")
-    return Actor(principal.username, principal.role, principal.province_code, principal.zone_code)
+    return Actor(principal.username, principal.role, principal.province_code, principal.zone_code,
+                 principal.credit_code)
 
 
 @dataclass

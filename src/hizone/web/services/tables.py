@@ -17,6 +17,17 @@ EXPORT_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
+class Suppressed:
+    """A figure withheld by disclosure control: shown as such on pages and in exports, with why."""
+
+    reason: str
+    LABEL = "已隐藏/suppressed"
+
+    def __str__(self) -> str:
+        return self.LABEL
+
+
+@dataclass(frozen=True)
 class Column:
     key: str
     label: str
@@ -43,6 +54,8 @@ def check_export_size(total: int, what: str, hint: str, where: str | None = None
 def format_cell(value: object, kind: ColumnKind) -> str:
     if value is None:
         return "—"
+    if isinstance(value, Suppressed):
+        return str(value)
     if kind == "int" and isinstance(value, int | float):
         return f"{int(value):,}"
     if kind == "number" and isinstance(value, int | float):
@@ -52,10 +65,15 @@ def format_cell(value: object, kind: ColumnKind) -> str:
     return str(value)
 
 
+def _plain(value: object) -> object:
+    return "" if value is None else str(value) if isinstance(value, Suppressed) else value
+
+
 def to_csv(table: Table) -> bytes:
     """UTF-8 with a BOM so Excel opens Chinese text correctly; text that looks like a formula neutralised."""
     buffer = io.StringIO()
-    write_csv(buffer, [c.label for c in table.columns], ([row.get(c.key) for c in table.columns] for row in table.rows))
+    write_csv(buffer, [c.label for c in table.columns],
+              ([_plain(row.get(c.key)) for c in table.columns] for row in table.rows))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -26,14 +26,14 @@
         toolbox: toolbox,
         tooltip: { trigger: "item", formatter: function (i) {
           var v = Array.isArray(i.value) ? i.value[2] : i.value;
-          return (i.data && i.data.label ? i.data.label : i.name) + "<br>" + p.indicator + ": " + (v == null || isNaN(v) ? "—" : v.toLocaleString()) + " " + p.unit;
+          return (i.data && i.data.label ? i.data.label : i.name) + "<br>" + p.indicator + ": " + (i.data && i.data.suppressed ? "已隐藏/suppressed" : v == null || isNaN(v) ? "—" : v.toLocaleString() + " " + p.unit);
         } },
         visualMap: { min: 0, max: max || 1, left: 10, bottom: 10, calculable: true, inRange: { color: ["#e8f1fb", "#0b5cad"] }, seriesIndex: 0 },
         geo: { map: "china", roam: true, itemStyle: { areaColor: "#eef3fa", borderColor: "#9fb3c8" } },
         series: [
           { type: "map", map: "china", geoIndex: 0, data: p.provinces },
           { type: "scatter", coordinateSystem: "geo", symbolSize: 5, itemStyle: { color: "#d9480f" },
-            data: p.zones.map(function (z) { return { name: z.name, value: z.value, code: z.code }; }) }
+            data: p.zones.map(function (z) { return { name: z.name, value: z.value, code: z.code, suppressed: z.suppressed }; }) }
         ]
       };
     },
