@@ -164,6 +164,14 @@ def test_text_negative_counts_and_duplicates() -> None:
     assert duplicate.message_zh == "与第2行重复（同一统一社会信用代码）"
 
 
+@pytest.mark.parametrize("name", ["＝1+1", "＠SUM(1)", "\u3000=1+1", "+1-1", "-2+3"])
+def test_names_a_spreadsheet_would_run_are_refused_full_width_too(name: str) -> None:
+    rows = good_rows(CODES)
+    rows[0][1] = name
+    report = validate(csv_bytes(rows), FORM, "2021", context=CTX, name="inj.csv")
+    assert {(i.rule, i.row, i.column) for i in report.errors} == {("formula_text", 2, "B")}
+
+
 def test_csv_cells_starting_with_equals_are_refused() -> None:
     rows = good_rows(CODES)
     rows[0][1] = '=HYPERLINK("http://x","点击")'

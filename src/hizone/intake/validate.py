@@ -136,7 +136,8 @@ _FULL_WIDTH = str.maketrans(_FW_ALNUM, _HW_ALNUM)
 _FULL_WIDTH_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _FW_ALNUM) + "]"
 _TRIMMED = " \t\r\n\u3000\u00a0"
 # Text a spreadsheet would run as a formula (CSV injection): =, @, + or - (full-width too) after blanks.
-_SIGNS = "".join(wide for wide, narrow in zip(FULL_WIDTH, HALF_WIDTH, strict=True) if narrow in "+-")
+# Full-width ＝ and ＠ too: a Chinese input method types them, and spreadsheets that normalise width run them.
+_SIGNS = "".join(wide for wide, narrow in zip(FULL_WIDTH, HALF_WIDTH, strict=True) if narrow in "+-") + "＝＠"
 _FORMULA_START = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _TRIMMED) + "]*[=@+\\-" + _SIGNS + "]"
 
 
