@@ -1,8 +1,8 @@
 """The store side of intake: one transaction per file, append-only revisions, approval, audit, figures.
 
-Policy on enterprises missing from the registry: they are refused (rule ``unknown_entity``) rather
-than registered from a statistics file, which lacks the registry's required facts (industry,
-founding date); the registry capability registers enterprises.
+Enterprises missing from the registry are registered from their report's identity columns in the import's
+transaction where the form's rules say so (``register_unknown``, see ``intake/registration.py``), and refused
+(``unknown_entity``) where they say ``known_entity``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from hizone.intake.errors import WorkflowError
 from hizone.intake.errors_report import Issue, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, RawSheet, Source, read_source
+from hizone.intake.registration import Registration, check_registration, describe, principal_of
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import (
     CheckedRows,
@@ -73,6 +74,7 @@ class ImportResult:
     created: int = 0  # new revisions written
     unchanged: int = 0  # rows equal to their latest revision (no new revision)
     sha256: str = ""
+    registration: Registration | None = None  # the enterprises the import registered or updated
 
     @property
     def stored(self) -> bool:
@@ -82,9 +84,9 @@ class ImportResult:
         if self.status == "unchanged":
             return f"identical file already imported as batch {self.batch_id}: nothing changed"
         if self.status == "stored":
-            return (f"batch {self.batch_id}: {self.created} new revision(s), {self.unchanged} row(s) unchanged"
-                    + (f", {len(self.report.warnings)} warning(s) confirmed" if self.report and
-                       self.report.warnings else ""))
+            return "; ".join([f"batch {self.batch_id}: {self.created} new revision(s), {self.unchanged} row(s) "
+                              "unchanged" + (f", {len(self.report.warnings)} warning(s) confirmed" if self.report
+                                             and self.report.warnings else ""), *describe(self.registration)])
         count = len(self.report.errors if self.status == "rejected" else self.report.warnings) if self.report else 0
         what = "error(s): nothing stored" if self.status == "rejected" else \
             "warning(s) to confirm (--confirm-warnings): nothing stored"
@@ -235,7 +237,19 @@ def _validate(engine: Engine, source: Source, form: str, period: str, actor: Act
                                                                   limits=limits),
                                       rules, canonical, actor, today)
     report, batch = validate_sheet(raw, rules, canonical, context, cat)
+    registration = _registration(engine, raw, check_sheet(raw, rules, canonical, context, cat), actor, today)
+    if registration is not None and registration.issues:
+        report.issues = sorted([*report.issues, *registration.issues],
+                               key=lambda x: (x.severity != "error", x.row or 0, x.column or ""))
     return report, batch, rules
+
+
+def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Actor,
+                  today: dt.date) -> Registration | None:
+    """The enterprises the file registers or changes, checked against the store (see intake/registration.py)."""
+    with engine.connect() as conn:
+        return check_registration(conn, raw, check.columns, check.rules, check.context,
+                                  principal_of(actor.name, actor.role, actor.province_code, actor.zone_code), today)
 
 
 def _read_with_context(engine: Engine, read: Callable[[], RawSheet], rules: RuleSet, period: str, actor: Actor,
@@ -282,7 +296,11 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     if existing is not None:
         return ImportResult("unchanged", None, existing, sha256=raw.sha256)
     check = check_sheet(raw, rules, canonical, context, cat)
-    target = _Target(rules, canonical, actor, submit, raw.source_name, raw.sheet, raw.sha256, raw.table.num_rows)
+    registration = _registration(engine, raw, check, actor, day)
+    if registration is not None:
+        check.issues += registration.issues
+    target = _Target(rules, canonical, actor, submit, raw.source_name, raw.sheet, raw.sha256, raw.table.num_rows,
+                     registration)
     try:
         report, (batch_id, created, unchanged) = _check_and_store(engine, check, target, confirm_warnings)
     except _Refused as refused:
@@ -291,7 +309,7 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     except IntegrityError:
         raise HizoneError("another import of the same form and period was stored at the same time; "
                           "import again", where=data_name) from None
-    return ImportResult("stored", report, batch_id, created, unchanged, raw.sha256)
+    return ImportResult("stored", report, batch_id, created, unchanged, raw.sha256, registration)
 
 
 def layout_of_form(rules: RuleSet) -> ValueLayout:
@@ -314,6 +332,7 @@ class _Target:
     sheet: str | None
     sha256: str
     rows: int
+    registration: Registration | None = None  # enterprises to register with the rows, in their transaction
 
     @property
     def layout(self) -> ValueLayout:
@@ -411,6 +430,8 @@ def _store_parts(engine: Engine, target: _Target,
                 source_name=target.source_name[:256], source_sha256=target.sha256, row_count=target.rows,
                 created_by=target.actor.name, created_at=now, value_layout=layout.to_json())
                 .returning(ImportBatch.id)).scalar_one()
+            if target.registration is not None:
+                target.registration.store(conn)
             latest = latest_revisions(conn, form.code, period, values=True)
             created = 0
             locked: list[Issue] = []
