@@ -41,6 +41,7 @@ from hizone.intake.validate import (
     prepare,
     validate_sheet,
 )
+from hizone.registry.enterprises import EnterpriseRow
 from hizone.store import bulk_transaction
 from hizone.store.bulk import arrow_column, insert_columns
 from hizone.store.models import SUBMISSION_TABLE, AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
@@ -79,6 +80,13 @@ class ImportResult:
     @property
     def stored(self) -> bool:
         return self.status == "stored"
+
+    def registered_enterprises(self) -> list[EnterpriseRow]:
+        return self.registration.registered() if self.registration and self.stored else []
+
+    def updated_enterprises(self) -> list[str]:
+        outcome = self.registration.outcome if self.registration and self.stored else None
+        return [code for code, _ in outcome.updated] if outcome else []
 
     def summary(self) -> str:
         if self.status == "unchanged":
