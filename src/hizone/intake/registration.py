@@ -87,7 +87,8 @@ def check_registration(conn: Connection, raw: RawSheet, columns: ColumnMap, rule
     picked = np.flatnonzero(valid & (~known | _differs(conn, raw, positions, keys, known)))
     existing = known_enterprises(conn, np.unique(keys[picked][known[picked]]).tolist())
     sheet = ListSheet(_rows_of(raw, picked), positions)
-    rows, problems = _parse(sheet, keys[picked].tolist(), registered_zones[picked].tolist(), existing, today)
+    rows, problems = _parse(sheet, keys[picked].tolist(), registered_zones[picked].tolist(), existing, today,
+                            twice=not rules.duplicates)
     problems += _scope_problems(conn, sheet, rows, existing, context, principal)
     issues = [_issue(sheet, p, {r.row: r.credit_code for r in rows}) for p in problems]
     return Registration(sheet, principal, rows, existing, issues)
@@ -136,9 +137,10 @@ def _registry_texts(conn: Connection) -> list[npt.NDArray[np.str_]] | None:
 
 
 def _parse(sheet: ListSheet, codes: list[str], registered_zones: list[str], existing: dict[str, Known],
-           today: dt.date) -> tuple[list[EnterpriseRow], list[Problem]]:
+           today: dt.date, *, twice: bool) -> tuple[list[EnterpriseRow], list[Problem]]:
     """Each picked row through the registry's row checks; a known enterprise keeps its zone, and its name where
-    the report leaves it blank."""
+    the report leaves it blank. An enterprise on two rows is named (``twice``) only where the form allows repeated
+    rows: otherwise validation's ``duplicate`` line already refuses the second."""
     rows: dict[str, EnterpriseRow] = {}
     problems: list[Problem] = []
     for line, code, zone in zip(sheet.rows(), codes, registered_zones, strict=True):
@@ -157,7 +159,7 @@ def _parse(sheet: ListSheet, codes: list[str], registered_zones: list[str], exis
             problems.append(missing)
             continue
         first = rows.setdefault(code, row)
-        if first is not row:
+        if first is not row and twice:
             problems += listed_twice(sheet, first, row)
     return list(rows.values()), problems
 
