@@ -105,35 +105,38 @@ def _differs(conn: Connection, raw: RawSheet, positions: dict[str, int], keys: n
     """Known rows whose name, industry or date as written differ from the registry's: a first look over whole
     columns (the rows it picks are compared properly, normalised, by the registry's own code)."""
     differs = np.zeros(len(keys), dtype=bool)
-    compared = [(column, i) for i, column in enumerate(("name", "industry_code", "registered"), start=1)
-                if column in positions]
+    compared = [column for column in _REGISTRY_TEXTS if column in positions]
     if not known.any() or not compared:
         return differs
-    registry = _registry_texts(conn)
+    registry = _registry_texts(conn, compared)
     if registry is None:
         return known.copy()
-    slots = np.minimum(np.searchsorted(registry[0], keys), len(registry[0]) - 1)
-    for column, i in compared:
+    registered_keys, texts = registry
+    slots = np.minimum(np.searchsorted(registered_keys, keys), len(registered_keys) - 1)
+    for column, theirs in zip(compared, texts, strict=True):
         text = identity_text(raw.table.column(positions[column]), False)
-        differs |= known & (text != "") & (text != registry[i][slots])
+        differs |= known & (text != "") & (text != theirs[slots])
     return differs
 
 
 _SEPARATOR = "\x1f"  # ASCII unit separator: in no credit code, industry code or date, nor a name as typed
+_REGISTRY_TEXTS = {"name": Enterprise.name, "industry_code": Enterprise.industry_code,
+                   "registered": cast(Enterprise.founded, String)}
 
 
-def _registry_texts(conn: Connection) -> list[npt.NDArray[np.str_]] | None:
-    """Credit code, name, industry code and registration date of every registered enterprise as text, sorted by
-    credit code: four strings joined by the database (ORM rows for 200,000 enterprises cost seconds). None if a
-    name holds the separator after all: every known row is then compared the slow way."""
+def _registry_texts(conn: Connection, compared: list[str],
+                    ) -> tuple[npt.NDArray[np.str_], list[npt.NDArray[np.str_]]] | None:
+    """Every registered credit code, sorted, and the ``compared`` columns as text in the same order: strings
+    joined by the database (ORM rows for 200,000 enterprises cost seconds). None if a name holds the separator
+    after all: every known row is then compared the slow way."""
     join = func.string_agg if conn.dialect.name == "postgresql" else func.group_concat
-    columns = (Enterprise.credit_code, Enterprise.name, Enterprise.industry_code, cast(Enterprise.founded, String))
+    columns = (Enterprise.credit_code, *(_REGISTRY_TEXTS[c] for c in compared))
     texts = conn.execute(select(*(join(c, _SEPARATOR) for c in columns))).one()
     parts = [np.asarray((text or "").split(_SEPARATOR), dtype=np.str_) for text in texts]
     if len({len(p) for p in parts}) != 1:
         return None
     order = np.argsort(parts[0], kind="stable")
-    return [part[order] for part in parts]
+    return parts[0][order], [part[order] for part in parts[1:]]
 
 
 def _parse(sheet: ListSheet, codes: list[str], registered_zones: list[str], existing: dict[str, Known],
