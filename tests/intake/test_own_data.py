@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner, Result
 
 from hizone.cli import app as cli
-from hizone.intake.service import Actor, import_file
+from hizone.intake.service import Actor, import_file, validate_file
 from hizone.store import connect
 from hizone.store.models import AuditLog, Enterprise, ImportBatch, Submission
 from tests.intake.factory import TODAY, credit_code
@@ -170,5 +170,26 @@ def test_a_report_names_a_known_enterprise_anew_audited_and_cannot_move_or_regis
                        Actor("cli"), today=TODAY)
     assert held.status == "rejected" and held.report is not None
     assert [i.rule for i in held.report.errors] == ["wrong_zone"]
+    assert counts(engine) == before
+    engine.dispose()
+
+
+def test_checking_without_storing_names_what_registration_lacks_and_an_enterprise_account_registers_nothing(
+        store: dict[str, str], tmp_path: Path) -> None:
+    engine = connect(store["HIZONE_DATABASE_URL"])
+    rows = [list(ANNUAL[0])]
+    rows[0][3] = ""  # no industry code for an enterprise the store does not know
+    report = validate_file(engine, write_csv(tmp_path / "v.csv", ANNUAL_HEADER, rows), "enterprise_annual", "2023",
+                           Actor("cli"), today=TODAY)
+    assert [(i.row, i.column, i.rule, i.message_en) for i in report.errors] == [
+        (2, "D", "registration", f"{credit_code(1)} is not registered yet and the store needs industry_code for a "
+                                 "new enterprise")]
+    before = counts(engine)
+    own = Actor("e1", "enterprise", zone_code="Z1101")
+    refused = import_file(engine, write_csv(tmp_path / "e.csv", ANNUAL_HEADER, ANNUAL[:1]), "enterprise_annual",
+                          "2023", own, today=TODAY)
+    assert refused.report is not None
+    assert [(i.row, i.column, i.message_en) for i in refused.report.errors] == [
+        (2, "C", "the enterprise role may not register enterprises")]
     assert counts(engine) == before
     engine.dispose()
