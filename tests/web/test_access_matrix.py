@@ -364,7 +364,8 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/api/v1/alerts": [""],
 }
 # Routes that carry no figure at all (forms, the registry, users, state changes answered by a redirect).
-NO_FIGURES = {"/login", "/logout", "/logout-all", "/lang/{lang}", "/reporting/template/{form_code}.xlsx",
+NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", "/lang/{lang}",
+              "/reporting/template/{form_code}.xlsx",
               "/reporting/transition", "/monitoring/alerts/{alert_id}", "/api/v1/alerts/{alert_id}",
               "/admin/users", "/admin/users/export.{fmt}", "/admin/users/{username}/deactivate",
               "/admin/users/{username}/reactivate", "/admin/users/{username}/password",

@@ -8,6 +8,9 @@ then give Guangdong's single zone away by subtraction, so it is withheld from th
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -48,18 +51,24 @@ def test_ratios_and_year_on_year_are_withheld_with_the_figures_they_come_from(cl
     assert own["revenue"]["yoy_pct"] == pytest.approx((213_000 / 180_000 - 1) * 100)
 
 
+def _csv(client: TestClient, url: str) -> list[list[str]]:
+    """An export's data rows, parsed (every field is quoted)."""
+    return list(csv.reader(io.StringIO(client.get(url).content.decode("utf-8-sig"))))[1:]
+
+
+def _row(rows: list[list[str]], first: str) -> list[str]:
+    return next(row for row in rows if row[0] == first)
+
+
 def test_pages_and_exports_say_suppressed(clients: dict[str, TestClient]) -> None:
-    public = clients["public"].get("/export/provinces.csv?year=2023").content.decode("utf-8-sig")
-    beijing = next(line for line in public.splitlines() if line.startswith("北京市,"))
-    assert "已隐藏/suppressed" in beijing and "2.13" not in beijing
-    own = clients["province"].get("/export/provinces.csv?year=2023").content.decode("utf-8-sig")
-    assert next(line for line in own.splitlines() if line.startswith("北京市,")).split(",")[4].startswith("2.13")
+    beijing = _row(_csv(clients["public"], "/export/provinces.csv?year=2023"), "北京市")
+    assert "已隐藏/suppressed" in beijing and not any("2.13" in cell for cell in beijing)
+    assert _row(_csv(clients["province"], "/export/provinces.csv?year=2023"), "北京市")[4].startswith("2.13")
     page = clients["public"].get("/?year=2023").text
     assert "已隐藏/suppressed" in page and 'id="table-top_zones"' in page
-    zones = clients["public"].get("/export/zones.csv?year=2023").content.decode("utf-8-sig")
-    assert all(line.endswith("已隐藏/suppressed,已隐藏/suppressed") for line in zones.splitlines()[1:])
-    mine = clients["zone"].get("/export/zones.csv?year=2023").content.decode("utf-8-sig")
-    assert next(line for line in mine.splitlines() if line.startswith("Z1101,")).split(",")[-2:] == ["2.0", "1.8"]
+    zones = _csv(clients["public"], "/export/zones.csv?year=2023")
+    assert zones and all(row[-2:] == ["已隐藏/suppressed", "已隐藏/suppressed"] for row in zones)
+    assert _row(_csv(clients["zone"], "/export/zones.csv?year=2023"), "Z1101")[-2:] == ["2.0", "1.8"]
 
 
 def test_a_benchmark_outside_the_scope_shows_scores_not_figures(clients: dict[str, TestClient]) -> None:
@@ -67,12 +76,10 @@ def test_a_benchmark_outside_the_scope_shows_scores_not_figures(clients: dict[st
     scores and rank, not Guangzhou's figures; the national roles see both."""
     url = "/zones/Z1101/export/gap_analysis.csv?year=2023&benchmark=Z4401"
     for role in ("zone", "province"):
-        rows = {line.split(",")[0]: line.split(",") for line in
-                clients[role].get(url).content.decode("utf-8-sig").splitlines()[1:]}
+        rows = {row[0]: row for row in _csv(clients[role], url)}
         assert rows["营业收入"][2:] == ["1.8", "已隐藏/suppressed", "已隐藏/suppressed", "已隐藏/suppressed"]
         assert rows["综合得分"][2:4] == ["60.0", "70.0"] and rows["综合排名"][2:4] == ["2.0", "1.0"]
-    national = {line.split(",")[0]: line.split(",") for line in
-                clients["analyst"].get(url).content.decode("utf-8-sig").splitlines()[1:]}
+    national = {row[0]: row for row in _csv(clients["analyst"], url)}
     assert float(national["营业收入"][3]) == pytest.approx(1.98)
     # Within the province the benchmark's figures are the department's to see.
     own = clients["province"].get("/zones/Z1101/export/gap_analysis.csv?year=2023&benchmark=Z1102")
