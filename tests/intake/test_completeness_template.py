@@ -42,7 +42,9 @@ def test_the_template_has_headers_units_codes_and_instructions() -> None:
     header, codes = list(rows[1].values()), list(rows[2].values())
     assert header[:3] == ["统一社会信用代码", "企业名称", "高新区代码"]
     assert "*营业收入(千元)" in header and "年末从业人员(人)" in " ".join(h.lstrip("*") for h in header)
-    assert codes[:4] == ["credit_code", "name", "zone_code", "revenue"]
+    # industry and registration date: what registers an enterprise the registry does not know yet
+    assert codes[:6] == ["credit_code", "name", "zone_code", "industry_code", "registered", "revenue"]
+    assert header[3:5] == ["行业代码", "注册日期"]
     help_rows = book.load_sheet("填表说明", header_row=None, dtypes="string").to_arrow().to_pylist()
     assert any("rd_staff <= employees" in str(list(r.values())) for r in help_rows)
 

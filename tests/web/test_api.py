@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from hizone.auth import create_token, revoke_sessions
 from hizone.web.openapi import render
 from tests.conftest import REPO
+from tests.intake.factory import credit_code
 from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
 
@@ -133,3 +134,19 @@ def test_upload_through_the_api_with_a_token(app: FastAPI, engine: Engine, seede
         wrong = bot.post("/api/v1/submissions", headers=header, data={"form": "enterprise_annual"},
                          files={"file": ("r.pdf", b"%PDF", "application/pdf")})
         assert wrong.status_code == 422 and "period" in wrong.json()["error"]["message"]
+
+
+def test_an_upload_of_an_unknown_enterprise_registers_it_and_says_so(app: FastAPI, engine: Engine,
+                                                                      seeded: Seeded) -> None:
+    token = create_token(engine, "zone1", "uploader")
+    code = credit_code(901)
+    new = ("统一社会信用代码,企业名称,高新区代码,行业代码,注册日期,营业收入,利润总额,净利润,资产总计,年末从业人员\n"
+           f"{code},新登记企业,{seeded.own_zone},6513,2019-05-06,1000,100,80,5000,12\n").encode()
+    with TestClient(app) as bot:
+        stored = bot.post("/api/v1/submissions", headers={"Authorization": f"Bearer {token}"},
+                          data={"form": "enterprise_annual", "period": "2024"},
+                          files={"file": ("new.csv", new, "text/csv")})
+    body = stored.json()
+    assert stored.status_code == 201, body
+    assert body["registered"] == [{"credit_code": code, "name": "新登记企业", "zone_code": seeded.own_zone}]
+    assert f"1 enterprise(s) registered: {code} 新登记企业" in body["summary"] and body["updated"] == []

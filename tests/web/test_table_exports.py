@@ -163,6 +163,20 @@ def test_the_upload_summary_speaks_the_pages_language(clients: dict[str, TestCli
     assert summaries == expected[lang]
 
 
+@pytest.mark.parametrize(("lang", "said"), [("zh", "；新登记企业 1 家：新登记企业（{code}）"),
+                                           ("en", "; 1 enterprise(s) registered: 新登记企业（{code}）")])
+def test_the_upload_summary_names_the_enterprises_it_registered(clients: dict[str, TestClient], lang: str,
+                                                                 said: str) -> None:
+    zone = clients["zone"]
+    zone.get(f"/lang/{lang}")
+    code = credit_code(902)
+    new = ("统一社会信用代码,企业名称,高新区代码,行业代码,注册日期,营业收入,利润总额,净利润,资产总计,年末从业人员\n"
+           f"{code},新登记企业,Z1101,6513,2019-05-06,1000,100,80,5000,12\n").encode()
+    page = post_file(zone, new, name="new.csv").text  # type: ignore[attr-defined]
+    summary = SUMMARY.search(page)
+    assert summary and summary.group(1).endswith(said.format(code=code)), summary and summary.group(1)
+
+
 def _warning() -> Issue:
     return Issue("warning", "yoy_jump", "营业收入同比变化超过200%", "revenue changed by more than 200% y/y", "a.csv",
                  None, 2, "D", "revenue", "1")

@@ -22,7 +22,7 @@ from hizone.catalog.loader import PACKAGE_DATA
 from hizone.errors import CatalogError
 
 RULES_DIR = PACKAGE_DATA / "rules"
-ROLES = ("entity", "name", "zone", "period")
+ROLES = ("entity", "name", "zone", "period", "industry", "registered")
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq}
 _TERM = re.compile(r"^\s*(?:([0-9]+(?:\.[0-9]+)?)\s*\*\s*)?([a-z_][a-z0-9_]*)\s*$")

@@ -1,13 +1,14 @@
 """The store side of intake: one transaction per file, append-only revisions, approval, audit, figures.
 
-Policy on enterprises missing from the registry: they are refused (rule ``unknown_entity``) rather
-than registered from a statistics file, which lacks the registry's required facts (industry,
-founding date); the registry capability registers enterprises.
+Enterprises missing from the registry are registered from their report's identity columns in the import's
+transaction where the form's rules say so (``register_unknown``, see ``intake/registration.py``), and refused
+(``unknown_entity``) where they say ``known_entity``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from hizone.intake.errors import IntakeError, WorkflowError
 from hizone.intake.errors_report import Issue, IssueTally, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, RawSheet, Source
+from hizone.intake.registration import Registration, check_registration, describe, principal_of
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import (
     CheckedRows,
@@ -41,6 +43,7 @@ from hizone.intake.validate import (
     validate_sheet,
 )
 from hizone.intake.worker import read_in_worker, start_worker
+from hizone.registry.enterprises import EnterpriseRow
 from hizone.store import bulk_transaction
 from hizone.store.bulk import arrow_column, insert_columns
 from hizone.store.models import SUBMISSION_TABLE, AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
@@ -75,18 +78,26 @@ class ImportResult:
     created: int = 0  # new revisions written
     unchanged: int = 0  # rows equal to their latest revision (no new revision)
     sha256: str = ""
+    registration: Registration | None = None  # the enterprises the import registered or updated
 
     @property
     def stored(self) -> bool:
         return self.status == "stored"
 
+    def registered_enterprises(self) -> list[EnterpriseRow]:
+        return self.registration.registered() if self.registration and self.stored else []
+
+    def updated_enterprises(self) -> list[str]:
+        outcome = self.registration.outcome if self.registration and self.stored else None
+        return [code for code, _ in outcome.updated] if outcome else []
+
     def summary(self) -> str:
         if self.status == "unchanged":
             return f"identical file already imported as batch {self.batch_id}: nothing changed"
         if self.status == "stored":
-            return (f"batch {self.batch_id}: {self.created} new revision(s), {self.unchanged} row(s) unchanged"
-                    + (f", {self.report.warning_count} warning(s) confirmed" if self.report and
-                       self.report.warning_count else ""))
+            return "; ".join([f"batch {self.batch_id}: {self.created} new revision(s), {self.unchanged} row(s) "
+                              "unchanged" + (f", {self.report.warning_count} warning(s) confirmed" if self.report
+                                             and self.report.warning_count else ""), *describe(self.registration)])
         count = (self.report.error_count if self.status == "rejected" else self.report.warning_count) \
             if self.report else 0
         what = "error(s): nothing stored" if self.status == "rejected" else \
@@ -241,7 +252,18 @@ def _validate(engine: Engine, source: Source, form: str, period: str, actor: Act
                                                                      limits=limits),
                                       rules, canonical, actor, today)
     report, batch = validate_sheet(raw, rules, canonical, context, cat)
+    registration = _registration(engine, raw, check_sheet(raw, rules, canonical, context, cat), actor, today)
+    if registration is not None and registration.issues:
+        report.add(registration.issues, Counter({("error", "registration"): len(registration.issues)}))
     return report, batch, rules
+
+
+def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Actor,
+                  today: dt.date) -> Registration | None:
+    """The enterprises the file registers or changes, checked against the store (see intake/registration.py)."""
+    with engine.connect() as conn:
+        return check_registration(conn, raw, check.columns, check.rules, check.context,
+                                  principal_of(actor.name, actor.role, actor.province_code, actor.zone_code), today)
 
 
 def _read_with_context(engine: Engine, read: Callable[[], RawSheet], rules: RuleSet, period: str, actor: Actor,
@@ -291,7 +313,12 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     if existing is not None:
         return ImportResult("unchanged", None, existing, sha256=raw.sha256)
     check = check_sheet(raw, rules, canonical, context, cat)
-    target = _Target(rules, canonical, actor, submit, raw.source_name, raw.sheet, raw.sha256, raw.table.num_rows)
+    registration = _registration(engine, raw, check, actor, day)
+    if registration is not None:
+        kept = check.tally.room("error", "registration", len(registration.issues))
+        check.issues += registration.issues[:kept]
+    target = _Target(rules, canonical, actor, submit, raw.source_name, raw.sheet, raw.sha256, raw.table.num_rows,
+                     registration)
     try:
         report, (batch_id, created, unchanged) = _check_and_store(engine, check, target, confirm_warnings)
     except _Refused as refused:
@@ -300,7 +327,7 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     except IntegrityError:
         raise HizoneError("another import of the same form and period was stored at the same time; "
                           "import again", where=data_name) from None
-    return ImportResult("stored", report, batch_id, created, unchanged, raw.sha256)
+    return ImportResult("stored", report, batch_id, created, unchanged, raw.sha256, registration)
 
 
 def layout_of_form(rules: RuleSet) -> ValueLayout:
@@ -323,6 +350,7 @@ class _Target:
     sheet: str | None
     sha256: str
     rows: int
+    registration: Registration | None = None  # enterprises to register with the rows, in their transaction
 
     @property
     def layout(self) -> ValueLayout:
@@ -420,6 +448,8 @@ def _store_parts(engine: Engine, target: _Target,
                 source_name=target.source_name[:256], source_sha256=target.sha256, row_count=target.rows,
                 created_by=target.actor.name, created_at=now, value_layout=layout.to_json())
                 .returning(ImportBatch.id)).scalar_one()
+            if target.registration is not None:
+                target.registration.store(conn)
             latest = latest_revisions(conn, form.code, period, values=True)
             created = 0
             locked: list[Issue] = []

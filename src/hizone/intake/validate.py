@@ -448,12 +448,17 @@ def _enterprise_zones(issues: _Issues, keys: npt.NDArray[np.str_], present: npt.
                       rules: RuleSet, context: Context) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.bool_]]:
     """Each row's zone and whether it is within the submitter's scope. The registry's facts (an enterprise
     unknown, registered in another zone) are told a scoped submitter only about enterprises registered
-    within its scope: an unknown one is as much outside it as one registered elsewhere."""
+    within its scope: an unknown one is as much outside it as one registered elsewhere, unless the form
+    registers unknown enterprises."""
     entity_position, zone_position = positions
     registry = context.registry
     registered = registry.zones_of(keys) if registry is not None else np.full(len(keys), "", dtype=np.str_)
     # Without a registry the file's zone column is all there is to judge the scope by.
     within = context.within(keys, registered) if registry is not None else np.ones(len(keys), dtype=bool)
+    if registry is not None and rules.check_enabled("register_unknown"):
+        # A form that registers unknown enterprises judges them by the zone their row states (checked below):
+        # a zone registers enterprises in its own zone. It learns only that a code is registered elsewhere.
+        within |= registered == ""
     if registry is not None and rules.check_enabled("known_entity") and not context.scoped:
         unknown = present & (registered == "")
         label = ENTITY_NAMES["enterprise"]

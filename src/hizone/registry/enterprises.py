@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from hizone.auth.policy import Principal, can_register
@@ -105,7 +105,7 @@ def import_enterprises(engine: Engine, source: Source, principal: Principal, *, 
         problems += _store_problems(session, book, rows, zones, existing, principal)
         if problems:
             raise ListRefused(problems)
-        return _write(session, book, rows, existing, principal)
+        return register(session.connection(), book, rows, existing, principal)
 
 
 def _parse(book: ListSheet, today: dt.date) -> tuple[list[EnterpriseRow], dict[int, str], list[Problem]]:
@@ -116,30 +116,39 @@ def _parse(book: ListSheet, today: dt.date) -> tuple[list[EnterpriseRow], dict[i
     lines = list(book.rows())
     codes = checked_credit_codes(book, lines, problems, required=True)
     for line, code in zip(lines, codes, strict=True):
-        cells, n = line.cells, line.row
-        found: list[Problem] = []
-        title = cells["name"]
-        if not title:
-            found.append(book.problem(n, "name", "empty name"))
-        elif len(title) > _NAME_LENGTH:
-            found.append(book.problem(n, "name", f"name has {len(title)} characters, at most {_NAME_LENGTH}"))
-        zone = normalise_code(cells["zone_code"])
+        row, zone, found = parse_row(book, line, code, today)
         if zone:
-            zones[n] = zone
-        else:
-            found.append(book.problem(n, "zone_code", "empty zone code"))
-        industry_code = _industry_code(found, book, line)
-        registered = cell_date(book, line, "registered", today, found)
+            zones[line.row] = zone
         problems += found
-        if found or not code:
+        if row is None:
             continue
-        row = EnterpriseRow(n, code, title, zone, industry_code, registered)
         first = rows.get(code)
         if first is None:
             rows[code] = row
         else:
-            problems += _twice(book, first, row)
+            problems += listed_twice(book, first, row)
     return list(rows.values()), zones, problems
+
+
+def parse_row(book: ListSheet, line: ListRow, code: str, today: dt.date,
+              ) -> tuple[EnterpriseRow | None, str, list[Problem]]:
+    """One row's name, zone, industry and registration date checked on their own (``code`` already checked,
+    "" when wrong): the row when all is well, its zone code, and what is wrong."""
+    cells, n = line.cells, line.row
+    found: list[Problem] = []
+    title = cells["name"]
+    if not title:
+        found.append(book.problem(n, "name", "empty name"))
+    elif len(title) > _NAME_LENGTH:
+        found.append(book.problem(n, "name", f"name has {len(title)} characters, at most {_NAME_LENGTH}"))
+    zone = normalise_code(cells["zone_code"])
+    if not zone:
+        found.append(book.problem(n, "zone_code", "empty zone code"))
+    industry_code = _industry_code(found, book, line)
+    registered = cell_date(book, line, "registered", today, found)
+    if found or not code:
+        return None, zone, found
+    return EnterpriseRow(n, code, title, zone, industry_code, registered), zone, found
 
 
 def _industry_code(problems: list[Problem], book: ListSheet, line: ListRow) -> str | None:
@@ -159,7 +168,7 @@ def _valid_industry_code(text: str) -> str:
     return validate_industry_code("0" + text if len(text) == 3 and text.isdigit() else text)
 
 
-def _twice(book: ListSheet, first: EnterpriseRow, again: EnterpriseRow) -> list[Problem]:
+def listed_twice(book: ListSheet, first: EnterpriseRow, again: EnterpriseRow) -> list[Problem]:
     """An enterprise listed twice must say the same both times; identical repeats are taken once."""
     found = []
     code = again.credit_code
@@ -185,7 +194,7 @@ class Known:
     founded: dt.date
 
 
-def known_enterprises(session: Session, codes: Sequence[str]) -> dict[str, Known]:
+def known_enterprises(session: Session | Connection, codes: Sequence[str]) -> dict[str, Known]:
     """The registered enterprises among ``codes``, by credit code (plain rows: no ORM object per enterprise)."""
     query = select(Enterprise.id, Enterprise.credit_code, Enterprise.name, Enterprise.zone_code,
                    Enterprise.industry_code, Enterprise.founded)
@@ -204,7 +213,7 @@ def _scope_name(principal: Principal) -> str:
     return f"role {principal.role}"
 
 
-def zone_provinces(session: Session) -> dict[str, str]:
+def zone_provinces(session: Session | Connection) -> dict[str, str]:
     """Zone code -> its province's code, for the scope checks."""
     return {zone: province for zone, province in session.execute(select(Zone.code, Zone.province_code))}
 
@@ -227,12 +236,19 @@ def _store_problems(session: Session, book: ListSheet, rows: Iterable[Enterprise
                 principal, current.zone_code, provinces.get(current.zone_code, "")):
             problems.append(book.problem(row.row, "zone_code", f"{row.credit_code} is registered outside {scope}; "
                                          "moving it needs a user whose scope covers its zone"))
-        missing = [c for c, value in zip(REQUIRED_FOR_NEW, (row.industry_code, row.registered), strict=True)
-                   if value is None]
-        if current is None and missing:
-            problems.append(book.problem(row.row, missing[0], f"{row.credit_code} is not registered yet and the "
-                                         f"store needs {' and '.join(missing)} for a new enterprise"))
+        if current is None and (missing := missing_for_new(book, row)) is not None:
+            problems.append(missing)
     return problems
+
+
+def missing_for_new(book: ListSheet, row: EnterpriseRow) -> Problem | None:
+    """What the store lacks to register ``row`` as a new enterprise (industry code, registration date)."""
+    missing = [c for c, value in zip(REQUIRED_FOR_NEW, (row.industry_code, row.registered), strict=True)
+               if value is None]
+    if not missing:
+        return None
+    return book.problem(row.row, missing[0], f"{row.credit_code} is not registered yet and the store needs "
+                                             f"{' and '.join(missing)} for a new enterprise")
 
 
 def _changes(current: Known, row: EnterpriseRow) -> tuple[Change, ...]:
@@ -248,10 +264,11 @@ def _changes(current: Known, row: EnterpriseRow) -> tuple[Change, ...]:
     return tuple(changes)
 
 
-def _write(session: Session, book: ListSheet, rows: Sequence[EnterpriseRow], existing: dict[str, Known],
-           principal: Principal) -> EnterpriseImport:
+def register(conn: Connection, book: ListSheet, rows: Sequence[EnterpriseRow], existing: dict[str, Known],
+             principal: Principal) -> EnterpriseImport:
+    """Register the new enterprises among ``rows`` and update the known ones that changed, each with its audit
+    entry; the one way enterprises enter the store (lists, and the annual reports of unknown enterprises)."""
     result = EnterpriseImport(book.name)
-    conn = session.connection()
     source = {"source": book.name, "sha256": book.sha256}
     new = [r for r in rows if r.credit_code not in existing]
     bulk_insert(conn, Enterprise.__tablename__, ("credit_code", "name", "zone_code", "industry_code", "founded",

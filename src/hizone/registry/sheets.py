@@ -43,6 +43,7 @@ class Problem:
     where: str
     reason: str
     row: int = 0  # the file's row, to list problems in file order
+    column: str | None = None  # the list's column name (credit_code, name, …)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
@@ -106,7 +107,7 @@ class ListSheet:
         return self.raw.where(row, self.positions.get(column) if column else None)
 
     def problem(self, row: int, column: str | None, reason: str) -> Problem:
-        return Problem(self.where(row, column), reason, row)
+        return Problem(self.where(row, column), reason, row, column)
 
     def rows(self) -> Iterator[ListRow]:
         columns = {name: _column_text(self.raw.table.column(position)) for name, position in self.positions.items()}

@@ -158,12 +158,22 @@ class IssueOut(BaseModel):
     message_en: str
 
 
+class RegisteredOut(BaseModel):
+    credit_code: str
+    name: str
+    zone_code: str
+
+
 class UploadOut(BaseModel):
     status: str = Field(description="stored, unchanged, rejected or needs_confirmation")
     summary: str
     batch_id: int | None
     created: int
     unchanged: int
+    registered: list[RegisteredOut] = Field(description="enterprises unknown to the registry that the upload "
+                                                        "registered")
+    updated: list[str] = Field(description="credit codes of registered enterprises whose name, industry or "
+                                           "registration date the upload changed (audited)")
     issues: list[IssueOut]
 
 

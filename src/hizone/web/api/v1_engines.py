@@ -23,6 +23,7 @@ from hizone.web.api.schemas import (
     ChangeOut,
     IssueOut,
     RankingRow,
+    RegisteredOut,
     RevisionOut,
     RunOut,
     RunResults,
@@ -113,6 +114,9 @@ async def upload_submission(request: Request, principal: security.Submitter, fil
     outcome = result.result
     body = UploadOut(status=outcome.status, summary=outcome.summary(), batch_id=outcome.batch_id,
                      created=outcome.created, unchanged=outcome.unchanged,
+                     registered=[RegisteredOut(credit_code=r.credit_code, name=r.name, zone_code=r.zone_code)
+                                 for r in outcome.registered_enterprises()],
+                     updated=outcome.updated_enterprises(),
                      issues=[IssueOut.model_validate({**i, "message_zh": i["zh"], "message_en": i["en"]})
                              for i in rep_svc.issues_of(outcome.report)])
     status = {"stored": 201, "unchanged": 200}.get(outcome.status, 422)

@@ -18,6 +18,7 @@ from hizone.errors import HizoneError
 from hizone.intake.completeness import CompletenessReport, completeness
 from hizone.intake.errors_report import Issue, ValidationReport
 from hizone.intake.readers import Limits
+from hizone.intake.registration import SHOWN
 from hizone.intake.service import (
     Actor,
     ImportResult,
@@ -332,6 +333,14 @@ def upload_summary(result: ImportResult, lang: str) -> str:
         text += translate("report.summary.confirmed", lang, warnings=warnings)
     for zh, en in report.omitted_lines() if report is not None else []:
         text += " " + (en if lang == "en" else zh)
+    registered, updated = result.registered_enterprises(), result.updated_enterprises()
+    if registered:
+        text += translate("report.summary.registered", lang, count=len(registered),
+                          names="、".join(f"{r.name}（{r.credit_code}）" for r in registered[:SHOWN])
+                          + ("…" if len(registered) > SHOWN else ""))
+    if updated:
+        text += translate("report.summary.updated", lang, count=len(updated),
+                          codes="、".join(updated[:SHOWN]) + ("…" if len(updated) > SHOWN else ""))
     return text
 
 
