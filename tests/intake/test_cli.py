@@ -42,7 +42,7 @@ def test_import_approve_and_list(store: Engine, tmp_path: Path) -> None:
     assert listing.exit_code == 0 and "3 submission(s)" in listing.output and "approved" in listing.output
 
 
-def test_a_rejected_import_exits_1_and_writes_the_report(store: Engine, tmp_path: Path) -> None:
+def test_a_rejected_import_exits_2_and_writes_the_report(store: Engine, tmp_path: Path) -> None:
     codes = seed_registry(store, 2)
     rows = good_rows(codes)
     rows[1][3] = "abc"
@@ -52,7 +52,7 @@ def test_a_rejected_import_exits_1_and_writes_the_report(store: Engine, tmp_path
         out = tmp_path / f"report.{suffix}"
         result = runner.invoke(intake_app, ["import", str(path), "-f", "enterprise_annual", "-p", "2021",
                                             "--report", str(out)])
-        assert result.exit_code == 1 and "rejected" in result.output
+        assert result.exit_code == 2 and "rejected" in result.output
         assert out.exists()
     doc = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert [(i["rule"], i["row"], i["column"], i["value"]) for i in doc["issues"]] == [("not_a_number", 3, "D",

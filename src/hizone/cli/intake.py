@@ -82,7 +82,11 @@ def import_command(
             console.print(f"report written to {report}")
     colour = {"stored": "green", "unchanged": "cyan"}.get(result.status, "red")
     console.print(f"[{colour}]{result.status}[/]: {result.summary()}")
-    if result.status in ("rejected", "needs_confirmation"):
+    # A refused file is the user's bad input, like every other HizoneError (exit 2); warnings that wait
+    # for --confirm-warnings are not an error, but nothing was stored either (exit 1).
+    if result.status == "rejected":
+        raise typer.Exit(2)
+    if result.status == "needs_confirmation":
         raise typer.Exit(1)
 
 
