@@ -114,14 +114,35 @@ def test_a_removed_zone_is_kept_and_reported_while_the_store_holds_data_for_it(e
 
 def test_a_new_csv_row_is_added_under_its_code(engine: Engine, tmp_path: Path) -> None:
     sync_store(engine)
-    row = next(z for z in load_zones() if z.code == "Z6504")
-    new_line = (f"Z6505,测试高新技术产业开发区,Test Zone,65,{row.city},2030,,https://example.org/new,"
-                f"{row.longitude},{row.latitude},{row.coordinates_source}\n")
-    path = _edited_zones_csv(tmp_path, {"Z6504": (DATA / "zones.csv").read_text(encoding="utf-8")
-                                        .splitlines(keepends=True)[-1] + new_line})
+    row = load_zones()[-1]
+    new_line = (f"Z{row.province_code}99,测试高新技术产业开发区,Test Zone,{row.province_code},{row.city},2030,,"
+                f"https://example.org/new,{row.longitude},{row.latitude},{row.coordinates_source}\n")
+    path = tmp_path / "zones.csv"
+    path.write_text((DATA / "zones.csv").read_text(encoding="utf-8") + new_line, encoding="utf-8")
     report = _sync_from(engine, path)
-    assert report.zones_added == ("Z6505",) and not report.zones_updated
-    assert _zones_in_store(engine)["Z6505"].approved_year == 2030
+    assert report.zones_added == (f"Z{row.province_code}99",) and not report.zones_updated
+    assert _zones_in_store(engine)[f"Z{row.province_code}99"].approved_year == 2030
+
+
+# Rows added to zones.csv after stores were made from the 176-zone registry.
+ADDED_SINCE_176 = {"Z1306": "河北雄安高新技术产业开发区", "Z6505": "阿克苏阿拉尔高新技术产业开发区"}
+
+
+def test_upgrade_adds_the_zones_an_older_registry_lacked_and_keeps_the_data(engine: Engine, database_url: str,
+                                                                              tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch
+                                                                              ) -> None:
+    _sync_from(engine, _edited_zones_csv(tmp_path, dict.fromkeys(ADDED_SINCE_176)))
+    assert _count(engine, Zone) == 176
+    _monthly_report(engine, "Z6504")
+    monkeypatch.setenv("HIZONE_DATABASE_URL", database_url)
+    result = runner.invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "registry: 2 zones added" in result.output
+    stored = _zones_in_store(engine)
+    assert {code: stored[code].name_zh for code in ADDED_SINCE_176} == ADDED_SINCE_176
+    assert len(stored) == len(load_zones())
+    assert [s.entity_key for s in list_submissions(engine, form="zone_monthly")] == ["Z6504"]
 
 
 def test_a_failed_sync_leaves_the_store_as_it_was(engine: Engine) -> None:

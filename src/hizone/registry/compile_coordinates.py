@@ -24,6 +24,7 @@ SEATS: dict[str, tuple[str, str]] = {
     "Z1101": ("110108", "中关村's core area in 海淀区"),
     "Z1201": ("120116", "in 滨海新区"),
     "Z1304": ("131082", "燕郊 is a town of 三河市"),
+    "Z1306": ("130638", "雄安新区 has no division in the data set; the zone's core around 雄安站 lies in 雄县"),
     "Z2203": ("222401", "延吉市, seat of the prefecture's zone"),
     "Z2204": ("220102", "净月 was formed from 南关区, south-east of the city seat"),
     "Z3101": ("310115", "张江 lies in 浦东新区"),
