@@ -81,7 +81,7 @@ def test_a_province_user_is_told_about_its_own_zones_only(engine: Engine) -> Non
     assert sorted(rule for rule, _ in issues[2]) == ["outlier", "wrong_zone"]
     assert any("Z1102" in message for _, message in issues[2])  # a zone of its own province: told
     assert [rule for rule, _ in issues[3]] == ["out_of_scope"] and issues[3] == issues[4]
-    _assert_silent_about(report, "5555.345", "2222.678", "registered in zone Z3101")
+    _assert_silent_about(report, "5555.345", "2222.678", "registered in zone Z3101", "registered in Z3101")
 
 
 def test_an_enterprise_user_is_told_about_itself_only(engine: Engine) -> None:

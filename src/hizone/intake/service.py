@@ -232,9 +232,10 @@ def _registry(conn: Connection, period: str) -> Registry:
 
 
 def build_context(conn: Connection, rules: RuleSet, period: str, actor: Actor, today: dt.date) -> Context:
-    zones = frozenset(conn.scalars(select(Zone.code)))
+    names: dict[str, str] = {code: name for code, name in conn.execute(select(Zone.code, Zone.name_zh))}
     registry = _registry(conn, period) if rules.form.entity == "enterprise" else None
-    return Context(today=today, zones=zones, registry=registry, previous=_previous(conn, rules, period),
+    return Context(today=today, zones=frozenset(names), zone_names=names, registry=registry,
+                   previous=_previous(conn, rules, period),
                    allowed_zones=_scope_zones(conn, actor),
                    allowed_entities=frozenset([actor.credit_code or ""]) if actor.role == "enterprise" else None)
 

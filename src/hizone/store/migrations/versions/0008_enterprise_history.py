@@ -8,10 +8,13 @@ Revision ID: 0008
 Revises: 0007
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
+
+from hizone.errors import StoreError
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -19,6 +22,30 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _BEGINNING = "1900-01-01"  # the start of a version whose enterprise has no registration date
+
+
+@contextmanager
+def _foreign_keys_unchecked() -> Iterator[None]:
+    """SQLite alters a column by copying the table and dropping the old one, which the rows referring to it
+    (qualifications, versions) forbid while foreign keys are enforced, even deferred. SQLite turns enforcement
+    off only outside a transaction (and its DDL commits as it goes anyway): commit, alter, check every key,
+    commit, and turn enforcement back on."""
+    bind = op.get_bind()
+    driver = bind.connection.driver_connection if bind.dialect.name == "sqlite" else None
+    if driver is None:
+        yield
+        return
+    driver.commit()
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StoreError(f"{len(broken)} row(s) refer to no row after the change, e.g. {broken[0]}",
+                             where="migration 0008")
+        driver.commit()
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
 
 
 def upgrade() -> None:
@@ -49,7 +76,7 @@ def upgrade() -> None:
                "founded, source, source_sha256, source_row, recorded_by, recorded_at) "
                f"SELECT id, coalesce(founded, {beginning}), NULL, name, zone_code, industry_code, founded, 'migrated', "
                "'', NULL, 'migration 0008', CURRENT_TIMESTAMP FROM enterprise")
-    with op.batch_alter_table("enterprise") as batch_op:
+    with _foreign_keys_unchecked(), op.batch_alter_table("enterprise") as batch_op:
         batch_op.alter_column("industry_code", existing_type=sa.String(length=4), nullable=True)
         batch_op.alter_column("founded", existing_type=sa.Date(), nullable=True)
 
@@ -59,9 +86,9 @@ def downgrade() -> None:
     incomplete = conn.execute(sa.text("SELECT count(*) FROM enterprise WHERE industry_code IS NULL "
                                       "OR founded IS NULL")).scalar_one()
     if incomplete:
-        raise RuntimeError(f"{incomplete} enterprise(s) have no industry code or registration date, which schema "
-                           "0007 requires: give them one before downgrading")
-    with op.batch_alter_table("enterprise") as batch_op:
+        raise StoreError(f"{incomplete} enterprise(s) have no industry code or registration date, which schema "
+                         "0007 requires: give them one before downgrading", where="enterprise")
+    with _foreign_keys_unchecked(), op.batch_alter_table("enterprise") as batch_op:
         batch_op.alter_column("industry_code", existing_type=sa.String(length=4), nullable=False)
         batch_op.alter_column("founded", existing_type=sa.Date(), nullable=False)
     with op.batch_alter_table("enterprise_version") as batch_op:
