@@ -332,6 +332,8 @@ FIGURE_QUERIES: dict[str, list[str]] = {
                            f"?year=2022&benchmark={LEAK_ZONE}"],
     "/zones/{zone_code}/enterprises": [""],
     "/zones/{zone_code}/enterprises/export.{fmt}": [""],
+    "/enterprises/{credit_code}": [""],
+    "/enterprises/{credit_code}/history/export.{fmt}": [""],
     "/zones/{zone_code}/export/key_indicators.{fmt}": ["?year=2023", "?year=2022"],
     "/zones/{zone_code}/export/gap_analysis.{fmt}": [f"?year=2023&benchmark={LEAK_ZONE}", "?year=2023&benchmark=top10",
                                                      f"?year=2022&benchmark={LEAK_ZONE}"],
