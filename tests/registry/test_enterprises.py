@@ -119,15 +119,16 @@ def test_identical_repeats_are_taken_once(store: Engine, tmp_path: Path) -> None
     assert result.registered == [code(1)]
 
 
-def test_a_new_enterprise_needs_industry_and_registration_date(store: Engine, tmp_path: Path) -> None:
-    path = write(tmp_path / "bare", "csv-utf8", [HEADER[1:4], [code(1), "北京甲科技有限公司", "Z1101"]])
-    with pytest.raises(ListRefused, match=r"^bare.csv, row 2: .* is not registered yet and the store needs "
-                                          r"industry_code and registered for a new enterprise$"):
-        import_enterprises(store, path, ADMIN)
+def test_credit_code_name_and_zone_are_enough_for_a_new_enterprise(store: Engine, tmp_path: Path) -> None:
     bad_date = write(tmp_path / "date", "csv-utf8", [HEADER, [1, code(1), "甲", "Z1101", "6513", "2015-02-30"]])
     with pytest.raises(ListRefused, match=r"^date.csv, row 2, column F: '2015-02-30' is not a date"):
         import_enterprises(store, bad_date, ADMIN)
     assert not _enterprises(store)
+    path = write(tmp_path / "bare", "csv-utf8", [HEADER[1:4], [code(1), "北京甲科技有限公司", "Z1101"]])
+    assert import_enterprises(store, path, ADMIN).registered == [code(1)]
+    stored = _enterprises(store)[code(1)]
+    assert (stored.name, stored.zone_code, stored.industry_code, stored.founded) == ("北京甲科技有限公司", "Z1101",
+                                                                                    None, None)
 
 
 @pytest.mark.parametrize(("principal", "allowed"), [

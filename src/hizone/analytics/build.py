@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Engine, Text, cast, func, select, text
+from sqlalchemy import Engine, Text, cast, func, or_, select, text
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
@@ -32,7 +32,16 @@ from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
 from hizone.registry import qualification_kinds
-from hizone.store.models import SUBMISSION_STATES, Enterprise, ImportBatch, Province, Qualification, Submission, Zone
+from hizone.store.models import (
+    SUBMISSION_STATES,
+    Enterprise,
+    EnterpriseVersion,
+    ImportBatch,
+    Province,
+    Qualification,
+    Submission,
+    Zone,
+)
 from hizone.store.values import ValueLayout, gather
 
 VIEWS = ("published", "provisional")
@@ -91,8 +100,9 @@ def _fingerprints(engine: Engine) -> dict[tuple[str, str], str]:
 def _registry_fingerprint(engine: Engine) -> str:
     parts = []
     with engine.connect() as conn:
-        for model in (Enterprise, Qualification, Zone):
-            key = Enterprise.id if model is Enterprise else Qualification.id if model is Qualification else Zone.code
+        # Versions are appended with every registration, rename and move: a move re-attributes past periods.
+        for model, key in ((Enterprise, Enterprise.id), (EnterpriseVersion, EnterpriseVersion.id),
+                           (Qualification, Qualification.id), (Zone, Zone.code)):
             count, top = conn.execute(select(func.count(), func.max(key))).one()
             parts.append(f"{model.__tablename__}:{count}:{top}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
@@ -209,6 +219,27 @@ def _load_qualifications(engine: Engine, con: duckdb.DuckDBPyConnection) -> None
             con.unregister("qualification_in")
 
 
+def _load_zone_history(engine: Engine, con: duckdb.DuckDBPyConnection) -> None:
+    """``zone_history``: each enterprise's zone over dated spans (``valid_to`` exclusive, NULL while current),
+    so that a period's figures go to the zone the enterprise belonged to in that period."""
+    version = EnterpriseVersion
+    stmt = (select(Enterprise.credit_code.label("credit_code"), version.zone_code.label("zone_code"),
+                   cast(version.valid_from, Text).label("valid_from"),
+                   func.coalesce(cast(version.valid_to, Text), "").label("valid_to"))
+            .join(Enterprise, Enterprise.id == version.enterprise_id)
+            .where(or_(version.valid_to.is_(None), version.valid_to > version.valid_from)))
+    schema = pa.schema([("credit_code", pa.string()), ("zone_code", pa.string()), ("valid_from", pa.string()),
+                        ("valid_to", pa.string())])
+    with StoreStream(engine, stmt, schema, batch_rows=200_000) as reader:
+        con.register("zone_history_in", reader)
+        try:
+            con.execute("CREATE OR REPLACE TABLE zone_history AS SELECT credit_code, zone_code, "
+                        "CAST(valid_from AS DATE) AS valid_from, CAST(nullif(valid_to, '') AS DATE) AS valid_to "
+                        "FROM zone_history_in")
+        finally:
+            con.unregister("zone_history_in")
+
+
 # --- fact tables ----------------------------------------------------------------------------------
 
 
@@ -264,15 +295,21 @@ def _fact_select(form: Form, elements: Sequence[tuple[str, str]], current: str) 
     value_columns = ", ".join(f'c."{code}" AS {element_column(code)}' for code, _ in elements)
     parts = _period_parts(form, "c._period")
     flag_columns = flag_join = ""
+    zone, zone_join = "c._zone", ""
     if form.entity == "enterprise":
         flag_columns = "".join(f", coalesce(f.{flag_column(k)}, false) AS {flag_column(k)}"
                                for k in qualification_kinds())
         flag_join = " LEFT JOIN flags f ON f._entity = c._entity AND f._period = c._period"
-    return (f"SELECT c._id AS submission_id, c._entity AS entity_key, c._zone AS zone_code, z.province_code, "
+        # The zone of the version valid on the period's last day; the submission's own where the history does
+        # not reach back that far.
+        zone = "coalesce(h.zone_code, c._zone)"
+        zone_join = (f" LEFT JOIN zone_history h ON h.credit_code = c._entity AND h.valid_from <= {parts['end']} "
+                     f"AND (h.valid_to IS NULL OR h.valid_to > {parts['end']})")
+    return (f"SELECT c._id AS submission_id, c._entity AS entity_key, {zone} AS zone_code, z.province_code, "
             f"z.region, c._period AS period, c._revision AS revision, c._state AS state, {value_columns}, "
             f"{parts['year']} AS year, {parts['month']} AS month, {parts['prev']} AS prev_period, "
             f"{parts['end']} AS period_end{flag_columns} "
-            f"FROM ({current}) c LEFT JOIN zone z ON z.code = c._zone{flag_join}")
+            f"FROM ({current}) c{zone_join} LEFT JOIN zone z ON z.code = {zone}{flag_join}")
 
 
 def _single_months_select(cumulative: str, elements: Sequence[tuple[str, str]]) -> str:
@@ -327,6 +364,7 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
     try:
         if qualifications:
             _load_qualifications(engine, con)
+            _load_zone_history(engine, con)
         layouts = _layouts(engine, form.code)
     except BaseException:
         stream.close()

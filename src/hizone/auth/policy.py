@@ -106,6 +106,13 @@ def can_register(p: Principal, zone_code: str, province_code: str) -> bool:
     return p.role == "zone" and p.zone_code == zone_code
 
 
+def can_move(p: Principal, from_zone: str, from_province: str, to_zone: str, to_province: str) -> bool:
+    """Record that an enterprise moved zone: whoever may register in both zones (a province's department within
+    its province, the national roles anywhere; a zone's committee never, as no zone's scope holds two zones).
+    A report never moves an enterprise, whoever files it: moves are the registry's."""
+    return can_register(p, from_zone, from_province) and can_register(p, to_zone, to_province)
+
+
 def can_admin(p: Principal) -> bool:
     """Manage users and read the audit log."""
     return p.role == "admin"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from hizone.config import Settings
 from hizone.errors import HizoneError
 from hizone.registry.enterprises import import_enterprises
 from hizone.registry.lists import import_list
+from hizone.registry.sheets import parse_date
 from hizone.store import open_store
 
 registry_app = typer.Typer(help="The registry: enterprises and their qualifications from lists.",
@@ -38,17 +40,30 @@ def _principal(user: str, role: str, zone: str | None, province: str | None) -> 
     return Principal(user, role, province_code=province, zone_code=zone)
 
 
+def _day(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise HizoneError(str(exc), where="--valid-from") from None
+
+
 @registry_app.command("import-enterprises")
 @user_errors
 def import_enterprises_command(file: FileArgument, user: UserOption = "cli", role: RoleOption = "admin",
                                zone: ZoneOption = None, province: ProvinceOption = None,
                                sheet: SheetOption = None,
                                outcome: Annotated[Path | None, typer.Option(
-                                   help="write every credit code and what became of it (.csv)")] = None) -> None:
-    """Register the enterprises of a list (统一社会信用代码, 企业名称, 高新区代码; optionally 行业代码, 注册日期):
-    all of the file or nothing."""
+                                   help="write every credit code and what became of it (.csv)")] = None,
+                               valid_from: Annotated[str | None, typer.Option(
+                                   help="the day the list's changes (renames, moves) take effect, where a row "
+                                        "has no 生效日期 (valid_from) of its own; default today")] = None) -> None:
+    """Register the enterprises of a list (统一社会信用代码, 企业名称, 高新区代码; optionally 行业代码, 注册日期,
+    生效日期): all of the file or nothing. Changes are dated versions: the enterprise's history keeps the old."""
     engine = open_store(Settings.from_env().database_url)
-    result = import_enterprises(engine, file, _principal(user, role, zone, province), sheet=sheet)
+    result = import_enterprises(engine, file, _principal(user, role, zone, province), sheet=sheet,
+                                valid_from=_day(valid_from))
     for line in result.describe():
         console.print(line)
     if outcome is not None:

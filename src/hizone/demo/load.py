@@ -26,6 +26,7 @@ from hizone.store.models import (
     SUBMISSION_TABLE,
     DatasetInfo,
     Enterprise,
+    EnterpriseVersion,
     ImportBatch,
     Incubator,
     Qualification,
@@ -155,6 +156,11 @@ def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | 
                                          "synthetic"),
             ((i + 1, str(ent.credit_code[i]), ent.name[i], zone_codes[ent.zone[i]], str(ent.industry[i]),
               founded[i], True) for i in range(len(ent))))
+        bulk_insert(conn, EnterpriseVersion.__tablename__, ("enterprise_id", "valid_from", "name", "zone_code",
+                                                            "industry_code", "founded", "source", "source_sha256",
+                                                            "recorded_by", "recorded_at"),
+                    ((i + 1, founded[i], ent.name[i], zone_codes[ent.zone[i]], str(ent.industry[i]), founded[i],
+                      "demo", "", "demo", now) for i in range(len(ent))))
         report("enterprises", counts["enterprises"])
         q = data.qualifications
         counts["qualifications"] = bulk_insert(

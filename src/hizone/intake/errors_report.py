@@ -34,8 +34,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_zone": ("高新区代码“{value}”不存在", "zone code '{value}' does not exist"),
     "unknown_entity": ("{name}“{value}”未在名录中登记，请先登记", "{name_en} '{value}' is not in the registry; "
                        "register it first"),
-    "wrong_zone": ("企业登记在{registered}，不属于高新区{value}", "the enterprise is registered in zone "
-                   "{registered}, not {value}"),
+    "wrong_zone": ("企业{key}登记在{registered}（{registered_name}）；迁往{value}由省级科技管理部门或火炬中心登记",
+                   "enterprise {key} is registered in {registered} ({registered_name}); a move to {value} is "
+                   "recorded by the province or the Torch Center"),
     "period_mismatch": ("报告期“{value}”与导入的报告期{period}不符", "period '{value}' does not match the "
                         "import period {period}"),
     "outlier": ("{name}为{value}，是上年同期{previous}的{ratio:.1f}倍，请核实后确认",

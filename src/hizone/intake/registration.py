@@ -1,13 +1,14 @@
 """Enterprises registered from their own reports (rule code ``register_unknown`` of the form's rules).
 
 A report of an enterprise the registry does not know yet registers it from the file's identity columns —
-credit code, name and zone, and the industry code and registration date the store needs for a new enterprise —
-in the import's own transaction: the report and the registration are stored together or not at all. A known
+credit code, name and zone, and the industry code and registration date when the file has them — in the
+import's own transaction: the report and the registration are stored together or not at all. A known
 enterprise whose name, industry or date in the report differs from the registry is updated and the change
-audited (old and new), exactly as the registry's list import does: both go through
-``registry.enterprises.register``. A report never moves an enterprise to another zone: validation refuses a
-zone differing from the registered one (``wrong_zone``), and moving is the registry import's, by a user whose
-scope covers both zones.
+audited (old and new) and dated from the first day of the report's period, exactly as the registry's list
+import does: both go through ``registry.enterprises.register``. A report of a period before the enterprise's
+current registration began (a late report for an earlier year) changes nothing in the registry. A report
+never moves an enterprise to another zone: validation refuses a zone differing from the one registered for the
+report's period (``wrong_zone``), and moving is the registry import's, by a user whose scope covers both zones.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from hizone.registry.enterprises import (
     Known,
     known_enterprises,
     listed_twice,
-    missing_for_new,
     parse_row,
     register,
     zone_provinces,
@@ -57,12 +57,13 @@ class Registration:
     rows: list[EnterpriseRow]
     existing: dict[str, Known]
     issues: list[Issue]
+    dated: dt.date  # the first day of the report's period: when its changes take effect
     outcome: EnterpriseImport | None = field(default=None, init=False)
 
     def store(self, conn: Connection) -> None:
         """Register and update, inside the import's transaction."""
         if self.rows:
-            self.outcome = register(conn, self.sheet, self.rows, self.existing, self.principal)
+            self.outcome = register(conn, self.sheet, self.rows, self.existing, self.principal, self.dated)
 
     def registered(self) -> list[EnterpriseRow]:
         done = set(self.outcome.registered) if self.outcome else set()
@@ -74,8 +75,13 @@ def principal_of(name: str, role: str, province_code: str | None, zone_code: str
     return Principal(username=name, role=role, province_code=province_code, zone_code=zone_code)
 
 
+def period_start(period: str) -> dt.date:
+    """The first day of a period ("2023" or "2023-04")."""
+    return dt.date(int(period[:4]), int(period[5:7]) if len(period) > 4 else 1, 1)
+
+
 def check_registration(conn: Connection, raw: RawSheet, columns: ColumnMap, rules: RuleSet, context: Context,
-                       principal: Principal, today: dt.date) -> Registration | None:
+                       principal: Principal, period: str, today: dt.date) -> Registration | None:
     """The registrations and changes a report carries, checked; None when the form registers nothing."""
     if not rules.check_enabled("register_unknown") or context.registry is None or "entity" not in columns.roles:
         return None
@@ -87,11 +93,12 @@ def check_registration(conn: Connection, raw: RawSheet, columns: ColumnMap, rule
     picked = np.flatnonzero(valid & (~known | _differs(conn, raw, positions, keys, known)))
     existing = known_enterprises(conn, np.unique(keys[picked][known[picked]]).tolist())
     sheet = ListSheet(_rows_of(raw, picked), positions)
+    dated = period_start(period)
     rows, problems = _parse(sheet, keys[picked].tolist(), registered_zones[picked].tolist(), existing, today,
-                            twice=not rules.duplicates)
+                            dated, twice=not rules.duplicates)
     problems += _scope_problems(conn, sheet, rows, existing, context, principal)
     issues = [_issue(sheet, p, {r.row: r.credit_code for r in rows}) for p in problems]
-    return Registration(sheet, principal, rows, existing, issues)
+    return Registration(sheet, principal, rows, existing, issues, dated)
 
 
 def _rows_of(raw: RawSheet, picked: npt.NDArray[np.intp]) -> RawSheet:
@@ -120,8 +127,9 @@ def _differs(conn: Connection, raw: RawSheet, positions: dict[str, int], keys: n
 
 
 _SEPARATOR = "\x1f"  # ASCII unit separator: in no credit code, industry code or date, nor a name as typed
-_REGISTRY_TEXTS = {"name": Enterprise.name, "industry_code": Enterprise.industry_code,
-                   "registered": cast(Enterprise.founded, String)}
+# Blank where the registry has no industry or date: the aggregates skip NULLs, which would misalign the lists.
+_REGISTRY_TEXTS = {"name": Enterprise.name, "industry_code": func.coalesce(Enterprise.industry_code, ""),
+                   "registered": func.coalesce(cast(Enterprise.founded, String), "")}
 
 
 def _registry_texts(conn: Connection, compared: list[str],
@@ -140,14 +148,17 @@ def _registry_texts(conn: Connection, compared: list[str],
 
 
 def _parse(sheet: ListSheet, codes: list[str], registered_zones: list[str], existing: dict[str, Known],
-           today: dt.date, *, twice: bool) -> tuple[list[EnterpriseRow], list[Problem]]:
+           today: dt.date, dated: dt.date, *, twice: bool) -> tuple[list[EnterpriseRow], list[Problem]]:
     """Each picked row through the registry's row checks; a known enterprise keeps its zone, and its name where
-    the report leaves it blank. An enterprise on two rows is named (``twice``) only where the form allows repeated
-    rows: otherwise validation's ``duplicate`` line already refuses the second."""
+    the report leaves it blank; one whose current registration began after ``dated`` is left as the registry has
+    it. An enterprise on two rows is named (``twice``) only where the form allows repeated rows: otherwise
+    validation's ``duplicate`` line already refuses the second."""
     rows: dict[str, EnterpriseRow] = {}
     problems: list[Problem] = []
     for line, code, zone in zip(sheet.rows(), codes, registered_zones, strict=True):
         current = existing.get(code)
+        if current is not None and current.since > dated:
+            continue
         cells = {**line.cells, "credit_code": code}
         cells.setdefault("name", "")
         cells.setdefault("zone_code", "")
@@ -157,9 +168,6 @@ def _parse(sheet: ListSheet, codes: list[str], registered_zones: list[str], exis
         row, _zone, found = parse_row(sheet, ListRow(line.row, cells), code, today)
         problems += found
         if row is None:
-            continue
-        if current is None and (missing := missing_for_new(sheet, row)) is not None:
-            problems.append(missing)
             continue
         first = rows.setdefault(code, row)
         if first is not row and twice:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,9 +44,19 @@ from hizone.intake.validate import (
 )
 from hizone.intake.worker import read_in_worker, start_worker
 from hizone.registry.enterprises import EnterpriseRow
+from hizone.registry.history import period_end_text, valid_on
 from hizone.store import bulk_transaction
 from hizone.store.bulk import arrow_column, insert_columns
-from hizone.store.models import SUBMISSION_TABLE, AuditLog, Enterprise, ImportBatch, Submission, Zone, utcnow
+from hizone.store.models import (
+    SUBMISSION_TABLE,
+    AuditLog,
+    Enterprise,
+    EnterpriseVersion,
+    ImportBatch,
+    Submission,
+    Zone,
+    utcnow,
+)
 from hizone.store.values import ValueLayout, binary_array, gather
 
 FloatArray = npt.NDArray[np.float64]
@@ -205,11 +215,16 @@ def _previous(conn: Connection, rules: RuleSet, period: str) -> PreviousValues |
 _SEPARATOR = "\x1f"  # ASCII unit separator: in no credit code or zone code
 
 
-def _registry(conn: Connection) -> Registry:
-    """The registry as two strings joined by the database: one row back, no Python object per enterprise."""
+def _registry(conn: Connection, period: str) -> Registry:
+    """The registry as two strings joined by the database: one row back, no Python object per enterprise.
+    Each enterprise's zone is the one it belonged to in ``period`` (its current one where its history does
+    not reach back that far): a late report for 2022 of an enterprise that moved in 2023 is its old zone's."""
     join = func.string_agg if conn.dialect.name == "postgresql" else func.group_concat
-    keys, zones = conn.execute(select(join(Enterprise.credit_code, _SEPARATOR),
-                                      join(Enterprise.zone_code, _SEPARATOR))).one()
+    zone = func.coalesce(EnterpriseVersion.zone_code, Enterprise.zone_code)
+    keys, zones = conn.execute(
+        select(join(Enterprise.credit_code, _SEPARATOR), join(zone, _SEPARATOR)).select_from(Enterprise)
+        .outerjoin(EnterpriseVersion, (EnterpriseVersion.enterprise_id == Enterprise.id)
+                   & valid_on(period_end_text(literal(period))))).one()
     if keys is None:
         return Registry.sorted(np.asarray([], dtype=np.str_), np.asarray([], dtype=np.str_))
     return Registry.sorted(np.asarray(keys.split(_SEPARATOR), dtype=np.str_),
@@ -217,9 +232,10 @@ def _registry(conn: Connection) -> Registry:
 
 
 def build_context(conn: Connection, rules: RuleSet, period: str, actor: Actor, today: dt.date) -> Context:
-    zones = frozenset(conn.scalars(select(Zone.code)))
-    registry = _registry(conn) if rules.form.entity == "enterprise" else None
-    return Context(today=today, zones=zones, registry=registry, previous=_previous(conn, rules, period),
+    names: dict[str, str] = {code: name for code, name in conn.execute(select(Zone.code, Zone.name_zh))}
+    registry = _registry(conn, period) if rules.form.entity == "enterprise" else None
+    return Context(today=today, zones=frozenset(names), zone_names=names, registry=registry,
+                   previous=_previous(conn, rules, period),
                    allowed_zones=_scope_zones(conn, actor),
                    allowed_entities=frozenset([actor.credit_code or ""]) if actor.role == "enterprise" else None)
 
@@ -252,18 +268,20 @@ def _validate(engine: Engine, source: Source, form: str, period: str, actor: Act
                                                                      limits=limits),
                                       rules, canonical, actor, today)
     report, batch = validate_sheet(raw, rules, canonical, context, cat)
-    registration = _registration(engine, raw, check_sheet(raw, rules, canonical, context, cat), actor, today)
+    registration = _registration(engine, raw, check_sheet(raw, rules, canonical, context, cat), actor, canonical,
+                                 today)
     if registration is not None and registration.issues:
         report.add(registration.issues, Counter({("error", "registration"): len(registration.issues)}))
     return report, batch, rules
 
 
-def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Actor,
+def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Actor, period: str,
                   today: dt.date) -> Registration | None:
     """The enterprises the file registers or changes, checked against the store (see intake/registration.py)."""
     with engine.connect() as conn:
         return check_registration(conn, raw, check.columns, check.rules, check.context,
-                                  principal_of(actor.name, actor.role, actor.province_code, actor.zone_code), today)
+                                  principal_of(actor.name, actor.role, actor.province_code, actor.zone_code), period,
+                                  today)
 
 
 def _read_with_context(engine: Engine, read: Callable[[], RawSheet], rules: RuleSet, period: str, actor: Actor,
@@ -313,7 +331,7 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     if existing is not None:
         return ImportResult("unchanged", None, existing, sha256=raw.sha256)
     check = check_sheet(raw, rules, canonical, context, cat)
-    registration = _registration(engine, raw, check, actor, day)
+    registration = _registration(engine, raw, check, actor, canonical, day)
     if registration is not None:
         kept = check.tally.room("error", "registration", len(registration.issues))
         check.issues += registration.issues[:kept]

@@ -104,6 +104,7 @@ class Context:
     previous: PreviousValues | None = None
     allowed_zones: frozenset[str] | None = None  # the submitter's scope; None = everywhere
     allowed_entities: frozenset[str] | None = None  # an enterprise submitter: itself only
+    zone_names: dict[str, str] = field(default_factory=dict)  # zone code -> its Chinese name, for messages
 
     @property
     def scoped(self) -> bool:
@@ -474,11 +475,17 @@ def _enterprise_zones(issues: _Issues, keys: npt.NDArray[np.str_], present: npt.
                    lambda _i, text: {"value": text})
         given &= ~unknown_zone
     zones = np.where(given, stated, registered)
+    if registry is None or not rules.check_enabled("enterprise_in_zone"):
+        return zones, within & context.within(keys, zones)
+    # An enterprise registered within the submitter's scope, stated in another zone: a move, which a report does
+    # not make. The row stays its registered zone's, and the submitter (whose enterprise it is) is told where it
+    # is registered and who records moves, whether the zone stated is its own or not.
+    moved = present & given & (registered != "") & (registered != stated) & within
+    zones = np.where(moved, registered, zones)
     within &= context.within(keys, zones)
-    if registry is not None and rules.check_enabled("enterprise_in_zone"):
-        wrong = present & given & (registered != "") & (registered != stated) & within
-        issues.add("wrong_zone", np.flatnonzero(wrong), zone_position, "zone",
-                   lambda i, text: {"registered": str(registered[i]), "value": text})
+    issues.add("wrong_zone", np.flatnonzero(moved), zone_position, "zone",
+               lambda i, text: {"key": str(keys[i]), "registered": str(registered[i]),
+                                "registered_name": context.zone_names.get(str(registered[i]), ""), "value": text})
     return zones, within
 
 

@@ -58,9 +58,32 @@ class Enterprise(Base):
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)  # 统一社会信用代码
     name: Mapped[str] = mapped_column(String(128))
     zone_code: Mapped[str] = mapped_column(ForeignKey("zone.code"), index=True)
-    industry_code: Mapped[str] = mapped_column(String(4))  # GB/T 4754 class
-    founded: Mapped[dt.date] = mapped_column(Date)
+    industry_code: Mapped[str | None] = mapped_column(String(4))  # GB/T 4754 class, when a file gave it
+    founded: Mapped[dt.date | None] = mapped_column(Date)  # registration date (注册日期), when a file gave it
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class EnterpriseVersion(Base):
+    """An enterprise's registration over a dated span: name, zone, industry and date as they were from
+    ``valid_from`` until the day before ``valid_to`` (the next version's ``valid_from``; NULL while current).
+    Versions are only ever appended and closed, never rewritten: the ``enterprise`` row is the latest one's
+    copy, kept in step by ``registry.enterprises.register``, so readers of the current state need no join."""
+
+    __tablename__ = "enterprise_version"
+    __table_args__ = (Index("ix_enterprise_version_enterprise_valid_from", "enterprise_id", "valid_from"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)  # exclusive
+    name: Mapped[str] = mapped_column(String(128))
+    zone_code: Mapped[str] = mapped_column(ForeignKey("zone.code"))
+    industry_code: Mapped[str | None] = mapped_column(String(4))
+    founded: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(256))  # the list or report file (or "migrated", "demo")
+    source_sha256: Mapped[str] = mapped_column(String(64), default="")
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Qualification(Base):

@@ -63,9 +63,19 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
 
 def _include_routers(app: FastAPI) -> None:
     from hizone.web.api import v1, v1_engines
-    from hizone.web.pages import account, admin, docs, monitoring, overview, rankings, reporting, zones
+    from hizone.web.pages import (
+        account,
+        admin,
+        docs,
+        enterprises,
+        monitoring,
+        overview,
+        rankings,
+        reporting,
+        zones,
+    )
 
-    for module in (account, overview, zones, rankings, monitoring, reporting, admin, docs):
+    for module in (account, overview, zones, enterprises, rankings, monitoring, reporting, admin, docs):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)

@@ -42,10 +42,31 @@ class EnterpriseOut(BaseModel):
     credit_code: str
     name: str
     zone_code: str
-    industry_code: str
-    founded: str
+    industry_code: str | None  # GB/T 4754 class; null when no file gave it
+    founded: str | None  # registration date (ISO); null when no file gave it
     synthetic: bool
     qualifications: list[str] = []
+
+
+class EnterpriseVersionOut(BaseModel):
+    """One dated version of an enterprise's registration: valid from ``valid_from`` until the day before
+    ``valid_to`` (the next version's first day; null while current)."""
+
+    valid_from: str
+    valid_to: str | None
+    name: str
+    zone_code: str
+    zone_name: str
+    industry_code: str | None
+    founded: str | None
+    source: str
+    source_row: int | None
+    recorded_by: str
+    recorded_at: str
+
+
+class EnterpriseDetail(EnterpriseOut):
+    history: list[EnterpriseVersionOut]  # newest first
 
 
 class EnterprisePage(PageInfo):

@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from hizone.auth import data_scope
 from hizone.registry import qualification_kinds
-from hizone.store.models import Enterprise, Submission, Zone
+from hizone.store.models import Submission, Zone
 from hizone.web import security
 from hizone.web.api.schemas import (
+    EnterpriseDetail,
     EnterpriseOut,
     EnterprisePage,
     ErrorBody,
@@ -147,13 +148,14 @@ def list_enterprises(request: Request, principal: security.LoggedIn, zone: str |
                           items=[EnterpriseOut.model_validate(i) for i in result.items])
 
 
-@router.get("/enterprises/{credit_code}", response_model=EnterpriseOut, summary="One enterprise (scope)")
-def get_enterprise(request: Request, principal: security.EnterpriseReader, credit_code: str) -> EnterpriseOut:
+@router.get("/enterprises/{credit_code}", response_model=EnterpriseDetail,
+            summary="One enterprise with its dated registration history (scope)")
+def get_enterprise(request: Request, principal: security.EnterpriseReader, credit_code: str) -> EnterpriseDetail:
     with Session(request.app.state.engine) as session:
-        ent = session.scalars(select(Enterprise).where(Enterprise.credit_code == credit_code)).one()
-        result = ent_svc.list_enterprises(session, data_scope(principal), zone_code=ent.zone_code, page=1, size=1,
-                                          credit_code=credit_code)
-    return EnterpriseOut.model_validate(result.items[0])
+        detail = ent_svc.enterprise_detail(session, data_scope(principal), credit_code)
+    if detail is None:  # the route's check passed, so only a concurrent change gets here
+        raise HTTPException(status_code=404, detail=f"no enterprise '{credit_code}'")
+    return EnterpriseDetail.model_validate(detail)
 
 
 def _submission_out(s: Submission) -> SubmissionOut:

@@ -1,4 +1,4 @@
-"""Enterprises of a zone, by qualification (高企, 科技型中小企业, 瞪羚 …), paged."""
+"""Enterprises of a zone, by qualification (高企, 科技型中小企业, 瞪羚 …), paged; one enterprise with its history."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hizone.auth import Scope
 from hizone.registry import qualification_kinds
+from hizone.registry.history import Version, history
 from hizone.store.models import Enterprise, Qualification, Zone
 from hizone.web.i18n import translate
 from hizone.web.services.tables import Column, Table, check_export_size
@@ -70,7 +71,7 @@ def list_enterprises(session: Session, scope: Scope, *, zone_code: str | None = 
     rows = session.scalars(base.order_by(Enterprise.credit_code).offset((page - 1) * size).limit(size)).all()
     items: list[dict[str, object]] = [
         {"credit_code": e.credit_code, "name": e.name, "zone_code": e.zone_code, "industry_code": e.industry_code,
-         "founded": e.founded.isoformat(), "synthetic": e.synthetic} for e in rows]
+         "founded": e.founded.isoformat() if e.founded else None, "synthetic": e.synthetic} for e in rows]
     by_id = _qualifications(session, [e.id for e in rows], day or dt.date.today())
     for item, enterprise in zip(items, rows, strict=True):
         item["qualifications"] = sorted(by_id.get(enterprise.id, []))
@@ -98,7 +99,7 @@ def enterprise_table(items: list[dict[str, object]], lang: str) -> Table:
     """A zone's enterprises as its profile lists them and the list's exports write them."""
     kinds = qualification_kinds()
     t = lambda key: translate(key, lang)  # noqa: E731
-    columns = [Column("credit_code", t("ent.credit_code")), Column("name", t("ent.name")),
+    columns = [Column("credit_code", t("ent.credit_code")), Column("name", t("ent.name"), "link"),
                Column("industry_code", t("ent.industry")), Column("founded", t("ent.founded")),
                Column("qualifications", t("ent.qualifications"))]
 
@@ -107,7 +108,8 @@ def enterprise_table(items: list[dict[str, object]], lang: str) -> Table:
         return code if kind is None else kind.name_en if lang == "en" else kind.name_zh
 
     rows: list[dict[str, object]] = [
-        {"credit_code": item["credit_code"], "name": item["name"], "industry_code": item["industry_code"],
+        {"credit_code": item["credit_code"], "name": item["name"], "name_href": f"/enterprises/{item['credit_code']}",
+         "industry_code": item["industry_code"],
          "founded": item["founded"], "qualifications": "、".join(name(q) for q in _codes(item)) or None}
         for item in items]
     return Table("enterprises", columns, rows)
@@ -118,3 +120,38 @@ def all_enterprises(session: Session, scope: Scope, *, zone_code: str, kind: str
     total = list_enterprises(session, scope, zone_code=zone_code, kind=kind, day=day, page=1, size=1).total
     check_export_size(total, "enterprises", "choose a qualification", where="kind")
     return list_enterprises(session, scope, zone_code=zone_code, kind=kind, day=day, page=1, size=max(total, 1))
+
+
+def enterprise_detail(session: Session, scope: Scope, credit_code: str) -> dict[str, object] | None:
+    """One enterprise as the list shows it, with its dated versions (newest first) under ``history``; None
+    outside ``scope``. The versions carry registrations only (names, zones, dates), never a figure."""
+    found = list_enterprises(session, scope, credit_code=credit_code, page=1, size=1).items
+    identifier = session.scalar(select(Enterprise.id).where(Enterprise.credit_code == credit_code))
+    if not found or identifier is None:
+        return None
+    return {**found[0], "history": [_version_item(v) for v in history(session, identifier)]}
+
+
+def _version_item(version: Version) -> dict[str, object]:
+    return {"valid_from": version.valid_from.isoformat(),
+            "valid_to": version.valid_to.isoformat() if version.valid_to else None, "name": version.name,
+            "zone_code": version.zone_code, "zone_name": version.zone_name, "industry_code": version.industry_code,
+            "founded": version.founded.isoformat() if version.founded else None, "source": version.source,
+            "source_row": version.source_row, "recorded_by": version.recorded_by,
+            "recorded_at": version.recorded_at.isoformat(timespec="seconds")}
+
+
+def history_table(items: list[dict[str, object]], lang: str) -> Table:
+    """An enterprise's versions as its page lists them and the page's exports write them."""
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("valid_from", t("ent.valid_from")), Column("valid_to", t("ent.valid_to")),
+               Column("name", t("ent.name")), Column("zone", t("ent.zone")),
+               Column("industry_code", t("ent.industry")), Column("founded", t("ent.founded")),
+               Column("source", t("ent.source")), Column("recorded_by", t("ent.recorded_by"))]
+    rows: list[dict[str, object]] = [
+        {"valid_from": item["valid_from"], "valid_to": item["valid_to"], "name": item["name"],
+         "zone": f"{item['zone_code']} {item['zone_name']}", "industry_code": item["industry_code"],
+         "founded": item["founded"],
+         "source": f"{item['source']}" + (f" · {item['source_row']}" if item["source_row"] else ""),
+         "recorded_by": f"{item['recorded_by']} · {item['recorded_at']}"} for item in items]
+    return Table("enterprise_history", columns, rows)

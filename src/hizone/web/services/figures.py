@@ -24,11 +24,13 @@ from sqlalchemy.orm import Session, aliased
 from hizone.analytics.disclosure_rules import largest_needed
 from hizone.analytics.extract import statement_sql
 from hizone.intake.service import layouts
+from hizone.registry.history import period_end_text, valid_on
 from hizone.store.models import (
     Alert,
     AuditLog,
     DatasetInfo,
     Enterprise,
+    EnterpriseVersion,
     EvaluationRun,
     Province,
     Qualification,
@@ -142,7 +144,8 @@ def version_probe(engine: Engine) -> Select[Any]:
     probes: list[Any] = [
         select(func.max(Submission.id)).scalar_subquery(), select(func.max(AuditLog.id)).scalar_subquery(),
         select(func.count()).select_from(Zone).scalar_subquery(),
-        select(func.max(Enterprise.id)).scalar_subquery(), select(func.max(Qualification.id)).scalar_subquery()]
+        select(func.max(Enterprise.id)).scalar_subquery(), select(func.max(EnterpriseVersion.id)).scalar_subquery(),
+        select(func.max(Qualification.id)).scalar_subquery()]
     present = set(inspect(engine).get_table_names())
     if EvaluationRun.__tablename__ in present:
         probes.append(select(func.max(EvaluationRun.id)).scalar_subquery())
@@ -165,7 +168,13 @@ def _load_sums(session: Session, form_code: str, elements: tuple[str, ...],
         later.form_code == Submission.form_code, later.entity_key == Submission.entity_key,
         later.period == Submission.period, later.revision > Submission.revision, later.state == "approved")
         .exists())
-    query = (select(Submission.zone_code, Submission.period, Submission.batch_id, Submission.packed_values)
+    # An enterprise's figures of a period count for the zone it belonged to then (its dated history); a zone's
+    # report, or a period before the enterprise's history, for the zone the submission names.
+    zone_then = func.coalesce(EnterpriseVersion.zone_code, Submission.zone_code)
+    query = (select(zone_then, Submission.period, Submission.batch_id, Submission.packed_values)
+             .outerjoin(Enterprise, Enterprise.credit_code == Submission.entity_key)
+             .outerjoin(EnterpriseVersion, (EnterpriseVersion.enterprise_id == Enterprise.id)
+                        & valid_on(period_end_text(Submission.period)))
              .where(Submission.form_code == form_code, Submission.state == "approved", ~newer_approved))
     # Straight from the driver: a million rows without a Row object each (seconds at 200,000 enterprises).
     conn = session.connection()
