@@ -141,7 +141,8 @@ def test_a_list_with_bad_cells_is_refused_whole(store: Engine, tmp_path: Path) -
         r"bad.csv, row 4, column D: 'GX202313000125' is not a number of the form ^GR(?P<year>\d{4})"
         r"(?P<province>\d{2})\d{6}$",
         "bad.csv, row 5, column D: number GR202213000126 is of 2022 but the issue date is 2023-11-20",
-        f"bad.csv, row 6, column C: {code(1)} appears twice with different contents: rows 2 and 6",
+        f"bad.csv, row 6, column D: {code(1)} has two numbers valid from 2023-11-20: GR202311000123 in row 2 and "
+        "GR202311000999 in row 6",
         "bad.csv, row 7, column E: 2099-01-01 is in the future"]
     assert _qualifications(store) == []
     no_dates = write(tmp_path / "no_dates", "csv-utf8", [HIGHTECH_HEADER[:4], [1, "北京甲科技有限公司", code(1),
