@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from hizone.store.models import Enterprise, Qualification
 from hizone.web.security import CSRF_HEADER
 from tests.registry.lists_factory import Cell, write, wrong_check
-from tests.web.conftest import csrf_of
-from tests.web.seed import credit_code
+from tests.web.conftest import csrf_of, login, make_app
+from tests.web.seed import USERS, Seeded, credit_code
 
 WRITERS = ("openpyxl", "xlsxwriter", "csv-utf8")
 ENTERPRISE_HEADER = ["统一社会信用代码", "企业名称", "高新区代码", "行业代码", "注册日期"]
@@ -214,3 +214,21 @@ def test_an_enterprise_account_may_not_upload_lists(clients: dict[str, TestClien
     assert _api(clients["enterprise"], "enterprises", upload)[0] == 403
     assert 'href="/registry"' not in clients["enterprise"].get("/reporting").text
     assert 'href="/registry"' in clients["zone"].get("/reporting").text
+
+
+def test_uploads_need_the_forms_csrf_token_and_stay_under_the_upload_limit(engine: Engine, seeded: Seeded,
+                                                                           tmp_path: Path) -> None:
+    upload = _file(tmp_path, "csv-utf8", ENTERPRISE_ROWS * 20)
+    with TestClient(make_app(engine, max_upload_bytes=len(upload[1]) // 2)) as client:
+        login(client, USERS["zone"])
+        forged = client.post("/registry/enterprises", data={"csrf_token": "forged"},
+                             files={"file": ("名单.csv", upload[1][:100])})
+        assert forged.status_code == 403
+        too_large = client.post("/registry/lists", data={"csrf_token": csrf_of(client, "/registry"),
+                                                         "kind": "hightech"}, files={"file": upload})
+        assert too_large.status_code == 413
+        wrong_kind = client.post("/api/v1/registry/enterprises", files={"file": ("名单.json", b"[]")},
+                                 headers={CSRF_HEADER: csrf_of(client, "/registry")})
+        assert wrong_kind.status_code == 415 and ".csv" in wrong_kind.json()["error"]["message"]
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Enterprise)) == 6

@@ -25,7 +25,7 @@ from hizone.web.services.reporting import ReportCache
 
 router = APIRouter(include_in_schema=False)
 KIND = r"^[a-z_]{1,16}$"
-YEAR = r"^(\d{4})?$"  # the list's year, for lists whose rows carry no date
+YEAR = r"^((19|20)\d{2})?$"  # the list's year, for lists whose rows carry no date
 
 
 def upload_limits(request: Request) -> Limits:
