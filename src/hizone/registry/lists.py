@@ -172,17 +172,17 @@ def _entries(book: ListSheet, kind: QualificationKind, spec: ListSpec, year: int
     return entries
 
 
-def identity(entry: ListEntry) -> tuple[str, str]:
+def _identity(entry: ListEntry) -> tuple[str, str]:
     """Who (credit code, else the normalised name) and which qualification (its number, else its first day)."""
     who = entry.credit_code or f"name:{normalise_name(entry.name)}"
     return who, entry.number or entry.valid_from.isoformat()
 
 
-def period(valid_from: dt.date, valid_to: dt.date | None) -> str:
+def _period(valid_from: dt.date, valid_to: dt.date | None) -> str:
     return f"{valid_from} to {valid_to or 'open end'}"
 
 
-def overlap(a: tuple[dt.date, dt.date | None], b: tuple[dt.date, dt.date | None]) -> bool:
+def _overlap(a: tuple[dt.date, dt.date | None], b: tuple[dt.date, dt.date | None]) -> bool:
     return a[0] <= (b[1] or dt.date.max) and b[0] <= (a[1] or dt.date.max)
 
 
@@ -203,10 +203,10 @@ def _once(book: ListSheet, found: Sequence[ListEntry], problems: list[Problem]) 
                                              f"different names: row {named.row} '{named.name}', row {entry.row} "
                                              f"'{entry.name}'"))
                 continue
-        first = entries.setdefault(identity(entry), entry)
+        first = entries.setdefault(_identity(entry), entry)
         if entry.number:
             holder = numbers.setdefault(entry.number, entry)
-            same_day = starts.setdefault((identity(entry)[0], entry.valid_from), entry)
+            same_day = starts.setdefault((_identity(entry)[0], entry.valid_from), entry)
             if holder.credit_code != entry.credit_code:
                 problems.append(book.problem(entry.row, "number", f"certificate number {entry.number} is given to "
                                              f"{holder.credit_code or repr(holder.name)} in row {holder.row} and to "
@@ -220,17 +220,17 @@ def _once(book: ListSheet, found: Sequence[ListEntry], problems: list[Problem]) 
         if first is entry or (first.valid_from, first.valid_to) == (entry.valid_from, entry.valid_to):
             continue
         if entry.number:
-            what = ("overlapping validity periods" if overlap((first.valid_from, first.valid_to),
+            what = ("overlapping validity periods" if _overlap((first.valid_from, first.valid_to),
                                                               (entry.valid_from, entry.valid_to))
                     else "two validity periods")
             problems.append(book.problem(entry.row, "issued" if book.has("issued") else "number",
                                          f"certificate {entry.number} has {what}: row {first.row} "
-                                         f"{period(first.valid_from, first.valid_to)}, row {entry.row} "
-                                         f"{period(entry.valid_from, entry.valid_to)}"))
+                                         f"{_period(first.valid_from, first.valid_to)}, row {entry.row} "
+                                         f"{_period(entry.valid_from, entry.valid_to)}"))
         else:
             problems.append(book.problem(entry.row, "valid_to", f"{who} appears twice with different validity: "
-                                         f"row {first.row} {period(first.valid_from, first.valid_to)}, row "
-                                         f"{entry.row} {period(entry.valid_from, entry.valid_to)}"))
+                                         f"row {first.row} {_period(first.valid_from, first.valid_to)}, row "
+                                         f"{entry.row} {_period(entry.valid_from, entry.valid_to)}"))
     return list(entries.values())
 
 
@@ -416,10 +416,10 @@ def _held(book: ListSheet, entry: ListEntry, enterprise_id: int, by_number: dict
     current = by_number.get((enterprise_id, entry.number))
     if current is not None and current.valid_from != entry.valid_from:
         stored, given = (current.valid_from, current.valid_to), (entry.valid_from, entry.valid_to)
-        what = "overlapping validity periods" if overlap(stored, given) else "two validity periods"
+        what = "overlapping validity periods" if _overlap(stored, given) else "two validity periods"
         return None, book.problem(entry.row, "issued" if book.has("issued") else "number",
-                                  f"certificate {entry.number} would have {what}: stored {period(*stored)}, this row "
-                                  f"{period(*given)}")
+                                  f"certificate {entry.number} would have {what}: stored {_period(*stored)}, this row "
+                                  f"{_period(*given)}")
     if current is None:
         current = next((q for q in same_day if not q.detail), None)  # held without a number: it gets this one
         if current is None and same_day:
