@@ -18,10 +18,10 @@ pytestmark = pytest.mark.browser
 
 PAGES_BY_ROLE = {
     "public": ["/", "/rankings", "/zones", "/login"],
-    "admin": ["/", "/rankings", "/zones", "/zones/Z4401", "/monitoring", "/reporting", "/admin/audit",
+    "admin": ["/", "/rankings", "/zones", "/zones/Z4401", "/monitoring", "/reporting", "/registry", "/admin/audit",
               "/admin/users"],
     "analyst": ["/", "/zones/Z1101", "/monitoring", "/reporting", "/reporting/completeness?period=2023"],
-    "province": ["/", "/zones/Z1102", "/monitoring", "/reporting"],
+    "province": ["/", "/zones/Z1102", "/monitoring", "/reporting", "/registry"],
     "zone": ["/", "/rankings", "/zones/Z1101", "/monitoring", "/reporting",
              f"/reporting/history/enterprise_annual/{credit_code(1)}/2023"],
     "enterprise": ["/", "/rankings", "/reporting"],

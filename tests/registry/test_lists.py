@@ -141,7 +141,8 @@ def test_a_list_with_bad_cells_is_refused_whole(store: Engine, tmp_path: Path) -
         r"bad.csv, row 4, column D: 'GX202313000125' is not a number of the form ^GR(?P<year>\d{4})"
         r"(?P<province>\d{2})\d{6}$",
         "bad.csv, row 5, column D: number GR202213000126 is of 2022 but the issue date is 2023-11-20",
-        f"bad.csv, row 6, column C: {code(1)} appears twice with different contents: rows 2 and 6",
+        f"bad.csv, row 6, column D: {code(1)} has two numbers valid from 2023-11-20: GR202311000123 in row 2 and "
+        "GR202311000999 in row 6",
         "bad.csv, row 7, column E: 2099-01-01 is in the future"]
     assert _qualifications(store) == []
     no_dates = write(tmp_path / "no_dates", "csv-utf8", [HIGHTECH_HEADER[:4], [1, "北京甲科技有限公司", code(1),
@@ -244,3 +245,85 @@ def test_a_certificate_of_another_province_goes_to_review(store: Engine, tmp_pat
     assert [str(item) for item in result.review] == [
         f"hightech.csv, row 2, column D: number GR202311000126 was issued in province 11 but {code(4)} is "
         "registered in zone Z1302 of province 13"]
+
+
+def test_a_renewed_certificate_adds_a_row_and_the_old_one_keeps_its_dates(store: Engine, tmp_path: Path) -> None:
+    """A qualification is (enterprise, kind, number): re-importing either list adds nothing, the renewal (a new
+    number, a new validity overlapping the old one by a few days, as 高企 renewals do) is a row of its own."""
+    first = write(tmp_path / "2020", "csv-utf8", [HIGHTECH_HEADER, [1, "北京甲科技有限公司", code(1), "GR202011000001",
+                                                                   "2020年12月2日"]])
+    renewal = write(tmp_path / "2023", "openpyxl", [HIGHTECH_HEADER, [1, "北京甲科技有限公司", code(1),
+                                                                     "GR202311000002", "2023/11/22"]])
+    assert import_list(store, first, "hightech", ADMIN).stored == [code(1)]
+    assert import_list(store, renewal, "hightech", ADMIN).stored == [code(1)]
+    for path in (first, renewal):
+        again = import_list(store, path, "hightech", ADMIN)
+        assert (again.stored, again.updated, again.unchanged) == ([], [], [code(1)])
+    assert _qualifications(store) == [
+        (code(1), "high_tech", dt.date(2020, 12, 2), dt.date(2023, 12, 1), "GR202011000001"),
+        (code(1), "high_tech", dt.date(2023, 11, 22), dt.date(2026, 11, 21), "GR202311000002")]
+    both = write(tmp_path / "both", "xlsxwriter", [HIGHTECH_HEADER, [1, "北京甲科技有限公司", code(1), "GR202011000001",
+                                                                    dt.date(2020, 12, 2)],
+                                                  [2, "北京甲科技有限公司", code(1), "GR202311000002", 45252]])
+    assert import_list(store, both, "hightech", ADMIN).unchanged == [code(1), code(1)]  # 45252: Excel's 2023-11-22
+    assert len(_qualifications(store)) == 2
+
+
+def test_a_list_without_numbers_is_identified_by_its_first_day(store: Engine, tmp_path: Path) -> None:
+    unnumbered = write(tmp_path / "tech_sme", "csv-utf8", [["统一社会信用代码", "企业名称"],
+                                                           [code(4), "保定丁新材料有限公司"]])
+    numbered = write(tmp_path / "tech_sme_numbers", "csv-utf8", [["统一社会信用代码", "入库登记编号"],
+                                                                 [code(4), "20241302060A000007"]])
+    assert import_list(store, unnumbered, "tech_sme", ADMIN, year=2024).stored == [code(4)]
+    assert import_list(store, unnumbered, "tech_sme", ADMIN, year=2024).unchanged == [code(4)]
+    assert import_list(store, numbered, "tech_sme", ADMIN).updated == [code(4)]  # the one held gets its number
+    assert import_list(store, unnumbered, "tech_sme", ADMIN, year=2024).unchanged == [code(4)]  # and keeps it
+    assert import_list(store, unnumbered, "tech_sme", ADMIN, year=2025).stored == [code(4)]
+    assert _qualifications(store) == [
+        (code(4), "tech_sme", dt.date(2024, 1, 1), dt.date(2024, 12, 31), "20241302060A000007"),
+        (code(4), "tech_sme", dt.date(2025, 1, 1), dt.date(2025, 12, 31), None)]
+
+
+def test_numbers_and_periods_that_contradict_the_file_or_the_store_refuse_the_list(store: Engine,
+                                                                                  tmp_path: Path) -> None:
+    held = write(tmp_path / "held", "csv-utf8", [
+        HIGHTECH_HEADER, [1, "北京甲科技有限公司", code(1), "GR202311000001", "2023-11-20"],
+        [2, "石家庄丙智能装备股份有限公司", code(3), "GR202313000003", "2023-11-20"]])
+    import_list(store, held, "hightech", ADMIN)
+    in_file = write(tmp_path / "in_file", "csv-utf8", [
+        HIGHTECH_HEADER,
+        [1, "北京乙（中国）生物技术有限公司", code(2), "GR202311000002", "2023-11-20"],
+        [2, "石家庄丙智能装备股份有限公司", code(3), "GR202311000002", "2023-11-20"],  # row 2's number
+        [3, "保定丁新材料有限公司", code(4), "GR202313000004", "2023-11-20"],
+        [4, "保定丁新材料有限公司", code(4), "GR202313000004", "2023-12-01"],  # the same certificate, later
+        [5, "保定丁新材料有限公司（改名）", code(4), "GR202313000005", "2023-12-01"]])
+    with pytest.raises(ListRefused) as refused:
+        import_list(store, in_file, "hightech", ADMIN)
+    assert str(refused.value).splitlines() == [
+        f"in_file.csv, row 3, column D: certificate number GR202311000002 is given to {code(2)} in row 2 and to "
+        f"{code(3)} in row 3",
+        "in_file.csv, row 5, column E: certificate GR202313000004 has overlapping validity periods: row 4 "
+        "2023-11-20 to 2026-11-19, row 5 2023-12-01 to 2026-11-30",
+        f"in_file.csv, row 6, column B: credit code {code(4)} appears twice with different names: row 4 "
+        "'保定丁新材料有限公司', row 6 '保定丁新材料有限公司（改名）'"]
+    def refusal(name: str, enterprise: str, credit_code: str, number: str, issued: str,
+                principal: Principal = ADMIN) -> list[str]:
+        path = write(tmp_path / name, "csv-utf8", [HIGHTECH_HEADER, [1, enterprise, credit_code, number, issued]])
+        with pytest.raises(ListRefused) as refused:
+            import_list(store, path, "hightech", principal)
+        return str(refused.value).splitlines()
+
+    assert refusal("taken", "北京乙（中国）生物技术有限公司", code(2), "GR202311000001", "2023-11-20") == [
+        f"taken.csv, row 2, column D: certificate number GR202311000001 is already recorded for {code(1)}, not for "
+        f"{code(2)}"]
+    assert refusal("later", "北京甲科技有限公司", code(1), "GR202311000001", "2023-12-20") == [
+        "later.csv, row 2, column E: certificate GR202311000001 would have overlapping validity periods: stored "
+        "2023-11-20 to 2026-11-19, this row 2023-12-20 to 2026-12-19"]
+    assert refusal("second", "北京甲科技有限公司", code(1), "GR202311000009", "2023-11-20") == [
+        f"second.csv, row 2, column D: {code(1)} already holds number GR202311000001 valid from 2023-11-20, not "
+        "GR202311000009"]
+    assert refusal("outside", "保定丁新材料有限公司", code(4), "GR202313000003", "2023-11-20",
+                   Principal("z", "zone", zone_code="Z1302")) == [  # code(3) is in Z1301: not named
+        f"outside.csv, row 2, column D: certificate number GR202313000003 is already recorded for an enterprise "
+        f"outside your scope, not for {code(4)}"]
+    assert [q[4] for q in _qualifications(store)] == ["GR202311000001", "GR202313000003"]  # nothing refused stored

@@ -88,6 +88,6 @@ def test_a_store_on_an_older_schema_is_refused_with_the_command_that_fixes_it(en
     url = engine.url.render_as_string(hide_password=False)
     open_store(url).dispose()  # at head: opens
     downgrade(engine, "0005")
-    with pytest.raises(StoreError, match=r"schema is at 0005 but this hizone needs 0008: run `hizone db upgrade`"):
+    with pytest.raises(StoreError, match=r"schema is at 0005 but this hizone needs 0010: run `hizone db upgrade`"):
         open_store(url)
     upgrade(engine)

@@ -371,9 +371,12 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/reporting/transition", "/monitoring/alerts/{alert_id}", "/api/v1/alerts/{alert_id}",
               "/admin/users", "/admin/users/export.{fmt}", "/admin/users/{username}/deactivate",
               "/admin/users/{username}/reactivate", "/admin/users/{username}/password",
-              "/admin/users/{username}/logout-all", "/api/v1/me", "/api/v1/zones", "/api/v1/zones/{zone_code}"}
+              "/admin/users/{username}/logout-all", "/api/v1/me", "/api/v1/zones", "/api/v1/zones/{zone_code}",
+              "/registry", "/registry/uploads/{report_id}/{table_name}.{fmt}"}
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
-UPLOADS = {"/reporting/upload", "/api/v1/submissions"}
+REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",
+                    "/api/v1/registry/lists"}
+UPLOADS = {"/reporting/upload", "/api/v1/submissions", *REGISTRY_UPLOADS}
 
 
 def _leak_ids(engine: Engine, seeded: Seeded) -> dict[str, dict[str, str]]:
@@ -479,4 +482,39 @@ def test_validation_messages_show_no_out_of_scope_figures(engine: Engine, seeded
             if role == "admin" and upload == "annual" and where == "api" and str(
                     LEAK_ANNUAL["2023"]["revenue"]) not in text:
                 problems.append("admin: the outlier message against last year is missing (the test would miss a leak)")
+    assert problems == [], "\n".join(problems)
+
+
+def _registry_leak_lists() -> dict[str, tuple[bytes, dict[str, str]]]:
+    """Lists naming the leak zone's enterprise under another name: moved into the own zone, and as a 高企."""
+    enterprises = csv_of([[LEAK_ENTERPRISE, "别的名字", "Z1101"]],
+                         header=["统一社会信用代码", "企业名称", "高新区代码"])
+    hightech = csv_of([[LEAK_ENTERPRISE, "别的名字", "GR202344000001", "2023-11-20"]],
+                      header=["统一社会信用代码", "企业名称", "证书编号", "发证日期"])
+    return {"enterprises": (enterprises, {}), "lists": (hightech, {"kind": "hightech"})}
+
+
+def test_registry_uploads_tell_a_scoped_user_nothing_of_an_enterprise_outside_its_scope(
+        engine: Engine, seeded: Seeded, clients: dict[str, TestClient]) -> None:
+    """Its registered name and zone stay unsaid to the zone and the province (the enterprise account may not
+    upload at all); an admin's review row names the registered name, so the test would see a leak."""
+    _seed_leak_zone(engine)
+    secrets = ("测试企业7", LEAK_ZONE, "深圳测试高新区")
+    problems = []
+    for role in ("zone", "province", "enterprise"):
+        client = clients[role]
+        for route in sorted(REGISTRY_UPLOADS):
+            content, fields = _registry_leak_lists()[route.rsplit("/", 1)[1]]
+            response = client.post(route, data={**fields, "csrf_token": csrf_of(client, "/reporting")},
+                                   files={"file": ("leak.csv", content, "text/csv")},
+                                   headers={CSRF_HEADER: csrf_of(client, "/reporting")})
+            found = [s for s in secrets if s in response.text]
+            read = role == "enterprise" or LEAK_ENTERPRISE in response.text  # the file was read and answered
+            if response.status_code >= 500 or found or not read or (role == "enterprise") != (
+                    response.status_code == 403):
+                problems.append(f"{role:10} POST {route} -> {response.status_code} shows {found}")
+    content, fields = _registry_leak_lists()["lists"]
+    admin = clients["admin"].post("/api/v1/registry/lists", data=fields, files={"file": ("leak.csv", content)},
+                                  headers={CSRF_HEADER: csrf_of(clients["admin"], "/reporting")})
+    assert "测试企业7" in admin.text, "the test would not see a leak"
     assert problems == [], "\n".join(problems)

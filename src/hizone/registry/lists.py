@@ -5,7 +5,12 @@ only when its credit code is registered (in the user's scope) and its name, if i
 name once full-width forms, brackets and whitespace are normalised. Every other row goes to review, never
 guessed: a name without a credit code is at most *proposed* for the one registered enterprise of that name.
 A list whose cells are wrong (a credit code failing its check, a date that is no date, a number of the wrong
-shape, a row twice with different contents) is refused as a whole, each problem one line.
+shape, a row twice with different contents, one enterprise under two names, one certificate number for two
+enterprises or with two validity periods) is refused as a whole, each problem one line.
+
+A qualification is identified by its enterprise, its kind and its certificate / registration number or, for a list
+without numbers, the day it is valid from (the store's unique keys, migration 0010): re-importing a list changes
+nothing, a renewed certificate (a new number) adds a row and the old one keeps its dates.
 """
 
 from __future__ import annotations
@@ -81,6 +86,7 @@ class ReviewItem:
     reason: str
     proposed_credit_code: str = ""  # a proposal only: nothing is stored for it
     registered_name: str = ""
+    row: int = 0  # the file's row
 
     @property
     def explanation(self) -> str:
@@ -132,7 +138,7 @@ def import_list(engine: Engine, source: Source, kind: str, principal: Principal,
         matched = _match(session, book, entries, principal, spec, result)
         if strict and result.review:
             raise ListRefused([Problem(item.where, item.explanation) for item in result.review])  # in row order
-        _store(session, qualification, matched, result)
+        _store(session, book, principal, qualification, matched, result)
         session.execute(insert(AuditLog), [{
             "actor": principal.username, "action": "import_list", "object_kind": "qualification",
             "object_id": book.sha256, "detail": {
@@ -146,32 +152,86 @@ def import_list(engine: Engine, source: Source, kind: str, principal: Principal,
 
 def _entries(book: ListSheet, kind: QualificationKind, spec: ListSpec, year: int | None,
              today: dt.date) -> list[ListEntry]:
-    """Each row's entry, each enterprise once; a ListRefused naming every cell that is wrong."""
+    """Each row's entry, each qualification once; a ListRefused naming every cell that is wrong."""
     if spec.validity == "from_issue" and not book.has("issued") and year is None:
         raise RegistryError(f"the list has no issue date column ({kind.name_zh} is valid from its issue date): "
                             "add one or give --year", where=book.raw.where(book.raw.header_row))
-    entries: dict[str, ListEntry] = {}
-    by_name: dict[str, ListEntry] = {}
     problems: list[Problem] = []
     lines = list(book.rows())
     codes = checked_credit_codes(book, lines, problems, required=False)
+    found: list[ListEntry] = []
     for line, code in zip(lines, codes, strict=True):
-        found: list[Problem] = []
-        entry = _entry(book, line, code, kind, spec, year, today, found)
-        problems += found
-        if entry is None:
-            continue
-        seen, key = (entries, entry.credit_code) if entry.credit_code else (by_name, normalise_name(entry.name))
-        first = seen.setdefault(key, entry)
-        if first is not entry and (first.valid_from, first.valid_to, first.number, normalise_name(first.name)) != (
-                entry.valid_from, entry.valid_to, entry.number, normalise_name(entry.name)):
-            who = entry.credit_code or f"'{entry.name}'"
-            problems.append(book.problem(line.row, "credit_code" if entry.credit_code else "name",
-                                         f"{who} appears twice with different contents: rows {first.row} and "
-                                         f"{entry.row}"))
+        wrong: list[Problem] = []  # this row's own problems
+        entry = _entry(book, line, code, kind, spec, year, today, wrong)
+        problems += wrong
+        if entry is not None:
+            found.append(entry)
+    entries = _once(book, found, problems)
     if problems:
         raise ListRefused(problems)
-    return [*entries.values(), *by_name.values()]
+    return entries
+
+
+def _identity(entry: ListEntry) -> tuple[str, str]:
+    """Who (credit code, else the normalised name) and which qualification (its number, else its first day)."""
+    who = entry.credit_code or f"name:{normalise_name(entry.name)}"
+    return who, entry.number or entry.valid_from.isoformat()
+
+
+def _period(valid_from: dt.date, valid_to: dt.date | None) -> str:
+    return f"{valid_from} to {valid_to or 'open end'}"
+
+
+def _overlap(a: tuple[dt.date, dt.date | None], b: tuple[dt.date, dt.date | None]) -> bool:
+    return a[0] <= (b[1] or dt.date.max) and b[0] <= (a[1] or dt.date.max)
+
+
+def _once(book: ListSheet, found: Sequence[ListEntry], problems: list[Problem]) -> list[ListEntry]:
+    """Each qualification once (identical repeats are taken once); a problem for a repeat that differs, for one
+    credit code under two names, and for a number given to two enterprises, with two validity periods, or two
+    numbers of one enterprise from the same day."""
+    entries: dict[tuple[str, str], ListEntry] = {}
+    names: dict[str, ListEntry] = {}
+    numbers: dict[str, ListEntry] = {}
+    starts: dict[tuple[str, dt.date], ListEntry] = {}
+    for entry in found:
+        who = entry.credit_code or repr(entry.name)
+        if entry.credit_code and entry.name:
+            named = names.setdefault(entry.credit_code, entry)
+            if normalise_name(named.name) != normalise_name(entry.name):
+                problems.append(book.problem(entry.row, "name", f"credit code {entry.credit_code} appears twice with "
+                                             f"different names: row {named.row} '{named.name}', row {entry.row} "
+                                             f"'{entry.name}'"))
+                continue
+        first = entries.setdefault(_identity(entry), entry)
+        if entry.number:
+            holder = numbers.setdefault(entry.number, entry)
+            same_day = starts.setdefault((_identity(entry)[0], entry.valid_from), entry)
+            if holder.credit_code != entry.credit_code:
+                problems.append(book.problem(entry.row, "number", f"certificate number {entry.number} is given to "
+                                             f"{holder.credit_code or repr(holder.name)} in row {holder.row} and to "
+                                             f"{who} in row {entry.row}"))
+                continue
+            if same_day.number != entry.number:
+                problems.append(book.problem(entry.row, "number", f"{who} has two numbers valid from "
+                                             f"{entry.valid_from}: {same_day.number} in row {same_day.row} and "
+                                             f"{entry.number} in row {entry.row}"))
+                continue
+        if first is entry or (first.valid_from, first.valid_to) == (entry.valid_from, entry.valid_to):
+            continue
+        if entry.number:
+            what = ("overlapping validity periods" if _overlap((first.valid_from, first.valid_to),
+                                                              (entry.valid_from, entry.valid_to))
+                    else "two validity periods")
+            problems.append(book.problem(entry.row, "issued" if book.has("issued") else "number",
+                                         f"certificate {entry.number} has {what}: row {first.row} "
+                                         f"{_period(first.valid_from, first.valid_to)}, row {entry.row} "
+                                         f"{_period(entry.valid_from, entry.valid_to)}"))
+        else:
+            problems.append(book.problem(entry.row, "valid_to", f"{who} appears twice with different validity: "
+                                         f"row {first.row} {_period(first.valid_from, first.valid_to)}, row "
+                                         f"{entry.row} {_period(entry.valid_from, entry.valid_to)}"))
+    return list(entries.values())
 
 
 def _entry(book: ListSheet, line: ListRow, code: str, kind: QualificationKind, spec: ListSpec, year: int | None,
@@ -278,17 +338,18 @@ def _match(session: Session, book: ListSheet, entries: Sequence[ListEntry], prin
         found = registered.get(entry.credit_code)
         if found is None:
             result.review.append(ReviewItem(book.where(entry.row, "credit_code"), entry.credit_code, entry.name,
-                                            f"no enterprise is registered under {entry.credit_code}{scope}"))
+                                            f"no enterprise is registered under {entry.credit_code}{scope}",
+                                            row=entry.row))
         elif entry.name and normalise_name(entry.name) != normalise_name(found.name):
             result.review.append(ReviewItem(
                 book.where(entry.row, "name"), entry.credit_code, entry.name,
                 f"name '{entry.name}' does not match '{found.name}' registered under {entry.credit_code}",
-                registered_name=found.name))
+                registered_name=found.name, row=entry.row))
         elif (issued_in := _number_part(spec, entry.number, "province")) not in (None, found.province_code):
             result.review.append(ReviewItem(
                 book.where(entry.row, "number"), entry.credit_code, entry.name,
                 f"number {entry.number} was issued in province {issued_in} but {entry.credit_code} is registered in "
-                f"zone {found.zone_code} of province {found.province_code}", registered_name=found.name))
+                f"zone {found.zone_code} of province {found.province_code}", registered_name=found.name, row=entry.row))
         else:
             matched.append((found, entry))
     return matched
@@ -298,23 +359,39 @@ def _proposal(book: ListSheet, entry: ListEntry, candidates: list[_Registered], 
     where = book.where(entry.row, "credit_code" if book.has("credit_code") else "name")
     if len(candidates) == 1:
         return ReviewItem(where, "", entry.name, "no credit code; one registered enterprise has this name",
-                          candidates[0].credit_code, candidates[0].name)
+                          candidates[0].credit_code, candidates[0].name, entry.row)
     reason = (f"no credit code, and {len(candidates)} registered enterprises{scope} have this name" if candidates
               else f"no credit code, and no registered enterprise{scope} has this name")
-    return ReviewItem(where, "", entry.name, reason)
+    return ReviewItem(where, "", entry.name, reason, row=entry.row)
 
 
-def _store(session: Session, kind: QualificationKind, matched: Sequence[tuple[_Registered, ListEntry]],
-           result: ListImport) -> None:
-    """New qualifications inserted; one already held from the same day updated when its end or number differ."""
+def _store(session: Session, book: ListSheet, principal: Principal, kind: QualificationKind,
+           matched: Sequence[tuple[_Registered, ListEntry]], result: ListImport) -> None:
+    """Each matched entry inserted, updated (its end, or the number of one held without a number) or unchanged,
+    found by its identity; a ListRefused for a number that is another enterprise's, a certificate stored with
+    another validity, or a second number of an enterprise from the same day."""
     ids = [enterprise.id for enterprise, _ in matched]
-    held: dict[tuple[int, dt.date], Qualification] = {}
+    by_number: dict[tuple[int, str], Qualification] = {}
+    by_start: dict[tuple[int, dt.date], list[Qualification]] = {}
     for i in range(0, len(ids), _CHUNK):
-        held.update(((q.enterprise_id, q.valid_from), q) for q in session.scalars(select(Qualification).where(
-            Qualification.kind == kind.code, Qualification.enterprise_id.in_(ids[i:i + _CHUNK]))))
+        for q in session.scalars(select(Qualification).where(Qualification.kind == kind.code,
+                                                             Qualification.enterprise_id.in_(ids[i:i + _CHUNK]))):
+            if q.detail:
+                by_number[(q.enterprise_id, q.detail)] = q
+            by_start.setdefault((q.enterprise_id, q.valid_from), []).append(q)
+    holders = _number_holders(session, principal, kind, sorted({e.number for _, e in matched if e.number}))
+    problems: list[Problem] = []
     new: list[tuple[int, str, dt.date, dt.date | None, str | None]] = []
     for enterprise, entry in matched:
-        current = held.get((enterprise.id, entry.valid_from))
+        holder = holders.get(entry.number)
+        if holder is not None and holder[0] != enterprise.id:
+            problems.append(book.problem(entry.row, "number", f"certificate number {entry.number} is already "
+                                         f"recorded for {holder[1]}, not for {entry.credit_code}"))
+            continue
+        current, problem = _held(book, entry, enterprise.id, by_number, by_start)
+        if problem is not None:
+            problems.append(problem)
+            continue
         detail = entry.number or (current.detail if current is not None else None)  # a list without numbers keeps it
         if current is None:
             new.append((enterprise.id, kind.code, entry.valid_from, entry.valid_to, detail))
@@ -324,5 +401,43 @@ def _store(session: Session, kind: QualificationKind, matched: Sequence[tuple[_R
             result.updated.append(entry.credit_code)
         else:
             result.unchanged.append(entry.credit_code)
+    if problems:
+        raise ListRefused(problems)
     bulk_insert(session.connection(), Qualification.__tablename__,
                 ("enterprise_id", "kind", "valid_from", "valid_to", "detail"), new)
+
+
+def _held(book: ListSheet, entry: ListEntry, enterprise_id: int, by_number: dict[tuple[int, str], Qualification],
+          by_start: dict[tuple[int, dt.date], list[Qualification]]) -> tuple[Qualification | None, Problem | None]:
+    """The stored qualification ``entry`` names (None: a new one), or the problem that it contradicts one."""
+    same_day = by_start.get((enterprise_id, entry.valid_from), [])
+    if not entry.number:
+        return (same_day[0] if same_day else None), None
+    current = by_number.get((enterprise_id, entry.number))
+    if current is not None and current.valid_from != entry.valid_from:
+        stored, given = (current.valid_from, current.valid_to), (entry.valid_from, entry.valid_to)
+        what = "overlapping validity periods" if _overlap(stored, given) else "two validity periods"
+        return None, book.problem(entry.row, "issued" if book.has("issued") else "number",
+                                  f"certificate {entry.number} would have {what}: stored {_period(*stored)}, this row "
+                                  f"{_period(*given)}")
+    if current is None:
+        current = next((q for q in same_day if not q.detail), None)  # held without a number: it gets this one
+        if current is None and same_day:
+            return None, book.problem(entry.row, "number", f"{entry.credit_code} already holds number "
+                                      f"{same_day[0].detail} valid from {entry.valid_from}, not {entry.number}")
+    return current, None
+
+
+def _number_holders(session: Session, principal: Principal, kind: QualificationKind,
+                    numbers: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """Number -> (enterprise id, how to name it to this user: its credit code when in the user's scope)."""
+    provinces = zone_provinces(session)
+    query = (select(Qualification.detail, Enterprise.id, Enterprise.credit_code, Enterprise.zone_code)
+             .join(Enterprise, Enterprise.id == Qualification.enterprise_id).where(Qualification.kind == kind.code))
+    found: dict[str, tuple[int, str]] = {}
+    for i in range(0, len(numbers), _CHUNK):
+        for number, enterprise_id, code, zone in session.execute(
+                query.where(Qualification.detail.in_(numbers[i:i + _CHUNK]))):
+            seen = can_register(principal, zone, provinces.get(zone, ""))
+            found[str(number)] = (enterprise_id, code if seen else "an enterprise outside your scope")
+    return found

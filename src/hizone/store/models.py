@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -87,13 +88,22 @@ class EnterpriseVersion(Base):
 
 
 class Qualification(Base):
+    """A qualification is identified by (enterprise, kind, number) or, held without a number, (enterprise, kind,
+    valid_from): re-importing a list changes nothing, a renewed certificate is a row of its own."""
+
     __tablename__ = "qualification"
+    __table_args__ = (
+        Index("uq_qualification_number", "enterprise_id", "kind", "detail", unique=True,
+              sqlite_where=text("detail IS NOT NULL"), postgresql_where=text("detail IS NOT NULL")),
+        Index("uq_qualification_start", "enterprise_id", "kind", "valid_from", unique=True,
+              sqlite_where=text("detail IS NULL"), postgresql_where=text("detail IS NULL")),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # see registry.QUALIFICATIONS
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
-    detail: Mapped[str | None] = mapped_column(String(64))  # e.g. the listing board
+    detail: Mapped[str | None] = mapped_column(String(64))  # certificate / registration number, listing board
 
 
 class Incubator(Base):

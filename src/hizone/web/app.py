@@ -20,7 +20,8 @@ from hizone.web.rendering import FragmentCache, make_templates
 from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec, expected_csrf
 from hizone.web.services.figures import FiguresCache
 from hizone.web.services.rankings import RunCache
-from hizone.web.services.reporting import ReportCache
+from hizone.web.services.registry import RegistryUpload
+from hizone.web.services.reporting import KeptReport, ReportCache
 
 STATIC = Path(__file__).parent / "static"
 SESSION_MAX_AGE = 8 * 3600
@@ -52,7 +53,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
         app.state.figures.warm()
     app.state.max_upload_bytes = max_upload_bytes
     app.state.secure_cookies = settings.cookie_secure
-    app.state.report_cache = ReportCache()
+    app.state.report_cache = ReportCache[KeptReport]()
+    app.state.registry_uploads = ReportCache[RegistryUpload]()
     app.state.runs = RunCache()
     errors.install(app)
     _install_middleware(app)
@@ -62,7 +64,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
 
 
 def _include_routers(app: FastAPI) -> None:
-    from hizone.web.api import v1, v1_engines
+    from hizone.web.api import v1, v1_engines, v1_registry
     from hizone.web.pages import (
         account,
         admin,
@@ -71,14 +73,16 @@ def _include_routers(app: FastAPI) -> None:
         monitoring,
         overview,
         rankings,
+        registry,
         reporting,
         zones,
     )
 
-    for module in (account, overview, zones, enterprises, rankings, monitoring, reporting, admin, docs):
+    for module in (account, overview, zones, enterprises, rankings, monitoring, reporting, registry, admin, docs):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)
+    app.include_router(v1_registry.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes

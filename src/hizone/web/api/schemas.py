@@ -208,3 +208,47 @@ class RevisionOut(BaseModel):
     revision: int
     previous: int | None
     changes: list[ChangeOut]
+
+
+class EnterpriseChangeOut(BaseModel):
+    field: str = Field(description="name, zone_code, industry_code or founded")
+    old: str
+    new: str
+
+
+class ListedEnterpriseOut(BaseModel):
+    credit_code: str
+    name: str | None
+    changes: list[EnterpriseChangeOut] = []
+
+
+class EnterpriseListOut(BaseModel):
+    source: str
+    summary: str
+    registered: list[ListedEnterpriseOut] = Field(description="enterprises the list registered")
+    updated: list[ListedEnterpriseOut] = Field(description="registered enterprises whose name, zone, industry or "
+                                                           "registration date the list changed (audited)")
+    unchanged: int
+
+
+class ReviewOut(BaseModel):
+    file: str
+    row: int
+    where: str = Field(description="file, row and column")
+    credit_code: str | None
+    list_name: str | None = Field(description="the name as the list writes it")
+    registered_name: str | None = Field(description="the name the registry holds, when one is concerned")
+    reason: str
+    proposed_credit_code: str | None = Field(description="for a name without a credit code: the one registered "
+                                                         "enterprise of that name, a proposal only (not stored)")
+
+
+class QualificationListOut(BaseModel):
+    source: str
+    kind: str
+    summary: str
+    stored: list[str] = Field(description="credit codes whose qualification the list added")
+    updated: list[str] = Field(description="credit codes whose stored qualification the list changed")
+    unchanged: int
+    review_count: int = Field(description="rows not stored, for review")
+    review: list[ReviewOut]

@@ -103,10 +103,10 @@ async def upload_submission(request: Request, principal: security.Submitter, fil
                             form: str = Form(..., pattern=r"^(enterprise_annual|zone_monthly)$"),
                             period: str = Form(..., pattern=r"^\d{4}(-\d{2})?$"),
                             submit: bool = Form(False), confirm_warnings: bool = Form(False)) -> JSONResponse:
-    from hizone.web.pages.reporting import _read_upload, _require_multipart
+    from hizone.web.pages.reporting import read_upload, require_multipart
 
-    _require_multipart(request)
-    data = await _read_upload(request, file)
+    require_multipart(request)
+    data = await read_upload(request, file)
     limit = request.app.state.max_upload_bytes
     result = await run_in_threadpool(rep_svc.upload, request.app.state.engine, principal,
                                      request.app.state.report_cache, data, file.filename or "upload", form, period,

@@ -43,11 +43,12 @@ def reporting(request: Request, principal: security.LoggedIn,
     return render(request, "reporting.html", _context(request, principal, message=done))
 
 
-async def _read_upload(request: Request, file: UploadFile) -> bytes:
+async def read_upload(request: Request, file: UploadFile, suffixes: tuple[str, ...] = svc.UPLOAD_SUFFIXES) -> bytes:
+    """The uploaded file's bytes, at most the app's upload limit; a 4xx for another kind of file or none."""
     name = (file.filename or "").lower()
-    if not name.endswith(svc.UPLOAD_SUFFIXES):
-        raise HTTPException(status_code=415, detail=f"'{file.filename}' is not a spreadsheet, CSV or JSON file "
-                                                    f"(accepted: {', '.join(svc.UPLOAD_SUFFIXES)})")
+    if not name.endswith(suffixes):
+        raise HTTPException(status_code=415, detail=f"'{file.filename}' is not a file of an accepted kind "
+                                                    f"({', '.join(suffixes)})")
     limit = request.app.state.max_upload_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
@@ -57,7 +58,7 @@ async def _read_upload(request: Request, file: UploadFile) -> bytes:
     return data
 
 
-def _require_multipart(request: Request) -> None:
+def require_multipart(request: Request) -> None:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise HTTPException(status_code=415, detail="upload the file as multipart/form-data")
 
@@ -66,8 +67,8 @@ def _require_multipart(request: Request) -> None:
 async def upload(request: Request, principal: security.Submitter, file: Annotated[UploadFile, File()],
                  form: str = Form(..., pattern=FORM_CODE), period: str = Form(..., pattern=PERIOD),
                  submit: bool = Form(False), confirm_warnings: bool = Form(False)) -> Response:
-    _require_multipart(request)
-    data = await _read_upload(request, file)
+    require_multipart(request)
+    data = await read_upload(request, file)
     limits = Limits(max_file_bytes=request.app.state.max_upload_bytes,
                     max_unpacked_bytes=4 * request.app.state.max_upload_bytes)
     from starlette.concurrency import run_in_threadpool
@@ -87,7 +88,7 @@ async def upload(request: Request, principal: security.Submitter, file: Annotate
 
 def _kept_report(request: Request, principal: Principal, report_id: str) -> svc.KeptReport:
     """The caller's own validation report; anyone else's answers 404 like one that never existed."""
-    cache: svc.ReportCache = request.app.state.report_cache
+    cache: svc.ReportCache[svc.KeptReport] = request.app.state.report_cache
     found = cache.get(principal.username, report_id)
     if found is None:
         raise HTTPException(status_code=404, detail="no such validation report (they are kept for a while only)")

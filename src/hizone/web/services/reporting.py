@@ -8,6 +8,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -84,18 +85,31 @@ class KeptReport:
 _ISSUE_OVERHEAD = 600  # an Issue's object and its eleven attribute objects, in bytes
 
 
-class ReportCache:
-    """The last validation reports, so their uploaders can download them (the workbook, the problem table):
-    at most ``size`` of them and ``max_bytes`` in all, the oldest going first."""
+class Kept(Protocol):
+    """What a ReportCache keeps: whose it is, and about how much memory it takes."""
+
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def nbytes(self) -> int: ...
+
+
+KeptT = TypeVar("KeptT", bound=Kept)
+
+
+class ReportCache(Generic[KeptT]):
+    """The last reports of uploads (validation reports, registry list outcomes), so their uploaders can download
+    them (the workbook, the tables): at most ``size`` of them and ``max_bytes`` in all, the oldest going first."""
 
     def __init__(self, size: int = 200, max_bytes: int = 256 << 20) -> None:
-        self._items: OrderedDict[str, KeptReport] = OrderedDict()
+        self._items: OrderedDict[str, KeptT] = OrderedDict()
         self._size = size
         self._max_bytes = max_bytes
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def put(self, report: KeptReport) -> str | None:
+    def put(self, report: KeptT) -> str | None:
         """The key to fetch the report by; None when the report alone is larger than the whole cache."""
         cost = report.nbytes
         if cost > self._max_bytes:
@@ -116,7 +130,7 @@ class ReportCache:
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, owner: str, key: str) -> KeptReport | None:
+    def get(self, owner: str, key: str) -> KeptT | None:
         """The report under ``key`` if ``owner`` uploaded it; another user's report is as good as absent."""
         with self._lock:
             item = self._items.get(key)
@@ -140,7 +154,7 @@ def _own_rows_only(engine: Engine, principal: Principal, data: bytes, name: str,
                           f"the file also has {', '.join(others[:3])}", where=name)
 
 
-def upload(engine: Engine, principal: Principal, cache: ReportCache, data: bytes, name: str, form: str,
+def upload(engine: Engine, principal: Principal, cache: ReportCache[KeptReport], data: bytes, name: str, form: str,
            period: str, submit: bool, confirm_warnings: bool, limits: Limits) -> Upload:
     if form not in forms_for(principal):
         raise HizoneError(f"your role does not submit form '{form}'", where="form")
