@@ -6,9 +6,9 @@ entity and period and a column per element (``e_<code>``) and qualification flag
 period end). The published view is a table; the provisional one is a view over it that swaps in the rows
 of ``<form>__<period_type>__pending`` (latest revisions not yet approved), so the common case, all
 approved, stores and computes the facts once. Cumulative monthly forms also get single months
-(``<form>__month__<view>``), derived as 1–N月 minus 1–(N−1)月. Periods whose submissions did not change
-since the last build are kept as they were. Submissions stream from the store in Arrow batches (see
-``extract``); ``values`` (JSON text) is parsed by DuckDB, vectorised, with the form's fixed schema.
+(``<form>__month__<view>``), derived as 1–N月 minus 1–(N−1)月. A later build rebuilds only the periods
+with a change (``store.changes``) numbered after the last change the file holds. Submissions stream from
+the store in Arrow batches (see ``extract``), their packed values unpacked with NumPy.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Engine, Text, cast, func, select, text
+from sqlalchemy import Engine, Text, cast, func, select
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
@@ -32,7 +32,8 @@ from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
 from hizone.registry import qualification_kinds
-from hizone.store.models import SUBMISSION_STATES, Enterprise, ImportBatch, Province, Qualification, Submission, Zone
+from hizone.store.changes import changed_periods, event_time, latest_seq
+from hizone.store.models import Enterprise, ImportBatch, Province, Qualification, Submission, Zone
 from hizone.store.values import ValueLayout, gather
 
 VIEWS = ("published", "provisional")
@@ -72,22 +73,6 @@ def _form_elements(catalog: Catalog, code: str) -> list[tuple[str, str]]:
 # --- reading the store ----------------------------------------------------------------------------
 
 
-def _fingerprint_sql(state: str, row_id: str) -> str:
-    """Per state, the count and the sum of ids of the revisions in it: one state change moves two of these
-    sums, so a period's digest changes with every new revision and every change of state (a single
-    expression of state and id, as the length of the state's name was, missed reviewed -> approved)."""
-    return ", ".join(f"sum(CASE WHEN {state} = '{name}' THEN 1 ELSE 0 END), "
-                     f"sum(CASE WHEN {state} = '{name}' THEN {row_id} ELSE 0 END)" for name in SUBMISSION_STATES)
-
-
-def _fingerprints(engine: Engine) -> dict[tuple[str, str], str]:
-    """A digest per (form, period) that changes with any new revision or change of state."""
-    sql = (f"SELECT form_code, period, count(*), max(id), sum(revision), {_fingerprint_sql('state', 'id')} "
-           "FROM submission GROUP BY form_code, period")
-    with engine.connect() as conn:
-        return {(row[0], row[1]): "|".join(str(int(v)) for v in row[2:]) for row in conn.execute(text(sql))}
-
-
 def _registry_fingerprint(engine: Engine) -> str:
     parts = []
     with engine.connect() as conn:
@@ -104,7 +89,7 @@ SUBMISSION_SCHEMA = pa.schema([("_id", pa.int64()), ("_entity", pa.string()), ("
 
 
 def _submissions(engine: Engine, form: str, periods: Sequence[str] | None) -> StoreStream:
-    """Start reading every revision of the form's submissions (in any state: the fingerprints count all)."""
+    """Start reading every revision of the form's submissions (of ``periods``, or all)."""
     s = Submission
     stmt = select(s.id.label("_id"), s.entity_key.label("_entity"), s.zone_code.label("_zone"),
                   s.period.label("_period"), s.revision.label("_revision"), s.state.label("_state"),
@@ -146,13 +131,6 @@ def _load_submissions(con: duckdb.DuckDBPyConnection, stream: StoreStream, layou
             con.execute("INSERT INTO raw SELECT * FROM batch_in")
         finally:
             con.unregister("batch_in")
-
-
-def _raw_fingerprints(con: duckdb.DuckDBPyConnection, form: str) -> dict[tuple[str, str], str]:
-    """:func:`_fingerprints` of the form's periods, from the rows just read (saves a pass over the store)."""
-    rows = con.execute(f"SELECT _period, count(*), max(_id), sum(_revision), {_fingerprint_sql('_state', '_id')} "
-                       "FROM raw GROUP BY _period").fetchall()
-    return {(form, row[0]): "|".join(str(int(v)) for v in row[1:]) for row in rows}
 
 
 def _load_registry(engine: Engine, con: duckdb.DuckDBPyConnection, indicators: IndicatorSet) -> None:
@@ -317,8 +295,8 @@ def _provisional_view(con: duckdb.DuckDBPyConnection, table: FactTable) -> None:
 
 
 def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, catalog: Catalog,
-                  periods: list[str] | None, qualifications: bool) -> dict[tuple[str, str], str]:
-    """Rebuild the form's fact tables (for ``periods``, or all); the fingerprints of what was read.
+                  periods: list[str] | None, qualifications: bool) -> list[str]:
+    """Rebuild the form's fact tables (for ``periods``, or all); the periods read.
 
     ``qualifications``: load them first (the store reads the submissions meanwhile).
     """
@@ -351,7 +329,7 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
                 single = fact_table_name(FactTable(form.code, "month"), view)
                 cumulative = fact_table_name(table, view)
                 con.execute(f"CREATE OR REPLACE TABLE {single} AS {_single_months_select(cumulative, elements)}")
-        return _raw_fingerprints(con, form.code)
+        return [row[0] for row in con.execute("SELECT DISTINCT _period FROM raw ORDER BY 1").fetchall()]
     finally:
         con.execute("DROP TABLE IF EXISTS raw")
         con.execute("DROP TABLE IF EXISTS flags")
@@ -449,7 +427,12 @@ def export_parquet(con: duckdb.DuckDBPyConnection, directory: Path) -> list[Path
 
 def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | None = None,
           indicators: IndicatorSet | None = None, catalog: Catalog | None = None) -> BuildReport:
-    """Bring the analytics file at ``path`` up to date with the store; recompute every indicator."""
+    """Bring the analytics file at ``path`` up to date with the store; recompute every indicator.
+
+    The file records the number of the last change it holds (``seq``, see store.changes) and when that change
+    happened; a later build rebuilds the (form, period) of the changes numbered after it, and everything when
+    the store no longer has that change as it was (restored, replaced), the registry or the indicators moved.
+    """
     started = time.perf_counter()
     catalog = catalog or default_catalog()
     indicators = indicators or default_indicators()
@@ -463,11 +446,14 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
         state = {} if full else _state(con)
         _state(con)
         _load_registry(engine, con, indicators)
-        registry_print = _registry_fingerprint(engine)
-        registry_changed = state.get("registry") != registry_print or state.get("indicators") != \
-            indicators.fingerprint
-        new_state = {"registry": registry_print, "indicators": indicators.fingerprint}
-        _rebuild_forms(con, engine, catalog, state if not registry_changed else {}, new_state, report)
+        new_state = {"registry": _registry_fingerprint(engine), "indicators": indicators.fingerprint}
+        with engine.connect() as conn:  # the number first: changes after it are read now and again next time
+            upto = latest_seq(conn)
+            new_state.update(seq=str(upto), seq_at=event_time(conn, upto) or "")
+            same = all(state.get(k) == new_state[k] for k in ("registry", "indicators")) and "seq" in state and \
+                (event_time(conn, int(state["seq"])) or "") == state["seq_at"]
+            changed = changed_periods(conn, int(state["seq"]), upto) if same else None
+        _rebuild_forms(con, engine, catalog, changed, report)
         _meta(con, indicators)
         report.indicator_rows = compute_indicators(con, indicators)
         _save_state(con, new_state)
@@ -485,43 +471,28 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
     return report
 
 
-def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Catalog, state: dict[str, str],
-                   new_state: dict[str, str], report: BuildReport) -> None:
-    """Rebuild what changed since ``state`` (everything when it is empty); record the new fingerprints.
+def _built_periods(con: duckdb.DuckDBPyConnection, table: FactTable) -> set[str]:
+    rows = con.execute(f"SELECT DISTINCT period FROM {fact_table_name(table, 'published')} UNION "
+                       f"SELECT DISTINCT period FROM {pending_table_name(table)}").fetchall()
+    return {row[0] for row in rows}
 
-    A first or full build reads every submission anyway and takes the fingerprints from what it read;
-    only an incremental build asks the store for them first, to know which periods changed.
-    """
-    prints = _fingerprints(engine) if any("/" in key for key in state) else None
-    codes = sorted({form for form, _ in prints}) if prints is not None else sorted(catalog.forms)
+
+def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Catalog,
+                   changed: dict[str, set[str]] | None, report: BuildReport) -> None:
+    """Rebuild the periods ``changed`` per form (every period when None, or when a form has no tables yet)."""
     loaded_qualifications = False
-    for code in codes:
-        if code not in catalog.forms:
-            continue
+    for code in sorted(catalog.forms):
         form = catalog.forms[code][-1]
         table = _fact_tables(form)[0]
-        periods = sorted(p for f, p in prints if f == code) if prints is not None else []
-        whole = prints is None or not _exists(con, fact_table_name(table, "published")) or \
-            not _exists(con, pending_table_name(table))
-        todo: list[str] | None = None
-        if not whole and prints is not None:
-            changed = [p for p in periods if state.get(f"{code}/{p}") != prints[(code, p)]]
-            dropped = [k.split("/", 1)[1] for k in state if k.startswith(f"{code}/")
-                       and (code, k.split("/", 1)[1]) not in prints]
-            todo = sorted(set(changed) | set(dropped))
-            if not todo:
-                report.rebuilt[code], report.kept[code] = [], len(periods)
-                new_state.update({f"{code}/{p}": prints[(code, p)] for p in periods})
-                continue
+        built = _exists(con, fact_table_name(table, "published")) and _exists(con, pending_table_name(table))
+        todo = sorted(changed.get(code, ())) if changed is not None and built else None
+        if todo == []:
+            report.rebuilt[code], report.kept[code] = [], len(_built_periods(con, table))
+            continue
         read = _rebuild_form(con, engine, form, catalog, todo,
                              qualifications=form.entity == "enterprise" and not loaded_qualifications)
         loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
-        if prints is None:
-            if not read:
-                continue  # no submissions of this form: no tables, as before it had any
-            periods = sorted(p for _, p in read)
-            new_state.update({f"{code}/{p}": v for (_, p), v in read.items()})
-        else:
-            new_state.update({f"{code}/{p}": prints[(code, p)] for p in periods})
-        report.rebuilt[code] = periods if todo is None else todo
-        report.kept[code] = len(periods) - len(report.rebuilt[code])
+        if todo is None and not read:
+            continue  # no submissions of this form: no tables, as before it had any
+        report.rebuilt[code] = read if todo is None else todo
+        report.kept[code] = len(_built_periods(con, table) - set(report.rebuilt[code]))
