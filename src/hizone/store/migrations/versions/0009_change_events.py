@@ -143,7 +143,7 @@ def downgrade() -> None:
         if e.kind == "submission_written":
             rows.append({"at": e.at, "actor": e.actor, "action": action, "object_kind": "import_batch",
                          "object_id": str(e.batch_id), "detail": {**detail, "form": e.form_code, "period": e.period,
-                                                                  "state": e.to_state}})
+                                                                  "state": e.to_state, "role": e.actor_role}})
         else:
             rows.append({"at": e.at, "actor": e.actor, "action": action, "object_kind": "submission",
                          "object_id": str(detail["submission"]),
