@@ -365,38 +365,80 @@ def _base_table(table: FactTable) -> FactTable:
 
 
 def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet, table: FactTable,
-                       codes: Sequence[str], view: str) -> None:
+                       codes: Sequence[str], view: str, periods: Sequence[str] | None) -> None:
+    """The indicators ``codes`` of ``table`` in ``view`` for ``periods`` (all when None) into indicator_value.
+
+    For some periods the plan reads only their rows and those of a year before (y/y reads no further back).
+    """
     fact = fact_table_name(table, view)
-    steps = plan(fact, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t")
+    source = fact
+    if periods is not None:
+        source = "t_source"
+        needed = sorted({*periods, *(_year_before(p) for p in periods)})
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {source} AS SELECT * FROM {fact} WHERE period IN "
+                    f"({', '.join(repr(p) for p in needed)})")
+    steps = plan(source, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t")
+    only = "" if periods is None else f" WHERE period IN ({', '.join(repr(p) for p in periods)})"
     try:
         for step in steps[:-1]:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {step.sql}")
         con.execute(f"INSERT INTO indicator_value SELECT '{view}', '{table.period_type}', indicator, "
-                    f"grp_level, grp_key, period, value, value_raw, reason FROM ({steps[-1].sql})")
+                    f"grp_level, grp_key, period, value, value_raw, reason FROM ({steps[-1].sql}){only}")
     finally:
         for step in steps[:-1]:
             con.execute(f"DROP TABLE IF EXISTS {step.name}")
+        con.execute("DROP VIEW IF EXISTS t_source")
 
 
-def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet) -> int:
-    """Every indicator for every group (zone … nation), both views, into ``indicator_value``.
+def _year_before(period: str) -> str:
+    return f"{int(period[:4]) - 1}{period[4:]}"
+
+
+def _year_after(period: str) -> str:
+    return f"{int(period[:4]) + 1}{period[4:]}"
+
+
+def _affected(table: FactTable, rebuilt: Sequence[str]) -> list[str]:
+    """The periods of ``table`` whose indicators move with the rebuilt periods of its form: themselves (a single
+    month also with the cumulative month before it) and the same periods a year later (their y/y)."""
+    moved = set(rebuilt)
+    if table.period_type == "month":
+        moved |= {f"{p[:5]}{int(p[5:]) + 1:02d}" for p in rebuilt if int(p[5:]) < 12}
+    return sorted(moved | {_year_after(p) for p in moved})
+
+
+def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
+                       rebuilt: dict[str, list[str]] | None = None) -> int:
+    """Every indicator for every group (zone … nation), both views, into ``indicator_value``: all of them, or
+    (``rebuilt``: per form the periods rebuilt) those the rebuilt periods move, the others kept.
 
     Where no submission awaits approval the provisional view equals the published one: its values are
     copied rather than computed a second time.
     """
-    con.execute("CREATE OR REPLACE TABLE indicator_value (view VARCHAR, period_type VARCHAR, indicator VARCHAR, "
-                "level VARCHAR, key VARCHAR, period VARCHAR, value DOUBLE, value_raw DOUBLE, reason VARCHAR)")
+    if rebuilt is None or not _exists(con, "indicator_value"):
+        rebuilt = None
+        con.execute("CREATE OR REPLACE TABLE indicator_value (view VARCHAR, period_type VARCHAR, "
+                    "indicator VARCHAR, level VARCHAR, key VARCHAR, period VARCHAR, value DOUBLE, value_raw DOUBLE, "
+                    "reason VARCHAR)")
     for table, codes in indicators.by_table().items():
         if not _exists(con, fact_table_name(table, "published")):
             continue
-        _insert_indicators(con, indicators, table, codes, "published")
+        periods = None if rebuilt is None else _affected(table, rebuilt.get(table.form, []))
+        if periods == []:
+            continue
+        if periods is not None:
+            con.execute("DELETE FROM indicator_value WHERE period_type = ? AND indicator IN (SELECT UNNEST(?)) "
+                        "AND period IN (SELECT UNNEST(?))", [table.period_type, codes, periods])
+        _insert_indicators(con, indicators, table, codes, "published", periods)
         pending = pending_table_name(_base_table(table))
         if not _exists(con, pending) or _count(con, pending) > 0:
-            _insert_indicators(con, indicators, table, codes, "provisional")
+            _insert_indicators(con, indicators, table, codes, "provisional", periods)
         else:
             con.execute("INSERT INTO indicator_value SELECT 'provisional', period_type, indicator, level, key, "
                         "period, value, value_raw, reason FROM indicator_value WHERE view = 'published' "
-                        "AND period_type = ? AND indicator IN (SELECT UNNEST(?))", [table.period_type, codes])
+                        "AND period_type = ? AND indicator IN (SELECT UNNEST(?))"
+                        + ("" if periods is None else " AND period IN (SELECT UNNEST(?))"),
+                        [table.period_type, codes] + ([] if periods is None else [periods]))
     return _count(con, "indicator_value")
 
 
@@ -455,7 +497,7 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
             changed = changed_periods(conn, int(state["seq"]), upto) if same else None
         _rebuild_forms(con, engine, catalog, changed, report)
         _meta(con, indicators)
-        report.indicator_rows = compute_indicators(con, indicators)
+        report.indicator_rows = compute_indicators(con, indicators, None if changed is None else report.rebuilt)
         _save_state(con, new_state)
         for table in indicators.by_table():
             for view in VIEWS:
@@ -489,6 +531,8 @@ def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Cata
         if todo == []:
             report.rebuilt[code], report.kept[code] = [], len(_built_periods(con, table))
             continue
+        # The registry (so the qualifications) did not move when changes are known: last build's table holds.
+        loaded_qualifications = loaded_qualifications or (changed is not None and _exists(con, "qualification"))
         read = _rebuild_form(con, engine, form, catalog, todo,
                              qualifications=form.entity == "enterprise" and not loaded_qualifications)
         loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
