@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Engine, Text, cast, func, select
+from sqlalchemy import Engine, Text, cast, func, select, tuple_
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
@@ -32,7 +32,7 @@ from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
 from hizone.registry import qualification_kinds
-from hizone.store.changes import changed_periods, event_time, latest_seq
+from hizone.store.changes import changed_periods, event_time, latest_seq, touched
 from hizone.store.models import Enterprise, ImportBatch, Province, Qualification, Submission, Zone
 from hizone.store.values import ValueLayout, gather
 
@@ -88,14 +88,18 @@ SUBMISSION_SCHEMA = pa.schema([("_id", pa.int64()), ("_entity", pa.string()), ("
                                ("_batch", pa.int64()), ("_packed", pa.binary())])
 
 
-def _submissions(engine: Engine, form: str, periods: Sequence[str] | None) -> StoreStream:
-    """Start reading every revision of the form's submissions (of ``periods``, or all)."""
+def _submissions(engine: Engine, form: str, periods: Sequence[str] | None, since: tuple[int, int] | None
+                 ) -> StoreStream:
+    """Start reading every revision of the form's submissions: of ``periods`` (or all), and with ``since``
+    (after, up to: change numbers) only of the entities with a change in that span."""
     s = Submission
     stmt = select(s.id.label("_id"), s.entity_key.label("_entity"), s.zone_code.label("_zone"),
                   s.period.label("_period"), s.revision.label("_revision"), s.state.label("_state"),
                   s.batch_id.label("_batch"), s.packed_values.label("_packed")).where(s.form_code == form)
     if periods is not None:
         stmt = stmt.where(s.period.in_(list(periods)))
+    if since is not None:
+        stmt = stmt.where(tuple_(s.period, s.entity_key).in_(touched(form, *since)))
     return StoreStream(engine, stmt, SUBMISSION_SCHEMA)
 
 
@@ -295,13 +299,14 @@ def _provisional_view(con: duckdb.DuckDBPyConnection, table: FactTable) -> None:
 
 
 def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, catalog: Catalog,
-                  periods: list[str] | None, qualifications: bool) -> list[str]:
-    """Rebuild the form's fact tables (for ``periods``, or all); the periods read.
+                  periods: list[str] | None, qualifications: bool, since: tuple[int, int]) -> list[str]:
+    """Rebuild the form's fact tables: all, or of ``periods`` the entities with changes ``since`` (after, up to:
+    change numbers; see ``_submissions``); the periods read.
 
     ``qualifications``: load them first (the store reads the submissions meanwhile).
     """
     elements = _form_elements(catalog, form.code)
-    stream = _submissions(engine, form.code, periods)
+    stream = _submissions(engine, form.code, periods, since if periods is not None else None)
     try:
         if qualifications:
             _load_qualifications(engine, con)
@@ -320,8 +325,9 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
             select_sql = _fact_select(form, elements, _current_sql(view, unique))
             if periods is None or not _exists(con, name):
                 con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
-            else:
-                con.execute(f"DELETE FROM {name} WHERE period IN (SELECT UNNEST(?))", [periods])
+            else:  # the rows of the entities read again
+                con.execute(f"DELETE FROM {name} USING (SELECT DISTINCT _entity, _period FROM raw) r "
+                            f"WHERE {name}.entity_key = r._entity AND {name}.period = r._period")
                 con.execute(f"INSERT INTO {name} BY NAME {select_sql}")
         _provisional_view(con, table)
         if form.frequency == "monthly":
@@ -495,7 +501,7 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
             same = all(state.get(k) == new_state[k] for k in ("registry", "indicators")) and "seq" in state and \
                 (event_time(conn, int(state["seq"])) or "") == state["seq_at"]
             changed = changed_periods(conn, int(state["seq"]), upto) if same else None
-        _rebuild_forms(con, engine, catalog, changed, report)
+        _rebuild_forms(con, engine, catalog, changed, report, (int(state.get("seq", 0)), upto))
         _meta(con, indicators)
         report.indicator_rows = compute_indicators(con, indicators, None if changed is None else report.rebuilt)
         _save_state(con, new_state)
@@ -520,8 +526,9 @@ def _built_periods(con: duckdb.DuckDBPyConnection, table: FactTable) -> set[str]
 
 
 def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Catalog,
-                   changed: dict[str, set[str]] | None, report: BuildReport) -> None:
-    """Rebuild the periods ``changed`` per form (every period when None, or when a form has no tables yet)."""
+                   changed: dict[str, set[str]] | None, report: BuildReport, since: tuple[int, int]) -> None:
+    """Rebuild the periods ``changed`` per form (every period when None, or when a form has no tables yet),
+    of those periods the entities with changes ``since`` (after, up to)."""
     loaded_qualifications = False
     for code in sorted(catalog.forms):
         form = catalog.forms[code][-1]
@@ -534,7 +541,7 @@ def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Cata
         # The registry (so the qualifications) did not move when changes are known: last build's table holds.
         loaded_qualifications = loaded_qualifications or (changed is not None and _exists(con, "qualification"))
         read = _rebuild_form(con, engine, form, catalog, todo,
-                             qualifications=form.entity == "enterprise" and not loaded_qualifications)
+                             qualifications=form.entity == "enterprise" and not loaded_qualifications, since=since)
         loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
         if todo is None and not read:
             continue  # no submissions of this form: no tables, as before it had any

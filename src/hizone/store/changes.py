@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Select, func, insert, literal, select, union_all, update
+from sqlalchemy import Connection, Select, func, insert, literal, select, union, union_all, update
 from sqlalchemy.orm import Session
 
 from hizone.store.bulk import Column, insert_columns
@@ -127,6 +127,16 @@ def changed_periods(conn: Connection, after: int, upto: int) -> dict[str, set[st
     for form, period in rows:
         found.setdefault(form, set()).add(period)
     return found
+
+
+def touched(form_code: str, after: int, upto: int) -> Select[str, str]:
+    """(period, entity) of the form's revisions with a change numbered after ``after`` up to ``upto``: those
+    whose state changed, and those of the batches written."""
+    numbered = (ChangeEvent.seq > after, ChangeEvent.seq <= upto, ChangeEvent.form_code == form_code)
+    moved = select(ChangeEvent.period, ChangeEvent.entity_key).where(*numbered, ChangeEvent.kind == STATE_CHANGED)
+    batches = select(ChangeEvent.batch_id).where(*numbered, ChangeEvent.kind == WRITTEN)
+    written = select(Submission.period, Submission.entity_key).where(Submission.batch_id.in_(batches))
+    return cast(Select[str, str], union(moved, written))
 
 
 def event_time(conn: Connection, seq: int) -> str | None:
