@@ -100,7 +100,7 @@ def _submissions(engine: Engine, form: str, periods: Sequence[str] | None, since
         stmt = stmt.where(s.period.in_(list(periods)))
     if since is not None:
         stmt = stmt.where(tuple_(s.period, s.entity_key).in_(touched(form, *since)))
-    return StoreStream(engine, stmt, SUBMISSION_SCHEMA)
+    return StoreStream(engine, stmt, SUBMISSION_SCHEMA, small=since is not None)
 
 
 def _layouts(engine: Engine, form: str) -> dict[int, ValueLayout]:

@@ -135,7 +135,10 @@ def touched(form_code: str, after: int, upto: int) -> Select[str, str]:
     numbered = (ChangeEvent.seq > after, ChangeEvent.seq <= upto, ChangeEvent.form_code == form_code)
     moved = select(ChangeEvent.period, ChangeEvent.entity_key).where(*numbered, ChangeEvent.kind == STATE_CHANGED)
     batches = select(ChangeEvent.batch_id).where(*numbered, ChangeEvent.kind == WRITTEN)
-    written = select(Submission.period, Submission.entity_key).where(Submission.batch_id.in_(batches))
+    # (by form and period first: the unique index leads with them; there is none on batch_id)
+    written = select(Submission.period, Submission.entity_key).where(
+        Submission.form_code == form_code, Submission.period.in_(select(ChangeEvent.period).where(*numbered)),
+        Submission.batch_id.in_(batches))
     return cast(Select[str, str], union(moved, written))
 
 
