@@ -62,7 +62,6 @@ from hizone.store.values import ValueLayout, binary_array, gather
 FloatArray = npt.NDArray[np.float64]
 # Warnings that inform without needing the submitter's confirmation.
 INFORMATIONAL = {"unknown_column"}
-_STATES = ("draft", "submitted", "reviewed", "approved", "returned")
 
 
 @dataclass(frozen=True)
