@@ -12,9 +12,8 @@ from hizone.analytics.build import build
 from hizone.analytics.query import Analytics
 from hizone.intake.service import Actor, transition
 from hizone.ranking.values import data_fingerprint
-from hizone.store import session_scope
 from tests.analytics.fixture import CODES, cumulative, populate, single_month
-from tests.reports import report
+from tests.reports import write_report
 
 
 @pytest.fixture
@@ -127,12 +126,12 @@ def test_build_is_incremental_by_period(engine: Engine, tmp_path: Path) -> None:
     assert first.rebuilt["enterprise_annual"] == ["2022", "2023"]
     again = build(engine, path)
     assert again.rebuilt["enterprise_annual"] == [] and again.kept["enterprise_annual"] == 2
-    with session_scope(engine) as session:
-        session.add(report(form_code="enterprise_annual", form_version=2021, entity_key=CODES["E1"],
-                               zone_code="Z1101", period="2023", revision=2, state="approved",
-                               values={"revenue": 1300, "employees": 120}, created_by="test"))
+    write_report(engine, form_code="enterprise_annual", form_version=2021, entity_key=CODES["E1"],
+                 zone_code="Z1101", period="2023", revision=2, state="approved",
+                 values={"revenue": 1300, "employees": 120})
     third = build(engine, path)
-    assert third.rebuilt["enterprise_annual"] == ["2023"] and third.rebuilt["zone_monthly"] == []
+    assert third.rebuilt == {"enterprise_annual": ["2023"], "zone_monthly": []}
+    assert third.kept["enterprise_annual"] == 1
     values = Analytics(path).values(["revenue_total"], "nation", ["CN"], ["2022", "2023"])
     assert [v.value for v in values] == [3000, 2780 + 100]
 

@@ -18,7 +18,7 @@ from tests.intake.factory import TODAY, csv_bytes, good_rows, seed_registry
 from tests.web.conftest import app, clients, csrf_of, seeded  # noqa: F401  (the web fixtures, shared)
 from tests.web.seed import Seeded
 
-SUBMISSION_TABLES = ("submission", "import_batch", "audit_log")
+SUBMISSION_TABLES = ("submission", "import_batch", "change_event")
 POSTGRES_SHARE = 10  # every 10th input on PostgreSQL
 WEB_SHARE = 20  # every 20th input through the web
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 from hizone.cli import app as cli
 from hizone.intake.service import Actor, import_file, validate_file
 from hizone.store import connect
-from hizone.store.models import AuditLog, Enterprise, ImportBatch, Submission
+from hizone.store.models import AuditLog, ChangeEvent, Enterprise, ImportBatch, Submission
 from tests.intake.factory import TODAY, credit_code
 
 runner = CliRunner()
@@ -51,7 +51,7 @@ def hizone(env: dict[str, str], *args: str) -> Result:
 def counts(engine: Engine) -> list[int]:
     with engine.connect() as conn:
         return list(int(conn.scalar(select(func.count()).select_from(model)) or 0)
-                     for model in (Enterprise, Submission, ImportBatch, AuditLog))
+                     for model in (Enterprise, Submission, ImportBatch, AuditLog, ChangeEvent))
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from hizone.intake.service import (
     transition,
     validate_file,
 )
-from hizone.store.models import AuditLog, ImportBatch, Submission
+from hizone.store.models import ChangeEvent, ImportBatch, Submission
 from tests.intake.factory import TODAY, credit_code, csv_bytes, good_rows, seed_registry, xlsx_bytes
 
 FORM = "enterprise_annual"
@@ -30,7 +30,7 @@ def snapshot(engine: Engine) -> tuple[int, int, int, list[tuple[object, ...]]]:
                             .order_by(Submission.id)).all()
         return (conn.scalar(select(func.count()).select_from(ImportBatch)) or 0,
                 conn.scalar(select(func.count()).select_from(Submission)) or 0,
-                conn.scalar(select(func.count()).select_from(AuditLog)) or 0, [tuple(r) for r in rows])
+                conn.scalar(select(func.count()).select_from(ChangeEvent)) or 0, [tuple(r) for r in rows])
 
 
 def test_a_clean_file_is_stored_as_one_revision_per_row(engine: Engine) -> None:
@@ -130,7 +130,7 @@ def test_outliers_against_last_year_need_confirmation(engine: Engine) -> None:
     confirmed = import_file(engine, data, FORM, "2021", "alice", confirm_warnings=True, today=TODAY)
     assert confirmed.status == "stored" and confirmed.created == 2
     with engine.connect() as conn:
-        detail = conn.scalars(select(AuditLog.detail).where(AuditLog.object_id == str(confirmed.batch_id))).one()
+        detail = conn.scalars(select(ChangeEvent.detail).where(ChangeEvent.batch_id == confirmed.batch_id)).one()
     assert detail["confirmed_warnings"] == 1
 
 
@@ -256,7 +256,7 @@ def test_a_file_stored_in_parts_equals_the_file_stored_at_once(engine: Engine) -
     again = import_file(engine, csv_bytes(corrected), FORM, "2021", "alice", name="q.csv", today=TODAY)
     assert (again.created, again.unchanged) == (1, 6)
     with engine.connect() as conn:
-        detail = conn.scalars(select(AuditLog.detail).where(AuditLog.object_id == str(again.batch_id))).one()
+        detail = conn.scalars(select(ChangeEvent.detail).where(ChangeEvent.batch_id == again.batch_id)).one()
     assert (detail["rows"], detail["created"], detail["unchanged"]) == (7, 1, 6)
 
 

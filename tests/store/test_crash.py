@@ -21,7 +21,8 @@ from sqlalchemy import Engine, delete, func, insert, select, text
 
 from hizone.intake.service import import_file
 from hizone.store import connect
-from hizone.store.models import AuditLog, Enterprise, ImportBatch, Submission
+from hizone.store.changes import WRITTEN
+from hizone.store.models import ChangeEvent, Enterprise, ImportBatch, Submission
 from tests.intake.factory import TODAY, credit_code, csv_bytes, good_rows, seed_registry, zone_of
 from tests.pgserver import PostgresServer
 
@@ -80,15 +81,15 @@ def _forget_the_file(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(delete(Submission))
         conn.execute(delete(ImportBatch))
-        conn.execute(delete(AuditLog))
+        conn.execute(delete(ChangeEvent))
 
 
 def _stored(engine: Engine) -> tuple[int, int, int]:
-    """(submissions, import batches, import audit entries) of the file's form and period."""
+    """(submissions, import batches, import events) of the file's form and period."""
     with engine.connect() as conn:
         return (conn.scalar(select(func.count()).select_from(Submission).where(Submission.period == PERIOD)) or 0,
                 conn.scalar(select(func.count()).select_from(ImportBatch)) or 0,
-                conn.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "import")) or 0)
+                conn.scalar(select(func.count()).select_from(ChangeEvent).where(ChangeEvent.kind == WRITTEN)) or 0)
 
 
 def _wait_for_the_server_to_notice(engine: Engine) -> None:

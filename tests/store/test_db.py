@@ -4,10 +4,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, select, text
 
 from hizone.errors import StoreError
 from hizone.store import bulk_transaction, connect, downgrade, open_store, session_scope, upgrade
+from hizone.store.db import MIGRATIONS
 from hizone.store.models import Province
 
 
@@ -15,7 +17,7 @@ def test_migrations_create_every_table_and_are_idempotent(engine: Engine) -> Non
     upgrade(engine)  # a second run must change nothing
     tables = set(inspect(engine).get_table_names())
     assert {"province", "zone", "enterprise", "qualification", "incubator", "import_batch", "submission",
-            "audit_log", "app_user", "dataset_info", "alembic_version"} <= tables
+            "audit_log", "change_event", "app_user", "dataset_info", "alembic_version"} <= tables
 
 
 def test_a_failed_transaction_leaves_nothing_behind(engine: Engine) -> None:
@@ -88,6 +90,7 @@ def test_a_store_on_an_older_schema_is_refused_with_the_command_that_fixes_it(en
     url = engine.url.render_as_string(hide_password=False)
     open_store(url).dispose()  # at head: opens
     downgrade(engine, "0005")
-    with pytest.raises(StoreError, match=r"schema is at 0005 but this hizone needs 0010: run `hizone db upgrade`"):
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    with pytest.raises(StoreError, match=rf"schema is at 0005 but this hizone needs {head}: run `hizone db upgrade`"):
         open_store(url)
     upgrade(engine)

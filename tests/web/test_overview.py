@@ -11,12 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hizone.auth import Principal
-from hizone.store import session_scope
-from hizone.store.models import AuditLog
 from hizone.web.services import overview, profile
 from hizone.web.services.disclosure import Viewer
 from hizone.web.services.figures import FiguresCache, median, value_of
 from hizone.web.services.views import load_views
+from tests.reports import write_report
 from tests.web.seed import Seeded
 
 NATIONAL = Viewer(None)  # sees every figure: the sums as they are
@@ -123,8 +122,8 @@ def test_zone_profile_page_lists_enterprises_by_qualification(clients: dict[str,
 def test_a_slow_rebuild_runs_in_the_background_while_the_old_snapshot_is_served(app: FastAPI) -> None:
     cache = FiguresCache(app.state.engine, sync_seconds=0.0)  # treat every rebuild as slow
     first = cache.get()
-    with session_scope(app.state.engine) as session:
-        session.add(AuditLog(actor="t", action="touch", object_kind="test", object_id="1", detail={}))
+    write_report(app.state.engine, form_code="enterprise_annual", form_version=2021, entity_key="91110000TOUCH0000X",
+                 zone_code="Z1101", period="2023", revision=1, state="draft", values={"revenue": 1})
     assert cache.get() is first  # served at once, not after the rebuild
     deadline = time.monotonic() + 20
     while cache.get() is first and time.monotonic() < deadline:

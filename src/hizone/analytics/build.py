@@ -6,9 +6,9 @@ entity and period and a column per element (``e_<code>``) and qualification flag
 period end). The published view is a table; the provisional one is a view over it that swaps in the rows
 of ``<form>__<period_type>__pending`` (latest revisions not yet approved), so the common case, all
 approved, stores and computes the facts once. Cumulative monthly forms also get single months
-(``<form>__month__<view>``), derived as 1–N月 minus 1–(N−1)月. Periods whose submissions did not change
-since the last build are kept as they were. Submissions stream from the store in Arrow batches (see
-``extract``); ``values`` (JSON text) is parsed by DuckDB, vectorised, with the form's fixed schema.
+(``<form>__month__<view>``), derived as 1–N月 minus 1–(N−1)月. A later build rebuilds only the periods
+with a change (``store.changes``) numbered after the last change the file holds. Submissions stream from
+the store in Arrow batches (see ``extract``), their packed values unpacked with NumPy.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Engine, Text, cast, func, or_, select, text
+from sqlalchemy import Engine, Text, cast, func, or_, select, tuple_
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
@@ -32,8 +32,8 @@ from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
 from hizone.registry import qualification_kinds
+from hizone.store.changes import changed_periods, event_time, latest_seq, touched
 from hizone.store.models import (
-    SUBMISSION_STATES,
     Enterprise,
     EnterpriseVersion,
     ImportBatch,
@@ -81,22 +81,6 @@ def _form_elements(catalog: Catalog, code: str) -> list[tuple[str, str]]:
 # --- reading the store ----------------------------------------------------------------------------
 
 
-def _fingerprint_sql(state: str, row_id: str) -> str:
-    """Per state, the count and the sum of ids of the revisions in it: one state change moves two of these
-    sums, so a period's digest changes with every new revision and every change of state (a single
-    expression of state and id, as the length of the state's name was, missed reviewed -> approved)."""
-    return ", ".join(f"sum(CASE WHEN {state} = '{name}' THEN 1 ELSE 0 END), "
-                     f"sum(CASE WHEN {state} = '{name}' THEN {row_id} ELSE 0 END)" for name in SUBMISSION_STATES)
-
-
-def _fingerprints(engine: Engine) -> dict[tuple[str, str], str]:
-    """A digest per (form, period) that changes with any new revision or change of state."""
-    sql = (f"SELECT form_code, period, count(*), max(id), sum(revision), {_fingerprint_sql('state', 'id')} "
-           "FROM submission GROUP BY form_code, period")
-    with engine.connect() as conn:
-        return {(row[0], row[1]): "|".join(str(int(v)) for v in row[2:]) for row in conn.execute(text(sql))}
-
-
 def _registry_fingerprint(engine: Engine) -> str:
     parts = []
     with engine.connect() as conn:
@@ -113,15 +97,19 @@ SUBMISSION_SCHEMA = pa.schema([("_id", pa.int64()), ("_entity", pa.string()), ("
                                ("_batch", pa.int64()), ("_packed", pa.binary())])
 
 
-def _submissions(engine: Engine, form: str, periods: Sequence[str] | None) -> StoreStream:
-    """Start reading every revision of the form's submissions (in any state: the fingerprints count all)."""
+def _submissions(engine: Engine, form: str, periods: Sequence[str] | None, since: tuple[int, int] | None
+                 ) -> StoreStream:
+    """Start reading every revision of the form's submissions: of ``periods`` (or all), and with ``since``
+    (after, up to: change numbers) only of the entities with a change in that span."""
     s = Submission
     stmt = select(s.id.label("_id"), s.entity_key.label("_entity"), s.zone_code.label("_zone"),
                   s.period.label("_period"), s.revision.label("_revision"), s.state.label("_state"),
                   s.batch_id.label("_batch"), s.packed_values.label("_packed")).where(s.form_code == form)
     if periods is not None:
         stmt = stmt.where(s.period.in_(list(periods)))
-    return StoreStream(engine, stmt, SUBMISSION_SCHEMA)
+    if since is not None:
+        stmt = stmt.where(tuple_(s.period, s.entity_key).in_(touched(form, *since)))
+    return StoreStream(engine, stmt, SUBMISSION_SCHEMA, small=since is not None)
 
 
 def _layouts(engine: Engine, form: str) -> dict[int, ValueLayout]:
@@ -156,13 +144,6 @@ def _load_submissions(con: duckdb.DuckDBPyConnection, stream: StoreStream, layou
             con.execute("INSERT INTO raw SELECT * FROM batch_in")
         finally:
             con.unregister("batch_in")
-
-
-def _raw_fingerprints(con: duckdb.DuckDBPyConnection, form: str) -> dict[tuple[str, str], str]:
-    """:func:`_fingerprints` of the form's periods, from the rows just read (saves a pass over the store)."""
-    rows = con.execute(f"SELECT _period, count(*), max(_id), sum(_revision), {_fingerprint_sql('_state', '_id')} "
-                       "FROM raw GROUP BY _period").fetchall()
-    return {(form, row[0]): "|".join(str(int(v)) for v in row[1:]) for row in rows}
 
 
 def _load_registry(engine: Engine, con: duckdb.DuckDBPyConnection, indicators: IndicatorSet) -> None:
@@ -354,13 +335,14 @@ def _provisional_view(con: duckdb.DuckDBPyConnection, table: FactTable) -> None:
 
 
 def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, catalog: Catalog,
-                  periods: list[str] | None, qualifications: bool) -> dict[tuple[str, str], str]:
-    """Rebuild the form's fact tables (for ``periods``, or all); the fingerprints of what was read.
+                  periods: list[str] | None, qualifications: bool, since: tuple[int, int]) -> list[str]:
+    """Rebuild the form's fact tables: all, or of ``periods`` the entities with changes ``since`` (after, up to:
+    change numbers; see ``_submissions``); the periods read.
 
     ``qualifications``: load them first (the store reads the submissions meanwhile).
     """
     elements = _form_elements(catalog, form.code)
-    stream = _submissions(engine, form.code, periods)
+    stream = _submissions(engine, form.code, periods, since if periods is not None else None)
     try:
         if qualifications:
             _load_qualifications(engine, con)
@@ -380,8 +362,9 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
             select_sql = _fact_select(form, elements, _current_sql(view, unique))
             if periods is None or not _exists(con, name):
                 con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
-            else:
-                con.execute(f"DELETE FROM {name} WHERE period IN (SELECT UNNEST(?))", [periods])
+            else:  # the rows of the entities read again
+                con.execute(f"DELETE FROM {name} USING (SELECT DISTINCT _entity, _period FROM raw) r "
+                            f"WHERE {name}.entity_key = r._entity AND {name}.period = r._period")
                 con.execute(f"INSERT INTO {name} BY NAME {select_sql}")
         _provisional_view(con, table)
         if form.frequency == "monthly":
@@ -389,7 +372,7 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
                 single = fact_table_name(FactTable(form.code, "month"), view)
                 cumulative = fact_table_name(table, view)
                 con.execute(f"CREATE OR REPLACE TABLE {single} AS {_single_months_select(cumulative, elements)}")
-        return _raw_fingerprints(con, form.code)
+        return [row[0] for row in con.execute("SELECT DISTINCT _period FROM raw ORDER BY 1").fetchall()]
     finally:
         con.execute("DROP TABLE IF EXISTS raw")
         con.execute("DROP TABLE IF EXISTS flags")
@@ -425,38 +408,80 @@ def _base_table(table: FactTable) -> FactTable:
 
 
 def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet, table: FactTable,
-                       codes: Sequence[str], view: str) -> None:
+                       codes: Sequence[str], view: str, periods: Sequence[str] | None) -> None:
+    """The indicators ``codes`` of ``table`` in ``view`` for ``periods`` (all when None) into indicator_value.
+
+    For some periods the plan reads only their rows and those of a year before (y/y reads no further back).
+    """
     fact = fact_table_name(table, view)
-    steps = plan(fact, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t")
+    source = fact
+    if periods is not None:
+        source = "t_source"
+        needed = sorted({*periods, *(_year_before(p) for p in periods)})
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {source} AS SELECT * FROM {fact} WHERE period IN "
+                    f"({', '.join(repr(p) for p in needed)})")
+    steps = plan(source, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t")
+    only = "" if periods is None else f" WHERE period IN ({', '.join(repr(p) for p in periods)})"
     try:
         for step in steps[:-1]:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {step.sql}")
         con.execute(f"INSERT INTO indicator_value SELECT '{view}', '{table.period_type}', indicator, "
-                    f"grp_level, grp_key, period, value, value_raw, reason FROM ({steps[-1].sql})")
+                    f"grp_level, grp_key, period, value, value_raw, reason FROM ({steps[-1].sql}){only}")
     finally:
         for step in steps[:-1]:
             con.execute(f"DROP TABLE IF EXISTS {step.name}")
+        con.execute("DROP VIEW IF EXISTS t_source")
 
 
-def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet) -> int:
-    """Every indicator for every group (zone … nation), both views, into ``indicator_value``.
+def _year_before(period: str) -> str:
+    return f"{int(period[:4]) - 1}{period[4:]}"
+
+
+def _year_after(period: str) -> str:
+    return f"{int(period[:4]) + 1}{period[4:]}"
+
+
+def _affected(table: FactTable, rebuilt: Sequence[str]) -> list[str]:
+    """The periods of ``table`` whose indicators move with the rebuilt periods of its form: themselves (a single
+    month also with the cumulative month before it) and the same periods a year later (their y/y)."""
+    moved = set(rebuilt)
+    if table.period_type == "month":
+        moved |= {f"{p[:5]}{int(p[5:]) + 1:02d}" for p in rebuilt if int(p[5:]) < 12}
+    return sorted(moved | {_year_after(p) for p in moved})
+
+
+def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
+                       rebuilt: dict[str, list[str]] | None = None) -> int:
+    """Every indicator for every group (zone … nation), both views, into ``indicator_value``: all of them, or
+    (``rebuilt``: per form the periods rebuilt) those the rebuilt periods move, the others kept.
 
     Where no submission awaits approval the provisional view equals the published one: its values are
     copied rather than computed a second time.
     """
-    con.execute("CREATE OR REPLACE TABLE indicator_value (view VARCHAR, period_type VARCHAR, indicator VARCHAR, "
-                "level VARCHAR, key VARCHAR, period VARCHAR, value DOUBLE, value_raw DOUBLE, reason VARCHAR)")
+    if rebuilt is None or not _exists(con, "indicator_value"):
+        rebuilt = None
+        con.execute("CREATE OR REPLACE TABLE indicator_value (view VARCHAR, period_type VARCHAR, "
+                    "indicator VARCHAR, level VARCHAR, key VARCHAR, period VARCHAR, value DOUBLE, value_raw DOUBLE, "
+                    "reason VARCHAR)")
     for table, codes in indicators.by_table().items():
         if not _exists(con, fact_table_name(table, "published")):
             continue
-        _insert_indicators(con, indicators, table, codes, "published")
+        periods = None if rebuilt is None else _affected(table, rebuilt.get(table.form, []))
+        if periods == []:
+            continue
+        if periods is not None:
+            con.execute("DELETE FROM indicator_value WHERE period_type = ? AND indicator IN (SELECT UNNEST(?)) "
+                        "AND period IN (SELECT UNNEST(?))", [table.period_type, codes, periods])
+        _insert_indicators(con, indicators, table, codes, "published", periods)
         pending = pending_table_name(_base_table(table))
         if not _exists(con, pending) or _count(con, pending) > 0:
-            _insert_indicators(con, indicators, table, codes, "provisional")
+            _insert_indicators(con, indicators, table, codes, "provisional", periods)
         else:
             con.execute("INSERT INTO indicator_value SELECT 'provisional', period_type, indicator, level, key, "
                         "period, value, value_raw, reason FROM indicator_value WHERE view = 'published' "
-                        "AND period_type = ? AND indicator IN (SELECT UNNEST(?))", [table.period_type, codes])
+                        "AND period_type = ? AND indicator IN (SELECT UNNEST(?))"
+                        + ("" if periods is None else " AND period IN (SELECT UNNEST(?))"),
+                        [table.period_type, codes] + ([] if periods is None else [periods]))
     return _count(con, "indicator_value")
 
 
@@ -487,7 +512,12 @@ def export_parquet(con: duckdb.DuckDBPyConnection, directory: Path) -> list[Path
 
 def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | None = None,
           indicators: IndicatorSet | None = None, catalog: Catalog | None = None) -> BuildReport:
-    """Bring the analytics file at ``path`` up to date with the store; recompute every indicator."""
+    """Bring the analytics file at ``path`` up to date with the store; recompute every indicator.
+
+    The file records the number of the last change it holds (``seq``, see store.changes) and when that change
+    happened; a later build rebuilds the (form, period) of the changes numbered after it, and everything when
+    the store no longer has that change as it was (restored, replaced), the registry or the indicators moved.
+    """
     started = time.perf_counter()
     catalog = catalog or default_catalog()
     indicators = indicators or default_indicators()
@@ -501,13 +531,16 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
         state = {} if full else _state(con)
         _state(con)
         _load_registry(engine, con, indicators)
-        registry_print = _registry_fingerprint(engine)
-        registry_changed = state.get("registry") != registry_print or state.get("indicators") != \
-            indicators.fingerprint
-        new_state = {"registry": registry_print, "indicators": indicators.fingerprint}
-        _rebuild_forms(con, engine, catalog, state if not registry_changed else {}, new_state, report)
+        new_state = {"registry": _registry_fingerprint(engine), "indicators": indicators.fingerprint}
+        with engine.connect() as conn:  # the number first: changes after it are read now and again next time
+            upto = latest_seq(conn)
+            new_state.update(seq=str(upto), seq_at=event_time(conn, upto) or "")
+            same = all(state.get(k) == new_state[k] for k in ("registry", "indicators")) and "seq" in state and \
+                (event_time(conn, int(state["seq"])) or "") == state["seq_at"]
+            changed = changed_periods(conn, int(state["seq"]), upto) if same else None
+        _rebuild_forms(con, engine, catalog, changed, report, (int(state.get("seq", 0)), upto))
         _meta(con, indicators)
-        report.indicator_rows = compute_indicators(con, indicators)
+        report.indicator_rows = compute_indicators(con, indicators, None if changed is None else report.rebuilt)
         _save_state(con, new_state)
         for table in indicators.by_table():
             for view in VIEWS:
@@ -523,43 +556,31 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
     return report
 
 
-def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Catalog, state: dict[str, str],
-                   new_state: dict[str, str], report: BuildReport) -> None:
-    """Rebuild what changed since ``state`` (everything when it is empty); record the new fingerprints.
+def _built_periods(con: duckdb.DuckDBPyConnection, table: FactTable) -> set[str]:
+    rows = con.execute(f"SELECT DISTINCT period FROM {fact_table_name(table, 'published')} UNION "
+                       f"SELECT DISTINCT period FROM {pending_table_name(table)}").fetchall()
+    return {row[0] for row in rows}
 
-    A first or full build reads every submission anyway and takes the fingerprints from what it read;
-    only an incremental build asks the store for them first, to know which periods changed.
-    """
-    prints = _fingerprints(engine) if any("/" in key for key in state) else None
-    codes = sorted({form for form, _ in prints}) if prints is not None else sorted(catalog.forms)
+
+def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Catalog,
+                   changed: dict[str, set[str]] | None, report: BuildReport, since: tuple[int, int]) -> None:
+    """Rebuild the periods ``changed`` per form (every period when None, or when a form has no tables yet),
+    of those periods the entities with changes ``since`` (after, up to)."""
     loaded_qualifications = False
-    for code in codes:
-        if code not in catalog.forms:
-            continue
+    for code in sorted(catalog.forms):
         form = catalog.forms[code][-1]
         table = _fact_tables(form)[0]
-        periods = sorted(p for f, p in prints if f == code) if prints is not None else []
-        whole = prints is None or not _exists(con, fact_table_name(table, "published")) or \
-            not _exists(con, pending_table_name(table))
-        todo: list[str] | None = None
-        if not whole and prints is not None:
-            changed = [p for p in periods if state.get(f"{code}/{p}") != prints[(code, p)]]
-            dropped = [k.split("/", 1)[1] for k in state if k.startswith(f"{code}/")
-                       and (code, k.split("/", 1)[1]) not in prints]
-            todo = sorted(set(changed) | set(dropped))
-            if not todo:
-                report.rebuilt[code], report.kept[code] = [], len(periods)
-                new_state.update({f"{code}/{p}": prints[(code, p)] for p in periods})
-                continue
+        built = _exists(con, fact_table_name(table, "published")) and _exists(con, pending_table_name(table))
+        todo = sorted(changed.get(code, ())) if changed is not None and built else None
+        if todo == []:
+            report.rebuilt[code], report.kept[code] = [], len(_built_periods(con, table))
+            continue
+        # The registry (so the qualifications) did not move when changes are known: last build's table holds.
+        loaded_qualifications = loaded_qualifications or (changed is not None and _exists(con, "qualification"))
         read = _rebuild_form(con, engine, form, catalog, todo,
-                             qualifications=form.entity == "enterprise" and not loaded_qualifications)
+                             qualifications=form.entity == "enterprise" and not loaded_qualifications, since=since)
         loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
-        if prints is None:
-            if not read:
-                continue  # no submissions of this form: no tables, as before it had any
-            periods = sorted(p for _, p in read)
-            new_state.update({f"{code}/{p}": v for (_, p), v in read.items()})
-        else:
-            new_state.update({f"{code}/{p}": prints[(code, p)] for p in periods})
-        report.rebuilt[code] = periods if todo is None else todo
-        report.kept[code] = len(periods) - len(report.rebuilt[code])
+        if todo is None and not read:
+            continue  # no submissions of this form: no tables, as before it had any
+        report.rebuilt[code] = read if todo is None else todo
+        report.kept[code] = len(_built_periods(con, table) - set(report.rebuilt[code]))

@@ -132,16 +132,17 @@ class StoreStream:
 
     Creating it starts the reading (the SQLite child process starts up meanwhile); ``with stream as
     reader`` hands the reader over and closes everything at the end of the block. Call :meth:`close`
-    instead if the stream is never entered.
+    instead if the stream is never entered. ``small``: few rows expected, read in this process (the child's
+    start-up would cost more than it saves).
     """
 
-    def __init__(self, engine: Engine, stmt: ClauseElement, schema: pa.Schema, batch_rows: int = BATCH_ROWS
-                 ) -> None:
+    def __init__(self, engine: Engine, stmt: ClauseElement, schema: pa.Schema, batch_rows: int = BATCH_ROWS,
+                 small: bool = False) -> None:
         self.schema = schema
         self.database = engine.url.database or "" if engine.dialect.name == "sqlite" else ""
         self.child: subprocess.Popen[bytes] | None = None
         self.batches: Generator[pa.RecordBatch, None, None] | None = None
-        if ADBC_SQLITE and self.database not in ("", ":memory:") and \
+        if ADBC_SQLITE and not small and self.database not in ("", ":memory:") and \
                 not self.database.startswith("file:"):
             self.child = subprocess.Popen(
                 [sys.executable, "-m", "hizone.analytics.sqlite_child", self.database, statement_sql(engine, stmt),

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, select
 
 from hizone.catalog import Catalog
 from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
@@ -21,13 +21,12 @@ from hizone.intake.rules import rules_for
 from hizone.intake.service import Actor, transition
 from hizone.registry.sync import sync_registry
 from hizone.store import session_scope
-from hizone.store.bulk import bulk_insert, insert_columns
+from hizone.store.bulk import bulk_insert
+from hizone.store.changes import Who, open_batch
 from hizone.store.models import (
-    SUBMISSION_TABLE,
     DatasetInfo,
     Enterprise,
     EnterpriseVersion,
-    ImportBatch,
     Incubator,
     Qualification,
     utcnow,
@@ -60,16 +59,14 @@ def _insert_period(conn: Connection, form_code: str, period: str, version_layout
     """One batch: the reports (entity keys, zone codes, value matrix) of one form and period, received ``now``."""
     version, layout = version_layout
     keys, zones, matrix = reports
-    batch_id = conn.execute(insert(ImportBatch).values(
-        form_code=form_code, form_version=version, period=period, source_name="demo", source_sha256="",
-        row_count=len(keys), created_by="demo", created_at=now, value_layout=layout.to_json())
-        .returning(ImportBatch.id)).scalar_one()
+    writing = open_batch(conn, Who("demo", None), form_code=form_code, form_version=version, period=period,
+                         state=state, source_name="demo", source_sha256="", row_count=len(keys), layout=layout,
+                         at=now, synthetic=True)
     columns = {code: matrix[:, j] for j, code in enumerate(layout.codes)}
-    return insert_columns(conn, SUBMISSION_TABLE, {
-        "batch_id": batch_id, "form_code": form_code, "form_version": version, "entity_key": keys,
-        "zone_code": zones, "period": period, "revision": 1, "state": state,
-        "packed_values": layout.pack(columns, len(keys)), "created_by": "demo", "created_at": now,
-        "synthetic": True}, len(keys))
+    writing.add({"entity_key": keys, "zone_code": zones, "revision": 1,
+                 "packed_values": layout.pack(columns, len(keys))}, len(keys), created_at=now)
+    writing.finish(now, file="demo", rows=len(keys), synthetic=True)
+    return writing.rows
 
 
 def _annual(conn: Connection, data: DemoData, catalog: Catalog) -> int:

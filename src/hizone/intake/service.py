@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, and_, func, insert, literal, select, update
+from sqlalchemy import Connection, Engine, and_, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,10 +46,18 @@ from hizone.intake.worker import read_in_worker, start_worker
 from hizone.registry.enterprises import EnterpriseRow
 from hizone.registry.history import period_end_text, valid_on
 from hizone.store import bulk_transaction
-from hizone.store.bulk import arrow_column, insert_columns
+from hizone.store.bulk import arrow_column
+from hizone.store.changes import (
+    AuditEntry,
+    AuditFilter,
+    BatchWrite,
+    Revision,
+    Who,
+    audit_entries,
+    change_states,
+    open_batch,
+)
 from hizone.store.models import (
-    SUBMISSION_TABLE,
-    AuditLog,
     Enterprise,
     EnterpriseVersion,
     ImportBatch,
@@ -62,7 +70,6 @@ from hizone.store.values import ValueLayout, binary_array, gather
 FloatArray = npt.NDArray[np.float64]
 # Warnings that inform without needing the submitter's confirmation.
 INFORMATIONAL = {"unknown_column"}
-_STATES = ("draft", "submitted", "reviewed", "approved", "returned")
 
 
 @dataclass(frozen=True)
@@ -457,43 +464,39 @@ def _check_and_store(engine: Engine, check: SheetCheck, target: _Target,
 def _store_parts(engine: Engine, target: _Target,
                  parts: Queue[_Part | _Abandon | _Finish]) -> tuple[int, int, int]:
     """Store each part taken from ``parts`` until told to commit or to roll back."""
-    form, period, layout = target.rules.form, target.period, target.layout
+    form, period = target.rules.form, target.period
     now = utcnow()
     try:
         with bulk_transaction(engine) as conn:
-            batch_id = conn.execute(insert(ImportBatch).values(
-                form_code=form.code, form_version=form.version, period=period,
-                source_name=target.source_name[:256], source_sha256=target.sha256, row_count=target.rows,
-                created_by=target.actor.name, created_at=now, value_layout=layout.to_json())
-                .returning(ImportBatch.id)).scalar_one()
+            writing = open_batch(conn, Who(target.actor.name, target.actor.role), form_code=form.code,
+                                 form_version=form.version, period=period, state=target.state,
+                                 source_name=target.source_name, source_sha256=target.sha256, row_count=target.rows,
+                                 layout=target.layout, at=now)
             if target.registration is not None:
                 target.registration.store(conn)
             latest = latest_revisions(conn, form.code, period, values=True)
-            created = 0
             locked: list[Issue] = []
             tally = IssueTally()
             while not isinstance(part := parts.get(), _Finish):
                 if isinstance(part, _Abandon):
                     raise _Abandoned
-                chosen, revisions, locked_here = _new_revisions(conn, latest, part.rows, layout, target, tally)
+                chosen, revisions, locked_here = _new_revisions(conn, latest, part.rows, target.layout, target,
+                                                                tally)
                 locked += locked_here
                 if not locked:  # after a locked row, the parts left are only searched for more
-                    created += _store_part(conn, target, batch_id, part, chosen, revisions)
+                    _store_part(writing, part, chosen, revisions)
             if locked:
                 raise _Locked(tally, locked)
-            conn.execute(insert(AuditLog).values(
-                at=now, actor=target.actor.name, action="import", object_kind="import_batch",
-                object_id=str(batch_id),
-                detail={"file": target.source_name, "sha256": target.sha256, "form": form.code,
-                        "version": form.version, "period": period, "rows": target.rows, "created": created,
-                        "unchanged": target.rows - created, "state": target.state,
-                        "confirmed_warnings": part.confirmed_warnings}))
+            created = writing.rows
+            writing.finish(now, file=target.source_name, sha256=target.sha256, version=form.version,
+                           rows=target.rows, created=created, unchanged=target.rows - created,
+                           confirmed_warnings=part.confirmed_warnings)
     except _Abandoned:
         return 0, 0, 0
-    return batch_id, created, target.rows - created
+    return writing.batch_id, created, target.rows - created
 
 
-def _store_part(conn: Connection, target: _Target, batch_id: int, part: _Part, chosen: npt.NDArray[np.intp],
+def _store_part(writing: BatchWrite, part: _Part, chosen: npt.NDArray[np.intp],
                 revisions: npt.NDArray[np.int64]) -> int:
     """Rows ``chosen`` of the part as new revisions numbered ``revisions``; returns how many."""
     # In key order, every insert lands at the right edge of the unique index, whatever order the file had.
@@ -505,12 +508,9 @@ def _store_part(conn: Connection, target: _Target, batch_id: int, part: _Part, c
     def rows_chosen(column: pa.Array) -> pa.Array:
         return column if every_row_in_order else column.take(pa.array(chosen))
 
-    return insert_columns(conn, SUBMISSION_TABLE, {
-        "batch_id": batch_id, "form_code": target.rules.form.code, "form_version": target.rules.form.version,
-        "entity_key": rows_chosen(part.keys), "zone_code": rows_chosen(part.zones), "period": target.period,
-        "revision": 1 if bool((revisions == 1).all()) else revisions,
-        "state": target.state, "packed_values": rows_chosen(part.packed),
-        "created_by": target.actor.name, "created_at": utcnow(), "synthetic": False}, len(chosen))
+    return writing.add({"entity_key": rows_chosen(part.keys), "zone_code": rows_chosen(part.zones),
+                        "revision": 1 if bool((revisions == 1).all()) else revisions,
+                        "packed_values": rows_chosen(part.packed)}, len(chosen))
 
 
 def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch, layout: ValueLayout,
@@ -601,11 +601,6 @@ def list_submissions(engine: Engine, *, form: str | None = None, period: str | N
 def _orm_rows(conn: Connection, query: Any) -> Iterable[Any]:
     with Session(bind=conn) as session:
         yield from session.execute(query).all()
-
-
-def _orm_objects(conn: Connection, query: Any) -> Iterable[Any]:
-    with Session(bind=conn) as session:
-        yield from session.scalars(query).all()
 
 
 @dataclass(frozen=True)
@@ -730,7 +725,7 @@ def transition(engine: Engine, action: str, user: Actor | str, *, form: str, per
         raise WorkflowError("returning for correction needs a comment saying what to correct", where="comment")
     with engine.begin() as conn:
         rows = conn.execute(_latest(form, period, Submission.id, Submission.entity_key, Submission.zone_code,
-                                    Submission.state, Submission.revision)).all()
+                                    Submission.state, Submission.revision, Submission.batch_id)).all()
         scope = _scope_zones(conn, actor)
         selected = [r for r in rows if (zone_code is None or r.zone_code == zone_code)
                     and (entity_keys is None or r.entity_key in set(entity_keys))]
@@ -754,54 +749,31 @@ def transition(engine: Engine, action: str, user: Actor | str, *, form: str, per
             raise WorkflowError(f"nothing to {action}: no {form} {period} submissions in state "
                                 f"{' or '.join(sorted(step.sources))}" + (f" in zone {zone_code}" if zone_code
                                                                           else ""), where=action)
-        ids = [r.id for r in eligible]
-        for start in range(0, len(ids), 5000):
-            conn.execute(update(Submission).where(Submission.id.in_(ids[start:start + 5000]))
-                         .values(state=step.target))
-        now = utcnow()
-        conn.execute(insert(AuditLog), [
-            {"at": now, "actor": actor.name, "action": action, "object_kind": "submission", "object_id": str(r.id),
-             "detail": {"from": r.state, "to": step.target, "comment": comment, "form": form, "period": period,
-                        "entity": r.entity_key, "revision": r.revision, "role": actor.role}}
-            for r in eligible])
-    return TransitionResult(action, step.target, ids)
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    at: dt.datetime
-    actor: str
-    action: str
-    object_kind: str
-    object_id: str
-    detail: dict[str, Any]
+        change_states(conn, Who(actor.name, actor.role), action, form, period,
+                      [Revision(r.id, r.entity_key, r.revision, r.state, r.batch_id) for r in eligible], step.target,
+                      comment)
+    return TransitionResult(action, step.target, [r.id for r in eligible])
 
 
 def audit_trail(engine: Engine, *, object_kind: str | None = None, object_id: str | None = None,
                 limit: int = 1000) -> list[AuditEntry]:
-    query = select(AuditLog).order_by(AuditLog.id)
-    if object_kind:
-        query = query.where(AuditLog.object_kind == object_kind)
-    if object_id:
-        query = query.where(AuditLog.object_id == object_id)
+    """The audit log, oldest first: the submissions' change events and the account and registry entries."""
+    wanted = AuditFilter(object_kind=object_kind, object_ids=[object_id] if object_id else None)
     with engine.connect() as conn:
-        return [AuditEntry(a.at, a.actor, a.action, a.object_kind, a.object_id, a.detail)
-                for a in _orm_objects(conn, query.limit(limit))]
+        return audit_entries(conn, wanted, newest_first=False, limit=limit)
 
 
 def submission_history(engine: Engine, form: str, entity_key: str, period: str) -> list[AuditEntry]:
-    """Every audit entry about any revision of one entity's report, oldest first."""
+    """Every change of any revision of one entity's report (and the imports that wrote them), oldest first."""
     with engine.connect() as conn:
-        ids = [str(i) for i in conn.scalars(select(Submission.id).where(
-            Submission.form_code == form, Submission.entity_key == entity_key, Submission.period == period))]
-        batches = [str(i) for i in conn.scalars(select(Submission.batch_id).where(
-            Submission.form_code == form, Submission.entity_key == entity_key, Submission.period == period,
-            Submission.batch_id.is_not(None)))]
-        query = select(AuditLog).where(
-            ((AuditLog.object_kind == "submission") & AuditLog.object_id.in_(ids))
-            | ((AuditLog.object_kind == "import_batch") & AuditLog.object_id.in_(batches))).order_by(AuditLog.id)
-        return [AuditEntry(a.at, a.actor, a.action, a.object_kind, a.object_id, a.detail)
-                for a in _orm_objects(conn, query)]
+        rows = conn.execute(select(Submission.id, Submission.batch_id).where(
+            Submission.form_code == form, Submission.entity_key == entity_key, Submission.period == period)).all()
+        entries = [*audit_entries(conn, AuditFilter(object_kind="submission", object_ids=[str(r.id) for r in rows]),
+                                  newest_first=False),
+                   *audit_entries(conn, AuditFilter(object_kind="import_batch",
+                                                    object_ids=sorted({str(r.batch_id) for r in rows})),
+                                  newest_first=False)]
+    return sorted(entries, key=lambda e: (e.at, e.id))
 
 
 # ---- figures -----------------------------------------------------------------------------------------------

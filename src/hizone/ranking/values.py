@@ -97,7 +97,8 @@ def zone_info(analytics: Analytics) -> dict[str, ZoneInfo]:
 
 
 def data_fingerprint(analytics: Analytics) -> str:
-    """The analytics build state (a digest per form and period of the submissions): the data a run read."""
+    """A digest of the analytics build state (the last change it holds, the registry's and the indicators'
+    fingerprints): the data a run read."""
     with analytics.connect() as con:
         state = con.execute("SELECT key, fingerprint FROM build_state ORDER BY key").fetchall()
     return hashlib.sha256(repr(state).encode()).hexdigest()[:16]

@@ -136,11 +136,9 @@ class ImportBatch(Base):
         return ValueLayout.from_json(self.value_layout)
 
 
-SUBMISSION_STATES = ("draft", "submitted", "reviewed", "approved", "returned")
-
-
 class Submission(Base):
-    """One entity's report for one form and period, at one revision. Never updated in place except state.
+    """One entity's report for one form and period, at one revision. Never updated in place except state,
+    which only ``store.changes`` writes, each change with its event (see ChangeEvent).
 
     Its values are packed under its batch's layout (see store.values); the unique key leads with form and
     period, so it also serves every per-form-and-period query. No foreign keys: the per-row checks cost
@@ -159,7 +157,7 @@ class Submission(Base):
     zone_code: Mapped[str] = mapped_column(String(8), index=True)
     period: Mapped[str] = mapped_column(String(7))  # "2021" or "2022-03"
     revision: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16))  # one of SUBMISSION_STATES
+    state: Mapped[str] = mapped_column(String(16))  # draft / submitted / reviewed / approved / returned
     packed_values: Mapped[bytes] = mapped_column(LargeBinary)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -175,7 +173,37 @@ class Submission(Base):
 SUBMISSION_TABLE = cast(Table, Submission.__table__)  # for the bulk paths, which need its column types
 
 
+class ChangeEvent(Base):
+    """One numbered change of the submissions, appended in the change's own transaction and never updated.
+
+    ``submission_written``: a batch's revisions were stored (``to_state`` their state; ``entity_key`` empty: the
+    batch's rows are the change); ``state_changed``: one revision moved ``from_state`` -> ``to_state``
+    (``detail["submission"]`` its id). ``seq`` only grows (AUTOINCREMENT on SQLite; a sequence on PostgreSQL,
+    taken under a lock held to commit, so a visible number has every smaller one visible before it): a reader
+    that has seen every event up to ``seq`` N needs only the events after N. ``detail["action"]`` is what the
+    audit log calls the change (import, submit, review, approve, return).
+    """
+
+    __tablename__ = "change_event"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # the user's name
+    actor_role: Mapped[str | None] = mapped_column(String(16))  # the role the user acted in
+    kind: Mapped[str] = mapped_column(String(32))  # submission_written / state_changed
+    form_code: Mapped[str] = mapped_column(String(32))
+    entity_key: Mapped[str | None] = mapped_column(String(18))
+    period: Mapped[str] = mapped_column(String(7))
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class AuditLog(Base):
+    """Account and registry changes (logins, users, registrations); submission changes are ChangeEvents."""
+
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -1,27 +1,20 @@
-"""The audit log and the user list, as admins see them: tables the pages show and the exports write."""
+"""The audit log (the submissions' change events and the account and registry entries) and the user list,
+as admins see them: tables the pages show and the exports write."""
 
 from __future__ import annotations
 
 import json
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hizone.store.models import AuditLog, User
+from hizone.store.changes import AuditEntry, AuditFilter, audit_count, audit_entries
+from hizone.store.models import User
 from hizone.web.i18n import translate
 from hizone.web.services.enterprises import Page
 from hizone.web.services.tables import Column, Table, check_export_size
 
 AUDIT_PAGE_SIZE = 50
-
-
-def _audit_query(actor: str | None, action: str | None) -> Select[AuditLog]:
-    query = select(AuditLog)
-    if actor:
-        query = query.where(AuditLog.actor == actor)
-    if action:
-        query = query.where(AuditLog.action == action)
-    return query
 
 
 def _audit_columns(lang: str) -> list[Column]:
@@ -30,35 +23,31 @@ def _audit_columns(lang: str) -> list[Column]:
             Column("object", translate("audit.object", lang)), Column("detail", translate("audit.detail", lang))]
 
 
-def _audit_row(entry: AuditLog) -> dict[str, object]:
+def _audit_row(entry: AuditEntry) -> dict[str, object]:
     return {"id": entry.id, "at": entry.at.strftime("%Y-%m-%d %H:%M:%S"), "actor": entry.actor,
             "action": entry.action, "object": f"{entry.object_kind}:{entry.object_id}",
             "detail": json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)}
 
 
-def _audit_table(session: Session, lang: str, query: Select[AuditLog], offset: int, limit: int) -> Table:
-    entries = session.scalars(query.order_by(AuditLog.id.desc()).offset(offset).limit(limit))
+def _audit_table(session: Session, lang: str, wanted: AuditFilter, offset: int, limit: int) -> Table:
+    entries = audit_entries(session.connection(), wanted, offset=offset, limit=limit)
     return Table("audit", _audit_columns(lang), [_audit_row(entry) for entry in entries])
-
-
-def _audit_count(session: Session, query: Select[AuditLog]) -> int:
-    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def audit_page(session: Session, lang: str, page: int, actor: str | None = None,
                action: str | None = None) -> tuple[Table, Page]:
     """One page of the log (newest first) as a table, and the pager's numbers."""
-    query = _audit_query(actor, action)
-    table = _audit_table(session, lang, query, (page - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE)
-    return table, Page(table.rows, _audit_count(session, query), page, AUDIT_PAGE_SIZE)
+    wanted = AuditFilter(actor=actor, action=action)
+    table = _audit_table(session, lang, wanted, (page - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE)
+    return table, Page(table.rows, audit_count(session.connection(), wanted), page, AUDIT_PAGE_SIZE)
 
 
 def audit_export(session: Session, lang: str, actor: str | None = None, action: str | None = None) -> Table:
     """Every entry the filters select (newest first), as the pages show them one page at a time."""
-    query = _audit_query(actor, action)
-    total = _audit_count(session, query)
+    wanted = AuditFilter(actor=actor, action=action)
+    total = audit_count(session.connection(), wanted)
     check_export_size(total, "entries", "filter by actor or action", where="actor")
-    return _audit_table(session, lang, query, 0, total)
+    return _audit_table(session, lang, wanted, 0, total)
 
 
 def users_table(session: Session, lang: str) -> Table:

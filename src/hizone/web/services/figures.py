@@ -27,7 +27,7 @@ from hizone.intake.service import layouts
 from hizone.registry.history import period_end_text, valid_on
 from hizone.store.models import (
     Alert,
-    AuditLog,
+    ChangeEvent,
     DatasetInfo,
     Enterprise,
     EnterpriseVersion,
@@ -138,11 +138,11 @@ Version = tuple[object, ...]
 
 
 def version_probe(engine: Engine) -> Select[Any]:
-    """One cheap SELECT whose row changes whenever what the pages show may change: a submission added, an
-    audited change (approvals, alert handling), zones, enterprises or qualifications added, an evaluation
-    run stored, an alert raised or handled by the monitor."""
+    """One cheap SELECT whose row changes whenever what the pages show may change: the latest change of the
+    submissions (its number, see store.changes: revisions written, approvals), zones, enterprises or
+    qualifications added, an evaluation run stored, an alert raised or handled by the monitor."""
     probes: list[Any] = [
-        select(func.max(Submission.id)).scalar_subquery(), select(func.max(AuditLog.id)).scalar_subquery(),
+        select(func.max(ChangeEvent.seq)).scalar_subquery(),
         select(func.count()).select_from(Zone).scalar_subquery(),
         select(func.max(Enterprise.id)).scalar_subquery(), select(func.max(EnterpriseVersion.id)).scalar_subquery(),
         select(func.max(Qualification.id)).scalar_subquery()]

@@ -5,7 +5,7 @@ in ``detail``), else by (enterprise, kind, valid_from). Rows that repeat a key a
 first one recorded (the lowest id): nothing but the list import's own matching kept them apart before.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
