@@ -69,11 +69,6 @@ class Registration:
         return [r for r in self.rows if r.credit_code in done]
 
 
-def principal_of(name: str, role: str, province_code: str | None, zone_code: str | None) -> Principal:
-    """Intake's actor as the auth policy's principal (intake calls the national level 'admin')."""
-    return Principal(username=name, role=role, province_code=province_code, zone_code=zone_code)
-
-
 def check_registration(conn: Connection, raw: RawSheet, columns: ColumnMap, rules: RuleSet, context: Context,
                        principal: Principal, today: dt.date) -> Registration | None:
     """The registrations and changes a report carries, checked; None when the form registers nothing."""
