@@ -16,6 +16,8 @@ from dataclasses import dataclass
 ROLES = ("admin", "analyst", "province", "zone", "enterprise")
 NATIONAL_ROLES = ("admin", "analyst")
 PUBLIC = "public"
+# What a scoped role's user is tied to (a Principal's field); the national roles are tied to nothing.
+SCOPE_FIELD = {"province": "province_code", "zone": "zone_code", "enterprise": "credit_code"}
 
 
 @dataclass(frozen=True)

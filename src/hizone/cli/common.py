@@ -55,12 +55,12 @@ def open_configured_store() -> Engine:
 def acting_user(user: str, role: str, zone: str | None, province: str | None, zone_option: str = "--zone"
                 ) -> Principal:
     """The principal a command acts as (``--user``, ``--role``, the zone option, ``--province``)."""
-    from hizone.auth.policy import ROLES, Principal
+    from hizone.auth.policy import ROLES, SCOPE_FIELD, Principal
 
     if role not in ROLES:
         raise HizoneError(f"unknown role '{role}' (one of {', '.join(ROLES)})", where="--role")
-    if role == "zone" and not zone:
-        raise HizoneError(f"role zone needs {zone_option}", where=zone_option)
-    if role == "province" and not province:
-        raise HizoneError("role province needs --province", where="--province")
+    given = {"province_code": ("--province", province), "zone_code": (zone_option, zone)}
+    option, value = given.get(SCOPE_FIELD.get(role, ""), ("", "given"))
+    if not value:
+        raise HizoneError(f"role {role} needs {option}", where=option)
     return Principal(user, role, province_code=province, zone_code=zone)
