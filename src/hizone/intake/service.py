@@ -96,7 +96,8 @@ class ImportResult:
 
 def _scope_zones(conn: Connection, actor: Principal) -> frozenset[str] | None:
     """The zones the actor may act in, by the auth policy (None: all)."""
-    return zones_acted_on(actor, dict(conn.execute(select(Zone.code, Zone.province_code)).tuples().all()))
+    provinces = conn.execute(select(Zone.code, Zone.province_code))
+    return zones_acted_on(actor, {code: province for code, province in provinces})
 
 
 @dataclass
