@@ -17,15 +17,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hizone.cli.common import user_errors
+from hizone.cli.common import command_group, user_errors
 from hizone.errors import HizoneError
 from hizone.exports import write_csv as export_csv
 
 if TYPE_CHECKING:
     from hizone.evaluate import IndexData, IndexTree, PipelineConfig
 
-index_app = typer.Typer(help="Composite indices: build, uncertainty and sensitivity, analysis, unit reports.",
-                        no_args_is_help=True, pretty_exceptions_enable=False)
+index_app = command_group("Composite indices: build, uncertainty and sensitivity, analysis, unit reports.")
 console = Console()
 
 

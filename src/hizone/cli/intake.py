@@ -15,13 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hizone.cli.common import acting_user, open_configured_store
+from hizone.cli.common import acting_user, command_group, open_configured_store
 
 if TYPE_CHECKING:
     from hizone.intake.errors_report import ValidationReport
 
-intake_app = typer.Typer(help="Statistical reporting: import, approve, templates, completeness.",
-                         no_args_is_help=True)
+intake_app = command_group("Statistical reporting: import, approve, templates, completeness.")
 console = Console()
 
 FormOption = Annotated[str, typer.Option("--form", "-f", help="form code, e.g. enterprise_annual or zone_monthly")]

@@ -8,10 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hizone.cli.common import acting_user, open_configured_store, user_errors
+from hizone.cli.common import acting_user, command_group, open_configured_store, user_errors
 
-registry_app = typer.Typer(help="The registry: enterprises and their qualifications from lists.",
-                           no_args_is_help=True)
+registry_app = command_group("The registry: enterprises and their qualifications from lists.")
 console = Console(highlight=False, soft_wrap=True)
 
 FileArgument = Annotated[Path, typer.Argument(help=".xlsx or .csv file (UTF-8 or GBK)", exists=True, dir_okay=False)]

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich import print as rprint
 
-from hizone.cli.common import user_errors
+from hizone.cli.common import command_group, user_errors
 from hizone.config import Settings
 
 if TYPE_CHECKING:
     from hizone.store.backup import Manifest
 
-db_app = typer.Typer(help="The store: create or migrate the database, back it up and restore it.",
-                     no_args_is_help=True)
+db_app = command_group("The store: create or migrate the database, back it up and restore it.")
 
 
 @db_app.command("upgrade")

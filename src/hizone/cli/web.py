@@ -10,12 +10,11 @@ import typer
 from rich import print as rprint
 
 from hizone.auth import ROLES
-from hizone.cli.common import open_configured_store
+from hizone.cli.common import command_group, open_configured_store
 from hizone.config import Settings
 
-users_app = typer.Typer(help="Users of the web app and the API: add, deactivate or reactivate users, reset passwords, "
-                             "issue tokens, log out everywhere.",
-                        no_args_is_help=True)
+users_app = command_group("Users of the web app and the API: add, deactivate or reactivate users, reset passwords, "
+                          "issue tokens, log out everywhere.")
 
 
 def _read_password(from_stdin: bool) -> str:
