@@ -90,7 +90,7 @@ class Store:
 def _prepare(url: str, var_dir: Path, enterprises: int) -> Store:
     from sqlalchemy import select
 
-    from hizone.auth import add_user, create_token
+    from hizone.auth.users import add_user, create_token
     from hizone.catalog import default_catalog
     from hizone.demo import generate, load
     from hizone.registry import load_provinces, load_zones

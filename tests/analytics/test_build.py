@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 
 from hizone.analytics.build import build
 from hizone.analytics.query import Analytics
-from hizone.intake.service import Actor, transition
+from hizone.auth.policy import Principal
+from hizone.intake.service import transition
 from hizone.ranking.values import data_fingerprint
 from tests.analytics.fixture import CODES, cumulative, populate, single_month
 from tests.reports import write_report
@@ -145,7 +146,8 @@ def test_each_step_of_the_approval_reaches_an_incremental_build(engine: Engine, 
     published = value(Analytics(path), "revenue_total", "nation", "CN", "2023")
     assert published == 2780  # E2's revision 2 (450) is only submitted: its approved 400 counts
     before = data_fingerprint(Analytics(path))
-    steps = [("review", Actor("province 11", "province", province_code="11")), ("approve", Actor("torch"))]
+    steps = [("review", Principal("province 11", "province", province_code="11")),
+             ("approve", Principal("torch", "admin"))]
     for action, actor in steps:
         moved = transition(engine, action, actor, form="enterprise_annual", period="2023",
                            entity_keys=[CODES["E2"]])

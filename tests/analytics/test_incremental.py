@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 
 from hizone.analytics.build import build
 from hizone.analytics.query import Analytics
-from hizone.intake.service import Actor, transition
+from hizone.auth.policy import Principal
+from hizone.intake.service import transition
 from hizone.monitor.service import run_rules
 from hizone.ranking.framework import load_framework
 from hizone.ranking.service import run_evaluation
@@ -19,7 +20,7 @@ from tests.analytics.fixture import CLEAN_ZONE, CODES, cumulative, monthly_value
 from tests.ranking.tiny import write_framework
 from tests.reports import write_report
 
-PROVINCE = Actor("bj", "province", province_code="11")
+PROVINCE = Principal("bj", "province", province_code="11")
 
 
 def _value(analytics: Analytics, code: str, level: str, key: str, period: str) -> float | None:
@@ -43,7 +44,7 @@ def test_an_approval_reaches_indicators_rankings_and_alerts_through_an_increment
     june = {**monthly_values(CLEAN_ZONE, 2023, 6), "revenue": round(5 * cumulative(CLEAN_ZONE, 2023, 6), 4)}
     write_report(engine, form_code="zone_monthly", form_version=2022, entity_key=CLEAN_ZONE, zone_code=CLEAN_ZONE,
                  period="2023-06", revision=2, state="submitted", values=june)
-    for action, actor in (("review", PROVINCE), ("approve", Actor("torch"))):
+    for action, actor in (("review", PROVINCE), ("approve", Principal("torch", "admin"))):
         transition(engine, action, actor, form="zone_monthly", period="2023-06", zone_code=CLEAN_ZONE)
         transition(engine, action, actor, form="enterprise_annual", period="2023", entity_keys=[CODES["E2"]])
     report = build(engine, path)

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner, Result
 
+from hizone.auth.policy import Principal
 from hizone.cli import app as cli
-from hizone.intake.service import Actor, import_file, validate_file
+from hizone.intake.service import import_file, validate_file
 from hizone.store import connect
 from hizone.store.models import AuditLog, ChangeEvent, Enterprise, ImportBatch, Submission
 from tests.intake.factory import TODAY, credit_code
@@ -119,7 +120,7 @@ def test_bad_identity_cells_refuse_the_file_one_line_each_and_store_nothing(stor
     rows[1][2] = "Z9998"  # no such zone
     rows.append([rows[2][0], "上海丙芯片股份有限公司", *rows[2][2:]])  # the same enterprise under another name
     path = write_csv(tmp_path / "bad.csv", ANNUAL_HEADER, rows)
-    result = import_file(engine, path, "enterprise_annual", "2023", Actor("cli"), today=TODAY)
+    result = import_file(engine, path, "enterprise_annual", "2023", Principal("cli", "admin"), today=TODAY)
     assert result.status == "rejected" and result.report is not None
     lines = {(i.file, i.row, i.column, i.rule) for i in result.report.errors}
     assert ("bad.csv", 2, "A", "credit_code") in lines
@@ -136,12 +137,12 @@ def test_a_report_names_a_known_enterprise_anew_audited_and_cannot_move_or_regis
         store: dict[str, str], tmp_path: Path) -> None:
     engine = connect(store["HIZONE_DATABASE_URL"])
     first = import_file(engine, write_csv(tmp_path / "a.csv", ANNUAL_HEADER, ANNUAL), "enterprise_annual", "2022",
-                        Actor("cli"), today=TODAY)
+                        Principal("cli", "admin"), today=TODAY)
     assert first.stored and first.registration is not None and len(first.registration.registered()) == 4
     renamed = [list(r) for r in ANNUAL[:2]]
     renamed[0][1] = "北京甲科技股份有限公司"
     renamed[0][3:5] = ["", ""]  # a known enterprise needs no industry code nor date
-    zone_user = Actor("zq", "zone", zone_code="Z1101")
+    zone_user = Principal("zq", "zone", zone_code="Z1101")
     again = import_file(engine, write_csv(tmp_path / "b.csv", ANNUAL_HEADER, renamed), "enterprise_annual", "2023",
                         zone_user, today=TODAY)
     assert again.stored, again.report and again.report.errors
@@ -167,7 +168,7 @@ def test_a_report_names_a_known_enterprise_anew_audited_and_cannot_move_or_regis
     moved = [list(ANNUAL[1])]
     moved[0][2] = "Z3101"
     held = import_file(engine, write_csv(tmp_path / "d.csv", ANNUAL_HEADER, moved), "enterprise_annual", "2023",
-                       Actor("cli"), today=TODAY)
+                       Principal("cli", "admin"), today=TODAY)
     assert held.status == "rejected" and held.report is not None
     assert [i.rule for i in held.report.errors] == ["wrong_zone"]
     assert counts(engine) == before
@@ -180,10 +181,10 @@ def test_industry_and_date_are_taken_when_given_and_an_enterprise_account_regist
     rows = [list(ANNUAL[0])]
     rows[0][3:5] = ["", ""]  # no industry code nor date for an enterprise the store does not know: not needed
     report = validate_file(engine, write_csv(tmp_path / "v.csv", ANNUAL_HEADER, rows), "enterprise_annual", "2023",
-                           Actor("cli"), today=TODAY)
+                           Principal("cli", "admin"), today=TODAY)
     assert report.errors == []
     before = counts(engine)
-    own = Actor("e1", "enterprise", zone_code="Z1101", credit_code=credit_code(1))  # itself, not registered yet
+    own = Principal("e1", "enterprise", zone_code="Z1101", credit_code=credit_code(1))  # itself, not registered yet
     refused = import_file(engine, write_csv(tmp_path / "e.csv", ANNUAL_HEADER, ANNUAL[:1]), "enterprise_annual",
                           "2023", own, today=TODAY)
     assert refused.report is not None

@@ -9,15 +9,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from hizone.auth.policy import Principal
 from hizone.intake.errors_report import ValidationReport
-from hizone.intake.service import Actor, import_file, validate_file
+from hizone.intake.service import import_file, validate_file
 from tests.intake.factory import TODAY, credit_code, csv_bytes, good_rows, seed_registry
 
 FORM = "enterprise_annual"
 # Last year's revenue of each enterprise (codes[i] is in Z1101, Z1102, Z3101 for i % 3 = 0, 1, 2).
 PREVIOUS = [7777.123, 6666.234, 5555.345, 4444.456, 3333.567, 2222.678]
-ZONE_USER = Actor("zone1101", "zone", "11", "Z1101")
-PROVINCE_USER = Actor("province11", "province", "11")
+ZONE_USER = Principal("zone1101", "zone", "11", "Z1101")
+PROVINCE_USER = Principal("province11", "province", "11")
 
 
 def _seed(engine: Engine) -> list[str]:
@@ -86,7 +87,7 @@ def test_a_province_user_is_told_about_its_own_zones_only(engine: Engine) -> Non
 
 def test_an_enterprise_user_is_told_about_itself_only(engine: Engine) -> None:
     codes = _seed(engine)
-    me = Actor("ent1", "enterprise", "11", "Z1101", codes[0])
+    me = Principal("ent1", "enterprise", "11", "Z1101", codes[0])
     rows = [_row(codes[0], "Z1101", PREVIOUS[0] * 800), _row(codes[3], "Z1101", PREVIOUS[3] * 800),
             _row(codes[2], "Z1101", PREVIOUS[2] * 800)]  # codes[3]: same zone; codes[2]: another province
     result = import_file(engine, csv_bytes(rows), FORM, "2021", me, today=TODAY)
@@ -106,7 +107,7 @@ def test_national_users_keep_the_registry_messages(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("actor", [ZONE_USER, PROVINCE_USER])
-def test_monthly_reports_of_other_zones_are_refused_without_their_figures(engine: Engine, actor: Actor) -> None:
+def test_monthly_reports_of_other_zones_are_refused_without_their_figures(engine: Engine, actor: Principal) -> None:
     seed_registry(engine, 0)
     header = ["高新区代码", "营业收入", "工业总产值", "净利润", "实际上缴税费", "出口总额", "从业人员"]
     last = [["Z1101", 8888.123, 100, 10, 5, 20, 1000], ["Z3101", 3407.6, 100, 10, 5, 20, 1000]]

@@ -7,8 +7,8 @@ import json
 import pytest
 from sqlalchemy import Engine, func, select
 
+from hizone.auth.policy import Principal
 from hizone.intake.service import (
-    Actor,
     batch_diff,
     figures,
     import_file,
@@ -137,8 +137,8 @@ def test_outliers_against_last_year_need_confirmation(engine: Engine) -> None:
 def test_the_workflow_runs_draft_to_approved_with_audit_and_locks(engine: Engine) -> None:
     codes = seed_registry(engine, 3)
     import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", today=TODAY)
-    zone_user = Actor("zz", "zone", zone_code="Z1101")
-    province = Actor("pp", "province", province_code="11")
+    zone_user = Principal("zz", "zone", zone_code="Z1101")
+    province = Principal("pp", "province", province_code="11")
     assert transition(engine, "submit", zone_user, form=FORM, period="2021", zone_code="Z1101").count == 1
     with pytest.raises(Exception, match="outside your scope"):
         transition(engine, "submit", zone_user, form=FORM, period="2021", entity_keys=[codes[1]])
@@ -178,7 +178,7 @@ def test_the_workflow_runs_draft_to_approved_with_audit_and_locks(engine: Engine
 
 def test_zone_users_can_only_import_their_own_zone(engine: Engine) -> None:
     codes = seed_registry(engine, 3)
-    result = import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", Actor("zz", "zone", zone_code="Z1101"),
+    result = import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", Principal("zz", "zone", zone_code="Z1101"),
                          today=TODAY)
     assert result.status == "rejected"
     assert sorted(i.row for i in result.report.errors if i.rule == "out_of_scope") == [3, 4]

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from hizone.auth.policy import Principal, can_move
 from hizone.cli import app as cli
 from hizone.errors import StoreError
-from hizone.intake.service import Actor, import_file
+from hizone.intake.service import import_file
 from hizone.registry.enterprises import import_enterprises
 from hizone.registry.sheets import ListRefused
 from hizone.registry.sync import sync_store
@@ -100,7 +100,7 @@ def test_a_zone_users_report_cannot_move_its_enterprise(store: Engine, tmp_path:
     _register(store, tmp_path)
     before = counts(store)
     result = import_file(store, _annual(tmp_path / "年报.csv", [(A, "Z3102", 100)]), "enterprise_annual", "2023",
-                         Actor("zj", "zone", zone_code="Z3101"), today=TODAY)
+                         Principal("zj", "zone", zone_code="Z3101"), today=TODAY)
     assert result.status == "rejected" and result.report is not None
     assert [(i.file, i.row, i.column, i.field, i.message_en) for i in result.report.errors] == [
         ("年报.csv", 2, "C", "zone", f"enterprise {A} is registered in Z3101 (上海张江高新技术产业开发区); a move "
@@ -120,7 +120,7 @@ def test_a_moved_enterprises_years_roll_up_to_the_zone_it_was_in(store: Engine, 
     for year, revenues in (("2022", (100, 10)), ("2023", (200, 20))):
         stored = import_file(store, _annual(tmp_path / f"{year}.csv", [(A, "Z3101", revenues[0]),
                                                                       (B, "Z3102", revenues[1])]),
-                             "enterprise_annual", year, Actor("cli"), today=TODAY)
+                             "enterprise_annual", year, Principal("cli", "admin"), today=TODAY)
         assert stored.stored, stored.report and stored.report.errors
     # the move is recorded after the 2023 report: the report names Z3101, the history says Z3102 from 2023
     env = {"HIZONE_DATABASE_URL": database_url, "HIZONE_VAR_DIR": str(tmp_path / "var")}
@@ -129,7 +129,7 @@ def test_a_moved_enterprises_years_roll_up_to_the_zone_it_was_in(store: Engine, 
          "--valid-from", "2023-01-01")
     # a late 2022 revision states the zone A was in then, and is taken as that zone's
     late = import_file(store, _annual(tmp_path / "2022b.csv", [(A, "Z3101", 150)]), "enterprise_annual", "2022",
-                       Actor("zj", "zone", zone_code="Z3101"), today=TODAY)
+                       Principal("zj", "zone", zone_code="Z3101"), today=TODAY)
     assert late.stored, late.report and late.report.errors
     with session_scope(store) as session:
         assert session.scalar(select(Submission.zone_code).where(Submission.entity_key == A,

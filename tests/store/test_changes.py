@@ -8,14 +8,15 @@ import threading
 import pytest
 from sqlalchemy import Engine, select, text, update
 
-from hizone.intake.service import Actor, audit_trail, import_file, transition
+from hizone.auth.policy import Principal
+from hizone.intake.service import audit_trail, import_file, transition
 from hizone.store import downgrade, upgrade
 from hizone.store.changes import STATE_CHANGED, WRITTEN, Revision, Who, change_states, replayed_states
 from hizone.store.models import AuditLog, ChangeEvent, Submission
 from tests.intake.factory import TODAY, csv_bytes, good_rows, seed_registry
 
 FORM = "enterprise_annual"
-PROVINCE = Actor("bj", "province", province_code="11")
+PROVINCE = Principal("bj", "province", province_code="11")
 
 
 def _states(engine: Engine) -> dict[int, str | None]:
@@ -39,7 +40,7 @@ def _import_and_move(engine: Engine) -> list[str]:
     codes = seed_registry(engine, 6)
     import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", submit=True, today=TODAY)
     transition(engine, "review", PROVINCE, form=FORM, period="2021", zone_code="Z1101")
-    transition(engine, "approve", Actor("torch"), form=FORM, period="2021", zone_code="Z1101")
+    transition(engine, "approve", Principal("torch", "admin"), form=FORM, period="2021", zone_code="Z1101")
     transition(engine, "return", PROVINCE, form=FORM, period="2021", zone_code="Z1102", comment="核实营业收入")
     return codes
 
@@ -131,7 +132,7 @@ def test_concurrent_writers_on_postgresql_get_distinct_numbers_in_commit_order(e
 
     threads = [threading.Thread(target=transition, args=(engine, action, actor), kwargs={
         "form": FORM, "period": "2021", "zone_code": zone}) for action, actor, zone in (
-        ("review", PROVINCE, "Z1101"), ("review", Actor("sh", "province", province_code="31"), "Z3101"))]
+        ("review", PROVINCE, "Z1101"), ("review", Principal("sh", "province", province_code="31"), "Z3101"))]
     for thread in threads:
         thread.start()
     for thread in threads:

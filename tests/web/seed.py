@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from hizone.auth import add_user
+from hizone.auth.users import add_user
 from hizone.registry import check_character
 from hizone.store import session_scope
 from hizone.store.models import (

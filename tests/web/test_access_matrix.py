@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute, Mount
 
-from hizone.auth import add_user
+from hizone.auth.users import add_user
 from hizone.store import session_scope
 from hizone.store.models import Alert, Enterprise, Submission, Zone
 from hizone.web.security import CSRF_HEADER, Rule

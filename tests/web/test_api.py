@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from hizone.auth import create_token, revoke_sessions
+from hizone.auth.users import create_token, revoke_sessions
 from hizone.web.openapi import render
 from tests.conftest import REPO
 from tests.intake.factory import credit_code

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from hizone.auth import authenticate
+from hizone.auth.users import authenticate
 from hizone.cli.web import register
 from hizone.errors import HizoneError
 from hizone.store.models import User

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from hizone.auth import authenticate
+from hizone.auth.users import authenticate
 from hizone.store import connect
 from hizone.store.models import AuditLog
 from hizone.web.security import Backoff, LoginLimiter
@@ -54,7 +54,7 @@ def test_two_app_instances_on_one_store_share_the_count(database_url: str, seede
 
 
 def test_failures_in_another_process_count(app: FastAPI, database_url: str) -> None:
-    script = ("import sys\nfrom hizone.auth import authenticate\nfrom hizone.store import connect\n"
+    script = ("import sys\nfrom hizone.auth.users import authenticate\nfrom hizone.store import connect\n"
               f"engine = connect(sys.argv[1])\nfor _ in range({LIMIT}):\n"
               "    assert authenticate(engine, 'province1', 'wrong-password', client='testclient') is None\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}

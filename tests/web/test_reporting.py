@@ -7,9 +7,11 @@ import io
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 
+from hizone.store.models import AuditLog
 from tests.web.conftest import csrf_of, make_app
-from tests.web.seed import Seeded, credit_code
+from tests.web.seed import USERS, Seeded, credit_code
 
 HEADER = ["统一社会信用代码", "企业名称", "高新区代码", "营业收入", "利润总额", "净利润", "资产总计", "年末从业人员"]
 
@@ -64,6 +66,23 @@ def test_submit_review_approve_then_the_overview_shows_the_new_year(app: FastAPI
     assert fig.latest_year == "2024" and fig.annual[("Z1101", "2024")]["revenue"] == 192_000
     history = clients["zone"].get(f"/reporting/history/enterprise_annual/{credit_code(1)}/2024")
     assert history.status_code == 200 and "130000" in history.text.replace(",", "")
+
+
+def test_the_audit_log_records_each_actor_with_its_own_role(engine: Engine, clients: dict[str, TestClient]) -> None:
+    """A national analyst approving is recorded as an analyst, not as the admin it shares the national level with."""
+    post_file(clients["zone"], GOOD_2024)
+    for role, action in (("province", "review"), ("analyst", "approve")):
+        client = clients[role]
+        done = client.post("/reporting/transition", data={
+            "action": action, "form": "enterprise_annual", "period": "2024", "zone_code": "Z1101",
+            "csrf_token": csrf_of(client, "/reporting")}, follow_redirects=False)
+        assert done.status_code == 303
+    with engine.connect() as conn:
+        rows = conn.execute(select(AuditLog.actor, AuditLog.action, AuditLog.detail)
+                            .where(AuditLog.action.in_(["import", "review", "approve"]))).all()
+    recorded = {(actor, action, detail["role"]) for actor, action, detail in rows}
+    assert recorded == {(USERS["zone"], "import", "zone"), (USERS["province"], "review", "province"),
+                        (USERS["analyst"], "approve", "analyst")}
 
 
 def test_province_cannot_approve_and_zone_cannot_review(clients: dict[str, TestClient]) -> None:

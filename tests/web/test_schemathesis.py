@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from sqlalchemy import Engine
 
-from hizone.auth import create_token
+from hizone.auth.users import create_token
 from tests.web.seed import Seeded
 
 EXAMPLES_PER_OPERATION = 30

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from hizone.auth import create_token
+from hizone.auth.users import create_token
 from hizone.web.rendering import TEMPLATES
 from tests.web.conftest import app_settings, csrf_of, login, make_app
 from tests.web.seed import PASSWORD, Seeded

@@ -12,7 +12,7 @@ from httpx import Response
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from hizone.auth import verify_password
+from hizone.auth.passwords import verify_password
 from hizone.store.models import AuditLog, User
 from tests.web.conftest import csrf_of, login
 from tests.web.seed import PASSWORD, Seeded, credit_code

@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from hizone.auth import (
+from hizone.auth.passwords import verify_password
+from hizone.auth.sessions import open_session, session_principal
+from hizone.auth.users import (
     AuthError,
     add_user,
     authenticate,
@@ -16,9 +18,7 @@ from hizone.auth import (
     reset_password,
     revoke_sessions,
     set_active,
-    verify_password,
 )
-from hizone.auth.sessions import open_session, session_principal
 from hizone.store.models import AuditLog, User
 from tests.web.seed import PASSWORD, Seeded, credit_code, seed
 

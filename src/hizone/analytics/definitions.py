@@ -19,7 +19,6 @@ the file and the line of the formula.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,11 +29,11 @@ import yaml
 
 from hizone.analytics.compiler import AtomRegistry, CompiledIndicator, Compiler, Scope
 from hizone.analytics.formula import Node, parse
-from hizone.catalog import Catalog, default_catalog, read_yaml
+from hizone.catalog import Catalog, default_catalog, package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError
 from hizone.registry import qualification_kinds
 
-INDICATOR_DIR = Path(__file__).resolve().parents[1] / "catalog" / "data" / "indicators"
+INDICATOR_DIR = package_directory("indicators")
 PeriodType = Literal["annual", "cumulative", "month"]
 PERIOD_TYPES: tuple[PeriodType, ...] = ("annual", "cumulative", "month")
 
@@ -245,5 +244,4 @@ def _compile_all(indicators: Mapping[str, Indicator], catalog: Catalog
 @cache
 def default_indicators() -> IndicatorSet:
     """The package's indicators with the user's directories from HIZONE_CATALOG_PATH (``indicators/``)."""
-    extra = [Path(p) / "indicators" for p in os.environ.get("HIZONE_CATALOG_PATH", "").split(os.pathsep) if p]
-    return load_indicators(extra)
+    return load_indicators(user_directories("indicators"))

@@ -3,18 +3,16 @@ user's own (a ``disclosure/`` folder in each HIZONE_CATALOG_PATH directory), che
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from hizone.analytics.disclosure import DisclosureRules, Dominance
-from hizone.catalog import read_yaml
-from hizone.catalog.loader import PACKAGE_DATA
+from hizone.catalog import package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError
 
-DISCLOSURE_DIR = PACKAGE_DATA / "disclosure"
+DISCLOSURE_DIR = package_directory("disclosure")
 CONTRIBUTORS = ("zone", "enterprise")
 PUBLIC_AGGREGATES = "aggregates"
 
@@ -58,8 +56,7 @@ def load_disclosure_rules(path: Path) -> DisclosureRules:
 
 
 def disclosure_directories() -> list[Path]:
-    extra = [Path(p) / "disclosure" for p in os.environ.get("HIZONE_CATALOG_PATH", "").split(os.pathsep) if p]
-    return [DISCLOSURE_DIR, *extra]
+    return [DISCLOSURE_DIR, *user_directories("disclosure")]
 
 
 def load_all(directories: Iterable[Path]) -> dict[tuple[str, int], DisclosureRules]:

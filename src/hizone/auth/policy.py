@@ -1,5 +1,8 @@
 """Who may see or change what: pure functions of a Principal and the object's zone/province/credit code.
 
+This module is the only place that names roles: routes (``web/security.py``), services, the CLI, the API and
+intake's workflow all ask these functions.
+
 Roles: admin and analyst (national, everything; only admin manages users and reads the audit log),
 province (the zones of its province), zone (its own zone), enterprise (its own reports),
 public (anonymous: published aggregates and rankings only).
@@ -7,15 +10,20 @@ public (anonymous: published aggregates and rankings only).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 ROLES = ("admin", "analyst", "province", "zone", "enterprise")
 NATIONAL_ROLES = ("admin", "analyst")
 PUBLIC = "public"
+# What a scoped role's user is tied to (a Principal's field); the national roles are tied to nothing.
+SCOPE_FIELD = {"province": "province_code", "zone": "zone_code", "enterprise": "credit_code"}
 
 
 @dataclass(frozen=True)
 class Principal:
+    """Who acts or asks, on the web, in the API, on the command line and in the audit log."""
+
     username: str
     role: str  # one of ROLES, or "public" for an anonymous visitor
     province_code: str | None = None
@@ -26,6 +34,11 @@ class Principal:
     @classmethod
     def public(cls) -> Principal:
         return cls(username="", role=PUBLIC)
+
+    @classmethod
+    def of(cls, user: Principal | str) -> Principal:
+        """A bare name (scripts, the demo loader, tests) stands for a national administrator of that name."""
+        return user if isinstance(user, Principal) else cls(user, "admin")
 
     @property
     def is_authenticated(self) -> bool:
@@ -72,10 +85,80 @@ def can_read_zone(p: Principal, zone_code: str, province_code: str) -> bool:
     return False
 
 
+def can_read_province(p: Principal, province_code: str) -> bool:
+    """A province's own figures and alerts."""
+    return p.is_national or (p.role == "province" and p.province_code == province_code)
+
+
+def can_see_alert(p: Principal, level: str, key: str, zone_province: Mapping[str, str]) -> bool:
+    """Zone alerts follow zone scope, province alerts the province; other levels are national."""
+    if level == "zone":
+        return p.is_national or (key in zone_province and can_read_zone(p, key, zone_province[key]))
+    if level == "province":
+        return can_read_province(p, key)
+    return p.is_national
+
+
+def zones_acted_on(p: Principal, zone_province: Mapping[str, str]) -> frozenset[str] | None:
+    """The zones whose reports a principal may import, submit or move through the workflow (None: every zone).
+
+    An enterprise acts in its own zone only, and there only for itself (``entities_acted_on``).
+    """
+    if p.is_national:
+        return None
+    if p.role == "enterprise":
+        return frozenset([p.zone_code or ""])
+    return frozenset(z for z, province in zone_province.items() if can_read_zone(p, z, province))
+
+
+def entities_acted_on(p: Principal) -> frozenset[str] | None:
+    """The entities whose reports a principal may send (None: any in its zones)."""
+    return frozenset([p.credit_code or ""]) if p.role == "enterprise" else None
+
+
 def can_read_enterprise(p: Principal, credit_code: str, zone_code: str, province_code: str) -> bool:
     if p.role == "enterprise":
         return p.credit_code == credit_code
     return can_read_zone(p, zone_code, province_code)
+
+
+def may_review(p: Principal) -> bool:
+    """Review, approve or return reports somewhere: the national roles and the provinces' departments."""
+    return p.is_national or p.role == "province"
+
+
+def may_submit(p: Principal) -> bool:
+    """Upload reports for some entity: the national roles, the zones' committees and the enterprises."""
+    return p.is_national or p.role in ("zone", "enterprise")
+
+
+def may_list_zones(p: Principal) -> bool:
+    """Lists of zone-level detail, filtered to the principal's zones: everyone but enterprises and the public."""
+    return p.is_national or p.role in ("province", "zone")
+
+
+def may_submit_form(p: Principal, form_entity: str) -> bool:
+    """An enterprise sends only the reports about an enterprise (its own); the zones also send the zone forms."""
+    return may_submit(p) and (p.role != "enterprise" or form_entity == "enterprise")
+
+
+# The reporting workflow's steps and who takes each: draft → submitted (zone, enterprise) → reviewed (province)
+# → approved (national); province or national may return submitted or reviewed data for correction.
+_WORKFLOW: dict[str, tuple[str, ...]] = {
+    "submit": ("zone", "enterprise", *NATIONAL_ROLES),
+    "review": ("province", *NATIONAL_ROLES),
+    "approve": NATIONAL_ROLES,
+    "return": ("province", *NATIONAL_ROLES),
+}
+
+
+def can_take_step(p: Principal, action: str) -> bool:
+    return p.role in _WORKFLOW.get(action, ())
+
+
+def step_takers(action: str) -> tuple[str, ...]:
+    """The roles that take a workflow step, for messages."""
+    return _WORKFLOW.get(action, ())
 
 
 def can_review(p: Principal, zone_code: str, province_code: str) -> bool:

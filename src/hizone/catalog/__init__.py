@@ -1,6 +1,7 @@
 """Metadata as data: units, data elements and report forms, loaded from YAML and validated."""
 
-from hizone.catalog.loader import default_catalog, load_catalog, read_yaml
+from hizone.catalog.loader import default_catalog, load_catalog, package_directory, read_yaml, user_directories
 from hizone.catalog.model import Catalog, Element, Form, FormField, Unit
 
-__all__ = ["Catalog", "Element", "Form", "FormField", "Unit", "default_catalog", "load_catalog", "read_yaml"]
+__all__ = ["Catalog", "Element", "Form", "FormField", "Unit", "default_catalog", "load_catalog", "package_directory",
+           "read_yaml", "user_directories"]

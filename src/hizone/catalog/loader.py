@@ -1,4 +1,10 @@
-"""Load and validate the catalog YAML: the package's own files, then a user's overrides."""
+"""Load and validate the catalog YAML: the package's own files, then a user's overrides.
+
+This is the one place that knows where the catalog is: the package's ``data/`` folder, then each directory of
+HIZONE_CATALOG_PATH. Every package that reads catalog files of its kind (intake's ``rules/``, analytics'
+``indicators/`` and ``disclosure/``, ranking's ``frameworks/``, monitor's ``alerts/``) finds them through
+``package_directory`` and ``user_directories``.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,19 @@ from hizone.catalog.model import Catalog, Element, ElementKind, ElementType, For
 from hizone.errors import CatalogError
 
 PACKAGE_DATA = Path(__file__).parent / "data"
+CATALOG_PATH_SETTING = "HIZONE_CATALOG_PATH"
+
+
+def package_directory(kind: str = "") -> Path:
+    """The package's own catalog files of ``kind`` (a sub-folder: rules, indicators, ...; "" for the top)."""
+    return PACKAGE_DATA / kind if kind else PACKAGE_DATA
+
+
+def user_directories(kind: str = "") -> list[Path]:
+    """The user's catalog directories (HIZONE_CATALOG_PATH, os.pathsep-separated; a later one overrides an
+    earlier one), or their ``kind`` sub-folders. They layer over the package's: same file names override."""
+    roots = [Path(p) for p in os.environ.get(CATALOG_PATH_SETTING, "").split(os.pathsep) if p]
+    return [root / kind if kind else root for root in roots]
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -133,6 +152,5 @@ def load_catalog(directories: Iterable[Path] = ()) -> Catalog:
 
 @cache
 def default_catalog() -> Catalog:
-    """The catalog with the user's directories from HIZONE_CATALOG_PATH (os.pathsep-separated)."""
-    extra = [Path(p) for p in os.environ.get("HIZONE_CATALOG_PATH", "").split(os.pathsep) if p]
-    return load_catalog(extra)
+    """The catalog with the user's directories from HIZONE_CATALOG_PATH."""
+    return load_catalog(user_directories())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-import typer
 from rich.console import Console
 
 from hizone.cli.analytics import register as register_analytics
+from hizone.cli.common import command_group
 from hizone.cli.demo import demo
 from hizone.cli.index import index_app
 from hizone.cli.intake import register as register_intake
@@ -17,8 +17,7 @@ from hizone.cli.store import db_app
 from hizone.cli.web import register as register_web
 from hizone.errors import HizoneError
 
-app = typer.Typer(help="hizone: statistics, indicators and evaluation of China's national high-tech zones.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = command_group("hizone: statistics, indicators and evaluation of China's national high-tech zones.")
 app.add_typer(db_app, name="db")
 app.command("demo")(demo)
 app.add_typer(index_app, name="index")

@@ -13,11 +13,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hizone.cli.common import Format
+from hizone.cli.common import Format, open_configured_store
 from hizone.config import Settings
 from hizone.errors import HizoneError
 from hizone.exports import write_csv
-from hizone.store import open_store
 
 
 def analytics_path(settings: Settings) -> Path:
@@ -59,9 +58,8 @@ def build_command(
     """Materialise the analytic tables and every indicator from the store (incremental by period)."""
     from hizone.analytics.build import build
 
-    settings = Settings.from_env()
-    target = analytics or analytics_path(settings)
-    report = build(open_store(settings.database_url), target, full=full, parquet=parquet)
+    target = analytics or analytics_path(Settings.from_env())
+    report = build(open_configured_store(), target, full=full, parquet=parquet)
     for form, periods in report.rebuilt.items():
         typer.echo(f"{form}: {len(periods)} period(s) rebuilt, {report.kept.get(form, 0)} unchanged")
     for table, rows in report.rows.items():
@@ -123,10 +121,9 @@ def alerts_command(
     from hizone.analytics.query import Analytics
     from hizone.monitor.service import AlertStore, run_rules
 
-    settings = Settings.from_env()
-    alert_store = AlertStore(open_store(settings.database_url))
+    alert_store = AlertStore(open_configured_store())
     if action is Action.run:
-        found = run_rules(Analytics(analytics or analytics_path(settings)))
+        found = run_rules(Analytics(analytics or analytics_path(Settings.from_env())))
         counts = alert_store.record(found)
         typer.echo(f"{len(found)} alert(s) raised: {counts['new']} new, {counts['seen']} already known")
         return

@@ -9,13 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hizone.auth.users import create_demo_users
-from hizone.catalog import default_catalog
 from hizone.config import Settings
-from hizone.demo import generate, load
-from hizone.registry import load_provinces, load_zones
-from hizone.store import connect, upgrade
-from hizone.store.models import Base
 
 console = Console()
 
@@ -26,6 +20,13 @@ def demo(
     replace: bool = typer.Option(False, "--replace", help="Drop everything in the store first."),
 ) -> None:
     """Build the deterministic synthetic demo data set (all zones, 5 years, 24 months) into the store."""
+    from hizone.auth.users import create_demo_users
+    from hizone.catalog import default_catalog
+    from hizone.demo import generate, load
+    from hizone.registry import load_provinces, load_zones
+    from hizone.store import connect, upgrade
+    from hizone.store.models import Base
+
     settings = Settings.from_env()
     engine = connect(settings.database_url)
     if replace:

@@ -11,32 +11,20 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
-from hizone.cli.common import user_errors
+from hizone.cli.common import command_group, user_errors
 from hizone.errors import HizoneError
-from hizone.evaluate import (
-    STAGES,
-    IndexData,
-    IndexTree,
-    PipelineConfig,
-    parse_pipeline,
-    run_pipeline,
-    table_from_records,
-    tree_from_records,
-)
-from hizone.evaluate.analysis import correlations, cronbach_alpha, pca_by_group
-from hizone.evaluate.report import unit_report
-from hizone.evaluate.uncertainty import parse_uncertainty_spec, run_sobol, run_uncertainty
 from hizone.exports import write_csv as export_csv
 
-index_app = typer.Typer(help="Composite indices: build, uncertainty and sensitivity, analysis, unit reports.",
-                        no_args_is_help=True, pretty_exceptions_enable=False)
+if TYPE_CHECKING:
+    from hizone.evaluate import IndexData, IndexTree, PipelineConfig
+
+index_app = command_group("Composite indices: build, uncertainty and sensitivity, analysis, unit reports.")
 console = Console()
 
 
@@ -58,6 +46,8 @@ def read_csv_records(path: Path) -> list[dict[str, str | None]]:
 
 
 def read_yaml(path: Path) -> Any:
+    import yaml
+
     try:
         with path.open(encoding="utf-8") as handle:
             return yaml.safe_load(handle)
@@ -68,6 +58,8 @@ def read_yaml(path: Path) -> Any:
 
 
 def load_inputs(data: Path, meta: Path, pipeline: Path) -> tuple[IndexData, IndexTree, PipelineConfig]:
+    from hizone.evaluate import parse_pipeline, table_from_records, tree_from_records
+
     tree = tree_from_records(read_csv_records(meta), source=str(meta))
     table = table_from_records(read_csv_records(data), tree, source=str(data))
     config = parse_pipeline(read_yaml(pipeline), source=str(pipeline))
@@ -124,9 +116,12 @@ def run_command(
     meta: MetaOption,
     pipeline: PipelineOption,
     out: Annotated[Path, typer.Option("--out", help="Output CSV: uCode and one column per code.")],
-    stage: Annotated[str, typer.Option("--stage", help=f"One of {', '.join(STAGES)}.")] = "aggregated",
+    stage: Annotated[str, typer.Option("--stage", help="The pipeline's stage to write, raw to aggregated (an "
+                                                       "unknown one is refused with the list).")] = "aggregated",
 ) -> None:
     """Run the pipeline and write one stage of it (default: the aggregated index) as CSV."""
+    from hizone.evaluate import STAGES, run_pipeline
+
     if stage not in STAGES:
         raise HizoneError(f"unknown stage {stage!r} (expected one of {', '.join(STAGES)})", where="--stage")
     table, tree, config = load_inputs(data, meta, pipeline)
@@ -151,6 +146,8 @@ def uncertainty_command(
     = False,
 ) -> None:
     """Monte Carlo over method choices and weights: nominal, mean, median, 5th and 95th percentile ranks."""
+    from hizone.evaluate.uncertainty import parse_uncertainty_spec, run_sobol, run_uncertainty
+
     table, tree, config = load_inputs(data, meta, pipeline)
     parsed = parse_uncertainty_spec(read_yaml(spec), config, tree, source=str(spec))
     result = run_uncertainty(table, tree, config, parsed, source=str(spec))
@@ -180,6 +177,8 @@ def analyse_command(
                                                                                  "as CSV.")] = None,
 ) -> None:
     """Correlations within and across levels, Cronbach's alpha per aggregate, PCA of each aggregate."""
+    from hizone.evaluate import correlations, cronbach_alpha, pca_by_group, run_pipeline
+
     table, tree, config = load_inputs(data, meta, pipeline)
     result = run_pipeline(table, tree, config, source=str(pipeline))
     pairs = [asdict(c) for c in correlations(result)]
@@ -205,6 +204,8 @@ def report_command(
     top: Annotated[int, typer.Option("--top", help="How many strengths and weaknesses.")] = 5,
 ) -> None:
     """A unit's scores and ranks at every level, strengths, weaknesses and gaps to a benchmark (对标找差)."""
+    from hizone.evaluate import run_pipeline, unit_report
+
     table, tree, config = load_inputs(data, meta, pipeline)
     result = run_pipeline(table, tree, config, source=str(pipeline))
     report = unit_report(result, unit, benchmark, top=top)

@@ -9,37 +9,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, select
 
-from hizone.config import Settings
-from hizone.intake.completeness import completeness
-from hizone.intake.errors_report import ValidationReport
-from hizone.intake.service import Actor, batch_diff, import_file, list_submissions, revision_diff, transition
-from hizone.intake.template import build_template
-from hizone.store import open_store
-from hizone.store.models import Zone
+from hizone.cli.common import acting_user, command_group, open_configured_store
 
-intake_app = typer.Typer(help="Statistical reporting: import, approve, templates, completeness.",
-                         no_args_is_help=True)
+if TYPE_CHECKING:
+    from hizone.intake.errors_report import ValidationReport
+
+intake_app = command_group("Statistical reporting: import, approve, templates, completeness.")
 console = Console()
 
 FormOption = Annotated[str, typer.Option("--form", "-f", help="form code, e.g. enterprise_annual or zone_monthly")]
 PeriodOption = Annotated[str, typer.Option("--period", "-p", help="2021 (annual) or 2022-03 (monthly)")]
 UserOption = Annotated[str, typer.Option("--user", "-u", help="who acts (recorded in the audit log)")]
-RoleOption = Annotated[str, typer.Option("--role", help="admin (national), province, zone or enterprise")]
-
-
-def _engine() -> Engine:
-    return open_store(Settings.from_env().database_url)
-
-
-def _actor(user: str, role: str, zone: str | None, province: str | None) -> Actor:
-    return Actor(user, role, province_code=province, zone_code=zone)
+RoleOption = Annotated[str, typer.Option("--role", help="admin or analyst (national), province, zone or enterprise")]
 
 
 def _print_issues(report: ValidationReport, limit: int = 50) -> None:
@@ -70,8 +57,10 @@ def import_command(
     report: Annotated[Path | None, typer.Option(help="write the error report (.xlsx or .json)")] = None,
 ) -> None:
     """Validate a file and store it as one transaction (all rows or none)."""
-    result = import_file(_engine(), file, form, period, _actor(user, role, zone, province), sheet=sheet,
-                         submit=submit, confirm_warnings=confirm_warnings)
+    from hizone.intake.service import import_file
+
+    result = import_file(open_configured_store(), file, form, period, acting_user(user, role, zone, province),
+                         sheet=sheet, submit=submit, confirm_warnings=confirm_warnings)
     if result.report is not None:
         if result.report.issues:
             _print_issues(result.report)
@@ -102,7 +91,9 @@ def submissions_command(
     limit: Annotated[int, typer.Option(help="rows to show")] = 100,
 ) -> None:
     """List submissions (latest revision per entity), an entity's history, or a revision's diff."""
-    engine = _engine()
+    from hizone.intake.service import batch_diff, list_submissions, revision_diff
+
+    engine = open_configured_store()
     if batch is not None:
         for d in batch_diff(engine, batch):
             changes = ", ".join(f"{c.element}: {c.old} → {c.new}" for c in d.changes) or "(first revision)"
@@ -139,8 +130,10 @@ def approve_command(
     province: Annotated[str | None, typer.Option(help="the user's province (role province)")] = None,
 ) -> None:
     """Move submissions one step: draft → submitted → reviewed → approved, or return them for correction."""
-    result = transition(_engine(), action, _actor(user, role, user_zone, province), form=form, period=period,
-                        zone_code=zone, entity_keys=entity, comment=comment)
+    from hizone.intake.service import transition
+
+    result = transition(open_configured_store(), action, acting_user(user, role, user_zone, province, "--user-zone"),
+                        form=form, period=period, zone_code=zone, entity_keys=entity, comment=comment)
     console.print(f"[green]{result.count}[/] submission(s) now {result.target}")
 
 
@@ -151,9 +144,14 @@ def template_command(
     with_zones: Annotated[bool, typer.Option("--zones/--no-zones", help="zone drop-down from the store")] = True,
 ) -> None:
     """Write an .xlsx template for a form and year (headers, units, drop-downs, instructions)."""
+    from sqlalchemy import select
+
+    from hizone.intake.template import build_template
+    from hizone.store.models import Zone
+
     zones: list[tuple[str, str]] = []
     if with_zones:
-        with _engine().connect() as conn:
+        with open_configured_store().connect() as conn:
             zones = [(c, n) for c, n in conn.execute(select(Zone.code, Zone.name_zh).order_by(Zone.code))]
     output.write_bytes(build_template(form, year, zones))
     console.print(f"template written to {output}")
@@ -165,7 +163,9 @@ def completeness_command(
     missing: Annotated[bool, typer.Option("--missing", help="list who has not reported (reminder list)")] = False,
 ) -> None:
     """Per zone: expected, reported, on time, late, missing and approval states."""
-    report = completeness(_engine(), form, period)
+    from hizone.intake.completeness import completeness
+
+    report = completeness(open_configured_store(), form, period)
     console.print(f"{form} {report.period}: deadline {report.deadline.isoformat()} "
                   f"(today {dt.date.today().isoformat()})")
     table = Table("zone", "name", "expected", "reported", "on time", "late", "missing", "states")

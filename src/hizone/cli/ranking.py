@@ -16,11 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hizone.cli.common import Format, user_errors
+from hizone.cli.common import Format, open_configured_store, user_errors
 from hizone.config import Settings
 from hizone.errors import HizoneError
 from hizone.exports import write_csv
-from hizone.store import open_store
 
 
 def _analytics_file(settings: Settings, given: Path | None) -> Path:
@@ -55,7 +54,7 @@ def evaluate_command(
     from hizone.ranking.workbook import RunInfo, write_workbook
 
     settings = Settings.from_env()
-    engine = open_store(settings.database_url)
+    engine = open_configured_store()
     spec = framework_for(framework, year)
     path = _analytics_file(settings, analytics)
     build(engine, path)  # incremental: only periods whose submissions changed are rebuilt
@@ -111,7 +110,7 @@ def rankings_command(
     """The stored ranking of a year: overall and per dimension, with rank changes and intervals."""
     from hizone.ranking.service import ranking_table, stored_run
 
-    stored = stored_run(open_store(Settings.from_env().database_url), framework, year, run)
+    stored = stored_run(open_configured_store(), framework, year, run)
     dimensions = list(stored.config.get("dimensions", {}))
     rows = ranking_table(stored, dimensions)
     if by is not None:

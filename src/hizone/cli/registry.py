@@ -9,17 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hizone.auth.policy import ROLES, Principal
-from hizone.cli.common import user_errors
-from hizone.config import Settings
+from hizone.cli.common import acting_user, command_group, open_configured_store, user_errors
 from hizone.errors import HizoneError
-from hizone.registry.enterprises import import_enterprises
-from hizone.registry.lists import import_list
-from hizone.registry.sheets import parse_date
-from hizone.store import open_store
 
-registry_app = typer.Typer(help="The registry: enterprises and their qualifications from lists.",
-                           no_args_is_help=True)
+registry_app = command_group("The registry: enterprises and their qualifications from lists.")
 console = Console(highlight=False, soft_wrap=True)
 
 FileArgument = Annotated[Path, typer.Argument(help=".xlsx or .csv file (UTF-8 or GBK)", exists=True, dir_okay=False)]
@@ -30,19 +23,11 @@ ProvinceOption = Annotated[str | None, typer.Option(help="the user's province (r
 SheetOption = Annotated[str | None, typer.Option(help="sheet to read (default: the one with the list's header)")]
 
 
-def _principal(user: str, role: str, zone: str | None, province: str | None) -> Principal:
-    if role not in ROLES:
-        raise HizoneError(f"unknown role '{role}' (one of {', '.join(ROLES)})", where="--role")
-    if role == "zone" and not zone:
-        raise HizoneError("role zone needs --zone", where="--zone")
-    if role == "province" and not province:
-        raise HizoneError("role province needs --province", where="--province")
-    return Principal(user, role, province_code=province, zone_code=zone)
-
-
 def _day(text: str | None) -> dt.date | None:
     if text is None:
         return None
+    from hizone.registry.sheets import parse_date
+
     try:
         return parse_date(text)
     except ValueError as exc:
@@ -61,8 +46,9 @@ def import_enterprises_command(file: FileArgument, user: UserOption = "cli", rol
                                         "has no 生效日期 (valid_from) of its own; default today")] = None) -> None:
     """Register the enterprises of a list (统一社会信用代码, 企业名称, 高新区代码; optionally 行业代码, 注册日期,
     生效日期): all of the file or nothing. Changes are dated versions: the enterprise's history keeps the old."""
-    engine = open_store(Settings.from_env().database_url)
-    result = import_enterprises(engine, file, _principal(user, role, zone, province), sheet=sheet,
+    from hizone.registry.enterprises import import_enterprises
+
+    result = import_enterprises(open_configured_store(), file, acting_user(user, role, zone, province), sheet=sheet,
                                 valid_from=_day(valid_from))
     for line in result.describe():
         console.print(line)
@@ -85,9 +71,10 @@ def import_list_command(
     province: ProvinceOption = None, sheet: SheetOption = None,
 ) -> None:
     """Store the qualifications of a published list by credit code; rows that do not match go to review."""
-    engine = open_store(Settings.from_env().database_url)
-    result = import_list(engine, file, kind, _principal(user, role, zone, province), year=year, sheet=sheet,
-                         strict=strict)
+    from hizone.registry.lists import import_list
+
+    result = import_list(open_configured_store(), file, kind, acting_user(user, role, zone, province), year=year,
+                         sheet=sheet, strict=strict)
     for line in result.describe():
         console.print(line)
     if result.review:

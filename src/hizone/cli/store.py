@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import print as rprint
 
-from hizone.cli.common import user_errors
+from hizone.cli.common import command_group, user_errors
 from hizone.config import Settings
-from hizone.registry.sync import sync_store
-from hizone.store import connect, upgrade
-from hizone.store.backup import Manifest, backup, restore, verify
 
-db_app = typer.Typer(help="The store: create or migrate the database, back it up and restore it.",
-                     no_args_is_help=True)
+if TYPE_CHECKING:
+    from hizone.store.backup import Manifest
+
+db_app = command_group("The store: create or migrate the database, back it up and restore it.")
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create the database or migrate it to the latest schema (HIZONE_DATABASE_URL, default var/)."""
+    from hizone.registry.sync import sync_store
+    from hizone.store import connect, upgrade
+
     settings = Settings.from_env()
     upgrade(connect(settings.database_url))
     rprint(sync_store(connect(settings.database_url)).describe())
@@ -36,6 +38,9 @@ def _described(manifest: Manifest) -> str:
 @user_errors
 def db_backup(file: Annotated[Path, typer.Argument(help="The backup file to write (replaced if it exists).")]) -> None:
     """Back the store up into FILE, safely while the server runs (SQLite's online backup; pg_dump)."""
+    from hizone.store import connect
+    from hizone.store.backup import backup
+
     engine = connect(Settings.from_env().database_url)
     try:
         manifest = backup(engine, file)
@@ -49,6 +54,8 @@ def db_backup(file: Annotated[Path, typer.Argument(help="The backup file to writ
 def db_restore(file: Annotated[Path, typer.Argument(help="A backup written by `hizone db backup`.")],
                force: Annotated[bool, typer.Option("--force", help="Replace a store holding data.")] = False) -> None:
     """Restore the store from FILE and check every table against the backup's manifest."""
+    from hizone.store.backup import restore
+
     manifest = restore(Settings.from_env().database_url, file, force=force)
     rprint(f"[green]restored[/] {_described(manifest)}; every table matches the manifest")
 
@@ -57,5 +64,7 @@ def db_restore(file: Annotated[Path, typer.Argument(help="A backup written by `h
 @user_errors
 def db_verify(file: Annotated[Path, typer.Argument(help="A backup written by `hizone db backup`.")]) -> None:
     """Check a backup without restoring it."""
+    from hizone.store.backup import verify
+
     manifest = verify(file)
     rprint(f"[green]intact[/]: {file}: {_described(manifest)}")

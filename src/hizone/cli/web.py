@@ -9,17 +9,17 @@ from typing import Any
 import typer
 from rich import print as rprint
 
-from hizone.auth import ROLES, add_user, create_token, reset_password, revoke_sessions, set_active
-from hizone.auth.users import check_password
+from hizone.auth import ROLES
+from hizone.cli.common import command_group, open_configured_store
 from hizone.config import Settings
-from hizone.store import open_store
 
-users_app = typer.Typer(help="Users of the web app and the API: add, deactivate or reactivate users, reset passwords, "
-                             "issue tokens, log out everywhere.",
-                        no_args_is_help=True)
+users_app = command_group("Users of the web app and the API: add, deactivate or reactivate users, reset passwords, "
+                          "issue tokens, log out everywhere.")
 
 
 def _read_password(from_stdin: bool) -> str:
+    from hizone.auth.users import check_password
+
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -39,10 +39,11 @@ def users_add(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from standard input"),
 ) -> None:
     """Add a user with a role and its scope (province, zone or enterprise); the password is argon2-hashed."""
+    from hizone.auth.users import add_user
+
     password = _read_password(password_stdin)
-    engine = open_store(Settings.from_env().database_url)
-    info = add_user(engine, username, password, role, province=province, zone=zone, credit_code=credit_code,
-                    email=email)
+    info = add_user(open_configured_store(), username, password, role, province=province, zone=zone,
+                    credit_code=credit_code, email=email)
     scope = info.credit_code or info.zone_code or info.province_code or "national"
     rprint(f"[green]added[/] {info.username} ({info.role}, {scope})")
 
@@ -51,29 +52,35 @@ def users_add(
 def users_token(username: str = typer.Argument(...),
                 name: str = typer.Option("cli", "--name", help="what the token is for")) -> None:
     """Issue an API token (Authorization: Bearer ...) for a user; it is shown once."""
-    engine = open_store(Settings.from_env().database_url)
-    print(create_token(engine, username, name))
+    from hizone.auth.users import create_token
+
+    print(create_token(open_configured_store(), username, name))
 
 
 @users_app.command("logout-all")
 def users_logout_all(username: str = typer.Argument(...)) -> None:
     """End every session and revoke every API token of a user."""
-    engine = open_store(Settings.from_env().database_url)
-    revoke_sessions(engine, username)
+    from hizone.auth.users import revoke_sessions
+
+    revoke_sessions(open_configured_store(), username)
     rprint(f"[green]logged out everywhere:[/] {username}")
 
 
 @users_app.command("deactivate")
 def users_deactivate(username: str = typer.Argument(...)) -> None:
     """Stop a user from logging in; their sessions and API tokens end."""
-    set_active(open_store(Settings.from_env().database_url), username, False, actor="cli")
+    from hizone.auth.users import set_active
+
+    set_active(open_configured_store(), username, False, actor="cli")
     rprint(f"[green]deactivated:[/] {username}")
 
 
 @users_app.command("activate")
 def users_activate(username: str = typer.Argument(...)) -> None:
     """Let a deactivated user log in again (old sessions and tokens stay ended)."""
-    set_active(open_store(Settings.from_env().database_url), username, True, actor="cli")
+    from hizone.auth.users import set_active
+
+    set_active(open_configured_store(), username, True, actor="cli")
     rprint(f"[green]activated:[/] {username}")
 
 
@@ -83,8 +90,10 @@ def users_reset_password(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from standard input"),
 ) -> None:
     """Give a user a new password; their sessions and API tokens end."""
+    from hizone.auth.users import reset_password
+
     password = _read_password(password_stdin)
-    reset_password(open_store(Settings.from_env().database_url), username, password, actor="cli")
+    reset_password(open_configured_store(), username, password, actor="cli")
     rprint(f"[green]password reset:[/] {username}")
 
 

@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
+from hizone.auth.policy import Principal
 from hizone.catalog import Catalog
 from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
 from hizone.errors import StoreError
 from hizone.intake.periods import period_end
 from hizone.intake.rules import rules_for
-from hizone.intake.service import Actor, transition
+from hizone.intake.service import transition
 from hizone.registry.sync import sync_registry
 from hizone.store import session_scope
 from hizone.store.bulk import bulk_insert
@@ -116,10 +117,10 @@ def _move_open_work(engine: Engine, data: DemoData) -> None:
         if item["kind"] not in ("awaiting_review", "returned"):
             continue
         zone, period = item["zone"], item["period"]
-        transition(engine, "submit", Actor(f"demo-{zone}", "zone", zone_code=zone), form=MONTHLY_FORM,
+        transition(engine, "submit", Principal(f"demo-{zone}", "zone", zone_code=zone), form=MONTHLY_FORM,
                    period=period, zone_code=zone)
         if item["kind"] == "returned":
-            transition(engine, "return", Actor(f"demo-{province[zone]}", "province", province_code=province[zone]),
+            transition(engine, "return", Principal(f"demo-{province[zone]}", "province", province_code=province[zone]),
                        form=MONTHLY_FORM, period=period, zone_code=zone,
                        comment="（合成）营业收入与上月累计不衔接，请核实后重新报送")
 

@@ -70,11 +70,6 @@ class Registration:
         return [r for r in self.rows if r.credit_code in done]
 
 
-def principal_of(name: str, role: str, province_code: str | None, zone_code: str | None) -> Principal:
-    """Intake's actor as the auth policy's principal (intake calls the national level 'admin')."""
-    return Principal(username=name, role=role, province_code=province_code, zone_code=zone_code)
-
-
 def period_start(period: str) -> dt.date:
     """The first day of a period ("2023" or "2023-04")."""
     return dt.date(int(period[:4]), int(period[5:7]) if len(period) > 4 else 1, 1)

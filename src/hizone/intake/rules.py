@@ -6,7 +6,6 @@ Cross-field checks are a small language, ``a + b <= k * c``, evaluated over whol
 from __future__ import annotations
 
 import operator
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,11 +16,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hizone.catalog import Catalog, Form, default_catalog, read_yaml
-from hizone.catalog.loader import PACKAGE_DATA
+from hizone.catalog import Catalog, Form, default_catalog, package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError
 
-RULES_DIR = PACKAGE_DATA / "rules"
+RULES_DIR = package_directory("rules")
 ROLES = ("entity", "name", "zone", "period", "industry", "registered")
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq}
@@ -196,8 +194,7 @@ def load_rules(path: Path, catalog: Catalog) -> RuleSet:
 
 def rule_directories() -> list[Path]:
     """The package's rules, then a user's (a ``rules/`` folder in each HIZONE_CATALOG_PATH directory)."""
-    extra = [Path(p) / "rules" for p in os.environ.get("HIZONE_CATALOG_PATH", "").split(os.pathsep) if p]
-    return [RULES_DIR, *extra]
+    return [RULES_DIR, *user_directories("rules")]
 
 
 def load_all_rules(catalog: Catalog, directories: Iterable[Path] | None = None) -> dict[tuple[str, int], RuleSet]:

@@ -23,13 +23,14 @@ from sqlalchemy import Connection, Engine, and_, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hizone.auth.policy import Principal, can_take_step, entities_acted_on, step_takers, zones_acted_on
 from hizone.catalog import Catalog, default_catalog
 from hizone.errors import HizoneError
 from hizone.intake.errors import IntakeError, WorkflowError
 from hizone.intake.errors_report import Issue, IssueTally, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, RawSheet, Source
-from hizone.intake.registration import Registration, check_registration, describe, principal_of
+from hizone.intake.registration import Registration, check_registration, describe
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import (
     CheckedRows,
@@ -72,21 +73,6 @@ FloatArray = npt.NDArray[np.float64]
 INFORMATIONAL = {"unknown_column"}
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, at which level: admin is the national level (火炬中心)."""
-
-    name: str
-    role: str = "admin"  # admin / province / zone / enterprise
-    province_code: str | None = None
-    zone_code: str | None = None
-    credit_code: str | None = None  # an enterprise reports for itself only
-
-    @classmethod
-    def of(cls, user: Actor | str) -> Actor:
-        return user if isinstance(user, Actor) else cls(user)
-
-
 @dataclass
 class ImportResult:
     status: str  # stored / unchanged / rejected / needs_confirmation
@@ -125,12 +111,10 @@ class ImportResult:
 # ---- context from the store --------------------------------------------------------------------------------
 
 
-def _scope_zones(conn: Connection, actor: Actor) -> frozenset[str] | None:
-    if actor.role == "admin":
-        return None
-    if actor.role == "province":
-        return frozenset(conn.scalars(select(Zone.code).where(Zone.province_code == actor.province_code)))
-    return frozenset([actor.zone_code or ""])
+def _scope_zones(conn: Connection, actor: Principal) -> frozenset[str] | None:
+    """The zones the actor may act in, by the auth policy (None: all)."""
+    provinces = conn.execute(select(Zone.code, Zone.province_code))
+    return zones_acted_on(actor, {code: province for code, province in provinces})
 
 
 @dataclass
@@ -238,13 +222,12 @@ def _registry(conn: Connection, period: str) -> Registry:
                            np.asarray(zones.split(_SEPARATOR), dtype=np.str_))
 
 
-def build_context(conn: Connection, rules: RuleSet, period: str, actor: Actor, today: dt.date) -> Context:
+def build_context(conn: Connection, rules: RuleSet, period: str, actor: Principal, today: dt.date) -> Context:
     names: dict[str, str] = {code: name for code, name in conn.execute(select(Zone.code, Zone.name_zh))}
     registry = _registry(conn, period) if rules.form.entity == "enterprise" else None
     return Context(today=today, zones=frozenset(names), zone_names=names, registry=registry,
                    previous=_previous(conn, rules, period),
-                   allowed_zones=_scope_zones(conn, actor),
-                   allowed_entities=frozenset([actor.credit_code or ""]) if actor.role == "enterprise" else None)
+                   allowed_zones=_scope_zones(conn, actor), allowed_entities=entities_acted_on(actor))
 
 
 # ---- import ------------------------------------------------------------------------------------------------
@@ -256,16 +239,16 @@ class _Locked(Exception):
         self.issues = issues
 
 
-def validate_file(engine: Engine, source: Source, form: str, period: str, user: Actor | str, *,
+def validate_file(engine: Engine, source: Source, form: str, period: str, user: Principal | str, *,
                   sheet: str | None = None, name: str | None = None, limits: Limits | None = None,
                   catalog: Catalog | None = None, today: dt.date | None = None) -> ValidationReport:
     """The full report (registry, scope and last-year checks included) without storing anything."""
-    report, _, _ = _validate(engine, source, form, period, Actor.of(user), sheet, name, limits, catalog,
+    report, _, _ = _validate(engine, source, form, period, Principal.of(user), sheet, name, limits, catalog,
                              today or dt.date.today())
     return report
 
 
-def _validate(engine: Engine, source: Source, form: str, period: str, actor: Actor, sheet: str | None,
+def _validate(engine: Engine, source: Source, form: str, period: str, actor: Principal, sheet: str | None,
               name: str | None, limits: Limits | None, catalog: Catalog | None,
               today: dt.date) -> tuple[ValidationReport, ParsedBatch, RuleSet]:
     start_worker()  # the first file's worker starts while the rules are prepared
@@ -282,16 +265,14 @@ def _validate(engine: Engine, source: Source, form: str, period: str, actor: Act
     return report, batch, rules
 
 
-def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Actor, period: str,
+def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Principal, period: str,
                   today: dt.date) -> Registration | None:
     """The enterprises the file registers or changes, checked against the store (see intake/registration.py)."""
     with engine.connect() as conn:
-        return check_registration(conn, raw, check.columns, check.rules, check.context,
-                                  principal_of(actor.name, actor.role, actor.province_code, actor.zone_code), period,
-                                  today)
+        return check_registration(conn, raw, check.columns, check.rules, check.context, actor, period, today)
 
 
-def _read_with_context(engine: Engine, read: Callable[[], RawSheet], rules: RuleSet, period: str, actor: Actor,
+def _read_with_context(engine: Engine, read: Callable[[], RawSheet], rules: RuleSet, period: str, actor: Principal,
                        today: dt.date) -> tuple[RawSheet, Context]:
     """The file read while a thread reads what validation needs from the store: the file's readers spend
     most of their time outside the GIL (DuckDB, zlib), so the two overlap."""
@@ -309,7 +290,7 @@ def _read_with_context(engine: Engine, read: Callable[[], RawSheet], rules: Rule
         return raw, pending.result()
 
 
-def import_file(engine: Engine, source: Source, form: str, period: str, user: Actor | str, *,
+def import_file(engine: Engine, source: Source, form: str, period: str, user: Principal | str, *,
                 sheet: str | None = None, name: str | None = None, submit: bool = False,
                 confirm_warnings: bool = False, limits: Limits | None = None, catalog: Catalog | None = None,
                 today: dt.date | None = None) -> ImportResult:
@@ -320,7 +301,7 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Ac
     equal rows add nothing. Errors, unconfirmed warnings, or a row that would change approved (locked)
     data leave the store exactly as it was.
     """
-    actor = Actor.of(user)
+    actor = Principal.of(user)
     day = today or dt.date.today()
     start_worker()  # the first file's worker starts while the rules are prepared
     cat = catalog or default_catalog()
@@ -369,7 +350,7 @@ class _Target:
 
     rules: RuleSet
     period: str
-    actor: Actor
+    actor: Principal
     submit: bool
     source_name: str
     sheet: str | None
@@ -468,7 +449,7 @@ def _store_parts(engine: Engine, target: _Target,
     now = utcnow()
     try:
         with bulk_transaction(engine) as conn:
-            writing = open_batch(conn, Who(target.actor.name, target.actor.role), form_code=form.code,
+            writing = open_batch(conn, Who(target.actor.username, target.actor.role), form_code=form.code,
                                  form_version=form.version, period=period, state=target.state,
                                  source_name=target.source_name, source_sha256=target.sha256, row_count=target.rows,
                                  layout=target.layout, at=now)
@@ -680,17 +661,18 @@ def batch_diff(engine: Engine, batch_id: int) -> list[RevisionDiff]:
 
 @dataclass(frozen=True)
 class Step:
+    """A workflow step's states; who may take it is the auth policy's (``can_take_step``)."""
+
     sources: frozenset[str]
     target: str
-    roles: frozenset[str]
     needs_comment: bool = False
 
 
 STEPS = {
-    "submit": Step(frozenset({"draft", "returned"}), "submitted", frozenset({"zone", "enterprise", "admin"})),
-    "review": Step(frozenset({"submitted"}), "reviewed", frozenset({"province", "admin"})),
-    "approve": Step(frozenset({"reviewed"}), "approved", frozenset({"admin"})),
-    "return": Step(frozenset({"submitted", "reviewed"}), "returned", frozenset({"province", "admin"}), True),
+    "submit": Step(frozenset({"draft", "returned"}), "submitted"),
+    "review": Step(frozenset({"submitted"}), "reviewed"),
+    "approve": Step(frozenset({"reviewed"}), "approved"),
+    "return": Step(frozenset({"submitted", "reviewed"}), "returned", True),
 }
 
 
@@ -705,7 +687,7 @@ class TransitionResult:
         return len(self.submission_ids)
 
 
-def transition(engine: Engine, action: str, user: Actor | str, *, form: str, period: str,
+def transition(engine: Engine, action: str, user: Principal | str, *, form: str, period: str,
                zone_code: str | None = None, entity_keys: Sequence[str] | None = None,
                comment: str | None = None) -> TransitionResult:
     """Move the latest revisions selected (by zone and/or entities) one step, with an audit row each.
@@ -714,13 +696,13 @@ def transition(engine: Engine, action: str, user: Actor | str, *, form: str, per
     return submitted or reviewed data for correction (a comment is required). Approved data is locked.
     Naming entities that cannot take the step is an error and changes nothing.
     """
-    actor = Actor.of(user)
+    actor = Principal.of(user)
     step = STEPS.get(action)
     if step is None:
         raise WorkflowError(f"unknown action '{action}' (one of {', '.join(STEPS)})", where="action")
-    if actor.role not in step.roles:
+    if not can_take_step(actor, action):
         raise WorkflowError(f"a {actor.role} user cannot {action}; it is done by "
-                            f"{' or '.join(sorted(step.roles))}", where=actor.name)
+                            f"{' or '.join(sorted(step_takers(action)))}", where=actor.username)
     if step.needs_comment and not (comment or "").strip():
         raise WorkflowError("returning for correction needs a comment saying what to correct", where="comment")
     with engine.begin() as conn:
@@ -743,13 +725,13 @@ def transition(engine: Engine, action: str, user: Actor | str, *, form: str, per
                                     f"(needs {' or '.join(sorted(step.sources))})", where="entity")
         if outside:
             raise WorkflowError("the submissions selected include some outside your scope: name a zone of yours",
-                                where=actor.name)
+                                where=actor.username)
         eligible = [r for r in selected if r.state in step.sources]
         if not eligible:
             raise WorkflowError(f"nothing to {action}: no {form} {period} submissions in state "
                                 f"{' or '.join(sorted(step.sources))}" + (f" in zone {zone_code}" if zone_code
                                                                           else ""), where=action)
-        change_states(conn, Who(actor.name, actor.role), action, form, period,
+        change_states(conn, Who(actor.username, actor.role), action, form, period,
                       [Revision(r.id, r.entity_key, r.revision, r.state, r.batch_id) for r in eligible], step.target,
                       comment)
     return TransitionResult(action, step.target, [r.id for r in eligible])

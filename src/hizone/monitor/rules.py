@@ -16,7 +16,6 @@ except the loader.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,10 +26,10 @@ import numpy as np
 
 from hizone.analytics.definitions import IndicatorSet, default_indicators, mapping_lines
 from hizone.analytics.rollup import LEVELS
-from hizone.catalog import read_yaml
+from hizone.catalog import package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError
 
-ALERT_DIR = Path(__file__).resolve().parents[1] / "catalog" / "data" / "alerts"
+ALERT_DIR = package_directory("alerts")
 KINDS = ("threshold", "trend", "peer_outlier", "jump", "missing")
 SEVERITIES = ("info", "warning", "critical")
 Kind = Literal["threshold", "trend", "peer_outlier", "jump", "missing"]
@@ -160,8 +159,7 @@ def load_rules(directories: Iterable[Path] = (), indicators: IndicatorSet | None
 
 @cache
 def default_rules() -> list[Rule]:
-    extra = [Path(p) / "alerts" for p in os.environ.get("HIZONE_CATALOG_PATH", "").split(os.pathsep) if p]
-    return load_rules(extra)
+    return load_rules(user_directories("alerts"))
 
 
 # --- evaluation -----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,7 +21,7 @@ import yaml
 from hizone.analytics.compiler import AtomRegistry, Compiler, Scope
 from hizone.analytics.definitions import IndicatorSet, _form_scope, default_indicators
 from hizone.analytics.formula import Node, parse
-from hizone.catalog import Catalog, default_catalog, read_yaml
+from hizone.catalog import Catalog, default_catalog, package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError, HizoneError
 from hizone.evaluate import (
     IndexTree,
@@ -33,7 +32,7 @@ from hizone.evaluate import (
     tree_from_records,
 )
 
-FRAMEWORK_DIR = Path(__file__).resolve().parents[1] / "catalog" / "data" / "frameworks"
+FRAMEWORK_DIR = package_directory("frameworks")
 ROOT = "INDEX"  # the composite index's code in the tree
 TOP_KEYS = ("code", "version", "name_zh", "name_en", "form", "source", "method", "pipeline", "uncertainty",
             "dimensions", "indicators")
@@ -136,8 +135,7 @@ class Framework:
 
 def framework_dirs(directories: Iterable[Path] = ()) -> list[Path]:
     """The package's frameworks, then HIZONE_CATALOG_PATH's ``frameworks/``, then ``directories``."""
-    extra = [Path(p) / "frameworks" for p in os.environ.get("HIZONE_CATALOG_PATH", "").split(os.pathsep) if p]
-    return [FRAMEWORK_DIR, *extra, *directories]
+    return [FRAMEWORK_DIR, *user_directories("frameworks"), *directories]
 
 
 def find_framework(code: str, year: int, directories: Iterable[Path] = ()) -> Path:

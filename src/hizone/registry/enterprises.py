@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from hizone.auth.policy import Principal, can_move, can_register
+from hizone.auth.policy import Principal, can_move, can_register, data_scope
 from hizone.errors import RegistryError
 from hizone.intake.readers import Source, read_source
 from hizone.registry.sheets import (
@@ -221,10 +221,11 @@ def known_enterprises(session: Session | Connection, codes: Sequence[str]) -> di
 
 
 def _scope_name(principal: Principal) -> str:
-    if principal.role == "zone":
-        return f"zone {principal.zone_code}"
-    if principal.role == "province":
-        return f"province {principal.province_code}"
+    scope = data_scope(principal)
+    if scope.zone_code is not None:
+        return f"zone {scope.zone_code}"
+    if scope.province_code is not None:
+        return f"province {scope.province_code}"
     return f"role {principal.role}"
 
 

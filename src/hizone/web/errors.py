@@ -71,36 +71,38 @@ def _unparsable_body(exc: StarletteHTTPException) -> str | None:
 
 
 def install(app: FastAPI) -> None:
+    """The handlers are plain functions, which Starlette runs in its threadpool: an error page renders with
+    the data banner, whose probe of the store must not block the event loop."""
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         key = getattr(exc, "key", None)
         message = _unparsable_body(exc) or (str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase)
         return error_response(request, exc.status_code, message, key=key,
                               headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_input(request: Request, exc: RequestValidationError) -> Response:
+    def invalid_input(request: Request, exc: RequestValidationError) -> Response:
         message, where = _validation_message(exc)
         return error_response(request, 422, message, key="error.invalid_input", where=where)
 
     @app.exception_handler(DataError)
-    async def bad_value_for_the_store(request: Request, exc: DataError) -> Response:
+    def bad_value_for_the_store(request: Request, exc: DataError) -> Response:
         # A value the database cannot hold (a NUL character, an out-of-range number): the input's fault.
         log.warning("store refused a value: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
         return error_response(request, 400, "the input holds a value the store cannot accept (e.g. a NUL "
                                             "character or an out-of-range number)")
 
     @app.exception_handler(StoreError)
-    async def store_down(request: Request, exc: StoreError) -> Response:
+    def store_down(request: Request, exc: StoreError) -> Response:
         log.error("store error: %s", exc)
         return error_response(request, 503, "the data store is not available right now")
 
     @app.exception_handler(HizoneError)
-    async def user_mistake(request: Request, exc: HizoneError) -> Response:
+    def user_mistake(request: Request, exc: HizoneError) -> Response:
         return error_response(request, 400, exc.reason, where=exc.where)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
+    def unexpected(request: Request, exc: Exception) -> Response:
         # Logged in full for operators; the user sees a plain message, never a stack trace.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "something went wrong on our side; it has been logged")

@@ -3,7 +3,11 @@
 Each route depends on exactly one ``Rule`` (public, logged_in, admin, national, reviewer, submitter,
 zone, enterprise, submission). The rule resolves the caller (session cookie or bearer token), checks
 CSRF on state-changing cookie-authenticated requests, and answers 401/403/404 before the route runs.
+What a role may do is decided by ``hizone.auth.policy``; a rule only finds the object and asks it.
 The role × endpoint matrix test finds the rule of every route by walking ``app.routes``.
+
+Rules are plain functions to FastAPI, so it runs them in its threadpool: their queries (the session, the
+zone, the submission) never block the event loop, and requests are checked side by side.
 """
 
 from __future__ import annotations
@@ -22,7 +26,16 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import ColumnElement, Engine, and_, func, select
 from sqlalchemy.orm import Session
 
-from hizone.auth import Principal, can_admin, can_read_enterprise, can_read_zone
+from hizone.auth.policy import (
+    Principal,
+    can_admin,
+    can_read_enterprise,
+    can_read_zone,
+    can_see_alert,
+    may_list_zones,
+    may_review,
+    may_submit,
+)
 from hizone.auth.sessions import session_principal
 from hizone.auth.users import principal_for_token
 from hizone.store.models import AuditLog, Enterprise, Submission, Zone
@@ -224,15 +237,23 @@ def _resolve(request: Request) -> Caller:
         return Caller(principal, "session")
 
 
-async def check_csrf(request: Request) -> None:
-    """State-changing requests carrying cookies must echo their session's CSRF token (form field or header)."""
-    expected = expected_csrf(request)
+async def sent_csrf(request: Request) -> str | None:
+    """The CSRF token a state-changing request echoes (header, else form field); reading the form needs the
+    event loop, so this part of a rule is a coroutine (it queries nothing)."""
+    if request.method in SAFE_METHODS:
+        return None
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
+    return sent
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    """State-changing requests carrying cookies must echo their session's CSRF token (form field or header)."""
+    expected = expected_csrf(request)
     if not expected or not sent or not secrets.compare_digest(expected, sent):
         raise AuthProblem(403, "error.csrf", "missing or forged CSRF token: reload the page and try again")
 
@@ -248,10 +269,10 @@ class Rule:
         self.check = check
         self.needs_login = needs_login
 
-    async def __call__(self, request: Request) -> Principal:
+    def __call__(self, request: Request, csrf: Annotated[str | None, Depends(sent_csrf)]) -> Principal:
         caller = resolve_caller(request)
         if request.method not in SAFE_METHODS and caller.via != "token":
-            await check_csrf(request)
+            check_csrf(request, csrf)
         principal = caller.principal
         if self.needs_login and not principal.is_authenticated:
             if caller.session_expired:
@@ -276,9 +297,9 @@ def _allow(_request: Request, _principal: Principal) -> None:
     return None
 
 
-def _roles(*roles: str) -> Check:
+def _requires(allowed: Callable[[Principal], bool]) -> Check:
     def check(_request: Request, principal: Principal) -> None:
-        if principal.role not in roles:
+        if not allowed(principal):
             _deny(principal)
     return check
 
@@ -349,7 +370,6 @@ def is_row_id(raw: str) -> bool:
 def _alert_check(param: str) -> Check:
     def check(request: Request, principal: Principal) -> None:
         from hizone.store.models import Alert
-        from hizone.web.services.monitoring import can_see_alert
 
         raw = str(request.path_params.get(param, ""))
         if not is_row_id(raw):
@@ -364,19 +384,14 @@ def _alert_check(param: str) -> Check:
     return check
 
 
-def _admin(_request: Request, principal: Principal) -> None:
-    if not can_admin(principal):
-        _deny(principal)
-
-
 # The rules. Every route names one of these (or a scoped rule built by zone()/enterprise()/submission()).
 public = Rule("public", _allow, needs_login=False)
 logged_in = Rule("logged_in", _allow)
-admin = Rule("admin", _admin)
-national = Rule("national", _roles("admin", "analyst"))
-reviewer = Rule("reviewer", _roles("admin", "analyst", "province"))
-submitter = Rule("submitter", _roles("admin", "analyst", "zone", "enterprise"))
-scoped = Rule("scoped", _roles("admin", "analyst", "province", "zone"))  # lists filtered by zone scope
+admin = Rule("admin", _requires(can_admin))
+national = Rule("national", _requires(lambda p: p.is_national))
+reviewer = Rule("reviewer", _requires(may_review))
+submitter = Rule("submitter", _requires(may_submit))
+scoped = Rule("scoped", _requires(may_list_zones))  # lists filtered by zone scope
 
 
 def zone(param: str = "zone_code") -> Rule:

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from hizone.auth import authenticate, request_unlock, revoke_sessions, unlock_link_user
 from hizone.auth.sessions import close_session, open_session
+from hizone.auth.users import authenticate, request_unlock, revoke_sessions, unlock_link_user
 from hizone.mail import MailError, send_mail
 from hizone.web import security
 from hizone.web.i18n import LANG_COOKIE, LANGUAGES, translate

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from hizone.auth import ROLES, AuthError, add_user, reset_password, revoke_sessions, set_active
-from hizone.auth.users import MIN_PASSWORD_LENGTH
+from hizone.auth import ROLES
+from hizone.auth.users import MIN_PASSWORD_LENGTH, AuthError, add_user, reset_password, revoke_sessions, set_active
 from hizone.web import security
 from hizone.web.i18n import translate
 from hizone.web.pages.common import ExportFormat, export, see_other

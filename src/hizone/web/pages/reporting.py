@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from hizone.auth import Principal
+from hizone.auth import Principal, may_review, may_submit
 from hizone.catalog import default_catalog
 from hizone.intake.readers import Limits
 from hizone.intake.service import RevisionDiff, batch_diff
@@ -28,8 +29,7 @@ def _context(request: Request, principal: Principal, **extra: object) -> dict[st
     context: dict[str, object] = {"forms": svc.forms_for(principal), "catalog": default_catalog(),
                                   "recent": svc.recent_table(svc.recent(engine, principal), lang),
                                   "recent_shown": svc.RECENT_ON_PAGE, "upload": None, "issues": None,
-                                  "can_submit": principal.role in ("admin", "analyst", "zone", "enterprise"),
-                                  "can_review": principal.role in ("admin", "analyst", "province"),
+                                  "can_submit": may_submit(principal), "can_review": may_review(principal),
                                   "queue": None, "message": None, "error": None}
     if context["can_review"]:
         context["queue"] = svc.queue_table(svc.queue(engine, principal), lang)
@@ -71,10 +71,15 @@ async def upload(request: Request, principal: security.Submitter, file: Annotate
     data = await read_upload(request, file)
     limits = Limits(max_file_bytes=request.app.state.max_upload_bytes,
                     max_unpacked_bytes=4 * request.app.state.max_upload_bytes)
-    from starlette.concurrency import run_in_threadpool
+    # Storing the file and building the page query the store: both run in the threadpool, off the event loop.
+    return await run_in_threadpool(_upload_page, request, principal, data, file.filename or "upload", form, period,
+                                   submit, confirm_warnings, limits)
 
-    result = await run_in_threadpool(svc.upload, request.app.state.engine, principal, request.app.state.report_cache,
-                                     data, file.filename or "upload", form, period, submit, confirm_warnings, limits)
+
+def _upload_page(request: Request, principal: Principal, data: bytes, name: str, form: str, period: str,
+                 submit: bool, confirm_warnings: bool, limits: Limits) -> Response:
+    result = svc.upload(request.app.state.engine, principal, request.app.state.report_cache, data, name, form,
+                        period, submit, confirm_warnings, limits)
     # A rejected file is an answer, not a failure of the request: the page shows the report with 200.
     report = result.result.report
     issues = svc.issues_table(report.issues, request.state.lang) if report is not None and result.report_id else None

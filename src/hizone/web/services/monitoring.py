@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 
-from hizone.auth import Principal, can_read_zone
+from hizone.auth import Principal, can_read_zone, can_see_alert
 from hizone.monitor.service import AlertStore, StoredAlert
 from hizone.store.models import Alert, Zone
 from hizone.web.i18n import translate
@@ -103,17 +103,6 @@ def zone_table(fig: Figures, views: Views, month: str, lang: str, principal: Pri
               if can_read_zone(principal, z.code, z.province_code)]
     return Table("monthly_zones", _columns(views, lang, translate("zones.name", lang)),
                  _rows(fig, views, month, Viewer.of(principal, fig), groups))
-
-
-def can_see_alert(principal: Principal, level: str, key: str, zone_province: dict[str, str]) -> bool:
-    """Zone alerts follow zone scope, province alerts the province; other levels are national."""
-    if principal.is_national:
-        return True
-    if level == "zone":
-        return key in zone_province and can_read_zone(principal, key, zone_province[key])
-    if level == "province":
-        return principal.role == "province" and principal.province_code == key
-    return False
 
 
 def _zone_provinces(engine: Engine) -> dict[str, str]:

@@ -13,7 +13,8 @@ from typing import Generic, Protocol, TypeVar
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from hizone.auth import Principal, can_read_zone
+from hizone.auth import Principal, can_read_zone, data_scope, may_submit_form
+from hizone.auth.policy import entities_acted_on
 from hizone.catalog import default_catalog
 from hizone.errors import HizoneError
 from hizone.intake.completeness import CompletenessReport, completeness
@@ -21,7 +22,6 @@ from hizone.intake.errors_report import Issue, ValidationReport
 from hizone.intake.readers import Limits
 from hizone.intake.registration import SHOWN
 from hizone.intake.service import (
-    Actor,
     ImportResult,
     RevisionDiff,
     SubmissionView,
@@ -45,18 +45,9 @@ CHANGES_ON_PAGE = 50
 
 
 def forms_for(principal: Principal) -> list[str]:
-    """The report forms a role submits: enterprises their annual report, zones also their monthly one."""
-    if principal.role == "enterprise":
-        return ["enterprise_annual"]
-    return ["enterprise_annual", "zone_monthly"]
-
-
-def actor_for(principal: Principal) -> Actor:
-    """The intake actor: national roles act at the national level (intake's "admin")."""
-    if principal.is_national:
-        return Actor(principal.username, "admin")
-    return Actor(principal.username, principal.role, principal.province_code, principal.zone_code,
-                 principal.credit_code)
+    """The report forms the caller may send (enterprises their annual report, zones also their monthly one)."""
+    return [code for code, versions in default_catalog().forms.items()
+            if may_submit_form(principal, versions[-1].entity)]
 
 
 @dataclass
@@ -142,13 +133,16 @@ class ReportCache(Generic[KeptT]):
 def _own_rows_only(engine: Engine, principal: Principal, data: bytes, name: str, form: str, period: str,
                    limits: Limits) -> None:
     """An enterprise may report only for itself: refuse a file with any other enterprise's row."""
+    allowed = entities_acted_on(principal)
+    if allowed is None:
+        return
     catalog = default_catalog()
     rules, canonical = prepare(form, period, dt.date.today(), catalog)
     raw = read_in_worker(data, rules, catalog, name=name, limits=limits)
     with engine.connect() as conn:
-        context = build_context(conn, rules, canonical, actor_for(principal), dt.date.today())
+        context = build_context(conn, rules, canonical, principal, dt.date.today())
     _, batch = validate_sheet(raw, rules, canonical, context, catalog)
-    others = sorted({str(k) for k in batch.entity_keys if k and str(k) != principal.credit_code})
+    others = sorted({str(k) for k in batch.entity_keys if k and str(k) not in allowed})
     if others:
         raise HizoneError(f"an enterprise account may only report for itself ({principal.credit_code}); "
                           f"the file also has {', '.join(others[:3])}", where=name)
@@ -158,9 +152,8 @@ def upload(engine: Engine, principal: Principal, cache: ReportCache[KeptReport],
            period: str, submit: bool, confirm_warnings: bool, limits: Limits) -> Upload:
     if form not in forms_for(principal):
         raise HizoneError(f"your role does not submit form '{form}'", where="form")
-    if principal.role == "enterprise":
-        _own_rows_only(engine, principal, data, name, form, period, limits)
-    result = import_file(engine, data, form, period, actor_for(principal), name=name, submit=submit,
+    _own_rows_only(engine, principal, data, name, form, period, limits)
+    result = import_file(engine, data, form, period, principal, name=name, submit=submit,
                          confirm_warnings=confirm_warnings, limits=limits)
     report_id = None
     if result.report is not None and result.report.issues:
@@ -234,7 +227,7 @@ def act(engine: Engine, principal: Principal, action: str, form: str, period: st
         comment: str | None) -> int:
     if zone_code and zone_code not in _zones_in_scope(engine, principal):
         raise HizoneError(f"zone '{zone_code}' is outside your scope", where="zone_code")
-    result = transition(engine, action, actor_for(principal), form=form, period=period, zone_code=zone_code or None,
+    result = transition(engine, action, principal, form=form, period=period, zone_code=zone_code or None,
                         comment=comment)
     return result.count
 
@@ -263,10 +256,11 @@ def completeness_table(report: CompletenessReport, lang: str) -> Table:
 def recent(engine: Engine, principal: Principal, limit: int | None = RECENT_ON_PAGE) -> list[SubmissionView]:
     """The caller's latest submissions, newest first (its own entity for enterprises, its zones otherwise);
     all of them without ``limit``."""
-    if principal.role == "enterprise":
-        views = list_submissions(engine, entity_key=principal.credit_code)
-    elif principal.role == "zone":
-        views = list_submissions(engine, zone_code=principal.zone_code)
+    scope = data_scope(principal)
+    if scope.credit_code is not None:
+        views = list_submissions(engine, entity_key=scope.credit_code)
+    elif scope.zone_code is not None:
+        views = list_submissions(engine, zone_code=scope.zone_code)
     else:
         zones = _zones_in_scope(engine, principal)
         views = [v for v in list_submissions(engine, state="submitted") if v.zone_code in zones]

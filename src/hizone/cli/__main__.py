@@ -1,0 +1,5 @@
+"""`python -m hizone.cli`: the `hizone` command, for environments without the installed script."""
+
+from hizone.cli import main
+
+main()
