@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,9 @@ def seeded(engine: Engine) -> Seeded:
 
 
 def app_settings(**changes: Any) -> Settings:
-    return Settings(**{"database_url": "unused", "var_dir": Path("var"), "secret_key": "test-secret-key", **changes})
+    """Settings of a test app: its own var directory (the analytics file the app builds lives there)."""
+    return Settings(**{"database_url": "unused", "var_dir": Path(tempfile.mkdtemp(prefix="hizone-web-")),
+                       "secret_key": "test-secret-key", **changes})
 
 
 def make_app(engine: Engine, settings: Settings | None = None, **options: object) -> FastAPI:

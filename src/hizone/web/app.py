@@ -11,14 +11,14 @@ from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hizone.config import Settings
+from hizone.analytics.read import ReadCache
+from hizone.config import Settings, analytics_path
 from hizone.registry.sync import load_registry_if_empty
 from hizone.store import open_store
 from hizone.web import errors
 from hizone.web.i18n import LANG_COOKIE, pick_language
 from hizone.web.rendering import FragmentCache, make_templates
 from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec, expected_csrf
-from hizone.web.services.figures import FiguresCache
 from hizone.web.services.rankings import RunCache
 from hizone.web.services.reporting import ReportCache
 
@@ -47,7 +47,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.login_limiter = LoginLimiter(engine)
     app.state.templates = make_templates()
     app.state.fragments = FragmentCache()
-    app.state.figures = FiguresCache(engine)
+    app.state.figures = ReadCache(engine, analytics_path(settings))
     if warm:
         app.state.figures.warm()
     app.state.max_upload_bytes = max_upload_bytes
