@@ -20,9 +20,11 @@ file up to date (``build``, incremental) and loads a new Reader.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ from hizone.analytics.query import Analytics, SourceRow
 from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.auth import Principal, can_read_zone
 from hizone.catalog import default_catalog
-from hizone.errors import HizoneError
+from hizone.errors import HizoneError, StoreError
 from hizone.store.models import (
     Alert,
     AuditLog,
@@ -498,7 +500,8 @@ def open_reader(path: Path, version: object = None, synthetic: bool = False,
 def version_probe(engine: Engine) -> Select[Any]:
     """One cheap SELECT whose row changes whenever what the pages show may change: a submission added, an
     audited change (approvals, alert handling), zones, enterprises or qualifications added, an evaluation
-    run stored, an alert raised or handled by the monitor."""
+    run stored, an alert raised or handled by the monitor. Its last column moves only with what the analytics
+    build reads (see :func:`build_key`)."""
     probes: list[Any] = [
         select(func.max(Submission.id)).scalar_subquery(), select(func.max(AuditLog.id)).scalar_subquery(),
         select(func.count()).select_from(Zone).scalar_subquery(),
@@ -508,13 +511,26 @@ def version_probe(engine: Engine) -> Select[Any]:
         probes.append(select(func.max(EvaluationRun.id)).scalar_subquery())
     if Alert.__tablename__ in present:
         probes += [select(func.max(Alert.id)).scalar_subquery(), select(func.max(Alert.changed_at)).scalar_subquery()]
+    # The latest audited import or change of a submission's state (a state changes in place: its audit row is
+    # what moves). Read down the primary key from the newest row: logins in between are few.
+    probes.append(select(AuditLog.id).where(AuditLog.object_kind.in_(BUILD_AUDITS)).order_by(AuditLog.id.desc())
+                  .limit(1).scalar_subquery())
     return select(*probes)
+
+
+BUILD_AUDITS = ("submission", "import_batch")
 
 
 def data_version(engine: Engine, probe: Select[Any] | None = None) -> tuple[object, ...]:
     """The store's data version: the one cache key of everything read from the analytics layer."""
     with Session(engine) as session:
         return tuple(session.execute(probe if probe is not None else version_probe(engine)).one())
+
+
+def build_key(version: tuple[object, ...]) -> tuple[object, ...]:
+    """The part of a data version the analytics build depends on: submissions and their states, zones,
+    enterprises, qualifications (not logins, alerts or evaluation runs)."""
+    return (version[0], version[-1], *version[2:5])
 
 
 def _synthetic(engine: Engine) -> bool:
@@ -525,17 +541,21 @@ def _synthetic(engine: Engine) -> bool:
         return row is not None and row.value.strip().lower() in ("1", "true", "yes")
 
 
-class ReadCache:
-    """The current Reader, refreshed when the store's data version moves: the analytics file is brought up
-    to date (an incremental ``build``) and read again.
+KEPT_ACROSS_VERSIONS = ("measures", "relations", "cells", "pattern")  # memo entries that depend on the build only
 
-    A refresh that took less than ``sync_seconds`` last time is done at once (small stores: a page always
-    shows the latest approval). A slower one runs in a background thread while readers keep the previous
-    build, so a change to a large store never stalls every request behind a rebuild.
+
+class ReadCache:
+    """The current Reader, refreshed when the store's data version moves: when what the build reads moved,
+    the analytics file is brought up to date (an incremental ``build``) and read again; otherwise the same
+    build is served under the new version.
+
+    A refresh that took less than ``sync_seconds`` last time is done at once (a page shows the latest
+    approval). A slower one runs in a background thread while readers keep the previous build, so a change
+    to a large store never stalls every request behind a rebuild. The file's build key is kept beside it
+    (``<file>.built-from``): a restarted server does not rebuild a file that is up to date.
     """
 
-    def __init__(self, engine: Engine, path: Path, sync_seconds: float = 1.0,
-                 on_refresh: Callable[[Reader], None] | None = None) -> None:
+    def __init__(self, engine: Engine, path: Path, sync_seconds: float = 5.0) -> None:
         self.engine = engine
         self.path = path
         self.sync_seconds = sync_seconds
@@ -544,18 +564,39 @@ class ReadCache:
         self._lock = threading.Lock()
         self._refreshing = threading.Event()
         self._probe = version_probe(engine)
-        self._on_refresh = on_refresh
+        self._marker = path.with_name(path.name + ".built-from")
+
+    def _built_from(self) -> str | None:
+        try:
+            return self._marker.read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def _mark(self, version: tuple[object, ...]) -> str:
+        return json.dumps([str(v) for v in build_key(version)])
 
     def _load(self, version: tuple[object, ...]) -> Reader:
+        current = self._current
+        if current is not None and build_key(current.version) == build_key(version):  # type: ignore[arg-type]
+            kept = {k: v for k, v in current.memo.items() if k[0] in KEPT_ACROSS_VERSIONS}
+            return dataclasses.replace(current, version=version, memo=kept, _lock=threading.Lock())
         started = time.perf_counter()
-        try:
-            build(self.engine, self.path)
-        except duckdb.Error as exc:  # another process holds the file: read what is there
-            if not self.path.exists():
-                raise HizoneError(f"cannot build the analytics file: {exc}", where=str(self.path)) from None
+        mark = self._mark(version)
+        if not self.path.exists() or self._built_from() != mark:
+            self._marker.unlink(missing_ok=True)
+            try:
+                build(self.engine, self.path)
+            except (duckdb.Error, StoreError):  # another process holds the file: serve what there is, retry later
+                if current is not None:
+                    return current
+                if not self.path.exists():
+                    raise
+            else:
+                self._marker.write_text(mark, encoding="utf-8")
         reader = open_reader(self.path, version, _synthetic(self.engine), approved=_approval_years(self.engine),
                              read_only=False)  # this process builds the file too
-        self._last_seconds = time.perf_counter() - started
+        if current is not None:  # the first build is a whole one: only later (incremental) ones are timed
+            self._last_seconds = time.perf_counter() - started
         return reader
 
     def _refresh_in_background(self) -> None:

@@ -31,7 +31,9 @@ API_VERSION = "1.0.0"
 
 def create_app(engine: Engine | None = None, settings: Settings | None = None, *,
                session_max_age: int = SESSION_MAX_AGE, max_upload_bytes: int = MAX_UPLOAD_BYTES,
-               warm: bool = False) -> FastAPI:
+               warm: bool = False, refresh_sync_seconds: float = 5.0) -> FastAPI:
+    """``refresh_sync_seconds``: a refresh of the analytics after a data change that took less than this last
+    time is waited for; a slower one runs in the background (see ``ReadCache``)."""
     settings = settings or Settings.from_env()
     engine = engine or load_registry_if_empty(open_store(settings.database_url))
     # /api/docs is served by the docs router from the vendored Swagger UI (FastAPI's own page loads a CDN).
@@ -47,7 +49,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.login_limiter = LoginLimiter(engine)
     app.state.templates = make_templates()
     app.state.fragments = FragmentCache()
-    app.state.figures = ReadCache(engine, analytics_path(settings))
+    app.state.figures = ReadCache(engine, analytics_path(settings), sync_seconds=refresh_sync_seconds)
     if warm:
         app.state.figures.warm()
     app.state.max_upload_bytes = max_upload_bytes
