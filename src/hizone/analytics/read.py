@@ -237,21 +237,8 @@ class Reader:
 
     def withheld(self, indicator: str, level: str, key: str, period: str, viewer: Viewer) -> str | None:
         """Why ``viewer`` may not see the indicator's figure for the group (a reason code), or None."""
-        if viewer.known is None:
-            return None
-        if level not in HIERARCHY:
-            return None if viewer.reads(self.zones_of(level, key)) else OUT_OF_SCOPE
-        table = self.indicators.table_of(indicator)
-        cell = cell_key(level, key)
-        periods = [period]
-        if self.indicators.compiled[indicator].uses_yoy:
-            periods.append(previous_period(period))
-        for when in periods:
-            for measure in self.measures(indicator):
-                found = self._pattern(table, when, measure, viewer.known).get(cell)
-                if found:
-                    return found
-        return None
+        return self._withheld_measures(self.indicators.table_of(indicator), self.measures(indicator), level, key,
+                                       period, self.indicators.compiled[indicator].uses_yoy, viewer)
 
     def measures(self, indicator: str) -> tuple[str, ...]:
         """The additive measures an indicator reads (elements, and the count of entities for count())."""
@@ -388,6 +375,8 @@ class Reader:
 
     def _withheld_measures(self, table: FactTable, measures: Iterable[str], level: str, key: str, period: str,
                            uses_yoy: bool, viewer: Viewer) -> str | None:
+        """Withheld when any measure read is, in the period or (for a y/y) the year before; outside the
+        hierarchy unless the viewer reads every zone of the group."""
         if viewer.known is None:
             return None
         if level not in HIERARCHY:
