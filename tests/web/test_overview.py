@@ -10,27 +10,28 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hizone.analytics.read import ReadCache, Viewer
 from hizone.auth import Principal
+from hizone.config import analytics_path
 from hizone.web.services import overview, profile
-from hizone.web.services.disclosure import Viewer
-from hizone.web.services.figures import FiguresCache, median, value_of
+from hizone.web.services.rankings import median
 from hizone.web.services.views import load_views
 from tests.reports import write_report
 from tests.web.seed import Seeded
 
-NATIONAL = Viewer(None)  # sees every figure: the sums as they are
+NATIONAL = Viewer.everyone()  # sees every figure: the sums as they are
 ADMIN = Principal("admin1", "admin")
 
 
 def test_sums_use_the_latest_approved_revision_only(app: FastAPI) -> None:
     fig = app.state.figures.get()
-    assert fig.years == ["2022", "2023"]
+    assert overview.annual_periods(fig) == ["2022", "2023"]
     # Enterprise 1's submitted (unapproved) revision 2 of 999,999 must not count.
-    assert fig.annual[("Z1101", "2023")]["revenue"] == 180_000
-    assert fig.annual[("Z4401", "2023")]["revenue"] == 198_000
-    assert fig.annual[("Z4401", "2023")]["enterprises"] == 3
-    assert fig.sums("2023")["revenue"] == 411_000
-    assert fig.sums("2022")["revenue"] == 390_000
+    assert fig.value("revenue_total", "zone", "Z1101", "2023", NATIONAL).value == 180_000
+    assert fig.value("revenue_total", "zone", "Z4401", "2023", NATIONAL).value == 198_000
+    assert fig.value("enterprise_count", "zone", "Z4401", "2023", NATIONAL).value == 3
+    assert fig.value("revenue_total", "nation", "CN", "2023", NATIONAL).value == 411_000
+    assert fig.value("revenue_total", "nation", "CN", "2022", NATIONAL).value == 390_000
 
 
 def test_kpis_with_year_on_year(app: FastAPI) -> None:
@@ -39,17 +40,17 @@ def test_kpis_with_year_on_year(app: FastAPI) -> None:
     assert kpis["zones"].value == 3
     assert kpis["enterprises"].value == 6 and kpis["enterprises"].yoy == pytest.approx(20.0)
     assert kpis["revenue"].value == pytest.approx(4.11)  # 411,000 千元 = 4.11 亿元
-    assert kpis["revenue"].yoy == pytest.approx((411_000 / 390_000 - 1) * 100)
+    # The catalog's revenue_yoy: on the comparable basis (enterprise 6 reported for 2023 only).
+    assert kpis["revenue"].yoy == pytest.approx((404_000 / 390_000 - 1) * 100)
     assert kpis["total_profit"].value == pytest.approx(0.32)
     assert kpis["employees"].value == pytest.approx(0.0516)  # 516 人 in 万人
 
 
 def test_ratios_roll_up_as_sum_over_sum(app: FastAPI) -> None:
-    fig, views = app.state.figures.get(), load_views()
-    intensity = views.indicators["rd_intensity"]
-    beijing = fig.sums("2023", fig.zones_of_province("11"))
+    fig = app.state.figures.get()
+    beijing = fig.value("rd_intensity", "province", "11", "2023", NATIONAL).value
     # (6,000 + 2,000 + 600) / (120,000 + 60,000 + 33,000), not the mean of the three firms' ratios
-    assert value_of(intensity, beijing) == pytest.approx(8_600 / 213_000 * 100)
+    assert beijing == pytest.approx(8_600 / 213_000 * 100)
 
 
 def test_province_table_and_top_zones(app: FastAPI) -> None:
@@ -57,7 +58,8 @@ def test_province_table_and_top_zones(app: FastAPI) -> None:
     table = overview.province_table(fig, views, "2023", "zh", NATIONAL)
     rows = {r["province"]: r for r in table.rows}
     assert rows["北京市"]["zones"] == 2 and rows["北京市"]["revenue"] == pytest.approx(2.13)
-    assert rows["广东省"]["revenue_yoy"] == pytest.approx((198_000 / 210_000 - 1) * 100)
+    # Comparable basis: enterprise 6 (7,000 in 2023 only) is not part of the growth.
+    assert rows["广东省"]["revenue_yoy"] == pytest.approx((191_000 / 210_000 - 1) * 100)
     top = overview.top_zones(fig, views, "2023", views.indicators["revenue"], "en", 2, NATIONAL)
     assert [r["zone"] for r in top.rows] == ["Guangzhou", "Zhongguancun"]
 
@@ -70,11 +72,11 @@ def test_zone_profile_against_medians_and_benchmarks(app: FastAPI, seeded: Seede
     assert key["revenue"].national_median == pytest.approx(median([1.8, 0.33, 1.98]))
     assert key["revenue"].yoy == pytest.approx((180_000 / 150_000 - 1) * 100)
     benchmark = profile.benchmark_for(fig, views, "2023", seeded.other_zone, ADMIN)
-    gaps = {r["indicator"]: r for r in profile.gap_table(fig, views, zone, "2023", benchmark, "zh").rows}
+    gaps = {r["indicator"]: r for r in profile.gap_table(fig, views, zone, "2023", benchmark, "zh", ADMIN).rows}
     assert gaps["营业收入"]["gap"] == pytest.approx(0.18)  # 1.98 − 1.80 亿元
     history = profile.rank_history(fig, views, seeded.own_zone)
     assert history == {"years": ["2022", "2023"], "ranks": [2, 2], "of": 3}
-    monthly = profile.monthly_trend(fig, views, seeded.own_zone, "zh")
+    monthly = profile.monthly_trend(fig, views, seeded.own_zone, "zh", ADMIN)
     revenue = next(s for s in monthly["series"] if s["code"] == "revenue")
     assert revenue["yoy"][monthly["months"].index("2023-02")] == pytest.approx(20.0)  # 20,400 / 17,000
 
@@ -120,7 +122,7 @@ def test_zone_profile_page_lists_enterprises_by_qualification(clients: dict[str,
 
 
 def test_a_slow_rebuild_runs_in_the_background_while_the_old_snapshot_is_served(app: FastAPI) -> None:
-    cache = FiguresCache(app.state.engine, sync_seconds=0.0)  # treat every rebuild as slow
+    cache = ReadCache(app.state.engine, analytics_path(app.state.settings), sync_seconds=0.0)  # every rebuild slow
     first = cache.get()
     write_report(app.state.engine, form_code="enterprise_annual", form_version=2021, entity_key="91110000TOUCH0000X",
                  zone_code="Z1101", period="2023", revision=1, state="draft", values={"revenue": 1})

@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from hizone.analytics.read import Viewer
 from hizone.web.services import monitoring
-from hizone.web.services.disclosure import Viewer
 from hizone.web.services.views import load_views
 from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
@@ -47,10 +47,10 @@ def test_zone_profile_uses_the_evaluation(clients: dict[str, TestClient], seeded
 
 def test_monthly_cumulative_with_year_on_year(app: FastAPI) -> None:
     fig, views = app.state.figures.get(), load_views()
-    national = {c.code: c for c in monitoring.national(fig, views, "2023-02", "zh", Viewer(None))}
+    national = {c.code: c for c in monitoring.national(fig, views, "2023-02", "zh", Viewer.everyone())}
     assert national["revenue"].value == pytest.approx(0.204)  # 20,400 千元 in 亿元
     assert national["revenue"].yoy == pytest.approx(20.0)  # against 17,000 in 2022-02
-    assert monitoring.national(fig, views, "2022-02", "zh", Viewer(None))[0].yoy is None
+    assert monitoring.national(fig, views, "2022-02", "zh", Viewer.everyone())[0].yoy is None
 
 
 def test_alerts_follow_scope_and_can_be_acknowledged_then_resolved(clients: dict[str, TestClient],

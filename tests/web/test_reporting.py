@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from hizone.analytics.read import Viewer
 from hizone.store.models import AuditLog
 from tests.web.conftest import csrf_of, make_app
 from tests.web.seed import USERS, Seeded, credit_code
@@ -63,7 +64,8 @@ def test_submit_review_approve_then_the_overview_shows_the_new_year(app: FastAPI
             "csrf_token": csrf_of(client, "/reporting")}, follow_redirects=False)
         assert done.status_code == 303 and done.headers["location"].endswith(f"{action}:2")
     fig = app.state.figures.get()
-    assert fig.latest_year == "2024" and fig.annual[("Z1101", "2024")]["revenue"] == 192_000
+    assert fig.periods_of("revenue_total")[-1] == "2024"
+    assert fig.value("revenue_total", "zone", "Z1101", "2024", Viewer.everyone()).value == 192_000
     history = clients["zone"].get(f"/reporting/history/enterprise_annual/{credit_code(1)}/2024")
     assert history.status_code == 200 and "130000" in history.text.replace(",", "")
 

@@ -134,7 +134,8 @@ def _text(spec: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
-def _form_scope(catalog: Catalog, form: str, where: str) -> tuple[dict[str, float | None], frozenset[str]]:
+def form_scope(catalog: Catalog, form: str, where: str) -> tuple[dict[str, float | None], frozenset[str]]:
+    """What a formula over ``form`` may name: its elements (with their lower bounds) and qualification flags."""
     versions = catalog.forms.get(form)
     if not versions:
         raise CatalogError(f"unknown form '{form}' (known: {', '.join(sorted(catalog.forms))})", where=where)
@@ -228,7 +229,7 @@ def _compile_all(indicators: Mapping[str, Indicator], catalog: Catalog
     compiled: dict[str, CompiledIndicator] = {}
     registries: dict[FactTable, AtomRegistry] = {}
     for table, codes in tables.items():
-        elements, flags = _form_scope(catalog, table.form, indicators[codes[0]].source)
+        elements, flags = form_scope(catalog, table.form, indicators[codes[0]].source)
         for code in codes:
             if code in elements:
                 raise CatalogError(f"indicator code '{code}' is also an element of form '{table.form}'; "

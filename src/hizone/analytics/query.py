@@ -55,15 +55,18 @@ class SourceRow:
 class Analytics:
     """A read-only view of the analytics DuckDB file built by :func:`hizone.analytics.build.build`."""
 
-    def __init__(self, path: Path, indicators: IndicatorSet | None = None) -> None:
+    def __init__(self, path: Path, indicators: IndicatorSet | None = None, *, read_only: bool = True) -> None:
+        """``read_only=False`` for a process that also builds the file: DuckDB refuses connections to one file
+        with different configurations in one process."""
         if not path.exists():
             raise HizoneError("no analytics yet: run `hizone build` first", where=str(path))
         self.path = path
         self.indicators = indicators or default_indicators()
+        self.read_only = read_only
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = duckdb.connect(str(self.path), read_only=True)
+        con = duckdb.connect(str(self.path), read_only=self.read_only)
         try:
             yield con
         finally:

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from hizone.analytics.compiler import AtomRegistry, Compiler, Scope
-from hizone.analytics.definitions import IndicatorSet, _form_scope, default_indicators
+from hizone.analytics.definitions import IndicatorSet, default_indicators, form_scope
 from hizone.analytics.formula import Node, parse
 from hizone.catalog import Catalog, default_catalog, package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError, HizoneError
@@ -338,7 +338,7 @@ def scope_of(form: str, catalog: Catalog, indicators: IndicatorSet | None, own: 
              where: str) -> Scope:
     """What names mean in a framework formula: the form's elements and flags, the analytics indicators of
     the same form (so a framework may name ``rd_intensity``), and the framework's own indicators."""
-    elements, flags = _form_scope(catalog, form, where)
+    elements, flags = form_scope(catalog, form, where)
     known = indicators if indicators is not None else default_indicators()
     shared = {code: parse(ind.formula, ind.source) for code, ind in known.indicators.items()
               if ind.form == form and ind.period_type == "annual" and code not in own}

@@ -11,14 +11,14 @@ from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hizone.config import Settings
+from hizone.analytics.read import ReadCache
+from hizone.config import Settings, analytics_path
 from hizone.registry.sync import load_registry_if_empty
 from hizone.store import open_store
 from hizone.web import errors
 from hizone.web.i18n import LANG_COOKIE, pick_language
 from hizone.web.rendering import FragmentCache, make_templates
 from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec, expected_csrf
-from hizone.web.services.figures import FiguresCache
 from hizone.web.services.rankings import RunCache
 from hizone.web.services.registry import RegistryUpload
 from hizone.web.services.reporting import KeptReport, ReportCache
@@ -32,7 +32,9 @@ API_VERSION = "1.0.0"
 
 def create_app(engine: Engine | None = None, settings: Settings | None = None, *,
                session_max_age: int = SESSION_MAX_AGE, max_upload_bytes: int = MAX_UPLOAD_BYTES,
-               warm: bool = False) -> FastAPI:
+               warm: bool = False, refresh_sync_seconds: float = 5.0) -> FastAPI:
+    """``refresh_sync_seconds``: a refresh of the analytics after a data change that took less than this last
+    time is waited for; a slower one runs in the background (see ``ReadCache``)."""
     settings = settings or Settings.from_env()
     engine = engine or load_registry_if_empty(open_store(settings.database_url))
     # /api/docs is served by the docs router from the vendored Swagger UI (FastAPI's own page loads a CDN).
@@ -48,7 +50,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.login_limiter = LoginLimiter(engine)
     app.state.templates = make_templates()
     app.state.fragments = FragmentCache()
-    app.state.figures = FiguresCache(engine)
+    app.state.figures = ReadCache(engine, analytics_path(settings), sync_seconds=refresh_sync_seconds)
     if warm:
         app.state.figures.warm()
     app.state.max_upload_bytes = max_upload_bytes

@@ -13,9 +13,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from hizone.analytics.read import ReadCache, Reader
 from hizone.auth import Principal
 from hizone.web.i18n import translate
-from hizone.web.services.figures import Figures, FiguresCache
 from hizone.web.services.tables import Suppressed, format_cell
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -37,12 +37,12 @@ def principal_of(request: Request) -> Principal:
     return caller.principal if caller is not None else Principal.public()
 
 
-def current_figures(request: Request) -> Figures:
-    """The figures snapshot for this request (probed once per request, however many parts ask)."""
+def current_figures(request: Request) -> Reader:
+    """The analytics reader for this request (probed once per request, however many parts ask)."""
     found = getattr(request.state, "figures", None)
-    if isinstance(found, Figures):
+    if isinstance(found, Reader):
         return found
-    cache: FiguresCache = request.app.state.figures
+    cache: ReadCache = request.app.state.figures
     figures = cache.get()
     request.state.figures = figures
     return figures

@@ -6,6 +6,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hizone.analytics.read import ReadCache, Reader, Viewer
+from hizone.analytics.rollup import NATION_KEY
 from hizone.auth import data_scope
 from hizone.registry import qualification_kinds
 from hizone.store.models import Submission, Zone
@@ -23,12 +25,10 @@ from hizone.web.api.schemas import (
     ZoneOut,
     ZonePage,
 )
-from hizone.web.services import disclosure
 from hizone.web.services import enterprises as ent_svc
-from hizone.web.services.disclosure import NATION, Shown, Viewer, change, province_key, zone_key
-from hizone.web.services.figures import Figures, FiguresCache
+from hizone.web.services.overview import annual_periods
 from hizone.web.services.tables import Suppressed
-from hizone.web.services.views import load_views
+from hizone.web.services.views import Shown, load_views, shown, shown_yoy
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody, "description": text}
@@ -44,12 +44,12 @@ REGION = Query(None, pattern=r"^(east|central|west|northeast)$")
 YEAR = Query(None, pattern=r"^\d{4}$")
 
 
-def _figures(request: Request) -> Figures:
-    cache: FiguresCache = request.app.state.figures
+def _figures(request: Request) -> Reader:
+    cache: ReadCache = request.app.state.figures
     return cache.get()
 
 
-def _zone_out(fig: Figures, code: str) -> ZoneOut:
+def _zone_out(fig: Reader, code: str) -> ZoneOut:
     z = fig.zones[code]
     return ZoneOut(code=z.code, name_zh=z.name_zh, name_en=z.name_en, province_code=z.province_code,
                    region=z.region, city=z.city, approved_year=z.approved_year)
@@ -79,37 +79,31 @@ def get_zone(request: Request, _: security.Public, zone_code: str) -> ZoneOut:
     return _zone_out(fig, zone_code)
 
 
-def _indicator_set(fig: Figures, entity: str, year: str, viewer: Viewer) -> IndicatorSet:
-    """The nation's, a province's or a zone's indicators, through disclosure control for the viewer."""
+def _indicator_set(fig: Reader, entity: str, year: str, viewer: Viewer) -> IndicatorSet:
+    """The nation's, a province's or a zone's indicators, as the viewer may see them."""
     views = load_views()
-    prev = fig.previous_year(year)
-    zone_codes = (None if entity == "national" else fig.zones_of_province(entity) if len(entity) == 2
-                  else [entity])
-    key = NATION if zone_codes is None else province_key(entity) if len(entity) == 2 else zone_key(entity)
-    now, before = fig.sums(year, zone_codes), (fig.sums(prev, zone_codes) if prev else {})
-    shown_now = disclosure.annual(fig, year, viewer, views.annual_elements)
-    shown_before = disclosure.annual(fig, prev, viewer, views.annual_elements) if prev else None
-    count = len(zone_codes) if zone_codes is not None else len(fig.zones)
+    level, key = ("nation", NATION_KEY) if entity == "national" else \
+        ("province", entity) if len(entity) == 2 else ("zone", entity)
     values: list[IndicatorValue] = []
     for ind in views.kpis + views.profile_indicators:
         if any(v.code == ind.code for v in values):
             continue
-        current = shown_now.shown(key, ind, now, count)
-        previous = shown_before.shown(key, ind, before, count) if shown_before else None
+        current = shown(fig, ind, level, key, year, viewer)
         withheld = current.reason if isinstance(current, Suppressed) else None
         values.append(IndicatorValue(code=ind.code, name_zh=ind.name_zh, name_en=ind.name_en, unit=ind.unit,
                                      value=_value(current), suppressed=withheld is not None, reason=withheld,
-                                     yoy_pct=_value(change(current, previous)) if ind.ratio is None else None))
+                                     yoy_pct=_value(shown_yoy(fig, ind, level, key, year, viewer))))
     return IndicatorSet(entity=entity, period=year, synthetic=fig.synthetic, indicators=values)
 
 
-def _value(shown: Shown) -> float | None:
-    return None if isinstance(shown, Suppressed) else shown
+def _value(figure: Shown) -> float | None:
+    return None if isinstance(figure, Suppressed) else figure
 
 
-def _year(fig: Figures, year: str | None) -> str:
-    chosen = year or fig.latest_year
-    if chosen is None or chosen not in fig.years:
+def _year(fig: Reader, year: str | None) -> str:
+    years = annual_periods(fig)
+    chosen = year or (years[-1] if years else None)
+    if chosen is None or chosen not in years:
         raise HTTPException(status_code=404, detail=f"no approved annual data for year '{year or ''}'")
     return chosen
 
@@ -120,9 +114,9 @@ def indicators(request: Request, principal: security.Public,
                year: str | None = YEAR, province: str | None = PROVINCE) -> IndicatorSet:
     """Figures withheld by disclosure control are null with ``suppressed`` and a reason code."""
     fig = _figures(request)
-    if province and not fig.zones_of_province(province):
+    if province and not fig.zones_of("province", province):
         raise HTTPException(status_code=404, detail=f"no zones in province '{province}'")
-    return _indicator_set(fig, province or "national", _year(fig, year), Viewer.of(principal, fig))
+    return _indicator_set(fig, province or "national", _year(fig, year), fig.viewer(principal))
 
 
 @router.get("/zones/{zone_code}/indicators", response_model=IndicatorSet,
@@ -130,7 +124,7 @@ def indicators(request: Request, principal: security.Public,
 def zone_indicators(request: Request, principal: security.ZoneReader, zone_code: str,
                     year: str | None = YEAR) -> IndicatorSet:
     fig = _figures(request)
-    return _indicator_set(fig, zone_code, _year(fig, year), Viewer.of(principal, fig))
+    return _indicator_set(fig, zone_code, _year(fig, year), fig.viewer(principal))
 
 
 @router.get("/enterprises", response_model=EnterprisePage,

@@ -7,8 +7,9 @@ from typing import Literal
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from hizone.analytics.read import Reader
 from hizone.web.rendering import current_figures
-from hizone.web.services.figures import Figures
+from hizone.web.services.overview import annual_periods
 from hizone.web.services.tables import Table, check_export_size, to_csv, to_xlsx
 
 ExportFormat = Literal["csv", "xlsx"]
@@ -16,7 +17,7 @@ MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def figures(request: Request) -> Figures:
+def figures(request: Request) -> Reader:
     return current_figures(request)
 
 
@@ -41,10 +42,11 @@ def export(table: Table, fmt: str, title: str, synthetic: bool) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def resolve_year(fig: Figures, year: str | None) -> str | None:
+def resolve_year(fig: Reader, year: str | None) -> str | None:
     """The requested report year if the store has it, else the latest (an unknown year is a 404)."""
+    years = annual_periods(fig)
     if year is None or year == "":
-        return fig.latest_year
-    if year not in fig.years:
+        return years[-1] if years else None
+    if year not in years:
         raise HTTPException(status_code=404, detail=f"no approved annual data for year '{year}'")
     return year

@@ -13,7 +13,6 @@ from hizone.web import security
 from hizone.web.pages.common import ExportFormat, export, figures, see_other
 from hizone.web.rendering import render
 from hizone.web.services import monitoring as svc
-from hizone.web.services.disclosure import Viewer
 from hizone.web.services.tables import Table
 from hizone.web.services.views import load_views
 
@@ -24,10 +23,10 @@ ALERTS_ON_PAGE = 200
 
 
 def _month(request: Request, month: str | None) -> str | None:
-    fig = figures(request)
-    if month and month not in fig.months:
+    months = svc.monthly_periods(figures(request), load_views())
+    if month and month not in months:
         raise HTTPException(status_code=404, detail=f"no approved monthly reports for '{month}'")
-    return month or (fig.months[-1] if fig.months else None)
+    return month or (months[-1] if months else None)
 
 
 @router.get("/monitoring")
@@ -35,9 +34,10 @@ def monitoring(request: Request, principal: security.Scoped, month: str | None =
                state: str | None = STATE) -> Response:
     fig, views, lang = figures(request), load_views(), request.state.lang
     chosen = _month(request, month)
-    context: dict[str, object] = {"fig": fig, "month": chosen, "state": state or ""}
+    context: dict[str, object] = {"fig": fig, "months": svc.monthly_periods(fig, views), "month": chosen,
+                                  "state": state or ""}
     if chosen:
-        viewer = Viewer.of(principal, fig)
+        viewer = fig.viewer(principal)
         context.update(national=svc.national(fig, views, chosen, lang, viewer),
                        provinces=svc.province_table(fig, views, chosen, lang, viewer),
                        zones=svc.zone_table(fig, views, chosen, lang, principal))
@@ -55,7 +55,7 @@ def _monitoring_table(request: Request, principal: Principal, table_name: str, m
     if table_name == "provinces":
         if not principal.is_national:
             raise HTTPException(status_code=403, detail="the province table is for the national roles")
-        return svc.province_table(fig, views, month, lang, Viewer.of(principal, fig))
+        return svc.province_table(fig, views, month, lang, fig.viewer(principal))
     if table_name == "zones":
         return svc.zone_table(fig, views, month, lang, principal)
     if table_name == "alerts":

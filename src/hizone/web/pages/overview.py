@@ -10,7 +10,6 @@ from hizone.web.i18n import translate
 from hizone.web.pages.common import ExportFormat, export, figures, resolve_year
 from hizone.web.rendering import render_cached
 from hizone.web.services import overview as svc
-from hizone.web.services.disclosure import Viewer
 from hizone.web.services.views import load_views
 
 router = APIRouter(include_in_schema=False)
@@ -24,10 +23,11 @@ def overview(request: Request, principal: security.Public, year: str | None = YE
     fig, views, lang = figures(request), load_views(), request.state.lang
     chosen_year = resolve_year(fig, year)
     ind = svc.indicator_by_code(views, indicator)
-    viewer = Viewer.of(principal, fig)
+    viewer = fig.viewer(principal)
 
     def build() -> dict[str, object]:
-        context: dict[str, object] = {"fig": fig, "year": chosen_year, "views": views}
+        context: dict[str, object] = {"fig": fig, "years": svc.annual_periods(fig), "year": chosen_year,
+                                      "views": views}
         if chosen_year is not None:
             context.update(
                 kpis=svc.kpis(fig, views, chosen_year, viewer), indicator=ind,
@@ -47,7 +47,7 @@ def export_provinces(request: Request, principal: security.Public, fmt: ExportFo
                      year: str | None = YEAR) -> Response:
     fig, views, lang = figures(request), load_views(), request.state.lang
     chosen = resolve_year(fig, year) or ""
-    table = svc.province_table(fig, views, chosen, lang, Viewer.of(principal, fig))
+    table = svc.province_table(fig, views, chosen, lang, fig.viewer(principal))
     return export(table, fmt, f"{translate('overview.provinces', lang)} {chosen}", fig.synthetic)
 
 
@@ -57,5 +57,5 @@ def export_top_zones(request: Request, principal: security.Public, fmt: ExportFo
     fig, views, lang = figures(request), load_views(), request.state.lang
     chosen = resolve_year(fig, year) or ""
     ind = svc.indicator_by_code(views, indicator)
-    table = svc.top_zones(fig, views, chosen, ind, lang, views.top_n, Viewer.of(principal, fig))
+    table = svc.top_zones(fig, views, chosen, ind, lang, views.top_n, fig.viewer(principal))
     return export(table, fmt, f"{translate('overview.top', lang)} {chosen}", fig.synthetic)

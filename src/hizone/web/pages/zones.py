@@ -8,21 +8,20 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from hizone.analytics.read import Reader, ZoneMeta
 from hizone.auth import Principal, can_read_zone, data_scope
 from hizone.registry import qualification_kinds
 from hizone.web import security
 from hizone.web.i18n import translate
 from hizone.web.pages.common import ExportFormat, export, figures, resolve_year
 from hizone.web.rendering import render, render_cached
-from hizone.web.services import disclosure
 from hizone.web.services import enterprises as ent_svc
 from hizone.web.services import monitoring as mon_svc
 from hizone.web.services import profile as svc
 from hizone.web.services import rankings as rank_svc
-from hizone.web.services.disclosure import Viewer, zone_key
-from hizone.web.services.figures import Figures, ZoneMeta
+from hizone.web.services.overview import annual_periods
 from hizone.web.services.tables import Column, Table
-from hizone.web.services.views import load_views
+from hizone.web.services.views import load_views, shown
 
 router = APIRouter(include_in_schema=False)
 YEAR = Query(None, pattern=r"^\d{4}$")
@@ -33,28 +32,24 @@ KIND = Query(None, max_length=16)
 ENTERPRISE_PAGE_SIZE = 25
 
 
-def zone_table(fig: Figures, year: str | None, lang: str, principal: Principal, province: str | None,
+def zone_table(fig: Reader, year: str | None, lang: str, principal: Principal, province: str | None,
                region: str | None) -> Table:
-    views = load_views()
-    revenue, enterprises = views.indicators["revenue"], views.indicators["enterprises"]
+    items = load_views().zone_list_indicators
     columns = [Column("code", translate("zones.code", lang)), Column("zone", translate("zones.name", lang), "link"),
                Column("province", translate("zones.province", lang)), Column("city", translate("zones.city", lang)),
-               Column("approved_year", translate("zones.approved", lang), "text"),
-               Column("enterprises", enterprises.name(lang), "int"),
-               Column("revenue", f"{revenue.name(lang)} ({revenue.unit_label(lang)})", "number")]
+               Column("approved_year", translate("zones.approved", lang), "text")]
+    columns += [Column(i.code, i.name(lang) if i.unit == "家" else f"{i.name(lang)} ({i.unit_label(lang)})",
+                       "int" if i.unit == "家" else "number") for i in items]
     rows: list[dict[str, object]] = []
-    pattern = disclosure.annual(fig, year, Viewer.of(principal, fig), views.annual_elements) if year \
-        else disclosure.Disclosure({})
+    viewer = fig.viewer(principal)
     for zone in fig.zones.values():
         prov = fig.provinces.get(zone.province_code)
         if (province and zone.province_code != province) or (region and zone.region != region):
             continue
-        sums = fig.annual.get((zone.code, year), {}) if year else {}
-        key = zone_key(zone.code)
         row: dict[str, object] = {
             "code": zone.code, "zone": zone.name(lang), "province": prov.name(lang) if prov else "",
             "city": zone.city, "approved_year": zone.approved_year,
-            "enterprises": pattern.shown(key, enterprises, sums), "revenue": pattern.shown(key, revenue, sums)}
+            **{i.code: shown(fig, i, "zone", zone.code, year, viewer) if year else None for i in items}}
         if can_read_zone(principal, zone.code, zone.province_code):
             row["zone_href"] = f"/zones/{zone.code}"
         rows.append(row)
@@ -81,7 +76,7 @@ def export_zones(request: Request, principal: security.Public, fmt: ExportFormat
     return export(table, fmt, translate("nav.zones", request.state.lang), fig.synthetic)
 
 
-def _zone(fig: Figures, code: str) -> ZoneMeta:
+def _zone(fig: Reader, code: str) -> ZoneMeta:
     zone = fig.zones.get(code)
     if zone is None:  # the rule already checked the store; the snapshot may be a moment older
         raise HTTPException(status_code=404, detail=f"no zone '{code}'")
@@ -96,7 +91,7 @@ def _evaluation(request: Request, year: int) -> rank_svc.Ranking | None:
     return request.app.state.runs.get(request.app.state.engine, load_views().evaluation_framework, year, runs[year])
 
 
-def _benchmark(fig: Figures, benchmark: str, zone_code: str, year: str, principal: Principal,
+def _benchmark(fig: Reader, benchmark: str, zone_code: str, year: str, principal: Principal,
                evaluation: rank_svc.Ranking | None) -> svc.Benchmark:
     if benchmark != svc.TOP and (benchmark not in fig.zones or benchmark == zone_code):
         raise HTTPException(status_code=404, detail=f"no benchmark zone '{benchmark}'")
@@ -120,14 +115,14 @@ def zone_profile(request: Request, principal: security.ZoneReader, zone_code: st
         context: dict[str, object] = {
             "zone": zone, "fig": fig, "year": chosen, "benchmark": bench.code,
             "province": fig.provinces.get(zone.province_code), "kinds": qualification_kinds(),
-            "monthly": svc.monthly_trend(fig, views, zone_code, lang),
+            "years": annual_periods(fig), "monthly": svc.monthly_trend(fig, views, zone_code, lang, principal),
             "alerts": mon_svc.alerts(engine, principal, zone=zone_code)[:20]}
         if chosen is not None:
             with Session(engine) as session:
                 counts = ent_svc.qualification_counts(session, zone_code, dt.date(int(chosen), 12, 31))
             history = rank_svc.rank_history(engine, request.app.state.runs, views.evaluation_framework, zone_code)
             context.update(key=svc.key_table(fig, views, zone, chosen, lang, principal),
-                           gaps=svc.gap_table(fig, views, zone, chosen, bench, lang, evaluation),
+                           gaps=svc.gap_table(fig, views, zone, chosen, bench, lang, principal, evaluation),
                            radar=rank_svc.radar(evaluation, zone_code, lang) if evaluation else None,
                            ranks=history if history["years"] else svc.rank_history(fig, views, zone_code),
                            qualification_counts=counts)
@@ -196,5 +191,5 @@ def export_gaps(request: Request, principal: security.ZoneReader,
     chosen = resolve_year(fig, year) or ""
     evaluation = _evaluation(request, int(chosen)) if chosen else None
     bench = _benchmark(fig, benchmark, zone_code, chosen, principal, evaluation)
-    table = svc.gap_table(fig, views, zone, chosen, bench, lang, evaluation)
+    table = svc.gap_table(fig, views, zone, chosen, bench, lang, principal, evaluation)
     return export(table, fmt, f"{zone.name(lang)} {translate('profile.gaps', lang)} {chosen}", fig.synthetic)

@@ -9,28 +9,20 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 
+from hizone.analytics.read import Reader, Viewer
+from hizone.analytics.rollup import NATION_KEY
 from hizone.auth import Principal, can_read_zone, can_see_alert
 from hizone.monitor.service import AlertStore, StoredAlert
 from hizone.store.models import Alert, Zone
 from hizone.web.i18n import translate
-from hizone.web.services import disclosure
-from hizone.web.services.disclosure import NATION, Shown, Viewer, change, province_key, zone_key
-from hizone.web.services.figures import Figures, Sums
 from hizone.web.services.tables import Column, Table
-from hizone.web.services.views import Views
+from hizone.web.services.views import Shown, Views, shown, shown_yoy
 
 
-def same_month_last_year(month: str) -> str:
-    return f"{int(month[:4]) - 1}{month[4:]}"
-
-
-def monthly_sums(fig: Figures, month: str, zone_codes: list[str] | None) -> Sums:
-    codes = fig.zones if zone_codes is None else zone_codes
-    total: Sums = {}
-    for code in codes:
-        for key, value in fig.monthly.get((code, month), {}).items():
-            total[key] = total.get(key, 0.0) + value
-    return total
+def monthly_periods(fig: Reader, views: Views) -> list[str]:
+    """The months with published cumulative zone reports, ascending."""
+    first = views.monthly_elements[0].indicator
+    return fig.periods_of(first) if first else []
 
 
 @dataclass(frozen=True)
@@ -42,42 +34,28 @@ class Cumulative:
     yoy: Shown
 
 
-def _patterns(fig: Figures, views: Views, month: str,
-              viewer: Viewer) -> tuple[disclosure.Disclosure, disclosure.Disclosure]:
-    """The month's and the same month last year's suppression patterns for the viewer."""
-    elements = [i.code for i in views.monthly_elements]
-    return (disclosure.monthly(fig, month, viewer, elements),
-            disclosure.monthly(fig, same_month_last_year(month), viewer, elements))
+def national(fig: Reader, views: Views, month: str, lang: str, viewer: Viewer) -> list[Cumulative]:
+    return [Cumulative(ind.code, ind.name(lang), ind.unit_label(lang),
+                       shown(fig, ind, "nation", NATION_KEY, month, viewer),
+                       shown_yoy(fig, ind, "nation", NATION_KEY, month, viewer))
+            for ind in views.monthly_elements]
 
 
-def national(fig: Figures, views: Views, month: str, lang: str, viewer: Viewer) -> list[Cumulative]:
-    now, before = monthly_sums(fig, month, None), monthly_sums(fig, same_month_last_year(month), None)
-    shown_now, shown_before = _patterns(fig, views, month, viewer)
-    out = []
-    for ind in views.monthly_elements:
-        value = shown_now.shown(NATION, ind, now) if now else None
-        previous = shown_before.shown(NATION, ind, before) if before else None
-        out.append(Cumulative(ind.code, ind.name(lang), ind.unit_label(lang), value, change(value, previous)))
-    return out
-
-
-def _rows(fig: Figures, views: Views, month: str, viewer: Viewer,
-          groups: Sequence[tuple[str, str, list[str], str | None]]) -> list[dict[str, object]]:
-    """One row per group (cell key, name, zones, link) that reported in the month."""
+def _rows(fig: Reader, views: Views, month: str, viewer: Viewer,
+          groups: Sequence[tuple[str, str, str, str | None]]) -> list[dict[str, object]]:
+    """One row per group (level, key, name, link) that reported in the month."""
+    reported = set(fig.reporting_zones(views.monthly_elements[0].indicator or "", month))
     rows: list[dict[str, object]] = []
-    last = same_month_last_year(month)
-    shown_now, shown_before = _patterns(fig, views, month, viewer)
-    for key, name, codes, href in groups:
-        now, before = monthly_sums(fig, month, codes), monthly_sums(fig, last, codes)
-        if not now:
+    for level, key, name, href in groups:
+        zones = (key,) if level == "zone" else fig.zones_of(level, key)
+        if not reported.intersection(zones):
             continue
-        row: dict[str, object] = {"key": key.partition(":")[2], "name": name}
+        row: dict[str, object] = {"key": key, "name": name}
         if href:
             row["name_href"] = href
         for ind in views.monthly_elements:
-            value = shown_now.shown(key, ind, now)
-            row[ind.code] = value
-            row[f"{ind.code}_yoy"] = change(value, shown_before.shown(key, ind, before) if before else None)
+            row[ind.code] = shown(fig, ind, level, key, month, viewer)
+            row[f"{ind.code}_yoy"] = shown_yoy(fig, ind, level, key, month, viewer)
         rows.append(row)
     return rows
 
@@ -91,18 +69,18 @@ def _columns(views: Views, lang: str, first: str) -> list[Column]:
     return columns
 
 
-def province_table(fig: Figures, views: Views, month: str, lang: str, viewer: Viewer) -> Table:
-    groups = [(province_key(p.code), p.name(lang), fig.zones_of_province(p.code), None)
-              for p in sorted(fig.provinces.values(), key=lambda p: p.code) if fig.zones_of_province(p.code)]
+def province_table(fig: Reader, views: Views, month: str, lang: str, viewer: Viewer) -> Table:
+    groups = [("province", p.code, p.name(lang), None)
+              for p in sorted(fig.provinces.values(), key=lambda p: p.code) if fig.zones_of("province", p.code)]
     return Table("monthly_provinces", _columns(views, lang, translate("zones.province", lang)),
                  _rows(fig, views, month, viewer, groups))
 
 
-def zone_table(fig: Figures, views: Views, month: str, lang: str, principal: Principal) -> Table:
-    groups = [(zone_key(z.code), z.name(lang), [z.code], f"/zones/{z.code}") for z in fig.zones.values()
+def zone_table(fig: Reader, views: Views, month: str, lang: str, principal: Principal) -> Table:
+    groups = [("zone", z.code, z.name(lang), f"/zones/{z.code}") for z in fig.zones.values()
               if can_read_zone(principal, z.code, z.province_code)]
     return Table("monthly_zones", _columns(views, lang, translate("zones.name", lang)),
-                 _rows(fig, views, month, Viewer.of(principal, fig), groups))
+                 _rows(fig, views, month, fig.viewer(principal), groups))
 
 
 def _zone_provinces(engine: Engine) -> dict[str, str]:

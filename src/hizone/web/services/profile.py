@@ -6,15 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hizone.analytics.disclosure_rules import disclosure_rules
-from hizone.auth import Principal, can_read_zone
+from hizone.analytics.read import Reader, Viewer, ZoneMeta
+from hizone.auth import Principal
 from hizone.web.i18n import translate
-from hizone.web.services.figures import Figures, ZoneMeta, median, value_of, yoy
-from hizone.web.services.rankings import Ranking
+from hizone.web.services.monitoring import monthly_periods
+from hizone.web.services.overview import annual_periods
+from hizone.web.services.rankings import Ranking, median
 from hizone.web.services.tables import Column, Suppressed, Table
-from hizone.web.services.views import Indicator, Views
+from hizone.web.services.views import Indicator, Views, shown, shown_yoy
 
-RANK_BY = "revenue"  # rank history and the "top 10" benchmark use this until evaluation results exist
 TOP = "top10"
+Everyone = Viewer.everyone()
 
 
 @dataclass(frozen=True)
@@ -44,27 +46,30 @@ def group_median(values: list[float | None], sees_all: bool, least: int) -> floa
     return sum(present[start:start + least]) / least
 
 
-def key_indicators(fig: Figures, views: Views, zone: ZoneMeta, year: str, principal: Principal) -> list[KeyIndicator]:
-    prev = fig.previous_year(year)
-    peers = [c for c in fig.zones_of_region(zone.region) if (c, year) in fig.annual]
-    everyone = [c for c in fig.zones if (c, year) in fig.annual]
+def _value(fig: Reader, ind: Indicator, zone_code: str, year: str) -> float | None:
+    """A zone's figure for the medians and ranks (which decide for themselves what the viewer sees)."""
+    value = shown(fig, ind, "zone", zone_code, year, Everyone)
+    return value if isinstance(value, float) else None
+
+
+def key_indicators(fig: Reader, views: Views, zone: ZoneMeta, year: str, principal: Principal) -> list[KeyIndicator]:
+    viewer = fig.viewer(principal)
+    reported = set(fig.reporting_zones("enterprise_count", year))
+    peers = [c for c in fig.zones_of("region", zone.region) if c in reported]
+    everyone = [c for c in fig.zones if c in reported]
     least = disclosure_rules(int(year)).min_contributors.get("zone", 1)
-
-    def sees(codes: list[str]) -> bool:
-        return all(can_read_zone(principal, c, fig.zones[c].province_code) for c in codes)
-
     out = []
     for ind in views.profile_indicators:
-        mine = value_of(ind, fig.annual.get((zone.code, year), {}))
-        before = value_of(ind, fig.annual.get((zone.code, prev), {})) if prev else None
+        mine = shown(fig, ind, "zone", zone.code, year, viewer)
+        change = shown_yoy(fig, ind, "zone", zone.code, year, viewer)
         out.append(KeyIndicator(
-            ind, mine, yoy(mine, before) if ind.ratio is None else None,
-            group_median([value_of(ind, fig.annual[(c, year)]) for c in everyone], sees(everyone), least),
-            group_median([value_of(ind, fig.annual[(c, year)]) for c in peers], sees(peers), least)))
+            ind, mine if isinstance(mine, float) else None, change if isinstance(change, float) else None,
+            group_median([_value(fig, ind, c, year) for c in everyone], viewer.reads(everyone), least),
+            group_median([_value(fig, ind, c, year) for c in peers], viewer.reads(peers), least)))
     return out
 
 
-def key_table(fig: Figures, views: Views, zone: ZoneMeta, year: str, lang: str, principal: Principal) -> Table:
+def key_table(fig: Reader, views: Views, zone: ZoneMeta, year: str, lang: str, principal: Principal) -> Table:
     """The key indicators as an exportable table."""
     t = lambda key: translate(key, lang)  # noqa: E731
     columns = [Column("indicator", t("profile.indicator")), Column("unit", t("profile.unit")),
@@ -78,15 +83,14 @@ def key_table(fig: Figures, views: Views, zone: ZoneMeta, year: str, lang: str, 
     return Table("key_indicators", columns, rows)
 
 
-def ranking(fig: Figures, views: Views, year: str) -> list[str]:
-    ind = views.indicators[RANK_BY]
-    scored = [(c, value_of(ind, fig.annual.get((c, year), {}))) for c in fig.zones]
+def ranking(fig: Reader, views: Views, year: str) -> list[str]:
+    scored = [(c, _value(fig, views.rank_by, c, year)) for c in fig.zones]
     return [c for c, v in sorted(((c, v) for c, v in scored if v is not None), key=lambda cv: (-cv[1], cv[0]))]
 
 
-def rank_history(fig: Figures, views: Views, zone_code: str) -> dict[str, object]:
+def rank_history(fig: Reader, views: Views, zone_code: str) -> dict[str, object]:
     years, ranks = [], []
-    for year in fig.years:
+    for year in annual_periods(fig):
         order = ranking(fig, views, year)
         if zone_code in order:
             years.append(year)
@@ -105,35 +109,41 @@ class Benchmark:
     values_visible: bool
 
 
-def benchmark_for(fig: Figures, views: Views, year: str, code: str, principal: Principal,
+def benchmark_for(fig: Reader, views: Views, year: str, code: str, principal: Principal,
                   top_codes: list[str] | None = None) -> Benchmark:
     """The benchmark ``code`` for ``principal``: the one place that decides what a benchmark shows.
 
     The top 10 are the evaluation's when a run exists (``top_codes``), else the largest by revenue.
     """
     zones = tuple(top_codes if top_codes else ranking(fig, views, year)[:10]) if code == TOP else (code,)
-    visible = all(can_read_zone(principal, z, fig.zones[z].province_code) for z in zones if z in fig.zones)
-    return Benchmark(code, zones, visible)
+    return Benchmark(code, zones, fig.viewer(principal).reads(z for z in zones if z in fig.zones))
 
 
-def gap_table(fig: Figures, views: Views, zone: ZoneMeta, year: str, benchmark: Benchmark, lang: str,
-              evaluation: Ranking | None = None) -> Table:
+def gap_table(fig: Reader, views: Views, zone: ZoneMeta, year: str, benchmark: Benchmark, lang: str,
+              principal: Principal, evaluation: Ranking | None = None) -> Table:
     """对标找差: each indicator of the zone against the benchmark (per zone for the top-10 average), then the
     evaluation's composite and dimension scores and rank of both."""
-    bench, count = fig.sums(year, list(benchmark.zones)), len(benchmark.zones)
-    withheld = None if benchmark.values_visible else Suppressed("benchmark_scope")
-    mine = fig.annual.get((zone.code, year), {})
+    viewer = fig.viewer(principal)
+    items = views.profile_indicators
+    bench = fig.group_values([i.indicator for i in items if i.indicator], list(benchmark.zones), year, viewer) \
+        if year else {}
+    count = len(benchmark.zones)
     t = lambda key: translate(key, lang)  # noqa: E731
     columns = [Column("indicator", t("profile.indicator")), Column("unit", t("profile.unit")),
                Column("zone", t("profile.this_zone"), "number"), Column("benchmark", t("profile.benchmark"), "number"),
                Column("gap", t("profile.gap"), "number"), Column("ratio", t("profile.ratio_pct"), "number")]
     rows: list[dict[str, object]] = []
-    for ind in views.profile_indicators:
-        value = value_of(ind, mine)
-        target = value_of(ind, bench)
-        if target is not None and ind.ratio is None and count > 1:
-            target = target / count  # a sum over the top 10 compared per zone
-        rows.append(_gap_row(ind.name(lang), ind.unit_label(lang), value, withheld or target))
+    for ind in items:
+        mine = shown(fig, ind, "zone", zone.code, year, viewer) if year else None
+        target: float | Suppressed | None = None
+        found = bench.get(ind.indicator or "")
+        if found is not None and (found.withheld or not benchmark.values_visible):
+            target = Suppressed("benchmark_scope")
+        elif found is not None and found.value is not None:
+            target = found.value * ind.factor
+            if ind.additive and count > 1:
+                target = target / count  # a sum over the top 10 compared per zone
+        rows.append(_gap_row(ind.name(lang), ind.unit_label(lang), mine if isinstance(mine, float) else None, target))
     if evaluation is not None:
         rows += _score_rows(evaluation, zone.code, benchmark, lang)
     return Table("gap_analysis", columns, rows)
@@ -171,20 +181,18 @@ def _score_rows(evaluation: Ranking, zone_code: str, benchmark: Benchmark, lang:
     return rows
 
 
-def monthly_trend(fig: Figures, views: Views, zone_code: str, lang: str) -> dict[str, object]:
+def monthly_trend(fig: Reader, views: Views, zone_code: str, lang: str, principal: Principal) -> dict[str, object]:
     """Cumulative monthly figures of the zone with y/y against the same month a year before."""
+    viewer, months = fig.viewer(principal), monthly_periods(fig, views)
     series = []
     for ind in views.monthly_elements:
         values, changes = [], []
-        for month in fig.months:
-            sums = fig.monthly.get((zone_code, month))
-            value = value_of(ind, sums) if sums else None
-            prev_month = f"{int(month[:4]) - 1}{month[4:]}"
-            prev_sums = fig.monthly.get((zone_code, prev_month))
-            values.append(round(value, 4) if value is not None else None)
-            change = yoy(value, value_of(ind, prev_sums) if prev_sums else None)
-            changes.append(round(change, 2) if change is not None else None)
+        for month in months:
+            value = shown(fig, ind, "zone", zone_code, month, viewer)
+            change = shown_yoy(fig, ind, "zone", zone_code, month, viewer)
+            values.append(round(value, 4) if isinstance(value, float) else None)
+            changes.append(round(change, 2) if isinstance(change, float) else None)
         # Headcounts go on a second axis: on the money axis they would flatten every other line.
         series.append({"code": ind.code, "name": f"{ind.name(lang)} ({ind.unit_label(lang)})",
                        "data": values, "yoy": changes, "axis": 1 if ind.unit == "人" else 0})
-    return {"months": fig.months, "series": series}
+    return {"months": months, "series": series}

@@ -5,6 +5,7 @@ Runs are immutable, so each is read from the store once and kept in memory by id
 
 from __future__ import annotations
 
+import statistics
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -14,13 +15,13 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from hizone.analytics.definitions import ZoneGroup, default_indicators
+from hizone.analytics.read import Reader
 from hizone.auth import Principal, can_read_zone
 from hizone.errors import HizoneError
 from hizone.ranking import ROOT, Framework, StoredRun, framework_for, stored_run
 from hizone.ranking.service import ranking_table
 from hizone.store.models import EvaluationRun
 from hizone.web.i18n import translate
-from hizone.web.services.figures import Figures, median
 from hizone.web.services.tables import Column, Table
 
 __all__ = ["Ranking", "RunCache", "Table"]
@@ -54,6 +55,11 @@ class RunCache:
         return ranking
 
 
+def median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
 @cache
 def _has_runs_table(engine: Engine) -> bool:
     return inspect(engine).has_table(EvaluationRun.__tablename__)
@@ -69,7 +75,7 @@ def latest_runs(engine: Engine, framework_code: str) -> dict[int, int]:
         return {int(year): int(run_id) for year, run_id in rows}
 
 
-def latest_runs_of(fig: Figures, engine: Engine, framework_code: str) -> dict[int, int]:
+def latest_runs_of(fig: Reader, engine: Engine, framework_code: str) -> dict[int, int]:
     """latest_runs, remembered with the figures snapshot (its version changes when a run is stored)."""
     key = ("runs", framework_code)
     if key not in fig.memo:
@@ -79,7 +85,7 @@ def latest_runs_of(fig: Figures, engine: Engine, framework_code: str) -> dict[in
 
 
 def ranking_for(engine: Engine, cache: RunCache, framework_code: str, year: int | None,
-                fig: Figures | None = None) -> Ranking | None:
+                fig: Reader | None = None) -> Ranking | None:
     runs = latest_runs_of(fig, engine, framework_code) if fig is not None else latest_runs(engine, framework_code)
     if not runs:
         return None
@@ -95,7 +101,7 @@ def zone_groups() -> tuple[ZoneGroup, ...]:
     return tuple(default_indicators().groups)
 
 
-def _in_filters(fig: Figures, zone_code: str, province: str | None, region: str | None,
+def _in_filters(fig: Reader, zone_code: str, province: str | None, region: str | None,
                 group: ZoneGroup | None) -> bool:
     zone = fig.zones.get(zone_code)
     if zone is None:
@@ -113,7 +119,7 @@ def group_by_code(code: str | None) -> ZoneGroup | None:
     return found
 
 
-def ranking_rows(ranking: Ranking, fig: Figures, principal: Principal, lang: str, province: str | None = None,
+def ranking_rows(ranking: Ranking, fig: Reader, principal: Principal, lang: str, province: str | None = None,
                  region: str | None = None, group: str | None = None) -> Table:
     chosen_group = group_by_code(group)
     t = lambda key: translate(key, lang)  # noqa: E731
