@@ -8,11 +8,13 @@ from typing import Annotated
 import typer
 from rich import print as rprint
 
+from hizone.catalog import default_catalog
 from hizone.cli.common import user_errors
 from hizone.config import Settings
 from hizone.registry.sync import sync_store
 from hizone.store import connect, upgrade
 from hizone.store.backup import Manifest, backup, restore, verify
+from hizone.store.read_views import drop_read_views, form_views, refresh_read_views
 
 db_app = typer.Typer(help="The store: create or migrate the database, back it up and restore it.",
                      no_args_is_help=True)
@@ -20,10 +22,15 @@ db_app = typer.Typer(help="The store: create or migrate the database, back it up
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create the database or migrate it to the latest schema (HIZONE_DATABASE_URL, default var/)."""
+    """Create the database or migrate it to the latest schema (HIZONE_DATABASE_URL, default var/); refresh the
+    read-only views of the current values (values_<form>)."""
     settings = Settings.from_env()
-    upgrade(connect(settings.database_url))
-    rprint(sync_store(connect(settings.database_url)).describe())
+    engine = connect(settings.database_url)
+    drop_read_views(engine)
+    upgrade(engine)
+    rprint(sync_store(engine).describe())
+    views = refresh_read_views(engine, form_views(default_catalog()))
+    rprint(f"read-only views: {', '.join(views)}")
     rprint(f"[green]schema up to date[/] at {settings.database_url}")
 
 
