@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 from typer.testing import CliRunner
 
 from hizone.catalog import default_catalog
 from hizone.cli.store import db_app
 from hizone.intake.service import import_file, list_submissions
 from hizone.store import connect, session_scope
-from hizone.store.read_views import form_views, refresh_read_views
+from hizone.store.read_views import drop_read_views, form_views, refresh_read_views
 from tests.intake.factory import TODAY, csv_bytes, good_rows, seed_registry
 from tests.reports import report
 
@@ -85,3 +87,31 @@ def test_db_upgrade_creates_the_views_and_refreshes_them(tmp_path: Path, monkeyp
     with engine.connect() as conn:
         assert conn.execute(text(f"SELECT count(*) FROM values_{FORM}")).scalar() == 0
     engine.dispose()
+
+
+def test_a_read_only_role_reads_the_views_and_keeps_its_grant_across_upgrades(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("roles and grants are PostgreSQL's")
+    url = engine.url.render_as_string(hide_password=False)
+    codes = seed_registry(engine, enterprises=1)
+    with session_scope(engine) as session:
+        session.add(report(form_code=FORM, form_version=2021, entity_key=codes[0], zone_code="Z1101", period="2023",
+                           revision=1, state="approved", values={"revenue": 42.0}, created_by="test"))
+    refresh_read_views(engine, form_views(default_catalog()))
+    with engine.begin() as conn:  # the grant of docs/sql-views.md
+        conn.exec_driver_sql("DROP ROLE IF EXISTS hizone_reader")
+        conn.exec_driver_sql("CREATE ROLE hizone_reader LOGIN")
+        conn.exec_driver_sql(f"GRANT SELECT ON values_{FORM}, values_zone_monthly TO hizone_reader")
+    readers = drop_read_views(engine)  # what `hizone db upgrade` does around the migrations
+    refresh_read_views(engine, form_views(default_catalog()), readers)
+    reader = connect(make_url(url).set(username="hizone_reader").render_as_string(hide_password=False))
+    try:
+        with reader.connect() as conn:
+            assert conn.execute(text(f"SELECT value FROM values_{FORM}")).scalar_one() == 42.0
+        with reader.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("SELECT packed_values FROM submission"))
+    finally:
+        reader.dispose()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"REVOKE ALL ON values_{FORM}, values_zone_monthly FROM hizone_reader")
+            conn.exec_driver_sql("DROP ROLE hizone_reader")

@@ -26,10 +26,10 @@ def db_upgrade() -> None:
     read-only views of the current values (values_<form>)."""
     settings = Settings.from_env()
     engine = connect(settings.database_url)
-    drop_read_views(engine)
+    readers = drop_read_views(engine)  # PostgreSQL alters no table a view depends on
     upgrade(engine)
     rprint(sync_store(engine).describe())
-    views = refresh_read_views(engine, form_views(default_catalog()))
+    views = refresh_read_views(engine, form_views(default_catalog()), readers)
     rprint(f"read-only views: {', '.join(views)}")
     rprint(f"[green]schema up to date[/] at {settings.database_url}")
 

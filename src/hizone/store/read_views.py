@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 
 from hizone.catalog.model import Catalog
 
@@ -127,22 +127,46 @@ def _existing(conn: Connection) -> list[str]:
     return sorted(name for name in inspect(conn).get_view_names() if name.startswith(VIEW_PREFIX))
 
 
-def drop_read_views(engine: Engine) -> None:
-    """Drop every ``values_*`` view (before a migration or a demo rebuild alters the tables under them)."""
+def _readers(conn: Connection, views: Sequence[str]) -> list[str]:
+    """The roles other than the owner that may read some ``values_*`` view (PostgreSQL): dropping a view
+    drops its grants, so they are granted again on the views made afresh."""
+    if conn.dialect.name != "postgresql" or not views:
+        return []
+    rows = conn.execute(text("SELECT DISTINCT grantee FROM information_schema.role_table_grants "
+                             "WHERE privilege_type = 'SELECT' AND table_name = ANY(:views) "
+                             "AND grantee <> current_user ORDER BY grantee"), {"views": list(views)})
+    return [str(r[0]) for r in rows]
+
+
+def _drop(conn: Connection, views: Sequence[str]) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    for name in views:
+        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {quote(name)}")
+
+
+def drop_read_views(engine: Engine) -> list[str]:
+    """Drop every ``values_*`` view (before a migration or a demo rebuild alters the tables under them); the
+    roles that could read them, for :func:`refresh_read_views`."""
     with engine.begin() as conn:
-        quote = conn.dialect.identifier_preparer.quote
-        for name in _existing(conn):
-            conn.exec_driver_sql(f"DROP VIEW IF EXISTS {quote(name)}")
+        existing = _existing(conn)
+        readers = _readers(conn, existing)
+        _drop(conn, existing)
+    return readers
 
 
-def refresh_read_views(engine: Engine, views: Sequence[FormView] | Iterable[FormView]) -> list[str]:
-    """Replace the ``values_*`` views with ``views`` (a form that left the catalog loses its view); their names."""
-    drop_read_views(engine)
+def refresh_read_views(engine: Engine, views: Iterable[FormView], readers: Iterable[str] = ()) -> list[str]:
+    """Replace the ``values_*`` views with ``views`` in one transaction (a form that left the catalog loses its
+    view); the roles that could read them, and ``readers``, read the new ones. The names of the views."""
     created = []
     with engine.begin() as conn:
         quote = conn.dialect.identifier_preparer.quote
+        existing = _existing(conn)
+        readers = sorted({*readers, *_readers(conn, existing)})
+        _drop(conn, existing)
         for view in views:
             if view.elements:
                 conn.exec_driver_sql(view_sql(conn.dialect.name, view, quote(view.name)))
                 created.append(view.name)
+        for role in readers if created else ():
+            conn.exec_driver_sql(f"GRANT SELECT ON {', '.join(quote(v) for v in created)} TO {quote(role)}")
     return created
