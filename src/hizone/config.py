@@ -48,6 +48,12 @@ class Settings:
                    base_url=(os.environ.get("HIZONE_BASE_URL") or "").rstrip("/") or None, mail=_mail())
 
 
+def analytics_path(settings: Settings) -> Path:
+    """The DuckDB analytics file: HIZONE_ANALYTICS_PATH, else var/analytics.duckdb."""
+    configured = os.environ.get("HIZONE_ANALYTICS_PATH")
+    return Path(configured) if configured else settings.var_dir / "analytics.duckdb"
+
+
 def flag(name: str, default: bool) -> bool:
     """A yes/no setting: 1/true/yes/on or 0/false/no/off."""
     raw = os.environ.get(name)

@@ -54,7 +54,7 @@ class _Words:
             self.columns[flag_column(code)] = f"Holds a valid {kind.name_zh} ({kind.name_en}) at period end."
         self.forms = set(catalog.forms)
 
-    def table(self, name: str) -> tuple[str, dict[str, str]]:
+    def table(self, name: str, strict: bool) -> tuple[str, dict[str, str]]:
         if name in self.tables:
             spec = self.tables[name]
             return spec["description"], spec["columns"]
@@ -64,24 +64,27 @@ class _Words:
             form, period_type, view = parts
             return (f"Form {form}: {self.fact['period_types'][period_type]} {self.fact['views'][view]}",
                     self.columns)
+        if not strict:
+            return "", {}
         raise HizoneError(f"table {name} is not described", where=str(DESCRIPTIONS))
 
 
-def describe(con: duckdb.DuckDBPyConnection, catalog: Catalog | None = None) -> list[Table]:
-    """Every table and view of the file behind ``con``, in name order, each column with its words."""
+def describe(con: duckdb.DuckDBPyConnection, catalog: Catalog | None = None, *, strict: bool = True) -> list[Table]:
+    """Every table and view of the file behind ``con``, in name order, each column with its words (``strict``:
+    a table or column without words is an error; otherwise its words are blank)."""
     words = _Words(catalog or default_catalog())
     relations = con.execute("SELECT table_name, table_type FROM information_schema.tables "
                             "WHERE table_schema = 'main' ORDER BY table_name").fetchall()
     tables = []
     for name, table_type in relations:
-        description, described = words.table(name)
+        description, described = words.table(name, strict)
         columns = []
         for column, data_type in con.execute("SELECT column_name, data_type FROM information_schema.columns "
                                              "WHERE table_schema = 'main' AND table_name = ? "
                                              "ORDER BY ordinal_position", [name]).fetchall():
-            if column not in described:
+            if column not in described and strict:
                 raise HizoneError(f"column {column} of table {name} is not described", where=str(DESCRIPTIONS))
-            columns.append(Column(column, data_type, described[column]))
+            columns.append(Column(column, data_type, described.get(column, "")))
         tables.append(Table(name, "view" if table_type == "VIEW" else "table", description, tuple(columns)))
     return tables
 

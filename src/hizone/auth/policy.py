@@ -106,6 +106,12 @@ def can_register(p: Principal, zone_code: str, province_code: str) -> bool:
     return p.role == "zone" and p.zone_code == zone_code
 
 
+def can_query_analytic_tables(p: Principal) -> bool:
+    """Run ad-hoc SQL over the analytic tables (the /sql page): they hold every zone's and enterprise's figures
+    unsuppressed, so only the national roles."""
+    return p.is_national
+
+
 def can_admin(p: Principal) -> bool:
     """Manage users and read the audit log."""
     return p.role == "admin"

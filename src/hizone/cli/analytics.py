@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,16 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from hizone.cli.common import Format
-from hizone.config import Settings
+from hizone.config import Settings, analytics_path
 from hizone.errors import HizoneError
 from hizone.exports import write_csv
 from hizone.store import open_store
-
-
-def analytics_path(settings: Settings) -> Path:
-    """The DuckDB analytics file: HIZONE_ANALYTICS_PATH, else var/analytics.duckdb."""
-    configured = os.environ.get("HIZONE_ANALYTICS_PATH")
-    return Path(configured) if configured else settings.var_dir / "analytics.duckdb"
 
 
 def _emit(rows: list[dict[str, Any]], columns: list[str], fmt: Format, title: str) -> None:

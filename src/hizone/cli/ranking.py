@@ -17,15 +17,13 @@ from rich.console import Console
 from rich.table import Table
 
 from hizone.cli.common import Format, user_errors
-from hizone.config import Settings
+from hizone.config import Settings, analytics_path
 from hizone.errors import HizoneError
 from hizone.exports import write_csv
 from hizone.store import open_store
 
 
 def _analytics_file(settings: Settings, given: Path | None) -> Path:
-    from hizone.cli.analytics import analytics_path
-
     return given or analytics_path(settings)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hizone.analytics.sql import SqlLimits
 from hizone.config import Settings
 from hizone.registry.sync import load_registry_if_empty
 from hizone.store import open_store
@@ -54,6 +55,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.secure_cookies = settings.cookie_secure
     app.state.report_cache = ReportCache()
     app.state.runs = RunCache()
+    app.state.sql_limits = SqlLimits.from_env()
     errors.install(app)
     _install_middleware(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -63,9 +65,9 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
 
 def _include_routers(app: FastAPI) -> None:
     from hizone.web.api import v1, v1_engines
-    from hizone.web.pages import account, admin, docs, monitoring, overview, rankings, reporting, zones
+    from hizone.web.pages import account, admin, docs, monitoring, overview, rankings, reporting, sql, zones
 
-    for module in (account, overview, zones, rankings, monitoring, reporting, admin, docs):
+    for module in (account, overview, zones, rankings, monitoring, reporting, sql, admin, docs):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)

@@ -1,7 +1,7 @@
 """Sessions, CSRF, API tokens and the access rules every route declares.
 
-Each route depends on exactly one ``Rule`` (public, logged_in, admin, national, reviewer, submitter,
-zone, enterprise, submission). The rule resolves the caller (session cookie or bearer token), checks
+Each route depends on exactly one ``Rule`` (public, logged_in, admin, national, analytic_sql, reviewer,
+submitter, zone, enterprise, submission). The rule resolves the caller (session cookie or bearer token), checks
 CSRF on state-changing cookie-authenticated requests, and answers 401/403/404 before the route runs.
 The role × endpoint matrix test finds the rule of every route by walking ``app.routes``.
 """
@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import ColumnElement, Engine, and_, func, select
 from sqlalchemy.orm import Session
 
-from hizone.auth import Principal, can_admin, can_read_enterprise, can_read_zone
+from hizone.auth import Principal, can_admin, can_query_analytic_tables, can_read_enterprise, can_read_zone
 from hizone.auth.sessions import session_principal
 from hizone.auth.users import principal_for_token
 from hizone.store.models import AuditLog, Enterprise, Submission, Zone
@@ -369,11 +369,17 @@ def _admin(_request: Request, principal: Principal) -> None:
         _deny(principal)
 
 
+def _analytic_sql(_request: Request, principal: Principal) -> None:
+    if not can_query_analytic_tables(principal):
+        _deny(principal)
+
+
 # The rules. Every route names one of these (or a scoped rule built by zone()/enterprise()/submission()).
 public = Rule("public", _allow, needs_login=False)
 logged_in = Rule("logged_in", _allow)
 admin = Rule("admin", _admin)
 national = Rule("national", _roles("admin", "analyst"))
+analytic_sql = Rule("analytic_sql", _analytic_sql)  # the /sql page over the analytic tables
 reviewer = Rule("reviewer", _roles("admin", "analyst", "province"))
 submitter = Rule("submitter", _roles("admin", "analyst", "zone", "enterprise"))
 scoped = Rule("scoped", _roles("admin", "analyst", "province", "zone"))  # lists filtered by zone scope
@@ -403,6 +409,7 @@ def submission(param: str = "submission_id") -> Rule:
 Public = Annotated[Principal, Depends(public)]
 LoggedIn = Annotated[Principal, Depends(logged_in)]
 Admin = Annotated[Principal, Depends(admin)]
+AnalyticSql = Annotated[Principal, Depends(analytic_sql)]
 Reviewer = Annotated[Principal, Depends(reviewer)]
 Submitter = Annotated[Principal, Depends(submitter)]
 Scoped = Annotated[Principal, Depends(scoped)]
