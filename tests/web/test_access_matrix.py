@@ -37,6 +37,7 @@ ALLOWED_BY_RULE: dict[str, set[str]] = {
     "logged_in": set(ROLES) - {"public"},
     "admin": {"admin"},
     "national": NATIONAL,
+    "analytic_sql": NATIONAL,  # /sql: ad-hoc SQL over the analytic tables (national figures, unsuppressed)
     "reviewer": NATIONAL | {"province"},
     "submitter": NATIONAL | {"zone", "enterprise"},
     "scoped": NATIONAL | {"province", "zone"},

@@ -196,6 +196,12 @@ def can_move(p: Principal, from_zone: str, from_province: str, to_zone: str, to_
     return can_register(p, from_zone, from_province) and can_register(p, to_zone, to_province)
 
 
+def can_query_analytic_tables(p: Principal) -> bool:
+    """Run ad-hoc SQL over the analytic tables (the /sql page): they hold every zone's and enterprise's figures
+    unsuppressed, so only the national roles."""
+    return p.is_national
+
+
 def can_admin(p: Principal) -> bool:
     """Manage users and read the audit log."""
     return p.role == "admin"

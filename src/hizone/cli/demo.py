@@ -26,15 +26,18 @@ def demo(
     from hizone.registry import load_provinces, load_zones
     from hizone.store import connect, upgrade
     from hizone.store.models import Base
+    from hizone.store.read_views import drop_read_views, form_views, refresh_read_views
 
     settings = Settings.from_env()
     engine = connect(settings.database_url)
     if replace:
+        drop_read_views(engine)  # PostgreSQL drops no table a view depends on
         Base.metadata.drop_all(engine)
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     upgrade(engine)
     catalog = default_catalog()
+    refresh_read_views(engine, form_views(catalog))
     started = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:

@@ -17,14 +17,12 @@ from rich.console import Console
 from rich.table import Table
 
 from hizone.cli.common import Format, open_configured_store, user_errors
-from hizone.config import Settings
+from hizone.config import Settings, analytics_path
 from hizone.errors import HizoneError
 from hizone.exports import write_csv
 
 
 def _analytics_file(settings: Settings, given: Path | None) -> Path:
-    from hizone.cli.analytics import analytics_path
-
     return given or analytics_path(settings)
 
 

@@ -19,13 +19,20 @@ db_app = command_group("The store: create or migrate the database, back it up an
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create the database or migrate it to the latest schema (HIZONE_DATABASE_URL, default var/)."""
+    """Create the database or migrate it to the latest schema (HIZONE_DATABASE_URL, default var/); refresh the
+    read-only views of the current values (values_<form>)."""
+    from hizone.catalog import default_catalog
     from hizone.registry.sync import sync_store
     from hizone.store import connect, upgrade
+    from hizone.store.read_views import drop_read_views, form_views, refresh_read_views
 
     settings = Settings.from_env()
-    upgrade(connect(settings.database_url))
-    rprint(sync_store(connect(settings.database_url)).describe())
+    engine = connect(settings.database_url)
+    readers = drop_read_views(engine)  # PostgreSQL alters no table a view depends on
+    upgrade(engine)
+    rprint(sync_store(engine).describe())
+    views = refresh_read_views(engine, form_views(default_catalog()), readers)
+    rprint(f"read-only views: {', '.join(views)}")
     rprint(f"[green]schema up to date[/] at {settings.database_url}")
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from hizone.errors import HizoneError
 from hizone.evaluate.config import ImputeConfig, NormaliseConfig, TreatConfig
 from hizone.evaluate.data import BoolArray, FloatArray, IndexData
-from hizone.evaluate.stats import skew_kurt
+from hizone.evaluate.stats import r_mean, skew_kurt
 from hizone.evaluate.tree import IndexTree
 
 # ---------------------------------------------------------------- denominate
@@ -41,7 +41,7 @@ def impute(values: FloatArray, config: ImputeConfig, groups: Mapping[str, Sequen
     """Fill missing values with the column mean/median, overall or within the unit's group."""
     if config.method == "none":
         return values.copy()
-    statistic = np.nanmean if config.method.endswith("mean") else np.nanmedian
+    statistic = r_mean if config.method.endswith("mean") else _column_median
     if not config.method.startswith("group_"):
         return _fill_within(values, statistic)
     assert config.group is not None
@@ -56,14 +56,18 @@ def impute(values: FloatArray, config: ImputeConfig, groups: Mapping[str, Sequen
     return filled
 
 
-def _fill_within(values: FloatArray, statistic: Callable[..., FloatArray]) -> FloatArray:
+def _column_median(columns: FloatArray) -> FloatArray:
+    return np.asarray(np.nanmedian(columns, axis=0))
+
+
+def _fill_within(values: FloatArray, statistic: Callable[[FloatArray], FloatArray]) -> FloatArray:
     missing = np.isnan(values)
     if not missing.any():
         return values.copy()
     filled = values.copy()
     fillable = missing & ~missing.all(axis=0)  # a column with no value in the group stays missing
     columns = np.flatnonzero(fillable.any(axis=0))
-    centre = statistic(values[:, columns], axis=0)
+    centre = statistic(values[:, columns])
     rows, positions = np.nonzero(fillable[:, columns])
     filled[rows, columns[positions]] = centre[positions]
     return filled

@@ -12,6 +12,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hizone.analytics.read import ReadCache
+from hizone.analytics.sql import SqlLimits
 from hizone.config import Settings, analytics_path
 from hizone.registry.sync import load_registry_if_empty
 from hizone.store import open_store
@@ -58,6 +59,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.report_cache = ReportCache[KeptReport]()
     app.state.registry_uploads = ReportCache[RegistryUpload]()
     app.state.runs = RunCache()
+    app.state.sql_limits = SqlLimits.from_env()
     errors.install(app)
     _install_middleware(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -77,10 +79,11 @@ def _include_routers(app: FastAPI) -> None:
         rankings,
         registry,
         reporting,
+        sql,
         zones,
     )
 
-    for module in (account, overview, zones, enterprises, rankings, monitoring, reporting, registry, admin, docs):
+    for module in (account, overview, zones, enterprises, rankings, monitoring, reporting, registry, sql, admin, docs):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from hizone.analytics.read import ReadCache, Reader
-from hizone.auth import Principal
+from hizone.auth import Principal, can_query_analytic_tables
 from hizone.web.i18n import translate
 from hizone.web.services.tables import Suppressed, format_cell
 
@@ -24,6 +24,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.globals["format_cell"] = format_cell
+    templates.env.globals["can_query_analytic_tables"] = can_query_analytic_tables  # the SQL page's nav link
     templates.env.filters["num"] = lambda v, d=2: "—" if v is None else str(v) if isinstance(v, Suppressed) \
         else f"{v:,.{d}f}"
     templates.env.filters["pct"] = lambda v: "—" if v is None else str(v) if isinstance(v, Suppressed) \

@@ -1,7 +1,7 @@
 """Sessions, CSRF, API tokens and the access rules every route declares.
 
-Each route depends on exactly one ``Rule`` (public, logged_in, admin, national, reviewer, submitter,
-zone, enterprise, submission). The rule resolves the caller (session cookie or bearer token), checks
+Each route depends on exactly one ``Rule`` (public, logged_in, admin, national, analytic_sql, reviewer,
+submitter, zone, enterprise, submission). The rule resolves the caller (session cookie or bearer token), checks
 CSRF on state-changing cookie-authenticated requests, and answers 401/403/404 before the route runs.
 What a role may do is decided by ``hizone.auth.policy``; a rule only finds the object and asks it.
 The role × endpoint matrix test finds the rule of every route by walking ``app.routes``.
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from hizone.auth.policy import (
     Principal,
     can_admin,
+    can_query_analytic_tables,
     can_read_enterprise,
     can_read_zone,
     can_see_alert,
@@ -389,6 +390,7 @@ public = Rule("public", _allow, needs_login=False)
 logged_in = Rule("logged_in", _allow)
 admin = Rule("admin", _requires(can_admin))
 national = Rule("national", _requires(lambda p: p.is_national))
+analytic_sql = Rule("analytic_sql", _requires(can_query_analytic_tables))  # the /sql page over the analytic tables
 reviewer = Rule("reviewer", _requires(may_review))
 submitter = Rule("submitter", _requires(may_submit))
 scoped = Rule("scoped", _requires(may_list_zones))  # lists filtered by zone scope
@@ -418,6 +420,7 @@ def submission(param: str = "submission_id") -> Rule:
 Public = Annotated[Principal, Depends(public)]
 LoggedIn = Annotated[Principal, Depends(logged_in)]
 Admin = Annotated[Principal, Depends(admin)]
+AnalyticSql = Annotated[Principal, Depends(analytic_sql)]
 Reviewer = Annotated[Principal, Depends(reviewer)]
 Submitter = Annotated[Principal, Depends(submitter)]
 Scoped = Annotated[Principal, Depends(scoped)]
