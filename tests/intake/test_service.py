@@ -107,11 +107,11 @@ def test_unknown_enterprise_wrong_zone_and_unknown_zone_are_refused(engine: Engi
     rows[2][0] = credit_code(777)  # valid code, not in the registry
     result = import_file(engine, csv_bytes(rows), FORM, "2021", "alice", today=TODAY)
     found = {(i.rule, i.row, i.column) for i in result.report.errors}
-    # the unknown enterprise would be registered, but the file lacks what the store needs for a new one
-    assert found == {("wrong_zone", 2, "C"), ("unknown_zone", 3, "C"), ("registration", 4, None)}
-    [missing] = [i for i in result.report.errors if i.rule == "registration"]
-    assert missing.message_en == (f"{credit_code(777)} is not registered yet and the store needs industry_code and "
-                                  "registered for a new enterprise")
+    # the unknown enterprise would be registered (credit code, name and zone are enough), were the file not refused
+    assert found == {("wrong_zone", 2, "C"), ("unknown_zone", 3, "C")}
+    [moved] = [i for i in result.report.errors if i.rule == "wrong_zone"]
+    assert moved.message_en == (f"enterprise {codes[0]} is registered in Z1101 (中关村科技园区); a move to Z3101 is "
+                                "recorded by the province or the Torch Center")
     assert snapshot(engine)[1] == 0
 
 

@@ -91,11 +91,11 @@ def _instructions(book: xlsxwriter.Workbook, rules: RuleSet, year: int, catalog:
         "2. 金额单位为千元；可填写“万”“亿”或带单位（如“3.5万元”），系统自动换算。可用全角数字和千分位。",
         "3. 标*的为必填项。不接受公式：请填写数值。",
         "4. 同一文件中每个主体只能出现一次。重复导入同一文件不会产生新版本；更正后的文件产生新版本。",
-        "5. 名录中尚未登记的企业随报表一并登记：须填写企业名称、高新区代码、行业代码（GB/T 4754-2017）和注册日期。",
+        "5. 名录中尚未登记的企业随报表一并登记：须填企业名称和高新区代码，行业代码（GB/T 4754-2017）、注册日期有则填。",
         "1. One row per reporting entity; row 2 holds the Chinese headers (units in brackets), row 3 the codes.",
         "2. Money is in thousand yuan; 万/亿 and unit suffixes (e.g. 3.5万元) are converted. * marks required.",
-        "3. An enterprise not yet registered is registered with its report: fill in name, zone, industry code and "
-        "registration date.",
+        "3. An enterprise not yet registered is registered with its report: fill in name and zone, and the industry "
+        "code and registration date where known.",
     ]
     for i, line in enumerate(lines):
         sheet.write_string(i, 0, line)
