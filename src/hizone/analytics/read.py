@@ -607,6 +607,11 @@ class ReadCache:
                 self._current = self._load(version)
             return self._current
 
+    def synthetic(self) -> bool:
+        """Whether the data is synthetic, without waiting for a build (pages without figures ask it too)."""
+        current = self._current
+        return current.synthetic if current is not None else _synthetic(self.engine)
+
     def warm(self) -> None:
         """Load the first build in the background (a server start should not wait for it)."""
         threading.Thread(target=self.get, name="analytics-warm", daemon=True).start()

@@ -94,7 +94,8 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     app = request.app
     synthetic = False
     try:
-        synthetic = current_figures(request).synthetic
+        found = getattr(request.state, "figures", None)
+        synthetic = found.synthetic if isinstance(found, Reader) else request.app.state.figures.synthetic()
     except Exception:  # the banner must never turn an error page into another error
         synthetic = False
     base = {"request": request, "lang": lang, "t": lambda key, **kw: translate(key, lang, **kw),
