@@ -69,3 +69,11 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = connect(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def postgres_engine(postgres: PostgresServer) -> Iterator[Engine]:
+    """A freshly migrated, empty PostgreSQL database, for what only PostgreSQL has (roles, grants)."""
+    engine = connect(_fresh_postgres(postgres))
+    yield engine
+    engine.dispose()
