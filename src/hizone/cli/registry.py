@@ -62,7 +62,8 @@ def import_enterprises_command(file: FileArgument, user: UserOption = "cli", rol
 def import_list_command(
     file: FileArgument,
     kind: Annotated[str, typer.Option(help="hightech, tech_sme, specialized, little_giant, gazelle or unicorn")],
-    year: Annotated[int | None, typer.Option(help="the list's year (when its rows carry no issue date)")] = None,
+    year: Annotated[int | None, typer.Option(min=1950, max=2100,
+                                             help="the list's year (when its rows carry no issue date)")] = None,
     review: Annotated[Path | None, typer.Option(help="where to write the rows for review (.csv; default: "
                                                      "FILE's name with -review.csv, beside it)")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="refuse the whole list (exit 2, nothing stored) if "
