@@ -25,7 +25,7 @@ def read(stream: extract.StoreStream) -> pa.Table:
 def test_submissions_arrive_with_their_packed_values_on_either_reader(engine: Engine,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     populate(engine)
-    fast = read(_submissions(engine, "enterprise_annual", None)).sort_by("_id")
+    fast = read(_submissions(engine, "enterprise_annual", None, None)).sort_by("_id")
     assert fast.schema == SUBMISSION_SCHEMA
     assert fast.num_rows == len(ANNUAL)
     assert sorted(fast.column("_period").to_pylist()) == sorted(row[2] for row in ANNUAL)
@@ -36,7 +36,7 @@ def test_submissions_arrive_with_their_packed_values_on_either_reader(engine: En
         assert layouts[row["_batch"]].unpack(row["_packed"]) == given[(row["_entity"], row["_period"],
                                                                        row["_revision"])]
     monkeypatch.setattr(extract, "ADBC_SQLITE", False)  # the DB-API cursor, also on SQLite
-    plain = read(_submissions(engine, "enterprise_annual", ["2023"])).sort_by("_id")
+    plain = read(_submissions(engine, "enterprise_annual", ["2023"], None)).sort_by("_id")
     assert plain.num_rows == sum(1 for row in ANNUAL if row[2] == "2023")
     assert plain.to_pylist() == fast.filter(pa.compute.equal(fast.column("_period"), "2023")).to_pylist()
 

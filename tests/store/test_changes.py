@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlalchemy import Engine, select, text, update
 
 from hizone.auth.policy import Principal
@@ -95,11 +94,11 @@ def test_the_migration_backfills_the_events_from_the_audit_and_a_downgrade_puts_
     assert [e[0] for e in events] == list(range(1, len(events) + 1))
 
 
-def test_concurrent_writers_on_postgresql_get_distinct_numbers_in_commit_order(engine: Engine) -> None:
+def test_concurrent_writers_on_postgresql_get_distinct_numbers_in_commit_order(postgres_engine: Engine) -> None:
     """A number is visible only when every smaller one is: a transaction holding an unfinished append keeps the
-    next writer waiting, so a reader that has seen N has seen everything before N."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite writes one transaction at a time")
+    next writer waiting, so a reader that has seen N has seen everything before N. (PostgreSQL only: SQLite
+    writes one transaction at a time.)"""
+    engine = postgres_engine
     codes = seed_registry(engine, 30)  # 10 enterprises in each of Z1101, Z1102, Z3101
     import_file(engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", submit=True, today=TODAY)
     with engine.connect() as conn:

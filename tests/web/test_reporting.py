@@ -7,10 +7,10 @@ import io
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from hizone.analytics.read import Viewer
-from hizone.store.models import AuditLog
+from hizone.intake.service import audit_trail
 from tests.web.conftest import csrf_of, make_app
 from tests.web.seed import USERS, Seeded, credit_code
 
@@ -79,10 +79,8 @@ def test_the_audit_log_records_each_actor_with_its_own_role(engine: Engine, clie
             "action": action, "form": "enterprise_annual", "period": "2024", "zone_code": "Z1101",
             "csrf_token": csrf_of(client, "/reporting")}, follow_redirects=False)
         assert done.status_code == 303
-    with engine.connect() as conn:
-        rows = conn.execute(select(AuditLog.actor, AuditLog.action, AuditLog.detail)
-                            .where(AuditLog.action.in_(["import", "review", "approve"]))).all()
-    recorded = {(actor, action, detail["role"]) for actor, action, detail in rows}
+    recorded = {(e.actor, e.action, e.detail["role"]) for e in audit_trail(engine)
+                if e.action in ("import", "review", "approve")}
     assert recorded == {(USERS["zone"], "import", "zone"), (USERS["province"], "review", "province"),
                         (USERS["analyst"], "approve", "analyst")}
 

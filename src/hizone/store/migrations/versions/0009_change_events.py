@@ -9,6 +9,7 @@ Revision ID: 0009
 Revises: 0008
 """
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -45,6 +46,11 @@ def _event(at: Any, actor: str, role: str | None, kind: str, form: str, entity: 
            batch: int | None, from_state: str | None, to_state: str | None, detail: dict[str, Any]) -> dict[str, Any]:
     return {"at": at, "actor": actor, "actor_role": role, "kind": kind, "form_code": form, "entity_key": entity,
             "period": period, "batch_id": batch, "from_state": from_state, "to_state": to_state, "detail": detail}
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    """A time comparable with any other: rows written by different versions carry an offset or none (UTC)."""
+    return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
 
 
 def _backfill(conn: sa.Connection) -> None:
@@ -87,7 +93,7 @@ def _backfill(conn: sa.Connection) -> None:
         timed.append((a.at, 1, _event(a.at, a.actor, d.get("role"), "state_changed", d.get("form", ""), s.entity_key,
                                       d.get("period", ""), s.batch_id, d.get("from"), d.get("to"),
                                       {"action": a.action, "submission": s.id, "revision": s.revision, **extra})))
-    timed.sort(key=lambda t: (t[0], t[1]))
+    timed.sort(key=lambda t: (_utc(t[0]), t[1]))
     events = [e for _, _, e in timed]
     _explain_the_rest(submissions, replayed, events)
     for seq, event in enumerate(events, 1):
