@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Engine, Text, cast, func, or_, select, tuple_
+from sqlalchemy import Engine, Select, Text, cast, func, or_, select, tuple_
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
@@ -188,16 +188,8 @@ def _load_qualifications(engine: Engine, con: duckdb.DuckDBPyConnection) -> None
                    func.coalesce(cast(Qualification.valid_from, Text), "").label("valid_from"),
                    func.coalesce(cast(Qualification.valid_to, Text), "").label("valid_to"))
             .join(Enterprise, Enterprise.id == Qualification.enterprise_id))
-    schema = pa.schema([("credit_code", pa.string()), ("kind", pa.string()), ("valid_from", pa.string()),
-                        ("valid_to", pa.string())])
-    with StoreStream(engine, stmt, schema, batch_rows=200_000) as reader:
-        con.register("qualification_in", reader)
-        try:
-            con.execute("CREATE OR REPLACE TABLE qualification AS SELECT credit_code, kind, "
-                        "CAST(nullif(valid_from, '') AS DATE) AS valid_from, "
-                        "CAST(nullif(valid_to, '') AS DATE) AS valid_to FROM qualification_in")
-        finally:
-            con.unregister("qualification_in")
+    _stream_table(engine, con, "qualification", stmt, "credit_code, kind, "
+                  "CAST(nullif(valid_from, '') AS DATE) AS valid_from, CAST(nullif(valid_to, '') AS DATE) AS valid_to")
 
 
 def _load_zone_history(engine: Engine, con: duckdb.DuckDBPyConnection) -> None:
@@ -209,16 +201,20 @@ def _load_zone_history(engine: Engine, con: duckdb.DuckDBPyConnection) -> None:
                    func.coalesce(cast(version.valid_to, Text), "").label("valid_to"))
             .join(Enterprise, Enterprise.id == version.enterprise_id)
             .where(or_(version.valid_to.is_(None), version.valid_to > version.valid_from)))
-    schema = pa.schema([("credit_code", pa.string()), ("zone_code", pa.string()), ("valid_from", pa.string()),
-                        ("valid_to", pa.string())])
+    _stream_table(engine, con, "zone_history", stmt, "credit_code, zone_code, "
+                  "CAST(valid_from AS DATE) AS valid_from, CAST(nullif(valid_to, '') AS DATE) AS valid_to")
+
+
+def _stream_table(engine: Engine, con: duckdb.DuckDBPyConnection, table: str, stmt: Select[str, str, str, str],
+                  select_list: str) -> None:
+    """Table ``table`` of the analytic file from the store's rows of ``stmt`` (text columns, streamed)."""
+    schema = pa.schema([(column.name, pa.string()) for column in stmt.selected_columns])
     with StoreStream(engine, stmt, schema, batch_rows=200_000) as reader:
-        con.register("zone_history_in", reader)
+        con.register(f"{table}_in", reader)
         try:
-            con.execute("CREATE OR REPLACE TABLE zone_history AS SELECT credit_code, zone_code, "
-                        "CAST(valid_from AS DATE) AS valid_from, CAST(nullif(valid_to, '') AS DATE) AS valid_to "
-                        "FROM zone_history_in")
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select_list} FROM {table}_in")
         finally:
-            con.unregister("zone_history_in")
+            con.unregister(f"{table}_in")
 
 
 # --- fact tables ----------------------------------------------------------------------------------
