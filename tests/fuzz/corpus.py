@@ -56,8 +56,11 @@ def rows(codes: Sequence[str]) -> list[list[object]]:
 
 
 def unregistered(count: int = 6) -> list[list[object]]:
-    """Rows of valid-looking enterprises in no registry (division 990000 is nobody's)."""
-    return rows([credit_code(i + 1, "990000") for i in range(count)])
+    """Rows of valid-looking enterprises in no registry (division 990000 is nobody's), in a zone that does not
+    exist (Z9901): a report registers the enterprises it does not know, so it is the zone that keeps a file
+    refused when a flipped bit or a cut leaves it well formed."""
+    return [[code, name, "Z9901", *values] for code, name, _zone, *values in
+            rows([credit_code(i + 1, "990000") for i in range(count)])]
 
 
 def csv_of(table: Sequence[Sequence[object]], header: Sequence[str] = HEADER, encoding: str = "utf-8") -> bytes:

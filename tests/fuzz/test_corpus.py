@@ -15,7 +15,7 @@ from hizone.errors import HizoneError
 from hizone.intake.service import import_file
 from tests.fuzz.corpus import Case, cases
 from tests.intake.factory import TODAY, csv_bytes, good_rows, seed_registry
-from tests.web.conftest import app, clients, csrf_of, seeded  # noqa: F401  (the web fixtures, shared)
+from tests.web.conftest import app, clients, csrf_of, seeded, seeded_analytics  # noqa: F401  (the web fixtures)
 from tests.web.seed import Seeded
 
 SUBMISSION_TABLES = ("submission", "import_batch", "change_event")
@@ -36,7 +36,7 @@ def store_state(engine: Engine) -> dict[str, tuple[int, str]]:
     state = {}
     with engine.connect() as conn:
         for table in SUBMISSION_TABLES:
-            rows = conn.execute(text(f"SELECT * FROM {table} ORDER BY id")).all()
+            rows = conn.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()  # the key comes first
             state[table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
     return state
 
