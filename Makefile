@@ -38,7 +38,7 @@ lint: $(VENV_STAMP)
 # The audit fails on a known vulnerability in a pin; an unreachable service is reported, not a failure.
 test: $(VENV_STAMP) system-deps lint
 	$(PY) tools/audit_pins.py
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 bench: $(VENV_STAMP)
 	$(PY) benchmarks/run.py
