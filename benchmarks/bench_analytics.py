@@ -23,9 +23,10 @@ from harness import heading, measure, row
 
 from hizone.analytics.build import build
 from hizone.analytics.query import Analytics
+from hizone.auth.policy import Principal
 from hizone.catalog import default_catalog
 from hizone.demo import generate, load
-from hizone.intake.service import Actor, transition
+from hizone.intake.service import transition
 from hizone.registry import load_provinces, load_zones
 from hizone.store import bulk_transaction, connect, upgrade
 from hizone.store.changes import Who, open_batch
@@ -130,7 +131,7 @@ def _stage_zone_batch(url: str) -> tuple[str, int]:
 
 
 def _approve(url: str, zone: str) -> int:
-    return transition(connect(url), "approve", Actor("bench"), form="enterprise_annual", period="2023",
+    return transition(connect(url), "approve", Principal("bench", "admin"), form="enterprise_annual", period="2023",
                       zone_code=zone).count
 
 
