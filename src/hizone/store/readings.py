@@ -1,0 +1,207 @@
+"""The readings of the main energy-using units in the store: units and meters, batches written once, read back.
+
+A batch is one row of ``energy_reading_batch`` (its readings packed column by column, see the model), written
+with its change event in one transaction: all of a batch or none of it. Nothing here is ever updated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from hizone.auth.policy import Principal, can_read_readings, can_register_energy_units, can_send_readings
+from hizone.carbon.readings import Checked, Meters, MeterInfo, RawBatch, ReadingsConfig, Readings, Refused, check_batch
+from hizone.errors import HizoneError
+from hizone.store.changes import Who, record_readings
+from hizone.store.db import bulk_transaction
+from hizone.store.models import EnergyMeter, EnergyReadingBatch, EnergyUnit, Enterprise, Zone, utcnow
+
+
+class ReadingsRefused(HizoneError):
+    """A batch with problems: none of it stored."""
+
+    def __init__(self, refused: Refused) -> None:
+        self.refused = refused
+        super().__init__(refused.summary(), where="readings")
+
+
+class KeyConflict(HizoneError):
+    """An idempotency key already used for a batch with other content."""
+
+
+@dataclass(frozen=True)
+class MeterSpec:
+    code: str
+    energy: str
+    measure_unit: str
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    code: str
+    name: str
+    credit_code: str
+    meters: tuple[MeterSpec, ...]
+
+
+@dataclass(frozen=True)
+class Registered:
+    units: list[str]  # codes of the units added
+    meters: list[str]  # "unit/meter" of the meters added
+    unchanged: int  # meters already registered as given
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    batch_id: int
+    readings: int
+    first_at: int
+    last_at: int
+    replayed: bool  # the key was used before with the same content: that batch, nothing stored again
+
+
+def _who(p: Principal) -> Who:
+    return Who(p.username, p.role)
+
+
+def register_units(engine: Engine, principal: Principal, specs: Sequence[UnitSpec], config: ReadingsConfig) -> Registered:
+    """Add units and meters (all or none). A unit or meter already registered as given is left as it is; one
+    registered otherwise (another enterprise, energy or unit) is refused: meters are never re-purposed."""
+    added_units: list[str] = []
+    added_meters: list[str] = []
+    unchanged = 0
+    now = utcnow()
+    with bulk_transaction(engine) as conn:
+        for i, spec in enumerate(specs):
+            where = f"units[{i}]"
+            ent = conn.execute(select(Enterprise.id, Enterprise.zone_code, Zone.province_code)
+                               .join(Zone, Zone.code == Enterprise.zone_code)
+                               .where(Enterprise.credit_code == spec.credit_code)).first()
+            if ent is None or not can_register_energy_units(principal, ent.zone_code, ent.province_code):
+                raise HizoneError(f"no enterprise '{spec.credit_code}' in your scope", where=f"{where}.credit_code")
+            unit = conn.execute(select(EnergyUnit.id, EnergyUnit.enterprise_id)
+                                .where(EnergyUnit.code == spec.code)).first()
+            if unit is not None and unit.enterprise_id != ent.id:
+                raise HizoneError(f"unit '{spec.code}' is registered to another enterprise", where=f"{where}.code")
+            if unit is None:
+                unit_id = conn.execute(insert(EnergyUnit).values(
+                    code=spec.code, name=spec.name, enterprise_id=ent.id, zone_code=ent.zone_code,
+                    created_by=principal.username, created_at=now).returning(EnergyUnit.id)).scalar_one()
+                added_units.append(spec.code)
+            else:
+                unit_id = unit.id
+            known = {m.code: m for m in conn.execute(select(EnergyMeter).where(EnergyMeter.unit_id == unit_id))}
+            for j, meter in enumerate(spec.meters):
+                at = f"{where}.meters[{j}]"
+                problem = config.unit_problem(meter.energy, meter.measure_unit)
+                if problem:
+                    raise HizoneError(problem, where=f"{at}.{'energy' if 'energy code' in problem else 'measure_unit'}")
+                old = known.get(meter.code)
+                if old is not None:
+                    if (old.energy, old.measure_unit) != (meter.energy, meter.measure_unit):
+                        raise HizoneError(f"meter '{meter.code}' of unit '{spec.code}' measures {old.energy} in "
+                                          f"{old.measure_unit}; a meter is never re-purposed (name a new one)",
+                                          where=f"{at}.code")
+                    unchanged += 1
+                    continue
+                conn.execute(insert(EnergyMeter).values(unit_id=unit_id, code=meter.code, energy=meter.energy,
+                                                        measure_unit=meter.measure_unit,
+                                                        created_by=principal.username, created_at=now))
+                added_meters.append(f"{spec.code}/{meter.code}")
+    return Registered(added_units, added_meters, unchanged)
+
+
+_METERS = (select(EnergyMeter.id, EnergyUnit.id.label("unit_id"), EnergyUnit.code.label("unit_code"),
+                  EnergyMeter.code, EnergyUnit.zone_code, Zone.province_code, Enterprise.credit_code,
+                  EnergyMeter.energy, EnergyMeter.measure_unit)
+           .join(EnergyUnit, EnergyUnit.id == EnergyMeter.unit_id)
+           .join(Enterprise, Enterprise.id == EnergyUnit.enterprise_id)
+           .join(Zone, Zone.code == EnergyUnit.zone_code).order_by(EnergyMeter.id))
+
+
+def sender_meters(conn: Connection, principal: Principal) -> Meters:
+    """The meters ``principal`` may send readings of (the others are unknown to it)."""
+    return Meters.of([(r.id, r.unit_code, r.code, r.energy, r.measure_unit) for r in conn.execute(_METERS)
+                      if can_send_readings(principal, r.credit_code, r.zone_code, r.province_code)])
+
+
+def meter_info(conn: Connection, principal: Principal, zone: str | None = None, unit: str | None = None) -> MeterInfo:
+    """The meters whose readings ``principal`` may read, of one zone or unit when given."""
+    return MeterInfo.of([(r.id, r.unit_id, r.unit_code, r.code, r.zone_code, r.energy) for r in conn.execute(_METERS)
+                         if can_read_readings(principal, r.credit_code, r.zone_code, r.province_code)
+                         and (zone is None or r.zone_code == zone) and (unit is None or r.unit_code == unit)])
+
+
+def _earlier(conn: Connection, key: str) -> EnergyReadingBatch | None:
+    return conn.execute(select(EnergyReadingBatch.id, EnergyReadingBatch.content_sha256,
+                               EnergyReadingBatch.reading_count, EnergyReadingBatch.first_at,
+                               EnergyReadingBatch.last_at, EnergyReadingBatch.created_by)
+                        .where(EnergyReadingBatch.idempotency_key == key)).first()  # type: ignore[return-value]
+
+
+def _replay(earlier: EnergyReadingBatch, checked: Checked | Refused, key: str) -> StoredBatch:
+    if not isinstance(checked, Checked) or checked.sha256 != earlier.content_sha256:
+        raise KeyConflict(f"idempotency key '{key}' was used for batch {earlier.id} with other content; send new "
+                          f"content under a new key", where="Idempotency-Key")
+    return StoredBatch(earlier.id, earlier.reading_count, earlier.first_at, earlier.last_at, replayed=True)
+
+
+def store_batch(engine: Engine, principal: Principal, key: str, batch: RawBatch, config: ReadingsConfig,
+                now: dt.datetime | None = None) -> StoredBatch:
+    """Check and store a batch under its idempotency key: all of it with its change event, or nothing."""
+    now = now or utcnow()
+    with engine.connect() as conn:
+        meters = sender_meters(conn, principal)
+        earlier = _earlier(conn, key)
+    checked = check_batch(batch, meters, config, now.timestamp())
+    if earlier is not None:
+        return _replay(earlier, checked, key)
+    if isinstance(checked, Refused):
+        raise ReadingsRefused(checked)
+    first, last = int(checked.times.min()), int(checked.times.max())
+    meter_ids, times, quantities = checked.packed()
+    try:
+        with bulk_transaction(engine) as conn:
+            batch_id = conn.execute(insert(EnergyReadingBatch).values(
+                idempotency_key=key, content_sha256=checked.sha256, reading_count=len(checked), first_at=first,
+                last_at=last, meter_ids=meter_ids, times=times, quantities=quantities,
+                created_by=principal.username, created_at=now).returning(EnergyReadingBatch.id)).scalar_one()
+            month = dt.datetime.fromtimestamp(first + 8 * 3600, dt.UTC).strftime("%Y-%m")
+            record_readings(conn, _who(principal), batch_id, month, now, readings=len(checked), first_at=first,
+                            last_at=last, key=key)
+    except IntegrityError:  # the same key stored by a concurrent request since we looked
+        with engine.connect() as conn:
+            earlier = _earlier(conn, key)
+        if earlier is None:
+            raise
+        return _replay(earlier, checked, key)
+    return StoredBatch(batch_id, len(checked), first, last, replayed=False)
+
+
+def load_readings(conn: Connection, meters: MeterInfo, start: int, end: int) -> Readings:
+    """The current readings of ``meters`` at times in [start, end) (epoch seconds)."""
+    rows = conn.execute(select(EnergyReadingBatch.id, EnergyReadingBatch.meter_ids, EnergyReadingBatch.times,
+                               EnergyReadingBatch.quantities)
+                        .where(EnergyReadingBatch.last_at >= start, EnergyReadingBatch.first_at < end)
+                        .order_by(EnergyReadingBatch.id))
+    wanted = meters.unit_of >= 0
+    parts = []
+    for batch_id, meter_ids, times, quantities in rows:
+        part = Readings.unpack(batch_id, meter_ids, times, quantities)
+        ids = part.meter_ids
+        keep = (part.times >= start) & (part.times < end) & (ids < len(wanted))
+        keep[keep] = wanted[ids[keep]]
+        parts.append(part if keep.all() else Readings(ids[keep], part.times[keep], part.quantities[keep],
+                                                     part.batch_ids[keep]))
+    return Readings.concat(parts).current()
+
+
+def batch_count(conn: Connection) -> tuple[int, int]:
+    """(batches, readings) stored: what a refused batch leaves as it was."""
+    batches, readings = conn.execute(select(func.count(EnergyReadingBatch.id),
+                                            func.sum(EnergyReadingBatch.reading_count))).one()
+    return int(batches), int(readings or 0)
