@@ -597,7 +597,7 @@ def rollup(readings: Readings, meters: MeterInfo, level: str, grain: str) -> Rol
     shape = (len(keys), len(meters.energies), len(names))
     cell = (entity * shape[1] + energy) * shape[2] + period
     size = int(np.prod(shape))
-    totals = np.bincount(cell, weights=readings.quantities, minlength=size).reshape(shape)
+    totals = np.asarray(np.bincount(cell, weights=readings.quantities, minlength=size), dtype=np.float64).reshape(shape)
     counts = np.bincount(cell, minlength=size).reshape(shape)
     totals[counts == 0] = np.nan
     return RollUp(level, grain, keys, meters.energies, names, totals, counts)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hizone.auth.policy import Principal, can_read_readings, can_register_energy_units, can_send_readings
-from hizone.carbon.readings import Checked, Meters, MeterInfo, RawBatch, ReadingsConfig, Readings, Refused, check_batch
+from hizone.carbon.readings import Checked, MeterInfo, Meters, RawBatch, Readings, ReadingsConfig, Refused, check_batch
 from hizone.errors import HizoneError
 from hizone.store.changes import Who, record_readings
 from hizone.store.db import bulk_transaction
@@ -68,7 +68,8 @@ def _who(p: Principal) -> Who:
     return Who(p.username, p.role)
 
 
-def register_units(engine: Engine, principal: Principal, specs: Sequence[UnitSpec], config: ReadingsConfig) -> Registered:
+def register_units(engine: Engine, principal: Principal, specs: Sequence[UnitSpec],
+                   config: ReadingsConfig) -> Registered:
     """Add units and meters (all or none). A unit or meter already registered as given is left as it is; one
     registered otherwise (another enterprise, energy or unit) is refused: meters are never re-purposed."""
     added_units: list[str] = []
