@@ -118,21 +118,50 @@ def register_units(engine: Engine, principal: Principal, specs: Sequence[UnitSpe
 
 _METERS = (select(EnergyMeter.id, EnergyUnit.id.label("unit_id"), EnergyUnit.code.label("unit_code"),
                   EnergyMeter.code, EnergyUnit.zone_code, Zone.province_code, Enterprise.credit_code,
-                  EnergyMeter.energy, EnergyMeter.measure_unit)
+                  EnergyMeter.energy, EnergyMeter.measure_unit)  # in the order of _MeterRow's fields
            .join(EnergyUnit, EnergyUnit.id == EnergyMeter.unit_id)
            .join(Enterprise, Enterprise.id == EnergyUnit.enterprise_id)
            .join(Zone, Zone.code == EnergyUnit.zone_code).order_by(EnergyMeter.id))
 
 
+@dataclass(frozen=True)
+class _MeterRow:
+    id: int
+    unit_id: int
+    unit_code: str
+    code: str
+    zone_code: str
+    province_code: str
+    credit_code: str
+    energy: str
+    measure_unit: str
+
+
+_meter_rows: dict[tuple[str, int, int], list[_MeterRow]] = {}
+
+
+def _all_meters(conn: Connection) -> list[_MeterRow]:
+    """Every meter with its unit, zone and enterprise. Units and meters are only ever added, so the largest ids
+    name the table as it is: kept per store until one is added (a batch of 10,000 units' readings would otherwise
+    spend most of its time reading them again)."""
+    key = (conn.engine.url.render_as_string(hide_password=True),
+           int(conn.scalar(select(func.max(EnergyMeter.id))) or 0), int(conn.scalar(select(func.max(EnergyUnit.id)))
+                                                                          or 0))
+    if key not in _meter_rows:
+        _meter_rows.clear()
+        _meter_rows[key] = [_MeterRow(*r) for r in conn.execute(_METERS)]
+    return _meter_rows[key]
+
+
 def sender_meters(conn: Connection, principal: Principal) -> Meters:
     """The meters ``principal`` may send readings of (the others are unknown to it)."""
-    return Meters.of([(r.id, r.unit_code, r.code, r.energy, r.measure_unit) for r in conn.execute(_METERS)
+    return Meters.of([(r.id, r.unit_code, r.code, r.energy, r.measure_unit) for r in _all_meters(conn)
                       if can_send_readings(principal, r.credit_code, r.zone_code, r.province_code)])
 
 
 def meter_info(conn: Connection, principal: Principal, zone: str | None = None, unit: str | None = None) -> MeterInfo:
     """The meters whose readings ``principal`` may read, of one zone or unit when given."""
-    return MeterInfo.of([(r.id, r.unit_id, r.unit_code, r.code, r.zone_code, r.energy) for r in conn.execute(_METERS)
+    return MeterInfo.of([(r.id, r.unit_id, r.unit_code, r.code, r.zone_code, r.energy) for r in _all_meters(conn)
                          if can_read_readings(principal, r.credit_code, r.zone_code, r.province_code)
                          and (zone is None or r.zone_code == zone) and (unit is None or r.unit_code == unit)])
 
