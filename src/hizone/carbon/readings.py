@@ -645,7 +645,7 @@ def above_own_history(rule: HistoryRule, day_totals: RollUp) -> list[Alert]:
     for (k, month), hits in sorted(flagged.items()):
         key = day_totals.keys[k]
         worst = max(hits, key=lambda h: h["total"] / max(h["median"], 1e-12))
-        alerts.append(Alert(rule.code, "above_own_history", rule.severity, f"energy_day_{worst['energy']}"[:64],
+        alerts.append(Alert(rule.code, "own_history", rule.severity, f"energy_day_{worst['energy']}"[:64],
                             day_totals.level, key, month,
                             f"{key}: {worst['energy']} on {worst['day']} was {worst['total']:g}, above "
                             f"{worst['bound']:g} (median {worst['median']:g} + {rule.k:g}×MAD of its last "

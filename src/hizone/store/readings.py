@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -235,3 +236,19 @@ def batch_count(conn: Connection) -> tuple[int, int]:
     batches, readings = conn.execute(select(func.count(EnergyReadingBatch.id),
                                             func.sum(EnergyReadingBatch.reading_count))).one()
     return int(batches), int(readings or 0)
+
+
+def raise_history_alerts(engine: Engine, config: ReadingsConfig, now: dt.datetime | None = None) -> dict[str, int]:
+    """Run the readings rules over every unit's day totals of the days before ``now`` (as many as the longest
+    window needs, plus a month) and keep what they raise in the alert store (level "unit", one a unit and month)."""
+    from hizone.carbon.readings import DAY_S, above_own_history, china_days, rollup
+    from hizone.monitor.service import AlertStore
+
+    moment = int((now or utcnow()).timestamp())
+    end = int(china_days(np.array([moment]))[0]) * DAY_S - 8 * 3600  # the start of today, China time
+    days = max((r.window for r in config.rules), default=0) + 31
+    with engine.connect() as conn:
+        meters = meter_info(conn, Principal("monitor", "admin"))
+        readings = load_readings(conn, meters, end - days * DAY_S, end)
+    totals = rollup(readings, meters, "unit", "day")
+    return AlertStore(engine).record([a for rule in config.rules for a in above_own_history(rule, totals)])
