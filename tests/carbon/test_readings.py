@@ -198,3 +198,9 @@ def test_the_catalog_rule_and_energies_load() -> None:
     assert config.unit_problem("diesel", "kWh") == "'kWh' is not a unit of diesel (one of t, kg)"
     assert config.factor("electricity", "MWh") == 1000
     assert [r.code for r in config.rules] == ["unit_day_above_history"]
+
+
+def test_a_csv_line_with_too_few_fields_is_named() -> None:
+    body = b"unit,meter,energy,time,quantity\nU1,E,electricity,2026-11-01T08:00:00+08:00,1\nU1,E,electricity,1\n"
+    with pytest.raises(BatchError, match="row 3: 4 fields where the header has 5"):
+        parse_csv(body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -138,33 +139,53 @@ class _MeterRow:
     measure_unit: str
 
 
-_meter_rows: dict[tuple[str, int, int], list[_MeterRow]] = {}
+_TableKey = tuple[str, int, int]
+_meter_rows: dict[_TableKey, list[_MeterRow]] = {}
+_scoped: dict[tuple[Any, ...], Meters | MeterInfo] = {}
 
 
-def _all_meters(conn: Connection) -> list[_MeterRow]:
+def _all_meters(conn: Connection) -> tuple[_TableKey, list[_MeterRow]]:
     """Every meter with its unit, zone and enterprise. Units and meters are only ever added, so the largest ids
     name the table as it is: kept per store until one is added (a batch of 10,000 units' readings would otherwise
-    spend most of its time reading them again)."""
+    spend most of its time reading them again), and so are the views of it per scope."""
     key = (conn.engine.url.render_as_string(hide_password=True),
            int(conn.scalar(select(func.max(EnergyMeter.id))) or 0), int(conn.scalar(select(func.max(EnergyUnit.id)))
                                                                           or 0))
     if key not in _meter_rows:
         _meter_rows.clear()
+        _scoped.clear()
         _meter_rows[key] = [_MeterRow(*r) for r in conn.execute(_METERS)]
-    return _meter_rows[key]
+    return key, _meter_rows[key]
+
+
+def _scope_key(p: Principal) -> tuple[str | None, ...]:
+    return (p.role, p.province_code, p.zone_code, p.credit_code)
 
 
 def sender_meters(conn: Connection, principal: Principal) -> Meters:
     """The meters ``principal`` may send readings of (the others are unknown to it)."""
-    return Meters.of([(r.id, r.unit_code, r.code, r.energy, r.measure_unit) for r in _all_meters(conn)
-                      if can_send_readings(principal, r.credit_code, r.zone_code, r.province_code)])
+    table, rows = _all_meters(conn)
+    key = ("send", table, _scope_key(principal))
+    if key not in _scoped:
+        _scoped[key] = Meters.of([(r.id, r.unit_code, r.code, r.energy, r.measure_unit) for r in rows
+                                  if can_send_readings(principal, r.credit_code, r.zone_code, r.province_code)])
+    found = _scoped[key]
+    assert isinstance(found, Meters)
+    return found
 
 
 def meter_info(conn: Connection, principal: Principal, zone: str | None = None, unit: str | None = None) -> MeterInfo:
     """The meters whose readings ``principal`` may read, of one zone or unit when given."""
-    return MeterInfo.of([(r.id, r.unit_id, r.unit_code, r.code, r.zone_code, r.energy) for r in _all_meters(conn)
-                         if can_read_readings(principal, r.credit_code, r.zone_code, r.province_code)
-                         and (zone is None or r.zone_code == zone) and (unit is None or r.unit_code == unit)])
+    table, rows = _all_meters(conn)
+    key = ("read", table, _scope_key(principal), zone, unit)
+    if key not in _scoped:
+        _scoped[key] = MeterInfo.of([(r.id, r.unit_id, r.unit_code, r.code, r.zone_code, r.energy) for r in rows
+                                     if can_read_readings(principal, r.credit_code, r.zone_code, r.province_code)
+                                     and (zone is None or r.zone_code == zone)
+                                     and (unit is None or r.unit_code == unit)])
+    found = _scoped[key]
+    assert isinstance(found, MeterInfo)
+    return found
 
 
 def _earlier(conn: Connection, key: str) -> EnergyReadingBatch | None:
