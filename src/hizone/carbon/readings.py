@@ -256,7 +256,7 @@ class Meters:
     keys: pa.Array
     energies: pa.Array
     measure_units: pa.Array
-    unit_codes: frozenset[str]
+    unit_codes: pa.Array  # each unit once
 
     @classmethod
     def of(cls, rows: Sequence[tuple[int, str, str, str, str]]) -> Meters:
@@ -264,7 +264,7 @@ class Meters:
         return cls(np.array([r[0] for r in rows], dtype=np.int64),
                    pa.array([f"{r[1]}\x1f{r[2]}" for r in rows], pa.string()),
                    pa.array([r[3] for r in rows], pa.string()), pa.array([r[4] for r in rows], pa.string()),
-                   frozenset(r[1] for r in rows))
+                   pa.array(list(dict.fromkeys(r[1] for r in rows)), pa.string()))
 
 
 @dataclass(frozen=True)
@@ -407,8 +407,7 @@ def check_batch(batch: RawBatch, meters: Meters, config: ReadingsConfig, now: fl
     index = pc.index_in(key, meters.keys)
     found = np.asarray(pc.is_valid(index), dtype=bool)
     sent = ~_is_null(cols["unit"]) & ~_is_null(cols["meter"])
-    unknown_unit = sent & ~np.asarray(pc.fill_null(pc.is_in(unit, pa.array(sorted(meters.unit_codes), pa.string())),
-                                                   False), dtype=bool)
+    unknown_unit = sent & ~np.asarray(pc.fill_null(pc.is_in(unit, meters.unit_codes), False), dtype=bool)
     problems.add(unknown_unit, "unit", lambda i: f"unknown unit '{_shown(unit, i)}'")
     problems.add(sent & ~unknown_unit & ~found, "meter",
                  lambda i: f"unit '{_shown(unit, i)}' has no meter '{_shown(meter, i)}'")
