@@ -158,7 +158,7 @@ def month_rollup(folder: Path) -> None:
     row("zone roll-up of the month, end to end", best["total"], "s", "target: < 1 s")
     con = duckdb.connect()
     frame = {"meter": readings.meter_ids, "ts": readings.times, "q": readings.quantities,
-             "zone": meters.zone_of[readings.meter_ids]}
+             "zone": meters.index_of["zone"][readings.meter_ids]}
     con.register("r", frame)
     started = time.perf_counter()
     for _ in range(3):

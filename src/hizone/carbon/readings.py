@@ -492,7 +492,7 @@ class Readings:
     def unpack(cls, batch_id: int, meter_ids: bytes, times: bytes, quantities: bytes) -> Readings:
         ids = np.frombuffer(meter_ids, dtype="<i4")
         return cls(ids, np.frombuffer(times, dtype="<i8"), np.frombuffer(quantities, dtype="<f8"),
-                   np.full(len(ids), batch_id, dtype=np.int64))
+                   np.broadcast_to(np.int64(batch_id), len(ids)))  # one number, not one a reading
 
     def current(self) -> Readings:
         """Each (meter, time) once, as its latest batch has it (corrections supersede).
@@ -501,16 +501,16 @@ class Readings:
         per (meter, hour) is one pass, where sorting millions of readings is most of a roll-up's time."""
         if len(self.times) < 2:
             return self
-        meter = _dense(self.meter_ids.astype(np.int64))
         hour = (self.times - self.times.min()) // 3600
         hours = int(hour.max()) + 1
-        if int(meter.max() + 1) * hours > 1 << 28:  # too many cells to count: sort them all
+        if (int(self.meter_ids.max()) + 1) * hours > 1 << 28:  # too many cells to count: sort them all
             crowded = np.ones(len(self.times), dtype=bool)
         else:
-            cell = meter * hours + hour
-            crowded = np.bincount(cell)[cell] > 1
-        if not crowded.any():
-            return self
+            cell = self.meter_ids * hours + hour
+            counts = np.bincount(cell)
+            if counts.max() <= 1:
+                return self
+            crowded = counts[cell] > 1
         rows = np.flatnonzero(crowded)
         order = rows[np.lexsort((self.batch_ids[rows], self.times[rows], self.meter_ids[rows]))]
         ids, times = self.meter_ids[order], self.times[order]
@@ -520,40 +520,33 @@ class Readings:
         return Readings(self.meter_ids[keep], self.times[keep], self.quantities[keep], self.batch_ids[keep])
 
 
-def _dense(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Non-negative integers renumbered 0, 1, ... in their order, without sorting them."""
-    present = np.zeros(int(values.max()) + 1, dtype=np.int64)
-    present[values] = 1
-    return (np.cumsum(present) - 1)[values]
-
-
 @dataclass(frozen=True)
 class MeterInfo:
-    """Each meter's unit, zone and energy (index ``meter id``: arrays as long as the largest id + 1)."""
+    """Each meter's place at each level and its energy, as arrays indexed by meter id (as long as the largest id
+    + 1): a roll-up looks every reading up with one gather a level."""
 
-    unit_of: npt.NDArray[np.int64]  # meter id -> unit id (-1: not a meter)
-    zone_of: npt.NDArray[np.int64]  # meter id -> index into ``zones``
+    known: npt.NDArray[np.bool_]  # meter id -> one of these meters
+    index_of: Mapping[str, npt.NDArray[np.int64]]  # level -> meter id -> index into ``keys[level]``
+    keys: Mapping[str, tuple[str, ...]]  # level -> its keys: "unit/meter", unit codes, zone codes
     energy_of: npt.NDArray[np.int64]  # meter id -> index into ``energies``
-    meter_codes: Mapping[int, str]  # meter id -> "unit/meter"
-    unit_codes: Mapping[int, str]
-    zones: tuple[str, ...]
     energies: tuple[str, ...]
 
     @classmethod
     def of(cls, rows: Sequence[tuple[int, int, str, str, str, str]]) -> MeterInfo:
         """From (meter id, unit id, unit code, meter code, zone code, energy) rows."""
         size = max((r[0] for r in rows), default=0) + 1
-        zones = tuple(sorted({r[4] for r in rows}))
+        known = np.zeros(size, dtype=bool)
+        keys: dict[str, dict[str, int]] = {level: {} for level in LEVELS}
+        index_of = {level: np.zeros(size, dtype=np.int64) for level in LEVELS}
         energies = tuple(sorted({r[5] for r in rows}))
-        unit_of = np.full(size, -1, dtype=np.int64)
-        zone_of = np.zeros(size, dtype=np.int64)
-        energy_of = np.zeros(size, dtype=np.int64)
-        zone_index = {z: i for i, z in enumerate(zones)}
         energy_index = {e: i for i, e in enumerate(energies)}
-        for meter, unit, _, _, zone, energy in rows:
-            unit_of[meter], zone_of[meter], energy_of[meter] = unit, zone_index[zone], energy_index[energy]
-        return cls(unit_of, zone_of, energy_of, {r[0]: f"{r[2]}/{r[3]}" for r in rows}, {r[1]: r[2] for r in rows},
-                   zones, energies)
+        energy_of = np.zeros(size, dtype=np.int64)
+        for meter, _, unit, code, zone, energy in rows:
+            known[meter] = True
+            energy_of[meter] = energy_index[energy]
+            for level, key in (("meter", f"{unit}/{code}"), ("unit", unit), ("zone", zone)):
+                index_of[level][meter] = keys[level].setdefault(key, len(keys[level]))
+        return cls(known, index_of, {level: tuple(k) for level, k in keys.items()}, energy_of, energies)
 
 
 @dataclass(frozen=True)
@@ -582,13 +575,15 @@ def china_days(times: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 def rollup(readings: Readings, meters: MeterInfo, level: str, grain: str) -> RollUp:
     """Sum readings (current ones: see :meth:`Readings.current`) per meter, unit or zone, energy and day or month
-    (China Standard Time). Every step is a pass over the readings, none a sort."""
+    (China Standard Time), for every key of ``meters`` (a key without readings has none). Every step is a pass
+    over the readings, none a sort."""
     if level not in LEVELS or grain not in GRAINS:
         raise HizoneError(f"level must be one of {', '.join(LEVELS)} and grain one of {', '.join(GRAINS)}")
+    keys = meters.keys[level]
     if len(readings.times) == 0:
-        return RollUp(level, grain, (), meters.energies, (), np.zeros((0, len(meters.energies), 0)),
-                      np.zeros((0, len(meters.energies), 0), dtype=np.int64))
-    ids = readings.meter_ids.astype(np.int64)
+        empty = (len(keys), len(meters.energies), 0)
+        return RollUp(level, grain, keys, meters.energies, (), np.zeros(empty), np.zeros(empty, dtype=np.int64))
+    ids = readings.meter_ids
     days = china_days(readings.times)
     first = int(days.min())
     calendar = np.arange(first, int(days.max()) + 1).astype("datetime64[D]")
@@ -599,18 +594,12 @@ def rollup(readings: Readings, meters: MeterInfo, level: str, grain: str) -> Rol
         month_of_day -= month_of_day[0]
         period = month_of_day[days - first]
         names = tuple(str(m) for m in np.unique(calendar.astype("datetime64[M]")))
-    owner = ids if level == "meter" else meters.unit_of[ids] if level == "unit" else meters.zone_of[ids]
-    entity = _dense(owner)
-    owners = np.zeros(int(entity.max()) + 1, dtype=np.int64)
-    owners[entity] = owner
-    keys = tuple(meters.meter_codes[int(i)] if level == "meter" else meters.unit_codes[int(i)] if level == "unit"
-                 else meters.zones[int(i)] for i in owners)
-    energy = meters.energy_of[ids]
     shape = (len(keys), len(meters.energies), len(names))
-    cell = (entity * shape[1] + energy) * shape[2] + period
+    cell = (meters.index_of[level][ids] * shape[1] + meters.energy_of[ids]) * shape[2] + period
     size = int(np.prod(shape))
-    totals = np.asarray(np.bincount(cell, weights=readings.quantities, minlength=size), dtype=np.float64).reshape(shape)
+    totals = np.asarray(np.bincount(cell, weights=readings.quantities, minlength=size), dtype=np.float64)
     counts = np.bincount(cell, minlength=size).reshape(shape)
+    totals = totals.reshape(shape)
     totals[counts == 0] = np.nan
     return RollUp(level, grain, keys, meters.energies, names, totals, counts)
 

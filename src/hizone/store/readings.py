@@ -236,20 +236,35 @@ def store_batch(engine: Engine, principal: Principal, key: str, batch: RawBatch,
 
 def load_readings(conn: Connection, meters: MeterInfo, start: int, end: int) -> Readings:
     """The current readings of ``meters`` at times in [start, end) (epoch seconds)."""
-    rows = conn.execute(select(EnergyReadingBatch.id, EnergyReadingBatch.meter_ids, EnergyReadingBatch.times,
-                               EnergyReadingBatch.quantities)
+    rows = conn.execute(select(EnergyReadingBatch.id, EnergyReadingBatch.first_at, EnergyReadingBatch.last_at,
+                               EnergyReadingBatch.meter_ids, EnergyReadingBatch.times, EnergyReadingBatch.quantities)
                         .where(EnergyReadingBatch.last_at >= start, EnergyReadingBatch.first_at < end)
-                        .order_by(EnergyReadingBatch.id))
-    wanted = meters.unit_of >= 0
-    parts = []
-    for batch_id, meter_ids, times, quantities in rows:
+                        .order_by(EnergyReadingBatch.id)).all()
+    every_meter = bool(meters.known[1:].all())
+    parts, spans = [], []
+    for batch_id, first_at, last_at, meter_ids, times, quantities in rows:
         part = Readings.unpack(batch_id, meter_ids, times, quantities)
+        spans.append((first_at, last_at))
+        if start <= first_at and last_at < end and every_meter and len(part.meter_ids) \
+                and int(part.meter_ids.max()) < len(meters.known):
+            parts.append(part)
+            continue
         ids = part.meter_ids
-        keep = (part.times >= start) & (part.times < end) & (ids < len(wanted))
-        keep[keep] = wanted[ids[keep]]
-        parts.append(part if keep.all() else Readings(ids[keep], part.times[keep], part.quantities[keep],
-                                                     part.batch_ids[keep]))
-    return Readings.concat(parts).current()
+        keep = (part.times >= start) & (part.times < end) & (ids < len(meters.known))
+        keep[keep] = meters.known[ids[keep]]
+        parts.append(Readings(ids[keep], part.times[keep], part.quantities[keep], part.batch_ids[keep]))
+    readings = Readings.concat(parts)
+    return readings.current() if _overlap(spans) else readings
+
+
+def _overlap(spans: list[tuple[int, int]]) -> bool:
+    """Whether two batches' time spans share a moment: only then can one supersede another's readings."""
+    reach = None  # the latest moment of the batches that start earlier
+    for first, last in sorted(spans):
+        if reach is not None and first <= reach:
+            return True
+        reach = last if reach is None else max(reach, last)
+    return False
 
 
 def batch_count(conn: Connection) -> tuple[int, int]:
