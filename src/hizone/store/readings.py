@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -236,6 +237,18 @@ def store_batch(engine: Engine, principal: Principal, key: str, batch: RawBatch,
 
 def load_readings(conn: Connection, meters: MeterInfo, start: int, end: int) -> Readings:
     """The current readings of ``meters`` at times in [start, end) (epoch seconds)."""
+    readings, overlapping = _stored_spans(conn, meters, start, end)
+    return readings.current() if overlapping else readings
+
+
+def _stored(conn: Connection, meters: MeterInfo, start: int, end: int) -> Readings:
+    """Every stored reading of ``meters`` at times in [start, end), superseded ones included."""
+    return _stored_spans(conn, meters, start, end)[0]
+
+
+def _stored_spans(conn: Connection, meters: MeterInfo, start: int, end: int) -> tuple[Readings, bool]:
+    """The stored readings, and whether two of their batches' time spans overlap (only then can a reading be
+    superseded)."""
     rows = conn.execute(select(EnergyReadingBatch.id, EnergyReadingBatch.first_at, EnergyReadingBatch.last_at,
                                EnergyReadingBatch.meter_ids, EnergyReadingBatch.times, EnergyReadingBatch.quantities)
                         .where(EnergyReadingBatch.last_at >= start, EnergyReadingBatch.first_at < end)
@@ -253,8 +266,7 @@ def load_readings(conn: Connection, meters: MeterInfo, start: int, end: int) -> 
         keep = (part.times >= start) & (part.times < end) & (ids < len(meters.known))
         keep[keep] = meters.known[ids[keep]]
         parts.append(Readings(ids[keep], part.times[keep], part.quantities[keep], part.batch_ids[keep]))
-    readings = Readings.concat(parts)
-    return readings.current() if _overlap(spans) else readings
+    return Readings.concat(parts), _overlap(spans)
 
 
 def _overlap(spans: list[tuple[int, int]]) -> bool:
@@ -288,3 +300,23 @@ def raise_history_alerts(engine: Engine, config: ReadingsConfig, now: dt.datetim
         readings = load_readings(conn, meters, end - days * DAY_S, end)
     totals = rollup(readings, meters, "unit", "day")
     return AlertStore(engine).record([a for rule in config.rules for a in above_own_history(rule, totals)])
+
+
+def export_parquet(conn: Connection, directory: Path, start: int, end: int) -> list[Path]:
+    """The current readings at times in [start, end) as Parquet for the scale-out roll-up: ``readings.parquet``
+    (meter_id, ts, quantity, batch_id: the rows as stored, corrections included, so Spark decides what is
+    current as the embedded roll-up does) and ``meters.parquet`` (meter_id, meter, unit, zone, energy)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    directory.mkdir(parents=True, exist_ok=True)
+    _, rows = _all_meters(conn)
+    pq.write_table(pa.table({"meter_id": pa.array([r.id for r in rows], pa.int32()),
+                             "meter": [f"{r.unit_code}/{r.code}" for r in rows], "unit": [r.unit_code for r in rows],
+                             "zone": [r.zone_code for r in rows], "energy": [r.energy for r in rows]}),
+                   directory / "meters.parquet")
+    everything = MeterInfo.of([(r.id, r.unit_id, r.unit_code, r.code, r.zone_code, r.energy) for r in rows])
+    readings = _stored(conn, everything, start, end)
+    pq.write_table(pa.table({"meter_id": readings.meter_ids, "ts": readings.times, "quantity": readings.quantities,
+                             "batch_id": readings.batch_ids}), directory / "readings.parquet")
+    return [directory / "meters.parquet", directory / "readings.parquet"]
