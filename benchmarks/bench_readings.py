@@ -3,7 +3,8 @@ zone roll-up of a month, each against a baseline measured in the same process.
 
 Scale: HIZONE_BENCH_READING_UNITS units (default 10,000, one electricity meter each) reading hourly;
 HIZONE_BENCH_READING_HOURS hours of roll-up data (default 720, a month: 7.2 million readings);
-HIZONE_BENCH_READING_INGEST_HOURS hours sent through the API per body kind (default 10: 100,000 readings).
+HIZONE_BENCH_READING_INGEST_HOURS hours sent through the API per body kind (default 10: 100,000 readings);
+HIZONE_BENCH_READING_SPARK_UNITS units × HIZONE_BENCH_READING_SPARK_YEARS years for PySpark (250 × 4: 8.8 million).
 
 Baselines: ingest against a plain executemany of the same readings as rows (meter, time, quantity) into a
 SQLite table on a raw connection; the roll-up against DuckDB grouping the same arrays, already in memory.
@@ -37,6 +38,8 @@ from hizone.web import create_app
 UNITS = int(os.environ.get("HIZONE_BENCH_READING_UNITS", "10000"))
 HOURS = int(os.environ.get("HIZONE_BENCH_READING_HOURS", "720"))
 INGEST_HOURS = int(os.environ.get("HIZONE_BENCH_READING_INGEST_HOURS", "10"))
+SPARK_UNITS = int(os.environ.get("HIZONE_BENCH_READING_SPARK_UNITS", "250"))
+SPARK_YEARS = int(os.environ.get("HIZONE_BENCH_READING_SPARK_YEARS", "4"))
 ZONES = 20
 START = int(dt.datetime(2026, 10, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp())
 
@@ -174,6 +177,51 @@ def month_rollup(folder: Path) -> None:
     engine.dispose()
 
 
+def spark_years(folder: Path) -> None:
+    """The zone × month roll-up of many years of hourly readings on PySpark (local mode) over Parquet, one file a
+    year, against the embedded NumPy roll-up of the same readings in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from hizone.analytics.readings_spark import readings_rollup
+    from hizone.analytics.spark import local_session
+    from hizone.carbon.readings import MeterInfo, Readings
+
+    units = SPARK_UNITS
+    meter_rows = [(i + 1, i + 1, f"U{i}", "E", f"Z{i % ZONES:03d}", "electricity") for i in range(units)]
+    pq.write_table(pa.table({"meter_id": pa.array([r[0] for r in meter_rows], pa.int32()),
+                             "meter": [f"{r[2]}/E" for r in meter_rows], "unit": [r[2] for r in meter_rows],
+                             "zone": [r[4] for r in meter_rows], "energy": [r[5] for r in meter_rows]}),
+                   folder / "meters.parquet")
+    files, parts = [], []
+    hours = 365 * 24
+    for year in range(SPARK_YEARS):
+        times = np.repeat(START + (year * hours + np.arange(hours)) * 3600, units).astype(np.int64)
+        ids = np.tile(np.arange(1, units + 1, dtype=np.int32), hours)
+        quantities = np.random.default_rng(year).gamma(2.0, 50.0, len(ids)).round(3)
+        batch = np.repeat(np.arange(year * hours, (year + 1) * hours, dtype=np.int64), units)
+        path = folder / f"readings-{year}.parquet"
+        pq.write_table(pa.table({"meter_id": ids, "ts": times, "quantity": quantities, "batch_id": batch}), path)
+        files.append(path)
+        parts.append(Readings(ids, times, quantities, batch))
+    count = units * hours * SPARK_YEARS
+    heading(f"readings on PySpark: {units:,} units hourly × {SPARK_YEARS} years = {count:,} readings "
+            f"(load {_load()})")
+    with local_session("hizone-bench-readings", memory="2g") as spark:
+        started = time.perf_counter()
+        rows = readings_rollup(spark, files, folder / "meters.parquet", "zone", "month").collect()
+        seconds = time.perf_counter() - started
+    row("PySpark local[1] zone × month over Parquet (corrections checked)", seconds, "s",
+        f"{count / seconds:,.0f} readings/s")
+    started = time.perf_counter()
+    embedded = rollup(Readings.concat(parts).current(), MeterInfo.of(meter_rows), "zone", "month")
+    local = time.perf_counter() - started
+    row("baseline: embedded NumPy roll-up of the same readings in memory", local, "s")
+    row("ratio PySpark / embedded", seconds / local, "x")
+    spark_total = sum(r["total"] for r in rows)
+    assert np.isclose(spark_total, np.nansum(embedded.totals), rtol=1e-9), "Spark and the embedded roll-up differ"
+
+
 def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -182,6 +230,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hizone-bench-readings-") as tmp:
         ingest(Path(tmp))
         month_rollup(Path(tmp))
+        spark_years(Path(tmp))
     return 0
 
 
