@@ -595,7 +595,8 @@ def rollup(readings: Readings, meters: MeterInfo, level: str, grain: str) -> Rol
         period = month_of_day[days - first]
         names = tuple(str(m) for m in np.unique(calendar.astype("datetime64[M]")))
     shape = (len(keys), len(meters.energies), len(names))
-    cell = (meters.index_of[level][ids] * shape[1] + meters.energy_of[ids]) * shape[2] + period
+    per_meter = meters.index_of[level] * shape[1] + meters.energy_of  # (key, energy) of each meter: one gather
+    cell = per_meter[ids] * shape[2] + period
     size = int(np.prod(shape))
     totals = np.asarray(np.bincount(cell, weights=readings.quantities, minlength=size), dtype=np.float64)
     counts = np.bincount(cell, minlength=size).reshape(shape)
