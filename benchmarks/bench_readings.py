@@ -175,8 +175,9 @@ def month_rollup(folder: Path) -> None:
     total = float(np.nansum(month.totals))
     assert abs(total - float(readings.quantities.sum())) < 1e-6 * total, "the roll-up lost readings"
     assert np.isclose(np.nansum(day.totals), total)
-    size = (folder / "month.sqlite").stat().st_size + (folder / "month.sqlite-wal").stat().st_size
-    row("store size per reading", size / (UNITS * HOURS), "bytes")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    row("store size per reading (checkpointed)", (folder / "month.sqlite").stat().st_size / (UNITS * HOURS), "bytes")
     engine.dispose()
 
 
