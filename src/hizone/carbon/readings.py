@@ -173,7 +173,7 @@ class RawBatch:
         return self.first_row + index
 
 
-def _column(values: list[Any], name: str) -> pa.Array:
+def _column(values: list[Any]) -> pa.Array:
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds (text and numbers): as text, checked per row
@@ -193,7 +193,7 @@ def parse_json(body: bytes) -> RawBatch:
         if not isinstance(reading, dict):
             raise BatchError("each reading must be an object", where=f"reading {i + 1}")
     names = FIELDS + OPTIONAL_FIELDS
-    columns = {name: _column([r.get(name) for r in readings], name) for name in names}
+    columns = {name: _column([r.get(name) for r in readings]) for name in names}
     return RawBatch(columns, "reading", 1)
 
 
