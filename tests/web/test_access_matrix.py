@@ -324,6 +324,8 @@ def _seed_leak_zone(engine: Engine) -> None:
 # Queries each figure-bearing GET route is asked with ({fmt} is filled with csv and xlsx, scoped paths with the
 # caller's own and the leak zone's objects). A route in neither this nor NO_FIGURES fails the test.
 FIGURE_QUERIES: dict[str, list[str]] = {
+    "/api/v1/readings/rollup": ["?start=2023-01-01&end=2023-02-01&level=unit",
+                                f"?start=2023-01-01&end=2023-02-01&zone={LEAK_ZONE}"],
     "/": ["?year=2023", "?year=2023&indicator=employees", "?year=2022&indicator=rd_expenditure"],
     "/export/provinces.{fmt}": ["?year=2023", "?year=2022"],
     "/export/top_zones.{fmt}": ["?year=2023", "?year=2023&indicator=employees"],
@@ -373,7 +375,8 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/admin/users", "/admin/users/export.{fmt}", "/admin/users/{username}/deactivate",
               "/admin/users/{username}/reactivate", "/admin/users/{username}/password",
               "/admin/users/{username}/logout-all", "/api/v1/me", "/api/v1/zones", "/api/v1/zones/{zone_code}",
-              "/registry", "/registry/uploads/{report_id}/{table_name}.{fmt}"}
+              "/registry", "/registry/uploads/{report_id}/{table_name}.{fmt}",
+              "/api/v1/readings/units", "/api/v1/readings/batches"}  # (scope tested in tests/carbon/test_readings_api)
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
 REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",
                     "/api/v1/registry/lists"}

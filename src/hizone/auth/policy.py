@@ -205,3 +205,20 @@ def can_query_analytic_tables(p: Principal) -> bool:
 def can_admin(p: Principal) -> bool:
     """Manage users and read the audit log."""
     return p.role == "admin"
+
+
+def can_register_energy_units(p: Principal, zone_code: str, province_code: str) -> bool:
+    """Name an enterprise's main energy-using units (重点用能单位) and their meters: whoever registers enterprises
+    in the zone (the designation is the authorities', not the enterprise's own)."""
+    return can_register(p, zone_code, province_code)
+
+
+def can_send_readings(p: Principal, credit_code: str, zone_code: str, province_code: str) -> bool:
+    """Send meter readings of a unit: its enterprise (only its own units), its zone's committee, the national
+    roles."""
+    return can_submit(p, credit_code, zone_code, province_code)
+
+
+def can_read_readings(p: Principal, credit_code: str, zone_code: str, province_code: str) -> bool:
+    """Readings, roll-ups and warnings of a unit: its enterprise, its zone's committee, its province, national."""
+    return can_read_enterprise(p, credit_code, zone_code, province_code)

@@ -144,6 +144,8 @@ def load_rules(directories: Iterable[Path] = (), indicators: IndicatorSet | None
     rules: dict[str, Rule] = {}
     for path in files.values():
         doc = read_yaml(path)
+        if "applies_to" in doc:  # rules of another stream (e.g. energy_readings), which their own engine loads
+            continue
         lines = mapping_lines(path, "rules")
         entries = doc.get("rules")
         if not isinstance(entries, dict):

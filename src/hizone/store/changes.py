@@ -26,6 +26,8 @@ from hizone.store.values import ValueLayout
 
 WRITTEN = "submission_written"
 STATE_CHANGED = "state_changed"
+READINGS_WRITTEN = "readings_written"  # a batch of meter readings (energy_reading_batch) was stored
+READINGS_FORM = "energy_readings"  # the form_code of its events: no report form, the readings stream
 # Held by the transaction that appends events until it commits: PostgreSQL hands out sequence numbers at
 # insert time, so without it a later number could commit first and a reader that saw it would skip the other.
 _APPEND_LOCK = 0x68697A6F6E65  # "hizone"
@@ -91,6 +93,16 @@ def open_batch(conn: Connection, who: Who, *, form_code: str, form_version: int,
         source_sha256=source_sha256, row_count=row_count, created_by=who.name, created_at=at,
         value_layout=layout.to_json()).returning(ImportBatch.id)).scalar_one()
     return BatchWrite(conn, who, batch_id, form_code, form_version, period, state, synthetic)
+
+
+def record_readings(conn: Connection, who: Who, batch_id: int, period: str, at: dt.datetime, **detail: Any) -> int:
+    """Append the event of a stored batch of meter readings (``period`` the month of its first reading; one
+    event a batch, however many readings); its number."""
+    (seq,) = _append(conn, [{
+        "at": at, "actor": who.name, "actor_role": who.role, "kind": READINGS_WRITTEN, "form_code": READINGS_FORM,
+        "entity_key": None, "period": period, "batch_id": batch_id, "from_state": None, "to_state": None,
+        "detail": {"action": "readings", **detail}}])
+    return seq
 
 
 @dataclass(frozen=True)
@@ -184,6 +196,8 @@ def _entry_of_event(e: ChangeEvent) -> AuditEntry:
     if e.kind == WRITTEN:
         return AuditEntry(e.seq, e.at, e.actor, action, "import_batch", str(e.batch_id),
                           {**detail, **shown, "state": e.to_state})
+    if e.kind == READINGS_WRITTEN:
+        return AuditEntry(e.seq, e.at, e.actor, action, "energy_reading_batch", str(e.batch_id), {**detail, **shown})
     submission = detail.pop("submission")
     return AuditEntry(e.seq, e.at, e.actor, action, "submission", str(submission),
                       {"comment": None, **detail, **shown, "from": e.from_state, "to": e.to_state,
@@ -210,12 +224,13 @@ class AuditFilter:
             query = query.where(ChangeEvent.actor == self.actor)
         if self.action:
             query = query.where(ChangeEvent.detail["action"].as_string() == self.action)
-        kinds = {"import_batch": WRITTEN, "submission": STATE_CHANGED}
+        kinds = {"import_batch": WRITTEN, "submission": STATE_CHANGED, "energy_reading_batch": READINGS_WRITTEN}
         if self.object_kind:
             query = query.where(ChangeEvent.kind == kinds.get(self.object_kind, ""))
         if self.object_ids is not None:
             numbers = [int(i) for i in self.object_ids if i.isdigit()]
-            query = query.where(ChangeEvent.batch_id.in_(numbers) if self.object_kind == "import_batch" else
+            query = query.where(ChangeEvent.batch_id.in_(numbers) if self.object_kind in ("import_batch",
+                                                                                          "energy_reading_batch") else
                                 ChangeEvent.detail["submission"].as_integer().in_(numbers))
         return query
 

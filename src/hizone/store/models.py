@@ -7,6 +7,7 @@ from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -327,3 +328,53 @@ class EvaluationResult(Base):
     rank_change: Mapped[int | None] = mapped_column(Integer)  # last year's rank minus this year's
     rank_p05: Mapped[float | None] = mapped_column(Float)
     rank_p95: Mapped[float | None] = mapped_column(Float)
+
+
+class EnergyUnit(Base):
+    """A main energy-using unit (重点用能单位): an enterprise's site in a zone whose meters send readings."""
+
+    __tablename__ = "energy_unit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # the sender's own name for it
+    name: Mapped[str] = mapped_column(String(128))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    zone_code: Mapped[str] = mapped_column(ForeignKey("zone.code"), index=True)  # where the site is
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EnergyMeter(Base):
+    """One meter of a unit, measuring one energy in one physical unit (kWh, m3, t, GJ ...)."""
+
+    __tablename__ = "energy_meter"
+    __table_args__ = (UniqueConstraint("unit_id", "code", name="uq_energy_meter_unit_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("energy_unit.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    energy: Mapped[str] = mapped_column(String(32))  # an energy code of catalog/data/alerts/energy_readings.yaml
+    measure_unit: Mapped[str] = mapped_column(String(16))  # the physical unit the meter counts in
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EnergyReadingBatch(Base):
+    """One accepted batch of meter readings, never updated: its readings packed column by column (meter ids as
+    int32, times as int64 epoch seconds, quantities as float64 in the energy's own unit, little-endian) — 20
+    bytes a reading, written as one row, read back by NumPy without a Python object per reading. A later
+    reading of the same meter and time (a correction) supersedes an earlier one: the higher batch id wins.
+
+    ``idempotency_key`` is the sender's: the same key again with the same content (``content_sha256``) returns
+    this batch; with other content it is refused."""
+
+    __tablename__ = "energy_reading_batch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    reading_count: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[int] = mapped_column(BigInteger, index=True)  # epoch seconds of the earliest reading
+    last_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    meter_ids: Mapped[bytes] = mapped_column(LargeBinary)
+    times: Mapped[bytes] = mapped_column(LargeBinary)
+    quantities: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
