@@ -17,7 +17,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -183,8 +183,8 @@ def _column(values: list[Any]) -> pa.Array:
 def parse_json(body: bytes) -> RawBatch:
     """``{"readings": [{"unit": .., "meter": .., "energy": .., "time": .., "quantity": ..}, ...]}``."""
     try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise BatchError(f"not JSON ({exc})", where="body") from None
     readings = doc.get("readings") if isinstance(doc, dict) else None
     if not isinstance(readings, list) or not readings:
