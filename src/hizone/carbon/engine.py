@@ -37,6 +37,7 @@ class Energy:
     role: str
     unit: str
     units: Mapping[str, float]  # accepted unit (normalised) -> its size in ``unit``
+    element: str  # the data element of the enterprise annual energy form that reports it
 
     def size_of(self, unit: str) -> float | None:
         """How many of the energy's own unit one ``unit`` is; None when ``unit`` does not measure this energy."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hizone.carbon.engine import ROLES, Energy, FactorSet, normalise_unit
-from hizone.catalog import package_directory, read_yaml, user_directories
+from hizone.catalog import default_catalog, package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError, HizoneError
 
 CARBON_DIR = package_directory("carbon")
@@ -159,8 +159,20 @@ def _energies(doc: Mapping[str, Any], path: Path) -> dict[str, Energy]:
         for name, size in (spec.get("units") or {}).items():
             units[normalise_unit(str(name))] = _number(size, f"{where}.units.{name}")
         energies[str(code)] = Energy(str(code), str(spec.get("name_zh", code)), str(spec.get("name_en", code)),
-                                     str(role), unit, units)
+                                     str(role), unit, units, _element_of(spec, units, where))
     return energies
+
+
+def _element_of(spec: Mapping[str, Any], units: Mapping[str, float], where: str) -> str:
+    """The form element reporting the energy: it must exist and be counted in a unit the energy accepts."""
+    code = spec.get("element")
+    element = default_catalog().elements.get(str(code))
+    if element is None:
+        raise CatalogError(f"unknown data element {code!r} (elements.yaml)", where=f"{where}.element")
+    if normalise_unit(element.unit.name) not in units:
+        raise CatalogError(f"element {code} is counted in {element.unit.name}, not a unit of this energy",
+                           where=f"{where}.element")
+    return str(code)
 
 
 def _per_unit(spec: Any, energy: Energy, units: Mapping[str, tuple[str, float]], scale: float, where: str) -> float:
