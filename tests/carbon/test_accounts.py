@@ -14,7 +14,7 @@ from hizone.carbon.accounts import GroupAccount, Withheld, group_accounts
 from hizone.carbon.factors import default_library
 from hizone.store import session_scope
 from tests.analytics.fixture import CODES, populate
-from tests.reports import report
+from tests.reports import report, write_report
 
 # enterprise_energy in the form's units: 万千瓦时, 万立方米, 吨, 吉焦.
 ENERGY = [
@@ -68,3 +68,29 @@ def test_zone_province_and_nation_accounts_are_sums_and_their_ratios_sums_over_s
     assert nation.tce_equivalent == pytest.approx(303.736 + 61.45)
     assert nation.co2_total_location == pytest.approx(953.86 + 265.3)
     assert nation.factor_version == default_library().resolve(2023).version
+
+
+def test_a_zones_status_has_its_pathway_warning_and_a_ledger_traceable_to_submissions(reader, engine) -> None:  # type: ignore[no-untyped-def]
+    from hizone.carbon.accounts import Status, statuses
+    from hizone.carbon.pathways import default_targets
+
+    write_report(engine, form_code="zone_carbon_annual", form_version=2021, entity_key="Z1101", zone_code="Z1101",
+                 period="2023", revision=1, state="approved",
+                 values={"zc_renewable_generation": 3, "zc_certified_reductions": 40, "zc_carbon_sinks": 9})
+    path = Path(reader.analytics.path)
+    build(engine, path)
+    fresh = open_reader(path)
+    [status] = statuses(fresh, default_library(), default_targets(), "zone", ["Z1101"], 2023, Viewer.everyone(), 2021)
+    assert isinstance(status, Status)
+    # the pathway starts at the zone's first account, 2022's, at 2022's own factors
+    assert status.base_year == 2022
+    base = (139.06 + 900_000 * 0.5366 / 1000) / 40  # 2022 at 2022's factors, tCO2/万元
+    assert status.co2_path == pytest.approx(base * 0.96)
+    assert status.level.level == "red"  # intensity rose 21% on the year
+    ledger = {e.item: e for e in status.ledger}
+    assert ledger["renewable_generation"].value == pytest.approx(30_000)
+    assert ledger["certified_reductions"].value == 40 and ledger["carbon_sinks"].value == 9
+    assert ledger["certified_green_electricity"].value == pytest.approx(200_000)
+    assert ledger["excess_over_pathway"].value == pytest.approx(953.86 - base * 0.96 * 51)
+    sources = fresh.drill_down(ledger["carbon_sinks"].indicators[0], "zone", "Z1101", "2023", Viewer.everyone())
+    assert len(sources) == 1

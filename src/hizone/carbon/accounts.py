@@ -27,6 +27,7 @@ import numpy as np
 from hizone.analytics.read import Reader, Viewer
 from hizone.carbon.engine import Accounts, Activity, FactorSet, compute
 from hizone.carbon.factors import Library
+from hizone.carbon.pathways import Level, Targets
 from hizone.catalog import default_catalog
 
 VALUE_ADDED = "value_added_total"
@@ -170,3 +171,70 @@ def _element_units(factors: FactorSet) -> dict[str, float]:
     elements = default_catalog().elements
     return {code: energy.size_of(elements[energy.element].unit.name) or 0.0
             for code, energy in factors.energies.items()}
+
+
+# --- pathway, warning and ledger of a group ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    side: str  # asset or liability
+    item: str
+    value: float
+    unit: str
+    indicators: tuple[str, ...]  # the catalog indicators behind it (Reader.drill_down lists their submissions)
+
+
+@dataclass(frozen=True)
+class Status:
+    """A group's account in a year with its pathway, warning level and ledger."""
+
+    account: GroupAccount
+    base_year: int
+    energy_path: float | None  # 单位工业增加值能耗 ceiling this year, tce/万元
+    co2_path: float | None  # tCO2/万元 on the path this year
+    level: Level
+    ledger: tuple[LedgerEntry, ...]
+
+
+def statuses(reader: Reader, library: Library, targets: Targets, level: str, keys: Sequence[str], year: int,
+             viewer: Viewer, first_year: int) -> list[Status | Withheld]:
+    """Each group's status in ``year``; its pathway starts at its first account from ``first_year`` on."""
+    history = {y: group_accounts(reader, library, level, keys, y, viewer) for y in range(first_year, year + 1)}
+    zone_assets, _ = _sums(reader, ZONE_ASSETS, level, keys, str(year), viewer)
+    out: list[Status | Withheld] = []
+    for i in range(len(keys)):
+        current = history[year][i]
+        if not isinstance(current, GroupAccount):
+            out.append(current)
+            continue
+        base = next(a for y in sorted(history) if isinstance(a := history[y][i], GroupAccount))
+        energy_path = None if base.industrial_energy_intensity is None else \
+            targets.energy_path(base.year, base.industrial_energy_intensity, year)
+        co2_path = None if base.co2_intensity is None else targets.co2_path(base.year, base.co2_intensity, year)
+        measures = targets.measures(current.co2_intensity_yoy, current.industrial_energy_intensity, energy_path)
+        out.append(Status(current, base.year, energy_path, co2_path, targets.warning(measures),
+                          _ledger(library, current, co2_path, zone_assets[i])))
+    return out
+
+
+ZONE_ASSETS = ["zc_renewable_generation_total", "zc_certified_reductions_total", "zc_carbon_sinks_total"]
+
+
+def _ledger(library: Library, account: GroupAccount, co2_path: float | None, zone: np.ndarray
+            ) -> tuple[LedgerEntry, ...]:
+    energy = energy_indicators(library)
+    generation = account.renewable_generation_kwh + zone[0] * 10_000  # the zone form reports 万千瓦时
+    excess = 0.0 if co2_path is None or account.value_added is None else \
+        max(0.0, account.co2_total_location - co2_path * account.value_added)
+    return (
+        LedgerEntry("asset", "renewable_generation", generation, "kWh",
+                    (energy["renewable_generation"], ZONE_ASSETS[0])),
+        LedgerEntry("asset", "certified_green_electricity", account.green_electricity_kwh, "kWh",
+                    (energy["green_electricity"],)),
+        LedgerEntry("asset", "certified_reductions", float(zone[1]), "tCO2", (ZONE_ASSETS[1],)),
+        LedgerEntry("asset", "carbon_sinks", float(zone[2]), "tCO2", (ZONE_ASSETS[2],)),
+        LedgerEntry("liability", "emissions_location", account.co2_total_location, "tCO2", tuple(energy.values())),
+        LedgerEntry("liability", "emissions_market", account.co2_total_market, "tCO2", tuple(energy.values())),
+        LedgerEntry("liability", "excess_over_pathway", excess, "tCO2", (*energy.values(), VALUE_ADDED)),
+    )

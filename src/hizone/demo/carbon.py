@@ -76,9 +76,11 @@ def zone_reports(data: DemoData, energy: Reports) -> Reports:
         reported = ~np.isnan(matrix[:, 0])
         generation = np.bincount(zone_of[reported], weights=matrix[reported, elements.index("en_renewable_generation")],
                                  minlength=len(data.zones))  # 万千瓦时
-        reductions = np.round(generation * 10_000 * 0.5 * rng.uniform(0.0, 0.4, len(data.zones)) / 1000, 1)
-        zone_matrix = np.column_stack([green_area, np.round(generation * 10_000 / PV_HOURS, 1), np.round(generation, 2),
-                                       reductions, np.round(green_area * URBAN_SINK_T_PER_HA, 1)])
+        public = generation * rng.uniform(0.0, 0.5, len(data.zones))  # the zone's own plants, beside the firms'
+        reductions = np.round((generation + public) * 10_000 * 0.5 * rng.uniform(0.0, 0.4, len(data.zones)) / 1000, 1)
+        capacity = np.round((generation + public) * 10_000 / PV_HOURS, 1)
+        zone_matrix = np.column_stack([green_area, capacity, np.round(public, 2), reductions,
+                                       np.round(green_area * URBAN_SINK_T_PER_HA, 1)])
         out[year] = (("zc_green_area", "zc_renewable_capacity", "zc_renewable_generation", "zc_certified_reductions",
                       "zc_carbon_sinks"), zone_matrix)
     return out
