@@ -94,3 +94,24 @@ def test_a_zones_status_has_its_pathway_warning_and_a_ledger_traceable_to_submis
     assert ledger["excess_over_pathway"].value == pytest.approx(953.86 - base * 0.96 * 51)
     sources = fresh.drill_down(ledger["carbon_sinks"].indicators[0], "zone", "Z1101", "2023", Viewer.everyone())
     assert len(sources) == 1
+
+
+def test_the_accounts_command_prints_the_zones_accounts_as_csv(reader) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    from hizone.cli import app
+
+    result = CliRunner().invoke(app, ["carbon", "accounts", "--year", "2023", "--key", "Z1101", "--key", "Z5101",
+                                      "--format", "csv", "--analytics", str(reader.analytics.path)])
+    assert result.exit_code == 0, result.output
+    z1101, z5101 = csv.DictReader(io.StringIO(result.stdout))
+    assert float(z1101["tce_equivalent"]) == pytest.approx(303.736)
+    assert float(z1101["co2_intensity"]) == pytest.approx(953.86 / 51)
+    assert z1101["warning"] == "red" and z1101["base_year"] == "2022"
+    assert z5101["withheld"] == "no data" and z5101["tce_equivalent"] == ""
+    wrong = CliRunner().invoke(app, ["carbon", "accounts", "--year", "2023", "--level", "city",
+                                     "--analytics", str(reader.analytics.path)])
+    assert wrong.exit_code == 2 and "unknown level 'city'" in wrong.stderr

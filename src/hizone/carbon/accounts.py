@@ -34,6 +34,12 @@ VALUE_ADDED = "value_added_total"
 INDUSTRIAL_VALUE_ADDED = "industrial_value_added_total"
 REPORTERS = "energy_reporter_count"
 THOUSAND_TO_WAN = 0.1  # 千元 → 万元
+ENERGY_FORM = "enterprise_energy"
+
+
+def first_year() -> int:
+    """The first year an account can have: the energy form's first version."""
+    return default_catalog().forms[ENERGY_FORM][0].version
 
 
 @dataclass(frozen=True)
