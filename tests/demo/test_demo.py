@@ -114,7 +114,8 @@ def test_load_writes_everything_once_and_marks_it_synthetic(engine: Engine, demo
         assert session.scalar(select(func.count()).select_from(Zone)) == len(demo.zones)
         assert session.scalar(select(func.count()).select_from(Enterprise)) == len(demo.enterprises)
         assert session.scalar(select(func.count()).select_from(Qualification)) == len(demo.qualifications.kind)
-        reports = session.scalars(select(Submission).where(Submission.period == "2021")).all()
+        reports = session.scalars(select(Submission).where(Submission.period == "2021",
+                                                           Submission.form_code == "enterprise_annual")).all()
         assert len(reports) == np.count_nonzero(~np.isnan(column(demo, 2021, "revenue")))
         assert counts["annual reports"] == sum(np.count_nonzero(~np.isnan(m[:, 0])) for m in demo.annual.values())
         assert all(r.synthetic and r.state == "approved" and r.revision == 1 for r in reports)

@@ -7,6 +7,7 @@ import sys
 from rich.console import Console
 
 from hizone.cli.analytics import register as register_analytics
+from hizone.cli.carbon import register as register_carbon
 from hizone.cli.common import command_group
 from hizone.cli.demo import demo
 from hizone.cli.index import index_app
@@ -28,6 +29,7 @@ register_intake(app)
 register_analytics(app)
 register_ranking(app)
 register_web(app)
+register_carbon(app)
 
 stderr = Console(stderr=True)
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from hizone.auth.policy import Principal
 from hizone.catalog import Catalog
+from hizone.demo.carbon import load_carbon
 from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
 from hizone.errors import StoreError
 from hizone.intake.periods import period_end
@@ -172,6 +173,7 @@ def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | 
         report("annual reports", counts["annual reports"])
         counts["monthly reports"] = _monthly(conn, data, catalog)
         report("monthly reports", counts["monthly reports"])
+        counts["energy and carbon reports"] = load_carbon(conn, data, catalog)
         info = {"synthetic": "true", "seed": str(data.seed), "enterprises": str(len(ent)),
                 "scale": f"{data.scale:.6g}", "planted_anomalies": _compact(planted_anomalies(data)),
                 "open_work": _compact(data.workflow),
