@@ -117,23 +117,23 @@ def _is_period(value: str) -> bool:
     return re.fullmatch(PERIOD, value) is not None
 
 
-@router.get("/indicators/{code}/drill-down", response_model=DrillDownOut,
+@router.get("/indicators/{indicator}/drill-down", response_model=DrillDownOut,
             summary="The submissions behind an indicator's value (only within the caller's scope)")
-def drill_down(request: Request, principal: security.LoggedIn, code: str,
+def drill_down(request: Request, principal: security.LoggedIn, indicator: str,
                period: Annotated[str, Query(pattern=PERIOD)],
                key: Annotated[str, Query(max_length=32, description="the zone, group or enterprise code")],
                level: Literal["zone", "province", "region", "nation", "enterprise"] = "zone") -> DrillDownOut:
     """A 403 unless the caller may read every zone behind the value (or the enterprise's zone)."""
     fig = _reader(request)
-    if code not in fig.indicators.indicators:
-        raise HTTPException(status_code=404, detail=f"no indicator '{code}'")
+    if indicator not in fig.indicators.indicators:
+        raise HTTPException(status_code=404, detail=f"no indicator '{indicator}'")
     if level != "enterprise":
         _check_keys(fig, level, [key])
     try:
-        rows = fig.drill_down(code, level, key, period, fig.viewer(principal))
+        rows = fig.drill_down(indicator, level, key, period, fig.viewer(principal))
     except ScopeError as error:
         raise HTTPException(status_code=403, detail=error.reason) from None
-    return DrillDownOut(indicator=code, level=level, key=key, period=period, synthetic=fig.synthetic,
+    return DrillDownOut(indicator=indicator, level=level, key=key, period=period, synthetic=fig.synthetic,
                         rows=[SourceRowOut(submission_id=r.submission_id, entity_key=r.entity_key,
                                            zone_code=r.zone_code, period=r.period, revision=r.revision,
                                            state=r.state, role=r.role, values=r.values) for r in rows])
