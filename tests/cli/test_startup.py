@@ -1,13 +1,26 @@
-"""The command line starts at once: building it and answering --help import none of the heavy libraries."""
+"""The command line starts at once: building it and answering --help import none of the heavy libraries, and a
+command imports only what it uses (`hizone index run`: the engine's NumPy and the pipeline file's YAML reader,
+no Pydantic for Typer's option conversion, no Rich, pandas or SciPy)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hizone.cli import app
 
 HEAVY = ("fastapi", "starlette", "uvicorn", "duckdb", "alembic", "sqlalchemy", "pandas", "pyarrow", "numpy",
-         "argon2", "hizone.demo", "hizone.web", "hizone.store")
+         "argon2", "pydantic", "rich", "hizone.demo", "hizone.web", "hizone.store")
+# What `hizone index run` needs beyond the command line itself: the engine and the pipeline file's reader.
+INDEX_RUN_NEEDS = ("numpy", "yaml")
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "evaluate"
+PIPELINE = "steps:\n  - impute: {method: mean}\n  - normalise: {method: minmax, range: [0, 100]}\n  - aggregate: {}\n"
+runner = CliRunner()
 
 
 def _loaded_after(code: str) -> list[str]:
@@ -31,3 +44,40 @@ def test_help_of_every_command_imports_no_heavy_library() -> None:
             "    result = runner.invoke(app, args)\n"
             "    assert result.exit_code == 0, (args, result.output)\n")
     assert _loaded_after(code) == []
+
+
+def _index_run(tmp_path: Path) -> list[str]:
+    pipeline = tmp_path / "pipeline.yaml"
+    pipeline.write_text(PIPELINE, encoding="utf-8")
+    return ["index", "run", "--data", str(FIXTURES / "small_data.csv"), "--meta", str(FIXTURES / "small_meta.csv"),
+            "--pipeline", str(pipeline), "--out", str(tmp_path / "index.csv")]
+
+
+def test_index_run_imports_only_the_engine_and_the_yaml_reader(tmp_path: Path) -> None:
+    """The whole command in a fresh process, as a user runs it: its options converted without Pydantic."""
+    code = (f"import sys\nsys.argv = ['hizone', *{_index_run(tmp_path)!r}]\nfrom hizone.cli import main\n"
+            "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n")
+    loaded = {module.split(".")[0] for module in _loaded_after(code)} - set(INDEX_RUN_NEEDS)
+    assert loaded == set()
+    assert (tmp_path / "index.csv").read_text(encoding="utf-8").startswith('"uCode","a"')
+
+
+def test_options_converted_plainly_keep_typers_checks(tmp_path: Path) -> None:
+    """Text and path options skip Typer's Pydantic conversion, not its checks; other types keep Typer's."""
+    missing = runner.invoke(app, ["registry", "import-enterprises", str(tmp_path / "absent.csv")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    directory = runner.invoke(app, ["registry", "import-enterprises", str(tmp_path)])
+    assert directory.exit_code == 2 and "is a directory" in directory.output
+    not_a_number = runner.invoke(app, ["demo", "--enterprises", "many"])
+    assert not_a_number.exit_code == 2 and "valid integer" in not_a_number.output
+    too_few = runner.invoke(app, ["demo", "--enterprises", "10"])
+    assert too_few.exit_code == 2 and "500" in too_few.output
+    done = runner.invoke(app, [*_index_run(tmp_path), "--stage", "normalised"])
+    assert done.exit_code == 0, done.output
+    assert "(normalised)" in done.output and (tmp_path / "index.csv").exists()
+
+
+@pytest.mark.parametrize("stage", ["", "Aggregated"])
+def test_a_text_option_is_passed_as_given(tmp_path: Path, stage: str) -> None:
+    refused = runner.invoke(app, [*_index_run(tmp_path), "--stage", stage])
+    assert refused.exit_code == 2 and f"unknown stage {stage!r}" in refused.output

@@ -50,7 +50,7 @@ OTHER = {"zone": NATIONAL, "enterprise": NATIONAL, "submission": NATIONAL, "enti
 # batch_id 1 is a fixture's import batch: an upload's changes answer only its uploader (tested below), so
 # every logged-in role gets a 404 here, never a 401/403.
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
-                "report_id": "unknown", "table_name": "zones", "batch_id": "1"}
+                "report_id": "unknown", "table_name": "zones", "batch_id": "1", "indicator": "revenue_total"}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 # Users the user-management routes act on (never a logged-in role's own user): one per zone.
 TARGET_USERS = {"own": "target-own-zone", "other": "target-other-zone"}
@@ -367,6 +367,15 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/api/v1/evaluation/results": [""],
     "/api/v1/evaluation/runs": [""],
     "/api/v1/alerts": [""],
+    "/api/v1/formula": [
+        f"?expr=revenue&form=enterprise_annual&period={year}&level={level}&keys={key}" for year in ("2022", "2023")
+        for level, key in (("zone", LEAK_ZONE), ("province", LEAK_PROVINCE), ("nation", "CN"))]
+    + [f"?expr=rd_expenditure%20/%20employees&form=enterprise_annual&period=2023&level=zone&keys={LEAK_ZONE}",
+       f"?expr=revenue&form=zone_monthly&period=2023-02&level=zone&keys={LEAK_ZONE}"],
+    "/api/v1/indicators/{indicator}/drill-down": [
+        f"?level={level}&key={key}&period={year}" for year in ("2022", "2023")
+        for level, key in (("zone", LEAK_ZONE), ("province", LEAK_PROVINCE), ("nation", "CN"),
+                           ("enterprise", LEAK_ENTERPRISE))],
 }
 # Routes that carry no figure at all (forms, the registry, users, state changes answered by a redirect).
 NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", "/lang/{lang}",

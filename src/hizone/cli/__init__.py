@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from rich.console import Console
-
 from hizone.cli.analytics import register as register_analytics
 from hizone.cli.carbon import register as register_carbon
-from hizone.cli.common import command_group
+from hizone.cli.common import command_group, console
 from hizone.cli.demo import demo
 from hizone.cli.index import index_app
 from hizone.cli.intake import register as register_intake
@@ -31,13 +29,10 @@ register_ranking(app)
 register_web(app)
 register_carbon(app)
 
-stderr = Console(stderr=True)
-
-
 def main() -> None:
     """Entry point: a user's mistake is one line on stderr and exit code 2, never a traceback."""
     try:
         app()
     except HizoneError as error:
-        stderr.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
         sys.exit(2)

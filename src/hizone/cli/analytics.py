@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from hizone.cli.common import Format, open_configured_store
+from hizone.cli.common import Format, console, open_configured_store
 from hizone.config import Settings, analytics_path
 from hizone.errors import HizoneError
 from hizone.exports import write_csv
@@ -26,12 +24,14 @@ def _emit(rows: list[dict[str, Any]], columns: list[str], fmt: Format, title: st
         write_csv(buffer, columns, ([row.get(c) for c in columns] for row in rows), lineterminator="\n")
         typer.echo(buffer.getvalue(), nl=False)
     else:
+        from rich.table import Table
+
         table = Table(title=title)
         for column in columns:
             table.add_column(column)
         for row in rows:
             table.add_row(*("" if row.get(c) is None else _shown(row[c]) for c in columns))
-        Console(width=200).print(table)
+        console(width=200).print(table)
 
 
 def _shown(value: Any) -> str:

@@ -6,12 +6,9 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from hizone.cli.common import console
 from hizone.config import Settings
-
-console = Console()
 
 
 def demo(
@@ -20,6 +17,8 @@ def demo(
     replace: bool = typer.Option(False, "--replace", help="Drop everything in the store first."),
 ) -> None:
     """Build the deterministic synthetic demo data set (all zones, 5 years, 24 months) into the store."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from hizone.auth.users import create_demo_users
     from hizone.catalog import default_catalog
     from hizone.demo import generate, load
@@ -40,14 +39,14 @@ def demo(
     refresh_read_views(engine, form_views(catalog))
     started = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
+                  TimeElapsedColumn(), console=console(), transient=False) as progress:
         task = progress.add_task("generating", total=6, detail="")
         data = generate(catalog, load_provinces(), load_zones(), enterprises, seed)
         progress.update(task, advance=1, description="loading", detail=f"{enterprises:,} enterprises")
         counts = load(engine, data, catalog,
                       lambda step, n: progress.update(task, advance=1, detail=f"{step}: {n:,}"))
         progress.update(task, completed=6, description="done")
-    console.print(f"[green]synthetic demo data loaded[/] into {engine.url.render_as_string()} "
+    console().print(f"[green]synthetic demo data loaded[/] into {engine.url.render_as_string()} "
                   f"in {time.perf_counter() - started:.1f} s: "
                   + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
     _print_demo_users(create_demo_users(engine), settings.var_dir / "demo-users.txt")
@@ -59,6 +58,6 @@ def _print_demo_users(users: list[tuple[str, str, str, str]], keep: Path) -> Non
     keep.parent.mkdir(parents=True, exist_ok=True)
     keep.write_text("username         password           role       scope\n" + "\n".join(lines) + "\n",
                     encoding="utf-8")
-    console.print(f"demo users (also in {keep}):")
+    console().print(f"demo users (also in {keep}):")
     for line in lines:
-        console.print("  " + line, highlight=False)
+        console().print("  " + line, highlight=False)

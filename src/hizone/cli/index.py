@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from hizone.cli.common import command_group, user_errors
+from hizone.cli.common import command_group, console, user_errors
 from hizone.errors import HizoneError
 from hizone.exports import write_csv as export_csv
 
@@ -25,7 +23,6 @@ if TYPE_CHECKING:
     from hizone.evaluate import IndexData, IndexTree, PipelineConfig
 
 index_app = command_group("Composite indices: build, uncertainty and sensitivity, analysis, unit reports.")
-console = Console()
 
 
 @index_app.callback()
@@ -129,7 +126,7 @@ def run_command(
     chosen = result.stage(stage)
     rows = [[unit, *map(float, chosen.values[i])] for i, unit in enumerate(chosen.unit_codes)]
     write_csv(out, ["uCode", *chosen.codes], rows)
-    console.print(f"wrote {len(rows)} units × {len(chosen.codes)} columns ({stage}) to {out}", highlight=False)
+    typer.echo(f"wrote {len(rows)} units × {len(chosen.codes)} columns ({stage}) to {out}")
 
 
 @index_app.command("uncertainty")
@@ -154,7 +151,7 @@ def uncertainty_command(
     header = ["uCode", "nominal_rank", "mean_rank", "median_rank", "q05_rank", "q95_rank"]
     rows = [[r.unit, r.nominal, r.mean, r.median, r.q05, r.q95] for r in result.summary()]
     write_csv(out, header, rows)
-    console.print(f"wrote rank statistics of {len(rows)} units over {parsed.samples} replications to {out}",
+    console().print(f"wrote rank statistics of {len(rows)} units over {parsed.samples} replications to {out}",
                   highlight=False)
     if sobol is None and not print_sobol:
         return
@@ -189,7 +186,7 @@ def analyse_command(
         header = list(pairs[0]) if pairs else ["code_a", "code_b"]
         write_csv(correlations_csv, header, [list(pair.values()) for pair in pairs])
     _print_table("Cronbach's alpha", ["aggregate", "alpha"], [[code, value] for code, value in alphas.items()])
-    console.print(f"wrote {len(pairs)} correlations, {len(alphas)} alphas to {out}", highlight=False)
+    console().print(f"wrote {len(pairs)} correlations, {len(alphas)} alphas to {out}", highlight=False)
 
 
 @index_app.command("report")
@@ -217,16 +214,18 @@ def report_command(
         write_json(out, _nan_to_none(asdict(report)))
     _print_table(f"{report.unit} ({report.unit_name}) against {report.benchmark}: largest gains", gap_header,
                  gap_rows[:top])
-    console.print(f"wrote the report of {unit} to {out}", highlight=False)
+    console().print(f"wrote the report of {unit} to {out}", highlight=False)
 
 
 def _print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    from rich.table import Table
+
     table = Table(title=title)
     for name in header:
         table.add_column(name)
     for row in rows:
         table.add_row(*[f"{cell:.4g}" if isinstance(cell, float) else str(cell) for cell in row])
-    console.print(table)
+    console().print(table)
 
 
 if __name__ == "__main__":

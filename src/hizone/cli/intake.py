@@ -12,16 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from hizone.cli.common import acting_user, command_group, open_configured_store
+from hizone.cli.common import acting_user, command_group, console, open_configured_store
 
 if TYPE_CHECKING:
     from hizone.intake.errors_report import ValidationReport
 
 intake_app = command_group("Statistical reporting: import, approve, templates, completeness.")
-console = Console()
 
 FormOption = Annotated[str, typer.Option("--form", "-f", help="form code, e.g. enterprise_annual or zone_monthly")]
 PeriodOption = Annotated[str, typer.Option("--period", "-p", help="2021 (annual) or 2022-03 (monthly)")]
@@ -30,16 +27,18 @@ RoleOption = Annotated[str, typer.Option("--role", help="admin or analyst (natio
 
 
 def _print_issues(report: ValidationReport, limit: int = 50) -> None:
+    from rich.table import Table
+
     table = Table("", "row", "col", "value", "rule", "message")
     for issue in report.issues[:limit]:
         mark = "[red]✗[/]" if issue.severity == "error" else "[yellow]![/]"
         table.add_row(mark, str(issue.row or ""), issue.column or "", (issue.value or "")[:24], issue.rule,
                       f"{issue.message_zh} / {issue.message_en}")
-    console.print(table)
+    console().print(table)
     if len(report.issues) > limit:
-        console.print(f"… and {len(report.issues) - limit} more listed (write them with --report)")
+        console().print(f"… and {len(report.issues) - limit} more listed (write them with --report)")
     for _, line in report.omitted_lines():
-        console.print(line)
+        console().print(line)
 
 
 def import_command(
@@ -68,9 +67,9 @@ def import_command(
             data = (result.report.to_xlsx() if report.suffix.lower() == ".xlsx"
                     else result.report.to_json_text().encode("utf-8"))
             report.write_bytes(data)
-            console.print(f"report written to {report}")
+            console().print(f"report written to {report}")
     colour = {"stored": "green", "unchanged": "cyan"}.get(result.status, "red")
-    console.print(f"[{colour}]{result.status}[/]: {result.summary()}")
+    console().print(f"[{colour}]{result.status}[/]: {result.summary()}")
     # A refused file is the user's bad input, like every other HizoneError (exit 2); warnings that wait
     # for --confirm-warnings are not an error, but nothing was stored either (exit 1).
     if result.status == "rejected":
@@ -97,24 +96,26 @@ def submissions_command(
     if batch is not None:
         for d in batch_diff(engine, batch):
             changes = ", ".join(f"{c.element}: {c.old} → {c.new}" for c in d.changes) or "(first revision)"
-            console.print(f"{d.entity_key} r{d.old_revision or '-'}→r{d.new_revision}: {changes}")
+            console().print(f"{d.entity_key} r{d.old_revision or '-'}→r{d.new_revision}: {changes}")
         return
     if diff:
         if not (form and period and entity):
             raise typer.BadParameter("--diff needs --form, --period and --entity")
         d = revision_diff(engine, form, entity, period)
-        console.print(f"{entity} {form} {period}: revision {d.old_revision or '-'} → {d.new_revision}")
+        console().print(f"{entity} {form} {period}: revision {d.old_revision or '-'} → {d.new_revision}")
         for c in d.changes:
-            console.print(f"  {c.element}: {c.old} → {c.new}")
+            console().print(f"  {c.element}: {c.old} → {c.new}")
         return
     rows = list_submissions(engine, form=form, period=period, zone_code=zone, entity_key=entity, state=state,
                             history=history, limit=limit)
+    from rich.table import Table
+
     table = Table("form", "period", "entity", "zone", "rev", "state", "by", "file")
     for s in rows:
         table.add_row(s.form_code, s.period, s.entity_key, s.zone_code, str(s.revision), s.state, s.created_by,
                       s.source_name or "")
-    console.print(table)
-    console.print(f"{len(rows)} submission(s)")
+    console().print(table)
+    console().print(f"{len(rows)} submission(s)")
 
 
 def approve_command(
@@ -134,7 +135,7 @@ def approve_command(
 
     result = transition(open_configured_store(), action, acting_user(user, role, user_zone, province, "--user-zone"),
                         form=form, period=period, zone_code=zone, entity_keys=entity, comment=comment)
-    console.print(f"[green]{result.count}[/] submission(s) now {result.target}")
+    console().print(f"[green]{result.count}[/] submission(s) now {result.target}")
 
 
 def template_command(
@@ -154,7 +155,7 @@ def template_command(
         with open_configured_store().connect() as conn:
             zones = [(c, n) for c, n in conn.execute(select(Zone.code, Zone.name_zh).order_by(Zone.code))]
     output.write_bytes(build_template(form, year, zones))
-    console.print(f"template written to {output}")
+    console().print(f"template written to {output}")
 
 
 def completeness_command(
@@ -166,17 +167,19 @@ def completeness_command(
     from hizone.intake.completeness import completeness
 
     report = completeness(open_configured_store(), form, period)
-    console.print(f"{form} {report.period}: deadline {report.deadline.isoformat()} "
+    console().print(f"{form} {report.period}: deadline {report.deadline.isoformat()} "
                   f"(today {dt.date.today().isoformat()})")
+    from rich.table import Table
+
     table = Table("zone", "name", "expected", "reported", "on time", "late", "missing", "states")
     for z in report.zones:
         states = ", ".join(f"{k} {v}" for k, v in sorted(z.states.items()))
         table.add_row(z.zone_code, z.zone_name, str(z.expected), str(z.reported), str(z.on_time), str(z.late),
                       str(z.missing), states)
-    console.print(table)
+    console().print(table)
     if missing:
         for e in report.missing:
-            console.print(f"missing: {e.zone_code} {e.entity_key} {e.name}")
+            console().print(f"missing: {e.zone_code} {e.entity_key} {e.name}")
 
 
 COMMANDS: dict[str, Callable[..., None]] = {

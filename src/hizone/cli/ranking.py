@@ -10,16 +10,17 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from hizone.cli.common import Format, open_configured_store, user_errors
+from hizone.cli.common import Format, console, open_configured_store, user_errors
 from hizone.config import Settings, analytics_path
 from hizone.errors import HizoneError
 from hizone.exports import write_csv
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _analytics_file(settings: Settings, given: Path | None) -> Path:
@@ -62,10 +63,10 @@ def evaluate_command(
     write_workbook(target, outcome.evaluation, outcome.inputs.zones,
                    RunInfo(outcome.run_id, outcome.inputs.fingerprint, outcome.synthetic, user or getpass.getuser()),
                    gap)
-    console = Console(width=160)
+    wide = console(width=160)
     if outcome.synthetic:
-        console.print("[bold yellow]synthetic demo data: these ranks are not the official ranking[/]")
-    _print_top(console, outcome, spec.dimensions)
+        wide.print("[bold yellow]synthetic demo data: these ranks are not the official ranking[/]")
+    _print_top(wide, outcome, spec.dimensions)
     seconds = outcome.seconds
     typer.echo(f"run {outcome.run_id}: {len(outcome.evaluation.zone_codes)} zones, {spec.code} {spec.version}, "
                f"{year}; values {seconds['values']:.2f} s, index {seconds['index']:.2f} s -> {target}")
@@ -74,10 +75,12 @@ def evaluate_command(
         typer.echo(f"gap report for {gap.unit} against {gap.benchmark}: largest gains {top}")
 
 
-def _print_top(console: Console, outcome: Any, dimensions: Any, shown: int = 10) -> None:
+def _print_top(wide: Console, outcome: Any, dimensions: Any, shown: int = 10) -> None:
     evaluation = outcome.evaluation
     names = {code: info.name_zh for code, info in outcome.inputs.zones.items()}
     ranks = {(row.zone_code, row.code): row.rank for row in evaluation.rows}
+    from rich.table import Table
+
     table = Table(title=f"{evaluation.framework.name_zh} {evaluation.year}")
     for column in ("rank", "zone", "name", "score", "change", "p05–p95", *(d.code for d in dimensions)):
         table.add_column(column)
@@ -85,7 +88,7 @@ def _print_top(console: Console, outcome: Any, dimensions: Any, shown: int = 10)
         interval = "" if row.rank_p05 is None else f"{row.rank_p05:g}–{row.rank_p95:g}"
         table.add_row(str(row.rank), row.zone_code, names.get(row.zone_code, ""), _fmt(row.score),
                       _fmt(row.rank_change), interval, *(_fmt(ranks[(row.zone_code, d.code)]) for d in dimensions))
-    console.print(table)
+    wide.print(table)
 
 
 def _fmt(value: Any) -> str:
@@ -128,6 +131,8 @@ def rankings_command(
         typer.echo(buffer.getvalue(), nl=False)
     else:
         title = f"{stored.framework_code} {stored.year}, run {stored.id}" + (" (synthetic)" if stored.synthetic else "")
+        from rich.table import Table
+
         table = Table(title=title)
         shown = ["rank", "zone", "name", "score", "rank_change", "rank_p05", "rank_p95",
                  *(f"{d}_rank" for d in dimensions)]
@@ -135,7 +140,7 @@ def rankings_command(
             table.add_column(column)
         for row in rows:
             table.add_row(*(_fmt(row[c]) for c in shown))
-        Console(width=200).print(table)
+        console(width=200).print(table)
 
 
 def register(app: typer.Typer) -> None:

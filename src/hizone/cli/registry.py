@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from hizone.cli.common import acting_user, command_group, open_configured_store, user_errors
+from hizone.cli.common import acting_user, command_group, console, open_configured_store, user_errors
 from hizone.errors import HizoneError
 
 registry_app = command_group("The registry: enterprises and their qualifications from lists.")
-console = Console(highlight=False, soft_wrap=True)
 
 FileArgument = Annotated[Path, typer.Argument(help=".xlsx or .csv file (UTF-8 or GBK)", exists=True, dir_okay=False)]
 UserOption = Annotated[str, typer.Option("--user", "-u", help="who acts (recorded in the audit log)")]
@@ -51,10 +49,10 @@ def import_enterprises_command(file: FileArgument, user: UserOption = "cli", rol
     result = import_enterprises(open_configured_store(), file, acting_user(user, role, zone, province), sheet=sheet,
                                 valid_from=_day(valid_from))
     for line in result.describe():
-        console.print(line)
+        console(highlight=False, soft_wrap=True).print(line)
     if outcome is not None:
         outcome.write_bytes(result.outcome_csv())
-        console.print(f"outcome written to {outcome}")
+        console(highlight=False, soft_wrap=True).print(f"outcome written to {outcome}")
 
 
 @registry_app.command("import-list")
@@ -77,8 +75,8 @@ def import_list_command(
     result = import_list(open_configured_store(), file, kind, acting_user(user, role, zone, province), year=year,
                          sheet=sheet, strict=strict)
     for line in result.describe():
-        console.print(line)
+        console(highlight=False, soft_wrap=True).print(line)
     if result.review:
         target = review or file.with_name(f"{file.stem}-review.csv")
         target.write_bytes(result.review_csv())
-        console.print(f"{len(result.review)} row(s) for review written to {target}")
+        console(highlight=False, soft_wrap=True).print(f"{len(result.review)} row(s) for review written to {target}")

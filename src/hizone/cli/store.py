@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import print as rprint
 
-from hizone.cli.common import command_group, user_errors
+from hizone.cli.common import command_group, console, user_errors
 from hizone.config import Settings
 
 if TYPE_CHECKING:
@@ -30,10 +29,10 @@ def db_upgrade() -> None:
     engine = connect(settings.database_url)
     readers = drop_read_views(engine)  # PostgreSQL alters no table a view depends on
     upgrade(engine)
-    rprint(sync_store(engine).describe())
+    console().print(sync_store(engine).describe())
     views = refresh_read_views(engine, form_views(default_catalog()), readers)
-    rprint(f"read-only views: {', '.join(views)}")
-    rprint(f"[green]schema up to date[/] at {settings.database_url}")
+    console().print(f"read-only views: {', '.join(views)}")
+    console().print(f"[green]schema up to date[/] at {settings.database_url}")
 
 
 def _described(manifest: Manifest) -> str:
@@ -53,7 +52,7 @@ def db_backup(file: Annotated[Path, typer.Argument(help="The backup file to writ
         manifest = backup(engine, file)
     finally:
         engine.dispose()
-    rprint(f"[green]backed up[/] {_described(manifest)} → {file}")
+    console().print(f"[green]backed up[/] {_described(manifest)} → {file}")
 
 
 @db_app.command("restore")
@@ -64,7 +63,7 @@ def db_restore(file: Annotated[Path, typer.Argument(help="A backup written by `h
     from hizone.store.backup import restore
 
     manifest = restore(Settings.from_env().database_url, file, force=force)
-    rprint(f"[green]restored[/] {_described(manifest)}; every table matches the manifest")
+    console().print(f"[green]restored[/] {_described(manifest)}; every table matches the manifest")
 
 
 @db_app.command("verify")
@@ -74,4 +73,4 @@ def db_verify(file: Annotated[Path, typer.Argument(help="A backup written by `hi
     from hizone.store.backup import verify
 
     manifest = verify(file)
-    rprint(f"[green]intact[/]: {file}: {_described(manifest)}")
+    console().print(f"[green]intact[/]: {file}: {_described(manifest)}")

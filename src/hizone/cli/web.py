@@ -7,10 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 import typer
-from rich import print as rprint
 
 from hizone.auth import ROLES
-from hizone.cli.common import command_group, open_configured_store
+from hizone.cli.common import command_group, console, open_configured_store
 from hizone.config import Settings
 
 users_app = command_group("Users of the web app and the API: add, deactivate or reactivate users, reset passwords, "
@@ -45,7 +44,7 @@ def users_add(
     info = add_user(open_configured_store(), username, password, role, province=province, zone=zone,
                     credit_code=credit_code, email=email)
     scope = info.credit_code or info.zone_code or info.province_code or "national"
-    rprint(f"[green]added[/] {info.username} ({info.role}, {scope})")
+    console().print(f"[green]added[/] {info.username} ({info.role}, {scope})")
 
 
 @users_app.command("token")
@@ -63,7 +62,7 @@ def users_logout_all(username: str = typer.Argument(...)) -> None:
     from hizone.auth.users import revoke_sessions
 
     revoke_sessions(open_configured_store(), username)
-    rprint(f"[green]logged out everywhere:[/] {username}")
+    console().print(f"[green]logged out everywhere:[/] {username}")
 
 
 @users_app.command("deactivate")
@@ -72,7 +71,7 @@ def users_deactivate(username: str = typer.Argument(...)) -> None:
     from hizone.auth.users import set_active
 
     set_active(open_configured_store(), username, False, actor="cli")
-    rprint(f"[green]deactivated:[/] {username}")
+    console().print(f"[green]deactivated:[/] {username}")
 
 
 @users_app.command("activate")
@@ -81,7 +80,7 @@ def users_activate(username: str = typer.Argument(...)) -> None:
     from hizone.auth.users import set_active
 
     set_active(open_configured_store(), username, True, actor="cli")
-    rprint(f"[green]activated:[/] {username}")
+    console().print(f"[green]activated:[/] {username}")
 
 
 @users_app.command("reset-password")
@@ -94,7 +93,7 @@ def users_reset_password(
 
     password = _read_password(password_stdin)
     reset_password(open_configured_store(), username, password, actor="cli")
-    rprint(f"[green]password reset:[/] {username}")
+    console().print(f"[green]password reset:[/] {username}")
 
 
 def server_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
@@ -116,7 +115,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Opt
     if settings.base_url is None:  # links in mail point where this server listens unless HIZONE_BASE_URL says
         settings = replace(settings, base_url=f"http://{host}:{port}")
     app = create_app(settings=settings, warm=True)
-    rprint(f"hizone at [bold]http://{host}:{port}/[/]  (API: http://{host}:{port}/api/v1, "
+    console().print(f"hizone at [bold]http://{host}:{port}/[/]  (API: http://{host}:{port}/api/v1, "
            f"docs: http://{host}:{port}/api/docs)")
     uvicorn.run(app, **server_options(settings, host, port))
 

@@ -50,7 +50,7 @@ def impute(values: FloatArray, config: ImputeConfig, groups: Mapping[str, Sequen
         raise HizoneError(f"group {config.group!r} is not a Group column of iMeta (known: {known})", where=where)
     labels = np.asarray(groups[config.group])
     filled = values.copy()
-    for label in np.unique(labels):
+    for label in sorted(set(groups[config.group])):  # np.unique of text would import numpy.ma
         members = labels == label
         filled[members] = _fill_within(values[members], statistic)
     return filled
