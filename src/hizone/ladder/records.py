@@ -43,7 +43,8 @@ class FirmsRefused(HizoneError):
 
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
-        lines = [f"{source}: row {p.row}, column {p.column}: {p.reason}" for p in self.problems[:SHOWN_PROBLEMS]]
+        lines = [f"{source}: row {p.row}{f', column {p.column}' if p.column else ''}: {p.reason}"
+                 for p in self.problems[:SHOWN_PROBLEMS]]
         if len(self.problems) > SHOWN_PROBLEMS:
             lines.append(f"… and {len(self.problems) - SHOWN_PROBLEMS} more problem(s)")
         lines.append("nothing was written")
@@ -158,7 +159,7 @@ def firms_from_rows(rows: Iterable[Sequence[str]], header: Sequence[str], source
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(names):
-            problems.append(Problem(number, "-", f"{len(cells)} cells, the header has {len(names)}"))
+            problems.append(Problem(number, "", f"{len(cells)} cells, the header has {len(names)}"))
             continue
         firm = _firm(_Row(number, dict(zip(names, cells, strict=True)), problems), rules_from)
         if firm is None:
