@@ -73,10 +73,12 @@ def test_the_contracts_columns_and_values(tmp_path: Path) -> None:
 
 def test_chinese_amounts_and_gbk_files_are_read(tmp_path: Path) -> None:
     # 5000万 is the 5000万 edge itself: the 5% threshold
-    code, output, out = run(tmp_path, [cells(sales_y3="5000万", hitech_revenue="4000万", major_incident="否")],
-                            encoding="gbk")
+    code, output, out = run(tmp_path, [cells(sales_y3="5000万", hitech_revenue="4000万", major_incident="否"),
+                                       cells(id="B", major_incident="1.0", staff="100.0")], encoding="gbk")
     assert code == 0, output
-    assert read(out)[0]["hte_rd_threshold"] == "0.05"
+    a_row, b_row = read(out)
+    assert a_row["hte_rd_threshold"] == "0.05"
+    assert (b_row["hte_failed"], b_row["sme_score"]) == ("rd_ratio;incident", "90")  # as a float column writes
 
 
 def test_an_empty_cell_is_not_checkable_and_named(tmp_path: Path) -> None:

@@ -95,6 +95,9 @@ class _Row:
             return None
         if raw in YES or raw in NO:
             return raw in YES
+        number = parse_number(raw)
+        if number.status is Status.OK and number.value in (0.0, 1.0):  # 1.0 / 0.0 from a float column
+            return number.value == 1.0
         self.fail(column, f"expected 1/0, yes/no or 是/否, got {raw!r}")
         return None
 
