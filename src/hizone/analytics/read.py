@@ -34,7 +34,14 @@ from sqlalchemy import Engine, Select, func, inspect, select
 from sqlalchemy.orm import Session
 
 from hizone.analytics.build import build, fact_table_name
-from hizone.analytics.compiler import AtomRegistry, CompiledIndicator, Compiler, Scope, element_column
+from hizone.analytics.compiler import (
+    AtomRegistry,
+    CompiledIndicator,
+    Compiler,
+    Scope,
+    element_column,
+    flag_column,
+)
 from hizone.analytics.definitions import FactTable, IndicatorSet, PeriodType, default_indicators, form_scope
 from hizone.analytics.disclosure import Cell, Relation, combine, suppress
 from hizone.analytics.disclosure_rules import disclosure_rules, largest_needed
@@ -136,6 +143,17 @@ class Figure:
 Row = tuple[float | None, float | None, str | None]  # value, value_raw, reason
 
 
+@dataclass(frozen=True)
+class EnterpriseRow:
+    """One enterprise's report of one period: element values in the catalog's units, qualification flags."""
+
+    credit_code: str
+    zone_code: str
+    period: str
+    values: dict[str, float | None]
+    flags: dict[str, bool]
+
+
 # --- the reader ------------------------------------------------------------------------------------------
 
 
@@ -233,6 +251,30 @@ class Reader:
                                    "WHERE entity_key IN (SELECT UNNEST(?))", [list(keys)]).fetchall()
                 out.update({entity: zone for entity, zone in rows})
         return out
+
+    def enterprise_rows(self, form: str, zone_codes: Sequence[str], periods: Sequence[str],
+                        elements: Sequence[str], flags: Sequence[str], viewer: Viewer,
+                        view: str = PUBLISHED) -> list[EnterpriseRow]:
+        """Each enterprise's reported ``elements`` and qualification ``flags`` (at period end) in ``zone_codes``
+        and ``periods``: rows of enterprises, so only for a viewer who reads every one of those zones."""
+        if not viewer.reads(zone_codes):
+            raise ScopeError("enterprises outside your scope", where="zone")
+        table = FactTable(form, "annual")
+        if table not in self.periods:
+            return []
+        known = {code for version in default_catalog().forms.get(form, ()) for code in version.element_codes}
+        unknown = [code for code in elements if code not in known]
+        if unknown:
+            raise HizoneError(f"not an element of {form}: {', '.join(unknown)}", where="elements")
+        columns = [element_column(e) for e in elements] + [flag_column(q) for q in flags]
+        selected = "".join(f", {column}" for column in columns)
+        with self.analytics.connect() as con:
+            rows = con.execute(f"SELECT entity_key, zone_code, period{selected} FROM {fact_table_name(table, view)} "
+                               "WHERE zone_code IN (SELECT UNNEST(?)) AND period IN (SELECT UNNEST(?)) "
+                               "ORDER BY entity_key, period", [list(zone_codes), list(periods)]).fetchall()
+        width = len(elements)
+        return [EnterpriseRow(r[0], r[1], r[2], dict(zip(elements, r[3:3 + width], strict=True)),
+                              {q: bool(v) for q, v in zip(flags, r[3 + width:], strict=True)}) for r in rows]
 
     # -- disclosure control
 

@@ -20,6 +20,8 @@ from hizone.errors import CatalogError
 LADDER_KIND = "ladder"
 TECH_SME = "tech_sme"
 HIGHTECH = "hightech"
+GAZELLE = "gazelle"
+FROM_REPORT = "from_report"
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,34 @@ class LadderRules:
 
     tech_sme: TechSmeRules
     hightech: HightechRules
+
+
+@dataclass(frozen=True)
+class GazelleRules:
+    """瞪羚 from reported data; ``max_age`` None: no age limit (a zone's own definition may drop it)."""
+
+    version: int
+    max_age: int | None
+    years: int
+    min_cagr: Fraction
+    min_base_revenue: Fraction
+    min_rd_intensity: Fraction
+    source: str
+
+
+@dataclass(frozen=True)
+class ReportField:
+    element: str
+    factor: Fraction  # into the assessment's unit (yuan)
+
+
+@dataclass(frozen=True)
+class ReportMapping:
+    """Which element of ``form`` stands for each assessment input it covers (``sales`` for sales_y1..y3, …)."""
+
+    version: int
+    form: str
+    fields: dict[str, ReportField]
 
 
 # ---------------------------------------------------------------- parsing
@@ -202,7 +232,48 @@ def parse_hightech(doc: Mapping[str, Any], version: int, where: str) -> Hightech
         source=str(doc.get("source", where)))
 
 
-PARSERS = {TECH_SME: parse_tech_sme, HIGHTECH: parse_hightech}
+GAZELLE_KEYS = ("max_age", "years", "min_cagr", "min_base_revenue", "min_rd_intensity")
+MAPPED_INPUTS = ("staff", "st_staff", "sales", "rd", "rd_domestic", "hitech_revenue", "total_assets", "net_assets",
+                 "ip_class1", "ip_class2", "conversions", "ip_quality_points", "rd_management")
+
+
+def _gazelle(spec: Mapping[str, Any], version: int, where: str, source: str) -> GazelleRules:
+    age, years = spec.get("max_age"), spec.get("years")
+    if age is not None and (not isinstance(age, int) or isinstance(age, bool) or age < 0):
+        raise CatalogError(f"expected a whole number of years or null, got {age!r}", where=f"{where}.max_age")
+    if not isinstance(years, int) or isinstance(years, bool) or years < 1:
+        raise CatalogError(f"expected a whole number of at least 1, got {years!r}", where=f"{where}.years")
+    return GazelleRules(version, age, years, exact(spec.get("min_cagr"), f"{where}.min_cagr"),
+                        exact(spec.get("min_base_revenue"), f"{where}.min_base_revenue"),
+                        exact(spec.get("min_rd_intensity"), f"{where}.min_rd_intensity"), source)
+
+
+def parse_gazelle(doc: Mapping[str, Any], version: int, where: str) -> dict[str | None, GazelleRules]:
+    """The national definition (key None) and each zone's own: the national keys the zone's entry changes."""
+    source = str(doc.get("source", where))
+    national = {key: doc.get(key) for key in GAZELLE_KEYS}
+    found: dict[str | None, GazelleRules] = {None: _gazelle(national, version, where, source)}
+    zones = doc.get("zones") or {}
+    if not isinstance(zones, Mapping):
+        raise CatalogError("expected zone code -> changed keys", where=f"{where}: zones")
+    for zone, changes in zones.items():
+        if not isinstance(changes, Mapping) or set(changes) - set(GAZELLE_KEYS):
+            raise CatalogError(f"a zone may change only {', '.join(GAZELLE_KEYS)}", where=f"{where}: zones.{zone}")
+        found[str(zone)] = _gazelle({**national, **changes}, version, f"{where}: zones.{zone}", source)
+    return found
+
+
+def parse_mapping(doc: Mapping[str, Any], version: int, where: str) -> ReportMapping:
+    fields = {}
+    for name, spec in _mapping(doc, "fields", where).items():
+        if name not in MAPPED_INPUTS or not isinstance(spec, Mapping) or not isinstance(spec.get("element"), str):
+            raise CatalogError(f"expected one of {', '.join(MAPPED_INPUTS)}: {{element, factor}}",
+                               where=f"{where}: fields.{name}")
+        fields[str(name)] = ReportField(spec["element"], exact(spec.get("factor", 1), f"{where}: fields.{name}"))
+    return ReportMapping(version, str(doc.get("form")), fields)
+
+
+PARSERS = {TECH_SME: parse_tech_sme, HIGHTECH: parse_hightech, GAZELLE: parse_gazelle, FROM_REPORT: parse_mapping}
 
 
 # ---------------------------------------------------------------- loading
@@ -246,6 +317,24 @@ def rules_for(year: int, rule_sets: Mapping[tuple[str, int], Any] | None = None)
             return None
         chosen.append(sets[(code, applicable[-1])])
     return LadderRules(*chosen)
+
+
+def _latest(code: str, year: int, rule_sets: Mapping[tuple[str, int], Any] | None) -> Any:
+    sets = _default_rule_sets() if rule_sets is None else rule_sets
+    applicable = [v for v in versions(code, sets) if v <= year]
+    return sets[(code, applicable[-1])] if applicable else None
+
+
+def gazelle_rules(year: int, zone: str | None = None,
+                  rule_sets: Mapping[tuple[str, int], Any] | None = None) -> GazelleRules | None:
+    """The 瞪羚 definition for data of ``year``: the zone's own where it has one, else the national."""
+    found: dict[str | None, GazelleRules] | None = _latest(GAZELLE, year, rule_sets)
+    return None if found is None else found.get(zone, found[None])
+
+
+def report_mapping(year: int, rule_sets: Mapping[tuple[str, int], Any] | None = None) -> ReportMapping | None:
+    found: ReportMapping | None = _latest(FROM_REPORT, year, rule_sets)
+    return found
 
 
 def earliest_year(rule_sets: Mapping[tuple[str, int], Any] | None = None) -> int:
