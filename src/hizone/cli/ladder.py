@@ -10,12 +10,15 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hizone.cli.common import command_group, user_errors
 from hizone.errors import HizoneError
+
+if TYPE_CHECKING:
+    from hizone.ladder.stages import EnterpriseStages
 
 ladder_app = command_group("The enterprise ladder (梯度培育): qualification self-checks of firms.")
 SHOWN_UNCHECKED = 20
@@ -118,3 +121,63 @@ def assess_command(
         typer.echo(line)
     if len(lines) > SHOWN_UNCHECKED:
         typer.echo(f"… and {len(lines) - SHOWN_UNCHECKED} more firm(s) with criteria not checkable")
+
+
+STAGE_COLUMNS = ["credit_code", "zone_code", "year", "top_stage", "stage", "listed", "by_data", "criterion", "value",
+                 "threshold", "passed", "not_checkable"]
+
+
+@ladder_app.command("stages")
+@user_errors
+def stages_command(
+    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    zone: Annotated[list[str] | None, typer.Option("--zone", help="Zone code(s); default every zone (or the "
+                                                                  "province's).")] = None,
+    province: Annotated[str | None, typer.Option("--province", help="The zones of this province.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write every enterprise's rungs with their criteria "
+                                                           "(value, threshold, pass/fail) to this CSV.")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+) -> None:
+    """The ladder (梯度培育) of zones in a year from the built analytics file: per rung (科技型中小企业 …
+    独角兽) how many reporting enterprises stand on it by a published list and by their own reported figures,
+    and how their highest rungs moved since the year before."""
+    from hizone.analytics.read import Viewer, open_reader
+    from hizone.config import Settings, analytics_path
+    from hizone.ladder.service import stage_counts, transitions, zone_stages
+
+    path = analytics or analytics_path(Settings.from_env())
+    if not path.exists():
+        raise HizoneError("no analytics file: run `hizone build` first", where=str(path))
+    reader = open_reader(path)
+    codes = list(zone) if zone else list(reader.zones_of("province", province)) if province else list(reader.zones)
+    unknown = [code for code in codes if code not in reader.zones]
+    if unknown or not codes:
+        raise HizoneError(f"unknown zone(s) {', '.join(unknown) or province}", where="--zone/--province")
+    everyone = Viewer.everyone()  # the command line is the operator of the store
+    now, before = zone_stages(reader, codes, year, everyone), zone_stages(reader, codes, year - 1, everyone)
+    typer.echo(f"{len(now)} reporting enterprise(s) in {len(codes)} zone(s), {year}:")
+    for count in stage_counts(now):
+        typer.echo(f"  {count.stage:<15} {count.reached:>7} (list {count.listed}, data {count.by_data})")
+    moves = transitions(before, now)
+    typer.echo("  since " + str(year - 1) + ": " + ", ".join(f"{kind} {len(codes)}" for kind, codes in moves.items()))
+    if out is not None:
+        _write_atomically(out, STAGE_COLUMNS, _criteria_rows(now))
+        typer.echo(f"criteria -> {out}")
+
+
+def _criteria_rows(stages: list[EnterpriseStages]) -> list[list[str]]:
+    from hizone.ladder.records import format_number
+
+    rows = []
+    for enterprise in stages:
+        lead = [enterprise.credit_code, enterprise.zone_code, str(enterprise.year), enterprise.top or ""]
+        for status in enterprise.stages:
+            flags = [status.stage, _yes_no(status.listed), _yes_no(status.by_data)]
+            rows += [[*lead, *flags, check.code, format_number(check.value), format_number(check.threshold),
+                      _yes_no(check.passed), "" if check.passed is not None else check.why]
+                     for check in status.criteria] or [[*lead, *flags, "", "", "", "", ""]]
+    return rows
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else "yes" if value else "no"

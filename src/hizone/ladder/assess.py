@@ -52,6 +52,11 @@ class Check:
     missing: tuple[str, ...] = ()  # the empty input columns that make it not checkable
     reason: str = ""  # why it is not checkable when no column is empty (a zero denominator)
 
+    @property
+    def why(self) -> str:
+        """Why it is not checkable ("" when it is)."""
+        return ", ".join(self.missing) + " empty" if self.missing else self.reason
+
 
 @dataclass(frozen=True)
 class Points:
@@ -64,6 +69,10 @@ class Points:
     most: Fraction
     missing: tuple[str, ...] = ()
     reason: str = ""
+
+    @property
+    def why(self) -> str:
+        return ", ".join(self.missing) + " empty" if self.missing else self.reason
 
     @property
     def known(self) -> bool:
@@ -313,4 +322,4 @@ def _unchecked(scheme: str, item: Check | Points) -> Unchecked | None:
     known = item.passed is not None if isinstance(item, Check) else item.known
     if known:
         return None
-    return Unchecked(f"{scheme}.{item.code}", ", ".join(item.missing) + " empty" if item.missing else item.reason)
+    return Unchecked(f"{scheme}.{item.code}", item.why)

@@ -179,7 +179,7 @@ def firms_from_rows(rows: Iterable[Sequence[str]], header: Sequence[str], source
 # ---------------------------------------------------------------- output
 
 
-def _number(value: Fraction | None) -> str:
+def format_number(value: Fraction | None) -> str:
     """Whole numbers as integers, others at full float precision; empty when not computable."""
     if value is None:
         return ""
@@ -192,9 +192,9 @@ def _flag(value: bool | None) -> str:
 
 def output_row(assessment: Assessment) -> list[str]:
     sme, hte = assessment.tech_sme, assessment.hightech
-    return [assessment.firm.id, _number(sme.score), _flag(sme.eligible), _number(hte.rd_ratio),
-            _number(hte.rd_threshold), ";".join(hte.failed), _number(hte.score_min), _number(hte.score_max),
-            hte.verdict.value]
+    return [assessment.firm.id, format_number(sme.score), _flag(sme.eligible), format_number(hte.rd_ratio),
+            format_number(hte.rd_threshold), ";".join(hte.failed), format_number(hte.score_min),
+            format_number(hte.score_max), hte.verdict.value]
 
 
 def unchecked_lines(assessments: Iterable[tuple[int, Assessment]]) -> list[str]:
