@@ -202,3 +202,18 @@ def unchecked_lines(assessments: Iterable[tuple[int, Assessment]]) -> list[str]:
     reason) behind each."""
     return [f"row {row}, id {a.firm.id}: not checkable: " + "; ".join(f"{u.criterion} ({u.why})" for u in a.unchecked)
             for row, a in assessments if a.unchecked]
+
+
+def firm_cells(firm: Firm) -> dict[str, str]:
+    """A Firm back as the command's input cells (empty where a value is missing)."""
+    values: dict[str, Fraction | None] = {
+        "staff": firm.staff, "st_staff": firm.st_staff, "rd_domestic": firm.rd_domestic,
+        "hitech_revenue": firm.hitech_revenue, "total_assets": firm.total_assets, "ip_class1": firm.ip_class1,
+        "ip_class2": firm.ip_class2, "conversions": firm.conversions, "ip_quality_points": firm.ip_quality_points,
+        "rd_management": firm.rd_management}
+    for name, series in (("sales", firm.sales), ("rd", firm.rd), ("net_assets", firm.net_assets)):
+        values.update({f"{name}_y{i}": value for i, value in enumerate(series, start=1)})
+    cells = {name: format_number(value) for name, value in values.items()}
+    incident = "" if firm.major_incident is None else "1" if firm.major_incident else "0"
+    return {"id": firm.id, "year": str(firm.year), "founded_year": "" if firm.founded_year is None else
+            str(firm.founded_year), **cells, "major_incident": incident}

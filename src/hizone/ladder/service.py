@@ -7,13 +7,24 @@ Glue between the read path (hizone.analytics.read, every figure and the viewer's
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hizone.analytics.read import EnterpriseRow, Reader, Viewer
 from hizone.errors import HizoneError
-from hizone.ladder.rules import GazelleRules, LadderRules, ReportMapping, gazelle_rules, report_mapping, rules_for
-from hizone.ladder.stages import LIST_KINDS, STAGES, EnterpriseStages, enterprise_stages
+from hizone.ladder.assess import Assessment, assess
+from hizone.ladder.records import INPUT_COLUMNS, firm_cells, firms_from_rows
+from hizone.ladder.rules import (
+    GazelleRules,
+    LadderRules,
+    ReportMapping,
+    earliest_year,
+    gazelle_rules,
+    report_mapping,
+    rules_for,
+)
+from hizone.ladder.selfcheck import Shortfall, shortfalls
+from hizone.ladder.stages import LIST_KINDS, STAGES, EnterpriseStages, enterprise_stages, firm_from_reports
 
 REPORT_YEARS_READ = 2  # the assessment's y−2 … y
 
@@ -90,3 +101,35 @@ def _rank(stage: str | None) -> int:
 def top_counts(stages: Sequence[EnterpriseStages]) -> Counter[str | None]:
     """How many enterprises have each rung as their highest (None: on no rung)."""
     return Counter(s.top for s in stages)
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    credit_code: str
+    year: int
+    cells: dict[str, str]  # the inputs assessed, as text
+    prefilled: frozenset[str]  # the inputs taken from the enterprise's own reports
+    assessment: Assessment
+    shortfalls: list[Shortfall]
+
+
+GIVEN = tuple(column for column in INPUT_COLUMNS if column not in ("id", "year"))
+
+
+def self_check(reader: Reader, credit_code: str, year: int, viewer: Viewer, given: Mapping[str, str]) -> SelfCheck:
+    """The 科技型中小企业 and 高新技术企业 checks of one enterprise: its own reports fill what they hold, what the
+    user ``given`` (column -> text, checked like a row of `hizone ladder assess`) fills or corrects the rest."""
+    rules, mapping = rules_for(year), report_mapping(year)
+    if rules is None or mapping is None:
+        raise HizoneError(f"no ladder rules for {year} (they apply from {earliest_year()})", where="year")
+    elements = sorted({spec.element for spec in mapping.fields.values()})
+    rows = reader.own_rows(mapping.form, credit_code, [str(y) for y in range(year - 2, year + 1)], elements, (),
+                           viewer)
+    cells = firm_cells(firm_from_reports(credit_code, year, {int(r.period): r.values for r in rows}, mapping))
+    prefilled = frozenset(name for name in GIVEN if cells[name])
+    cells.update({name: value.strip() for name, value in given.items() if name in GIVEN and value.strip()})
+    ((_, firm),) = firms_from_rows([[cells[c] for c in INPUT_COLUMNS]], INPUT_COLUMNS, "self-check",
+                                   earliest_year())
+    assessment = assess(firm, rules)
+    return SelfCheck(credit_code, year, cells, prefilled - {n for n in given if given[n].strip()}, assessment,
+                     shortfalls(assessment))
