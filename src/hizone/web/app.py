@@ -74,6 +74,7 @@ def _include_routers(app: FastAPI) -> None:
         admin,
         docs,
         enterprises,
+        ladder,
         monitoring,
         overview,
         rankings,
@@ -83,7 +84,8 @@ def _include_routers(app: FastAPI) -> None:
         zones,
     )
 
-    for module in (account, overview, zones, enterprises, rankings, monitoring, reporting, registry, sql, admin, docs):
+    for module in (account, overview, zones, enterprises, ladder, rankings, monitoring, reporting, registry, sql, admin,
+                   docs):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)

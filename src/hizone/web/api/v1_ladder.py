@@ -24,7 +24,8 @@ router = APIRouter(prefix="/api/v1/ladder", tags=["v1"], responses=ERRORS)
 YEAR = Query(None, pattern=r"^\d{4}$", description="the report year (default: the latest with approved reports)")
 
 
-def _year(reader: Reader, year: str | None) -> int:
+def chosen_year(reader: Reader, year: str | None) -> int:
+    """The year asked for if the store has approved reports of it, else the latest."""
     chosen = resolve_year(reader, year)
     if chosen is None:
         raise HTTPException(status_code=404, detail="no approved annual reports yet")
@@ -69,7 +70,7 @@ def self_check_body(found: SelfCheck) -> dict[str, Any]:
 async def self_check_route(request: Request, principal: security.EnterpriseReader, credit_code: str,
                            year: str | None = YEAR) -> dict[str, Any]:
     reader = current_figures(request)
-    chosen = _year(reader, year)
+    chosen = chosen_year(reader, year)
     given = {name: value for name, value in request.query_params.items() if name in GIVEN}
     found = await run_in_threadpool(self_check, reader, credit_code, chosen, reader.viewer(principal), given)
     return self_check_body(found)
@@ -81,7 +82,7 @@ async def self_check_route(request: Request, principal: security.EnterpriseReade
 async def zone_ladder_route(request: Request, principal: security.ZoneReader, zone_code: str,
                             year: str | None = YEAR) -> dict[str, Any]:
     reader = current_figures(request)
-    viewer, chosen = reader.viewer(principal), _year(reader, year)
+    viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
     now = await run_in_threadpool(zone_stages, reader, [zone_code], chosen, viewer)
     before = await run_in_threadpool(zone_stages, reader, [zone_code], chosen - 1, viewer)
     return {"zone_code": zone_code, "year": chosen,
