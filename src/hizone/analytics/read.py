@@ -34,14 +34,21 @@ from sqlalchemy import Engine, Select, func, inspect, select
 from sqlalchemy.orm import Session
 
 from hizone.analytics.build import build, fact_table_name
-from hizone.analytics.compiler import AtomRegistry, CompiledIndicator, Compiler, Scope, element_column
+from hizone.analytics.compiler import (
+    AtomRegistry,
+    CompiledIndicator,
+    Compiler,
+    Scope,
+    element_column,
+    flag_column,
+)
 from hizone.analytics.definitions import FactTable, IndicatorSet, PeriodType, default_indicators, form_scope
 from hizone.analytics.disclosure import Cell, Relation, combine, suppress
 from hizone.analytics.disclosure_rules import disclosure_rules, largest_needed
 from hizone.analytics.formula import Count, Name, Node, parse
 from hizone.analytics.query import Analytics, SourceRow
 from hizone.analytics.rollup import NATION_KEY, plan
-from hizone.auth import Principal, can_read_zone
+from hizone.auth import Principal, can_read_zone, own_enterprises
 from hizone.catalog import default_catalog
 from hizone.errors import HizoneError, StoreError
 from hizone.store.models import (
@@ -105,6 +112,7 @@ class Viewer:
 
     zones: frozenset[str] | None  # zones whose own figures and rows the viewer may read
     known: frozenset[str] | None  # cells shown without disclosure control
+    enterprises: frozenset[str] = frozenset()  # enterprises whose own rows it reads besides its zones' (itself)
 
     @classmethod
     def everyone(cls) -> Viewer:
@@ -134,6 +142,17 @@ class Figure:
 
 
 Row = tuple[float | None, float | None, str | None]  # value, value_raw, reason
+
+
+@dataclass(frozen=True)
+class EnterpriseRow:
+    """One enterprise's report of one period: element values in the catalog's units, qualification flags."""
+
+    credit_code: str
+    zone_code: str
+    period: str
+    values: dict[str, float | None]
+    flags: dict[str, bool]
 
 
 # --- the reader ------------------------------------------------------------------------------------------
@@ -180,7 +199,7 @@ class Reader:
             members = self.zones_of("province", province)
             if members and set(members) <= zones:
                 known.add(cell_key("province", province))
-        return Viewer(zones, frozenset(known))
+        return Viewer(zones, frozenset(known), own_enterprises(principal))
 
     # -- values
 
@@ -233,6 +252,44 @@ class Reader:
                                    "WHERE entity_key IN (SELECT UNNEST(?))", [list(keys)]).fetchall()
                 out.update({entity: zone for entity, zone in rows})
         return out
+
+    def enterprise_rows(self, form: str, zone_codes: Sequence[str], periods: Sequence[str],
+                        elements: Sequence[str], flags: Sequence[str], viewer: Viewer,
+                        view: str = PUBLISHED) -> list[EnterpriseRow]:
+        """Each enterprise's reported ``elements`` and qualification ``flags`` (at period end) in ``zone_codes``
+        and ``periods``: rows of enterprises, so only for a viewer who reads every one of those zones."""
+        if not viewer.reads(zone_codes):
+            raise ScopeError("enterprises outside your scope", where="zone")
+        return self._report_rows(form, "zone_code", zone_codes, periods, elements, flags, view)
+
+    def own_rows(self, form: str, credit_code: str, periods: Sequence[str], elements: Sequence[str],
+                 flags: Sequence[str], viewer: Viewer, view: str = PUBLISHED) -> list[EnterpriseRow]:
+        """One enterprise's reports (as ``enterprise_rows``): for the enterprise itself and for a viewer who
+        reads the zones it reported in; anyone else gets a ScopeError, whether or not it reported."""
+        rows = self._report_rows(form, "entity_key", [credit_code], periods, elements, flags, view)
+        readable = bool(rows) and viewer.reads({row.zone_code for row in rows})
+        if viewer.zones is None or credit_code in viewer.enterprises or readable:
+            return rows
+        raise ScopeError("an enterprise outside your scope", where="credit_code")
+
+    def _report_rows(self, form: str, column: str, keys: Sequence[str], periods: Sequence[str],
+                     elements: Sequence[str], flags: Sequence[str], view: str) -> list[EnterpriseRow]:
+        table = FactTable(form, "annual")
+        if table not in self.periods:
+            return []
+        known = {code for version in default_catalog().forms.get(form, ()) for code in version.element_codes}
+        unknown = [code for code in elements if code not in known]
+        if unknown:
+            raise HizoneError(f"not an element of {form}: {', '.join(unknown)}", where="elements")
+        columns = [element_column(e) for e in elements] + [flag_column(q) for q in flags]
+        selected = "".join(f", {c}" for c in columns)
+        with self.analytics.connect() as con:
+            rows = con.execute(f"SELECT entity_key, zone_code, period{selected} FROM {fact_table_name(table, view)} "
+                               f"WHERE {column} IN (SELECT UNNEST(?)) AND period IN (SELECT UNNEST(?)) "
+                               "ORDER BY entity_key, period", [list(keys), list(periods)]).fetchall()
+        width = len(elements)
+        return [EnterpriseRow(r[0], r[1], r[2], dict(zip(elements, r[3:3 + width], strict=True)),
+                              {q: bool(v) for q, v in zip(flags, r[3 + width:], strict=True)}) for r in rows]
 
     # -- disclosure control
 

@@ -21,6 +21,7 @@ from hizone.auth.policy import (
     may_review,
     may_submit,
     may_submit_form,
+    own_enterprises,
 )
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "may_review",
     "may_submit",
     "may_submit_form",
+    "own_enterprises",
 ]

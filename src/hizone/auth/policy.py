@@ -116,6 +116,11 @@ def entities_acted_on(p: Principal) -> frozenset[str] | None:
     return frozenset([p.credit_code or ""]) if p.role == "enterprise" else None
 
 
+def own_enterprises(p: Principal) -> frozenset[str]:
+    """The enterprises whose own reports and self-checks a principal reads besides its zones' (itself)."""
+    return frozenset([p.credit_code]) if p.role == "enterprise" and p.credit_code else frozenset()
+
+
 def can_read_enterprise(p: Principal, credit_code: str, zone_code: str, province_code: str) -> bool:
     if p.role == "enterprise":
         return p.credit_code == credit_code

@@ -10,6 +10,7 @@ from hizone.cli.common import command_group, console
 from hizone.cli.demo import demo
 from hizone.cli.index import index_app
 from hizone.cli.intake import register as register_intake
+from hizone.cli.ladder import ladder_app
 from hizone.cli.ranking import register as register_ranking
 from hizone.cli.readings import readings_app
 from hizone.cli.registry import registry_app
@@ -23,6 +24,7 @@ app.command("demo")(demo)
 app.add_typer(index_app, name="index")
 app.add_typer(registry_app, name="registry")
 app.add_typer(readings_app, name="readings")
+app.add_typer(ladder_app, name="ladder")
 register_intake(app)
 register_analytics(app)
 register_ranking(app)

@@ -68,12 +68,13 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
 
 
 def _include_routers(app: FastAPI) -> None:
-    from hizone.web.api import v1, v1_analytics, v1_engines, v1_readings, v1_registry
+    from hizone.web.api import v1, v1_analytics, v1_engines, v1_ladder, v1_readings, v1_registry
     from hizone.web.pages import (
         account,
         admin,
         docs,
         enterprises,
+        ladder,
         monitoring,
         overview,
         rankings,
@@ -83,13 +84,15 @@ def _include_routers(app: FastAPI) -> None:
         zones,
     )
 
-    for module in (account, overview, zones, enterprises, rankings, monitoring, reporting, registry, sql, admin, docs):
+    for module in (account, overview, zones, enterprises, ladder, rankings, monitoring, reporting, registry, sql, admin,
+                   docs):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)
     app.include_router(v1_registry.router)
     app.include_router(v1_readings.router)
     app.include_router(v1_analytics.router)
+    app.include_router(v1_ladder.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes

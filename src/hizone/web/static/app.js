@@ -57,6 +57,11 @@
         radar: { indicator: p.dimensions.map(function (d) { return { name: d.name, max: d.max }; }) },
         series: [{ type: "radar", data: p.series }] };
     },
+    funnel: function (p) {
+      return { toolbox: toolbox, tooltip: { trigger: "item", formatter: "{b}: {c}" },
+        series: [{ type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "8%", label: { formatter: "{b} {c}" },
+          data: p.stages }] };
+    },
     bars: function (p) {
       return { toolbox: toolbox, tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { top: 40, left: 60, right: 20, bottom: 60 },
         xAxis: { type: "category", data: p.categories, axisLabel: { rotate: 30 } }, yAxis: { type: "value" },

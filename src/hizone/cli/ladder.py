@@ -1,0 +1,183 @@
+"""`hizone ladder ...`: the enterprise ladder (梯度培育). `assess` checks firms from a file alone.
+
+Thin: read the file, call the pure engine in hizone.ladder, write the rows. Every number comes from the engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hizone.cli.common import command_group, user_errors
+from hizone.errors import HizoneError
+
+if TYPE_CHECKING:
+    from hizone.ladder.stages import EnterpriseStages
+
+ladder_app = command_group("The enterprise ladder (梯度培育): qualification self-checks of firms.")
+SHOWN_UNCHECKED = 20
+
+ASSESS_HELP = """Assess firms against the 科技型中小企业 evaluation and the 高新技术企业 recognition rules in
+force for each row's year (catalog/data/ladder/), from a CSV file alone.
+
+Input columns (UTF-8 or GBK; money in yuan, y3 the latest year): id, year, founded_year, staff, st_staff,
+sales_y1, sales_y2, sales_y3, rd_y1, rd_y2, rd_y3, rd_domestic (percent of R&D spent in China), hitech_revenue
+(latest year), total_assets, net_assets_y1, net_assets_y2, net_assets_y3, ip_class1, ip_class2, conversions
+(annual average of the last three years), ip_quality_points (0-22), rd_management (0-20), major_incident
+(1/0, yes/no, 是/否).
+
+Output columns: id, sme_score, sme_eligible (true, false or incomplete), hte_rd_ratio (three years' R&D / three
+years' sales, a fraction), hte_rd_threshold (a fraction), hte_failed (the failed hard criteria, ';'-separated:
+registered, ip, st_staff, rd_ratio, rd_domestic, hitech_revenue, incident), hte_score_min, hte_score_max,
+hte_verdict (eligible, borderline, ineligible or incomplete).
+
+An empty cell is never guessed: the criteria that need it are not checkable. A score that needs it is left
+empty; a verdict is still given when the known criteria decide it (a failed hard criterion, or a score that
+cannot reach the pass mark even with every unknown item at its maximum, is ineligible), otherwise it is
+'incomplete'; a criterion not checkable is never listed in hte_failed. The command prints, per firm, which
+criteria could not be checked and which columns were empty.
+
+A file with missing columns, negative sales, R&D or assets, a staff of 0, or a share above 100% (rd_domestic
+above 100, st_staff above staff, hitech_revenue above sales_y3) is refused: one line per problem naming file,
+row and column, exit code 2, nothing written."""
+
+
+@ladder_app.callback()
+def ladder_group() -> None:
+    """The enterprise ladder (梯度培育): qualification self-checks of firms."""
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a CSV file in UTF-8 (with or without BOM) or, failing that, GBK."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise HizoneError("file not found", where=str(path)) from None
+    except OSError as error:
+        raise HizoneError(f"cannot read: {error.strerror}", where=str(path)) from None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise HizoneError("not a UTF-8 or GBK text file", where=str(path))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise HizoneError(f"not a readable CSV file ({error})", where=str(path)) from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise HizoneError("empty: expected a header row", where=str(path))
+    return rows[0], rows[1:]
+
+
+def _write_atomically(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    """Write beside the target and rename: an interrupted run leaves no half-written file."""
+    from hizone.exports import write_csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
+            write_csv(stream, header, rows)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@ladder_app.command("assess", help=ASSESS_HELP)
+@user_errors
+def assess_command(
+    data: Annotated[Path, typer.Option("--data", help="The firms, one row per firm and year (CSV).")],
+    out: Annotated[Path, typer.Option("--out", help="The assessments (CSV), one row per input row.")],
+) -> None:
+    from hizone.ladder.assess import Verdict, assess
+    from hizone.ladder.records import OUTPUT_COLUMNS, firms_from_rows, output_row, unchecked_lines
+    from hizone.ladder.rules import earliest_year, rules_for
+
+    header, rows = _read_rows(data)
+    firms = firms_from_rows(rows, header, str(data), earliest_year())
+    assessments = []
+    for row, firm in firms:
+        rules = rules_for(firm.year)
+        if rules is None:
+            raise AssertionError("firms_from_rows refuses years before the rules")
+        assessments.append((row, assess(firm, rules)))
+    _write_atomically(out, list(OUTPUT_COLUMNS), [output_row(a) for _, a in assessments])
+    eligible = sum(a.tech_sme.eligible is True for _, a in assessments)
+    verdicts = {v: sum(a.hightech.verdict is v for _, a in assessments) for v in Verdict}
+    typer.echo(f"{len(assessments)} firm(s) assessed → {out}: 科技型中小企业 eligible {eligible}; 高新技术企业 "
+               + ", ".join(f"{v.value} {n}" for v, n in verdicts.items()))
+    lines = unchecked_lines(assessments)
+    for line in lines[:SHOWN_UNCHECKED]:
+        typer.echo(line)
+    if len(lines) > SHOWN_UNCHECKED:
+        typer.echo(f"… and {len(lines) - SHOWN_UNCHECKED} more firm(s) with criteria not checkable")
+
+
+STAGE_COLUMNS = ["credit_code", "zone_code", "year", "top_stage", "stage", "listed", "by_data", "criterion", "value",
+                 "threshold", "passed", "not_checkable"]
+
+
+@ladder_app.command("stages")
+@user_errors
+def stages_command(
+    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    zone: Annotated[list[str] | None, typer.Option("--zone", help="Zone code(s); default every zone (or the "
+                                                                  "province's).")] = None,
+    province: Annotated[str | None, typer.Option("--province", help="The zones of this province.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write every enterprise's rungs with their criteria "
+                                                           "(value, threshold, pass/fail) to this CSV.")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+) -> None:
+    """The ladder (梯度培育) of zones in a year from the built analytics file: per rung (科技型中小企业 …
+    独角兽) how many reporting enterprises stand on it by a published list and by their own reported figures,
+    and how their highest rungs moved since the year before."""
+    from hizone.analytics.read import Viewer, open_reader
+    from hizone.config import Settings, analytics_path
+    from hizone.ladder.service import stage_counts, transitions, zone_stages
+
+    path = analytics or analytics_path(Settings.from_env())
+    if not path.exists():
+        raise HizoneError("no analytics file: run `hizone build` first", where=str(path))
+    reader = open_reader(path)
+    codes = list(zone) if zone else list(reader.zones_of("province", province)) if province else list(reader.zones)
+    unknown = [code for code in codes if code not in reader.zones]
+    if unknown or not codes:
+        raise HizoneError(f"unknown zone(s) {', '.join(unknown) or province}", where="--zone/--province")
+    everyone = Viewer.everyone()  # the command line is the operator of the store
+    now, before = zone_stages(reader, codes, year, everyone), zone_stages(reader, codes, year - 1, everyone)
+    typer.echo(f"{len(now)} reporting enterprise(s) in {len(codes)} zone(s), {year}:")
+    for count in stage_counts(now):
+        typer.echo(f"  {count.stage:<15} {count.reached:>7} (list {count.listed}, data {count.by_data})")
+    moves = transitions(before, now)
+    typer.echo("  since " + str(year - 1) + ": " + ", ".join(f"{kind} {len(codes)}" for kind, codes in moves.items()))
+    if out is not None:
+        _write_atomically(out, STAGE_COLUMNS, _criteria_rows(now))
+        typer.echo(f"criteria -> {out}")
+
+
+def _criteria_rows(stages: list[EnterpriseStages]) -> list[list[str]]:
+    from hizone.ladder.records import format_number
+
+    rows = []
+    for enterprise in stages:
+        lead = [enterprise.credit_code, enterprise.zone_code, str(enterprise.year), enterprise.top or ""]
+        for status in enterprise.stages:
+            flags = [status.stage, _yes_no(status.listed), _yes_no(status.by_data)]
+            rows += [[*lead, *flags, check.code, format_number(check.value), format_number(check.threshold),
+                      _yes_no(check.passed), "" if check.passed is not None else check.why]
+                     for check in status.criteria] or [[*lead, *flags, "", "", "", "", ""]]
+    return rows
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else "yes" if value else "no"

@@ -1,0 +1,135 @@
+"""The ladder of zones from the analytics layer: each reporting enterprise's rungs in a year, counts, moves.
+
+Glue between the read path (hizone.analytics.read, every figure and the viewer's scope) and the pure engines
+(hizone.ladder.stages, .assess); no computing here beyond grouping rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from hizone.analytics.read import EnterpriseRow, Reader, Viewer
+from hizone.errors import HizoneError
+from hizone.ladder.assess import Assessment, assess
+from hizone.ladder.records import INPUT_COLUMNS, firm_cells, firms_from_rows
+from hizone.ladder.rules import (
+    GazelleRules,
+    LadderRules,
+    ReportMapping,
+    earliest_year,
+    gazelle_rules,
+    report_mapping,
+    rules_for,
+)
+from hizone.ladder.selfcheck import Shortfall, shortfalls
+from hizone.ladder.stages import LIST_KINDS, STAGES, EnterpriseStages, enterprise_stages, firm_from_reports
+
+REPORT_YEARS_READ = 2  # the assessment's y−2 … y
+
+
+def _rules(year: int, zone_codes: Sequence[str]) -> tuple[LadderRules, ReportMapping, dict[str, GazelleRules]]:
+    rules, mapping = rules_for(year), report_mapping(year)
+    gazelles = {zone: gazelle_rules(year, zone) for zone in zone_codes}
+    if rules is None or mapping is None or any(g is None for g in gazelles.values()):
+        raise HizoneError(f"no ladder rules for {year}", where="year")
+    return rules, mapping, {zone: g for zone, g in gazelles.items() if g is not None}
+
+
+def zone_stages(reader: Reader, zone_codes: Sequence[str], year: int, viewer: Viewer) -> list[EnterpriseStages]:
+    """The rungs of every enterprise that reported for ``year`` in ``zone_codes`` (its zone that year)."""
+    rules, mapping, gazelles = _rules(year, zone_codes)
+    back = max([REPORT_YEARS_READ, *(g.years for g in gazelles.values())])
+    periods = [str(y) for y in range(year - back, year + 1)]
+    elements = sorted({spec.element for spec in mapping.fields.values()})
+    rows = reader.enterprise_rows(mapping.form, zone_codes, periods, elements, LIST_KINDS, viewer)
+    by_enterprise: dict[str, list[EnterpriseRow]] = {}
+    for row in rows:
+        by_enterprise.setdefault(row.credit_code, []).append(row)
+    found = []
+    for code, reports in by_enterprise.items():
+        current = next((r for r in reports if r.period == str(year)), None)
+        if current is None:
+            continue  # no report this year: not on this year's ladder
+        found.append(enterprise_stages(code, current.zone_code, year, {int(r.period): r.values for r in reports},
+                                       current.flags, rules, mapping, gazelles[current.zone_code]))
+    return found
+
+
+@dataclass(frozen=True)
+class StageCount:
+    stage: str
+    reached: int  # by list or by data
+    listed: int
+    by_data: int
+
+
+def stage_counts(stages: Sequence[EnterpriseStages]) -> list[StageCount]:
+    """Per rung from the bottom: how many enterprises stand on it (by list, by data, either)."""
+    out = []
+    for index, (stage, _) in enumerate(STAGES):
+        statuses = [s.stages[index] for s in stages]
+        out.append(StageCount(stage, sum(s.reached for s in statuses), sum(bool(s.listed) for s in statuses),
+                              sum(s.by_data is True for s in statuses)))
+    return out
+
+
+RANK = {stage: index for index, (stage, _) in enumerate(STAGES)}
+
+
+def transitions(before: Sequence[EnterpriseStages], after: Sequence[EnterpriseStages]) -> dict[str, list[str]]:
+    """Who moved up, stayed, fell back (to a lower rung or off the ladder), joined (no report the year
+    before) or left (no report this year), by their top rung."""
+    old = {s.credit_code: s.top for s in before}
+    new = {s.credit_code: s.top for s in after}
+    moves: dict[str, list[str]] = {"up": [], "same": [], "down": [], "joined": [], "left": []}
+    for code, top in new.items():
+        if code not in old:
+            moves["joined"].append(code)
+            continue
+        was, now = _rank(old[code]), _rank(top)
+        moves["up" if now > was else "down" if now < was else "same"].append(code)
+    moves["left"] = sorted(set(old) - set(new))
+    return {kind: sorted(codes) for kind, codes in moves.items()}
+
+
+def _rank(stage: str | None) -> int:
+    return -1 if stage is None else RANK[stage]
+
+
+def top_counts(stages: Sequence[EnterpriseStages]) -> Counter[str | None]:
+    """How many enterprises have each rung as their highest (None: on no rung)."""
+    return Counter(s.top for s in stages)
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    credit_code: str
+    year: int
+    cells: dict[str, str]  # the inputs assessed, as text
+    prefilled: frozenset[str]  # the inputs taken from the enterprise's own reports
+    assessment: Assessment
+    shortfalls: list[Shortfall]
+
+
+GIVEN = tuple(column for column in INPUT_COLUMNS if column not in ("id", "year"))
+
+
+def self_check(reader: Reader, credit_code: str, year: int, viewer: Viewer, given: Mapping[str, str]) -> SelfCheck:
+    """The 科技型中小企业 and 高新技术企业 checks of one enterprise: its own reports fill what they hold, what the
+    user ``given`` (column -> text, checked like a row of `hizone ladder assess`) fills or corrects the rest."""
+    rules, mapping = rules_for(year), report_mapping(year)
+    if rules is None or mapping is None:
+        raise HizoneError(f"no ladder rules for {year} (they apply from {earliest_year()})", where="year")
+    elements = sorted({spec.element for spec in mapping.fields.values()})
+    rows = reader.own_rows(mapping.form, credit_code, [str(y) for y in range(year - 2, year + 1)], elements, (),
+                           viewer)
+    cells = firm_cells(firm_from_reports(credit_code, year, {int(r.period): r.values for r in rows}, mapping))
+    prefilled = frozenset(name for name in GIVEN if cells[name])
+    cells.update({name: value.strip() for name, value in given.items() if name in GIVEN and value.strip()})
+    ((_, firm),) = firms_from_rows([[cells[c] for c in INPUT_COLUMNS]], INPUT_COLUMNS, "self-check",
+                                   earliest_year())
+    assessment = assess(firm, rules)
+    return SelfCheck(credit_code, year, cells, prefilled - {n for n in given if given[n].strip()}, assessment,
+                     shortfalls(assessment))

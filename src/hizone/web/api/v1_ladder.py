@@ -1,0 +1,94 @@
+"""/api/v1/ladder: an enterprise's self-check (科技型中小企业, 高新技术企业) and the ladder of a zone.
+
+Thin: the route's rule checks the caller may read the enterprise or zone; hizone.ladder.service reads the figures
+through the read path for the caller's viewer and the pure engines assess them.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from hizone.analytics.read import Reader
+from hizone.ladder.assess import Check, Points
+from hizone.ladder.service import GIVEN, SelfCheck, self_check, stage_counts, transitions, zone_stages
+from hizone.web import security
+from hizone.web.api.v1 import ERRORS
+from hizone.web.pages.common import resolve_year
+from hizone.web.rendering import current_figures
+
+router = APIRouter(prefix="/api/v1/ladder", tags=["v1"], responses=ERRORS)
+YEAR = Query(None, pattern=r"^\d{4}$", description="the report year (default: the latest with approved reports)")
+
+
+def chosen_year(reader: Reader, year: str | None) -> int:
+    """The year asked for if the store has approved reports of it, else the latest."""
+    chosen = resolve_year(reader, year)
+    if chosen is None:
+        raise HTTPException(status_code=404, detail="no approved annual reports yet")
+    return int(chosen)
+
+
+def _number(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _check(item: Check) -> dict[str, Any]:
+    return {"criterion": item.code, "value": _number(item.value), "threshold": _number(item.threshold),
+            "passed": item.passed, "not_checkable": item.why or None}
+
+
+def _points(item: Points) -> dict[str, Any]:
+    return {"item": item.code, "value": _number(item.value), "points_min": _number(item.low),
+            "points_max": _number(item.high), "points_most": _number(item.most), "not_checkable": item.why or None}
+
+
+def self_check_body(found: SelfCheck) -> dict[str, Any]:
+    sme, hte = found.assessment.tech_sme, found.assessment.hightech
+    return {
+        "credit_code": found.credit_code, "year": found.year,
+        "inputs": {name: found.cells[name] or None for name in GIVEN},
+        "prefilled_from_reports": sorted(found.prefilled),
+        "tech_sme": {"eligible": sme.eligible, "score": _number(sme.score), "rules_version": sme.rules.version,
+                     "criteria": [_check(c) for c in sme.checks], "points": [_points(p) for p in sme.points]},
+        "hightech": {"verdict": hte.verdict.value, "failed": list(hte.failed), "rd_ratio": _number(hte.rd_ratio),
+                     "rd_threshold": _number(hte.rd_threshold), "score_min": _number(hte.score_min),
+                     "score_max": _number(hte.score_max), "rules_version": hte.rules.version,
+                     "criteria": [_check(c) for c in hte.checks], "points": [_points(p) for p in hte.points]},
+        "shortfalls": [{"scheme": s.scheme, "criterion": s.criterion, "value": float(s.value),
+                        "threshold": float(s.threshold), "more": float(s.more), "quantity": s.quantity}
+                       for s in found.shortfalls],
+    }
+
+
+@router.get("/self-check/{credit_code}",
+            summary="An enterprise's 科技型中小企业 and 高新技术企业 self-check: its own reports fill what they hold; "
+                    "any input column given as a query parameter (e.g. st_staff=12) fills or corrects the rest")
+async def self_check_route(request: Request, principal: security.EnterpriseReader, credit_code: str,
+                           year: str | None = YEAR) -> dict[str, Any]:
+    reader = current_figures(request)
+    chosen = chosen_year(reader, year)
+    given = {name: value for name, value in request.query_params.items() if name in GIVEN}
+    found = await run_in_threadpool(self_check, reader, credit_code, chosen, reader.viewer(principal), given)
+    return self_check_body(found)
+
+
+@router.get("/zones/{zone_code}",
+            summary="The ladder of a zone in a year: per rung the reporting enterprises on it (by list, by their "
+                    "own figures), the moves since the year before, and each enterprise's highest rung")
+async def zone_ladder_route(request: Request, principal: security.ZoneReader, zone_code: str,
+                            year: str | None = YEAR) -> dict[str, Any]:
+    reader = current_figures(request)
+    viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
+    now = await run_in_threadpool(zone_stages, reader, [zone_code], chosen, viewer)
+    before = await run_in_threadpool(zone_stages, reader, [zone_code], chosen - 1, viewer)
+    return {"zone_code": zone_code, "year": chosen,
+            "stages": [{"stage": c.stage, "reached": c.reached, "listed": c.listed, "by_data": c.by_data}
+                       for c in stage_counts(now)],
+            "moves": transitions(before, now),
+            "enterprises": [{"credit_code": s.credit_code, "top_stage": s.top,
+                             "listed": [x.stage for x in s.stages if x.listed],
+                             "by_data": [x.stage for x in s.stages if x.by_data is True]} for s in now]}
