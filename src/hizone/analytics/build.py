@@ -397,6 +397,18 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
         con.execute("DROP TABLE IF EXISTS flags")
 
 
+def _rows(con: duckdb.DuckDBPyConnection, table: FactTable, view: str) -> int:
+    """The rows of a fact table's view; of the provisional view over the published rows counted from the few
+    pending rows (each replaces its published row or adds one), not by running the view."""
+    name = fact_table_name(table, view)
+    if _relation_type(con, name) != "VIEW":
+        return _count(con, name)
+    published, pending = fact_table_name(table, "published"), pending_table_name(table)
+    return _scalar(con, f"SELECT (SELECT count(*) FROM {published}) + (SELECT count(*) FROM {pending}) - "
+                        f"(SELECT count(*) FROM {pending} d SEMI JOIN {published} p "
+                        "ON p.entity_key = d.entity_key AND p.period = d.period)")
+
+
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return _scalar(con, f"SELECT count(*) FROM {table}")
 
@@ -565,7 +577,7 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
             for view in VIEWS:
                 name = fact_table_name(table, view)
                 if _exists(con, name):
-                    report.rows[name] = _count(con, name)
+                    report.rows[name] = _rows(con, table, view)
         if parquet is not None:
             report.parquet = export_parquet(con, parquet)
         con.execute("CHECKPOINT")
