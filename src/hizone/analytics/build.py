@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Engine, Select, Text, cast, func, or_, sel
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
-from hizone.analytics.extract import StoreStream
+from hizone.analytics.extract import AnySelect, StoreStream
 from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
@@ -116,7 +116,7 @@ def _submissions(engine: Engine, form: str, periods: Sequence[str] | None, since
     return StoreStream(engine, whole, SUBMISSION_SCHEMA, chunks=chunks)
 
 
-def _whole_form(engine: Engine, stmt: Select[Any], form: str) -> tuple[Select[Any], list[ColumnElement[bool]]]:
+def _whole_form(engine: Engine, stmt: AnySelect, form: str) -> tuple[AnySelect, list[ColumnElement[bool]]]:
     """Every submission of ``form``: (statement, chunks). Where the form holds most rows of
     its span of ids they are read in chunks of ids in table order, not each looked up through the form's index
     (SQLite would take the index for ``form_code = ?``; ``|| ''`` keeps it off)."""
@@ -126,7 +126,7 @@ def _whole_form(engine: Engine, stmt: Select[Any], form: str) -> tuple[Select[An
                                         .where(s.form_code == form)).one()
     if not count or count * 4 < high - low + 1:
         return stmt.where(s.form_code == form), []
-    chunks = [s.id.between(start, start + CHUNK_IDS - 1) for start in range(low, high + 1, CHUNK_IDS)]
+    chunks: list[ColumnElement[bool]] = [s.id.between(start, start + CHUNK_IDS - 1) for start in range(low, high + 1, CHUNK_IDS)]
     return stmt.where(s.form_code.concat("") == form), chunks
 
 

@@ -17,7 +17,7 @@ import functools
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from queue import Empty, Full, Queue
-from typing import Any
+from typing import Any, TypeAlias, Unpack
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +28,7 @@ from sqlalchemy.sql import ClauseElement, ColumnElement
 from hizone.errors import StoreError
 from hizone.store.values import binary_array
 
+AnySelect: TypeAlias = "Select[Unpack[tuple[Any, ...]]]"
 BATCH_ROWS = 50_000
 PREFETCH = 3  # batches read ahead of DuckDB
 READERS = 2  # SQLite connections reading the chunks of one query
@@ -218,7 +219,7 @@ class StoreStream:
     conditions that split the rows (e.g. ranges of ids), each read as one batch on SQLite.
     """
 
-    def __init__(self, engine: Engine, stmt: Select[Any], schema: pa.Schema, batch_rows: int = BATCH_ROWS,
+    def __init__(self, engine: Engine, stmt: AnySelect, schema: pa.Schema, batch_rows: int = BATCH_ROWS,
                  chunks: Sequence[ColumnElement[bool]] = ()) -> None:
         self.schema = schema
         if engine.dialect.name == "sqlite":

@@ -158,7 +158,7 @@ def _runs(where: npt.NDArray[np.int64], blobs: Blobs, arrow: bool, rows: int
     """The rows ``where`` of ``blobs`` as (positions, their blobs): one slice when they are consecutive."""
     if len(where) == rows or where[-1] - where[0] + 1 == len(where):
         start, stop = int(where[0]), int(where[-1]) + 1
-        return [(slice(start, stop), blobs[start:stop] if len(where) < rows else blobs)]  # type: ignore[index]
+        return [(slice(start, stop), blobs[start:stop] if len(where) < rows else blobs)]
     if arrow:
         return [(where, blobs.take(pa.array(where)))]  # type: ignore[union-attr]
-    return [(where, [blobs[i] for i in where.tolist()])]  # type: ignore[index]
+    return [(where, [blobs[i] for i in where.tolist()])]
