@@ -126,7 +126,8 @@ def _whole_form(engine: Engine, stmt: AnySelect, form: str) -> tuple[AnySelect, 
                                         .where(s.form_code == form)).one()
     if not count or count * 4 < high - low + 1:
         return stmt.where(s.form_code == form), []
-    chunks: list[ColumnElement[bool]] = [s.id.between(start, start + CHUNK_IDS - 1) for start in range(low, high + 1, CHUNK_IDS)]
+    chunks: list[ColumnElement[bool]] = [s.id.between(start, start + CHUNK_IDS - 1)
+                                         for start in range(low, high + 1, CHUNK_IDS)]
     return stmt.where(s.form_code.concat("") == form), chunks
 
 

@@ -17,7 +17,7 @@ import functools
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from queue import Empty, Full, Queue
-from typing import Any, TypeAlias, Unpack
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -28,7 +28,7 @@ from sqlalchemy.sql import ClauseElement, ColumnElement
 from hizone.errors import StoreError
 from hizone.store.values import binary_array
 
-AnySelect: TypeAlias = "Select[Unpack[tuple[Any, ...]]]"
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
 BATCH_ROWS = 50_000
 PREFETCH = 3  # batches read ahead of DuckDB
 READERS = 2  # SQLite connections reading the chunks of one query
