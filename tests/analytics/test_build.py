@@ -169,3 +169,16 @@ def test_parquet_export_holds_the_fact_tables(engine: Engine, tmp_path: Path) ->
     total = duckdb.execute(f"SELECT sum(e_revenue) FROM '{tmp_path}/parquet/enterprise_annual__annual__published"
                            ".parquet' WHERE period = '2023'").fetchall()
     assert total == [(2780.0,)]
+
+
+def test_the_report_counts_the_rows_each_view_shows(engine: Engine, tmp_path: Path) -> None:
+    """The provisional view's count is worked out from its pending rows: it equals the view's own rows."""
+    populate(engine)
+    path = tmp_path / "analytics.duckdb"
+    report = build(engine, path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        counted = {name: con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0] for name in report.rows}
+    assert report.rows == counted
+    # E2's submitted revision 2 replaces a published row; E6's draft shows nowhere.
+    assert report.rows["enterprise_annual__annual__provisional"] == report.rows[
+        "enterprise_annual__annual__published"] == 10

@@ -1,14 +1,15 @@
-"""Reading the store as Arrow: the ADBC child process and the DB-API cursor give the same rows; errors surface."""
+"""Reading the store as Arrow: the concatenated SQLite reading and the DB-API cursor give the same rows, in
+chunks or whole; values that cannot travel joined are refused; errors surface."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import Engine, column, select, table
+from sqlalchemy import Engine, Select, column, literal, null, select, table
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ClauseElement
 
 from hizone.analytics import extract
 from hizone.analytics.build import SUBMISSION_SCHEMA, _submissions
@@ -22,27 +23,59 @@ def read(stream: extract.StoreStream) -> pa.Table:
         return reader.read_all()
 
 
-def test_submissions_arrive_with_their_packed_values_on_either_reader(engine: Engine,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def _plain(engine: Engine, stmt: Select[Any], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_batches(list(extract.record_batches(engine, stmt, schema)), schema=schema)
+
+
+def test_submissions_arrive_with_their_packed_values_on_either_reader(engine: Engine) -> None:
     populate(engine)
-    fast = read(_submissions(engine, "enterprise_annual", None, None)).sort_by("_id")
-    assert fast.schema == SUBMISSION_SCHEMA
-    assert fast.num_rows == len(ANNUAL)
-    assert sorted(fast.column("_period").to_pylist()) == sorted(row[2] for row in ANNUAL)
+    whole = read(_submissions(engine, "enterprise_annual", None, None)).sort_by("_id")
+    assert whole.schema == SUBMISSION_SCHEMA
+    assert whole.num_rows == len(ANNUAL)
+    assert sorted(whole.column("_period").to_pylist()) == sorted(row[2] for row in ANNUAL)
     with Session(engine) as session:
         layouts = {s.batch_id: s.batch.layout for s in session.scalars(select(Submission))}
     given = {(CODES[name], period, revision): values for name, _, period, revision, _, values in ANNUAL}
-    for row in fast.to_pylist():
+    for row in whole.to_pylist():
         assert layouts[row["_batch"]].unpack(row["_packed"]) == given[(row["_entity"], row["_period"],
                                                                        row["_revision"])]
-    monkeypatch.setattr(extract, "ADBC_SQLITE", False)  # the DB-API cursor, also on SQLite
-    plain = read(_submissions(engine, "enterprise_annual", ["2023"], None)).sort_by("_id")
-    assert plain.num_rows == sum(1 for row in ANNUAL if row[2] == "2023")
-    assert plain.to_pylist() == fast.filter(pa.compute.equal(fast.column("_period"), "2023")).to_pylist()
+    some = read(_submissions(engine, "enterprise_annual", ["2023"], None)).sort_by("_id")
+    assert some.num_rows == sum(1 for row in ANNUAL if row[2] == "2023")
+    assert some.to_pylist() == whole.filter(pa.compute.equal(whole.column("_period"), "2023")).to_pylist()
+
+
+def test_chunks_read_in_turn_give_the_rows_of_the_cursor(engine: Engine) -> None:
+    populate(engine)
+    s = Submission
+    stmt = select(s.id.label("_id"), s.entity_key.label("_entity"), s.zone_code.label("_zone"),
+                  s.period.label("_period"), s.revision.label("_revision"), s.state.label("_state"),
+                  s.batch_id.label("_batch"), s.packed_values.label("_packed"))
+    plain = _plain(engine, stmt, SUBMISSION_SCHEMA).sort_by("_id")
+    top = plain.num_rows and max(plain.column("_id").to_pylist())
+    chunks = [s.id.between(start, start + 2) for start in range(1, top + 1, 3)]  # some of them empty
+    chunked = read(extract.StoreStream(engine, stmt, SUBMISSION_SCHEMA, chunks=chunks))
+    assert chunked.sort_by("_id").to_pylist() == plain.to_pylist()
+    assert chunked.num_rows == plain.num_rows > 10
+
+
+def test_text_that_cannot_be_joined_is_refused_not_shifted(engine: Engine) -> None:
+    schema = pa.schema([("a", pa.string()), ("b", pa.string())])
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the concatenated reading is SQLite's")
+    with_separator = select(literal("x\x1fy").label("a"), literal("z").label("b"))
+    with pytest.raises(StoreError, match="column a holds a NULL or the separator"):
+        read(extract.StoreStream(engine, with_separator, schema))
+    blank = select(literal("x").label("a"), null().label("b"))
+    with pytest.raises(StoreError, match="column b is NULL"):
+        read(extract.StoreStream(engine, blank, schema))
+    fine = select(literal("x").label("a"), literal("").label("b")).union_all(
+        select(literal("").label("a"), literal("é").label("b")))
+    assert read(extract.StoreStream(engine, select(fine.subquery()), schema)).to_pylist() == [
+        {"a": "x", "b": ""}, {"a": "", "b": "é"}]
 
 
 def test_a_failing_store_query_is_a_store_error(engine: Engine) -> None:
-    stmt: ClauseElement = select(column("x").label("x")).select_from(table("no_such_table"))
+    stmt: Select[Any] = select(column("x").label("x")).select_from(table("no_such_table"))
     with pytest.raises(StoreError, match=r"no_such_table|does not exist"):
         read(extract.StoreStream(engine, stmt, pa.schema([("x", pa.string())])))
 

@@ -1,40 +1,38 @@
 """Reading the store for the analytic build as a stream of Arrow record batches that DuckDB consumes.
 
-A SQLite file is read by the ADBC SQLite driver, which builds the Arrow arrays in C (no Python object per
-value: the difference between ~1 s and ~6 s for a million submissions). The driver brings its own copy of
-the SQLite library, and two copies in one process break each other's file locks (SQLite's documented
-hazard: stale reads, "disk I/O error"), so it runs in a child process that streams Arrow IPC through a
-pipe; it also reads while DuckDB parses. Other stores (PostgreSQL), or SQLite when the driver is not
-installed, go through the plain DB-API cursor: ``fetchmany`` tuples become Arrow arrays column by column,
-with no ORM rows, in a thread of its own so reading overlaps DuckDB's work (which releases the GIL).
-
-The ADBC driver types each column from its first rows, so nullable text must be selected as non-null
-text (``coalesce(x, '')``) and turned back into NULL in DuckDB.
+On SQLite each chunk of rows comes back as *one* row: per column one ``group_concat`` of its values, which
+SQLite builds in C and Arrow splits in C, so no Python object is made per value (a million submissions in
+about a second, where fetching their rows as tuples takes five). It runs on the SQLite library the store's own
+connections use: a second copy of SQLite in the process (an ADBC driver brings one) breaks the other's file
+locks (SQLite's documented hazard: stale reads, "disk I/O error"). Text is joined with the unit separator
+(U+001F, which no code, period or state holds: a value holding it fails the row count check rather than
+shifting the columns), integers with commas, binary values end to end with their lengths beside them.
+Other stores (PostgreSQL) go through the plain DB-API cursor: ``fetchmany`` tuples become Arrow arrays column
+by column. Either way the reading runs in a thread of its own, ahead of DuckDB's work (both release the GIL).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
+import functools
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from queue import Empty, Full, Queue
-from typing import Any
+from typing import Any, TypeAlias
 
+import numpy as np
 import pyarrow as pa
-from sqlalchemy import Engine
-from sqlalchemy.sql import ClauseElement
+import pyarrow.compute as pc
+from sqlalchemy import Engine, Select
+from sqlalchemy.sql import ClauseElement, ColumnElement
 
 from hizone.errors import StoreError
 from hizone.store.values import binary_array
 
-# An accelerator, looked up but never imported here (only the child process loads its SQLite library);
-# without it the DB-API path reads SQLite too, only slower.
-ADBC_SQLITE = importlib.util.find_spec("adbc_driver_sqlite") is not None
-
+AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
 BATCH_ROWS = 50_000
 PREFETCH = 3  # batches read ahead of DuckDB
+READERS = 2  # SQLite connections reading the chunks of one query
+_TEXT_SEPARATOR = "\x1f"
 
 
 def statement_sql(engine: Engine, stmt: ClauseElement) -> str:
@@ -42,9 +40,15 @@ def statement_sql(engine: Engine, stmt: ClauseElement) -> str:
     return str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
 
 
+def _failed(engine: Engine, exc: Exception) -> StoreError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError(f"reading the store failed: {reason}", where=engine.url.render_as_string(hide_password=True))
+
+
 def record_batches(engine: Engine, stmt: ClauseElement, schema: pa.Schema,
                    batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-    """The rows of ``stmt`` as record batches of ``schema`` (one field per selected column, in order)."""
+    """The rows of ``stmt`` as record batches of ``schema`` (one field per selected column, in order), through
+    the DB-API cursor."""
     sql = statement_sql(engine, stmt)
     raw = engine.raw_connection()
     try:
@@ -60,9 +64,7 @@ def record_batches(engine: Engine, stmt: ClauseElement, schema: pa.Schema,
                 yield pa.record_batch([_arrow_column(column, fld.type) for column, fld in
                                        zip(columns, schema, strict=True)], schema=schema)
         except engine.dialect.loaded_dbapi.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StoreError(f"reading the store failed: {reason}",
-                             where=engine.url.render_as_string(hide_password=True)) from None
+            raise _failed(engine, exc) from None
         finally:
             cursor.close()
     finally:
@@ -73,6 +75,72 @@ def _arrow_column(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
     if pa.types.is_binary(arrow_type) and all(v is not None for v in values):
         return binary_array(values)  # packed values: joined at once, not one Arrow append a row
     return pa.array(values, type=arrow_type)
+
+
+def _concatenated_sql(sql: str, schema: pa.Schema) -> str:
+    """One row for all rows of ``sql``: their count, then per field its values joined (binary: lengths, values)."""
+    parts = ["count(*)"]
+    for fld in schema:
+        name = f'q."{fld.name}"'
+        if pa.types.is_binary(fld.type):
+            parts += [f"group_concat(length({name}))", f"CAST(group_concat({name}, '') AS BLOB)"]
+        elif pa.types.is_string(fld.type):
+            parts.append(f"group_concat({name}, char(31))")
+        elif pa.types.is_integer(fld.type):
+            parts.append(f"group_concat({name})")
+        else:
+            raise TypeError(f"no concatenated reading of {fld.type}")
+    return f"SELECT {', '.join(parts)} FROM ({sql}) AS q"
+
+
+def _split(text: str | None, separator: str, rows: int, name: str) -> pa.Array:
+    if text is None:  # every value NULL (group_concat skips NULLs)
+        raise StoreError(f"reading the store failed: column {name} is NULL", where="analytics build")
+    values = pc.split_pattern(pa.array([text], pa.string()), separator).flatten()
+    if len(values) != rows:
+        raise StoreError(f"reading the store failed: column {name} holds a NULL or the separator U+001F",
+                         where="analytics build")
+    return values
+
+
+def _concatenated_batch(row: Sequence[Any], schema: pa.Schema) -> pa.RecordBatch:
+    rows, values = int(row[0]), iter(row[1:])
+    arrays: list[pa.Array] = []
+    for fld in schema:
+        if pa.types.is_binary(fld.type):
+            lengths = _split(next(values), ",", rows, fld.name)
+            blob = next(values) or b""
+            offsets = np.zeros(rows + 1, dtype=np.int64)
+            np.cumsum(pc.cast(lengths, pa.int64()).to_numpy(), out=offsets[1:])
+            if offsets[-1] != len(blob) or offsets[-1] >= 2**31:
+                raise StoreError(f"reading the store failed: column {fld.name} does not add up",
+                                 where="analytics build")
+            arrays.append(pa.Array.from_buffers(pa.binary(), rows, [None, pa.py_buffer(offsets.astype(np.int32)),
+                                                                    pa.py_buffer(blob)]))
+        elif pa.types.is_string(fld.type):
+            arrays.append(_split(next(values), _TEXT_SEPARATOR, rows, fld.name))
+        else:
+            arrays.append(pc.cast(_split(next(values), ",", rows, fld.name), fld.type))
+    return pa.record_batch(arrays, schema=schema)
+
+
+def concatenated_batches(engine: Engine, stmts: Sequence[ClauseElement], schema: pa.Schema
+                         ) -> Iterator[pa.RecordBatch]:
+    """On SQLite: the rows of each statement (a chunk of one query) as one record batch of ``schema``."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            for stmt in stmts:
+                row = cursor.execute(_concatenated_sql(statement_sql(engine, stmt), schema)).fetchone()
+                if row[0]:
+                    yield _concatenated_batch(row, schema)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise _failed(engine, exc) from None
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
 
 
 class _Done:
@@ -126,63 +194,48 @@ def prefetched(produce: Callable[[], Iterator[pa.RecordBatch]], depth: int = PRE
         thread.join()
 
 
+def _in_turn(streams: Sequence[Generator[pa.RecordBatch, None, None]]) -> Generator[pa.RecordBatch, None, None]:
+    """The batches of ``streams`` taken one from each in turn, until all are done; closing it closes them."""
+    live = list(streams)
+    try:
+        while live:
+            for stream in list(live):
+                batch = next(stream, None)
+                if batch is None:
+                    live.remove(stream)
+                else:
+                    yield batch
+    finally:
+        for stream in streams:
+            stream.close()
+
+
 class StoreStream:
     """The rows of ``stmt`` as a record-batch stream of ``schema``; ``stmt`` labels its columns with the
     schema's field names, in order.
 
-    Creating it starts the reading (the SQLite child process starts up meanwhile); ``with stream as
-    reader`` hands the reader over and closes everything at the end of the block. Call :meth:`close`
-    instead if the stream is never entered. ``small``: few rows expected, read in this process (the child's
-    start-up would cost more than it saves).
+    Creating it starts the reading in a thread; ``with stream as reader`` hands the reader over and closes
+    everything at the end of the block. Call :meth:`close` instead if the stream is never entered. ``chunks``:
+    conditions that split the rows (e.g. ranges of ids), each read as one batch on SQLite.
     """
 
-    def __init__(self, engine: Engine, stmt: ClauseElement, schema: pa.Schema, batch_rows: int = BATCH_ROWS,
-                 small: bool = False) -> None:
+    def __init__(self, engine: Engine, stmt: AnySelect, schema: pa.Schema, batch_rows: int = BATCH_ROWS,
+                 chunks: Sequence[ColumnElement[bool]] = ()) -> None:
         self.schema = schema
-        self.database = engine.url.database or "" if engine.dialect.name == "sqlite" else ""
-        self.child: subprocess.Popen[bytes] | None = None
-        self.batches: Generator[pa.RecordBatch, None, None] | None = None
-        if ADBC_SQLITE and not small and self.database not in ("", ":memory:") and \
-                not self.database.startswith("file:"):
-            self.child = subprocess.Popen(
-                [sys.executable, "-m", "hizone.analytics.sqlite_child", self.database, statement_sql(engine, stmt),
-                 str(batch_rows)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if engine.dialect.name == "sqlite":
+            parts = [stmt.where(chunk) for chunk in chunks] or [stmt]
+            # SQLite reads on one core a connection: the chunks go to several, taken in turn.
+            lanes = [parts[i::READERS] for i in range(min(READERS, len(parts)))]
+            self.batches = _in_turn([prefetched(functools.partial(concatenated_batches, engine, lane, schema))
+                                     for lane in lanes])
         else:
             self.batches = prefetched(lambda: record_batches(engine, stmt, schema, batch_rows))
 
     def __enter__(self) -> pa.RecordBatchReader:
-        if self.batches is not None:
-            return pa.RecordBatchReader.from_batches(self.schema, self.batches)
-        assert self.child is not None and self.child.stdout is not None
-        try:
-            self.reader: pa.RecordBatchReader | None = pa.ipc.open_stream(self.child.stdout)
-        except pa.ArrowInvalid:  # the child failed before writing: its message says why
-            self.reader = None
-            self.close(check=True)
-            raise StoreError("reading the store failed: no result", where=self.database) from None
-        try:
-            return self.reader.cast(self.schema)
-        except (pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            # The driver types every column of an empty result as an integer; nothing else may differ.
-            if self.reader.read_all().num_rows:
-                raise
-            return pa.RecordBatchReader.from_batches(self.schema, [])
+        return pa.RecordBatchReader.from_batches(self.schema, self.batches)
 
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if kind is None and self.child is not None and self.reader is not None:
-            self.reader.read_all()  # drain what the consumer left, so the child can finish
-        self.close(check=kind is None)
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
-    def close(self, check: bool = False) -> None:
-        if self.batches is not None:
-            self.batches.close()
-            return
-        child = self.child
-        if child is None or child.stdout is None or child.stderr is None:
-            return
-        child.stdout.close()  # a child still writing (the consumer failed) stops on the closed pipe
-        error = child.stderr.read().decode(errors="replace").strip()
-        child.stderr.close()
-        if child.wait() != 0 and check:
-            last = error.splitlines()[-1] if error else f"exit code {child.returncode}"
-            raise StoreError(f"reading the store failed: {last}", where=self.database)
+    def close(self) -> None:
+        self.batches.close()

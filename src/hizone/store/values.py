@@ -124,21 +124,41 @@ def _contiguous(blobs: Blobs) -> bytes | memoryview:
 def gather(batch_ids: npt.NDArray[np.int64], blobs: Blobs, layouts: Mapping[int, ValueLayout],
            codes: Sequence[str]) -> dict[str, FloatArray]:
     """Each of ``codes`` as a column over rows packed under different layouts (NaN where a row's layout
-    lacks the code); ``batch_ids[i]`` names the layout of ``blobs[i]``."""
+    lacks the code); ``batch_ids[i]`` names the layout of ``blobs[i]``.
+
+    The columns are the rows of one (codes × rows) matrix, each contiguous; the rows of a layout that lie
+    next to each other (a read in id order holds few, long runs) are unpacked from their bytes in place.
+    """
     rows = len(batch_ids)
-    out = {code: np.full(rows, np.nan) for code in codes}
+    out = np.full((len(codes), rows), np.nan)
+    columns = {code: out[i] for i, code in enumerate(codes)}
     if rows == 0:
-        return out
+        return columns
+    position = {code: i for i, code in enumerate(codes)}
     arrow = isinstance(blobs, pa.Array | pa.ChunkedArray)
+    if isinstance(blobs, pa.ChunkedArray):
+        blobs = pa.concat_arrays(blobs.chunks)
     for batch in np.unique(batch_ids).tolist():
-        where = np.flatnonzero(batch_ids == batch)
         layout = layouts[int(batch)]
-        if arrow:
-            part: Blobs = blobs if len(where) == rows else blobs.take(pa.array(where))  # type: ignore[union-attr]
-        else:  # a list of bytes: joined per batch, no Arrow array of a million objects
-            part = blobs if len(where) == rows else [blobs[i] for i in where.tolist()]
-        matrix = layout.matrix(part)
-        for j, code in enumerate(layout.codes):
-            if code in out:
-                out[code][where] = matrix[:, j]
-    return out
+        wanted = [(j, position[code]) for j, code in enumerate(layout.codes) if code in position]
+        if not wanted:
+            continue
+        source, target = (list(side) for side in zip(*wanted, strict=True))
+        for where, part in _runs(np.flatnonzero(batch_ids == batch), blobs, arrow, rows):
+            values = layout.matrix(part)[:, source].T
+            if isinstance(where, slice):
+                out[target, where] = values
+            else:
+                out[np.ix_(target, where)] = values
+    return columns
+
+
+def _runs(where: npt.NDArray[np.int64], blobs: Blobs, arrow: bool, rows: int
+          ) -> Iterable[tuple[slice | npt.NDArray[np.int64], Blobs]]:
+    """The rows ``where`` of ``blobs`` as (positions, their blobs): one slice when they are consecutive."""
+    if len(where) == rows or where[-1] - where[0] + 1 == len(where):
+        start, stop = int(where[0]), int(where[-1]) + 1
+        return [(slice(start, stop), blobs[start:stop] if len(where) < rows else blobs)]
+    if arrow:
+        return [(where, blobs.take(pa.array(where)))]  # type: ignore[union-attr]
+    return [(where, [blobs[i] for i in where.tolist()])]
