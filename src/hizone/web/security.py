@@ -221,21 +221,23 @@ def resolve_caller(request: Request) -> Caller:
 
 def _resolve(request: Request) -> Caller:
     header = request.headers.get("authorization", "")
-    with Session(request.app.state.engine) as session:
-        if header:
-            scheme, _, token = header.partition(" ")
+    engine: Engine = request.app.state.engine
+    if header:
+        scheme, _, token = header.partition(" ")
+        with Session(engine) as session:
             principal = principal_for_token(session, token.strip()) if scheme.lower() == "bearer" else None
-            if principal is None:
-                raise AuthProblem(401, "error.bad_token", "invalid or revoked API token")
-            return Caller(principal, "token")
-        session_token, expired = request.app.state.sessions.read(request.cookies.get(SESSION_COOKIE))
-        if session_token is None:
-            return Caller(Principal.public(), "anonymous", session_expired=expired)
-        principal = session_principal(session, session_token)
         if principal is None:
-            # Logged out (here or everywhere) or deactivated since this cookie was issued.
-            return Caller(Principal.public(), "anonymous", session_expired=True)
-        return Caller(principal, "session")
+            raise AuthProblem(401, "error.bad_token", "invalid or revoked API token")
+        return Caller(principal, "token")
+    session_token, expired = request.app.state.sessions.read(request.cookies.get(SESSION_COOKIE))
+    if session_token is None:
+        return Caller(Principal.public(), "anonymous", session_expired=expired)
+    with engine.connect() as conn:  # every page asks: a plain connection, not an ORM session
+        principal = session_principal(conn, session_token)
+    if principal is None:
+        # Logged out (here or everywhere) or deactivated since this cookie was issued.
+        return Caller(Principal.public(), "anonymous", session_expired=True)
+    return Caller(principal, "session")
 
 
 async def sent_csrf(request: Request) -> str | None:
