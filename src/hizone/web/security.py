@@ -23,7 +23,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import ColumnElement, Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from hizone.auth.policy import (
@@ -307,18 +307,17 @@ def _requires(allowed: Callable[[Principal], bool]) -> Check:
     return check
 
 
-def zone_of(request: Request, code: str) -> Zone:
-    with Session(request.app.state.engine) as session:
-        zone = session.get(Zone, code)
-    if zone is None:
-        raise _not_found("zone", code)
-    return zone
+_ZONE_PROVINCE = select(Zone.province_code).where(Zone.code == bindparam("code"))  # built once: every profile asks
 
 
 def _zone_check(param: str) -> Check:
     def check(request: Request, principal: Principal) -> None:
-        zone = zone_of(request, str(request.path_params.get(param, "")))
-        if not can_read_zone(principal, zone.code, zone.province_code):
+        code = str(request.path_params.get(param, ""))
+        with request.app.state.engine.connect() as conn:
+            province_code = conn.execute(_ZONE_PROVINCE, {"code": code}).scalar()
+        if province_code is None:
+            raise _not_found("zone", code)
+        if not can_read_zone(principal, code, province_code):
             _deny(principal)
     return check
 
