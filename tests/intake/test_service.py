@@ -10,7 +10,6 @@ from sqlalchemy import Engine, func, select
 from hizone.auth.policy import Principal
 from hizone.intake.service import (
     batch_diff,
-    figures,
     import_file,
     list_submissions,
     revision_diff,
@@ -153,12 +152,12 @@ def test_the_workflow_runs_draft_to_approved_with_audit_and_locks(engine: Engine
     with pytest.raises(Exception, match="outside your scope"):  # Z3101 is in Shanghai
         transition(engine, "review", province, form=FORM, period="2021")
     assert transition(engine, "review", province, form=FORM, period="2021", zone_code="Z1102").count == 1
-    assert figures(engine, FORM, "2021") == []
+    assert list_submissions(engine, form=FORM, period="2021", state="approved") == []
     transition(engine, "approve", "torch", form=FORM, period="2021")
-    published = figures(engine, FORM, "2021")
-    assert [(f.entity_key, f.provisional) for f in published] == [(codes[1], False)]
-    provisional = {f.entity_key: f.provisional for f in figures(engine, FORM, "2021", include_provisional=True)}
-    assert provisional == {codes[0]: True, codes[1]: False, codes[2]: True}
+    approved = list_submissions(engine, form=FORM, period="2021", state="approved")
+    assert [s.entity_key for s in approved] == [codes[1]]
+    states = {s.entity_key: s.state for s in list_submissions(engine, form=FORM, period="2021")}
+    assert states == {codes[0]: "returned", codes[1]: "approved", codes[2]: "submitted", codes[3]: "submitted"}
     history = submission_history(engine, FORM, codes[0], "2021")
     assert [(h.action, h.detail.get("from"), h.detail.get("to")) for h in history] == [
         ("import", None, None), ("submit", "draft", "submitted"), ("return", "submitted", "returned")]

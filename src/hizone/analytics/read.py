@@ -564,8 +564,8 @@ def version_probe(engine: Engine) -> Select[Any]:
 
 def data_version(engine: Engine, probe: Select[Any] | None = None) -> tuple[object, ...]:
     """The store's data version: the one cache key of everything read from the analytics layer."""
-    with Session(engine) as session:
-        return tuple(session.execute(probe if probe is not None else version_probe(engine)).one())
+    with engine.connect() as conn:  # a plain connection: every request asks, and an ORM session costs twice as much
+        return tuple(conn.execute(probe if probe is not None else version_probe(engine)).one())
 
 
 def build_key(version: tuple[object, ...]) -> tuple[object, ...]:

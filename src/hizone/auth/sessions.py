@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from hizone.auth.policy import Principal
@@ -32,12 +32,15 @@ def open_session(engine: Engine, user_id: int, max_age_seconds: int) -> str:
     return token
 
 
-def session_principal(session: Session, token: str) -> Principal | None:
+# Every page request asks this: built once, so a request pays for the query, not for building it.
+_SESSION_USER = (select(User.id, User.username, User.role, User.province_code, User.zone_code, User.credit_code)
+                 .join(WebSession, WebSession.user_id == User.id)
+                 .where(WebSession.token_sha256 == bindparam("digest"), User.active))
+
+
+def session_principal(session: Session | Connection, token: str) -> Principal | None:
     """The active user whose session this is, or None (logged out, ended everywhere, or deactivated)."""
-    user = session.execute(select(User.id, User.username, User.role, User.province_code, User.zone_code,
-                                  User.credit_code)
-                           .join(WebSession, WebSession.user_id == User.id)
-                           .where(WebSession.token_sha256 == digest(token), User.active)).first()
+    user = session.execute(_SESSION_USER, {"digest": digest(token)}).first()
     if user is None:
         return None
     return Principal(username=user.username, role=user.role, province_code=user.province_code,

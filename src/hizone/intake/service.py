@@ -1,4 +1,4 @@
-"""The store side of intake: one transaction per file, append-only revisions, approval, audit, figures.
+"""The store side of intake: one transaction per file, append-only revisions, approval, audit.
 
 Enterprises missing from the registry are registered from their report's identity columns in the import's
 transaction where the form's rules say so (``register_unknown``, see ``intake/registration.py``), and refused
@@ -756,38 +756,3 @@ def submission_history(engine: Engine, form: str, entity_key: str, period: str) 
                                                     object_ids=sorted({str(r.batch_id) for r in rows})),
                                   newest_first=False)]
     return sorted(entries, key=lambda e: (e.at, e.id))
-
-
-# ---- figures -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    entity_key: str
-    zone_code: str
-    revision: int
-    state: str
-    provisional: bool  # True: not approved yet; never part of published figures
-    values: dict[str, Any]
-
-
-def figures(engine: Engine, form: str, period: str, *, include_provisional: bool = False) -> list[Figure]:
-    """Per entity, the latest approved revision; with ``include_provisional``, entities without one show
-    their latest revision, marked provisional."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(Submission.entity_key, Submission.zone_code, Submission.revision,
-                                   Submission.state, Submission.batch_id, Submission.packed_values)
-                            .where(Submission.form_code == form, Submission.period == period)
-                            .order_by(Submission.entity_key, Submission.revision)).all()
-        values_of = unpacked(conn, [r[4] for r in rows], [r[5] for r in rows])
-    approved: dict[str, Figure] = {}
-    latest: dict[str, Figure] = {}
-    for (key, zone, rev, state, _, _), values in zip(rows, values_of, strict=True):
-        if state == "approved":
-            approved[key] = Figure(key, zone, rev, state, False, values)
-        latest[key] = Figure(key, zone, rev, state, True, values)
-    result = dict(approved)
-    if include_provisional:
-        for key, fig in latest.items():
-            result.setdefault(key, fig)
-    return [result[k] for k in sorted(result)]

@@ -21,6 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from hizone.errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Connections an engine keeps open: one for each of the web server's route threads (web/app.py) and a few for
+# its background work. A smaller pool opens and closes an overflow connection per request under load.
+POOL_SIZE = 24
+POOL_OVERFLOW = 8
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -49,10 +53,13 @@ def connect(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
+        memory = not parsed.database or parsed.database == ":memory:"
+        engine = create_engine(parsed) if memory else create_engine(parsed, pool_size=POOL_SIZE,
+                                                                    max_overflow=POOL_OVERFLOW)
         event.listen(engine, "connect", _sqlite_pragmas)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+        engine = create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True,
+                               pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     else:
         raise StoreError(f"unsupported database '{parsed.get_backend_name()}' (use sqlite or postgresql)",
                          where=shown)

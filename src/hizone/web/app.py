@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -16,6 +20,7 @@ from hizone.analytics.sql import SqlLimits
 from hizone.config import Settings, analytics_path
 from hizone.registry.sync import load_registry_if_empty
 from hizone.store import open_store
+from hizone.store.db import POOL_SIZE
 from hizone.web import errors
 from hizone.web.i18n import LANG_COOKIE, pick_language
 from hizone.web.rendering import FragmentCache, make_templates
@@ -29,19 +34,33 @@ SESSION_MAX_AGE = 8 * 3600
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 API_TITLE = "hizone API"
 API_VERSION = "1.0.0"
+# Threads that run the routes and their rules (anyio's default is 40): no more than the engine's pool holds,
+# so a route never waits for a connection nor opens one of its own; on a few cores more threads only take
+# turns at the interpreter lock.
+ROUTE_THREADS = POOL_SIZE
+
+
+@asynccontextmanager
+async def _route_threads(_app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = ROUTE_THREADS
+    yield
 
 
 def create_app(engine: Engine | None = None, settings: Settings | None = None, *,
                session_max_age: int = SESSION_MAX_AGE, max_upload_bytes: int = MAX_UPLOAD_BYTES,
                warm: bool = False, refresh_sync_seconds: float = 5.0) -> FastAPI:
-    """``refresh_sync_seconds``: a refresh of the analytics after a data change that took less than this last
+    """``warm``: a serving process (``hizone serve``): the analytics load in the background at once, and the heap
+    built so far (some 160,000 objects of the imported libraries, which live as long as the process) is moved
+    out of the garbage collector's sight: under load a full collection came every few seconds and held every
+    request for a third of a second, walking objects that can never be garbage.
+    ``refresh_sync_seconds``: a refresh of the analytics after a data change that took less than this last
     time is waited for; a slower one runs in the background (see ``ReadCache``)."""
     settings = settings or Settings.from_env()
     engine = engine or load_registry_if_empty(open_store(settings.database_url))
     # /api/docs is served by the docs router from the vendored Swagger UI (FastAPI's own page loads a CDN).
     app = FastAPI(title=API_TITLE, version=API_VERSION, docs_url=None, redoc_url=None,
                   swagger_ui_oauth2_redirect_url=None,
-                  openapi_url="/api/v1/openapi.json",
+                  openapi_url="/api/v1/openapi.json", lifespan=_route_threads,
                   description="REST API of hizone, the data platform of China's national high-tech zones. "
                               "Authenticate machine clients with `Authorization: Bearer <token>` "
                               "(create one with `hizone users token USERNAME`).")
@@ -52,8 +71,6 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.templates = make_templates()
     app.state.fragments = FragmentCache()
     app.state.figures = ReadCache(engine, analytics_path(settings), sync_seconds=refresh_sync_seconds)
-    if warm:
-        app.state.figures.warm()
     app.state.max_upload_bytes = max_upload_bytes
     app.state.secure_cookies = settings.cookie_secure
     app.state.report_cache = ReportCache[KeptReport]()
@@ -64,6 +81,10 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     _install_middleware(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _include_routers(app)
+    if warm:
+        gc.collect()
+        gc.freeze()
+        app.state.figures.warm()
     return app
 
 

@@ -23,6 +23,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
+    # The templates are package files: checking each one's modification time on every page is wasted work.
+    templates.env.auto_reload = False
     templates.env.globals["format_cell"] = format_cell
     templates.env.globals["can_query_analytic_tables"] = can_query_analytic_tables  # the SQL page's nav link
     templates.env.filters["num"] = lambda v, d=2: "—" if v is None else str(v) if isinstance(v, Suppressed) \

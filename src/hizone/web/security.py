@@ -23,7 +23,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import ColumnElement, Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from hizone.auth.policy import (
@@ -221,21 +221,23 @@ def resolve_caller(request: Request) -> Caller:
 
 def _resolve(request: Request) -> Caller:
     header = request.headers.get("authorization", "")
-    with Session(request.app.state.engine) as session:
-        if header:
-            scheme, _, token = header.partition(" ")
+    engine: Engine = request.app.state.engine
+    if header:
+        scheme, _, token = header.partition(" ")
+        with Session(engine) as session:
             principal = principal_for_token(session, token.strip()) if scheme.lower() == "bearer" else None
-            if principal is None:
-                raise AuthProblem(401, "error.bad_token", "invalid or revoked API token")
-            return Caller(principal, "token")
-        session_token, expired = request.app.state.sessions.read(request.cookies.get(SESSION_COOKIE))
-        if session_token is None:
-            return Caller(Principal.public(), "anonymous", session_expired=expired)
-        principal = session_principal(session, session_token)
         if principal is None:
-            # Logged out (here or everywhere) or deactivated since this cookie was issued.
-            return Caller(Principal.public(), "anonymous", session_expired=True)
-        return Caller(principal, "session")
+            raise AuthProblem(401, "error.bad_token", "invalid or revoked API token")
+        return Caller(principal, "token")
+    session_token, expired = request.app.state.sessions.read(request.cookies.get(SESSION_COOKIE))
+    if session_token is None:
+        return Caller(Principal.public(), "anonymous", session_expired=expired)
+    with engine.connect() as conn:  # every page asks: a plain connection, not an ORM session
+        principal = session_principal(conn, session_token)
+    if principal is None:
+        # Logged out (here or everywhere) or deactivated since this cookie was issued.
+        return Caller(Principal.public(), "anonymous", session_expired=True)
+    return Caller(principal, "session")
 
 
 async def sent_csrf(request: Request) -> str | None:
@@ -305,18 +307,17 @@ def _requires(allowed: Callable[[Principal], bool]) -> Check:
     return check
 
 
-def zone_of(request: Request, code: str) -> Zone:
-    with Session(request.app.state.engine) as session:
-        zone = session.get(Zone, code)
-    if zone is None:
-        raise _not_found("zone", code)
-    return zone
+_ZONE_PROVINCE = select(Zone.province_code).where(Zone.code == bindparam("code"))  # built once: every profile asks
 
 
 def _zone_check(param: str) -> Check:
     def check(request: Request, principal: Principal) -> None:
-        zone = zone_of(request, str(request.path_params.get(param, "")))
-        if not can_read_zone(principal, zone.code, zone.province_code):
+        code = str(request.path_params.get(param, ""))
+        with request.app.state.engine.connect() as conn:
+            province_code = conn.execute(_ZONE_PROVINCE, {"code": code}).scalar()
+        if province_code is None:
+            raise _not_found("zone", code)
+        if not can_read_zone(principal, code, province_code):
             _deny(principal)
     return check
 
