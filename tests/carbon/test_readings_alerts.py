@@ -11,9 +11,8 @@ from hizone.auth.policy import Principal
 from hizone.carbon.readings import RawBatch, default_config
 from hizone.monitor.rules import default_rules
 from hizone.monitor.service import AlertStore
-from hizone.store import session_scope
-from hizone.store.models import Enterprise, Province, Zone
 from hizone.store.readings import MeterSpec, UnitSpec, raise_history_alerts, register_units, store_batch
+from tests.carbon.seed import seed_registry
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -27,13 +26,7 @@ def _batch(days: list[tuple[str, float]]) -> RawBatch:
 
 
 def test_a_spike_in_the_stream_becomes_one_unit_alert(engine: Engine) -> None:
-    with session_scope(engine) as session:
-        session.add(Province(code="11", name_zh="北京市", name_en="Beijing", region="east"))
-        session.flush()
-        session.add(Zone(code="Z1", name_zh="区", name_en="Z", province_code="11", city="北京", approved_year=2000,
-                         demo_zone=None, source="t"))
-        session.flush()
-        session.add(Enterprise(credit_code="C1", name="企业", zone_code="Z1"))
+    seed_registry(engine, {"C1": "Z1"})
     admin = Principal("admin", "admin")
     config = default_config()
     register_units(engine, admin, [UnitSpec("U1", "单位", "C1", (MeterSpec("E", "electricity", "kWh"),))], config)

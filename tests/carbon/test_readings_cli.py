@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from hizone.auth.policy import Principal
 from hizone.carbon.readings import default_config
 from hizone.cli.readings import readings_app
-from hizone.store import connect, session_scope
-from hizone.store.models import Enterprise, Province, Zone
+from hizone.store import connect
 from hizone.store.readings import MeterSpec, UnitSpec, batch_count, register_units
+from tests.carbon.seed import seed_registry
 
 runner = CliRunner()
 
@@ -24,13 +24,7 @@ def test_send_and_rollup(tmp_path: Path, sqlite_template: Path, monkeypatch: pyt
     store = tmp_path / "store.sqlite"
     shutil.copy(sqlite_template, store)
     engine = connect(f"sqlite:///{store}")
-    with session_scope(engine) as session:
-        session.add(Province(code="11", name_zh="北京市", name_en="Beijing", region="east"))
-        session.flush()
-        session.add(Zone(code="Z1", name_zh="区", name_en="Z", province_code="11", city="北京", approved_year=2000,
-                         demo_zone=None, source="t"))
-        session.flush()
-        session.add(Enterprise(credit_code="C1", name="企业", zone_code="Z1"))
+    seed_registry(engine, {"C1": "Z1"})
     register_units(engine, Principal("admin", "admin"),
                    [UnitSpec("U1", "单位", "C1", (MeterSpec("E", "electricity", "kWh"),))], default_config())
     monkeypatch.setenv("HIZONE_DATABASE_URL", f"sqlite:///{store}")

@@ -14,8 +14,7 @@ from hizone.analytics.readings_spark import readings_rollup
 from hizone.analytics.spark import local_session
 from hizone.auth.policy import Principal
 from hizone.carbon.readings import default_config, parse_json, rollup
-from hizone.store import connect, session_scope
-from hizone.store.models import Enterprise, Province, Zone
+from hizone.store import connect
 from hizone.store.readings import (
     MeterSpec,
     UnitSpec,
@@ -25,6 +24,7 @@ from hizone.store.readings import (
     register_units,
     store_batch,
 )
+from tests.carbon.seed import seed_registry
 
 pytestmark = [pytest.mark.spark,
               pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")]
@@ -33,13 +33,7 @@ ADMIN = Principal("admin", "admin")
 
 def _store(path: Path) -> tuple[Engine, int, int]:
     engine = connect(f"sqlite:///{path}")
-    with session_scope(engine) as session:
-        session.add(Province(code="11", name_zh="北京市", name_en="Beijing", region="east"))
-        session.flush()
-        session.add_all([Zone(code=z, name_zh=z, name_en=z, province_code="11", city="北京", approved_year=2000,
-                              demo_zone=None, source="t") for z in ("Z1", "Z2")])
-        session.flush()
-        session.add_all([Enterprise(credit_code=f"C{i}", name=f"企业{i}", zone_code=f"Z{1 + i % 2}") for i in range(4)])
+    seed_registry(engine, {f"C{i}": f"Z{1 + i % 2}" for i in range(4)})
     config = default_config()
     register_units(engine, ADMIN, [UnitSpec(f"U{i}", f"单位{i}", f"C{i}", (
         MeterSpec("E", "electricity", "kWh"), MeterSpec("G", "natural_gas", "m3"))) for i in range(4)], config)
