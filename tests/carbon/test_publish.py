@@ -17,6 +17,7 @@ from hizone.cli import app
 from hizone.store import session_scope
 from hizone.store.carbon_accounts import published_account, published_versions
 from hizone.store.changes import AuditFilter, audit_entries
+from hizone.web.services.audit import audit_page
 from tests.analytics.fixture import CODES, populate
 from tests.carbon.test_accounts import ENERGY
 from tests.reports import report, write_report
@@ -120,6 +121,11 @@ def test_a_corrected_factor_leaves_the_published_account_until_an_audited_recomp
     assert entry.detail["reason"] == "MEE corrected the 2023 grid factor" and entry.detail["role"] == "analyst"
     assert entry.detail["keys"] == ["Z1101", "Z4201"] and entry.id == second.event_seq
     assert [e.action for e in listed] == ["carbon_recompute", "carbon_publish"]
+    with session_scope(engine) as session:  # the audit page lists it with who, when and why
+        table, _ = audit_page(session, "en", 1, action="carbon_recompute")
+    [shown] = table.rows
+    assert (shown["actor"], shown["object"]) == ("ana", "carbon_account:zone:2023")
+    assert "MEE corrected the 2023 grid factor" in str(shown["detail"])
 
     nothing = _publish(analytics, "--recompute", "--reason", "again")
     assert nothing.exit_code == 2 and "nothing to recompute" in nothing.stderr
@@ -148,5 +154,6 @@ def test_new_data_after_publication_is_named_and_a_publication_does_not_count_as
 def test_only_the_national_roles_publish(analytics: Path, engine: Engine, role: str, scope: list[str]) -> None:
     refused = _cli("publish", "--year", "2023", "--analytics", str(analytics), "--role", role, *scope)
     assert refused.exit_code == 2
-    assert refused.stderr.strip() == f"error: --role: role {role} may not publish carbon accounts (admin or analyst only)"
+    assert refused.stderr.strip() == \
+        f"error: --role: role {role} may not publish carbon accounts (admin or analyst only)"
     assert published_account(engine, 2023, "zone", "Z1101") is None
