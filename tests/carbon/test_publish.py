@@ -157,3 +157,10 @@ def test_only_the_national_roles_publish(analytics: Path, engine: Engine, role: 
     assert refused.stderr.strip() == \
         f"error: --role: role {role} may not publish carbon accounts (admin or analyst only)"
     assert published_account(engine, 2023, "zone", "Z1101") is None
+
+
+def test_the_publishing_rule_admits_exactly_the_national_roles() -> None:
+    from hizone.auth.policy import PUBLIC, ROLES, Principal, can_publish_carbon_accounts
+
+    allowed = {role for role in (*ROLES, PUBLIC) if can_publish_carbon_accounts(Principal("u", role, "11", "Z1101"))}
+    assert allowed == {"admin", "analyst"}
