@@ -17,7 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, func, insert, literal, select, union, union_all, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from hizone.store.bulk import Column, insert_columns
@@ -248,7 +261,11 @@ class AuditFilter:
                  "carbon_account": ACCOUNTS_PUBLISHED}
         if self.object_kind:
             query = query.where(ChangeEvent.kind == kinds.get(self.object_kind, ""))
-        if self.object_ids is not None:
+        if self.object_ids is not None and self.object_kind == "carbon_account":  # ids "level:year"
+            pairs = [i.split(":", 1) for i in self.object_ids if ":" in i]
+            query = query.where(or_(false(), *(and_(ChangeEvent.detail["level"].as_string() == level,
+                                                    ChangeEvent.period == year) for level, year in pairs)))
+        elif self.object_ids is not None:
             numbers = [int(i) for i in self.object_ids if i.isdigit()]
             query = query.where(ChangeEvent.batch_id.in_(numbers) if self.object_kind in ("import_batch",
                                                                                           "energy_reading_batch") else
