@@ -96,7 +96,8 @@ def test_a_zones_status_has_its_pathway_warning_and_a_ledger_traceable_to_submis
     assert len(sources) == 1
 
 
-def test_the_accounts_command_prints_the_zones_accounts_as_csv(reader) -> None:  # type: ignore[no-untyped-def]
+def test_the_accounts_command_prints_the_zones_accounts_as_csv(reader, engine: Engine,  # type: ignore[no-untyped-def]
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     import csv
     import io
 
@@ -104,6 +105,7 @@ def test_the_accounts_command_prints_the_zones_accounts_as_csv(reader) -> None: 
 
     from hizone.cli import app
 
+    monkeypatch.setenv("HIZONE_DATABASE_URL", engine.url.render_as_string(hide_password=False))  # published ones
     result = CliRunner().invoke(app, ["carbon", "accounts", "--year", "2023", "--key", "Z1101", "--key", "Z5101",
                                       "--format", "csv", "--analytics", str(reader.analytics.path)])
     assert result.exit_code == 0, result.output

@@ -189,6 +189,12 @@ class Reader:
         """The zones with a value of ``indicator`` for ``period`` (those that reported)."""
         return [code for code in self.zones if (indicator, "zone", code, period) in self.published]
 
+    def build_state(self) -> dict[str, str]:
+        """What this build holds: the number of the last change (``seq``, see store.changes) and the registry's
+        and indicators' fingerprints (``registry``, ``indicators``): what a published figure was computed from."""
+        with self.analytics.connect() as con:
+            return dict(con.execute("SELECT key, fingerprint FROM build_state").fetchall())
+
     def viewer(self, principal: Principal) -> Viewer:
         """What ``principal`` sees as it is: its zones, and the provinces all of whose zones it reads."""
         if principal.is_national:

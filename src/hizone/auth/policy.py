@@ -227,3 +227,9 @@ def can_send_readings(p: Principal, credit_code: str, zone_code: str, province_c
 def can_read_readings(p: Principal, credit_code: str, zone_code: str, province_code: str) -> bool:
     """Readings, roll-ups and warnings of a unit: its enterprise, its zone's committee, its province, national."""
     return can_read_enterprise(p, credit_code, zone_code, province_code)
+
+
+def can_publish_carbon_accounts(p: Principal) -> bool:
+    """Publish carbon accounts and recompute published ones: a published account is the national record every
+    level reads, so only the national roles."""
+    return p.is_national

@@ -7,11 +7,15 @@ only when the whole input was good (written beside the target, then renamed over
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hizone.cli.common import Format, command_group, user_errors
+from hizone.cli.common import Format, acting_user, command_group, open_configured_store, user_errors
+from hizone.errors import HizoneError
+
+if TYPE_CHECKING:
+    from hizone.analytics.read import Reader
 
 carbon_app = command_group("Carbon accounts (碳账户): energy → standard coal (tce) and CO2 with the factor library.")
 
@@ -62,45 +66,99 @@ ACCOUNT_COLUMNS = ["level", "key", "year", "reporters", "tce_equivalent", "tce_e
                    "co2_scope2_location", "co2_scope2_market", "co2_total_location", "value_added",
                    "energy_intensity", "industrial_energy_intensity", "co2_intensity", "carbon_productivity",
                    "co2_per_tce", "co2_intensity_yoy", "base_year", "energy_path", "co2_path", "warning",
-                   "factor_version", "withheld"]
+                   "factor_version", "withheld", "published_version", "changed_since"]
+LevelOption = Annotated[str, typer.Option(help="zone, province, region or nation.")]
+AnalyticsOption = Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")]
 
 
 @carbon_app.command("accounts")
 @user_errors
 def accounts_command(
     year: Annotated[int, typer.Option(help="The data year.")],
-    level: Annotated[str, typer.Option(help="zone, province, region or nation.")] = "zone",
+    level: LevelOption = "zone",
     key: Annotated[list[str] | None, typer.Option(help="Group key(s) at --level (default: every group).")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
-    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+    analytics: AnalyticsOption = None,
 ) -> None:
     """Carbon accounts from the analytics file (run `hizone build` first): tce, CO2 by scope, the Σ/Σ intensities
-    (tce/万元, tCO2/万元, 碳生产率 万元/tCO2, tCO2/tce; value added in 万元), y/y, the pathway and warning level."""
+    (tce/万元, tCO2/万元, 碳生产率 万元/tCO2, tCO2/tce; value added in 万元), y/y, the pathway and warning level.
+    A published account shows as published (`hizone carbon publish`), with what changed since if anything did."""
+    from hizone.carbon.accounts import Status
+    from hizone.cli.analytics import _emit
+    from hizone.store.carbon_accounts import Basis, latest_published, stale_reason
+
+    reader, found = _statuses(year, level, key, analytics)
+    engine = open_configured_store()
+    with engine.connect() as conn:
+        published = latest_published(conn, year, level, [s.account.key for s in found if isinstance(s, Status)])
+    build_state = reader.build_state()
+    rows = []
+    for status in found:
+        if not isinstance(status, Status):
+            rows.append({"level": status.level, "key": status.key, "year": status.year, "withheld": status.reason})
+        elif (shown := published.get(status.account.key)) is not None:
+            why = stale_reason(engine, shown, Basis.of(status.account, build_state))
+            if why:
+                typer.echo(f"note: {shown.key} {year} shows published version {shown.version}; {why}", err=True)
+            rows.append({c: shown.figures.get(c) for c in ACCOUNT_COLUMNS} |
+                        {"published_version": shown.version, "changed_since": why})
+        else:
+            account = status.account
+            row = {c: getattr(account, c) for c in ACCOUNT_COLUMNS if hasattr(account, c)}
+            rows.append(row | {"base_year": status.base_year, "energy_path": status.energy_path,
+                               "co2_path": status.co2_path, "warning": status.level.level})
+    _emit(rows, ACCOUNT_COLUMNS, fmt, f"carbon accounts {year} ({level})")
+
+
+def _statuses(year: int, level: str, keys: list[str] | None, analytics: Path | None) -> tuple[Reader, list[Any]]:
+    """The analytics file's reader and the status (or why withheld) of each group ``keys`` (default all)."""
     from hizone.analytics.read import Viewer, open_reader
     from hizone.analytics.rollup import NATION_KEY
-    from hizone.carbon.accounts import Status, first_year, statuses
+    from hizone.carbon.accounts import first_year, statuses
     from hizone.carbon.factors import default_library
     from hizone.carbon.pathways import default_targets
-    from hizone.cli.analytics import _emit
     from hizone.config import Settings, analytics_path
-    from hizone.errors import HizoneError
 
     reader = open_reader(analytics or analytics_path(Settings.from_env()))
     every = {"zone": sorted(reader.zones), "province": sorted(reader.provinces), "nation": [NATION_KEY],
              "region": sorted({p.region for p in reader.provinces.values()})}
     if level not in every:
         raise HizoneError(f"unknown level {level!r} (one of {', '.join(every)})", where="--level")
-    rows = []
-    for status in statuses(reader, default_library(), default_targets(), level, key or every[level], year,
-                           Viewer.everyone(), first_year()):
-        if isinstance(status, Status):
-            account = status.account
-            row = {c: getattr(account, c) for c in ACCOUNT_COLUMNS if hasattr(account, c)}
-            rows.append(row | {"base_year": status.base_year, "energy_path": status.energy_path,
-                               "co2_path": status.co2_path, "warning": status.level.level})
-        else:
-            rows.append({"level": status.level, "key": status.key, "year": status.year, "withheld": status.reason})
-    _emit(rows, ACCOUNT_COLUMNS, fmt, f"carbon accounts {year} ({level})")
+    return reader, list(statuses(reader, default_library(), default_targets(), level, keys or every[level], year,
+                                 Viewer.everyone(), first_year()))
+
+
+@carbon_app.command("publish")
+@user_errors
+def publish_command(
+    year: Annotated[int, typer.Option(help="The data year.")],
+    level: LevelOption = "zone",
+    recompute: Annotated[bool, typer.Option(help="Publish a new version of accounts whose factors or data "
+                                                 "changed since they were published (the old version stays).")
+                         ] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (needed with --recompute; in the audit log).")] = None,
+    analytics: AnalyticsOption = None,
+    user: Annotated[str, typer.Option("--user", "-u", help="who publishes (in the audit log)")] = "cli",
+    role: Annotated[str, typer.Option(help="admin or analyst (only the national roles publish)")] = "admin",
+    zone: Annotated[str | None, typer.Option(help="the user's zone (role zone)")] = None,
+    province: Annotated[str | None, typer.Option(help="the user's province (role province)")] = None,
+) -> None:
+    """Publish every group's account of the year at --level with the factors and data it is computed from.
+    A published account never changes by itself: new figures take --recompute with a --reason."""
+    from hizone.auth.policy import can_publish_carbon_accounts
+    from hizone.carbon.accounts import Status
+    from hizone.store.carbon_accounts import publish
+
+    who = acting_user(user, role, zone, province)
+    if not can_publish_carbon_accounts(who):  # before reading anything
+        raise HizoneError(f"role {role} may not publish carbon accounts (admin or analyst only)", where="--role")
+    reader, found = _statuses(year, level, None, analytics)
+    written = publish(open_configured_store(), who, year, level, [s for s in found if isinstance(s, Status)],
+                      reader.build_state(), recompute=recompute, reason=reason)
+    first = written[0]
+    typer.echo(f"{'recomputed' if recompute else 'published'} {len(written)} {level} account(s) of {year} "
+               f"(factors {first.basis.factor_version}, fingerprint {first.basis.factor_fingerprint}; data change "
+               f"{first.basis.data_seq}; event {first.event_seq})")
 
 
 def register(app: typer.Typer) -> None:

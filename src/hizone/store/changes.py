@@ -17,7 +17,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, func, insert, literal, select, union, union_all, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from hizone.store.bulk import Column, insert_columns
@@ -28,6 +41,8 @@ WRITTEN = "submission_written"
 STATE_CHANGED = "state_changed"
 READINGS_WRITTEN = "readings_written"  # a batch of meter readings (energy_reading_batch) was stored
 READINGS_FORM = "energy_readings"  # the form_code of its events: no report form, the readings stream
+ACCOUNTS_PUBLISHED = "carbon_published"  # carbon accounts of a year and level were published (carbon_account)
+ACCOUNTS_FORM = "carbon_accounts"  # the form_code of its events: no report form, so the build rebuilds nothing
 # Held by the transaction that appends events until it commits: PostgreSQL hands out sequence numbers at
 # insert time, so without it a later number could commit first and a reader that saw it would skip the other.
 _APPEND_LOCK = 0x68697A6F6E65  # "hizone"
@@ -103,6 +118,21 @@ def record_readings(conn: Connection, who: Who, batch_id: int, period: str, at: 
         "entity_key": None, "period": period, "batch_id": batch_id, "from_state": None, "to_state": None,
         "detail": {"action": "readings", **detail}}])
     return seq
+
+
+def record_publication(conn: Connection, who: Who, year: int, level: str, at: dt.datetime, **detail: Any) -> int:
+    """Append the event of carbon accounts published (or recomputed) for ``year`` at ``level``; its number."""
+    (seq,) = _append(conn, [{
+        "at": at, "actor": who.name, "actor_role": who.role, "kind": ACCOUNTS_PUBLISHED, "form_code": ACCOUNTS_FORM,
+        "entity_key": None, "period": str(year), "batch_id": None, "from_state": None, "to_state": None,
+        "detail": {"level": level, **detail}}])
+    return seq
+
+
+def data_changes(conn: Connection, after: int, upto: int) -> int:
+    """How many changes numbered after ``after`` up to ``upto`` changed data (publications of accounts do not)."""
+    return int(conn.scalar(select(func.count()).select_from(ChangeEvent).where(
+        ChangeEvent.seq > after, ChangeEvent.seq <= upto, ChangeEvent.kind != ACCOUNTS_PUBLISHED)) or 0)
 
 
 @dataclass(frozen=True)
@@ -198,6 +228,9 @@ def _entry_of_event(e: ChangeEvent) -> AuditEntry:
                           {**detail, **shown, "state": e.to_state})
     if e.kind == READINGS_WRITTEN:
         return AuditEntry(e.seq, e.at, e.actor, action, "energy_reading_batch", str(e.batch_id), {**detail, **shown})
+    if e.kind == ACCOUNTS_PUBLISHED:
+        return AuditEntry(e.seq, e.at, e.actor, action, "carbon_account", f"{detail['level']}:{e.period}",
+                          {**detail, "year": e.period, "role": e.actor_role})
     submission = detail.pop("submission")
     return AuditEntry(e.seq, e.at, e.actor, action, "submission", str(submission),
                       {"comment": None, **detail, **shown, "from": e.from_state, "to": e.to_state,
@@ -224,10 +257,15 @@ class AuditFilter:
             query = query.where(ChangeEvent.actor == self.actor)
         if self.action:
             query = query.where(ChangeEvent.detail["action"].as_string() == self.action)
-        kinds = {"import_batch": WRITTEN, "submission": STATE_CHANGED, "energy_reading_batch": READINGS_WRITTEN}
+        kinds = {"import_batch": WRITTEN, "submission": STATE_CHANGED, "energy_reading_batch": READINGS_WRITTEN,
+                 "carbon_account": ACCOUNTS_PUBLISHED}
         if self.object_kind:
             query = query.where(ChangeEvent.kind == kinds.get(self.object_kind, ""))
-        if self.object_ids is not None:
+        if self.object_ids is not None and self.object_kind == "carbon_account":  # ids "level:year"
+            pairs = [i.split(":", 1) for i in self.object_ids if ":" in i]
+            query = query.where(or_(false(), *(and_(ChangeEvent.detail["level"].as_string() == level,
+                                                    ChangeEvent.period == year) for level, year in pairs)))
+        elif self.object_ids is not None:
             numbers = [int(i) for i in self.object_ids if i.isdigit()]
             query = query.where(ChangeEvent.batch_id.in_(numbers) if self.object_kind in ("import_batch",
                                                                                           "energy_reading_batch") else

@@ -378,3 +378,29 @@ class EnergyReadingBatch(Base):
     quantities: Mapped[bytes] = mapped_column(LargeBinary)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CarbonAccountVersion(Base):
+    """One published version of a group's carbon account in a year, never updated: a recomputation adds the next
+    version. ``figures`` holds what was published (tce, CO2 by scope, intensities, pathway, ledger entries);
+    the factors (version and fingerprint of their numbers) and the data (the analytics build's last change
+    ``data_seq`` and ``data_key``, its registry and indicator fingerprints) say what it was computed from."""
+
+    __tablename__ = "carbon_account"
+    __table_args__ = (UniqueConstraint("year", "level", "key", "version", name="uq_carbon_account_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    warning: Mapped[str] = mapped_column(String(8))
+    factor_version: Mapped[str] = mapped_column(String(256))
+    factor_fingerprint: Mapped[str] = mapped_column(String(64))
+    data_seq: Mapped[int] = mapped_column(BigInteger)
+    data_key: Mapped[str] = mapped_column(String(128))
+    published_by: Mapped[str] = mapped_column(String(64))
+    published_role: Mapped[str | None] = mapped_column(String(16))
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str | None] = mapped_column(String(512))  # why it was recomputed (None: the first version)
+    event_seq: Mapped[int] = mapped_column(BigInteger)  # the change event that published it
