@@ -224,6 +224,19 @@ class Reader:
         return [Figure(code, "enterprise", key, period, *found.get((code, key, period), (None, None, "no data")))
                 for code in indicators for key in keys for period in periods]
 
+    def enterprises_reporting(self, indicator: str, zone_code: str, period: str, viewer: Viewer) -> list[str]:
+        """The enterprises of a zone with a published fact in ``indicator``'s table for ``period``: only for a
+        viewer who reads the zone (anyone else gets a ScopeError, as for the enterprises' own figures)."""
+        if not viewer.reads([zone_code]):
+            raise ScopeError("a zone outside your scope", where="key")
+        table = self.indicators.table_of(indicator)
+        if table not in self.periods:
+            return []
+        with self.analytics.connect() as con:
+            rows = con.execute(f"SELECT DISTINCT entity_key FROM {fact_table_name(table, PUBLISHED)} "
+                               "WHERE zone_code = ? AND period = ? ORDER BY entity_key", [zone_code, period]).fetchall()
+        return [row[0] for row in rows]
+
     def _zones_of_enterprises(self, keys: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         with self.analytics.connect() as con:

@@ -222,3 +222,15 @@ def can_send_readings(p: Principal, credit_code: str, zone_code: str, province_c
 def can_read_readings(p: Principal, credit_code: str, zone_code: str, province_code: str) -> bool:
     """Readings, roll-ups and warnings of a unit: its enterprise, its zone's committee, its province, national."""
     return can_read_enterprise(p, credit_code, zone_code, province_code)
+
+
+def can_read_carbon_account(p: Principal, level: str, key: str, zone_province: Mapping[str, str]) -> bool:
+    """A carbon account (碳账户): the nation's is everyone's; a province's is its department's and the national
+    roles'; a zone's (with its largest emitters, enterprise figures) its committee's, its province's, national."""
+    if level == "nation":
+        return True
+    if level == "province":
+        return can_read_province(p, key)
+    if level == "zone":
+        return key in zone_province and can_read_zone(p, key, zone_province[key])
+    return p.is_national

@@ -68,7 +68,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
 
 
 def _include_routers(app: FastAPI) -> None:
-    from hizone.web.api import v1, v1_engines, v1_readings, v1_registry
+    from hizone.web.api import v1, v1_carbon, v1_engines, v1_readings, v1_registry
     from hizone.web.pages import (
         account,
         admin,
@@ -89,6 +89,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_engines.router)
     app.include_router(v1_registry.router)
     app.include_router(v1_readings.router)
+    app.include_router(v1_carbon.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes
