@@ -44,6 +44,7 @@ from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.auth import Principal, can_read_zone
 from hizone.catalog import default_catalog
 from hizone.errors import HizoneError, StoreError
+from hizone.store.changes import READINGS_WRITTEN
 from hizone.store.models import (
     Alert,
     ChangeEvent,
@@ -504,9 +505,14 @@ def version_probe(engine: Engine) -> Select[Any]:
     """One cheap SELECT whose row changes whenever what the pages show may change: the latest change of the
     submissions (its number, see store.changes: revisions written, states changed), zones, enterprises, their
     dated versions or qualifications added, an evaluation run stored, an alert raised or handled by the
-    monitor. Its first five columns move only with what the analytics build reads (see :func:`build_key`)."""
+    monitor. Its first five columns move only with what the analytics build reads (see :func:`build_key`).
+
+    Meter-readings batches are change events too, but neither the build nor any cached page reads readings
+    (the readings API reads the store directly): the latest event other than a readings batch, walked back from
+    the newest number so the query stops at the first such event."""
     probes: list[Any] = [
-        select(func.max(ChangeEvent.seq)).scalar_subquery(),
+        select(ChangeEvent.seq).where(ChangeEvent.kind != READINGS_WRITTEN).order_by(ChangeEvent.seq.desc())
+        .limit(1).scalar_subquery(),
         select(func.count()).select_from(Zone).scalar_subquery(),
         select(func.max(Enterprise.id)).scalar_subquery(), select(func.max(EnterpriseVersion.id)).scalar_subquery(),
         select(func.max(Qualification.id)).scalar_subquery()]
