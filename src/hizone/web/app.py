@@ -72,6 +72,7 @@ def _include_routers(app: FastAPI) -> None:
     from hizone.web.pages import (
         account,
         admin,
+        carbon,
         docs,
         enterprises,
         monitoring,
@@ -83,7 +84,8 @@ def _include_routers(app: FastAPI) -> None:
         zones,
     )
 
-    for module in (account, overview, zones, enterprises, rankings, monitoring, reporting, registry, sql, admin, docs):
+    for module in (account, overview, zones, enterprises, rankings, monitoring, reporting, registry, sql, admin, docs,
+                   carbon):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)
