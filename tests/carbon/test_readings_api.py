@@ -134,3 +134,21 @@ def test_a_meter_whose_unit_does_not_fit_its_energy_is_refused(app, engine: Engi
                                                   "'kWh' is not a unit of diesel (one of t, kg)")
     assert _post(admin, "x", b"not json").status_code == 400
     assert _post(admin, "x", b"a;b", "text/plain").status_code == 415
+
+
+def test_a_readings_batch_leaves_the_data_version_and_so_every_page_cache(
+        app, engine: Engine, seeded: Seeded) -> None:  # noqa: F811
+    from hizone.analytics.read import data_version
+    from tests.reports import write_report
+
+    _register(app, engine, seeded)
+    before = data_version(engine)
+    bot = _client(app, engine, "enterprise1")
+    assert _post(bot, "v-1", _readings(OWN_UNIT, range(3))).status_code == 201
+    assert _post(bot, "v-2", _readings(OWN_UNIT, range(3, 6))).status_code == 201
+    assert data_version(engine) == before
+    write_report(engine, form_code="enterprise_energy", form_version=2021, entity_key=seeded.own_enterprise,
+                 zone_code=seeded.own_zone, period="2023", revision=1, state="approved",
+                 values={"en_electricity_purchased": 1})
+    after = data_version(engine)
+    assert after != before and after[1:] == before[1:]  # the submission's event moved the first column only

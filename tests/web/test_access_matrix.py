@@ -324,6 +324,10 @@ def _seed_leak_zone(engine: Engine) -> None:
 # Queries each figure-bearing GET route is asked with ({fmt} is filled with csv and xlsx, scoped paths with the
 # caller's own and the leak zone's objects). A route in neither this nor NO_FIGURES fails the test.
 FIGURE_QUERIES: dict[str, list[str]] = {
+    "/carbon": ["", "?year=2023"],
+    "/carbon/zones/{zone_code}": ["", "?year=2023"],
+    "/api/v1/carbon/accounts": ["", "?level=zone", f"?level=zone&key={LEAK_ZONE}",
+                                f"?level=province&key={LEAK_PROVINCE}"],
     "/api/v1/readings/rollup": ["?start=2023-01-01&end=2023-02-01&level=unit",
                                 f"?start=2023-01-01&end=2023-02-01&zone={LEAK_ZONE}"],
     "/": ["?year=2023", "?year=2023&indicator=employees", "?year=2022&indicator=rd_expenditure"],

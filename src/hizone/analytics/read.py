@@ -51,6 +51,7 @@ from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.auth import Principal, can_read_zone, own_enterprises
 from hizone.catalog import default_catalog
 from hizone.errors import HizoneError, StoreError
+from hizone.store.changes import READINGS_WRITTEN
 from hizone.store.models import (
     Alert,
     ChangeEvent,
@@ -248,6 +249,19 @@ class Reader:
                  for v in self.analytics.values(indicators, "enterprise", keys, periods, view)}
         return [Figure(code, "enterprise", key, period, *found.get((code, key, period), (None, None, "no data")))
                 for code in indicators for key in keys for period in periods]
+
+    def enterprises_reporting(self, indicator: str, zone_code: str, period: str, viewer: Viewer) -> list[str]:
+        """The enterprises of a zone with a published fact in ``indicator``'s table for ``period``: only for a
+        viewer who reads the zone (anyone else gets a ScopeError, as for the enterprises' own figures)."""
+        if not viewer.reads([zone_code]):
+            raise ScopeError("a zone outside your scope", where="key")
+        table = self.indicators.table_of(indicator)
+        if table not in self.periods:
+            return []
+        with self.analytics.connect() as con:
+            rows = con.execute(f"SELECT DISTINCT entity_key FROM {fact_table_name(table, PUBLISHED)} "
+                               "WHERE zone_code = ? AND period = ? ORDER BY entity_key", [zone_code, period]).fetchall()
+        return [row[0] for row in rows]
 
     def _zones_of_enterprises(self, keys: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -554,9 +568,14 @@ def version_probe(engine: Engine) -> Select[Any]:
     """One cheap SELECT whose row changes whenever what the pages show may change: the latest change of the
     submissions (its number, see store.changes: revisions written, states changed), zones, enterprises, their
     dated versions or qualifications added, an evaluation run stored, an alert raised or handled by the
-    monitor. Its first five columns move only with what the analytics build reads (see :func:`build_key`)."""
+    monitor. Its first five columns move only with what the analytics build reads (see :func:`build_key`).
+
+    Meter-readings batches are change events too, but neither the build nor any cached page reads readings
+    (the readings API reads the store directly): the latest event other than a readings batch, walked back from
+    the newest number so the query stops at the first such event."""
     probes: list[Any] = [
-        select(func.max(ChangeEvent.seq)).scalar_subquery(),
+        select(ChangeEvent.seq).where(ChangeEvent.kind != READINGS_WRITTEN).order_by(ChangeEvent.seq.desc())
+        .limit(1).scalar_subquery(),
         select(func.count()).select_from(Zone).scalar_subquery(),
         select(func.max(Enterprise.id)).scalar_subquery(), select(func.max(EnterpriseVersion.id)).scalar_subquery(),
         select(func.max(Qualification.id)).scalar_subquery()]

@@ -233,3 +233,15 @@ def can_publish_carbon_accounts(p: Principal) -> bool:
     """Publish carbon accounts and recompute published ones: a published account is the national record every
     level reads, so only the national roles."""
     return p.is_national
+
+
+def can_read_carbon_account(p: Principal, level: str, key: str, zone_province: Mapping[str, str]) -> bool:
+    """A carbon account (碳账户): the nation's is everyone's; a province's is its department's and the national
+    roles'; a zone's (with its largest emitters, enterprise figures) its committee's, its province's, national."""
+    if level == "nation":
+        return True
+    if level == "province":
+        return can_read_province(p, key)
+    if level == "zone":
+        return key in zone_province and can_read_zone(p, key, zone_province[key])
+    return p.is_national

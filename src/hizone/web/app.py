@@ -89,10 +89,11 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
 
 
 def _include_routers(app: FastAPI) -> None:
-    from hizone.web.api import v1, v1_analytics, v1_engines, v1_ladder, v1_readings, v1_registry
+    from hizone.web.api import v1, v1_analytics, v1_carbon, v1_engines, v1_ladder, v1_readings, v1_registry
     from hizone.web.pages import (
         account,
         admin,
+        carbon,
         docs,
         enterprises,
         ladder,
@@ -106,7 +107,7 @@ def _include_routers(app: FastAPI) -> None:
     )
 
     for module in (account, overview, zones, enterprises, ladder, rankings, monitoring, reporting, registry, sql, admin,
-                   docs):
+                   docs, carbon):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)
@@ -114,6 +115,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_readings.router)
     app.include_router(v1_analytics.router)
     app.include_router(v1_ladder.router)
+    app.include_router(v1_carbon.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes

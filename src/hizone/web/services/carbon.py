@@ -1,0 +1,150 @@
+"""The carbon accounts (碳账户) as the API, the pages and the export show them: one function builds them, so a
+page's figure, the API's and the workbook's are the same number.
+
+Figures come from hizone.carbon.accounts over the analytics layer's Reader with the viewer's scope; who may ask
+for which group is hizone.auth.policy.can_read_carbon_account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hizone.analytics.read import Reader
+from hizone.analytics.rollup import NATION_KEY
+from hizone.auth.policy import Principal, can_read_carbon_account
+from hizone.carbon.accounts import (
+    REPORTERS,
+    GroupAccount,
+    Status,
+    Withheld,
+    first_year,
+    group_accounts,
+    largest_emitters,
+    statuses,
+)
+from hizone.carbon.factors import default_library
+from hizone.carbon.pathways import default_targets
+from hizone.errors import HizoneError
+
+LEVELS = ("zone", "province", "nation")
+EMITTERS = 10
+# The figures of an account, in the order of the accounts table (API fields, page columns, workbook columns).
+FIGURES = ("reporters", "tce_equivalent", "tce_equal_value", "co2_scope1", "co2_scope2_location",
+           "co2_scope2_market", "co2_total_location", "value_added", "energy_intensity",
+           "industrial_energy_intensity", "co2_intensity", "carbon_productivity", "co2_per_tce", "co2_intensity_yoy")
+TREND = ("energy_intensity", "industrial_energy_intensity", "co2_intensity")
+
+
+class CarbonRequestError(HizoneError):
+    """A request for accounts that cannot be answered: ``status`` is the HTTP status it stands for."""
+
+    def __init__(self, status: int, message: str, where: str) -> None:
+        super().__init__(message, where=where)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Group:
+    level: str
+    key: str
+    name_zh: str
+    name_en: str
+
+
+def account_years(fig: Reader) -> list[str]:
+    """The years with published energy figures, ascending."""
+    return [y for y in fig.periods_of(REPORTERS) if int(y) >= first_year()]
+
+
+def chosen_year(fig: Reader, year: int | None) -> int:
+    years = account_years(fig)
+    if not years:
+        raise CarbonRequestError(404, "no approved energy reports yet: no carbon accounts", "year")
+    if year is None:
+        return int(years[-1])
+    if str(year) not in years:
+        raise CarbonRequestError(404, f"no carbon accounts for {year} (years: {', '.join(years)})", "year")
+    return year
+
+
+def groups(fig: Reader, principal: Principal, level: str, key: str | None) -> list[Group]:
+    """The groups asked for: one by ``key``, or every group of ``level`` the principal may read."""
+    if level not in LEVELS:
+        raise CarbonRequestError(422, f"unknown level {level!r} (one of {', '.join(LEVELS)})", "level")
+    every = _every(fig, level)
+    if key is not None and level != "nation":
+        if key not in every:
+            raise CarbonRequestError(404, f"no {level} '{key}'", "key")
+        candidates = {key: every[key]}
+    else:
+        candidates = every
+    zone_province = {code: z.province_code for code, z in fig.zones.items()}
+    allowed = [g for g in candidates.values() if can_read_carbon_account(principal, level, g.key, zone_province)]
+    if not allowed:
+        raise CarbonRequestError(403, f"the {level} accounts asked for are outside your scope", "key")
+    return allowed
+
+
+def _every(fig: Reader, level: str) -> dict[str, Group]:
+    if level == "zone":
+        return {c: Group("zone", c, z.name_zh, z.name_en) for c, z in sorted(fig.zones.items())}
+    if level == "province":
+        return {c: Group("province", c, p.name_zh, p.name_en) for c, p in sorted(fig.provinces.items())}
+    return {NATION_KEY: Group("nation", NATION_KEY, "全国", "National")}
+
+
+def accounts(fig: Reader, principal: Principal, level: str, key: str | None, year: int | None,
+             with_detail: bool = True) -> list[dict[str, Any]]:
+    """The accounts, one dict a group; with ``with_detail`` a group's ledger, trend and (zones) largest emitters.
+
+    A dict holds the group, the year, the figures (None where undefined), the pathway and warning level, or
+    ``withheld`` with the reason and no figure."""
+    chosen = chosen_year(fig, year)
+    asked = groups(fig, principal, level, key)
+    viewer, library, targets = fig.viewer(principal), default_library(), default_targets()
+    found = statuses(fig, library, targets, level, [g.key for g in asked], chosen, viewer, first_year())
+    trend = _trends(fig, principal, level, asked, chosen) if with_detail else {}
+    out = []
+    for group, status in zip(asked, found, strict=True):
+        row: dict[str, Any] = {"level": level, "key": group.key, "name_zh": group.name_zh, "name_en": group.name_en,
+                               "year": chosen}
+        if isinstance(status, Withheld):
+            out.append(row | {"withheld": status.reason})
+            continue
+        row |= _status(status)
+        if with_detail:
+            row["trend"] = trend[group.key]
+            if level == "zone":
+                row["largest_emitters"] = [_emitter(a) for a in largest_emitters(
+                    fig, library, group.key, chosen, viewer, EMITTERS)]
+        out.append(row)
+    return out
+
+
+def _status(status: Status) -> dict[str, Any]:
+    account = status.account
+    return {"withheld": None, **{name: getattr(account, name) for name in FIGURES},
+            "base_year": status.base_year, "energy_path": status.energy_path, "co2_path": status.co2_path,
+            "warning": {"level": status.level.level, "name_zh": status.level.name_zh,
+                        "name_en": status.level.name_en},
+            "ledger": [{"side": e.side, "item": e.item, "value": e.value, "unit": e.unit} for e in status.ledger],
+            "factor_version": account.factor_version, "factor_notes": list(account.notes)}
+
+
+def _emitter(account: GroupAccount) -> dict[str, Any]:
+    return {"credit_code": account.key, "tce_equivalent": account.tce_equivalent,
+            "co2_total_location": account.co2_total_location, "co2_intensity": account.co2_intensity}
+
+
+def _trends(fig: Reader, principal: Principal, level: str, asked: list[Group], year: int
+            ) -> dict[str, list[dict[str, Any]]]:
+    """Each group's intensities for every account year up to ``year`` (each year at its own factors)."""
+    viewer, library = fig.viewer(principal), default_library()
+    keys = [g.key for g in asked]
+    out: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
+    for y in (int(y) for y in account_years(fig) if int(y) <= year):
+        for account in group_accounts(fig, library, level, keys, y, viewer):
+            if isinstance(account, GroupAccount):
+                out[account.key].append({"year": y, **{name: getattr(account, name) for name in TREND}})
+    return out

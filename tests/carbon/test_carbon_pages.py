@@ -1,0 +1,73 @@
+"""The carbon pages show the API's figures: every data-figure on the zone page and the national page is the
+API's value as printed (4 decimals); a zone user gets no other zone's page."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from tests.carbon.test_carbon_api import carbon_app, client  # noqa: F401 (fixture)
+from tests.web.conftest import login
+
+FIGURE = re.compile(r'data-figure="(\w+)"[^>]*>([^<]*)<')
+
+
+def _printed(value: object) -> str:
+    return "—" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _page(app: FastAPI, username: str, url: str) -> str:
+    page = login(TestClient(app), username, "a-long-test-password").get(url)
+    assert page.status_code == 200, page.text[:500]
+    return page.text
+
+
+def _section(html: str, marker: str) -> str:
+    start = html.index(marker)
+    return html[start:html.index("</section>", start)]
+
+
+def test_the_zone_page_shows_the_apis_figures(carbon_app: FastAPI, engine: Engine) -> None:  # noqa: F811
+    [api] = client(carbon_app, engine, "z1101").get(
+        "/api/v1/carbon/accounts?year=2023&level=zone&key=Z1101").json()["accounts"]
+    html = _page(carbon_app, "z1101", "/carbon/zones/Z1101?year=2023")
+    shown = dict(FIGURE.findall(_section(html, 'id="account"')))
+    assert len(shown) == 14
+    for name, text in shown.items():
+        assert text == _printed(api[name]), name
+    pathway = dict(FIGURE.findall(_section(html, 'id="pathway"')))
+    assert pathway["warning"] == api["warning"]["name_zh"]
+    assert pathway["co2_path"] == _printed(api["co2_path"]) and pathway["base_year"] == "2022"
+    for entry in api["ledger"]:
+        row = re.search(rf'data-ledger="{entry["item"]}".*?data-figure="value">([^<]*)<', html)
+        assert row and row.group(1) == _printed(entry["value"]), entry["item"]
+    for emitter in api["largest_emitters"]:
+        row = re.search(rf'data-emitter="{emitter["credit_code"]}"(.*?)</tr>', html)
+        assert row and dict(FIGURE.findall(row.group(1))) == {
+            f: _printed(emitter[f]) for f in ("tce_equivalent", "co2_total_location", "co2_intensity")}
+    english = login(TestClient(carbon_app), "z1101", "a-long-test-password")
+    english.get("/lang/en?next=/")
+    assert "Green assets and liabilities" in english.get("/carbon/zones/Z1101?year=2023").text
+
+
+def test_the_national_page_shows_the_apis_figures_and_the_map(carbon_app: FastAPI, engine: Engine) -> None:  # noqa: F811
+    api = client(carbon_app, engine, "nat").get
+    [nation] = api("/api/v1/carbon/accounts?year=2023").json()["accounts"]
+    provinces = api("/api/v1/carbon/accounts?year=2023&level=province").json()["accounts"]
+    html = _page(carbon_app, "nat", "/carbon?year=2023")
+    for name, text in FIGURE.findall(_section(html, 'id="nation"')):
+        assert text == (nation["warning"]["name_zh"] if name == "warning" else _printed(nation[name])), name
+    hubei = next(p for p in provinces if p["key"] == "42")
+    row = re.search(r'data-key="42">(.*?)</tr>', html, re.S)
+    assert row and dict(FIGURE.findall(row.group(1)))["energy_intensity"] == _printed(hubei["energy_intensity"])
+    assert f'"value": {hubei["energy_intensity"]}' in html.replace("&#34;", '"')  # the map's shading
+
+
+def test_a_zone_user_gets_no_other_zones_page(carbon_app: FastAPI, engine: Engine) -> None:  # noqa: F811
+    other = login(TestClient(carbon_app), "z1101", "a-long-test-password").get("/carbon/zones/Z4201?year=2023")
+    assert other.status_code == 403 and "61.45" not in other.text
+    national = _page(carbon_app, "z1101", "/carbon?year=2023")
+    assert 'data-key="Z4201"' not in national and 'data-key="Z1101"' in national
