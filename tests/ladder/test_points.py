@@ -13,7 +13,7 @@ from hizone.ladder.points import Enterprise, parse_points, percentile, points_ru
 
 def tiny_rules(normalisation: str = "percentile") -> dict[str, Any]:
     return {
-        "code": "innovation_points", "version": 2024, "official": False, "normalisation": normalisation,
+        "code": "innovation_points", "version": 2024, "form": "enterprise_annual", "official": False, "normalisation": normalisation,
         "stages": [{"code": "startup", "max_age": 5, "max_revenue": 1000}, {"code": "stable"}],
         "groups": [
             {"code": "tech", "indicators": [

@@ -227,3 +227,8 @@ def can_send_readings(p: Principal, credit_code: str, zone_code: str, province_c
 def can_read_readings(p: Principal, credit_code: str, zone_code: str, province_code: str) -> bool:
     """Readings, roll-ups and warnings of a unit: its enterprise, its zone's committee, its province, national."""
     return can_read_enterprise(p, credit_code, zone_code, province_code)
+
+
+def can_see_own_points(p: Principal, credit_code: str, enterprise_zone: str | None, zone_code: str) -> bool:
+    """An enterprise sees its own innovation points and rank in the zone it reported in (no other's values)."""
+    return p.role == "enterprise" and p.credit_code == credit_code and enterprise_zone == zone_code

@@ -69,6 +69,7 @@ class FlagPoints:
 @dataclass(frozen=True)
 class PointsRules:
     version: int
+    form: str
     official: bool
     normalisation: str
     stages: tuple[Stage, ...]
@@ -153,8 +154,8 @@ def parse_points(doc: Mapping[str, Any], where: str) -> PointsRules:
         code = str(_need(group, "code", where))
         groups.append((code, str(group.get("label", code))))
         indicators += [_indicator(i, code, codes, f"{where}: group {code}") for i in _need(group, "indicators", where)]
-    return PointsRules(version, bool(doc.get("official", False)), normalisation, stages, tuple(groups),
-                       tuple(indicators), _flag_points(doc.get("bonus"), f"{where}: bonus"),
+    return PointsRules(version, str(_need(doc, "form", where)), bool(doc.get("official", False)), normalisation,
+                       stages, tuple(groups), tuple(indicators), _flag_points(doc.get("bonus"), f"{where}: bonus"),
                        _flag_points(doc.get("penalty"), f"{where}: penalty"))
 
 
