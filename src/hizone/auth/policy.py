@@ -229,6 +229,6 @@ def can_read_readings(p: Principal, credit_code: str, zone_code: str, province_c
     return can_read_enterprise(p, credit_code, zone_code, province_code)
 
 
-def can_see_own_points(p: Principal, credit_code: str, enterprise_zone: str | None, zone_code: str) -> bool:
-    """An enterprise sees its own innovation points and rank in the zone it reported in (no other's values)."""
-    return p.role == "enterprise" and p.credit_code == credit_code and enterprise_zone == zone_code
+def can_see_own_points(p: Principal, enterprise_zone: str | None, zone_code: str) -> bool:
+    """An enterprise sees its own innovation points and rank among its zone's (no other enterprise's values)."""
+    return p.role == "enterprise" and enterprise_zone is not None and enterprise_zone == zone_code

@@ -15,6 +15,7 @@ class ZonePoints:
     year: int
     rules: PointsRules
     scores: list[Score]  # best first
+    scored: int  # how many enterprises of the zone were scored (more than ``scores`` when only one row is shown)
 
 
 def zone_points(reader: Reader, zone_code: str, year: int, viewer: Viewer) -> ZonePoints:
@@ -26,15 +27,11 @@ def zone_points(reader: Reader, zone_code: str, year: int, viewer: Viewer) -> Zo
     now = {r.credit_code: r for r in rows if r.period == str(year)}
     before = {r.credit_code: r for r in rows if r.period == str(year - 1)}
     firms = [_enterprise(row, before.get(code)) for code, row in sorted(now.items())]
-    return ZonePoints(zone_code, year, rules, score_zone(rules, firms))
+    scores = score_zone(rules, firms)
+    return ZonePoints(zone_code, year, rules, scores, len(scores))
 
 
 def _enterprise(now: EnterpriseRow, before: EnterpriseRow | None) -> Enterprise:
     # The annual report holds no founding year: the stage's age limit is skipped (see the rules file).
     return Enterprise(now.credit_code, now.values, before.values if before else {}, now.flags)
 
-
-def own_zone(reader: Reader, credit_code: str, year: int, viewer: Viewer) -> str | None:
-    """The zone ``credit_code`` reported in for ``year`` (None: no report), as the viewer may read it."""
-    rows = reader.own_rows(points_rules(year).form, credit_code, [str(year)], [], [], viewer)
-    return rows[0].zone_code if rows else None

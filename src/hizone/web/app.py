@@ -89,7 +89,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
 
 
 def _include_routers(app: FastAPI) -> None:
-    from hizone.web.api import v1, v1_analytics, v1_engines, v1_ladder, v1_readings, v1_registry
+    from hizone.web.api import v1, v1_analytics, v1_engines, v1_ladder, v1_ladder_points, v1_readings, v1_registry
     from hizone.web.pages import (
         account,
         admin,
@@ -114,6 +114,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_readings.router)
     app.include_router(v1_analytics.router)
     app.include_router(v1_ladder.router)
+    app.include_router(v1_ladder_points.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes
