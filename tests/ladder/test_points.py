@@ -6,14 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from hizone.errors import CatalogError, HizoneError
 from hizone.ladder.points import Enterprise, parse_points, percentile, points_rules, score_zone
+from tests.web.seed import Seeded, credit_code
 
 
 def tiny_rules(normalisation: str = "percentile") -> dict[str, Any]:
     return {
-        "code": "innovation_points", "version": 2024, "form": "enterprise_annual", "official": False, "normalisation": normalisation,
+        "code": "innovation_points", "version": 2024, "form": "enterprise_annual", "official": False,
+        "normalisation": normalisation,
         "stages": [{"code": "startup", "max_age": 5, "max_revenue": 1000}, {"code": "stable"}],
         "groups": [
             {"code": "tech", "indicators": [
@@ -104,13 +107,13 @@ def test_an_unknown_age_skips_the_age_limit_but_an_unknown_size_fails_it() -> No
 
 def test_the_shipped_default_is_marked_and_its_weights_complete() -> None:
     rules = points_rules(2025)
-    assert rules.version == 2024 and rules.official is False
+    assert rules.version == 2020 and rules.official is False
     assert [label for _, label in rules.groups] == ["技术创新", "成长经营", "辅助"]
     assert [s.label for s in rules.stages] == ["初创期", "成长期", "稳定期"]
     for stage in rules.stages:
         assert sum(i.weights[stage.code] for i in rules.indicators) == 100, stage.code
-    with pytest.raises(HizoneError, match="no innovation-points rules for 2020"):
-        points_rules(2020)
+    with pytest.raises(HizoneError, match="no innovation-points rules for 2019"):
+        points_rules(2019)
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -124,3 +127,47 @@ def test_the_shipped_default_is_marked_and_its_weights_complete() -> None:
 def test_a_bad_rules_file_names_the_item(change: dict[str, Any], message: str) -> None:
     with pytest.raises(CatalogError, match=message):
         parse_points({**tiny_rules(), **change}, "tiny.yaml")
+
+
+# -- through the web app (the seeded store: tests/web/seed.py)
+
+def test_a_zones_points_by_hand(clients: dict[str, TestClient], seeded: Seeded) -> None:
+    response = clients["zone"].get(f"/api/v1/ladder/points/{seeded.own_zone}?year=2023")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["rules"]["official"] is False and "not the official list" in body["rules"]["note"]
+    scores = {s["credit_code"]: s for s in body["scores"]}
+    first, second = scores[credit_code(1)], scores[credit_code(2)]
+    # 2023 (千元): 1: revenue 120,000 (2022: 100,000), R&D 6,000, net profit 9,600, staff 110 (100), 高企;
+    #              2: revenue 60,000 (50,000), R&D 2,000, net profit 2,400, staff 55 (50), 高企 and 瞪羚.
+    # Both 成长期 (revenue ≤ 2亿). Percentiles of two: the higher 1, the lower 0, equal ½ each.
+    # 1: R&D intensity 5% > 3.3% → 15; R&D 10; revenue growth 20% = 20% → ½ × 20 = 10; revenue 10;
+    #    net margin 8% > 4% → 5; staff growth 10% = 10% → 2.5; bonus 5 → 57.5
+    # 2: 0 + 0 + 10 + 0 + 0 + 2.5 + bonus 5 + 3 → 20.5. R&D staff, patents, hi-tech revenue: not reported
+    assert first["stage"] == second["stage"] == "growth"
+    assert first["score"] == pytest.approx(57.5) and second["score"] == pytest.approx(20.5)
+    assert (first["rank"], second["rank"]) == (1, 2)
+    assert set(first["missing"]) == {"rd_staff_share", "invention_patents", "invention_applications", "hitech_share"}
+    parts = {p["indicator"]: p for p in first["indicators"]}
+    assert parts["rd_intensity"]["value"] == pytest.approx(0.05) and parts["rd_intensity"]["points"] == 15
+    assert parts["revenue_growth"]["normalised"] == 0.5 and parts["invention_patents"]["value"] is None
+    assert body["enterprises_scored"] == 2
+
+
+def test_an_enterprise_sees_its_own_points_and_rank_only(clients: dict[str, TestClient], seeded: Seeded) -> None:
+    response = clients["enterprise"].get(f"/api/v1/ladder/points/{seeded.own_zone}?year=2023")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [(s["credit_code"], s["rank"]) for s in body["scores"]] == [(seeded.own_enterprise, 1)]
+    assert body["enterprises_scored"] == 2
+    assert credit_code(2) not in response.text and "60000" not in response.text  # the other's code and revenue
+
+
+def test_nobody_sees_points_outside_their_scope(clients: dict[str, TestClient], seeded: Seeded) -> None:
+    other = f"/api/v1/ladder/points/{seeded.other_zone}?year=2023"
+    for role in ("enterprise", "zone", "province"):
+        assert clients[role].get(other).status_code == 403, role
+    assert clients["public"].get(other).status_code == 401
+    assert clients["analyst"].get(other).status_code == 200
+    assert clients["province"].get(f"/api/v1/ladder/points/{seeded.own_zone}?year=2023").status_code == 200
+    assert clients["zone"].get("/api/v1/ladder/points/Z9999?year=2023").status_code == 404
