@@ -3,13 +3,18 @@ shipped default rules, bad rules files."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from hizone.cli import app
 from hizone.errors import CatalogError, HizoneError
 from hizone.ladder.points import Enterprise, parse_points, percentile, points_rules, score_zone
+from hizone.ladder.points_workbook import LIST_SHEET, METHOD_SHEET
 from tests.web.seed import Seeded, credit_code
 
 
@@ -171,3 +176,30 @@ def test_nobody_sees_points_outside_their_scope(clients: dict[str, TestClient], 
     assert clients["analyst"].get(other).status_code == 200
     assert clients["province"].get(f"/api/v1/ladder/points/{seeded.own_zone}?year=2023").status_code == 200
     assert clients["zone"].get("/api/v1/ladder/points/Z9999?year=2023").status_code == 404
+
+
+def test_the_banks_list_from_the_command_line(seeded_analytics: Path, tmp_path: Path) -> None:
+    out = tmp_path / "points.xlsx"
+    result = CliRunner().invoke(app, ["ladder", "points", "--zone", "Z1101", "--year", "2023", "--out", str(out),
+                                      "--analytics", str(seeded_analytics)])
+    assert result.exit_code == 0, result.output
+    assert "not the official list" in result.output and "2 enterprise(s) scored" in result.output
+    book = openpyxl.load_workbook(out, read_only=True)
+    rows = list(book[LIST_SHEET].iter_rows(values_only=True))
+    header = rows[0]
+    first = dict(zip(header, rows[1], strict=True))
+    assert (first["rank"], first["credit_code"], first["stage"]) == (1, credit_code(1), "成长期")
+    assert first["score"] == pytest.approx(57.5) and first["rd_intensity points"] == 15
+    assert first["invention_patents value"] is None and "invention_patents" in first["missing"]
+    assert any("not the official list" in str(r[1]) for r in book[METHOD_SHEET].iter_rows(values_only=True))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--zone", "Z0000"], "unknown zone Z0000"),
+    (["--zone", "Z1101", "--out", "points.csv"], "written as .xlsx"),
+    (["--zone", "Z1101", "--year", "2019"], "no innovation-points rules for 2019"),
+])
+def test_bad_command_lines_exit_2(seeded_analytics: Path, args: list[str], message: str) -> None:
+    year = [] if "--year" in args else ["--year", "2023"]
+    result = CliRunner().invoke(app, ["ladder", "points", *args, *year, "--analytics", str(seeded_analytics)])
+    assert result.exit_code == 2 and message in result.output
