@@ -203,3 +203,15 @@ def test_bad_command_lines_exit_2(seeded_analytics: Path, args: list[str], messa
     year = [] if "--year" in args else ["--year", "2023"]
     result = CliRunner().invoke(app, ["ladder", "points", *args, *year, "--analytics", str(seeded_analytics)])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_the_page_marks_the_default_and_shows_an_enterprise_its_own_row(clients: dict[str, TestClient],
+                                                                        seeded: Seeded) -> None:
+    url = f"/ladder/points/{seeded.own_zone}?year=2023"
+    zone = clients["zone"].get(url)
+    assert zone.status_code == 200 and 'id="points-default"' in zone.text
+    assert credit_code(1) in zone.text and credit_code(2) in zone.text and "57.50" in zone.text
+    own = clients["enterprise"].get(url)
+    assert own.status_code == 200 and credit_code(1) in own.text
+    assert credit_code(2) not in own.text and "20.50" not in own.text
+    assert clients["zone"].get(f"/ladder/points/{seeded.other_zone}?year=2023").status_code == 403

@@ -96,6 +96,7 @@ def _include_routers(app: FastAPI) -> None:
         docs,
         enterprises,
         ladder,
+        ladder_points,
         monitoring,
         overview,
         rankings,
@@ -105,8 +106,8 @@ def _include_routers(app: FastAPI) -> None:
         zones,
     )
 
-    for module in (account, overview, zones, enterprises, ladder, rankings, monitoring, reporting, registry, sql, admin,
-                   docs):
+    for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
+                   registry, sql, admin, docs):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)
