@@ -43,10 +43,13 @@ ALLOWED_BY_RULE: dict[str, set[str]] = {
     "scoped": NATIONAL | {"province", "zone"},
 }
 # Scoped rules: who may reach the seeded user's own object, and who may reach the other province's.
-OWN = {"zone": NATIONAL | {"province", "zone"}, "enterprise": NATIONAL | {"province", "zone", "enterprise"},
+OWN = {"zone": NATIONAL | {"province", "zone"},
+       "zone_points": NATIONAL | {"province", "zone", "enterprise"},  # the enterprise: its own row
+       "enterprise": NATIONAL | {"province", "zone", "enterprise"},
        "submission": NATIONAL | {"province", "zone", "enterprise"},
        "entity": NATIONAL | {"province", "zone", "enterprise"}, "alert": NATIONAL | {"province", "zone"}}
-OTHER = {"zone": NATIONAL, "enterprise": NATIONAL, "submission": NATIONAL, "entity": NATIONAL, "alert": NATIONAL}
+OTHER = {"zone": NATIONAL, "zone_points": NATIONAL,
+         "enterprise": NATIONAL, "submission": NATIONAL, "entity": NATIONAL, "alert": NATIONAL}
 # batch_id 1 is a fixture's import batch: an upload's changes answer only its uploader (tested below), so
 # every logged-in role gets a 404 here, never a 401/403.
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
@@ -342,8 +345,10 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/enterprises/{credit_code}": [""],
     "/api/v1/ladder/self-check/{credit_code}": ["?year=2023", "?year=2022&rd_y3=1000"],
     "/api/v1/ladder/zones/{zone_code}": ["?year=2023", "?year=2022"],
+    "/api/v1/ladder/points/{zone_code}": ["?year=2023", "?year=2022"],
     "/ladder/self-check/{credit_code}": ["?year=2023", "?year=2022&rd_y3=1000"],
     "/ladder/zones/{zone_code}": ["?year=2023"],
+    "/ladder/points/{zone_code}": ["?year=2023"],
     "/enterprises/{credit_code}/history/export.{fmt}": [""],
     "/zones/{zone_code}/export/key_indicators.{fmt}": ["?year=2023", "?year=2022"],
     "/zones/{zone_code}/export/gap_analysis.{fmt}": [f"?year=2023&benchmark={LEAK_ZONE}", "?year=2023&benchmark=top10",

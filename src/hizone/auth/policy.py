@@ -245,3 +245,8 @@ def can_read_carbon_account(p: Principal, level: str, key: str, zone_province: M
     if level == "zone":
         return key in zone_province and can_read_zone(p, key, zone_province[key])
     return p.is_national
+
+
+def can_see_own_points(p: Principal, enterprise_zone: str | None, zone_code: str) -> bool:
+    """An enterprise sees its own innovation points and rank among its zone's (no other enterprise's values)."""
+    return p.role == "enterprise" and enterprise_zone is not None and enterprise_zone == zone_code

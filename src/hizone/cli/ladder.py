@@ -181,3 +181,41 @@ def _criteria_rows(stages: list[EnterpriseStages]) -> list[list[str]]:
 
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else "yes" if value else "no"
+
+
+@ladder_app.command("points")
+@user_errors
+def points_command(
+    zone: Annotated[str, typer.Option("--zone", help="The zone code.")],
+    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    out: Annotated[Path | None, typer.Option("--out", help="The banks' list (科创积分贷) as .xlsx: rank, stage, "
+                                                           "score and each indicator's value, normalised value "
+                                                           "and points.")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+) -> None:
+    """Innovation points (创新积分制) of a zone's reporting enterprises in a year from the built analytics file,
+    by the rules in catalog/data/ladder/innovation_points-*.yaml (a documented default, not the official list):
+    each enterprise's stage, score and rank within the zone; an indicator without a value scores 0."""
+    from hizone.analytics.read import Viewer, open_reader
+    from hizone.config import Settings, analytics_path
+    from hizone.ladder.points_service import zone_points
+    from hizone.ladder.points_workbook import DEFAULT_NOTE, write_points_workbook
+
+    path = analytics or analytics_path(Settings.from_env())
+    if not path.exists():
+        raise HizoneError("no analytics file: run `hizone build` first", where=str(path))
+    reader = open_reader(path)
+    if zone not in reader.zones:
+        raise HizoneError(f"unknown zone {zone}", where="--zone")
+    if out is not None and out.suffix.lower() != ".xlsx":
+        raise HizoneError("the banks' list is written as .xlsx", where=str(out))
+    found = zone_points(reader, zone, year, Viewer.everyone())  # the command line is the operator of the store
+    if not found.rules.official:
+        typer.echo(DEFAULT_NOTE)
+    typer.echo(f"{found.scored} enterprise(s) scored in {zone}, {year} ({found.rules.normalisation}):")
+    for score in found.scores[:SHOWN_UNCHECKED]:
+        missing = f" (missing: {', '.join(score.missing)})" if score.missing else ""
+        typer.echo(f"  {score.rank:>4}  {score.credit_code}  {score.stage.label}  {score.score:.2f}{missing}")
+    if out is not None:
+        write_points_workbook(out, found)
+        typer.echo(f"banks' list -> {out}")

@@ -89,7 +89,16 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
 
 
 def _include_routers(app: FastAPI) -> None:
-    from hizone.web.api import v1, v1_analytics, v1_carbon, v1_engines, v1_ladder, v1_readings, v1_registry
+    from hizone.web.api import (
+        v1,
+        v1_analytics,
+        v1_carbon,
+        v1_engines,
+        v1_ladder,
+        v1_ladder_points,
+        v1_readings,
+        v1_registry,
+    )
     from hizone.web.pages import (
         account,
         admin,
@@ -97,6 +106,7 @@ def _include_routers(app: FastAPI) -> None:
         docs,
         enterprises,
         ladder,
+        ladder_points,
         monitoring,
         overview,
         rankings,
@@ -106,8 +116,8 @@ def _include_routers(app: FastAPI) -> None:
         zones,
     )
 
-    for module in (account, overview, zones, enterprises, ladder, rankings, monitoring, reporting, registry, sql, admin,
-                   docs, carbon):
+    for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
+                   registry, sql, admin, docs, carbon):
         app.include_router(module.router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)
@@ -116,6 +126,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_analytics.router)
     app.include_router(v1_ladder.router)
     app.include_router(v1_carbon.router)
+    app.include_router(v1_ladder_points.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes

@@ -33,6 +33,7 @@ from hizone.auth.policy import (
     can_read_enterprise,
     can_read_zone,
     can_see_alert,
+    can_see_own_points,
     may_list_zones,
     may_review,
     may_submit,
@@ -397,8 +398,27 @@ submitter = Rule("submitter", _requires(may_submit))
 scoped = Rule("scoped", _requires(may_list_zones))  # lists filtered by zone scope
 
 
+def _zone_points_check(param: str) -> Check:
+    """A zone's innovation points: its readers, and an enterprise of the zone (which then sees its own row)."""
+    readers = _zone_check(param)
+
+    def check(request: Request, principal: Principal) -> None:
+        if principal.role != "enterprise":
+            readers(request, principal)
+            return
+        with request.app.state.engine.connect() as conn:
+            own = conn.execute(select(Enterprise.zone_code).where(Enterprise.credit_code == principal.credit_code))
+            if not can_see_own_points(principal, own.scalar(), str(request.path_params.get(param, ""))):
+                _deny(principal)
+    return check
+
+
 def zone(param: str = "zone_code") -> Rule:
     return Rule(f"zone:{param}", _zone_check(param))
+
+
+def zone_points(param: str = "zone_code") -> Rule:
+    return Rule(f"zone_points:{param}", _zone_points_check(param))
 
 
 def enterprise(param: str = "credit_code") -> Rule:
@@ -426,6 +446,7 @@ Reviewer = Annotated[Principal, Depends(reviewer)]
 Submitter = Annotated[Principal, Depends(submitter)]
 Scoped = Annotated[Principal, Depends(scoped)]
 ZoneReader = Annotated[Principal, Depends(zone())]
+ZonePointsReader = Annotated[Principal, Depends(zone_points())]
 EnterpriseReader = Annotated[Principal, Depends(enterprise())]
 EntityReader = Annotated[Principal, Depends(entity())]
 SubmissionReader = Annotated[Principal, Depends(submission())]
