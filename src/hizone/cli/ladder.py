@@ -9,6 +9,7 @@ import csv
 import io
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -78,7 +79,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     return rows[0], rows[1:]
 
 
-def _write_atomically(path: Path, header: list[str], rows: list[list[str]]) -> None:
+def _write_atomically(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> None:
     """Write beside the target and rename: an interrupted run leaves no half-written file."""
     from hizone.exports import write_csv
 
@@ -181,3 +182,44 @@ def _criteria_rows(stages: list[EnterpriseStages]) -> list[list[str]]:
 
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else "yes" if value else "no"
+
+
+DRAG_COLUMNS = ["zone_code", "year", "indicator", "name_zh", "zone_ratio", "rank", "credit_code", "numerator",
+                "denominator", "own_ratio", "zone_ratio_without", "drag"]
+
+
+@ladder_app.command("drag")
+@user_errors
+def drag_command(
+    zone: Annotated[str, typer.Option("--zone", help="The zone code.")],
+    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    out: Annotated[Path, typer.Option("--out", help="Every enterprise's drag per indicator (CSV).")],
+    indicator: Annotated[str | None, typer.Option("--indicator", help="One indicator (e.g. I1_3); default "
+                                                                      "every ratio indicator.")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+) -> None:
+    """Who pulls a zone down (拖后腿) on each ratio-of-sums indicator of the zone evaluation framework: the
+    drag of enterprise i is direction × (R₋ᵢ − R), R = scale·Σnum/Σden over the zone's enterprises that
+    reported both, R₋ᵢ the same without i. Positive: the enterprise pulls the zone down. Largest first."""
+    from hizone.analytics.read import Viewer, open_reader
+    from hizone.config import Settings, analytics_path
+    from hizone.ladder.service import zone_drags
+
+    path = analytics or analytics_path(Settings.from_env())
+    if not path.exists():
+        raise HizoneError("no analytics file: run `hizone build` first", where=str(path))
+    reader = open_reader(path)
+    if zone not in reader.zones:
+        raise HizoneError(f"unknown zone {zone}", where="--zone")
+    found = zone_drags(reader, zone, year, Viewer.everyone(), indicator)  # the command line operates the store
+    rows: list[list[object]] = []  # numbers stay floats: written at full precision, never quoted as text
+    for item in found:
+        lead = [zone, year, item.indicator.code, item.indicator.name_zh, item.zone_ratio]
+        rows += [[*lead, rank, d.credit_code, d.numerator, d.denominator, d.own_ratio, d.without, d.drag]
+                 for rank, d in enumerate(item.drags, start=1)]
+        worst = item.drags[0] if item.drags and item.drags[0].drag is not None else None
+        typer.echo(f"  {item.indicator.code:<6} {item.indicator.name_zh}: zone {item.zone_ratio}, "
+                   f"{item.enterprises} enterprise(s)"
+                   + (f"; worst {worst.credit_code} (drag {worst.drag:.4g})" if worst else ""))
+    _write_atomically(out, DRAG_COLUMNS, rows)
+    typer.echo(f"{len(rows)} row(s) -> {out}")

@@ -26,8 +26,8 @@ from hizone.ladder.rules import (
     rules_for,
 )
 from hizone.ladder.selfcheck import Shortfall, shortfalls
-from hizone.ranking.framework import framework_for
 from hizone.ladder.stages import LIST_KINDS, STAGES, EnterpriseStages, enterprise_stages, firm_from_reports
+from hizone.ranking.framework import framework_for
 
 REPORT_YEARS_READ = 2  # the assessment's y−2 … y
 
