@@ -346,6 +346,7 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/api/v1/ladder/self-check/{credit_code}": ["?year=2023", "?year=2022&rd_y3=1000"],
     "/api/v1/ladder/zones/{zone_code}": ["?year=2023", "?year=2022"],
     "/api/v1/ladder/points/{zone_code}": ["?year=2023", "?year=2022"],
+    "/api/v1/ladder/zones/{zone_code}/drag": ["?year=2023", "?year=2023&indicator=I1_3"],
     "/ladder/self-check/{credit_code}": ["?year=2023", "?year=2022&rd_y3=1000"],
     "/ladder/zones/{zone_code}": ["?year=2023"],
     "/ladder/points/{zone_code}": ["?year=2023"],

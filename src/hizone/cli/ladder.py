@@ -9,6 +9,7 @@ import csv
 import io
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +19,7 @@ from hizone.cli.common import command_group, user_errors
 from hizone.errors import HizoneError
 
 if TYPE_CHECKING:
+    from hizone.analytics.read import Reader
     from hizone.ladder.stages import EnterpriseStages
 
 ladder_app = command_group("The enterprise ladder (梯度培育): qualification self-checks of firms.")
@@ -78,7 +80,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     return rows[0], rows[1:]
 
 
-def _write_atomically(path: Path, header: list[str], rows: list[list[str]]) -> None:
+def _write_atomically(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> None:
     """Write beside the target and rename: an interrupted run leaves no half-written file."""
     from hizone.exports import write_csv
 
@@ -91,6 +93,17 @@ def _write_atomically(path: Path, header: list[str], rows: list[list[str]]) -> N
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _open_analytics(analytics: Path | None) -> Reader:
+    """The built analytics file (default var/analytics.duckdb): a missing one is the user's to build."""
+    from hizone.analytics.read import open_reader
+    from hizone.config import Settings, analytics_path
+
+    path = analytics or analytics_path(Settings.from_env())
+    if not path.exists():
+        raise HizoneError("no analytics file: run `hizone build` first", where=str(path))
+    return open_reader(path)
 
 
 @ladder_app.command("assess", help=ASSESS_HELP)
@@ -141,14 +154,10 @@ def stages_command(
     """The ladder (梯度培育) of zones in a year from the built analytics file: per rung (科技型中小企业 …
     独角兽) how many reporting enterprises stand on it by a published list and by their own reported figures,
     and how their highest rungs moved since the year before."""
-    from hizone.analytics.read import Viewer, open_reader
-    from hizone.config import Settings, analytics_path
+    from hizone.analytics.read import Viewer
     from hizone.ladder.service import stage_counts, transitions, zone_stages
 
-    path = analytics or analytics_path(Settings.from_env())
-    if not path.exists():
-        raise HizoneError("no analytics file: run `hizone build` first", where=str(path))
-    reader = open_reader(path)
+    reader = _open_analytics(analytics)
     codes = list(zone) if zone else list(reader.zones_of("province", province)) if province else list(reader.zones)
     unknown = [code for code in codes if code not in reader.zones]
     if unknown or not codes:
@@ -196,15 +205,11 @@ def points_command(
     """Innovation points (创新积分制) of a zone's reporting enterprises in a year from the built analytics file,
     by the rules in catalog/data/ladder/innovation_points-*.yaml (a documented default, not the official list):
     each enterprise's stage, score and rank within the zone; an indicator without a value scores 0."""
-    from hizone.analytics.read import Viewer, open_reader
-    from hizone.config import Settings, analytics_path
+    from hizone.analytics.read import Viewer
     from hizone.ladder.points_service import zone_points
     from hizone.ladder.points_workbook import DEFAULT_NOTE, write_points_workbook
 
-    path = analytics or analytics_path(Settings.from_env())
-    if not path.exists():
-        raise HizoneError("no analytics file: run `hizone build` first", where=str(path))
-    reader = open_reader(path)
+    reader = _open_analytics(analytics)
     if zone not in reader.zones:
         raise HizoneError(f"unknown zone {zone}", where="--zone")
     if out is not None and out.suffix.lower() != ".xlsx":
@@ -219,3 +224,40 @@ def points_command(
     if out is not None:
         write_points_workbook(out, found)
         typer.echo(f"banks' list -> {out}")
+
+
+DRAG_COLUMNS = ["zone_code", "year", "indicator", "name_zh", "zone_ratio", "rank", "credit_code", "numerator",
+                "denominator", "own_ratio", "zone_ratio_without", "drag"]
+
+
+@ladder_app.command("drag")
+@user_errors
+def drag_command(
+    zone: Annotated[str, typer.Option("--zone", help="The zone code.")],
+    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    out: Annotated[Path, typer.Option("--out", help="Every enterprise's drag per indicator (CSV).")],
+    indicator: Annotated[str | None, typer.Option("--indicator", help="One indicator (e.g. I1_3); default "
+                                                                      "every ratio indicator.")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+) -> None:
+    """Who pulls a zone down (拖后腿) on each ratio-of-sums indicator of the zone evaluation framework: the
+    drag of enterprise i is direction × (R₋ᵢ − R), R = scale·Σnum/Σden over the zone's enterprises that
+    reported both, R₋ᵢ the same without i. Positive: the enterprise pulls the zone down. Largest first."""
+    from hizone.analytics.read import Viewer
+    from hizone.ladder.service import zone_drags
+
+    reader = _open_analytics(analytics)
+    if zone not in reader.zones:
+        raise HizoneError(f"unknown zone {zone}", where="--zone")
+    found = zone_drags(reader, zone, year, Viewer.everyone(), indicator)  # the command line operates the store
+    rows: list[list[object]] = []  # numbers stay floats: written at full precision, never quoted as text
+    for item in found:
+        lead = [zone, year, item.indicator.code, item.indicator.name_zh, item.zone_ratio]
+        rows += [[*lead, rank, d.credit_code, d.numerator, d.denominator, d.own_ratio, d.without, d.drag]
+                 for rank, d in enumerate(item.drags, start=1)]
+        worst = item.drags[0] if item.drags and item.drags[0].drag is not None else None
+        typer.echo(f"  {item.indicator.code:<6} {item.indicator.name_zh}: zone {item.zone_ratio}, "
+                   f"{item.enterprises} enterprise(s)"
+                   + (f"; worst {worst.credit_code} (drag {worst.drag:.4g})" if worst else ""))
+    _write_atomically(out, DRAG_COLUMNS, rows)
+    typer.echo(f"{len(rows)} row(s) -> {out}")

@@ -11,8 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hizone.analytics.read import EnterpriseRow, Reader, Viewer
+from hizone.catalog.loader import default_catalog
 from hizone.errors import HizoneError
 from hizone.ladder.assess import Assessment, assess
+from hizone.ladder.drag import RatioIndicator, ZoneDrag, ratio_of, zone_drag
 from hizone.ladder.records import INPUT_COLUMNS, firm_cells, firms_from_rows
 from hizone.ladder.rules import (
     GazelleRules,
@@ -25,6 +27,7 @@ from hizone.ladder.rules import (
 )
 from hizone.ladder.selfcheck import Shortfall, shortfalls
 from hizone.ladder.stages import LIST_KINDS, STAGES, EnterpriseStages, enterprise_stages, firm_from_reports
+from hizone.ranking.framework import framework_for
 
 REPORT_YEARS_READ = 2  # the assessment's y−2 … y
 
@@ -133,3 +136,36 @@ def self_check(reader: Reader, credit_code: str, year: int, viewer: Viewer, give
     assessment = assess(firm, rules)
     return SelfCheck(credit_code, year, cells, prefilled - {n for n in given if given[n].strip()}, assessment,
                      shortfalls(assessment))
+
+
+EVALUATION_FRAMEWORK = "zone_evaluation"
+
+
+def ratio_indicators(year: int) -> tuple[str, list[RatioIndicator]]:
+    """The form and the ratio-of-sums indicators (one year's values, not a 当年净增) of the zone evaluation
+    framework in force for ``year``."""
+    framework = framework_for(EVALUATION_FRAMEWORK, year)
+    elements = frozenset(code for version in default_catalog().forms.get(framework.form, ())
+                         for code in version.element_codes)
+    found = []
+    for item in framework.computable:
+        ratio = None if item.change else ratio_of(framework.formulas[item.code], elements)
+        if ratio is not None:
+            found.append(RatioIndicator(item.code, item.name_zh, item.unit, *ratio, item.direction))
+    return framework.form, found
+
+
+def zone_drags(reader: Reader, zone_code: str, year: int, viewer: Viewer, indicator: str | None = None
+               ) -> list[ZoneDrag]:
+    """Who pulls the zone down on each ratio indicator of the evaluation (or only ``indicator``), from the
+    enterprises' reports for ``year`` as the read path gives them to ``viewer``."""
+    form, indicators = ratio_indicators(year)
+    if indicator is not None:
+        indicators = [i for i in indicators if i.code == indicator]
+        if not indicators:
+            raise HizoneError(f"'{indicator}' is not a ratio indicator of the {EVALUATION_FRAMEWORK} framework "
+                              f"for {year}", where="indicator")
+    elements = sorted({e for i in indicators for e in i.elements})
+    rows = reader.enterprise_rows(form, [zone_code], [str(year)], elements, (), viewer)
+    values = [(row.credit_code, row.values) for row in rows]
+    return [zone_drag(i, values) for i in indicators]

@@ -14,7 +14,16 @@ from starlette.concurrency import run_in_threadpool
 
 from hizone.analytics.read import Reader
 from hizone.ladder.assess import Check, Points
-from hizone.ladder.service import GIVEN, SelfCheck, self_check, stage_counts, transitions, zone_stages
+from hizone.ladder.drag import DRAG_DEFINITION, ZoneDrag
+from hizone.ladder.service import (
+    GIVEN,
+    SelfCheck,
+    self_check,
+    stage_counts,
+    transitions,
+    zone_drags,
+    zone_stages,
+)
 from hizone.web import security
 from hizone.web.api.v1 import ERRORS
 from hizone.web.pages.common import resolve_year
@@ -92,3 +101,25 @@ async def zone_ladder_route(request: Request, principal: security.ZoneReader, zo
             "enterprises": [{"credit_code": s.credit_code, "top_stage": s.top,
                              "listed": [x.stage for x in s.stages if x.listed],
                              "by_data": [x.stage for x in s.stages if x.by_data is True]} for s in now]}
+
+
+@router.get("/zones/{zone_code}/drag",
+            summary="Who pulls a zone down (拖后腿): per ratio indicator of the zone evaluation, each enterprise's "
+                    "drag = direction × (the zone's ratio without it − the zone's ratio), largest first")
+async def zone_drag_route(request: Request, principal: security.ZoneReader, zone_code: str,
+                          year: str | None = YEAR, indicator: str | None = None,
+                          top: int = Query(10, ge=1, le=1000)) -> dict[str, Any]:
+    reader = current_figures(request)
+    viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
+    found = await run_in_threadpool(zone_drags, reader, zone_code, chosen, viewer, indicator)
+    return {"zone_code": zone_code, "year": chosen, "definition": DRAG_DEFINITION,
+            "indicators": [drag_body(item, top) for item in found]}
+
+
+def drag_body(found: ZoneDrag, top: int) -> dict[str, Any]:
+    ratio = found.indicator
+    return {"indicator": ratio.code, "name_zh": ratio.name_zh, "unit": ratio.unit, "direction": ratio.direction,
+            "zone_ratio": found.zone_ratio, "enterprises": found.enterprises, "not_reported": found.missing,
+            "drags": [{"credit_code": d.credit_code, "numerator": d.numerator, "denominator": d.denominator,
+                       "own_ratio": d.own_ratio, "zone_ratio_without": d.without, "drag": d.drag}
+                      for d in found.drags[:top]]}
