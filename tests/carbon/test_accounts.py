@@ -26,14 +26,19 @@ ENERGY = [
 ]
 
 
-@pytest.fixture
-def reader(engine: Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
+def seed_energy(engine: Engine) -> None:
+    """The tiny registry of tests.ranking.tiny with the approved energy reports above."""
     populate(engine, monthly=False)
     with session_scope(engine) as session:
         for name, zone, period, values in ENERGY:
             session.add(report(form_code="enterprise_energy", form_version=2021, entity_key=CODES[name],
                                zone_code=zone, period=period, revision=1, state="approved", values=values,
                                created_by="test"))
+
+
+@pytest.fixture
+def reader(engine: Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
+    seed_energy(engine)
     build(engine, tmp_path / "analytics.duckdb")
     return open_reader(tmp_path / "analytics.duckdb")
 

@@ -14,10 +14,8 @@ from typer.testing import CliRunner
 
 from hizone.auth.users import add_user, create_token
 from hizone.config import analytics_path
-from hizone.store import session_scope
-from tests.analytics.fixture import CODES, populate
-from tests.carbon.test_accounts import ENERGY
-from tests.reports import report
+from tests.analytics.fixture import CODES
+from tests.carbon.test_accounts import seed_energy
 from tests.web.conftest import make_app
 
 USERS = {"nat": ("analyst", {}), "z1101": ("zone", {"zone": "Z1101"}), "z4201": ("zone", {"zone": "Z4201"}),
@@ -26,12 +24,7 @@ USERS = {"nat": ("analyst", {}), "z1101": ("zone", {"zone": "Z1101"}), "z4201": 
 
 @pytest.fixture
 def carbon_app(engine: Engine) -> FastAPI:
-    populate(engine, monthly=False)
-    with session_scope(engine) as session:
-        for name, zone, period, values in ENERGY:
-            session.add(report(form_code="enterprise_energy", form_version=2021, entity_key=CODES[name],
-                               zone_code=zone, period=period, revision=1, state="approved", values=values,
-                               created_by="test"))
+    seed_energy(engine)
     for username, (role, scope) in USERS.items():
         add_user(engine, username, "a-long-test-password", role, **scope)  # type: ignore[arg-type]
     made = make_app(engine)

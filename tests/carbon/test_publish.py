@@ -18,9 +18,9 @@ from hizone.store import session_scope
 from hizone.store.carbon_accounts import published_account, published_versions
 from hizone.store.changes import AuditFilter, audit_entries
 from hizone.web.services.audit import audit_page
-from tests.analytics.fixture import CODES, populate
-from tests.carbon.test_accounts import ENERGY
-from tests.reports import report, write_report
+from tests.analytics.fixture import CODES
+from tests.carbon.test_accounts import seed_energy
+from tests.reports import write_report
 
 # Z1101 in 2023 (test_accounts): 953.86 tCO2 at the 2023 grid factor 0.5306, 1,000,000 kWh of it grid power.
 Z1101_CO2, Z1101_KWH = 953.86, 1_000_000
@@ -29,12 +29,7 @@ CORRECTED = 0.6306  # the "corrected" 2023 location factor of the user catalog b
 
 @pytest.fixture
 def analytics(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    populate(engine, monthly=False)
-    with session_scope(engine) as session:
-        for name, zone, period, values in ENERGY:
-            session.add(report(form_code="enterprise_energy", form_version=2021, entity_key=CODES[name],
-                               zone_code=zone, period=period, revision=1, state="approved", values=values,
-                               created_by="test"))
+    seed_energy(engine)
     path = tmp_path / "analytics.duckdb"
     build(engine, path)
     monkeypatch.setenv("HIZONE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
