@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -71,3 +72,28 @@ def test_a_zone_user_gets_no_other_zones_page(carbon_app: FastAPI, engine: Engin
     assert other.status_code == 403 and "61.45" not in other.text
     national = _page(carbon_app, "z1101", "/carbon?year=2023")
     assert 'data-key="Z4201"' not in national and 'data-key="Z1101"' in national
+
+
+def test_the_accounts_export_holds_the_apis_figures_of_the_callers_scope(carbon_app: FastAPI,  # noqa: F811
+                                                                           engine: Engine) -> None:
+    import csv
+    import io
+
+    import fastexcel
+
+    api = {a["key"]: a for a in client(carbon_app, engine, "p42").get(
+        "/api/v1/carbon/accounts?year=2023&level=zone").json()["accounts"]}
+    browser = login(TestClient(carbon_app), "p42", "a-long-test-password")
+    exported = browser.get("/carbon/export/accounts.csv?level=zone&year=2023")
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    header, body = rows[0], rows[1:]
+    keyed = {row[0].lstrip("'"): dict(zip(header, row, strict=True)) for row in body if row and row[0]}
+    assert api and set(keyed) == set(api) and "Z1101" not in keyed  # a province's user: its own province's zones only
+    energy = "单位增加值综合能耗（tce/万元）"
+    for key, account in api.items():
+        if account.get("withheld") is None:
+            assert float(keyed[key][energy]) == pytest.approx(account["energy_intensity"])
+    workbook = browser.get("/carbon/export/accounts.xlsx?level=zone&year=2023")
+    sheet = fastexcel.read_excel(workbook.content).load_sheet(0).to_arrow()
+    assert sorted(str(v) for v in sheet.column(0).to_pylist() if v in api) == sorted(api)

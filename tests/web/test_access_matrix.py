@@ -329,6 +329,7 @@ def _seed_leak_zone(engine: Engine) -> None:
 FIGURE_QUERIES: dict[str, list[str]] = {
     "/carbon": ["", "?year=2023"],
     "/carbon/zones/{zone_code}": ["", "?year=2023"],
+    "/carbon/export/accounts.{fmt}": ["", "?level=province", "?level=zone&year=2023"],
     "/api/v1/carbon/accounts": ["", "?level=zone", f"?level=zone&key={LEAK_ZONE}",
                                 f"?level=province&key={LEAK_PROVINCE}"],
     "/api/v1/readings/rollup": ["?start=2023-01-01&end=2023-02-01&level=unit",

@@ -6,7 +6,7 @@ The figures are hizone.web.services.carbon's, the same dicts the API answers wit
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -16,7 +16,7 @@ from hizone.auth import Principal
 from hizone.web import security
 from hizone.web.errors import error_response
 from hizone.web.i18n import translate
-from hizone.web.pages.common import figures
+from hizone.web.pages.common import ExportFormat, export, figures
 from hizone.web.rendering import render_cached
 from hizone.web.services import carbon as svc
 from hizone.web.services.geo import province_features, zone_point
@@ -90,3 +90,16 @@ def zone(request: Request, principal: security.ZoneReader, zone_code: str, year:
 
     return render_cached(request, "carbon_zone.html", (zone_code, chosen, *_scope(principal)),
                          lambda: translate("nav.carbon", lang), build)
+
+
+@router.get("/carbon/export/accounts.{fmt}")
+def export_accounts(request: Request, principal: security.Public, fmt: ExportFormat,
+                    level: Literal["province", "zone"] = "zone", year: int | None = YEAR) -> Response:
+    """The provinces' or zones' accounts the viewer may read, as .xlsx or .csv (the rows the page lists)."""
+    fig, lang = figures(request), request.state.lang
+    try:
+        table = svc.accounts_table(fig, principal, level, year, lang)
+    except svc.CarbonRequestError as exc:
+        return error_response(request, exc.status, exc.reason, where=exc.where)
+    title = f"{translate('carbon.title', lang)} {translate(f'carbon.{level}s', lang)} {svc.chosen_year(fig, year)}"
+    return export(table, fmt, title, fig.synthetic)

@@ -26,6 +26,8 @@ from hizone.carbon.accounts import (
 from hizone.carbon.factors import default_library
 from hizone.carbon.pathways import default_targets
 from hizone.errors import HizoneError
+from hizone.web.i18n import translate
+from hizone.web.services.tables import Column, Table
 
 LEVELS = ("zone", "province", "nation")
 EMITTERS = 10
@@ -148,3 +150,21 @@ def _trends(fig: Reader, principal: Principal, level: str, asked: list[Group], y
             if isinstance(account, GroupAccount):
                 out[account.key].append({"year": y, **{name: getattr(account, name) for name in TREND}})
     return out
+
+
+def accounts_table(fig: Reader, principal: Principal, level: str, year: int | None, lang: str) -> Table:
+    """Every account of ``level`` the principal may read, as an exportable table: the same dicts as the page and
+    the API (withheld groups keep their row with empty figures and the reason)."""
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("key", t("carbon.code")), Column("name", t("carbon.group")), Column("year", t("carbon.year"))]
+    columns += [Column(name, t(f"carbon.{name}"), "int" if name == "reporters" else "number") for name in FIGURES]
+    columns += [Column("warning", t("carbon.warning")), Column("factor_version", t("carbon.factors")),
+                Column("withheld", t("carbon.withheld"))]
+    rows: list[dict[str, object]] = []
+    for account in accounts(fig, principal, level, None, year, with_detail=False):
+        warning = account.get("warning")
+        rows.append({**{name: account.get(name) for name in FIGURES}, "key": account["key"],
+                     "name": account["name_en" if lang == "en" else "name_zh"], "year": account["year"],
+                     "warning": warning[f"name_{'en' if lang == 'en' else 'zh'}"] if warning else None,
+                     "factor_version": account.get("factor_version"), "withheld": account.get("withheld")})
+    return Table(f"carbon_accounts_{level}", columns, rows)
