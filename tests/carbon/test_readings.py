@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from hizone.carbon.factors import default_library
 from hizone.carbon.readings import (
     CHINA_OFFSET_S,
     BatchError,
@@ -84,11 +85,12 @@ def test_every_bad_reading_is_named_by_row_and_field() -> None:
         _reading(quantity="many"),
         {"unit": "U1", "meter": "E", "energy": "electricity", "time": "2026-11-01T10:00:00+08:00"}))
     assert problems == [
-        "reading 2, energy: unknown energy code 'coal' (one of electricity, green_electricity, heat, natural_gas, "
-        "diesel, gasoline, raw_coal, coke, lpg, fuel_oil)",
+        "reading 2, energy: unknown energy code 'coal' (one of electricity, green_electricity, electricity_sold, "
+        "renewable_generation, heat, heat_sold, raw_coal, anthracite, bituminous_coal, lignite, washed_coal, coke, "
+        "crude_oil, fuel_oil, gasoline, kerosene, diesel, lpg, lng, natural_gas, coke_oven_gas)",
         "reading 3, meter: unit 'U1' has no meter 'D'",
         "reading 4, unit: unknown unit 'U9'",
-        "reading 5, measure_unit: 'kWh' is not a unit of diesel (one of t, kg)",
+        "reading 5, measure_unit: 'kWh' is not a unit of diesel (one of t, 吨, kg, 千克, 万t, 万吨)",
         "reading 6, quantity: negative consumption (-3)",
         "reading 7, time: dated in the future (2027-06-01T00:00:00+08:00, after 2027-01-15T16:05:00+08:00)",
         "reading 8, time: 'yesterday' is not a time (ISO 8601, e.g. 2026-11-30T08:00:00+08:00, or epoch seconds)",
@@ -195,8 +197,11 @@ def test_history_rule_waits_for_enough_history() -> None:
 
 def test_the_catalog_rule_and_energies_load() -> None:
     config = default_config()
-    assert config.unit_problem("diesel", "kWh") == "'kWh' is not a unit of diesel (one of t, kg)"
+    assert config.unit_problem("diesel", "kWh") == "'kWh' is not a unit of diesel (one of t, 吨, kg, 千克, 万t, 万吨)"
     assert config.factor("electricity", "MWh") == 1000
+    assert config.factor("natural_gas", "m³") == config.factor("natural_gas", "M3") == 1  # as the carbon library
+    assert config.energies["diesel"] is default_library().energies["diesel"]  # one definition of each energy
+    assert "process_co2" not in config.energies  # reported in tCO2, not metered
     assert [r.code for r in config.rules] == ["unit_day_above_history"]
 
 

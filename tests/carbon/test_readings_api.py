@@ -131,7 +131,7 @@ def test_a_meter_whose_unit_does_not_fit_its_energy_is_refused(app, engine: Engi
     assert done.status_code == 400
     error = done.json()["error"]
     assert (error["where"], error["message"]) == ("units[0].meters[0].measure_unit",
-                                                  "'kWh' is not a unit of diesel (one of t, kg)")
+                                                  "'kWh' is not a unit of diesel (one of t, 吨, kg, 千克, 万t, 万吨)")
     assert _post(admin, "x", b"not json").status_code == 400
     assert _post(admin, "x", b"a;b", "text/plain").status_code == 415
 

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from hizone.carbon.engine import Energy
 from hizone.catalog import package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError, HizoneError
 from hizone.monitor.rules import MAD_SCALE, Alert
@@ -44,17 +45,6 @@ OPTIONAL_FIELDS = ("measure_unit",)
 MAX_PROBLEMS = 1000  # a refused batch lists this many problems, and counts the rest
 LEVELS = ("meter", "unit", "zone")
 GRAINS = ("day", "month")
-
-
-@dataclass(frozen=True)
-class Energy:
-    """An energy a meter may measure: the unit its roll-up is in and each unit a meter may count in (size in it)."""
-
-    code: str
-    name_zh: str
-    name_en: str
-    unit: str
-    units: Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -81,31 +71,19 @@ class ReadingsConfig:
     def factor(self, energy: str, unit: str) -> float | None:
         """The size of ``unit`` in ``energy``'s roll-up unit; None when the energy is not counted in it."""
         known = self.energies.get(energy)
-        return None if known is None else known.units.get(unit)
+        return None if known is None else known.size_of(unit)
 
     def unit_problem(self, energy: str, unit: str) -> str | None:
         """Why a meter of ``energy`` cannot count in ``unit``; None when it can."""
         known = self.energies.get(energy)
         if known is None:
             return f"unknown energy code '{energy}' (one of {', '.join(self.energies)})"
-        if unit not in known.units:
+        if known.size_of(unit) is None:
             return f"'{unit}' is not a unit of {energy} (one of {', '.join(known.units)})"
         return None
 
 
 # --- the catalog file -------------------------------------------------------------------------------------
-
-
-def _energy(code: str, spec: Any, where: str) -> Energy:
-    if not isinstance(spec, dict) or not isinstance(spec.get("unit"), str) or not isinstance(spec.get("units"), dict):
-        raise CatalogError(f"energy '{code}' needs 'unit' and a mapping 'units'", where=where)
-    units = {str(k): v for k, v in spec["units"].items()}
-    if any(isinstance(v, bool) or not isinstance(v, int | float) or not v > 0 for v in units.values()):
-        raise CatalogError(f"energy '{code}': every unit's size must be a positive number", where=where)
-    if units.get(spec["unit"]) != 1:
-        raise CatalogError(f"energy '{code}': its unit '{spec['unit']}' must be in 'units' with size 1", where=where)
-    return Energy(code, str(spec.get("name_zh", code)), str(spec.get("name_en", code)), spec["unit"],
-                  {k: float(v) for k, v in units.items()})
 
 
 def _number(spec: Mapping[str, Any], name: str, code: str, where: str) -> float:
@@ -128,21 +106,27 @@ def _rule(code: str, spec: Any, where: str) -> HistoryRule:
                        _number(spec, "k", code, where), _number(spec, "min_excess", code, where), severity)
 
 
-def load_config(directories: Iterable[Path] = ()) -> ReadingsConfig:
-    """The readings' energies and rules: the package's file, or a user directory's file of the same name."""
+def load_config(directories: Iterable[Path] = (), energies: Mapping[str, Energy] | None = None) -> ReadingsConfig:
+    """The readings' rules (the package's file, or a user directory's file of the same name) and the energies a
+    meter may measure: the carbon factor library's (one definition of each energy and its units), less process
+    emissions, which are reported in tCO2, not metered."""
     path = package_directory("alerts") / CONFIG_FILE
     for directory in directories:
         if (directory / CONFIG_FILE).exists():
             path = directory / CONFIG_FILE
     doc = read_yaml(path)
     where = str(path)
-    energies, rules = doc.get("energies"), doc.get("rules")
-    if not isinstance(energies, dict) or not isinstance(rules, dict):
-        raise CatalogError("'energies' and 'rules' must be mappings", where=where)
+    rules = doc.get("rules")
+    if not isinstance(rules, dict):
+        raise CatalogError("'rules' must be a mapping", where=where)
+    if energies is None:
+        from hizone.carbon.factors import default_library
+
+        energies = default_library().energies
     tolerance = doc.get("future_tolerance_s", 300)
     if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
         raise CatalogError("'future_tolerance_s' must be a non-negative whole number of seconds", where=where)
-    return ReadingsConfig({str(c): _energy(str(c), s, where) for c, s in energies.items()},
+    return ReadingsConfig({code: energy for code, energy in energies.items() if energy.role != "process"},
                           tuple(_rule(str(c), s, where) for c, s in rules.items()), tolerance)
 
 
@@ -455,14 +439,20 @@ def _factors(batch: RawBatch, meters: Meters, config: ReadingsConfig, at: npt.ND
     own = batch.columns["measure_unit"]
     meter_unit = pc.take(meters.measure_units, pa.array(at)) if len(meters.ids) else pa.nulls(len(at), pa.string())
     unit = pc.coalesce(_texts(own), meter_unit)
-    sizes = {(e, u): f for e, spec in config.energies.items() for u, f in spec.units.items()}
-    pairs = pc.binary_join_element_wise(energy, unit, "\x1f")
+    sizes = {(e, u): f for e, spec in config.energies.items() for u, f in spec.units.items()}  # units normalised
+    pairs = pc.binary_join_element_wise(energy, _normalised(unit), "\x1f")
     table = pa.array([f"{e}\x1f{u}" for e, u in sizes], pa.string())
     index = pc.index_in(pairs, table)
     values = np.array(list(sizes.values()), dtype=np.float64)
     fits = np.asarray(pc.is_valid(index), dtype=bool)
     problems.add(ok & ~fits, "measure_unit", lambda i: config.unit_problem(_shown(energy, i), _shown(unit, i)) or "")
     return np.where(fits, values[np.asarray(index.fill_null(0), dtype=np.int64)], np.nan)
+
+
+def _normalised(units: pa.Array) -> pa.Array:
+    """hizone.carbon.engine.normalise_unit over a column: 'm³' = 'M3', 'KWH' = 'kWh'."""
+    trimmed = pc.replace_substring(pc.utf8_trim_whitespace(units), " ", "")
+    return pc.utf8_lower(pc.replace_substring(trimmed, "³", "3"))
 
 
 def _iso(seconds: float) -> str:
