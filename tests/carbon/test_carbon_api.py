@@ -42,8 +42,10 @@ def client(app: FastAPI, engine: Engine, username: str | None) -> TestClient:
 def cli_accounts(app: FastAPI, *args: str) -> list[dict[str, str]]:
     from hizone.cli import app as cli
 
+    store = app.state.engine.url.render_as_string(hide_password=False)  # the command reads published accounts there
     result = CliRunner().invoke(cli, ["carbon", "accounts", "--format", "csv",
-                                      "--analytics", str(analytics_path(app.state.settings)), *args])
+                                      "--analytics", str(analytics_path(app.state.settings)), *args],
+                                env={"HIZONE_DATABASE_URL": store})
     assert result.exit_code == 0, result.output
     return list(csv.DictReader(io.StringIO(result.stdout)))
 
