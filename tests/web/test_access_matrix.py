@@ -351,6 +351,7 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/ladder/self-check/{credit_code}": ["?year=2023", "?year=2022&rd_y3=1000"],
     "/ladder/zones/{zone_code}": ["?year=2023"],
     "/ladder/points/{zone_code}": ["?year=2023"],
+    "/zones/{zone_code}/export/drag.{fmt}": ["?year=2023", "?year=2022"],
     "/enterprises/{credit_code}/history/export.{fmt}": [""],
     "/zones/{zone_code}/export/key_indicators.{fmt}": ["?year=2023", "?year=2022"],
     "/zones/{zone_code}/export/gap_analysis.{fmt}": [f"?year=2023&benchmark={LEAK_ZONE}", "?year=2023&benchmark=top10",
