@@ -351,6 +351,8 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/ladder/self-check/{credit_code}": ["?year=2023", "?year=2022&rd_y3=1000"],
     "/ladder/zones/{zone_code}": ["?year=2023"],
     "/ladder/points/{zone_code}": ["?year=2023"],
+    "/ladder/points/{zone_code}/export.xlsx": ["?year=2023", "?year=2022"],
+    "/api/v1/ladder/points/{zone_code}/export.xlsx": ["?year=2023", "?year=2022"],
     "/zones/{zone_code}/export/drag.{fmt}": ["?year=2023", "?year=2022"],
     "/enterprises/{credit_code}/history/export.{fmt}": [""],
     "/zones/{zone_code}/export/key_indicators.{fmt}": ["?year=2023", "?year=2022"],
