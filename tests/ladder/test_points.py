@@ -3,6 +3,7 @@ shipped default rules, bad rules files."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,51 @@ def test_the_page_marks_the_default_and_shows_an_enterprise_its_own_row(clients:
     assert own.status_code == 200 and credit_code(1) in own.text
     assert credit_code(2) not in own.text and "20.50" not in own.text
     assert clients["zone"].get(f"/ladder/points/{seeded.other_zone}?year=2023").status_code == 403
+
+
+def _workbook(content: bytes) -> list[dict[str, object]]:
+    """The banks' list read back: one dict per enterprise row, keyed by the header."""
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    header, *rows = list(book[LIST_SHEET].iter_rows(values_only=True))
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def _matches(row: dict[str, object], score: dict[str, Any]) -> None:
+    assert (row["rank"], row["credit_code"], row["stage"]) == (score["rank"], score["credit_code"],
+                                                               score["stage_label"])
+    assert row["score"] == pytest.approx(score["score"])
+    assert row["missing"] == ";".join(score["missing"])
+    for part in score["indicators"]:
+        for cell, key in (("value", "value"), ("normalised", "normalised"), ("points", "points")):
+            expected = part[key]
+            got = row[f"{part['indicator']} {cell}"]
+            assert got == (None if expected is None else pytest.approx(expected)), (part["indicator"], cell)
+
+
+@pytest.mark.parametrize("base", ["/api/v1/ladder/points/{zone}/export.xlsx", "/ladder/points/{zone}/export.xlsx"])
+def test_the_banks_list_downloads_what_the_api_shows(clients: dict[str, TestClient], seeded: Seeded,
+                                                     base: str) -> None:
+    url = base.format(zone=seeded.own_zone) + "?year=2023"
+    api = clients["zone"].get(f"/api/v1/ladder/points/{seeded.own_zone}?year=2023").json()
+    response = clients["zone"].get(url)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    rows = _workbook(response.content)
+    assert [r["credit_code"] for r in rows] == [credit_code(1), credit_code(2)]
+    for row, score in zip(rows, api["scores"], strict=True):
+        _matches(row, score)
+    assert rows[0]["score"] == pytest.approx(57.5) and rows[1]["score"] == pytest.approx(20.5)  # by hand, above
+    # An enterprise: its own row and rank, nothing of the other enterprise.
+    own_api = clients["enterprise"].get(f"/api/v1/ladder/points/{seeded.own_zone}?year=2023").json()
+    own = clients["enterprise"].get(url)
+    assert own.status_code == 200
+    (row,) = _workbook(own.content)
+    _matches(row, own_api["scores"][0])
+    assert row["credit_code"] == seeded.own_enterprise
+    cells = {str(c) for r in openpyxl.load_workbook(io.BytesIO(own.content), read_only=True).worksheets
+             for line in r.iter_rows(values_only=True) for c in line}
+    assert credit_code(2) not in cells and "2" in cells  # the other's code is not there; 2 scored (method sheet)
+    other = base.format(zone=seeded.other_zone) + "?year=2023"
+    for role in ("enterprise", "zone", "province"):
+        assert clients[role].get(other).status_code == 403, role
+    assert clients["public"].get(other).status_code in (401, 303)

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from hizone.catalog import Catalog, read_yaml
+from hizone.demo.ladder import Reports, align_high_tech, gazelles, held_at_year_end, srdi_and_little_giants, tech_smes
+from hizone.demo.ladder import unicorns as unicorns_of
 from hizone.demo.zones import ZoneProfiles, zone_profiles
 from hizone.errors import HizoneError
 from hizone.registry import ALPHABET, WEIGHTS, ProvinceRow, ZoneRow, industry_section
@@ -267,9 +269,11 @@ def _certificate_starts(held: list[bool], years: list[int], founded: int, earlie
 
 
 def _qualifications(rng: np.random.Generator, ent: Enterprises, annual: dict[int, np.ndarray],
-                    elements: tuple[str, ...], profiles: ZoneProfiles, scale: float, cal: dict[str, Any]
-                    ) -> Qualifications:
-    """Certificates with validity periods; 高企 calibrated to published counts and share at base-year end."""
+                    elements: tuple[str, ...], profiles: ZoneProfiles, scale: float, cal: dict[str, Any],
+                    zone_codes: list[str]) -> Qualifications:
+    """Certificates with validity periods; 高企 calibrated to published counts and share at base-year end, the
+    other rungs from the figures (demo/ladder.py). Brings the 高企's R&D and 高新技术产品收入 in ``annual`` in line
+    with their certificates."""
     rows: list[tuple[int, str, dt.date, dt.date | None, str | None]] = []
     n, base = len(ent), cal["base_year"]
     col = {e: j for j, e in enumerate(elements)}
@@ -294,23 +298,14 @@ def _qualifications(rng: np.random.Generator, ent: Enterprises, annual: dict[int
                                               rng.integers(0, 3, len(holders)).tolist(), strict=True):
         rows += [(holder, "high_tech", *_interval(start, 3), None)
                  for start in _certificate_starts(held, years, founded, earlier)]
-    # Yearly registrations go mostly to the same enterprises year after year (a persistent propensity with a
-    # little churn), so that a zone's counts move as its enterprises do, not by a fresh draw each year.
-    sme_propensity, gazelle_propensity = rng.random(n), rng.random(n)
-    for year in years:
-        values = annual[year]
-        small = ((values[:, col["employees"]] <= 500) & (values[:, col["revenue"]] <= 200_000)
-                 & (values[:, col["total_assets"]] <= 200_000))
-        for i in np.flatnonzero(small & (sme_propensity * rng.lognormal(0, 0.1, n) < 0.5)):
-            rows.append((int(i), "tech_sme", *_interval(year, 1), None))
-        for i in np.flatnonzero(~np.isnan(values[:, 0]) & (gazelle_propensity * rng.lognormal(0, 0.2, n) < 0.03)):
-            rows.append((int(i), "gazelle", *_interval(year, 1), None))
-    srdi = np.flatnonzero((founded_year <= 2019) & (rng.random(n) < 0.04))
-    rows += [(int(i), "srdi", *_interval(2021, 3), None) for i in srdi]
-    rows += [(int(i), "little_giant", *_interval(2021, 3), None) for i in srdi[rng.random(len(srdi)) < 0.25]]
-    last = annual[years[-1]][:, col["revenue"]]
-    young = np.flatnonzero((founded_year >= years[-1] - 10) & ~np.isnan(last))
-    unicorns = young[np.argsort(-last[young])][: max(1, n // 3000)]
+    # The rest of the ladder, from the figures (demo/ladder.py); the 高企's figures first meet their criteria.
+    ladder, reports = cal["ladder"], Reports(annual, elements)
+    align_high_tech(rng, reports, held_at_year_end(rows, "high_tech", years, n), ent.zone, ladder["high_tech"])
+    held = held_at_year_end(rows, "high_tech", years, n)
+    rows += tech_smes(reports, held, rng.random(n), ladder["tech_sme"])
+    rows += gazelles(reports, zone_codes, ent.zone, founded_year, ladder["gazelle"])
+    rows += srdi_and_little_giants(rng, reports, ladder)
+    unicorns = unicorns_of(rng, reports, zone_codes, ent.zone, founded_year, scale, ladder["unicorn"])
     rows += [(int(i), "unicorn", *_interval(years[-1] - 1, 2), None) for i in unicorns]
     boards = ["科创板", "创业板", "上交所主板", "深交所主板", "北交所", "港交所"]
     can_list = ~np.isin(np.arange(n), unicorns) & (founded_year + 2 <= years[-1])
@@ -431,7 +426,8 @@ def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow
     anomalies = _plant_anomalies(zones, monthly, ent, annual, monthly_elements, annual_elements)
     workflow = _plan_workflow(zones, monthly, anomalies)
     annual = {y: _round_to_form(m, catalog, ANNUAL_FORM, y) for y, m in annual.items()}
-    qualifications = _qualifications(rng, ent, annual, annual_elements, profiles, scale, cal)
+    qualifications = _qualifications(rng, ent, annual, annual_elements, profiles, scale, cal,
+                                     [z.code for z in zones])
     return DemoData(seed=seed, scale=scale, provinces=provinces, zones=zones, profiles=profiles,
                     enterprises=ent, qualifications=qualifications,
                     incubators=_incubators(rng, zones, ent), annual_elements=annual_elements,

@@ -4,6 +4,7 @@ the method, marked when the rules are a documented default rather than the offic
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import xlsxwriter
@@ -16,8 +17,19 @@ DEFAULT_NOTE = ("Documented default built from the published structure of the 20
                 "official list of 18 indicators (which is not public in full).")
 
 
-def write_points_workbook(path: Path, found: ZonePoints) -> None:
-    book = xlsxwriter.Workbook(str(path))
+SYNTHETIC_NOTE = "演示数据（合成）/ Synthetic demo data"
+
+
+def write_points_workbook(path: Path, found: ZonePoints, synthetic: bool = False) -> None:
+    path.write_bytes(points_workbook(found, synthetic))
+
+
+def points_workbook(found: ZonePoints, synthetic: bool = False) -> bytes:
+    """The workbook as bytes; ``synthetic`` marks figures of the demo on the method sheet."""
+    buffer = io.BytesIO()
+    # No cell text becomes a formula or a link (credit codes and labels are data).
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                        "strings_to_numbers": False})
     bold = book.add_format({"bold": True})
     sheet = book.add_worksheet(LIST_SHEET)
     indicators = found.rules.indicators
@@ -38,7 +50,9 @@ def write_points_workbook(path: Path, found: ZonePoints) -> None:
                 sheet.write(row, column, cell)
     sheet.freeze_panes(1, 2)
     method = book.add_worksheet(METHOD_SHEET)
-    lines = [("zone", found.zone_code), ("year", found.year), ("rules version", found.rules.version),
+    lines: list[tuple[str, object]] = [("data", SYNTHETIC_NOTE)] if synthetic else []
+    lines += [("zone", found.zone_code), ("year", found.year), ("enterprises scored", found.scored),
+             ("rules version", found.rules.version),
              ("official list", "yes" if found.rules.official else "no: " + DEFAULT_NOTE),
              ("normalisation", found.rules.normalisation),
              ("missing values", "an indicator without a value scores 0 and is listed under 'missing'")]
@@ -47,3 +61,4 @@ def write_points_workbook(path: Path, found: ZonePoints) -> None:
         method.write(row, 0, name, bold)
         method.write(row, 1, value)
     book.close()
+    return buffer.getvalue()

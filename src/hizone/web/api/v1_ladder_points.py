@@ -1,6 +1,9 @@
 """/api/v1/ladder/points: a zone's innovation points (创新积分制) in a year, each enterprise's score, rank and the
 normalised value and weighted contribution of each indicator.
 
+The banks' list (科创积分贷) is the same rows as .xlsx (hizone.ladder.points_workbook), at /{zone}/export.xlsx here
+and on the points page.
+
 Who sees what (hizone.auth.policy): a reader of the zone every enterprise; an enterprise that reported in the zone
 only its own row (its rank among the zone's, no other enterprise's values).
 """
@@ -10,13 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from hizone.analytics.read import Reader, Viewer
 from hizone.auth.policy import Principal, can_read_zone
 from hizone.ladder.points import Score
 from hizone.ladder.points_service import ZonePoints, zone_points
-from hizone.ladder.points_workbook import DEFAULT_NOTE
+from hizone.ladder.points_workbook import DEFAULT_NOTE, points_workbook
 from hizone.web import security
 from hizone.web.api.v1 import ERRORS
 from hizone.web.api.v1_ladder import YEAR, chosen_year
@@ -66,3 +70,25 @@ async def zone_points_route(request: Request, principal: security.ZonePointsRead
     reader = current_figures(request)
     chosen = chosen_year(reader, year)
     return points_body(await run_in_threadpool(visible_points, reader, principal, zone_code, chosen))
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def points_xlsx(reader: Reader, principal: Principal, zone_code: str, year: int) -> Response:
+    """The banks' list of what ``principal`` may see of the zone's points (as ``visible_points``)."""
+    found = visible_points(reader, principal, zone_code, year)
+    return Response(points_workbook(found, reader.synthetic), media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="innovation_points_{zone_code}_{year}.xlsx"'})
+
+
+@router.get("/{zone_code}/export.xlsx",
+            summary="The banks' list (科创积分贷) of a zone's innovation points as .xlsx: one row per enterprise with "
+                    "its rank, stage, score and each indicator's value, normalised value and points (an enterprise "
+                    "gets its own row only)",
+            response_class=Response, responses={200: {"content": {XLSX: {}}}})
+async def zone_points_xlsx_route(request: Request, principal: security.ZonePointsReader, zone_code: str,
+                                 year: str | None = YEAR) -> Response:
+    reader = current_figures(request)
+    chosen = chosen_year(reader, year)
+    return await run_in_threadpool(points_xlsx, reader, principal, zone_code, chosen)

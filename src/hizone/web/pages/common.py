@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from fastapi import HTTPException, Request
@@ -32,11 +33,12 @@ def see_other(target: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
-def export(table: Table, fmt: str, title: str, synthetic: bool) -> Response:
+def export(table: Table, fmt: str, title: str, synthetic: bool, more: Sequence[Table] = ()) -> Response:
+    """``table`` as .csv or .xlsx; ``more`` tables go on sheets of their own in an .xlsx (a .csv holds one)."""
     if fmt not in MEDIA:
         raise HTTPException(status_code=404, detail=f"unknown export format '{fmt}' (csv or xlsx)")
     check_export_size(len(table.rows), "rows", "filter the table")  # a net under the routes' own early checks
-    body = to_csv(table) if fmt == "csv" else to_xlsx(table, title, synthetic)
+    body = to_csv(table) if fmt == "csv" else to_xlsx(table, title, synthetic, more)
     filename = f"{table.name}.{fmt}"
     return Response(body, media_type=MEDIA[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -123,6 +123,7 @@ def zone_profile(request: Request, principal: security.ZoneReader, zone_code: st
             history = rank_svc.rank_history(engine, request.app.state.runs, views.evaluation_framework, zone_code)
             context.update(key=svc.key_table(fig, views, zone, chosen, lang, principal),
                            gaps=svc.gap_table(fig, views, zone, chosen, bench, lang, principal, evaluation),
+                           drag=svc.drag_table(fig, zone, chosen, lang, principal),
                            radar=rank_svc.radar(evaluation, zone_code, lang) if evaluation else None,
                            ranks=history if history["years"] else svc.rank_history(fig, views, zone_code),
                            qualification_counts=counts)
@@ -192,4 +193,19 @@ def export_gaps(request: Request, principal: security.ZoneReader,
     evaluation = _evaluation(request, int(chosen)) if chosen else None
     bench = _benchmark(fig, benchmark, zone_code, chosen, principal, evaluation)
     table = svc.gap_table(fig, views, zone, chosen, bench, lang, principal, evaluation)
-    return export(table, fmt, f"{zone.name(lang)} {translate('profile.gaps', lang)} {chosen}", fig.synthetic)
+    drag = svc.drag_table(fig, zone, chosen, lang, principal) if chosen else None
+    return export(table, fmt, f"{zone.name(lang)} {translate('profile.gaps', lang)} {chosen}", fig.synthetic,
+                  [drag] if drag is not None else [])
+
+
+@router.get("/zones/{zone_code}/export/drag.{fmt}")
+def export_drag(request: Request, principal: security.ZoneReader, zone_code: str, fmt: ExportFormat,
+                year: str | None = YEAR) -> Response:
+    """拖后腿 as a table of its own (the gap analysis .xlsx holds it as a second sheet)."""
+    fig, lang = figures(request), request.state.lang
+    zone = _zone(fig, zone_code)
+    chosen = resolve_year(fig, year)
+    drag = svc.drag_table(fig, zone, chosen, lang, principal) if chosen else None
+    if drag is None:
+        raise HTTPException(status_code=404, detail="no enterprise figures of this zone to show")
+    return export(drag, fmt, f"{zone.name(lang)} {translate('drag.title', lang)} {chosen}", fig.synthetic)

@@ -1,5 +1,5 @@
 """园区画像: a zone's key indicators against the national and peer medians, gaps to a benchmark,
-its rank history, monthly trend and enterprises by qualification."""
+who pulls it down (拖后腿), its rank history, monthly trend and enterprises by qualification."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from hizone.analytics.disclosure_rules import disclosure_rules
 from hizone.analytics.read import Reader, Viewer, ZoneMeta
-from hizone.auth import Principal
+from hizone.auth import Principal, can_read_zone
+from hizone.ladder.service import EVALUATION_FRAMEWORK, zone_drags
+from hizone.ranking.framework import framework_for
 from hizone.web.i18n import translate
 from hizone.web.services.monitoring import monthly_periods
 from hizone.web.services.overview import annual_periods
@@ -179,6 +181,34 @@ def _score_rows(evaluation: Ranking, zone_code: str, benchmark: Benchmark, lang:
     rows.append({"indicator": translate("rank.rank", lang), "unit": "", "zone": own_rank,
                  "benchmark": score(benchmark.code, "rank") if benchmark.code != TOP else None})
     return rows
+
+
+DRAG_TOP = 5  # enterprises shown per indicator
+
+
+def drag_table(fig: Reader, zone: ZoneMeta, year: str, lang: str, principal: Principal, top: int = DRAG_TOP
+               ) -> Table | None:
+    """拖后腿: per ratio indicator of the zone evaluation, the ``top`` enterprises that lower the zone's value most
+    (drag = direction × (the zone's ratio without the enterprise − the zone's ratio), hizone.ladder.drag), each
+    linked to its page. Enterprises' own figures: None for a principal who may not read the zone's enterprises."""
+    if not can_read_zone(principal, zone.code, zone.province_code):
+        return None
+    names = {i.code: (i.name_en or i.name_zh if lang == "en" else i.name_zh)
+             for i in framework_for(EVALUATION_FRAMEWORK, int(year)).indicators}
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("indicator", t("profile.indicator")), Column("unit", t("profile.unit")),
+               Column("rank", t("drag.rank"), "int"), Column("enterprise", t("drag.enterprise"), "link"),
+               Column("own", t("drag.own"), "number"), Column("zone", t("drag.zone"), "number"),
+               Column("without", t("drag.without"), "number"), Column("drag", t("drag.drag"), "number")]
+    rows: list[dict[str, object]] = []
+    for found in zone_drags(fig, zone.code, int(year), fig.viewer(principal)):
+        pulling = [d for d in found.drags if d.drag is not None and d.drag > 0][:top]
+        rows += [{"indicator": names.get(found.indicator.code, found.indicator.name_zh),
+                  "unit": found.indicator.unit, "rank": rank, "enterprise": d.credit_code,
+                  "enterprise_href": f"/enterprises/{d.credit_code}", "own": d.own_ratio,
+                  "zone": found.zone_ratio, "without": d.without, "drag": d.drag}
+                 for rank, d in enumerate(pulling, start=1)]
+    return Table("drag", columns, rows)
 
 
 def monthly_trend(fig: Reader, views: Views, zone_code: str, lang: str, principal: Principal) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -77,12 +78,20 @@ def to_csv(table: Table) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(table: Table, title: str, synthetic: bool) -> bytes:
+def to_xlsx(table: Table, title: str, synthetic: bool, more: Sequence[Table] = ()) -> bytes:
+    """``table`` on the first sheet, each of ``more`` on a sheet of its own (named after the table)."""
     buffer = io.BytesIO()
     # Text is written with write_string (never write()), so no cell becomes a formula or a link; the options
     # say the same for any write() added later.
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                         "strings_to_numbers": False})
+    for sheet_table in (table, *more):
+        _write_sheet(book, sheet_table, title, synthetic)
+    book.close()
+    return buffer.getvalue()
+
+
+def _write_sheet(book: xlsxwriter.Workbook, table: Table, title: str, synthetic: bool) -> None:
     sheet = book.add_worksheet(table.name[:31])
     bold = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
     number = book.add_format({"num_format": "#,##0.00"})
@@ -104,5 +113,3 @@ def to_xlsx(table: Table, title: str, synthetic: bool) -> bytes:
                 sheet.write_number(line, col, value, number if column.kind == "number" else None)
             elif value is not None:
                 sheet.write_string(line, col, str(value))
-    book.close()
-    return buffer.getvalue()
