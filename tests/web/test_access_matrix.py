@@ -350,6 +350,8 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/api/v1/ladder/zones/{zone_code}/drag": ["?year=2023", "?year=2023&indicator=I1_3"],
     "/ladder/self-check/{credit_code}": ["?year=2023", "?year=2022&rd_y3=1000"],
     "/ladder/zones/{zone_code}": ["?year=2023"],
+    "/ladder/zones/{zone_code}/reserve.{fmt}": ["?year=2023", "?year=2022"],
+    "/api/v1/ladder/zones/{zone_code}/reserve": ["?year=2023", "?year=2022"],
     "/ladder/points/{zone_code}": ["?year=2023"],
     "/enterprises/{credit_code}/history/export.{fmt}": [""],
     "/zones/{zone_code}/export/key_indicators.{fmt}": ["?year=2023", "?year=2022"],

@@ -16,6 +16,7 @@ from hizone.errors import HizoneError
 from hizone.ladder.assess import Assessment, assess
 from hizone.ladder.drag import RatioIndicator, ZoneDrag, ratio_of, zone_drag
 from hizone.ladder.records import INPUT_COLUMNS, firm_cells, firms_from_rows
+from hizone.ladder.reserve import Candidate, reserve_of, reserve_rules
 from hizone.ladder.rules import (
     GazelleRules,
     LadderRules,
@@ -99,6 +100,20 @@ def transitions(before: Sequence[EnterpriseStages], after: Sequence[EnterpriseSt
 
 def _rank(stage: str | None) -> int:
     return -1 if stage is None else RANK[stage]
+
+
+def reserve(stages: Sequence[EnterpriseStages], year: int) -> list[Candidate]:
+    """The 后备库 of these enterprises' year: each near a rung it is not on, by zone, rung and fewest failures."""
+    rules = reserve_rules(year)
+    if rules is None:
+        raise HizoneError(f"no reserve margins for {year} (catalog/data/ladder/reserve-*.yaml)", where="year")
+    found = [candidate for enterprise in stages for candidate in reserve_of(enterprise, rules)]
+    return sorted(found, key=lambda c: (c.zone_code, RANK[c.stage], len(c.failed), c.credit_code))
+
+
+def zone_reserve(reader: Reader, zone_codes: Sequence[str], year: int, viewer: Viewer) -> list[Candidate]:
+    """The 后备库 of zones in a year, from the reports the read path gives ``viewer``."""
+    return reserve(zone_stages(reader, zone_codes, year, viewer), year)
 
 
 def top_counts(stages: Sequence[EnterpriseStages]) -> Counter[str | None]:

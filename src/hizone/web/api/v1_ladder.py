@@ -15,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from hizone.analytics.read import Reader
 from hizone.ladder.assess import Check, Points
 from hizone.ladder.drag import DRAG_DEFINITION, ZoneDrag
+from hizone.ladder.reserve import Candidate
+from hizone.ladder.selfcheck import Shortfall
 from hizone.ladder.service import (
     GIVEN,
     SelfCheck,
@@ -22,6 +24,7 @@ from hizone.ladder.service import (
     stage_counts,
     transitions,
     zone_drags,
+    zone_reserve,
     zone_stages,
 )
 from hizone.web import security
@@ -123,3 +126,27 @@ def drag_body(found: ZoneDrag, top: int) -> dict[str, Any]:
             "drags": [{"credit_code": d.credit_code, "numerator": d.numerator, "denominator": d.denominator,
                        "own_ratio": d.own_ratio, "zone_ratio_without": d.without, "drag": d.drag}
                       for d in found.drags[:top]]}
+
+
+def shortfall_body(found: Shortfall) -> dict[str, Any]:
+    return {"criterion": found.criterion, "value": float(found.value), "threshold": float(found.threshold),
+            "more": float(found.more), "quantity": found.quantity}
+
+
+def candidate_body(found: Candidate) -> dict[str, Any]:
+    return {"credit_code": found.credit_code, "zone_code": found.zone_code, "stage": found.stage,
+            "failed": list(found.failed), "missing": [shortfall_body(s) for s in found.missing],
+            "not_checkable": list(found.unchecked)}
+
+
+@router.get("/zones/{zone_code}/reserve",
+            summary="The 后备库 of a zone in a year: the enterprises near a rung they are not on (科技型中小企业, "
+                    "高企, 瞪羚), each with the failed criteria (within the margins of "
+                    "catalog/data/ladder/reserve-*.yaml), how much more of what would pass them (yuan, people, "
+                    "points) and what the data cannot check")
+async def zone_reserve_route(request: Request, principal: security.ZoneReader, zone_code: str,
+                             year: str | None = YEAR) -> dict[str, Any]:
+    reader = current_figures(request)
+    viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
+    found = await run_in_threadpool(zone_reserve, reader, [zone_code], chosen, viewer)
+    return {"zone_code": zone_code, "year": chosen, "candidates": [candidate_body(c) for c in found]}

@@ -6,39 +6,19 @@ read path for the caller's viewer, the template shows it.
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from hizone.ladder.selfcheck import Shortfall
-from hizone.ladder.service import GIVEN, self_check, stage_counts, transitions, zone_stages
+from hizone.ladder.service import GIVEN, reserve, self_check, stage_counts, transitions, zone_reserve, zone_stages
 from hizone.web import security
 from hizone.web.api.v1_ladder import YEAR, chosen_year
 from hizone.web.i18n import translate
+from hizone.web.pages.common import ExportFormat, export
 from hizone.web.rendering import current_figures, render
+from hizone.web.services.ladder import reserve_table, shortfall_text
 
 router = APIRouter(include_in_schema=False)
-WAN = 10_000
-
-
-def _percent(value: Fraction) -> str:
-    return f"{float(value) * 100:.4g}%"
-
-
-def shortfall_text(found: Shortfall, lang: str) -> str:
-    """"38万元 more R&D would reach 4%": money in 万元 rounded up (a little more, never a little short)."""
-    amount = found.more
-    if found.quantity in ("rd", "hitech_revenue"):
-        shown = f"{math.ceil(amount / WAN * 100) / 100:g}"
-        threshold = _percent(found.threshold)
-    elif found.quantity == "rd_domestic":
-        shown, threshold = f"{float(amount):g}", f"{float(found.threshold):g}%"
-    else:
-        shown, threshold = str(amount), _percent(found.threshold)
-    return translate(f"ladder.more.{found.quantity}", lang, amount=shown, threshold=threshold)
 
 
 @router.get("/ladder/self-check/{credit_code}")
@@ -65,6 +45,20 @@ async def zone_ladder_page(request: Request, principal: security.ZoneReader, zon
     lang = request.state.lang
     funnel = {"stages": [{"name": translate(f"ladder.stage.{c.stage}", lang), "value": c.reached}
                          for c in reversed(counts)]}
+    candidates = reserve(now, chosen)
     return render(request, "ladder_zone.html", {
         "zone": reader.zones[zone_code], "year": chosen, "counts": counts, "moves": transitions(before, now),
-        "enterprises": now, "funnel": funnel})
+        "enterprises": now, "funnel": funnel, "reserve": [(c, [shortfall_text(s, lang) for s in c.missing])
+                                                      for c in candidates]})
+
+
+@router.get("/ladder/zones/{zone_code}/reserve.{fmt}")
+async def reserve_export(request: Request, principal: security.ZoneReader, zone_code: str, fmt: ExportFormat,
+                         year: str | None = YEAR) -> Response:
+    """The zone's 后备库 as .xlsx or .csv: the rows of the page's section."""
+    reader = current_figures(request)
+    viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
+    candidates = await run_in_threadpool(zone_reserve, reader, [zone_code], chosen, viewer)
+    lang = request.state.lang
+    title = f"{translate('ladder.reserve', lang)} · {reader.zones[zone_code].name(lang)} · {chosen}"
+    return export(reserve_table(candidates, chosen, lang), fmt, title, reader.synthetic)
