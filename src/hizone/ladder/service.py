@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from hizone.analytics.read import EnterpriseRow, Reader, Viewer
+from hizone.analytics.read import EnterpriseRow, Reader, ScopeError, Viewer
 from hizone.catalog.loader import default_catalog
 from hizone.errors import HizoneError
 from hizone.ladder.assess import Assessment, assess
@@ -100,6 +100,74 @@ def transitions(before: Sequence[EnterpriseStages], after: Sequence[EnterpriseSt
 
 def _rank(stage: str | None) -> int:
     return -1 if stage is None else RANK[stage]
+
+
+@dataclass(frozen=True)
+class GroupLadder:
+    key: str  # a zone or province code
+    enterprises: int  # reporting this year
+    counts: list[StageCount]
+    moves: dict[str, int]  # kind -> how many
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The ladder of a set of zones in a year: the one computation behind the zone, province and nation views."""
+
+    year: int
+    zone_codes: tuple[str, ...]
+    stages: list[EnterpriseStages]  # this year's
+    counts: list[StageCount]
+    moves: dict[str, list[str]]
+    groups: list[GroupLadder]  # per zone, or per province
+
+
+def ladder(reader: Reader, zone_codes: Sequence[str], year: int, viewer: Viewer, group_by: str = "zone") -> Ladder:
+    """Counts per rung, the moves since the year before (none before the first year of the rules) and the same
+    per zone or per province (``group_by``); an enterprise that changed zones joins one group and leaves the
+    other."""
+    now = zone_stages(reader, zone_codes, year, viewer)
+    ruled = rules_for(year - 1) is not None and report_mapping(year - 1) is not None
+    before = zone_stages(reader, zone_codes, year - 1, viewer) if ruled else []
+
+    def group_of(stages: EnterpriseStages) -> str:
+        return stages.zone_code if group_by == "zone" else reader.zones[stages.zone_code].province_code
+
+    keys = sorted({z if group_by == "zone" else reader.zones[z].province_code for z in zone_codes})
+    groups = []
+    for key in keys:
+        mine, theirs = [s for s in now if group_of(s) == key], [s for s in before if group_of(s) == key]
+        groups.append(GroupLadder(key, len(mine), stage_counts(mine),
+                                  {kind: len(codes) for kind, codes in transitions(theirs, mine).items()}))
+    return Ladder(year, tuple(zone_codes), now, stage_counts(now), transitions(before, now), groups)
+
+
+@dataclass(frozen=True)
+class LadderScope:
+    level: str  # nation, province or zones (a part of a province: the viewer's zones in it)
+    key: str | None  # the province's code
+    zone_codes: tuple[str, ...]
+    group_by: str  # province (the nation's table) or zone
+
+
+def ladder_scope(reader: Reader, viewer: Viewer, province: str | None) -> LadderScope:
+    """The zones a ladder view covers for ``viewer``: the nation by province for a viewer of every zone, a
+    province by zone, or a viewer's own zones (of ``province``, else of its first province). ``province``
+    outside the viewer's zones is a ScopeError; an unknown one a HizoneError."""
+    if province is not None and province not in reader.provinces:
+        raise HizoneError(f"unknown province {province}", where="province")
+    readable = sorted(reader.zones if viewer.zones is None else viewer.zones & set(reader.zones))
+    if viewer.zones is None and province is None:
+        return LadderScope("nation", None, tuple(readable), "province")
+    if province is None:
+        if not readable:
+            raise ScopeError("no zone in your scope", where="province")
+        province = reader.zones[readable[0]].province_code
+    members = reader.zones_of("province", province)
+    mine = tuple(code for code in members if code in readable)
+    if not mine:
+        raise ScopeError(f"province {province} is outside your scope", where="province")
+    return LadderScope("province" if len(mine) == len(members) else "zones", province, mine, "zone")
 
 
 def reserve(stages: Sequence[EnterpriseStages], year: int) -> list[Candidate]:

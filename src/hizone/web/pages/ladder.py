@@ -6,13 +6,13 @@ read path for the caller's viewer, the template shows it.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from hizone.ladder.service import GIVEN, reserve, self_check, stage_counts, transitions, zone_reserve, zone_stages
+from hizone.ladder.service import GIVEN, StageCount, ladder, reserve, self_check, zone_reserve
 from hizone.web import security
-from hizone.web.api.v1_ladder import YEAR, chosen_year
+from hizone.web.api.v1_ladder import YEAR, chosen_year, scope_of
 from hizone.web.i18n import translate
 from hizone.web.pages.common import ExportFormat, export
 from hizone.web.rendering import current_figures, render
@@ -39,17 +39,35 @@ async def zone_ladder_page(request: Request, principal: security.ZoneReader, zon
                            year: str | None = YEAR) -> Response:
     reader = current_figures(request)
     viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
-    now = await run_in_threadpool(zone_stages, reader, [zone_code], chosen, viewer)
-    before = await run_in_threadpool(zone_stages, reader, [zone_code], chosen - 1, viewer)
-    counts = stage_counts(now)
+    found = await run_in_threadpool(ladder, reader, [zone_code], chosen, viewer)
     lang = request.state.lang
-    funnel = {"stages": [{"name": translate(f"ladder.stage.{c.stage}", lang), "value": c.reached}
-                         for c in reversed(counts)]}
-    candidates = reserve(now, chosen)
+    candidates = reserve(found.stages, chosen)
     return render(request, "ladder_zone.html", {
-        "zone": reader.zones[zone_code], "year": chosen, "counts": counts, "moves": transitions(before, now),
-        "enterprises": now, "funnel": funnel, "reserve": [(c, [shortfall_text(s, lang) for s in c.missing])
-                                                      for c in candidates]})
+        "zone": reader.zones[zone_code], "year": chosen, "counts": found.counts, "moves": found.moves,
+        "enterprises": found.stages, "funnel": funnel(found.counts, lang),
+        "reserve": [(c, [shortfall_text(s, lang) for s in c.missing]) for c in candidates]})
+
+
+def funnel(counts: list[StageCount], lang: str) -> dict[str, object]:
+    """The funnel chart's payload (app.js draws it): the rungs from the top down."""
+    return {"stages": [{"name": translate(f"ladder.stage.{c.stage}", lang), "value": c.reached}
+                       for c in reversed(counts)]}
+
+
+@router.get("/ladder")
+async def overview_page(request: Request, principal: security.Scoped, year: str | None = YEAR,
+                        province: str | None = Query(None, pattern=r"^\d{2}$")) -> Response:
+    """The ladder of the nation (per province), of a province (per zone), or of a zone user's own zone."""
+    reader = current_figures(request)
+    chosen, scope = chosen_year(reader, year), scope_of(reader, principal, province)
+    found = await run_in_threadpool(ladder, reader, scope.zone_codes, chosen, reader.viewer(principal),
+                                    scope.group_by)
+    lang = request.state.lang
+    names = {code: (reader.zones[code] if scope.group_by == "zone" else reader.provinces[code]).name(lang)
+             for code in (g.key for g in found.groups)}
+    return render(request, "ladder_overview.html", {
+        "scope": scope, "year": chosen, "found": found, "names": names, "funnel": funnel(found.counts, lang),
+        "province": reader.provinces[scope.key] if scope.key else None, "stage_names": [c.stage for c in found.counts]})
 
 
 @router.get("/ladder/zones/{zone_code}/reserve.{fmt}")
