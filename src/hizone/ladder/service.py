@@ -26,6 +26,7 @@ from hizone.ladder.rules import (
     report_mapping,
     rules_for,
 )
+from hizone.ladder.screening import merged_rows
 from hizone.ladder.selfcheck import Shortfall, shortfalls
 from hizone.ladder.stages import LIST_KINDS, STAGES, EnterpriseStages, enterprise_stages, firm_from_reports
 from hizone.ranking.framework import framework_for
@@ -219,6 +220,48 @@ def self_check(reader: Reader, credit_code: str, year: int, viewer: Viewer, give
     assessment = assess(firm, rules)
     return SelfCheck(credit_code, year, cells, prefilled - {n for n in given if given[n].strip()}, assessment,
                      shortfalls(assessment))
+
+
+def _prefilled(reader: Reader, zone_code: str, year: int, viewer: Viewer
+               ) -> tuple[LadderRules, dict[str, dict[str, str]], list[str]]:
+    """The rules, each enterprise's input cells from its reports in the zone (y−2 … y), those reporting in y."""
+    rules, mapping = rules_for(year), report_mapping(year)
+    if rules is None or mapping is None:
+        raise HizoneError(f"no ladder rules for {year} (they apply from {earliest_year()})", where="year")
+    elements = sorted({spec.element for spec in mapping.fields.values()})
+    rows = reader.enterprise_rows(mapping.form, [zone_code], [str(y) for y in range(year - 2, year + 1)], elements,
+                                  (), viewer)
+    reports: dict[str, dict[int, dict[str, float | None]]] = {}
+    for row in rows:
+        reports.setdefault(row.credit_code, {})[int(row.period)] = row.values
+    cells = {code: firm_cells(firm_from_reports(code, year, found, mapping)) for code, found in reports.items()}
+    return rules, cells, sorted(code for code, found in reports.items() if year in found)
+
+
+def screen(reader: Reader, zone_code: str, year: int, viewer: Viewer,
+           upload: tuple[list[str], list[list[str]]] | None = None, selected: Sequence[str] = (),
+           source: str = "upload") -> list[SelfCheck]:
+    """The self-check of many of a zone's enterprises in one go, each prefilled from its own reports: those the
+    ``upload`` (header, rows) names, its cells filling or correcting the reports', or else the ``selected`` ones
+    (default: every enterprise reporting in ``year``). A bad row refuses the whole upload (FirmsRefused)."""
+    rules, prefilled, reporting = _prefilled(reader, zone_code, year, viewer)
+    if upload is not None:
+        period = f"{year - 2}–{year}"
+        rows = merged_rows(*upload, prefilled, year, source, f"not an enterprise reporting in {zone_code} in {period}")
+    else:
+        unknown = [code for code in selected if code not in reporting]
+        if unknown:
+            raise HizoneError(f"not reporting in {zone_code} in {year}: {', '.join(unknown)}", where="enterprise")
+        chosen = [code for code in reporting if not selected or code in selected]
+        rows = [[prefilled[code][name] for name in INPUT_COLUMNS] for code in chosen]
+    found = []
+    for number, firm in firms_from_rows(rows, INPUT_COLUMNS, source, earliest_year()):
+        cells = dict(zip(INPUT_COLUMNS, rows[number - 2], strict=True))
+        own = prefilled[firm.id]
+        assessment = assess(firm, rules)
+        found.append(SelfCheck(firm.id, year, cells, frozenset(n for n in GIVEN if own[n] and own[n] == cells[n]),
+                               assessment, shortfalls(assessment)))
+    return found
 
 
 EVALUATION_FRAMEWORK = "zone_evaluation"

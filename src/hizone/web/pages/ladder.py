@@ -6,17 +6,21 @@ read path for the caller's viewer, the template shows it.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from hizone.ladder.service import GIVEN, StageCount, ladder, reserve, self_check, zone_reserve
+from hizone.ladder.screening import decode_csv
+from hizone.ladder.service import GIVEN, SelfCheck, StageCount, ladder, reserve, screen, self_check, zone_reserve
 from hizone.web import security
 from hizone.web.api.v1_ladder import YEAR, chosen_year, scope_of
 from hizone.web.i18n import translate
 from hizone.web.pages.common import ExportFormat, export
+from hizone.web.pages.reporting import read_upload, require_multipart
 from hizone.web.rendering import current_figures, render
-from hizone.web.services.ladder import reserve_table, shortfall_text
+from hizone.web.services.ladder import reserve_table, screening_table, shortfall_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,3 +84,58 @@ async def reserve_export(request: Request, principal: security.ZoneReader, zone_
     lang = request.state.lang
     title = f"{translate('ladder.reserve', lang)} · {reader.zones[zone_code].name(lang)} · {chosen}"
     return export(reserve_table(candidates, chosen, lang), fmt, title, reader.synthetic)
+
+
+ENTERPRISES = Query([], description="the enterprises to screen (default: every one reporting in the year)")
+
+
+def _screening_page(request: Request, zone_code: str, year: int, checks: list[SelfCheck], uploaded: str | None
+                    ) -> Response:
+    reader, lang = current_figures(request), request.state.lang
+    table = screening_table(checks, year, lang)
+    return render(request, "ladder_screening.html", {
+        "zone": reader.zones[zone_code], "year": year, "table": table, "uploaded": uploaded,
+        "selected": [check.credit_code for check in checks]})
+
+
+@router.get("/ladder/zones/{zone_code}/screening")
+async def screening_page(request: Request, principal: security.ZoneReader, zone_code: str,
+                         year: str | None = YEAR, enterprise: list[str] = ENTERPRISES) -> Response:
+    """The self-check of the zone's enterprises (or the ones selected) in one table, prefilled from their reports."""
+    reader = current_figures(request)
+    chosen = chosen_year(reader, year)
+    checks = await run_in_threadpool(screen, reader, zone_code, chosen, reader.viewer(principal), None, enterprise)
+    return _screening_page(request, zone_code, chosen, checks, None)
+
+
+@router.post("/ladder/zones/{zone_code}/screening")
+async def screening_upload(request: Request, principal: security.ZoneReader, zone_code: str,
+                           file: Annotated[UploadFile, File()], year: str = Form(..., pattern=r"^\d{4}$"),
+                           export_as: str = Form("", pattern=r"^(|csv|xlsx)$")) -> Response:
+    """The self-check of the enterprises an uploaded CSV names (``id`` and any input columns, which fill or
+    correct their reports' figures); the table as a page, or as .xlsx/.csv when ``export_as`` says so."""
+    require_multipart(request)
+    data = await read_upload(request, file, (".csv",))
+    reader = current_figures(request)
+    chosen, source = chosen_year(reader, year), file.filename or "upload.csv"
+    checks = await run_in_threadpool(screen, reader, zone_code, chosen, reader.viewer(principal),
+                                     decode_csv(data, source), (), source)
+    if export_as:
+        return _screening_export(request, zone_code, chosen, checks, export_as)
+    return _screening_page(request, zone_code, chosen, checks, source)
+
+
+def _screening_export(request: Request, zone_code: str, year: int, checks: list[SelfCheck], fmt: str) -> Response:
+    reader, lang = current_figures(request), request.state.lang
+    title = f"{translate('ladder.screening', lang)} · {reader.zones[zone_code].name(lang)} · {year}"
+    return export(screening_table(checks, year, lang), fmt, title, reader.synthetic)
+
+
+@router.get("/ladder/zones/{zone_code}/screening.{fmt}")
+async def screening_export(request: Request, principal: security.ZoneReader, zone_code: str, fmt: ExportFormat,
+                           year: str | None = YEAR, enterprise: list[str] = ENTERPRISES) -> Response:
+    """The screening table of the page (the selection, prefilled from the reports) as .xlsx or .csv."""
+    reader = current_figures(request)
+    chosen = chosen_year(reader, year)
+    checks = await run_in_threadpool(screen, reader, zone_code, chosen, reader.viewer(principal), None, enterprise)
+    return _screening_export(request, zone_code, chosen, checks, fmt)
