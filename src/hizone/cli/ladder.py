@@ -261,3 +261,54 @@ def drag_command(
                    + (f"; worst {worst.credit_code} (drag {worst.drag:.4g})" if worst else ""))
     _write_atomically(out, DRAG_COLUMNS, rows)
     typer.echo(f"{len(rows)} row(s) -> {out}")
+
+
+def _write_bytes_atomically(path: Path, body: bytes) -> None:
+    """Write beside the target and rename: an interrupted run leaves no half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(body)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+EXPORTS = (".xlsx", ".csv")
+
+
+@ladder_app.command("reserve")
+@user_errors
+def reserve_command(
+    zone: Annotated[str, typer.Option("--zone", help="The zone code.")],
+    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    out: Annotated[Path | None, typer.Option("--out", help="The 后备库 as .xlsx or .csv: per enterprise and rung, "
+                                                           "the failed criteria, what is missing, what to "
+                                                           "confirm.")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+) -> None:
+    """The 后备库 (reserve pool) of a zone in a year from the built analytics file: the reporting enterprises
+    near a rung they are not on (科技型中小企业, 高新技术企业, 瞪羚) — at most one criterion failing, within the
+    margins of catalog/data/ladder/reserve-*.yaml — with how much more of what would pass it."""
+    from hizone.analytics.read import Viewer
+    from hizone.ladder.service import zone_reserve
+    from hizone.web.services.ladder import reserve_table
+    from hizone.web.services.tables import to_csv, to_xlsx
+
+    reader = _open_analytics(analytics)
+    if zone not in reader.zones:
+        raise HizoneError(f"unknown zone {zone}", where="--zone")
+    if out is not None and out.suffix.lower() not in EXPORTS:
+        raise HizoneError("the reserve is written as .xlsx or .csv", where=str(out))
+    found = zone_reserve(reader, [zone], year, Viewer.everyone())  # the command line is the operator of the store
+    table = reserve_table(found, year, "zh")
+    typer.echo(f"{len(found)} enterprise-rung(s) in the 后备库 of {zone}, {year}:")
+    for row in table.rows[:SHOWN_UNCHECKED]:
+        typer.echo(f"  {row['credit_code']}  {row['stage']}  {row['failed'] or '—'}  {row['missing']}")
+    if out is not None:
+        title = f"后备库 · {reader.zones[zone].name_zh} · {year}"
+        _write_bytes_atomically(out, to_xlsx(table, title, reader.synthetic) if out.suffix.lower() == ".xlsx"
+                                else to_csv(table))
+        typer.echo(f"reserve -> {out}")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from hizone.ladder.assess import Check, Firm, Verdict, assess
+from hizone.ladder.assess import Assessment, Check, Firm, Verdict, assess
 from hizone.ladder.rules import GazelleRules, LadderRules, ReportMapping
 
 # The ladder from the bottom; each rung with the registry's qualification kind (None: the registry keeps no list).
@@ -48,6 +48,11 @@ class EnterpriseStages:
     zone_code: str
     year: int
     stages: tuple[StageStatus, ...]
+    assessment: Assessment | None = None  # the 科技型中小企业 and 高企 assessment behind their rungs
+    gazelle_revenue: Fraction | None = None  # revenue summed over the 瞪羚 span: how much more R&D its intensity needs
+
+    def status(self, stage: str) -> StageStatus:
+        return next(s for s in self.stages if s.stage == stage)
 
     @property
     def top(self) -> str | None:
@@ -126,6 +131,12 @@ def assess_gazelle(firm: Firm, reports: Reports, mapping: ReportMapping, rules: 
     return _all(checks), tuple(checks)
 
 
+def span_revenue(firm: Firm, reports: Reports, mapping: ReportMapping, rules: GazelleRules) -> Fraction | None:
+    """Revenue summed over the 瞪羚 span (None when a year is missing), the whole of its R&D intensity."""
+    revenue = _series(reports, mapping, "sales", range(firm.year - rules.years, firm.year + 1))
+    return None if any(v is None for v in revenue) else sum((v for v in revenue if v is not None), Fraction(0))
+
+
 def _all(checks: list[Check]) -> bool | None:
     if any(c.passed is False for c in checks):
         return False
@@ -153,4 +164,5 @@ def enterprise_stages(credit_code: str, zone_code: str, year: int, reports: Repo
     }
     stages = tuple(StageStatus(stage, None if kind is None else bool(flags.get(kind)),
                                *by_data.get(stage, (None, ()))) for stage, kind in STAGES)
-    return EnterpriseStages(credit_code, zone_code, year, stages)
+    return EnterpriseStages(credit_code, zone_code, year, stages, assessment,
+                            span_revenue(firm, reports, mapping, gazelle))

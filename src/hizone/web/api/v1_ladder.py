@@ -12,17 +12,22 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from hizone.analytics.read import Reader
+from hizone.analytics.read import Reader, ScopeError
+from hizone.auth.policy import Principal
 from hizone.ladder.assess import Check, Points
 from hizone.ladder.drag import DRAG_DEFINITION, ZoneDrag
+from hizone.ladder.reserve import Candidate
+from hizone.ladder.selfcheck import Shortfall
 from hizone.ladder.service import (
     GIVEN,
+    LadderScope,
     SelfCheck,
+    StageCount,
+    ladder,
+    ladder_scope,
     self_check,
-    stage_counts,
-    transitions,
     zone_drags,
-    zone_stages,
+    zone_reserve,
 )
 from hizone.web import security
 from hizone.web.api.v1 import ERRORS
@@ -92,15 +97,41 @@ async def zone_ladder_route(request: Request, principal: security.ZoneReader, zo
                             year: str | None = YEAR) -> dict[str, Any]:
     reader = current_figures(request)
     viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
-    now = await run_in_threadpool(zone_stages, reader, [zone_code], chosen, viewer)
-    before = await run_in_threadpool(zone_stages, reader, [zone_code], chosen - 1, viewer)
-    return {"zone_code": zone_code, "year": chosen,
-            "stages": [{"stage": c.stage, "reached": c.reached, "listed": c.listed, "by_data": c.by_data}
-                       for c in stage_counts(now)],
-            "moves": transitions(before, now),
+    found = await run_in_threadpool(ladder, reader, [zone_code], chosen, viewer)
+    return {"zone_code": zone_code, "year": chosen, "stages": counts_body(found.counts), "moves": found.moves,
             "enterprises": [{"credit_code": s.credit_code, "top_stage": s.top,
                              "listed": [x.stage for x in s.stages if x.listed],
-                             "by_data": [x.stage for x in s.stages if x.by_data is True]} for s in now]}
+                             "by_data": [x.stage for x in s.stages if x.by_data is True]} for s in found.stages]}
+
+
+def counts_body(counts: list[StageCount]) -> list[dict[str, Any]]:
+    return [{"stage": c.stage, "reached": c.reached, "listed": c.listed, "by_data": c.by_data} for c in counts]
+
+
+def scope_of(reader: Reader, principal: Principal, province: str | None) -> LadderScope:
+    """The zones of the view, or a 403 for a province outside the caller's zones (auth/policy.py decides them)."""
+    try:
+        return ladder_scope(reader, reader.viewer(principal), province)
+    except ScopeError as error:
+        raise HTTPException(status_code=403, detail=error.reason) from None
+
+
+@router.get("/overview",
+            summary="The ladder at national or province level: per rung the reporting enterprises on it, the moves "
+                    "since the year before, and the same per province (nation) or per zone (a province); each "
+                    "caller sees its scope: national roles the nation (or ?province=), a province its own, a zone "
+                    "its own zone")
+async def overview_route(request: Request, principal: security.Scoped, year: str | None = YEAR,
+                         province: str | None = Query(None, pattern=r"^\d{2}$")) -> dict[str, Any]:
+    reader = current_figures(request)
+    chosen, scope = chosen_year(reader, year), scope_of(reader, principal, province)
+    found = await run_in_threadpool(ladder, reader, scope.zone_codes, chosen, reader.viewer(principal),
+                                    scope.group_by)
+    return {"level": scope.level, "province_code": scope.key, "year": chosen, "zones": list(scope.zone_codes),
+            "enterprises": len(found.stages), "stages": counts_body(found.counts),
+            "moves": {kind: len(codes) for kind, codes in found.moves.items()},
+            "groups": [{scope.group_by + "_code": g.key, "enterprises": g.enterprises,
+                        "stages": counts_body(g.counts), "moves": g.moves} for g in found.groups]}
 
 
 @router.get("/zones/{zone_code}/drag",
@@ -123,3 +154,27 @@ def drag_body(found: ZoneDrag, top: int) -> dict[str, Any]:
             "drags": [{"credit_code": d.credit_code, "numerator": d.numerator, "denominator": d.denominator,
                        "own_ratio": d.own_ratio, "zone_ratio_without": d.without, "drag": d.drag}
                       for d in found.drags[:top]]}
+
+
+def shortfall_body(found: Shortfall) -> dict[str, Any]:
+    return {"criterion": found.criterion, "value": float(found.value), "threshold": float(found.threshold),
+            "more": float(found.more), "quantity": found.quantity}
+
+
+def candidate_body(found: Candidate) -> dict[str, Any]:
+    return {"credit_code": found.credit_code, "zone_code": found.zone_code, "stage": found.stage,
+            "failed": list(found.failed), "missing": [shortfall_body(s) for s in found.missing],
+            "not_checkable": list(found.unchecked)}
+
+
+@router.get("/zones/{zone_code}/reserve",
+            summary="The 后备库 of a zone in a year: the enterprises near a rung they are not on (科技型中小企业, "
+                    "高企, 瞪羚), each with the failed criteria (within the margins of "
+                    "catalog/data/ladder/reserve-*.yaml), how much more of what would pass them (yuan, people, "
+                    "points) and what the data cannot check")
+async def zone_reserve_route(request: Request, principal: security.ZoneReader, zone_code: str,
+                             year: str | None = YEAR) -> dict[str, Any]:
+    reader = current_figures(request)
+    viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
+    found = await run_in_threadpool(zone_reserve, reader, [zone_code], chosen, viewer)
+    return {"zone_code": zone_code, "year": chosen, "candidates": [candidate_body(c) for c in found]}

@@ -6,39 +6,23 @@ read path for the caller's viewer, the template shows it.
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from hizone.ladder.selfcheck import Shortfall
-from hizone.ladder.service import GIVEN, self_check, stage_counts, transitions, zone_stages
+from hizone.ladder.screening import decode_csv
+from hizone.ladder.service import GIVEN, SelfCheck, StageCount, ladder, reserve, screen, self_check, zone_reserve
 from hizone.web import security
-from hizone.web.api.v1_ladder import YEAR, chosen_year
+from hizone.web.api.v1_ladder import YEAR, chosen_year, scope_of
 from hizone.web.i18n import translate
+from hizone.web.pages.common import ExportFormat, export
+from hizone.web.pages.reporting import read_upload, require_multipart
 from hizone.web.rendering import current_figures, render
+from hizone.web.services.ladder import reserve_table, screening_table, shortfall_text
 
 router = APIRouter(include_in_schema=False)
-WAN = 10_000
-
-
-def _percent(value: Fraction) -> str:
-    return f"{float(value) * 100:.4g}%"
-
-
-def shortfall_text(found: Shortfall, lang: str) -> str:
-    """"38万元 more R&D would reach 4%": money in 万元 rounded up (a little more, never a little short)."""
-    amount = found.more
-    if found.quantity in ("rd", "hitech_revenue"):
-        shown = f"{math.ceil(amount / WAN * 100) / 100:g}"
-        threshold = _percent(found.threshold)
-    elif found.quantity == "rd_domestic":
-        shown, threshold = f"{float(amount):g}", f"{float(found.threshold):g}%"
-    else:
-        shown, threshold = str(amount), _percent(found.threshold)
-    return translate(f"ladder.more.{found.quantity}", lang, amount=shown, threshold=threshold)
 
 
 @router.get("/ladder/self-check/{credit_code}")
@@ -59,12 +43,99 @@ async def zone_ladder_page(request: Request, principal: security.ZoneReader, zon
                            year: str | None = YEAR) -> Response:
     reader = current_figures(request)
     viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
-    now = await run_in_threadpool(zone_stages, reader, [zone_code], chosen, viewer)
-    before = await run_in_threadpool(zone_stages, reader, [zone_code], chosen - 1, viewer)
-    counts = stage_counts(now)
+    found = await run_in_threadpool(ladder, reader, [zone_code], chosen, viewer)
     lang = request.state.lang
-    funnel = {"stages": [{"name": translate(f"ladder.stage.{c.stage}", lang), "value": c.reached}
-                         for c in reversed(counts)]}
+    candidates = reserve(found.stages, chosen)
     return render(request, "ladder_zone.html", {
-        "zone": reader.zones[zone_code], "year": chosen, "counts": counts, "moves": transitions(before, now),
-        "enterprises": now, "funnel": funnel})
+        "zone": reader.zones[zone_code], "year": chosen, "counts": found.counts, "moves": found.moves,
+        "enterprises": found.stages, "funnel": funnel(found.counts, lang),
+        "reserve": [(c, [shortfall_text(s, lang) for s in c.missing]) for c in candidates]})
+
+
+def funnel(counts: list[StageCount], lang: str) -> dict[str, object]:
+    """The funnel chart's payload (app.js draws it): the rungs from the top down."""
+    return {"stages": [{"name": translate(f"ladder.stage.{c.stage}", lang), "value": c.reached}
+                       for c in reversed(counts)]}
+
+
+@router.get("/ladder")
+async def overview_page(request: Request, principal: security.Scoped, year: str | None = YEAR,
+                        province: str | None = Query(None, pattern=r"^\d{2}$")) -> Response:
+    """The ladder of the nation (per province), of a province (per zone), or of a zone user's own zone."""
+    reader = current_figures(request)
+    chosen, scope = chosen_year(reader, year), scope_of(reader, principal, province)
+    found = await run_in_threadpool(ladder, reader, scope.zone_codes, chosen, reader.viewer(principal),
+                                    scope.group_by)
+    lang = request.state.lang
+    names = {code: (reader.zones[code] if scope.group_by == "zone" else reader.provinces[code]).name(lang)
+             for code in (g.key for g in found.groups)}
+    return render(request, "ladder_overview.html", {
+        "scope": scope, "year": chosen, "found": found, "names": names, "funnel": funnel(found.counts, lang),
+        "province": reader.provinces[scope.key] if scope.key else None, "stage_names": [c.stage for c in found.counts]})
+
+
+@router.get("/ladder/zones/{zone_code}/reserve.{fmt}")
+async def reserve_export(request: Request, principal: security.ZoneReader, zone_code: str, fmt: ExportFormat,
+                         year: str | None = YEAR) -> Response:
+    """The zone's 后备库 as .xlsx or .csv: the rows of the page's section."""
+    reader = current_figures(request)
+    viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
+    candidates = await run_in_threadpool(zone_reserve, reader, [zone_code], chosen, viewer)
+    lang = request.state.lang
+    title = f"{translate('ladder.reserve', lang)} · {reader.zones[zone_code].name(lang)} · {chosen}"
+    return export(reserve_table(candidates, chosen, lang), fmt, title, reader.synthetic)
+
+
+ENTERPRISES = Query([], description="the enterprises to screen (default: every one reporting in the year)")
+
+
+def _screening_page(request: Request, zone_code: str, year: int, checks: list[SelfCheck], uploaded: str | None
+                    ) -> Response:
+    reader, lang = current_figures(request), request.state.lang
+    table = screening_table(checks, year, lang)
+    return render(request, "ladder_screening.html", {
+        "zone": reader.zones[zone_code], "year": year, "table": table, "uploaded": uploaded,
+        "selected": [check.credit_code for check in checks]})
+
+
+@router.get("/ladder/zones/{zone_code}/screening")
+async def screening_page(request: Request, principal: security.ZoneReader, zone_code: str,
+                         year: str | None = YEAR, enterprise: list[str] = ENTERPRISES) -> Response:
+    """The self-check of the zone's enterprises (or the ones selected) in one table, prefilled from their reports."""
+    reader = current_figures(request)
+    chosen = chosen_year(reader, year)
+    checks = await run_in_threadpool(screen, reader, zone_code, chosen, reader.viewer(principal), None, enterprise)
+    return _screening_page(request, zone_code, chosen, checks, None)
+
+
+@router.post("/ladder/zones/{zone_code}/screening")
+async def screening_upload(request: Request, principal: security.ZoneReader, zone_code: str,
+                           file: Annotated[UploadFile, File()], year: str = Form(..., pattern=r"^\d{4}$"),
+                           export_as: str = Form("", pattern=r"^(|csv|xlsx)$")) -> Response:
+    """The self-check of the enterprises an uploaded CSV names (``id`` and any input columns, which fill or
+    correct their reports' figures); the table as a page, or as .xlsx/.csv when ``export_as`` says so."""
+    require_multipart(request)
+    data = await read_upload(request, file, (".csv",))
+    reader = current_figures(request)
+    chosen, source = chosen_year(reader, year), file.filename or "upload.csv"
+    checks = await run_in_threadpool(screen, reader, zone_code, chosen, reader.viewer(principal),
+                                     decode_csv(data, source), (), source)
+    if export_as:
+        return _screening_export(request, zone_code, chosen, checks, export_as)
+    return _screening_page(request, zone_code, chosen, checks, source)
+
+
+def _screening_export(request: Request, zone_code: str, year: int, checks: list[SelfCheck], fmt: str) -> Response:
+    reader, lang = current_figures(request), request.state.lang
+    title = f"{translate('ladder.screening', lang)} · {reader.zones[zone_code].name(lang)} · {year}"
+    return export(screening_table(checks, year, lang), fmt, title, reader.synthetic)
+
+
+@router.get("/ladder/zones/{zone_code}/screening.{fmt}")
+async def screening_export(request: Request, principal: security.ZoneReader, zone_code: str, fmt: ExportFormat,
+                           year: str | None = YEAR, enterprise: list[str] = ENTERPRISES) -> Response:
+    """The screening table of the page (the selection, prefilled from the reports) as .xlsx or .csv."""
+    reader = current_figures(request)
+    chosen = chosen_year(reader, year)
+    checks = await run_in_threadpool(screen, reader, zone_code, chosen, reader.viewer(principal), None, enterprise)
+    return _screening_export(request, zone_code, chosen, checks, fmt)
