@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 from sqlalchemy import ColumnElement, Engine, Select, Text, cast, func, or_, select, tuple_
 
@@ -145,7 +144,7 @@ def _unpacked(reader: pa.RecordBatchReader, layouts: dict[int, ValueLayout],
     def batches() -> Any:
         for batch in reader:
             columns = gather(batch.column("_batch").to_numpy(), batch.column("_packed"), layouts, elements)
-            values = [pa.array(columns[code], mask=np.isnan(columns[code])) for code in elements]
+            values = [pa.array(columns[code], from_pandas=True) for code in elements]  # NaN: NULL, in one pass
             yield pa.record_batch([*batch.columns[:6], *values], schema=schema)
     return pa.RecordBatchReader.from_batches(schema, batches())
 
@@ -280,6 +279,8 @@ def _load_flags(con: duckdb.DuckDBPyConnection, form: Form, every_entity: bool) 
     the entity and the period, not on the revision: one narrow pass serves every view. Each qualification
     meets the few periods rather than each submission its entity's qualifications; ``every_entity`` (raw holds
     most entities): the entities without a submission are not weeded out, the fact rows' join leaves them."""
+    if every_entity and _flags_cover_raw(con):
+        return
     kinds = list(qualification_kinds())
     flags = ", ".join(f"bool_or(q.kind = '{k}') AS {flag_column(k)}" for k in kinds)
     end = _period_parts(form, "_period")["end"]
@@ -289,6 +290,15 @@ def _load_flags(con: duckdb.DuckDBPyConnection, form: Form, every_entity: bool) 
                 "FROM (SELECT DISTINCT _period FROM raw)) d "
                 "ON q.valid_from <= d.period_end AND (q.valid_to IS NULL OR q.valid_to >= d.period_end)"
                 f"{holders} GROUP BY q.credit_code, d._period")
+
+
+def _flags_cover_raw(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``flags`` (left by another form's full rebuild: the flags of every entity) holds raw's periods;
+    flags depend on the entity and the period only, so the forms of an enterprise and a year share them."""
+    if not _scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'flags'"):
+        return False
+    return not _scalar(con, "SELECT count(*) FROM (SELECT DISTINCT _period FROM raw "
+                            "EXCEPT SELECT DISTINCT _period FROM flags)")
 
 
 def _fact_select(form: Form, elements: Sequence[tuple[str, str]], current: str) -> str:
@@ -329,8 +339,10 @@ def _single_months_select(cumulative: str, elements: Sequence[tuple[str, str]]) 
             "WHERE c.month = 1 OR p.entity_key IS NOT NULL")
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return _scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]) > 0
+def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every table and view of the file: name -> BASE TABLE or VIEW (one look-up serves a phase of the build)."""
+    return {name: kind for name, kind in con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
 
 
 def pending_table_name(table: FactTable) -> str:
@@ -338,16 +350,11 @@ def pending_table_name(table: FactTable) -> str:
     return f"{table.name}__pending"
 
 
-def _relation_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    rows = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
-    return str(rows[0][0]) if rows else None
-
-
-def _provisional_view(con: duckdb.DuckDBPyConnection, table: FactTable) -> None:
+def _provisional_view(con: duckdb.DuckDBPyConnection, table: FactTable, relations: dict[str, str]) -> None:
     """The provisional view: the published rows, each replaced by its pending row where there is one."""
     name, published, pending = fact_table_name(table, "provisional"), fact_table_name(table, "published"), \
         pending_table_name(table)
-    if _relation_type(con, name) == "BASE TABLE":  # a file built before the provisional view was a view
+    if relations.get(name) == "BASE TABLE":  # a file built before the provisional view was a view
         con.execute(f"DROP TABLE {name}")
     con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {published} p WHERE NOT EXISTS "
                 f"(SELECT 1 FROM {pending} d WHERE d.entity_key = p.entity_key AND d.period = p.period) "
@@ -355,7 +362,8 @@ def _provisional_view(con: duckdb.DuckDBPyConnection, table: FactTable) -> None:
 
 
 def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, catalog: Catalog,
-                  periods: list[str] | None, qualifications: bool, since: tuple[int, int]) -> list[str]:
+                  periods: list[str] | None, qualifications: bool, since: tuple[int, int],
+                  relations: dict[str, str]) -> list[str]:
     """Rebuild the form's fact tables: all, or of ``periods`` the entities with changes ``since`` (after, up to:
     change numbers; see ``_submissions``); the periods read.
 
@@ -380,13 +388,13 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
         for name, view in ((fact_table_name(table, "published"), "published"),
                            (pending_table_name(table), "pending")):
             select_sql = _fact_select(form, elements, _current_sql(view, unique))
-            if periods is None or not _exists(con, name):
+            if periods is None or name not in relations:
                 con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
             else:  # the rows of the entities read again
                 con.execute(f"DELETE FROM {name} USING (SELECT DISTINCT _entity, _period FROM raw) r "
                             f"WHERE {name}.entity_key = r._entity AND {name}.period = r._period")
                 con.execute(f"INSERT INTO {name} BY NAME {select_sql}")
-        _provisional_view(con, table)
+        _provisional_view(con, table, relations)
         if form.frequency == "monthly":
             for view in VIEWS:
                 single = fact_table_name(FactTable(form.code, "month"), view)
@@ -395,14 +403,15 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
         return [row[0] for row in con.execute("SELECT DISTINCT _period FROM raw ORDER BY 1").fetchall()]
     finally:
         con.execute("DROP TABLE IF EXISTS raw")
-        con.execute("DROP TABLE IF EXISTS flags")
+        if periods is not None:  # of some entities only: no other form may take them
+            con.execute("DROP TABLE IF EXISTS flags")
 
 
-def _rows(con: duckdb.DuckDBPyConnection, table: FactTable, view: str) -> int:
+def _rows(con: duckdb.DuckDBPyConnection, table: FactTable, view: str, relations: dict[str, str]) -> int:
     """The rows of a fact table's view; of the provisional view over the published rows counted from the few
     pending rows (each replaces its published row or adds one), not by running the view."""
     name = fact_table_name(table, view)
-    if _relation_type(con, name) != "VIEW":
+    if relations.get(name) != "VIEW":
         return _count(con, name)
     published, pending = fact_table_name(table, "published"), pending_table_name(table)
     return _scalar(con, f"SELECT (SELECT count(*) FROM {published}) + (SELECT count(*) FROM {pending}) - "
@@ -428,7 +437,7 @@ def _state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def _save_state(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None:
     con.execute("DELETE FROM build_state")
     if state:
-        con.executemany("INSERT INTO build_state VALUES (?, ?)", list(state.items()))
+        con.execute("INSERT INTO build_state SELECT UNNEST(?), UNNEST(?)", [list(state), list(state.values())])
 
 
 # --- indicators -----------------------------------------------------------------------------------
@@ -490,13 +499,14 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
     Where no submission awaits approval the provisional view equals the published one: its values are
     copied rather than computed a second time.
     """
-    if rebuilt is None or not _exists(con, "indicator_value"):
+    relations = _relations(con)
+    if rebuilt is None or "indicator_value" not in relations:
         rebuilt = None
         con.execute("CREATE OR REPLACE TABLE indicator_value (view VARCHAR, period_type VARCHAR, "
                     "indicator VARCHAR, level VARCHAR, key VARCHAR, period VARCHAR, value DOUBLE, value_raw DOUBLE, "
                     "reason VARCHAR)")
     for table, codes in indicators.by_table().items():
-        if not _exists(con, fact_table_name(table, "published")):
+        if fact_table_name(table, "published") not in relations:
             continue
         periods = None if rebuilt is None else _affected(table, rebuilt.get(table.form, []))
         if periods == []:
@@ -506,7 +516,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
                         "AND period IN (SELECT UNNEST(?))", [table.period_type, codes, periods])
         _insert_indicators(con, indicators, table, codes, "published", periods)
         pending = pending_table_name(_base_table(table))
-        if not _exists(con, pending) or _count(con, pending) > 0:
+        if pending not in relations or _count(con, pending) > 0:
             _insert_indicators(con, indicators, table, codes, "provisional", periods)
         else:
             con.execute("INSERT INTO indicator_value SELECT 'provisional', period_type, indicator, level, key, "
@@ -518,13 +528,22 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
 
 
 def _meta(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet) -> None:
-    con.execute("CREATE OR REPLACE TABLE indicator_meta (code VARCHAR, name_zh VARCHAR, name_en VARCHAR, "
-                "unit VARCHAR, formula VARCHAR, form VARCHAR, period_type VARCHAR, version INTEGER, "
-                "source VARCHAR, uses_yoy BOOLEAN, definitions VARCHAR)")
-    con.executemany("INSERT INTO indicator_meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(i.code, i.name_zh, i.name_en, i.unit, i.formula, i.form, i.period_type, i.version,
-                      i.source, indicators.compiled[i.code].uses_yoy, indicators.fingerprint)
-                     for i in indicators.indicators.values()])
+    # One Arrow table, one statement: an insert a row took longer than the incremental build's own work.
+    rows = list(indicators.indicators.values())
+    columns: dict[str, tuple[pa.DataType, list[Any]]] = {
+        "code": (pa.string(), [i.code for i in rows]), "name_zh": (pa.string(), [i.name_zh for i in rows]),
+        "name_en": (pa.string(), [i.name_en for i in rows]), "unit": (pa.string(), [i.unit for i in rows]),
+        "formula": (pa.string(), [i.formula for i in rows]), "form": (pa.string(), [i.form for i in rows]),
+        "period_type": (pa.string(), [i.period_type for i in rows]),
+        "version": (pa.int32(), [i.version for i in rows]), "source": (pa.string(), [i.source for i in rows]),
+        "uses_yoy": (pa.bool_(), [indicators.compiled[i.code].uses_yoy for i in rows]),
+        "definitions": (pa.string(), [indicators.fingerprint] * len(rows))}
+    con.register("indicator_meta_in", pa.table({name: pa.array(values, type=kind)
+                                                 for name, (kind, values) in columns.items()}))
+    try:
+        con.execute("CREATE OR REPLACE TABLE indicator_meta AS SELECT * FROM indicator_meta_in")
+    finally:
+        con.unregister("indicator_meta_in")
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, directory: Path) -> list[Path]:
@@ -578,11 +597,12 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
         _meta(con, indicators)
         report.indicator_rows = compute_indicators(con, indicators, None if changed is None else report.rebuilt)
         _save_state(con, new_state)
+        relations = _relations(con)
         for table in indicators.by_table():
             for view in VIEWS:
                 name = fact_table_name(table, view)
-                if _exists(con, name):
-                    report.rows[name] = _rows(con, table, view)
+                if name in relations:
+                    report.rows[name] = _rows(con, table, view, relations)
         if parquet is not None:
             report.parquet = export_parquet(con, parquet)
         con.execute("CHECKPOINT")
@@ -603,18 +623,20 @@ def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Cata
     """Rebuild the periods ``changed`` per form (every period when None, or when a form has no tables yet),
     of those periods the entities with changes ``since`` (after, up to)."""
     loaded_qualifications = False
+    relations = _relations(con)  # as the last build left them: a form's rebuild touches only its own
     for code in sorted(catalog.forms):
         form = catalog.forms[code][-1]
         table = _fact_tables(form)[0]
-        built = _exists(con, fact_table_name(table, "published")) and _exists(con, pending_table_name(table))
+        built = fact_table_name(table, "published") in relations and pending_table_name(table) in relations
         todo = sorted(changed.get(code, ())) if changed is not None and built else None
         if todo == []:
             report.rebuilt[code], report.kept[code] = [], len(_built_periods(con, table))
             continue
         # The registry (so the qualifications) did not move when changes are known: last build's table holds.
-        loaded_qualifications = loaded_qualifications or (changed is not None and _exists(con, "qualification"))
+        loaded_qualifications = loaded_qualifications or (changed is not None and "qualification" in relations)
         read = _rebuild_form(con, engine, form, catalog, todo,
-                             qualifications=form.entity == "enterprise" and not loaded_qualifications, since=since)
+                             qualifications=form.entity == "enterprise" and not loaded_qualifications, since=since,
+                             relations=relations)
         loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
         if todo is None and not read:
             continue  # no submissions of this form: no tables, as before it had any

@@ -151,7 +151,7 @@ class Submission(Base):
     __table_args__ = (UniqueConstraint("form_code", "period", "entity_key", "revision",
                                        name="uq_submission_form_period_entity_revision"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int] = mapped_column(Integer, index=True)  # an incremental build's look-up (store.changes)
     form_code: Mapped[str] = mapped_column(String(32))
     form_version: Mapped[int] = mapped_column(Integer)
     entity_key: Mapped[str] = mapped_column(String(18))  # credit code, or zone code for zone forms

@@ -130,7 +130,8 @@ def gather(batch_ids: npt.NDArray[np.int64], blobs: Blobs, layouts: Mapping[int,
     next to each other (a read in id order holds few, long runs) are unpacked from their bytes in place.
     """
     rows = len(batch_ids)
-    out = np.full((len(codes), rows), np.nan)
+    # Not filled with NaN first: each run of rows writes every code, its layout's values or NaN (a pass less).
+    out = np.empty((len(codes), rows))
     columns = {code: out[i] for i, code in enumerate(codes)}
     if rows == 0:
         return columns
@@ -141,16 +142,23 @@ def gather(batch_ids: npt.NDArray[np.int64], blobs: Blobs, layouts: Mapping[int,
     for batch in np.unique(batch_ids).tolist():
         layout = layouts[int(batch)]
         wanted = [(j, position[code]) for j, code in enumerate(layout.codes) if code in position]
-        if not wanted:
-            continue
-        source, target = (list(side) for side in zip(*wanted, strict=True))
+        source, target = (list(side) for side in zip(*wanted, strict=True)) if wanted else ([], [])
+        absent = [i for code, i in position.items() if code not in layout.codes]
         for where, part in _runs(np.flatnonzero(batch_ids == batch), blobs, arrow, rows):
-            values = layout.matrix(part)[:, source].T
-            if isinstance(where, slice):
-                out[target, where] = values
-            else:
-                out[np.ix_(target, where)] = values
+            if target:
+                _put(out, target, where, layout.matrix(part)[:, source].T)
+            _put(out, absent, where, np.nan)
     return columns
+
+
+def _put(out: FloatArray, codes: list[int], where: slice | npt.NDArray[np.int64], values: FloatArray | float) -> None:
+    """``values`` into the rows ``codes`` of ``out`` at the positions ``where``."""
+    if not codes:
+        return
+    if isinstance(where, slice):
+        out[codes, where] = values
+    else:
+        out[np.ix_(np.asarray(codes), where)] = values
 
 
 def _runs(where: npt.NDArray[np.int64], blobs: Blobs, arrow: bool, rows: int
