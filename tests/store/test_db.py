@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 
 from hizone.errors import StoreError
-from hizone.store import bulk_transaction, connect, downgrade, open_store, session_scope, upgrade
+from hizone.store import bulk_transaction, connect, db, downgrade, open_store, session_scope, upgrade
 from hizone.store.db import MIGRATIONS
 from hizone.store.models import Province
 
@@ -94,3 +95,39 @@ def test_a_store_on_an_older_schema_is_refused_with_the_command_that_fixes_it(en
     with pytest.raises(StoreError, match=rf"schema is at 0005 but this hizone needs {head}: run `hizone db upgrade`"):
         open_store(url)
     upgrade(engine)
+
+
+
+def _backend(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _end_backend(engine: Engine, pid: int) -> None:
+    """End a server process from outside ``engine``'s pool (as a restart or a DBA would)."""
+    outside = connect(engine.url.render_as_string(hide_password=False))
+    with outside.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    outside.dispose()
+
+
+def test_a_pooled_postgres_connection_that_died_while_idle_is_replaced_unseen(
+        postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection idle for longer than PING_AFTER_IDLE is checked before use: one whose server process ended
+    is replaced, and the caller gets a working connection."""
+    first = _backend(postgres_engine)
+    assert _backend(postgres_engine) == first  # the pool hands back the same connection
+    _end_backend(postgres_engine, first)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.0)
+    assert _backend(postgres_engine) != first
+
+
+def test_a_busy_postgres_connection_is_not_checked_and_a_dead_one_fails_once(postgres_engine: Engine) -> None:
+    """No round trip before each use of a connection used a moment ago: if its server process ended since,
+    that one statement fails, and the pool replaces the connection for the next."""
+    first = _backend(postgres_engine)
+    _end_backend(postgres_engine, first)
+    with pytest.raises(DBAPIError) as failed:
+        _backend(postgres_engine)
+    assert failed.value.connection_invalidated
+    assert _backend(postgres_engine) != first

@@ -52,6 +52,7 @@ from hizone.auth import Principal, can_read_zone, own_enterprises
 from hizone.catalog import default_catalog
 from hizone.errors import HizoneError, StoreError
 from hizone.store.changes import READINGS_WRITTEN
+from hizone.store.db import read_connection
 from hizone.store.models import (
     Alert,
     ChangeEvent,
@@ -589,7 +590,7 @@ def version_probe(engine: Engine) -> Select[Any]:
 
 def data_version(engine: Engine, probe: Select[Any] | None = None) -> tuple[object, ...]:
     """The store's data version: the one cache key of everything read from the analytics layer."""
-    with engine.connect() as conn:  # a plain connection: every request asks, and an ORM session costs twice as much
+    with read_connection(engine) as conn:  # every request asks: a plain connection, not an ORM session
         return tuple(conn.execute(probe if probe is not None else version_probe(engine)).one())
 
 

@@ -1,5 +1,13 @@
 """The store: SQLAlchemy models, Alembic migrations, connection handling."""
 
-from hizone.store.db import bulk_transaction, connect, downgrade, open_store, session_scope, upgrade
+from hizone.store.db import (
+    bulk_transaction,
+    connect,
+    downgrade,
+    open_store,
+    read_connection,
+    session_scope,
+    upgrade,
+)
 
-__all__ = ["bulk_transaction", "connect", "downgrade", "open_store", "session_scope", "upgrade"]
+__all__ = ["bulk_transaction", "connect", "downgrade", "open_store", "read_connection", "session_scope", "upgrade"]

@@ -40,6 +40,7 @@ from hizone.auth.policy import (
 )
 from hizone.auth.sessions import session_principal
 from hizone.auth.users import principal_for_token
+from hizone.store.db import read_connection
 from hizone.store.models import AuditLog, Enterprise, Submission, Zone
 
 SESSION_COOKIE = "hizone_session"
@@ -233,7 +234,7 @@ def _resolve(request: Request) -> Caller:
     session_token, expired = request.app.state.sessions.read(request.cookies.get(SESSION_COOKIE))
     if session_token is None:
         return Caller(Principal.public(), "anonymous", session_expired=expired)
-    with engine.connect() as conn:  # every page asks: a plain connection, not an ORM session
+    with read_connection(engine) as conn:  # every page asks: a plain connection, not an ORM session
         principal = session_principal(conn, session_token)
     if principal is None:
         # Logged out (here or everywhere) or deactivated since this cookie was issued.
@@ -314,7 +315,7 @@ _ZONE_PROVINCE = select(Zone.province_code).where(Zone.code == bindparam("code")
 def _zone_check(param: str) -> Check:
     def check(request: Request, principal: Principal) -> None:
         code = str(request.path_params.get(param, ""))
-        with request.app.state.engine.connect() as conn:
+        with read_connection(request.app.state.engine) as conn:
             province_code = conn.execute(_ZONE_PROVINCE, {"code": code}).scalar()
         if province_code is None:
             raise _not_found("zone", code)
