@@ -2,7 +2,9 @@
 (function () {
   "use strict";
   var isEn = document.documentElement.lang === "en";
-  var toolbox = { feature: { saveAsImage: { type: "png", title: isEn ? "Save as PNG" : "保存为PNG", pixelRatio: 2 } } };
+  // A printed report (hizone.reports) draws the same charts as vectors, at once, without the toolbox.
+  var printing = document.documentElement.dataset.print === "1";
+  var toolbox = printing ? { show: false } : { feature: { saveAsImage: { type: "png", title: isEn ? "Save as PNG" : "保存为PNG", pixelRatio: 2 } } };
   var mapReady = null;
 
   function loadMap() {
@@ -75,8 +77,10 @@
     var payload = JSON.parse(el.dataset.payload || "{}");
     var kind = el.dataset.chart;
     var draw = function () {
-      var chart = echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(builders[kind](payload));
+      var chart = echarts.init(el, null, { renderer: printing ? "svg" : "canvas" });
+      var option = builders[kind](payload);
+      if (printing) { option.animation = false; }
+      chart.setOption(option);
       window.addEventListener("resize", function () { chart.resize(); });
       if (kind === "map") {
         chart.on("click", function (e) { if (e.data && e.data.code) { window.location.href = "/zones/" + e.data.code; } });
@@ -113,6 +117,7 @@
     root.querySelectorAll("[data-print]").forEach(function (b) { b.addEventListener("click", function () { window.print(); }); });
   }
 
+  window.hizoneInit = init;  // a printed report draws its charts once its content is in place
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (e) { init(e.target); });
 })();

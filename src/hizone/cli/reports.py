@@ -1,0 +1,90 @@
+"""`hizone report …`: PDF reports (hizone.reports) for one zone, every zone of a year, or a month.
+
+Thin: parse options, open the sources, call hizone.reports, write files. The browser (Playwright) is imported
+only when a report is printed, so `hizone --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hizone.cli.common import command_group, console, open_configured_store, user_errors
+from hizone.errors import HizoneError
+
+if TYPE_CHECKING:
+    from hizone.reports.sources import Sources
+
+report_app = command_group("PDF reports: a zone's evaluation result, every zone's, the monthly economic report.")
+
+ANALYTICS = Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")]
+LANG = Annotated[str, typer.Option(help="zh (default) or en.")]
+BENCHMARK = Annotated[str, typer.Option(help="Gap benchmark: top10 (the top 10's average) or a zone code.")]
+
+
+def _sources(analytics: Path | None, lang: str) -> Sources:
+    """The CLI acts for the national programme (it reads the store directly, as the operator)."""
+    from hizone.auth import Principal
+    from hizone.config import Settings, analytics_path
+    from hizone.reports.sources import open_sources
+
+    if lang not in ("zh", "en"):
+        raise HizoneError(f"unknown language '{lang}' (zh or en)", where="--lang")
+    engine = open_configured_store()
+    return open_sources(engine, analytics or analytics_path(Settings.from_env()), Principal("cli", "analyst"), lang)
+
+
+def _write(out: Path, pdf: bytes) -> None:
+    """Written beside the target and renamed: a file half-written by an interrupted run never appears."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(pdf)
+    partial.replace(out)
+
+
+@report_app.command("zone")
+@user_errors
+def zone_command(
+    zone: Annotated[str, typer.Option(help="The zone's code.")],
+    year: Annotated[int, typer.Option(help="The evaluated year.")],
+    out: Annotated[Path, typer.Option(help="The PDF file to write.")],
+    benchmark: BENCHMARK = "top10",
+    lang: LANG = "zh",
+    analytics: ANALYTICS = None,
+) -> None:
+    """One zone's evaluation report: scores, ranks, intervals, rank history, radar, strengths, gaps."""
+    from hizone.reports.documents import print_zone_report
+
+    started = time.perf_counter()
+    pdf = print_zone_report(_sources(analytics, lang), zone, year, benchmark)
+    _write(out, pdf)
+    typer.echo(f"{out}: {len(pdf):,} bytes in {time.perf_counter() - started:.1f} s")
+
+
+@report_app.command("zones")
+@user_errors
+def zones_command(
+    year: Annotated[int, typer.Option(help="The evaluated year.")],
+    out: Annotated[Path, typer.Option(help="The directory for the PDFs (<zone code>-<year>.pdf).")],
+    benchmark: BENCHMARK = "top10",
+    lang: LANG = "zh",
+    analytics: ANALYTICS = None,
+) -> None:
+    """Every evaluated zone's report for a year, one PDF each."""
+    from rich.progress import Progress
+
+    from hizone.reports.documents import print_zone_report, zones_evaluated
+
+    started = time.perf_counter()
+    src = _sources(analytics, lang)
+    codes = zones_evaluated(src, year)
+    with Progress(console=console()) as progress:
+        task = progress.add_task(f"{year} evaluation reports", total=len(codes))
+        for code in codes:
+            chosen = benchmark if code != benchmark else "top10"  # the benchmark zone's own report
+            _write(out / f"{code}-{year}.pdf", print_zone_report(src, code, year, chosen))
+            progress.advance(task)
+    typer.echo(f"{len(codes)} reports in {out} in {time.perf_counter() - started:.1f} s")
