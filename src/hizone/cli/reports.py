@@ -7,6 +7,7 @@ only when a report is printed, so `hizone --help` stays fast.
 from __future__ import annotations
 
 import time
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,12 +17,15 @@ from hizone.cli.common import command_group, console, open_configured_store, use
 from hizone.errors import HizoneError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from hizone.reports.sources import Sources
 
 report_app = command_group("PDF reports: a zone's evaluation result, every zone's, the monthly economic report.")
 
 ANALYTICS = Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")]
 LANG = Annotated[str, typer.Option(help="zh (default) or en.")]
+IN_FLIGHT = 4  # reports queued for printing while the next is gathered (the renderer's browsers stay busy)
 BENCHMARK = Annotated[str, typer.Option(help="Gap benchmark: top10 (the top 10's average) or a zone code.")]
 
 
@@ -76,15 +80,25 @@ def zones_command(
     """Every evaluated zone's report for a year, one PDF each."""
     from rich.progress import Progress
 
-    from hizone.reports.documents import print_zone_report, zones_evaluated
+    from hizone.reports.documents import submit_zone_report, zones_evaluated
 
     started = time.perf_counter()
     src = _sources(analytics, lang)
     codes = zones_evaluated(src, year)
+    in_flight: deque[tuple[Path, Future[bytes]]] = deque()
     with Progress(console=console()) as progress:
         task = progress.add_task(f"{year} evaluation reports", total=len(codes))
+
+        def finish_one() -> None:
+            target, printing = in_flight.popleft()
+            _write(target, printing.result())
+            progress.advance(task)
+
         for code in codes:
             chosen = benchmark if code != benchmark else "top10"  # the benchmark zone's own report
-            _write(out / f"{code}-{year}.pdf", print_zone_report(src, code, year, chosen))
-            progress.advance(task)
+            in_flight.append((out / f"{code}-{year}.pdf", submit_zone_report(src, code, year, chosen)))
+            if len(in_flight) > IN_FLIGHT:
+                finish_one()
+        while in_flight:
+            finish_one()
     typer.echo(f"{len(codes)} reports in {out} in {time.perf_counter() - started:.1f} s")

@@ -4,6 +4,7 @@ in a cache by what they were printed from."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from hizone.errors import HizoneError
 from hizone.reports.cache import PdfCache
+from hizone.reports.monthly import monthly_report, summary
 from hizone.reports.render import PageFurniture, PdfRenderer, default_renderer
 from hizone.reports.sources import Sources
 from hizone.reports.zone import ZoneReport, zone_report
@@ -65,6 +67,20 @@ def zone_document(src: Sources, zone_code: str, year: int, benchmark: str) -> tu
     return html, PageFurniture(title, src.t("report.page_label"))
 
 
+def monthly_document(src: Sources, level: str, key: str | None, period: str) -> tuple[str, PageFurniture]:
+    r = monthly_report(src, level, key, period)
+    title = src.t("report.monthly.title", subject=r.subject)
+    subtitle = src.t("report.monthly.subtitle", year=r.year, month=r.month)
+    html = fill("monthly.html", src, r=r, state=r.state, title=title, subtitle=subtitle, summary=summary(src, r))
+    return html, PageFurniture(f"{title} {subtitle}", src.t("report.page_label"))
+
+
+def print_monthly_report(src: Sources, level: str, key: str | None, period: str,
+                         renderer: PdfRenderer | None = None, cache: PdfCache | None = None) -> bytes:
+    return _printed(src, ("monthly", level, key, period), lambda: monthly_document(src, level, key, period),
+                    renderer, cache)
+
+
 def zones_evaluated(src: Sources, year: int) -> list[str]:
     """The zones with a result in the year's evaluation run, in rank order."""
     ranking = rank_svc.ranking_for(src.engine, src.runs, load_views().evaluation_framework, year, src.fig)
@@ -77,6 +93,13 @@ def print_zone_report(src: Sources, zone_code: str, year: int, benchmark: str = 
                       renderer: PdfRenderer | None = None, cache: PdfCache | None = None) -> bytes:
     key = ("zone", zone_code, year, benchmark)
     return _printed(src, key, lambda: zone_document(src, zone_code, year, benchmark), renderer, cache)
+
+
+def submit_zone_report(src: Sources, zone_code: str, year: int, benchmark: str = "top10",
+                       renderer: PdfRenderer | None = None) -> Future[bytes]:
+    """The report's figures gathered now, its printing queued (a batch gathers the next while this prints)."""
+    html, furniture = zone_document(src, zone_code, year, benchmark)
+    return (renderer or default_renderer()).submit(html, furniture)
 
 
 def _printed(src: Sources, key: tuple[object, ...], make: Callable[[], tuple[str, PageFurniture]],

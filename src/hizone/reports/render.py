@@ -52,38 +52,52 @@ def _escape(text: str) -> str:
 
 
 class PdfRenderer:
-    """Prints HTML to PDF; thread-safe (jobs queue for the one browser thread), started on first use."""
+    """Prints HTML to PDF; thread-safe. ``workers`` browsers (each in its own thread) take jobs from one queue:
+    a batch keeps them all busy while the next report's figures are gathered. Started on first use."""
 
-    def __init__(self, chromium: str = CHROMIUM) -> None:
+    def __init__(self, chromium: str = CHROMIUM, workers: int = 2) -> None:
         self.chromium = chromium
+        self.workers = workers
         self._jobs: queue.Queue[tuple[str, PageFurniture, Future[bytes]] | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._started = threading.Lock()
 
-    def render(self, html: str, furniture: PageFurniture) -> bytes:
+    def submit(self, html: str, furniture: PageFurniture) -> Future[bytes]:
+        """The PDF of ``html``, printed by the next free browser."""
         self._start()
         done: Future[bytes] = Future()
         self._jobs.put((html, furniture, done))
-        return done.result()
+        return done
+
+    def render(self, html: str, furniture: PageFurniture) -> bytes:
+        return self.submit(html, furniture).result()
 
     def close(self) -> None:
-        thread = self._thread
-        if thread is not None and thread.is_alive():
+        alive = [t for t in self._threads if t.is_alive()]
+        for _ in alive:
             self._jobs.put(None)
+        for thread in alive:
             thread.join(timeout=30)
-        self._thread = None
+        self._threads = []
 
     def _start(self) -> None:
         with self._started:
-            if self._thread is not None and self._thread.is_alive():
+            if self._threads and all(t.is_alive() for t in self._threads):
                 return
             if not Path(self.chromium).exists():
                 raise HizoneError(f"Chromium is missing at {self.chromium}: run `make system-deps` (it installs "
                                   "Debian's chromium and fonts-noto-cjk) or set HIZONE_CHROMIUM", where="reports")
-            ready: Future[None] = Future()
-            self._thread = threading.Thread(target=self._serve, args=(ready,), name="pdf-renderer", daemon=True)
-            self._thread.start()
-            ready.result()  # a browser that cannot start is the caller's error, not a hung request
+            self.close()
+            started: list[Future[None]] = []
+            for number in range(self.workers):
+                ready: Future[None] = Future()
+                thread = threading.Thread(target=self._serve, args=(ready,), name=f"pdf-renderer-{number}",
+                                          daemon=True)
+                thread.start()
+                self._threads.append(thread)
+                started.append(ready)
+            for ready in started:
+                ready.result()  # a browser that cannot start is the caller's error, not a hung request
 
     def _serve(self, ready: Future[None]) -> None:
         from playwright.sync_api import sync_playwright

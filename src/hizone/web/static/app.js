@@ -109,12 +109,36 @@
     rows.forEach(function (r) { body.appendChild(r); });
   }
 
+  // A report takes a moment to print: the link fetches it while a status line says so, then saves it.
+  function downloadPdf(event, link) {
+    event.preventDefault();
+    var status = link.parentNode.querySelector(".pdf-status");
+    var shown = status ? status.textContent : "";
+    if (status) { status.hidden = false; }
+    fetch(link.href, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) { return r.text().then(function (t) { throw new Error(t || r.statusText); }); }
+      var name = (r.headers.get("Content-Disposition") || "").replace(/^.*filename="([^"]+)".*$/, "$1") || "report.pdf";
+      return r.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob), save = document.createElement("a");
+        save.href = url; save.download = name; document.body.appendChild(save); save.click(); save.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+        if (status) { status.hidden = true; }
+      });
+    }).catch(function (err) {
+      if (status) { status.textContent = err.message; status.hidden = false;
+        setTimeout(function () { status.textContent = shown; status.hidden = true; }, 8000); }
+    });
+  }
+
   function init(root) {
     root.querySelectorAll("[data-chart]").forEach(drawChart);
     root.querySelectorAll("table.sortable th").forEach(function (th) {
       if (!th.dataset.bound) { th.dataset.bound = "1"; th.addEventListener("click", function () { sortTable(th); }); }
     });
     root.querySelectorAll("[data-print]").forEach(function (b) { b.addEventListener("click", function () { window.print(); }); });
+    root.querySelectorAll("a[data-pdf]").forEach(function (a) {
+      if (!a.dataset.bound) { a.dataset.bound = "1"; a.addEventListener("click", function (e) { downloadPdf(e, a); }); }
+    });
   }
 
   window.hizoneInit = init;  // a printed report draws its charts once its content is in place
