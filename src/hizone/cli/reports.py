@@ -102,3 +102,39 @@ def zones_command(
         while in_flight:
             finish_one()
     typer.echo(f"{len(codes)} reports in {out} in {time.perf_counter() - started:.1f} s")
+
+
+@report_app.command("monthly")
+@user_errors
+def monthly_command(
+    period: Annotated[str, typer.Option(help="The month, YYYY-MM (figures cumulative from January).")],
+    out: Annotated[Path, typer.Option(help="The PDF file to write (with --all-provinces: a directory).")],
+    level: Annotated[str, typer.Option(help="nation, province or zone.")] = "nation",
+    code: Annotated[str | None, typer.Option(help="The province's or the zone's code.")] = None,
+    all_provinces: Annotated[bool, typer.Option("--all-provinces", help="Every province's report, one PDF each "
+                                                                        "(<code>-<period>.pdf in --out).")] = False,
+    lang: LANG = "zh",
+    analytics: ANALYTICS = None,
+) -> None:
+    """The monthly economic-operation report: 1–N月 figures with y/y, the zones in order, this year against
+    last, the alerts and a summary in the bulletins' words."""
+    from hizone.reports.documents import monthly_document, print_monthly_report
+    from hizone.reports.render import default_renderer
+
+    started = time.perf_counter()
+    src = _sources(analytics, lang)
+    if not all_provinces:
+        pdf = print_monthly_report(src, level, code, period)
+        _write(out, pdf)
+        typer.echo(f"{out}: {len(pdf):,} bytes in {time.perf_counter() - started:.1f} s")
+        return
+    from rich.progress import Progress
+
+    provinces = [p for p in sorted(src.fig.provinces) if src.fig.zones_of("province", p)]
+    with Progress(console=console()) as progress:
+        task = progress.add_task(f"{period} province reports", total=len(provinces))
+        printing = [(p, default_renderer().submit(*monthly_document(src, "province", p, period))) for p in provinces]
+        for province, done in printing:
+            _write(out / f"{province}-{period}.pdf", done.result())
+            progress.advance(task)
+    typer.echo(f"{len(provinces)} reports in {out} in {time.perf_counter() - started:.1f} s")
