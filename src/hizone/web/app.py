@@ -19,6 +19,7 @@ from hizone.analytics.read import ReadCache
 from hizone.analytics.sql import SqlLimits
 from hizone.config import Settings, analytics_path
 from hizone.registry.sync import load_registry_if_empty
+from hizone.reports.cache import PdfCache
 from hizone.store import open_store
 from hizone.store.db import POOL_SIZE
 from hizone.web import errors
@@ -76,6 +77,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.report_cache = ReportCache[KeptReport]()
     app.state.registry_uploads = ReportCache[RegistryUpload]()
     app.state.runs = RunCache()
+    app.state.pdfs = PdfCache()  # printed reports by data version (hizone.reports; the browser starts on first use)
     app.state.sql_limits = SqlLimits.from_env()
     errors.install(app)
     _install_middleware(app)
@@ -112,13 +114,15 @@ def _include_routers(app: FastAPI) -> None:
         rankings,
         registry,
         reporting,
+        reports,
         sql,
         zones,
     )
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
-                   registry, sql, admin, docs, carbon):
+                   registry, sql, admin, docs, carbon, reports):
         app.include_router(module.router)
+    app.include_router(reports.api_router)
     app.include_router(v1.router)
     app.include_router(v1_engines.router)
     app.include_router(v1_registry.router)

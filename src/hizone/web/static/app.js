@@ -2,7 +2,9 @@
 (function () {
   "use strict";
   var isEn = document.documentElement.lang === "en";
-  var toolbox = { feature: { saveAsImage: { type: "png", title: isEn ? "Save as PNG" : "保存为PNG", pixelRatio: 2 } } };
+  // A printed report (hizone.reports) draws the same charts as vectors, at once, without the toolbox.
+  var printing = document.documentElement.dataset.print === "1";
+  var toolbox = printing ? { show: false } : { feature: { saveAsImage: { type: "png", title: isEn ? "Save as PNG" : "保存为PNG", pixelRatio: 2 } } };
   var mapReady = null;
 
   function loadMap() {
@@ -75,8 +77,10 @@
     var payload = JSON.parse(el.dataset.payload || "{}");
     var kind = el.dataset.chart;
     var draw = function () {
-      var chart = echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(builders[kind](payload));
+      var chart = echarts.init(el, null, { renderer: printing ? "svg" : "canvas" });
+      var option = builders[kind](payload);
+      if (printing) { option.animation = false; }
+      chart.setOption(option);
       window.addEventListener("resize", function () { chart.resize(); });
       if (kind === "map") {
         chart.on("click", function (e) { if (e.data && e.data.code) { window.location.href = "/zones/" + e.data.code; } });
@@ -105,14 +109,39 @@
     rows.forEach(function (r) { body.appendChild(r); });
   }
 
+  // A report takes a moment to print: the link fetches it while a status line says so, then saves it.
+  function downloadPdf(event, link) {
+    event.preventDefault();
+    var status = link.parentNode.querySelector(".pdf-status");
+    var shown = status ? status.textContent : "";
+    if (status) { status.hidden = false; }
+    fetch(link.href, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) { return r.text().then(function (t) { throw new Error(t || r.statusText); }); }
+      var name = (r.headers.get("Content-Disposition") || "").replace(/^.*filename="([^"]+)".*$/, "$1") || "report.pdf";
+      return r.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob), save = document.createElement("a");
+        save.href = url; save.download = name; document.body.appendChild(save); save.click(); save.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+        if (status) { status.hidden = true; }
+      });
+    }).catch(function (err) {
+      if (status) { status.textContent = err.message; status.hidden = false;
+        setTimeout(function () { status.textContent = shown; status.hidden = true; }, 8000); }
+    });
+  }
+
   function init(root) {
     root.querySelectorAll("[data-chart]").forEach(drawChart);
     root.querySelectorAll("table.sortable th").forEach(function (th) {
       if (!th.dataset.bound) { th.dataset.bound = "1"; th.addEventListener("click", function () { sortTable(th); }); }
     });
     root.querySelectorAll("[data-print]").forEach(function (b) { b.addEventListener("click", function () { window.print(); }); });
+    root.querySelectorAll("a[data-pdf]").forEach(function (a) {
+      if (!a.dataset.bound) { a.dataset.bound = "1"; a.addEventListener("click", function (e) { downloadPdf(e, a); }); }
+    });
   }
 
+  window.hizoneInit = init;  // a printed report draws its charts once its content is in place
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (e) { init(e.target); });
 })();
