@@ -122,3 +122,25 @@ def test_the_accounts_command_prints_the_zones_accounts_as_csv(reader, engine: E
     wrong = CliRunner().invoke(app, ["carbon", "accounts", "--year", "2023", "--level", "city",
                                      "--analytics", str(reader.analytics.path)])
     assert wrong.exit_code == 2 and "unknown level 'city'" in wrong.stderr
+
+
+def test_the_industrial_intensity_takes_only_the_energy_of_the_enterprises_reporting_industrial_value_added(
+        reader, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    from tests.analytics.fixture import annual
+
+    # E1 (Z1101) reports 200 千元 = 20 万元 of industrial value added in 2023; E2 in the same zone reports none.
+    write_report(engine, form_code="enterprise_annual", form_version=2019, entity_key=CODES["E1"],
+                 zone_code="Z1101", period="2023", revision=2, state="approved",
+                 values=annual(1200, 72, 120, 80, 8, 360, 33, 120) | {"industrial_value_added": 200})
+    path = Path(reader.analytics.path)
+    build(engine, path)
+    fresh = open_reader(path)
+    zone, z4201 = group_accounts(fresh, default_library(), "zone", ["Z1101", "Z4201"], 2023, Viewer.everyone())
+    assert isinstance(zone, GroupAccount) and isinstance(z4201, GroupAccount)
+    # E1's energy only: 122.9 + 60.715 + 14.571 = 198.186 tce over 20 万元 (E2's 105.55 tce left out).
+    assert zone.industrial_tce_equivalent == pytest.approx(198.186)
+    assert zone.industrial_energy_intensity == pytest.approx(198.186 / 20)
+    assert zone.energy_intensity == pytest.approx(303.736 / 51)  # all reporters' energy over all value added
+    assert z4201.industrial_tce_equivalent == 0 and z4201.industrial_energy_intensity is None
+    [nation] = group_accounts(fresh, default_library(), "nation", [NATION_KEY], 2023, Viewer.everyone())
+    assert isinstance(nation, GroupAccount) and nation.industrial_energy_intensity == pytest.approx(198.186 / 20)

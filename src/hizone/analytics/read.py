@@ -484,6 +484,34 @@ class Reader:
                                f"FROM ({steps[-1].sql})", [wanted, list(zone_codes), list(zone_codes)]).fetchall()
         return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows if r[1] in periods}
 
+    def sums_over_reporters(self, form: str, elements: Sequence[str], level: str, keys: Sequence[str],
+                            period: str, of_form: str, of_element: str, viewer: Viewer) -> list[list[float] | None]:
+        """Per group ``keys`` of ``level``: the sums of ``form``'s annual ``elements`` in ``period`` over the
+        enterprises whose ``of_form`` report of the period has ``of_element`` > 0 (e.g. the energy of those
+        reporting industrial value added), None where the viewer may not see any of those measures of the group
+        (the same disclosure control as the indicators summing them)."""
+        table, of_table = FactTable(form, "annual"), FactTable(of_form, "annual")
+        by_zone: dict[str, list[float]] = {}
+        if table in self.periods and of_table in self.periods:
+            sums = ", ".join(f"sum(f.{element_column(e)})" for e in elements)
+            with self.analytics.connect() as con:
+                rows = con.execute(
+                    f"SELECT f.zone_code, {sums} FROM {fact_table_name(table, PUBLISHED)} f "
+                    f"WHERE f.period = ? AND f.entity_key IN (SELECT entity_key FROM "
+                    f"{fact_table_name(of_table, PUBLISHED)} WHERE period = ? AND {element_column(of_element)} > 0) "
+                    "GROUP BY f.zone_code", [period, period]).fetchall()
+            by_zone = {row[0]: [float(v or 0.0) for v in row[1:]] for row in rows}
+        out: list[list[float] | None] = []
+        for key in keys:
+            if self._withheld_measures(table, elements, level, key, period, False, viewer) or \
+                    self._withheld_measures(of_table, [of_element], level, key, period, False, viewer):
+                out.append(None)
+                continue
+            zones = (key,) if level == "zone" else self.zones_of(level, key)
+            found = [by_zone[zone] for zone in zones if zone in by_zone]
+            out.append([sum(row[i] for row in found) for i in range(len(elements))])
+        return out
+
     # -- drill-down
 
     def drill_down(self, indicator: str, level: str, key: str, period: str, viewer: Viewer,

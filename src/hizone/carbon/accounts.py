@@ -6,7 +6,8 @@ sum of its enterprises' accounts. Ratios are then Σ/Σ over the group, with the
 annual report (千元 on the form, 万元 here):
 
   energy_intensity        单位增加值综合能耗, tce (当量值) per 万元 of value added
-  industrial_energy_intensity  单位工业增加值能耗, tce per 万元 of industrial value added (all reporters' energy)
+  industrial_energy_intensity  单位工业增加值能耗, tce of the industrial enterprises (who counts: targets.yaml,
+                          pathway.industrial_enterprises) per 万元 of their industrial value added
   co2_intensity           tCO2 (scope 1 + location-based scope 2) per 万元 of value added
   carbon_productivity     碳生产率, 万元 of value added per tCO2
   co2_per_tce             单位能耗碳排放, tCO2 per tce
@@ -27,7 +28,7 @@ import numpy as np
 from hizone.analytics.read import Reader, Viewer
 from hizone.carbon.engine import Accounts, Activity, FactorSet, compute
 from hizone.carbon.factors import Library
-from hizone.carbon.pathways import Level, Targets
+from hizone.carbon.pathways import Level, Targets, default_targets
 from hizone.catalog import default_catalog
 
 VALUE_ADDED = "value_added_total"
@@ -56,6 +57,7 @@ class GroupAccount:
     green_electricity_kwh: float
     renewable_generation_kwh: float
     value_added: float | None  # 万元
+    industrial_tce_equivalent: float | None  # the industrial enterprises' 综合能耗 (当量值), None: withheld
     industrial_value_added: float | None  # 万元
     co2_intensity_previous: float | None  # last year's energy at this year's factors, tCO2/万元
     factor_version: str
@@ -76,7 +78,7 @@ class GroupAccount:
 
     @property
     def industrial_energy_intensity(self) -> float | None:
-        return _ratio(self.tce_equivalent, self.industrial_value_added)
+        return _ratio(self.industrial_tce_equivalent, self.industrial_value_added)
 
     @property
     def co2_intensity(self) -> float | None:
@@ -138,6 +140,7 @@ def group_accounts(reader: Reader, library: Library, level: str, keys: Sequence[
     before, withheld_before = _sums(reader, indicators, level, keys, str(year - 1), viewer)
     n = len(energies)
     current = _compute(keys, energies, now[:, :n], factors)
+    industrial = _industrial_tce(reader, factors, energies, level, keys, year, viewer)
     previous = _compute(keys, energies, before[:, :n], factors)
     out: list[GroupAccount | Withheld] = []
     for i, key in enumerate(keys):
@@ -156,6 +159,7 @@ def group_accounts(reader: Reader, library: Library, level: str, keys: Sequence[
             green_electricity_kwh=float(current.green_electricity_kwh[i]),
             renewable_generation_kwh=float(current.renewable_generation_kwh[i]),
             value_added=_wan(now[i, n + 1]), industrial_value_added=_wan(now[i, n + 2]),
+            industrial_tce_equivalent=industrial[i],
             co2_intensity_previous=previous_intensity, factor_version=factors.version,
             factor_fingerprint=factors.fingerprint, notes=factors.notes))
     return out
@@ -169,6 +173,18 @@ def largest_emitters(reader: Reader, library: Library, zone_code: str, year: int
     found = [a for a in group_accounts(reader, library, "enterprise", keys, year, viewer)
              if isinstance(a, GroupAccount)]
     return sorted(found, key=lambda a: (-a.co2_total_location, a.key))[:count]
+
+
+def _industrial_tce(reader: Reader, factors: FactorSet, energies: tuple[str, ...], level: str,
+                    keys: Sequence[str], year: int, viewer: Viewer) -> list[float | None]:
+    """Each group's 综合能耗 (当量值) over its industrial enterprises, the rule's (targets.yaml), None: withheld."""
+    targets = default_targets()
+    elements = [factors.energies[code].element for code in energies]
+    found = reader.sums_over_reporters(ENERGY_FORM, elements, level, keys, str(year), targets.industrial_form,
+                                       targets.industrial_element, viewer)
+    sums = np.array([row if row is not None else [0.0] * len(elements) for row in found]).reshape(len(keys), -1)
+    tce = _compute(keys, energies, sums, factors).tce_equivalent
+    return [None if row is None else float(tce[i]) for i, row in enumerate(found)]
 
 
 def _wan(thousands: float) -> float | None:

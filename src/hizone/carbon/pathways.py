@@ -56,6 +56,8 @@ class Targets:
     levels: tuple[Level, ...]
     grade_bounds: tuple[float, ...]
     revision: int
+    industrial_form: str  # 单位工业增加值能耗 takes the energy of the enterprises whose report on this form
+    industrial_element: str  # has this element above 0
 
     def energy_path(self, base_year: int, base_value: float, year: int) -> float:
         """The zone's ceiling for 单位工业增加值能耗 in ``year``."""
@@ -143,6 +145,9 @@ def load_targets(directories: Iterable[Path] = ()) -> Targets:
     bounds = tuple(_number(b, f"{path}: grades.bounds") for b in grade.get("bounds") or ())
     if not bounds or list(bounds) != sorted(bounds):
         raise CatalogError("grades.bounds must be ascending numbers", where=str(path))
+    industrial = pathway.get("industrial_enterprises") or {}
+    if not isinstance(industrial.get("form"), str) or not isinstance(industrial.get("element"), str):
+        raise CatalogError("pathway.industrial_enterprises needs a form and an element", where=str(path))
     year = pathway.get("target_year")
     if not isinstance(year, int):
         raise CatalogError(f"pathway.target_year must be a year, got {year!r}", where=str(path))
@@ -152,7 +157,8 @@ def load_targets(directories: Iterable[Path] = ()) -> Targets:
                    co2_intensity_yearly_decline=_number(pathway.get("co2_intensity_yearly_decline"),
                                                         f"{path}: pathway.co2_intensity_yearly_decline"),
                    levels=_levels(warnings.get("levels"), f"{path}: warnings.levels"), grade_bounds=bounds,
-                   revision=int(doc.get("revision") or 0))
+                   revision=int(doc.get("revision") or 0), industrial_form=industrial["form"],
+                   industrial_element=industrial["element"])
 
 
 @cache

@@ -173,6 +173,10 @@ def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int
     io_share = np.clip(_lognormal(rng, *_spec(cal["industrial_output_share"]), n), 0, 1.2)
     iva_share = np.clip(_lognormal(rng, *_spec(cal["industrial_value_added_share"]), n), 0.05, 0.6)
     energy_int = _lognormal(rng, *_spec(cal["energy_tce_per_10k_yuan_value_added"]), n) * lift("energy_intensity")
+    trend = cal["energy_intensity_trend"]
+    [own_stream] = rng.spawn(1)  # drawn apart, so every other draw stays as it was
+    mean, spread = trend["yearly_change_percent"]
+    change = own_stream.normal(mean, spread, len(quality))[ent.zone] / 100
     yearly = cal["zones"]["yearly_ratio_noise"]
     valid_patents = np.zeros(n)
     trademarks = rng.poisson(3, n).astype(float)
@@ -220,7 +224,8 @@ def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int
         v["valid_invention_patents"] = valid_patents.astype(float)
         trademarks = trademarks + rng.poisson(0.5, n)
         v["registered_trademarks"] = trademarks.copy()
-        v["energy_consumption"] = np.round(v["value_added"] / 10 * energy_int, 2)
+        trend_factor = (1 + change) ** (year - trend["reference_year"])
+        v["energy_consumption"] = np.round(v["value_added"] / 10 * energy_int * trend_factor, 2)
         v["electricity_consumption"] = np.round(v["energy_consumption"] * rng.uniform(0.2, 0.5, n) / 1.229, 2)
         matrix = np.column_stack([np.asarray(v[e], dtype=float) for e in elements])
         matrix[np.isnan(rev)] = np.nan
