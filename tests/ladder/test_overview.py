@@ -106,3 +106,25 @@ def test_the_overview_page_draws_the_funnel_and_links_down(clients: dict[str, Te
     province = clients["province"].get("/ladder?year=2023")
     assert f'href="/ladder/zones/{seeded.own_zone}?year=2023"' in province.text
     assert f"/ladder/zones/{seeded.other_zone}" not in province.text
+
+
+def test_the_nav_links_the_ladder_pages_by_role(clients: dict[str, TestClient], seeded: Seeded) -> None:
+    zone = clients["zone"].get("/").text
+    for link in (f'href="/ladder/zones/{seeded.own_zone}" id="nav-ladder-zone"',
+                 f'href="/ladder/zones/{seeded.own_zone}#ladder-reserve" id="nav-ladder-reserve"',
+                 f'href="/ladder/zones/{seeded.own_zone}/screening" id="nav-ladder-screening"',
+                 f'href="/ladder/points/{seeded.own_zone}" id="nav-ladder-points"'):
+        assert link in zone
+    assert 'id="nav-ladder-overview"' not in zone
+    for role in ("admin", "analyst", "province"):
+        page = clients[role].get("/").text
+        assert 'href="/ladder" id="nav-ladder-overview"' in page and 'id="nav-ladder-zone"' not in page, role
+    enterprise = clients["enterprise"].get("/").text
+    assert f'href="/ladder/self-check/{seeded.own_enterprise}" id="nav-ladder-selfcheck"' in enterprise
+    assert "nav-ladder-overview" not in enterprise and "nav-ladder-points" not in enterprise
+    assert "nav-ladder" not in clients["public"].get("/").text
+    # every linked page answers its role
+    for role, url in (("zone", f"/ladder/zones/{seeded.own_zone}/screening"),
+                      ("zone", f"/ladder/points/{seeded.own_zone}"), ("province", "/ladder"),
+                      ("enterprise", f"/ladder/self-check/{seeded.own_enterprise}")):
+        assert clients[role].get(url).status_code == 200, (role, url)

@@ -112,3 +112,19 @@ def test_a_zone_screens_only_its_own_enterprises(clients: dict[str, TestClient],
         assert _upload(clients[role], seeded.other_zone, b"id\n").status_code == 403, role
     assert clients["enterprise"].get(f"/ladder/zones/{seeded.own_zone}/screening").status_code == 403
     assert clients["analyst"].get(f"/ladder/zones/{seeded.other_zone}/screening").status_code == 200
+
+
+def test_the_screening_api(clients: dict[str, TestClient], seeded: Seeded) -> None:
+    zone = clients["zone"]
+    listed = zone.get(f"/api/v1/ladder/zones/{seeded.own_zone}/screening?year=2023")
+    assert listed.status_code == 200, listed.text
+    assert [e["credit_code"] for e in listed.json()["enterprises"]] == sorted([credit_code(1), credit_code(2)])
+    content = f"id,sales_y1,rd_y1,st_staff\n{credit_code(1)},60000000,0,5\n".encode()
+    posted = zone.post(f"/api/v1/ladder/zones/{seeded.own_zone}/screening", data={"year": "2023"},
+                       files={"file": ("list.csv", content, "text/csv")},
+                       headers={"x-csrf-token": csrf_of(zone, "/reporting")})
+    assert posted.status_code == 200, posted.text
+    (one,) = posted.json()["enterprises"]
+    assert set(one["hightech"]["failed"]) == {"st_staff", "rd_ratio"}
+    assert {s["criterion"]: s["more"] for s in one["shortfalls"]} == {"rd_ratio": 200_000, "st_staff": 7}
+    assert clients["zone"].get(f"/api/v1/ladder/zones/{seeded.other_zone}/screening").status_code == 403

@@ -353,6 +353,7 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/ladder/zones/{zone_code}/reserve.{fmt}": ["?year=2023", "?year=2022"],
     "/api/v1/ladder/zones/{zone_code}/reserve": ["?year=2023", "?year=2022"],
     "/ladder/zones/{zone_code}/screening": ["?year=2023", "?year=2022"],
+    "/api/v1/ladder/zones/{zone_code}/screening": ["?year=2023", "?year=2022"],
     "/ladder/zones/{zone_code}/screening.{fmt}": ["?year=2023", "?year=2022"],
     "/ladder": ["?year=2023", f"?year=2023&province={LEAK_PROVINCE}", "?year=2022"],
     "/api/v1/ladder/overview": ["?year=2023", f"?year=2023&province={LEAK_PROVINCE}", "?year=2022"],

@@ -155,7 +155,7 @@ def stages_command(
     独角兽) how many reporting enterprises stand on it by a published list and by their own reported figures,
     and how their highest rungs moved since the year before."""
     from hizone.analytics.read import Viewer
-    from hizone.ladder.service import stage_counts, transitions, zone_stages
+    from hizone.ladder.service import ladder
 
     reader = _open_analytics(analytics)
     codes = list(zone) if zone else list(reader.zones_of("province", province)) if province else list(reader.zones)
@@ -163,14 +163,14 @@ def stages_command(
     if unknown or not codes:
         raise HizoneError(f"unknown zone(s) {', '.join(unknown) or province}", where="--zone/--province")
     everyone = Viewer.everyone()  # the command line is the operator of the store
-    now, before = zone_stages(reader, codes, year, everyone), zone_stages(reader, codes, year - 1, everyone)
-    typer.echo(f"{len(now)} reporting enterprise(s) in {len(codes)} zone(s), {year}:")
-    for count in stage_counts(now):
+    found = ladder(reader, codes, year, everyone)  # the computation behind the pages and the API
+    typer.echo(f"{len(found.stages)} reporting enterprise(s) in {len(codes)} zone(s), {year}:")
+    for count in found.counts:
         typer.echo(f"  {count.stage:<15} {count.reached:>7} (list {count.listed}, data {count.by_data})")
-    moves = transitions(before, now)
-    typer.echo("  since " + str(year - 1) + ": " + ", ".join(f"{kind} {len(codes)}" for kind, codes in moves.items()))
+    typer.echo("  since " + str(year - 1) + ": "
+               + ", ".join(f"{kind} {len(codes)}" for kind, codes in found.moves.items()))
     if out is not None:
-        _write_atomically(out, STAGE_COLUMNS, _criteria_rows(now))
+        _write_atomically(out, STAGE_COLUMNS, _criteria_rows(found.stages))
         typer.echo(f"criteria -> {out}")
 
 

@@ -7,9 +7,9 @@ through the read path for the caller's viewer and the pure engines assess them.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from hizone.analytics.read import Reader, ScopeError
@@ -17,6 +17,7 @@ from hizone.auth.policy import Principal
 from hizone.ladder.assess import Check, Points
 from hizone.ladder.drag import DRAG_DEFINITION, ZoneDrag
 from hizone.ladder.reserve import Candidate
+from hizone.ladder.screening import decode_csv
 from hizone.ladder.selfcheck import Shortfall
 from hizone.ladder.service import (
     GIVEN,
@@ -25,6 +26,7 @@ from hizone.ladder.service import (
     StageCount,
     ladder,
     ladder_scope,
+    screen,
     self_check,
     zone_drags,
     zone_reserve,
@@ -32,6 +34,7 @@ from hizone.ladder.service import (
 from hizone.web import security
 from hizone.web.api.v1 import ERRORS
 from hizone.web.pages.common import resolve_year
+from hizone.web.pages.reporting import read_upload, require_multipart
 from hizone.web.rendering import current_figures
 
 router = APIRouter(prefix="/api/v1/ladder", tags=["v1"], responses=ERRORS)
@@ -178,3 +181,33 @@ async def zone_reserve_route(request: Request, principal: security.ZoneReader, z
     viewer, chosen = reader.viewer(principal), chosen_year(reader, year)
     found = await run_in_threadpool(zone_reserve, reader, [zone_code], chosen, viewer)
     return {"zone_code": zone_code, "year": chosen, "candidates": [candidate_body(c) for c in found]}
+
+
+ENTERPRISES = Query([], description="the enterprises to screen (default: every one reporting in the year)")
+
+
+@router.get("/zones/{zone_code}/screening",
+            summary="Bulk screening: the 科技型中小企业 and 高企 self-check of every enterprise of the zone reporting "
+                    "in the year (or those given as ?enterprise=), each prefilled from its own reports")
+async def screening_route(request: Request, principal: security.ZoneReader, zone_code: str,
+                          year: str | None = YEAR, enterprise: list[str] = ENTERPRISES) -> dict[str, Any]:
+    reader = current_figures(request)
+    chosen = chosen_year(reader, year)
+    found = await run_in_threadpool(screen, reader, zone_code, chosen, reader.viewer(principal), None, enterprise)
+    return {"zone_code": zone_code, "year": chosen, "enterprises": [self_check_body(c) for c in found]}
+
+
+@router.post("/zones/{zone_code}/screening",
+             summary="Bulk screening of an uploaded CSV (multipart 'file'): an id column (the credit code) and any "
+                     "input columns of `hizone ladder assess`, which fill or correct the reports' figures; a bad "
+                     "row refuses the file with a 400 naming row and column")
+async def screening_upload_route(request: Request, principal: security.ZoneReader, zone_code: str,
+                                 file: Annotated[UploadFile, File()],
+                                 year: str = Form(..., pattern=r"^\d{4}$")) -> dict[str, Any]:
+    require_multipart(request)
+    data = await read_upload(request, file, (".csv",))
+    reader = current_figures(request)
+    chosen, source = chosen_year(reader, year), file.filename or "upload.csv"
+    found = await run_in_threadpool(screen, reader, zone_code, chosen, reader.viewer(principal),
+                                    decode_csv(data, source), (), source)
+    return {"zone_code": zone_code, "year": chosen, "enterprises": [self_check_body(c) for c in found]}
