@@ -22,7 +22,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import ColumnElement, Engine, Select, Text, cast, func, or_, select, tuple_
 
 from hizone.analytics.compiler import element_column, flag_column
@@ -275,14 +274,12 @@ def _period_parts(form: Form, period: str) -> dict[str, str]:
             "end": f"last_day(make_date({year}, {month}, 1))"}
 
 
-def _load_flags(con: duckdb.DuckDBPyConnection, form: Form, every_entity: bool,
-                periods: str = "SELECT DISTINCT _period FROM raw") -> None:
+def _load_flags(con: duckdb.DuckDBPyConnection, form: Form, every_entity: bool) -> None:
     """``flags``: per (entity, period) of ``raw`` the qualifications valid at period end. They depend on
     the entity and the period, not on the revision: one narrow pass serves every view. Each qualification
     meets the few periods rather than each submission its entity's qualifications; ``every_entity`` (raw holds
-    most entities): the entities without a submission are not weeded out, the fact rows' join leaves them.
-    ``periods``: a select of the periods (``_period``), raw's by default."""
-    if every_entity and _flags_cover(con, periods):
+    most entities): the entities without a submission are not weeded out, the fact rows' join leaves them."""
+    if every_entity and _flags_cover_raw(con):
         return
     kinds = list(qualification_kinds())
     flags = ", ".join(f"bool_or(q.kind = '{k}') AS {flag_column(k)}" for k in kinds)
@@ -290,17 +287,18 @@ def _load_flags(con: duckdb.DuckDBPyConnection, form: Form, every_entity: bool,
     holders = "" if every_entity else " WHERE q.credit_code IN (SELECT _entity FROM raw)"
     con.execute(f"CREATE OR REPLACE TEMP TABLE flags AS SELECT q.credit_code AS _entity, d._period, {flags} "
                 f"FROM qualification q JOIN (SELECT _period, {end} AS period_end "
-                f"FROM ({periods})) d "
+                "FROM (SELECT DISTINCT _period FROM raw)) d "
                 "ON q.valid_from <= d.period_end AND (q.valid_to IS NULL OR q.valid_to >= d.period_end)"
                 f"{holders} GROUP BY q.credit_code, d._period")
 
 
-def _flags_cover(con: duckdb.DuckDBPyConnection, periods: str) -> bool:
-    """Whether ``flags`` (left by another form's full rebuild: the flags of every entity) holds the ``periods``;
+def _flags_cover_raw(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``flags`` (left by another form's full rebuild: the flags of every entity) holds raw's periods;
     flags depend on the entity and the period only, so the forms of an enterprise and a year share them."""
     if not _scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'flags'"):
         return False
-    return not _scalar(con, f"SELECT count(*) FROM ({periods} EXCEPT SELECT DISTINCT _period FROM flags)")
+    return not _scalar(con, "SELECT count(*) FROM (SELECT DISTINCT _period FROM raw "
+                            "EXCEPT SELECT DISTINCT _period FROM flags)")
 
 
 def _fact_select(form: Form, elements: Sequence[tuple[str, str]], current: str) -> str:
@@ -372,7 +370,6 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
     ``qualifications``: load them first (the store reads the submissions meanwhile).
     """
     elements = _form_elements(catalog, form.code)
-    single = _single_revision_periods(engine, form.code) if periods is None else None
     stream = _submissions(engine, form.code, periods, since if periods is not None else None)
     try:
         if qualifications:
@@ -382,11 +379,6 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
     except BaseException:
         stream.close()
         raise
-    if single is not None:
-        _stream_fact_tables(con, stream, layouts, form, elements, single)
-        _provisional_view(con, _fact_tables(form)[0], relations)
-        _single_months(con, form, elements)
-        return single
     _load_submissions(con, stream, layouts, [code for code, _ in elements])
     try:
         table = _fact_tables(form)[0]
@@ -403,65 +395,16 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
                             f"WHERE {name}.entity_key = r._entity AND {name}.period = r._period")
                 con.execute(f"INSERT INTO {name} BY NAME {select_sql}")
         _provisional_view(con, table, relations)
-        _single_months(con, form, elements)
+        if form.frequency == "monthly":
+            for view in VIEWS:
+                single = fact_table_name(FactTable(form.code, "month"), view)
+                cumulative = fact_table_name(table, view)
+                con.execute(f"CREATE OR REPLACE TABLE {single} AS {_single_months_select(cumulative, elements)}")
         return [row[0] for row in con.execute("SELECT DISTINCT _period FROM raw ORDER BY 1").fetchall()]
     finally:
         con.execute("DROP TABLE IF EXISTS raw")
         if periods is not None:  # of some entities only: no other form may take them
             con.execute("DROP TABLE IF EXISTS flags")
-
-
-def _single_months(con: duckdb.DuckDBPyConnection, form: Form, elements: Sequence[tuple[str, str]]) -> None:
-    if form.frequency != "monthly":
-        return
-    for view in VIEWS:
-        single = fact_table_name(FactTable(form.code, "month"), view)
-        cumulative = fact_table_name(_fact_tables(form)[0], view)
-        con.execute(f"CREATE OR REPLACE TABLE {single} AS {_single_months_select(cumulative, elements)}")
-
-
-def _single_revision_periods(engine: Engine, form: str) -> list[str] | None:
-    """The form's periods when every submission is the first revision of its entity and period (as in most full
-    builds), else None (also when there are none)."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(Submission.period, func.max(Submission.revision))
-                            .where(Submission.form_code == form).group_by(Submission.period)).all()
-    if not rows or any(top != 1 for _, top in rows):
-        return None
-    return sorted(period for period, _ in rows)
-
-
-def _stream_fact_tables(con: duckdb.DuckDBPyConnection, stream: StoreStream, layouts: dict[int, ValueLayout],
-                        form: Form, elements: Sequence[tuple[str, str]], periods: Sequence[str]) -> None:
-    """The fact tables of a whole form with one revision per entity and period, from the store's stream as it
-    comes (not through ``raw``, a copy of every row): the approved rows are the published table, the submitted
-    and reviewed ones, kept aside meanwhile, the pending table; any other state is in neither view."""
-    table = _fact_tables(form)[0]
-    pending_states = [s for s in VIEW_STATES["provisional"] if s not in VIEW_STATES["published"]]
-    kept: list[pa.RecordBatch] = []
-
-    def split(reader: pa.RecordBatchReader) -> Any:
-        for batch in reader:
-            state = batch.column("_state")
-            kept.append(batch.filter(pc.is_in(state, pa.array(pending_states))))
-            yield batch.filter(pc.equal(state, VIEW_STATES["published"][0]))
-    if form.entity == "enterprise":
-        listed = ", ".join(f"('{p}')" for p in periods)
-        _load_flags(con, form, every_entity=True, periods=f"SELECT * FROM (VALUES {listed}) v(_period)")
-    with stream as reader:
-        unpacked = _unpacked(reader, layouts, [code for code, _ in elements])
-        con.register("batch_in", pa.RecordBatchReader.from_batches(unpacked.schema, split(unpacked)))
-        try:
-            con.execute(f"CREATE OR REPLACE TABLE {fact_table_name(table, 'published')} AS "
-                        f"{_fact_select(form, elements, 'SELECT * FROM batch_in')}")
-        finally:
-            con.unregister("batch_in")
-        con.register("pending_in", pa.Table.from_batches(kept, unpacked.schema))
-        try:
-            con.execute(f"CREATE OR REPLACE TABLE {pending_table_name(table)} AS "
-                        f"{_fact_select(form, elements, 'SELECT * FROM pending_in')}")
-        finally:
-            con.unregister("pending_in")
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: FactTable, view: str, relations: dict[str, str]) -> int:
@@ -512,13 +455,16 @@ def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
     For some periods the plan reads only their rows and those of a year before (y/y reads no further back).
     """
     fact = fact_table_name(table, view)
-    source = fact
+    source, current = fact, None
     if periods is not None:
-        source = "t_source"
+        source, current = "t_source", "t_current"
         needed = sorted({*periods, *(_year_before(p) for p in periods)})
         con.execute(f"CREATE OR REPLACE TEMP VIEW {source} AS SELECT * FROM {fact} WHERE period IN "
                     f"({', '.join(repr(p) for p in needed)})")
-    steps = plan(source, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {current} AS SELECT * FROM {fact} WHERE period IN "
+                    f"({', '.join(repr(p) for p in periods)})")
+    steps = plan(source, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t",
+                 current=current)
     only = "" if periods is None else f" WHERE period IN ({', '.join(repr(p) for p in periods)})"
     try:
         for step in steps[:-1]:
@@ -529,6 +475,7 @@ def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
         for step in steps[:-1]:
             con.execute(f"DROP TABLE IF EXISTS {step.name}")
         con.execute("DROP VIEW IF EXISTS t_source")
+        con.execute("DROP VIEW IF EXISTS t_current")
 
 
 def _year_before(period: str) -> str:
