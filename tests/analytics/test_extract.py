@@ -13,7 +13,7 @@ from sqlalchemy import Engine, Select, column, literal, null, select, table
 from sqlalchemy.orm import Session
 
 from hizone.analytics import extract
-from hizone.analytics.build import SUBMISSION_SCHEMA, _submissions
+from hizone.analytics.build import SUBMISSION_SCHEMA, _layouts, _submissions
 from hizone.errors import StoreError
 from hizone.store import connect
 from hizone.store.models import Submission
@@ -41,6 +41,8 @@ def test_submissions_arrive_with_their_packed_values_on_either_reader(engine: En
     for row in whole.to_pylist():
         assert layouts[row["_batch"]].unpack(row["_packed"]) == given[(row["_entity"], row["_period"],
                                                                        row["_revision"])]
+    sized = read(_submissions(engine, "enterprise_annual", None, None, _layouts(engine, "enterprise_annual")))
+    assert sized.sort_by("_id").to_pylist() == whole.to_pylist()  # lengths from the layouts, not read
     some = read(_submissions(engine, "enterprise_annual", ["2023"], None)).sort_by("_id")
     assert some.num_rows == sum(1 for row in ANNUAL if row[2] == "2023")
     assert some.to_pylist() == whole.filter(pa.compute.equal(whole.column("_period"), "2023")).to_pylist()
@@ -74,6 +76,20 @@ def test_text_that_cannot_be_joined_is_refused_not_shifted(tmp_path: Path) -> No
         select(literal("").label("a"), literal("é").label("b")))
     assert read(extract.StoreStream(engine, select(fine.subquery()), schema)).to_pylist() == [
         {"a": "x", "b": ""}, {"a": "", "b": "é"}]
+
+
+def test_packed_values_that_do_not_fit_their_widths_are_refused(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    schema = pa.schema([("k", pa.int64()), ("v", pa.binary())])
+    rows = select(literal(1).label("k"), literal(b"12345678").label("v")).union_all(
+        select(literal(2).label("k"), literal(b"1234").label("v")))
+    stmt = select(rows.subquery())
+    assert read(extract.StoreStream(engine, stmt, schema, widths=extract.Widths("v", "k", {1: 8, 2: 4}))
+                ).to_pylist() == [{"k": 1, "v": b"12345678"}, {"k": 2, "v": b"1234"}]
+    with pytest.raises(StoreError, match="column v does not add up"):
+        read(extract.StoreStream(engine, stmt, schema, widths=extract.Widths("v", "k", {1: 8, 2: 8})))
+    with pytest.raises(StoreError, match="no width for k 2"):
+        read(extract.StoreStream(engine, stmt, schema, widths=extract.Widths("v", "k", {1: 8})))
 
 
 def test_a_failing_store_query_is_a_store_error(engine: Engine) -> None:

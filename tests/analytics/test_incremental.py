@@ -76,3 +76,27 @@ def _every_row(path: Path) -> dict[str, list[tuple[object, ...]]]:
                                             "contains(table_name, '__') OR table_name = 'indicator_value'").fetchall()]
         return {t: sorted((rounded(r) for r in con.execute(f"SELECT * FROM {t}").fetchall()), key=repr)
                 for t in sorted(tables)}
+
+
+def test_first_revisions_in_every_state_build_alike_incrementally_and_in_full(
+        engine: Engine, tmp_path: Path) -> None:
+    """Where every submission is a first revision (nothing to rank), published shows the approved rows and
+    provisional the submitted and reviewed ones as well, a draft neither; the incremental build holds what a full
+    build does."""
+    populate(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM submission WHERE revision > 1")
+    path = tmp_path / "analytics.duckdb"
+    build(engine, path)
+    for name, zone, state, revenue in (("E1", "Z1101", "approved", 1300), ("E2", "Z1101", "submitted", 420),
+                                       ("E3", "Z1101", "reviewed", 310), ("E4", "Z4201", "draft", 900)):
+        write_report(engine, form_code="enterprise_annual", form_version=2021, entity_key=CODES[name],
+                     zone_code=zone, period="2024", revision=1, state=state, values={"revenue": revenue})
+    assert build(engine, path).rebuilt["enterprise_annual"] == ["2024"]
+    build(engine, tmp_path / "full.duckdb", full=True)
+    assert _every_row(path) == _every_row(tmp_path / "full.duckdb")
+    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
+        shown = {view: sorted(r[0] for r in con.execute(
+            f"SELECT e_revenue FROM enterprise_annual__annual__{view} WHERE period = '2024'").fetchall())
+                 for view in ("published", "provisional")}
+    assert shown == {"published": [1300], "provisional": [310, 420, 1300]}

@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, Engine, Select, Text, cast, func, or_, sel
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
-from hizone.analytics.extract import AnySelect, StoreStream
+from hizone.analytics.extract import AnySelect, StoreStream, Widths
 from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
@@ -97,10 +97,12 @@ SUBMISSION_SCHEMA = pa.schema([("_id", pa.int64()), ("_entity", pa.string()), ("
                                ("_batch", pa.int64()), ("_packed", pa.binary())])
 
 
-def _submissions(engine: Engine, form: str, periods: Sequence[str] | None, since: tuple[int, int] | None
-                 ) -> StoreStream:
+def _submissions(engine: Engine, form: str, periods: Sequence[str] | None, since: tuple[int, int] | None,
+                 layouts: dict[int, ValueLayout] | None = None) -> StoreStream:
     """Start reading every revision of the form's submissions: of ``periods`` (or all), and with ``since``
-    (after, up to: change numbers) only of the entities with a change in that span."""
+    (after, up to: change numbers) only of the entities with a change in that span. ``layouts`` (of the form's
+    batches): each packed row's length is its layout's width, so the lengths need not be read."""
+    widths = None if layouts is None else Widths("_packed", "_batch", {b: lay.width for b, lay in layouts.items()})
     s = Submission
     stmt = select(s.id.label("_id"), s.entity_key.label("_entity"), s.zone_code.label("_zone"),
                   s.period.label("_period"), s.revision.label("_revision"), s.state.label("_state"),
@@ -110,9 +112,9 @@ def _submissions(engine: Engine, form: str, periods: Sequence[str] | None, since
     if since is not None:
         stmt = stmt.where(tuple_(s.period, s.entity_key).in_(touched(form, *since)))
     if periods is not None or since is not None:
-        return StoreStream(engine, stmt.where(s.form_code == form), SUBMISSION_SCHEMA)
+        return StoreStream(engine, stmt.where(s.form_code == form), SUBMISSION_SCHEMA, widths=widths)
     whole, chunks = _whole_form(engine, stmt, form)
-    return StoreStream(engine, whole, SUBMISSION_SCHEMA, chunks=chunks)
+    return StoreStream(engine, whole, SUBMISSION_SCHEMA, chunks=chunks, widths=widths)
 
 
 def _whole_form(engine: Engine, stmt: AnySelect, form: str) -> tuple[AnySelect, list[ColumnElement[bool]]]:
@@ -370,12 +372,12 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
     ``qualifications``: load them first (the store reads the submissions meanwhile).
     """
     elements = _form_elements(catalog, form.code)
-    stream = _submissions(engine, form.code, periods, since if periods is not None else None)
+    layouts = _layouts(engine, form.code)
+    stream = _submissions(engine, form.code, periods, since if periods is not None else None, layouts)
     try:
         if qualifications:
             _load_qualifications(engine, con)
             _load_zone_history(engine, con)
-        layouts = _layouts(engine, form.code)
     except BaseException:
         stream.close()
         raise
@@ -455,13 +457,16 @@ def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
     For some periods the plan reads only their rows and those of a year before (y/y reads no further back).
     """
     fact = fact_table_name(table, view)
-    source = fact
+    source, current = fact, None
     if periods is not None:
-        source = "t_source"
+        source, current = "t_source", "t_current"
         needed = sorted({*periods, *(_year_before(p) for p in periods)})
         con.execute(f"CREATE OR REPLACE TEMP VIEW {source} AS SELECT * FROM {fact} WHERE period IN "
                     f"({', '.join(repr(p) for p in needed)})")
-    steps = plan(source, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {current} AS SELECT * FROM {fact} WHERE period IN "
+                    f"({', '.join(repr(p) for p in periods)})")
+    steps = plan(source, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t",
+                 current=current)
     only = "" if periods is None else f" WHERE period IN ({', '.join(repr(p) for p in periods)})"
     try:
         for step in steps[:-1]:
@@ -472,6 +477,7 @@ def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
         for step in steps[:-1]:
             con.execute(f"DROP TABLE IF EXISTS {step.name}")
         con.execute("DROP VIEW IF EXISTS t_source")
+        con.execute("DROP VIEW IF EXISTS t_current")
 
 
 def _year_before(period: str) -> str:

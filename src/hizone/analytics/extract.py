@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from queue import Empty, Full, Queue
 from typing import Any, TypeAlias
 
@@ -77,13 +78,34 @@ def _arrow_column(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
     return pa.array(values, type=arrow_type)
 
 
-def _concatenated_sql(sql: str, schema: pa.Schema) -> str:
-    """One row for all rows of ``sql``: their count, then per field its values joined (binary: lengths, values)."""
+@dataclass(frozen=True)
+class Widths:
+    """The length of each value of the binary field ``field`` follows from the value of the integer field ``key``
+    (packed values: from their batch's layout), so the lengths need not travel."""
+
+    field: str
+    key: str
+    by_key: Mapping[int, int]
+
+    def lengths(self, keys: pa.Array) -> np.ndarray:
+        found, position = np.unique(keys.to_numpy(), return_inverse=True)
+        try:
+            return np.array([self.by_key[int(k)] for k in found.tolist()], dtype=np.int64)[position]
+        except KeyError as exc:
+            raise StoreError(f"reading the store failed: no width for {self.key} {exc}",
+                             where="analytics build") from None
+
+
+def _concatenated_sql(sql: str, schema: pa.Schema, widths: Widths | None = None) -> str:
+    """One row for all rows of ``sql``: their count, then per field its values joined (binary: lengths, values;
+    only the values where ``widths`` gives the lengths)."""
     parts = ["count(*)"]
     for fld in schema:
         name = f'q."{fld.name}"'
         if pa.types.is_binary(fld.type):
-            parts += [f"group_concat(length({name}))", f"CAST(group_concat({name}, '') AS BLOB)"]
+            if widths is None or widths.field != fld.name:
+                parts.append(f"group_concat(length({name}))")
+            parts.append(f"CAST(group_concat({name}, '') AS BLOB)")
         elif pa.types.is_string(fld.type):
             parts.append(f"group_concat({name}, char(31))")
         elif pa.types.is_integer(fld.type):
@@ -103,38 +125,46 @@ def _split(text: str | None, separator: str, rows: int, name: str) -> pa.Array:
     return values
 
 
-def _concatenated_batch(row: Sequence[Any], schema: pa.Schema) -> pa.RecordBatch:
+def _concatenated_batch(row: Sequence[Any], schema: pa.Schema, widths: Widths | None = None) -> pa.RecordBatch:
     rows, values = int(row[0]), iter(row[1:])
-    arrays: list[pa.Array] = []
+    arrays: dict[str, pa.Array] = {}
+    fixed: bytes | None = None
     for fld in schema:
-        if pa.types.is_binary(fld.type):
-            lengths = _split(next(values), ",", rows, fld.name)
-            blob = next(values) or b""
-            offsets = np.zeros(rows + 1, dtype=np.int64)
-            np.cumsum(pc.cast(lengths, pa.int64()).to_numpy(), out=offsets[1:])
-            if offsets[-1] != len(blob) or offsets[-1] >= 2**31:
-                raise StoreError(f"reading the store failed: column {fld.name} does not add up",
-                                 where="analytics build")
-            arrays.append(pa.Array.from_buffers(pa.binary(), rows, [None, pa.py_buffer(offsets.astype(np.int32)),
-                                                                    pa.py_buffer(blob)]))
+        if pa.types.is_binary(fld.type) and widths is not None and widths.field == fld.name:
+            fixed = next(values) or b""  # its lengths from the key, once that is read
+        elif pa.types.is_binary(fld.type):
+            lengths = pc.cast(_split(next(values), ",", rows, fld.name), pa.int64()).to_numpy()
+            arrays[fld.name] = _binary(lengths, next(values) or b"", fld.name)
         elif pa.types.is_string(fld.type):
-            arrays.append(_split(next(values), _TEXT_SEPARATOR, rows, fld.name))
+            arrays[fld.name] = _split(next(values), _TEXT_SEPARATOR, rows, fld.name)
         else:
-            arrays.append(pc.cast(_split(next(values), ",", rows, fld.name), fld.type))
-    return pa.record_batch(arrays, schema=schema)
+            arrays[fld.name] = pc.cast(_split(next(values), ",", rows, fld.name), fld.type)
+    if widths is not None and fixed is not None:
+        arrays[widths.field] = _binary(widths.lengths(arrays[widths.key]), fixed, widths.field)
+    return pa.record_batch([arrays[fld.name] for fld in schema], schema=schema)
 
 
-def concatenated_batches(engine: Engine, stmts: Sequence[ClauseElement], schema: pa.Schema
-                         ) -> Iterator[pa.RecordBatch]:
+def _binary(lengths: np.ndarray, blob: bytes, name: str) -> pa.Array:
+    """Values of ``lengths`` taken end to end from ``blob``; refused unless they add up to it."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if offsets[-1] != len(blob) or offsets[-1] >= 2**31:
+        raise StoreError(f"reading the store failed: column {name} does not add up", where="analytics build")
+    return pa.Array.from_buffers(pa.binary(), len(lengths), [None, pa.py_buffer(offsets.astype(np.int32)),
+                                                             pa.py_buffer(blob)])
+
+
+def concatenated_batches(engine: Engine, stmts: Sequence[ClauseElement], schema: pa.Schema,
+                         widths: Widths | None = None) -> Iterator[pa.RecordBatch]:
     """On SQLite: the rows of each statement (a chunk of one query) as one record batch of ``schema``."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         try:
             for stmt in stmts:
-                row = cursor.execute(_concatenated_sql(statement_sql(engine, stmt), schema)).fetchone()
+                row = cursor.execute(_concatenated_sql(statement_sql(engine, stmt), schema, widths)).fetchone()
                 if row[0]:
-                    yield _concatenated_batch(row, schema)
+                    yield _concatenated_batch(row, schema, widths)
         except engine.dialect.loaded_dbapi.Error as exc:
             raise _failed(engine, exc) from None
         finally:
@@ -216,17 +246,18 @@ class StoreStream:
 
     Creating it starts the reading in a thread; ``with stream as reader`` hands the reader over and closes
     everything at the end of the block. Call :meth:`close` instead if the stream is never entered. ``chunks``:
-    conditions that split the rows (e.g. ranges of ids), each read as one batch on SQLite.
+    conditions that split the rows (e.g. ranges of ids), each read as one batch on SQLite. ``widths``: a binary
+    field whose lengths follow from a key (on SQLite they are then not read).
     """
 
     def __init__(self, engine: Engine, stmt: AnySelect, schema: pa.Schema, batch_rows: int = BATCH_ROWS,
-                 chunks: Sequence[ColumnElement[bool]] = ()) -> None:
+                 chunks: Sequence[ColumnElement[bool]] = (), widths: Widths | None = None) -> None:
         self.schema = schema
         if engine.dialect.name == "sqlite":
             parts = [stmt.where(chunk) for chunk in chunks] or [stmt]
             # SQLite reads on one core a connection: the chunks go to several, taken in turn.
             lanes = [parts[i::READERS] for i in range(min(READERS, len(parts)))]
-            self.batches = _in_turn([prefetched(functools.partial(concatenated_batches, engine, lane, schema))
+            self.batches = _in_turn([prefetched(functools.partial(concatenated_batches, engine, lane, schema, widths))
                                      for lane in lanes])
         else:
             self.batches = prefetched(lambda: record_batches(engine, stmt, schema, batch_rows))
