@@ -4,15 +4,19 @@ no Pydantic for Typer's option conversion, no Rich, pandas or SciPy)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
-from hizone.cli import app
+from hizone.cli import app, command
 
 HEAVY = ("fastapi", "starlette", "uvicorn", "duckdb", "alembic", "sqlalchemy", "pandas", "pyarrow", "numpy",
          "argon2", "pydantic", "rich", "hizone.demo", "hizone.web", "hizone.store")
@@ -44,6 +48,39 @@ def test_help_of_every_command_imports_no_heavy_library() -> None:
             "    result = runner.invoke(app, args)\n"
             "    assert result.exit_code == 0, (args, result.output)\n")
     assert _loaded_after(code) == []
+
+
+def test_the_entry_points_help_imports_no_heavy_library() -> None:
+    code = ("import sys\nsys.argv = ['hizone', '--help']\nfrom hizone.cli import main\n"
+            "try:\n    main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n")
+    assert _loaded_after(code) == []
+
+
+def _run(cli: Callable[..., object], args: list[str]) -> tuple[object, str]:
+    """(exit code, everything printed) of one invocation as the shell makes it."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), pytest.raises(SystemExit) as done:
+        cli(args, prog_name="hizone")
+    return done.value.code, out.getvalue()
+
+
+def _command_paths(group: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    commands = getattr(group, "commands", {})
+    return [path] + [p for name, sub in commands.items() for p in _command_paths(sub, (*path, name))]
+
+
+def test_the_entry_point_lists_every_command_and_answers_each_help_as_typer_does() -> None:
+    """`main` builds a group only when it is run; its help, every command's help and its answer to a typo are
+    those of the command Typer builds from `app` at once."""
+    built = typer.main.get_command(app)
+    paths = _command_paths(built)
+    assert len(paths) > 40 and ("index", "run") in paths and ("users", "add") in paths
+    listed = _run(command(), ["--help"])[1]
+    assert all(f"  {name} " in listed for name in built.commands)  # type: ignore[attr-defined]
+    for path in paths:
+        assert _run(command(), [*path, "--help"]) == _run(app, [*path, "--help"]), path
+    typo = _run(command(), ["inde"])
+    assert typo == _run(app, ["inde"]) and "Did you mean 'index'?" in typo[1]
 
 
 def _index_run(tmp_path: Path) -> list[str]:

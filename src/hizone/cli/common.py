@@ -30,10 +30,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def command_group(help: str) -> typer.Typer:
+def command_group(help: str, cls: type[TyperGroup] | None = None) -> typer.Typer:
     """A group of commands. Its help is Click's plain text: Typer's Rich panels import Rich's Markdown renderer,
     a third of what `hizone --help` would cost; Rich still draws the commands' tables and progress bars."""
-    return typer.Typer(cls=PlainValuesGroup, help=help, no_args_is_help=True, rich_markup_mode=None,
+    return typer.Typer(cls=cls or PlainValuesGroup, help=help, no_args_is_help=True, rich_markup_mode=None,
                        pretty_exceptions_enable=False)
 
 
@@ -53,6 +53,28 @@ class PlainValuesGroup(TyperGroup):
         if command is not None and not isinstance(command, PlainValuesGroup):  # a group converts its own
             _convert_plainly(command.get_params(ctx))
         return name, command, rest
+
+
+class DeferredGroups(PlainValuesGroup):
+    """The `hizone` command as its entry point runs it: a sub-group (db, index, ...) is built into a Click
+    command only when it is run; until then a stand-in of the same name and help text holds its place (help,
+    suggestions). Building every group's commands (each option read from a function's signature) was a third of
+    `hizone --help` and a sixth of `hizone index run`."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._builders: dict[str, Callable[[], _click.Command]] = {}
+
+    def defer(self, stand_in: _click.Command, build: Callable[[], _click.Command]) -> None:
+        assert stand_in.name
+        self.commands[stand_in.name] = stand_in
+        self._builders[stand_in.name] = build
+
+    def resolve_command(self, ctx: _click.Context, args: list[str]) -> tuple[str | None, _click.Command | None,
+                                                                             list[str]]:
+        if args and args[0] in self._builders:
+            self.commands[args[0]] = self._builders.pop(args[0])()
+        return super().resolve_command(ctx, args)
 
 
 class _PlainValue(RuntimeParam):
