@@ -123,7 +123,7 @@ def zone_profile(request: Request, principal: security.ZoneReader, zone_code: st
             history = rank_svc.rank_history(engine, request.app.state.runs, views.evaluation_framework, zone_code)
             context.update(key=svc.key_table(fig, views, zone, chosen, lang, principal),
                            gaps=svc.gap_table(fig, views, zone, chosen, bench, lang, principal, evaluation),
-                           radar=rank_svc.radar(evaluation, zone_code, lang) if evaluation else None,
+                           radar=rank_svc.radar(evaluation, zone_code, lang, fig) if evaluation else None,
                            ranks=history if history["years"] else svc.rank_history(fig, views, zone_code),
                            qualification_counts=counts)
         return context
