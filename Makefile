@@ -25,9 +25,11 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need >/dev/null; \
 	fi
 
-demo: $(VENV_STAMP)
+demo: $(VENV_STAMP) system-deps
 	@test -f var/hizone.sqlite || { .venv/bin/hizone demo && .venv/bin/hizone evaluate --year 2022 \
-	  && .venv/bin/hizone evaluate --year 2023 && .venv/bin/hizone alerts run; }
+	  && .venv/bin/hizone evaluate --year 2023 && .venv/bin/hizone alerts run \
+	  && .venv/bin/hizone report zone --zone Z1101 --year 2023 --out var/reports/Z1101-2023.pdf \
+	  && .venv/bin/hizone report monthly --out var/reports/monthly-nation.pdf; }
 	.venv/bin/hizone db upgrade
 	.venv/bin/hizone serve --host 127.0.0.1 --port 8000
 

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from hizone.cli import app, command
 
 HEAVY = ("fastapi", "starlette", "uvicorn", "duckdb", "alembic", "sqlalchemy", "pandas", "pyarrow", "numpy",
-         "argon2", "pydantic", "rich", "hizone.demo", "hizone.web", "hizone.store")
+         "argon2", "pydantic", "rich", "hizone.demo", "hizone.web", "hizone.store", "playwright", "jinja2",
+         "hizone.reports")
 # What `hizone index run` needs beyond the command line itself: the engine and the pipeline file's reader.
 INDEX_RUN_NEEDS = ("numpy", "yaml")
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "evaluate"
@@ -44,7 +45,8 @@ def test_importing_the_cli_imports_no_heavy_library() -> None:
 def test_help_of_every_command_imports_no_heavy_library() -> None:
     code = ("from typer.testing import CliRunner\nfrom hizone.cli import app\nrunner = CliRunner()\n"
             "for args in (['--help'], ['index', 'run', '--help'], ['db', '--help'], ['import', '--help'],\n"
-            "             ['serve', '--help'], ['users', 'add', '--help']):\n"
+            "             ['serve', '--help'], ['users', 'add', '--help'], ['report', 'zones', '--help'],\n"
+            "             ['report', 'monthly', '--help']):\n"
             "    result = runner.invoke(app, args)\n"
             "    assert result.exit_code == 0, (args, result.output)\n")
     assert _loaded_after(code) == []

@@ -7,11 +7,13 @@ does not know how to fill, fails the test, so no new endpoint can skip its acces
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from collections.abc import Iterator
 
 import fastexcel
 import httpx
+import pypdf
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -47,9 +49,10 @@ OWN = {"zone": NATIONAL | {"province", "zone"},
        "zone_points": NATIONAL | {"province", "zone", "enterprise"},  # the enterprise: its own row
        "enterprise": NATIONAL | {"province", "zone", "enterprise"},
        "submission": NATIONAL | {"province", "zone", "enterprise"},
-       "entity": NATIONAL | {"province", "zone", "enterprise"}, "alert": NATIONAL | {"province", "zone"}}
+       "entity": NATIONAL | {"province", "zone", "enterprise"}, "alert": NATIONAL | {"province", "zone"},
+       "province": NATIONAL | {"province"}}
 OTHER = {"zone": NATIONAL, "zone_points": NATIONAL,
-         "enterprise": NATIONAL, "submission": NATIONAL, "entity": NATIONAL, "alert": NATIONAL}
+         "enterprise": NATIONAL, "submission": NATIONAL, "entity": NATIONAL, "alert": NATIONAL, "province": NATIONAL}
 # batch_id 1 is a fixture's import batch: an upload's changes answer only its uploader (tested below), so
 # every logged-in role gets a 404 here, never a 401/403.
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
@@ -365,6 +368,14 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/zones/{zone_code}/export/key_indicators.{fmt}": ["?year=2023", "?year=2022"],
     "/zones/{zone_code}/export/gap_analysis.{fmt}": [f"?year=2023&benchmark={LEAK_ZONE}", "?year=2023&benchmark=top10",
                                                      f"?year=2022&benchmark={LEAK_ZONE}"],
+    "/zones/{zone_code}/report.pdf": ["?year=2023", f"?year=2023&benchmark={LEAK_ZONE}"],
+    "/zones/{zone_code}/monthly.pdf": ["?month=2023-02"],
+    "/monitoring/report.pdf": ["?month=2023-02"],
+    "/monitoring/provinces/{province_code}/report.pdf": ["?month=2023-02"],
+    "/api/v1/reports/zones/{zone_code}/evaluation.pdf": ["?year=2023"],
+    "/api/v1/reports/zones/{zone_code}/monthly.pdf": ["?month=2022-02"],
+    "/api/v1/reports/monthly.pdf": ["?month=2022-02"],
+    "/api/v1/reports/provinces/{province_code}/monthly.pdf": ["?month=2022-02"],
     "/rankings": ["", f"?province={LEAK_PROVINCE}"],
     "/export/rankings.{fmt}": [""],
     "/monitoring": ["", "?month=2022-02"],
@@ -430,7 +441,9 @@ def _leak_ids(engine: Engine, seeded: Seeded) -> dict[str, dict[str, str]]:
 
 
 def _body_text(response: httpx.Response) -> str:
-    """The response as text; a workbook's cells read back (its bytes are zipped)."""
+    """The response as text; a workbook's cells and a PDF's text read back (their bytes are compressed)."""
+    if response.content[:5] == b"%PDF-":
+        return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
     if response.content[:2] == b"PK":
         reader = fastexcel.read_excel(response.content)
         return "\n".join(str(v) for name in reader.sheet_names

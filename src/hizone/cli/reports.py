@@ -41,6 +41,16 @@ def _sources(analytics: Path | None, lang: str) -> Sources:
     return open_sources(engine, analytics or analytics_path(Settings.from_env()), Principal("cli", "analyst"), lang)
 
 
+def _latest_month(src: Sources) -> str:
+    from hizone.web.services.monitoring import monthly_periods
+    from hizone.web.services.views import load_views
+
+    months = monthly_periods(src.fig, load_views())
+    if not months:
+        raise HizoneError("no approved monthly reports yet", where="--period")
+    return months[-1]
+
+
 def _write(out: Path, pdf: bytes) -> None:
     """Written beside the target and renamed: a file half-written by an interrupted run never appears."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -107,8 +117,9 @@ def zones_command(
 @report_app.command("monthly")
 @user_errors
 def monthly_command(
-    period: Annotated[str, typer.Option(help="The month, YYYY-MM (figures cumulative from January).")],
     out: Annotated[Path, typer.Option(help="The PDF file to write (with --all-provinces: a directory).")],
+    period: Annotated[str | None, typer.Option(help="The month, YYYY-MM (figures cumulative from January); "
+                                                    "default the latest month with approved reports.")] = None,
     level: Annotated[str, typer.Option(help="nation, province or zone.")] = "nation",
     code: Annotated[str | None, typer.Option(help="The province's or the zone's code.")] = None,
     all_provinces: Annotated[bool, typer.Option("--all-provinces", help="Every province's report, one PDF each "
@@ -123,6 +134,7 @@ def monthly_command(
 
     started = time.perf_counter()
     src = _sources(analytics, lang)
+    period = period or _latest_month(src)
     if not all_provinces:
         pdf = print_monthly_report(src, level, code, period)
         _write(out, pdf)

@@ -86,7 +86,7 @@ def zone_report(src: Sources, zone_code: str, year: int, benchmark: str = profil
         dimensions=[DimensionResult(d.code, d.name_en if src.lang == "en" else d.name_zh,
                                     _number(mine.get(f"{d.code}_score")), _whole(mine.get(f"{d.code}_rank")))
                     for d in ranking.framework.dimensions],
-        radar=rank_svc.radar(ranking, zone_code, src.lang),
+        radar=rank_svc.radar(ranking, zone_code, src.lang, fig),
         rank_history=rank_svc.rank_history(src.engine, src.runs, views.evaluation_framework, zone_code),
         key_indicators=profile_svc.key_table(fig, views, zone, period, src.lang, src.principal) if period else None,
         benchmark_code=bench.code,

@@ -31,6 +31,7 @@ from hizone.auth.policy import (
     can_admin,
     can_query_analytic_tables,
     can_read_enterprise,
+    can_read_province,
     can_read_zone,
     can_see_alert,
     can_see_own_points,
@@ -41,7 +42,7 @@ from hizone.auth.policy import (
 from hizone.auth.sessions import session_principal
 from hizone.auth.users import principal_for_token
 from hizone.store.db import read_connection
-from hizone.store.models import AuditLog, Enterprise, Submission, Zone
+from hizone.store.models import AuditLog, Enterprise, Province, Submission, Zone
 
 SESSION_COOKIE = "hizone_session"
 CSRF_COOKIE = "hizone_csrf"
@@ -324,6 +325,18 @@ def _zone_check(param: str) -> Check:
     return check
 
 
+def _province_check(param: str) -> Check:
+    """A province's own figures (its reports): the national roles and the province's department."""
+    def check(request: Request, principal: Principal) -> None:
+        code = str(request.path_params.get(param, ""))
+        with Session(request.app.state.engine) as session:
+            if session.get(Province, code) is None:
+                raise _not_found("province", code)
+        if not can_read_province(principal, code):
+            _deny(principal)
+    return check
+
+
 def _enterprise_check(param: str) -> Check:
     def check(request: Request, principal: Principal) -> None:
         code = str(request.path_params.get(param, ""))
@@ -418,6 +431,10 @@ def zone(param: str = "zone_code") -> Rule:
     return Rule(f"zone:{param}", _zone_check(param))
 
 
+def province(param: str = "province_code") -> Rule:
+    return Rule(f"province:{param}", _province_check(param))
+
+
 def zone_points(param: str = "zone_code") -> Rule:
     return Rule(f"zone_points:{param}", _zone_points_check(param))
 
@@ -447,6 +464,7 @@ Reviewer = Annotated[Principal, Depends(reviewer)]
 Submitter = Annotated[Principal, Depends(submitter)]
 Scoped = Annotated[Principal, Depends(scoped)]
 ZoneReader = Annotated[Principal, Depends(zone())]
+ProvinceReader = Annotated[Principal, Depends(province())]
 ZonePointsReader = Annotated[Principal, Depends(zone_points())]
 EnterpriseReader = Annotated[Principal, Depends(enterprise())]
 EntityReader = Annotated[Principal, Depends(entity())]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from hizone.auth import Principal, can_read_province
+from hizone.auth import Principal
 from hizone.reports.cache import PdfCache
 from hizone.reports.sources import Sources
 from hizone.web import security
@@ -81,14 +81,6 @@ async def monthly_report_pdf(request: Request, principal: Principal, level: str,
     return _pdf(body, f"monthly-{key or 'nation'}-{chosen}.pdf")
 
 
-def _province(request: Request, principal: Principal, province_code: str) -> None:
-    """A province's report for those who read the whole province (the national roles and its department)."""
-    if province_code not in figures(request).provinces:
-        raise HTTPException(status_code=404, detail=f"no province '{province_code}'")
-    if not can_read_province(principal, province_code):
-        raise HTTPException(status_code=403, detail="this province is outside your scope")
-
-
 # --- the pages' download links
 
 @router.get("/zones/{zone_code}/report.pdf")
@@ -109,9 +101,8 @@ async def national_monthly_page(request: Request, principal: security.Scoped, mo
 
 
 @router.get("/monitoring/provinces/{province_code}/report.pdf")
-async def province_monthly_page(request: Request, principal: security.Scoped, province_code: str,
+async def province_monthly_page(request: Request, principal: security.ProvinceReader, province_code: str,
                                 month: str | None = MONTH) -> Response:
-    _province(request, principal, province_code)
     return await monthly_report_pdf(request, principal, "province", province_code, month)
 
 
@@ -139,8 +130,7 @@ async def national_monthly_api(request: Request, principal: security.Scoped, mon
 
 
 @api_router.get("/provinces/{province_code}/monthly.pdf", responses=PDF, response_class=Response)
-async def province_monthly_api(request: Request, principal: security.Scoped, province_code: str,
+async def province_monthly_api(request: Request, principal: security.ProvinceReader, province_code: str,
                                month: str | None = MONTH) -> Response:
     """A province's monthly economic-operation report (PDF): for the national roles and its department."""
-    _province(request, principal, province_code)
     return await monthly_report_pdf(request, principal, "province", province_code, month)

@@ -124,7 +124,7 @@ def zone_profile(request: Request, principal: security.ZoneReader, zone_code: st
             context.update(key=svc.key_table(fig, views, zone, chosen, lang, principal),
                            gaps=svc.gap_table(fig, views, zone, chosen, bench, lang, principal, evaluation),
                            drag=svc.drag_table(fig, zone, chosen, lang, principal),
-                           radar=rank_svc.radar(evaluation, zone_code, lang) if evaluation else None,
+                           radar=rank_svc.radar(evaluation, zone_code, lang, fig) if evaluation else None,
                            ranks=history if history["years"] else svc.rank_history(fig, views, zone_code),
                            qualification_counts=counts)
         return context

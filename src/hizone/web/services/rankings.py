@@ -146,8 +146,9 @@ def ranking_rows(ranking: Ranking, fig: Reader, principal: Principal, lang: str,
     return Table("rankings", columns, rows)
 
 
-def radar(ranking: Ranking, zone_code: str, lang: str) -> dict[str, object] | None:
-    """The zone's dimension scores against the median zone's, for a radar chart."""
+def radar(ranking: Ranking, zone_code: str, lang: str, fig: Reader | None = None) -> dict[str, object] | None:
+    """The zone's dimension scores against the median zone's, for a radar chart; with ``fig``, also against the
+    median of its peer group (the zones of its region)."""
     dims = ranking.framework.dimensions
     mine = next((r for r in ranking.rows if r["zone"] == zone_code), None)
     if mine is None:
@@ -158,9 +159,15 @@ def radar(ranking: Ranking, zone_code: str, lang: str) -> dict[str, object] | No
         return float(value) if isinstance(value, int | float) else None
 
     medians = [median([score(r, d.code) for r in ranking.rows]) for d in dims]
+    series = [{"name": translate("profile.this_zone", lang), "value": [score(mine, d.code) for d in dims]},
+              {"name": translate("profile.national_median", lang), "value": medians}]
+    zone = fig.zones.get(zone_code) if fig is not None else None
+    if fig is not None and zone is not None:
+        peers = [r for r in ranking.rows if (z := fig.zones.get(str(r["zone"]))) and z.region == zone.region]
+        series.append({"name": f"{translate('profile.peer_median', lang)} ({translate('region.' + zone.region, lang)})",
+                       "value": [median([score(r, d.code) for r in peers]) for d in dims]})
     return {"dimensions": [{"name": d.name_en if lang == "en" else d.name_zh, "max": 100} for d in dims],
-            "series": [{"name": translate("profile.this_zone", lang), "value": [score(mine, d.code) for d in dims]},
-                       {"name": translate("profile.national_median", lang), "value": medians}]}
+            "series": series}
 
 
 def rank_history(engine: Engine, cache: RunCache, framework_code: str, zone_code: str) -> dict[str, object]:

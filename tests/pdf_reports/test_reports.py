@@ -15,7 +15,7 @@ from hizone.reports.zone import _evaluation
 from hizone.web.services import rankings as rank_svc
 from hizone.web.services.monitoring import monthly_periods
 from hizone.web.services.views import load_views, shown, shown_yoy
-from tests.reports.conftest import fonts, pdf_text, squeezed
+from tests.pdf_reports.conftest import fonts, pdf_text, squeezed
 
 
 def _row(src: Sources, year: int, zone: str) -> dict[str, object]:
