@@ -116,8 +116,25 @@ def test_csv_rows_count_the_header_as_row_1() -> None:
     assert str(result.problems[0]).startswith("row 3, time: 'x' is not a time")
 
 
+def test_the_arrow_read_of_a_usual_json_batch_checks_as_the_general_read_does() -> None:
+    from hizone.carbon.readings import _arrow_columns
+
+    readings = [_reading(), _reading(unit="U2", quantity=-1), _reading(time="2999-01-01T00:00:00Z"),
+                _reading(quantity=7, measure_unit="MWh"), _reading(time="2026-11-01T09:00:00+08:00", unit=None)]
+    body = json.dumps({"readings": readings}, indent=1).encode()
+    assert _arrow_columns(body) is not None  # pretty-printed, with an int quantity and nulls: still the fast read
+    general = check_batch(parse_json(b"\n" * 70 + body), METERS, default_config(), NOW)  # past the 64-byte peek
+    fast = check_batch(parse_json(body), METERS, default_config(), NOW)
+    assert isinstance(fast, Refused) and isinstance(general, Refused)
+    assert [str(p) for p in fast.problems] == [str(p) for p in general.problems] and len(fast.problems) == 4
+    for odd in (b'{"readings": [{"unit": "U1", "time": 5}]}', b'{"readings": [null]}', b"\xef\xbb\xbf{}",
+                b'{"readings": [{"quantity": NaN}]}', b'{"readings": []}', b'{"readings": [{}]}\n{"readings": [{}]}'):
+        assert _arrow_columns(odd) is None, odd  # the general read takes these and names what is wrong
+
+
 @pytest.mark.parametrize("body, message", [
-    (b"{", "not JSON"), (b"[]", "expected an object"), (b'{"readings": [1]}', "an object")])
+    (b"{", "not JSON"), (b"[]", "expected an object"), (b'{"readings": [1]}', "an object"),
+    (b'{"readings": [{"quantity": NaN}]}', "not JSON"), (b'{"readings": [null, {}]}', "an object")])
 def test_unreadable_json_bodies(body: bytes, message: str) -> None:
     with pytest.raises(BatchError, match=message):
         parse_json(body)

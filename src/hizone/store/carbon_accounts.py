@@ -41,8 +41,13 @@ class Basis:
     @classmethod
     def of(cls, account: GroupAccount, build_state: Mapping[str, str]) -> Basis:
         """The basis of ``account``, computed over a build whose state (``Reader.build_state``) is given."""
+        return cls.current(account.factor_version, account.factor_fingerprint, build_state)
+
+    @classmethod
+    def current(cls, factor_version: str, factor_fingerprint: str, build_state: Mapping[str, str]) -> Basis:
+        """The basis of figures computed with those factors over a build whose state is given."""
         key = f"registry {build_state.get('registry', '')[:16]} indicators {build_state.get('indicators', '')[:16]}"
-        return cls(account.factor_version, account.factor_fingerprint, int(build_state.get("seq", 0)), key)
+        return cls(factor_version, factor_fingerprint, int(build_state.get("seq", 0)), key)
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,22 @@ def stale_reason(engine: Engine, published: PublishedAccount, current: Basis) ->
     """Why ``published`` is not what ``current`` factors and data would give (None: it is), naming both."""
     with engine.connect() as conn:
         return _stale(conn, published, current)
+
+
+def last_publication(engine: Engine, year: int) -> int:
+    """The event number of the latest publication of ``year``'s accounts (0: none): what a page shows moves with it."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.max(CarbonAccountVersion.event_seq)).where(
+            CarbonAccountVersion.year == year)).scalar() or 0)
+
+
+def published_with_reasons(engine: Engine, year: int, level: str, current: Mapping[str, Basis]
+                           ) -> dict[str, tuple[PublishedAccount, str | None]]:
+    """key -> (its latest published version, why the ``current`` basis would give other figures or None), for the
+    keys of ``current`` that were published."""
+    with engine.connect() as conn:
+        latest = latest_published(conn, year, level, list(current))
+        return {key: (p, _stale(conn, p, current[key])) for key, p in latest.items()}
 
 
 def _stale(conn: Connection, published: PublishedAccount, current: Basis) -> str | None:

@@ -12,11 +12,12 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from hizone.analytics.read import ReadCache, Reader
 from hizone.auth import Principal, can_query_analytic_tables
 from hizone.web.i18n import translate
-from hizone.web.services.tables import Suppressed, format_cell
+from hizone.web.services.tables import Suppressed, format_amount, format_cell
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -31,6 +32,8 @@ def make_templates() -> Jinja2Templates:
         else f"{v:,.{d}f}"
     templates.env.filters["pct"] = lambda v: "—" if v is None else str(v) if isinstance(v, Suppressed) \
         else f"{v:+.1f}%"
+    templates.env.filters["amount"] = pass_context(
+        lambda ctx, v, unit, base=1.0: format_amount(v, translate(f"unit.{unit}", ctx["lang"]), ctx["lang"], base))
     templates.env.filters["urlquote"] = lambda v: quote(str(v), safe="")
     return templates
 

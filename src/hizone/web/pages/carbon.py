@@ -6,6 +6,7 @@ The figures are hizone.web.services.carbon's, the same dicts the API answers wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 
 from hizone.analytics.read import Reader
 from hizone.auth import Principal
+from hizone.store.carbon_accounts import last_publication
 from hizone.web import security
 from hizone.web.errors import error_response
 from hizone.web.i18n import translate
@@ -26,27 +28,42 @@ YEAR = Query(None, ge=2000, le=2100)
 MAP_FIGURE = "energy_intensity"
 
 
-def _scope(principal: Principal) -> tuple[object, ...]:
-    return principal.role, principal.province_code, principal.zone_code
+def _key(request: Request, principal: Principal, year: int) -> tuple[object, ...]:
+    """What a carbon page depends on beyond the data version: the caller's scope and the year's publications."""
+    return (principal.role, principal.province_code, principal.zone_code,
+            last_publication(request.app.state.engine, year))
+
+
+def _answer(request: Request, make: Callable[[], Response]) -> Response:
+    """``make``'s page, or the error page of the request it could not answer (the service says which status)."""
+    try:
+        return make()
+    except svc.CarbonRequestError as exc:
+        return error_response(request, exc.status, exc.reason, where=exc.where)
+
+
+def _shown(request: Request, fig: Reader, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return svc.as_published(request.app.state.engine, fig, rows)
 
 
 @router.get("/carbon")
 def national(request: Request, principal: security.Public, year: int | None = YEAR) -> Response:
     fig, lang = figures(request), request.state.lang
-    try:
+
+    def page() -> Response:
         chosen = svc.chosen_year(fig, year)
-        [nation] = svc.accounts(fig, principal, "nation", None, chosen)
-    except svc.CarbonRequestError as exc:
-        return error_response(request, exc.status, exc.reason, where=exc.where)
+        [nation] = _shown(request, fig, svc.accounts(fig, principal, "nation", None, chosen))
 
-    def build() -> dict[str, object]:
-        provinces = _in_scope(fig, principal, "province", chosen)
-        zones = _in_scope(fig, principal, "zone", chosen)
-        return {"year": chosen, "years": svc.account_years(fig), "nation": nation, "provinces": provinces,
-                "zones": zones, "map": _map(fig, provinces, zones, lang)}
+        def build() -> dict[str, object]:
+            provinces = _shown(request, fig, _in_scope(fig, principal, "province", chosen))
+            zones = _shown(request, fig, _in_scope(fig, principal, "zone", chosen))
+            return {"year": chosen, "years": svc.account_years(fig), "nation": nation, "provinces": provinces,
+                    "zones": zones, "map": _map(fig, provinces, zones, lang), "display": svc.DISPLAY}
 
-    return render_cached(request, "carbon.html", (chosen, *_scope(principal)),
-                         lambda: translate("nav.carbon", lang), build)
+        return render_cached(request, "carbon.html", (chosen, *_key(request, principal, chosen)),
+                             lambda: translate("nav.carbon", lang), build)
+
+    return _answer(request, page)
 
 
 def _in_scope(fig: Reader, principal: Principal, level: str, year: int) -> list[dict[str, Any]]:
@@ -76,20 +93,22 @@ def _map(fig: Reader, provinces: list[dict[str, Any]], zones: list[dict[str, Any
 @router.get("/carbon/zones/{zone_code}")
 def zone(request: Request, principal: security.ZoneReader, zone_code: str, year: int | None = YEAR) -> Response:
     fig, lang = figures(request), request.state.lang
-    try:
+
+    def page() -> Response:
         chosen = svc.chosen_year(fig, year)
-        [account] = svc.accounts(fig, principal, "zone", zone_code, chosen)
-    except svc.CarbonRequestError as exc:
-        return error_response(request, exc.status, exc.reason, where=exc.where)
+        [account] = _shown(request, fig, svc.accounts(fig, principal, "zone", zone_code, chosen))
 
-    def build() -> dict[str, object]:
-        trend = account.get("trend", [])
-        chart = {"years": [t["year"] for t in trend], "series": [
-            {"name": translate(f"carbon.{name}", lang), "data": [t[name] for t in trend]} for name in svc.TREND]}
-        return {"year": chosen, "years": svc.account_years(fig), "account": account, "chart": chart}
+        def build() -> dict[str, object]:
+            trend = account.get("trend", [])
+            chart = {"years": [t["year"] for t in trend], "series": [
+                {"name": translate(f"carbon.{name}", lang), "data": [t[name] for t in trend]} for name in svc.TREND]}
+            return {"year": chosen, "years": svc.account_years(fig), "account": account, "chart": chart,
+                    "display": svc.DISPLAY}
 
-    return render_cached(request, "carbon_zone.html", (zone_code, chosen, *_scope(principal)),
-                         lambda: translate("nav.carbon", lang), build)
+        return render_cached(request, "carbon_zone.html", (zone_code, chosen, *_key(request, principal, chosen)),
+                             lambda: translate("nav.carbon", lang), build)
+
+    return _answer(request, page)
 
 
 @router.get("/carbon/export/accounts.{fmt}")
@@ -97,9 +116,11 @@ def export_accounts(request: Request, principal: security.Public, fmt: ExportFor
                     level: Literal["province", "zone"] = "zone", year: int | None = YEAR) -> Response:
     """The provinces' or zones' accounts the viewer may read, as .xlsx or .csv (the rows the page lists)."""
     fig, lang = figures(request), request.state.lang
-    try:
-        table = svc.accounts_table(fig, principal, level, year, lang)
-    except svc.CarbonRequestError as exc:
-        return error_response(request, exc.status, exc.reason, where=exc.where)
-    title = f"{translate('carbon.title', lang)} {translate(f'carbon.{level}s', lang)} {svc.chosen_year(fig, year)}"
-    return export(table, fmt, title, fig.synthetic)
+
+    def download() -> Response:
+        table = svc.accounts_table(request.app.state.engine, fig, principal, level, year, lang)
+        title = f"{translate('carbon.title', lang)} {translate(f'carbon.{level}s', lang)} " \
+                f"{svc.chosen_year(fig, year)}"
+        return export(table, fmt, title, fig.synthetic)
+
+    return _answer(request, download)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Engine
+
 from hizone.analytics.read import Reader
 from hizone.analytics.rollup import NATION_KEY
 from hizone.auth.policy import Principal, can_read_carbon_account
@@ -26,6 +28,7 @@ from hizone.carbon.accounts import (
 from hizone.carbon.factors import default_library
 from hizone.carbon.pathways import default_targets
 from hizone.errors import HizoneError
+from hizone.store.carbon_accounts import Basis, published_with_reasons
 from hizone.web.i18n import translate
 from hizone.web.services.tables import Column, Table
 
@@ -36,6 +39,16 @@ FIGURES = ("reporters", "tce_equivalent", "tce_equal_value", "co2_scope1", "co2_
            "co2_scope2_market", "co2_total_location", "value_added", "energy_intensity",
            "industrial_energy_intensity", "co2_intensity", "carbon_productivity", "co2_per_tce", "co2_intensity_yoy")
 TREND = ("energy_intensity", "industrial_energy_intensity", "co2_intensity")
+# How the pages print each figure (templates/partials/carbon.html): amounts in 万/亿 steps of their unit (value
+# added is in 万元, so × 10,000 yuan), ratios with the decimals their size needs, y/y as a signed percentage.
+DISPLAY: dict[str, tuple[Any, ...]] = {
+    "reporters": ("int",), "tce_equivalent": ("amount", "tce", 1.0), "tce_equal_value": ("amount", "tce", 1.0),
+    **{f: ("amount", "tCO2", 1.0) for f in ("co2_scope1", "co2_scope2_location", "co2_scope2_market",
+                                            "co2_total_location")},
+    "value_added": ("amount", "yuan", 10_000.0), "energy_intensity": ("ratio", 3),
+    "industrial_energy_intensity": ("ratio", 3), "co2_intensity": ("ratio", 3), "carbon_productivity": ("ratio", 2),
+    "co2_per_tce": ("ratio", 2), "co2_intensity_yoy": ("pct",), "energy_path": ("ratio", 3),
+    "co2_path": ("ratio", 3), "kWh": ("amount", "kWh", 1.0), "tCO2": ("amount", "tCO2", 1.0)}
 
 
 class CarbonRequestError(HizoneError):
@@ -115,6 +128,8 @@ def accounts(fig: Reader, principal: Principal, level: str, key: str | None, yea
             out.append(row | {"withheld": status.reason})
             continue
         row |= _status(status)
+        for entry, source in zip(row["ledger"], status.ledger, strict=True):
+            entry["sources"] = _sources(fig, source.indicators)
         if with_detail:
             row["trend"] = trend[group.key]
             if level == "zone":
@@ -131,7 +146,47 @@ def _status(status: Status) -> dict[str, Any]:
             "warning": {"level": status.level.level, "name_zh": status.level.name_zh,
                         "name_en": status.level.name_en},
             "ledger": [{"side": e.side, "item": e.item, "value": e.value, "unit": e.unit} for e in status.ledger],
-            "factor_version": account.factor_version, "factor_notes": list(account.notes)}
+            "factor_version": account.factor_version, "factor_fingerprint": account.factor_fingerprint,
+            "factor_notes": list(account.notes)}
+
+
+def _sources(fig: Reader, indicators: tuple[str, ...]) -> list[str]:
+    """One indicator per form behind a ledger entry: its drill-down lists that form's submissions behind it."""
+    by_table: dict[object, str] = {}
+    for code in indicators:
+        by_table.setdefault(fig.indicators.table_of(code), code)
+    return list(by_table.values())
+
+
+def as_published(engine: Engine, fig: Reader, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The accounts as the pages show them: a published account's published figures (``published`` holds its
+    version, when and by whom, and ``changed_since`` why the live figures differ, None if they do not); an
+    account never published keeps its live figures with ``published`` None. Trend and emitters stay live."""
+    live = [row for row in rows if not row.get("withheld")]
+    if not live:
+        return rows
+    build_state = fig.build_state()
+    current = {row["key"]: Basis.current(row["factor_version"], row["factor_fingerprint"], build_state)
+               for row in live}
+    found = published_with_reasons(engine, live[0]["year"], live[0]["level"], current)
+    levels = {level.level: level for level in default_targets().levels}
+    out = []
+    for row in rows:
+        if row["key"] not in found or row.get("withheld"):
+            out.append(row | {"published": None, "changed_since": None})
+            continue
+        published, why = found[row["key"]]
+        shown = published.figures
+        level = levels.get(published.warning)
+        out.append(row | {name: shown.get(name) for name in (*FIGURES, "base_year", "energy_path", "co2_path")} | {
+            "warning": {"level": published.warning, "name_zh": level.name_zh if level else published.warning,
+                        "name_en": level.name_en if level else published.warning},
+            "ledger": [{k: e[k] for k in ("side", "item", "value", "unit")} | {"sources": _sources(
+                fig, tuple(e.get("indicators", ())))} for e in shown.get("ledger", [])],
+            "factor_version": published.basis.factor_version, "changed_since": why,
+            "published": {"version": published.version, "at": published.published_at.strftime("%Y-%m-%d %H:%M"),
+                          "by": published.published_by}})
+    return out
 
 
 def _emitter(account: GroupAccount) -> dict[str, Any]:
@@ -152,16 +207,17 @@ def _trends(fig: Reader, principal: Principal, level: str, asked: list[Group], y
     return out
 
 
-def accounts_table(fig: Reader, principal: Principal, level: str, year: int | None, lang: str) -> Table:
-    """Every account of ``level`` the principal may read, as an exportable table: the same dicts as the page and
-    the API (withheld groups keep their row with empty figures and the reason)."""
+def accounts_table(engine: Engine, fig: Reader, principal: Principal, level: str, year: int | None, lang: str
+                   ) -> Table:
+    """Every account of ``level`` the principal may read, as an exportable table: the same dicts as the page
+    (published figures where published; withheld groups keep their row with empty figures and the reason)."""
     t = lambda key: translate(key, lang)  # noqa: E731
     columns = [Column("key", t("carbon.code")), Column("name", t("carbon.group")), Column("year", t("carbon.year"))]
     columns += [Column(name, t(f"carbon.{name}"), "int" if name == "reporters" else "number") for name in FIGURES]
     columns += [Column("warning", t("carbon.warning")), Column("factor_version", t("carbon.factors")),
                 Column("withheld", t("carbon.withheld"))]
     rows: list[dict[str, object]] = []
-    for account in accounts(fig, principal, level, None, year, with_detail=False):
+    for account in as_published(engine, fig, accounts(fig, principal, level, None, year, with_detail=False)):
         warning = account.get("warning")
         rows.append({**{name: account.get(name) for name in FIGURES}, "key": account["key"],
                      "name": account["name_en" if lang == "en" else "name_zh"], "year": account["year"],

@@ -66,6 +66,22 @@ def format_cell(value: object, kind: ColumnKind) -> str:
     return str(value)
 
 
+# Large amounts are read in the reader's own steps: 万 and 亿 in Chinese, thousands and millions in English.
+MAGNITUDES = {"zh": ((1e8, "亿"), (1e4, "万")), "en": ((1e6, "M"), (1e3, "k"))}
+
+
+def format_amount(value: object, unit_label: str, lang: str, base: float = 1.0) -> str:
+    """An amount for people: ``value`` × ``base`` in the largest step of ``lang`` it reaches, two decimals, with
+    ``unit_label`` (a message whose ``{p}`` is the step, e.g. "{p}吨CO₂": 1.23万吨CO₂, 45.6 kt CO₂)."""
+    if value is None or isinstance(value, Suppressed) or not isinstance(value, int | float):
+        return format_cell(value, "text")
+    amount = float(value) * base
+    for size, prefix in MAGNITUDES.get(lang, MAGNITUDES["zh"]):
+        if abs(amount) >= size:
+            return f"{amount / size:,.2f}{'' if lang == 'zh' else ' '}{unit_label.format(p=prefix)}"
+    return f"{amount:,.1f}{'' if lang == 'zh' else ' '}{unit_label.format(p='')}"
+
+
 def _plain(value: object) -> object:
     return "" if value is None else str(value) if isinstance(value, Suppressed) else value
 
