@@ -99,7 +99,8 @@ def zone(request: Request, principal: security.ZoneReader, zone_code: str, year:
 
     def page() -> Response:
         chosen = svc.chosen_year(fig, year)
-        [account] = _shown(request, fig, svc.accounts(fig, principal, "zone", zone_code, chosen))
+        [account] = _shown(request, fig, svc.accounts(fig, principal, "zone", zone_code, chosen,
+                                                      engine=request.app.state.engine))
 
         def build() -> dict[str, object]:
             trend = account.get("trend", [])
