@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from tests.analytics.fixture import CODES
 from tests.carbon.test_carbon_api import carbon_app, client  # noqa: F401 (fixture)
 from tests.web.conftest import login
 
@@ -61,9 +62,15 @@ def test_the_zone_page_shows_the_apis_figures(carbon_app: FastAPI, engine: Engin
         row = re.search(rf'data-ledger="{entry["item"]}".*?data-figure="value">([^<]*)<', html)
         assert row and row.group(1) == _printed(entry["unit"], entry["value"]), entry["item"]
     for emitter in api["largest_emitters"]:
-        row = re.search(rf'data-emitter="{emitter["credit_code"]}"(.*?)</tr>', html)
+        row = re.search(rf'data-emitter="{emitter["credit_code"]}"(.*?)</tr>', html, re.S)
         assert row and dict(FIGURE.findall(row.group(1))) == {
             f: _printed(f, emitter[f]) for f in ("tce_equivalent", "co2_total_location", "co2_intensity")}
+    # Grades (both in GB/T 4754 division 39): E1 669.66 tCO2 / 36 万元, E2 284.2 / 9, the division 953.86 / 45;
+    # K 0.878 is grade 3 (0.8–1.2), K 1.490 grade 4 (1.2–2.0).
+    for code, k, grade in ((CODES["E1"], 669.66 / 36 / (953.86 / 45), 3), (CODES["E2"], 284.2 / 9 / (953.86 / 45), 4)):
+        row = re.search(rf'data-emitter="{code}"(.*?)</tr>', html, re.S)
+        assert row and f"<td class=\"num\" data-grade-k>{k:,.2f}</td>" in row.group(1), code
+        assert f'data-grade="{grade}"' in row.group(1), code
     assert 'data-live' in html and 'data-published' not in html  # nothing published yet: live, and it says so
     assert 'data-source="en_electricity_purchased_total"' in _section(html, 'data-ledger="emissions_location"')
     english = login(TestClient(carbon_app), "z1101", "a-long-test-password")

@@ -332,6 +332,7 @@ def _seed_leak_zone(engine: Engine) -> None:
 FIGURE_QUERIES: dict[str, list[str]] = {
     "/carbon": ["", "?year=2023"],
     "/carbon/zones/{zone_code}": ["", "?year=2023"],
+    "/carbon/zones/{zone_code}/readings": ["", "?month=2026-11"],
     "/carbon/export/accounts.{fmt}": ["", "?level=province", "?level=zone&year=2023"],
     "/api/v1/carbon/accounts": ["", "?level=zone", f"?level=zone&key={LEAK_ZONE}",
                                 f"?level=province&key={LEAK_PROVINCE}"],

@@ -165,10 +165,11 @@ def group_accounts(reader: Reader, library: Library, level: str, keys: Sequence[
     return out
 
 
-def largest_emitters(reader: Reader, library: Library, zone_code: str, year: int, viewer: Viewer, count: int
-                     ) -> list[GroupAccount]:
+def largest_emitters(reader: Reader, library: Library, zone_code: str, year: int, viewer: Viewer,
+                     count: int | None) -> list[GroupAccount]:
     """The zone's ``count`` enterprises with the largest CO2 (scope 1 + location-based scope 2) in ``year``,
-    largest first: enterprise figures, so only for a viewer who reads the zone (ScopeError otherwise)."""
+    largest first (every one when ``count`` is None): enterprise figures, so only for a viewer who reads the zone
+    (ScopeError otherwise)."""
     keys = reader.enterprises_reporting(REPORTERS, zone_code, str(year), viewer)
     found = [a for a in group_accounts(reader, library, "enterprise", keys, year, viewer)
              if isinstance(a, GroupAccount)]

@@ -6,6 +6,8 @@ The figures are hizone.web.services.carbon's, the same dicts the API answers wit
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -21,6 +23,7 @@ from hizone.web.i18n import translate
 from hizone.web.pages.common import ExportFormat, export, figures
 from hizone.web.rendering import render_cached
 from hizone.web.services import carbon as svc
+from hizone.web.services import readings as readings_svc
 from hizone.web.services.geo import province_features, zone_point
 
 router = APIRouter(include_in_schema=False)
@@ -96,7 +99,8 @@ def zone(request: Request, principal: security.ZoneReader, zone_code: str, year:
 
     def page() -> Response:
         chosen = svc.chosen_year(fig, year)
-        [account] = _shown(request, fig, svc.accounts(fig, principal, "zone", zone_code, chosen))
+        [account] = _shown(request, fig, svc.accounts(fig, principal, "zone", zone_code, chosen,
+                                                      engine=request.app.state.engine))
 
         def build() -> dict[str, object]:
             trend = account.get("trend", [])
@@ -107,6 +111,23 @@ def zone(request: Request, principal: security.ZoneReader, zone_code: str, year:
 
         return render_cached(request, "carbon_zone.html", (zone_code, chosen, *_key(request, principal, chosen)),
                              lambda: translate("nav.carbon", lang), build)
+
+    return _answer(request, page)
+
+
+@router.get("/carbon/zones/{zone_code}/readings")
+def zone_readings(request: Request, principal: security.ZoneReader, zone_code: str,
+                  month: str | None = Query(None, max_length=7)) -> Response:
+    """The zone's main energy-using units: day and month roll-ups of their readings, the latest warnings."""
+    fig, lang = figures(request), request.state.lang
+    engine = request.app.state.engine
+
+    def page() -> Response:
+        found = readings_svc.zone_readings(engine, fig, principal, zone_code, month)
+        # The figures are computed per request (readings arrive all the time); the key is their digest.
+        key = (zone_code, hashlib.sha256(json.dumps(found, sort_keys=True).encode()).hexdigest())
+        return render_cached(request, "carbon_readings.html", key, lambda: translate("carbon.readings", lang),
+                             lambda: {"r": found})
 
     return _answer(request, page)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+import numpy as np
+from sqlalchemy import Engine, select
 
 from hizone.analytics.read import Reader
 from hizone.analytics.rollup import NATION_KEY
@@ -26,9 +27,10 @@ from hizone.carbon.accounts import (
     statuses,
 )
 from hizone.carbon.factors import default_library
-from hizone.carbon.pathways import default_targets
+from hizone.carbon.pathways import default_targets, grades
 from hizone.errors import HizoneError
 from hizone.store.carbon_accounts import Basis, published_with_reasons
+from hizone.store.models import Enterprise
 from hizone.web.i18n import translate
 from hizone.web.services.tables import Column, Table
 
@@ -110,8 +112,9 @@ def _every(fig: Reader, level: str) -> dict[str, Group]:
 
 
 def accounts(fig: Reader, principal: Principal, level: str, key: str | None, year: int | None,
-             with_detail: bool = True) -> list[dict[str, Any]]:
-    """The accounts, one dict a group; with ``with_detail`` a group's ledger, trend and (zones) largest emitters.
+             with_detail: bool = True, engine: Engine | None = None) -> list[dict[str, Any]]:
+    """The accounts, one dict a group; with ``with_detail`` a group's ledger, trend and (zones) largest emitters,
+    graded against their industry when the store's ``engine`` is given (it holds the industries).
 
     A dict holds the group, the year, the figures (None where undefined), the pathway and warning level, or
     ``withheld`` with the reason and no figure."""
@@ -133,8 +136,9 @@ def accounts(fig: Reader, principal: Principal, level: str, key: str | None, yea
         if with_detail:
             row["trend"] = trend[group.key]
             if level == "zone":
-                row["largest_emitters"] = [_emitter(a) for a in largest_emitters(
-                    fig, library, group.key, chosen, viewer, EMITTERS)]
+                every = largest_emitters(fig, library, group.key, chosen, viewer, None)
+                row["largest_emitters"] = graded_emitters(engine, every) if engine is not None else \
+                    [_emitter(a) for a in every[:EMITTERS]]
         out.append(row)
     return out
 
@@ -148,6 +152,21 @@ def _status(status: Status) -> dict[str, Any]:
             "ledger": [{"side": e.side, "item": e.item, "value": e.value, "unit": e.unit} for e in status.ledger],
             "factor_version": account.factor_version, "factor_fingerprint": account.factor_fingerprint,
             "factor_notes": list(account.notes)}
+
+
+def graded_emitters(engine: Engine, emitters: list[GroupAccount]) -> list[dict[str, Any]]:
+    """The largest emitters with their carbon-efficiency grade: K = the enterprise's tCO2/万元 over the Σ/Σ of the
+    zone's enterprises in its GB/T 4754 division (the enterprises the page's reader may see; targets.yaml has
+    the grade bounds), grade 1 (best) to 5; K and grade None without value added."""
+    codes = [a.key for a in emitters]
+    with engine.connect() as conn:
+        industry = dict(conn.execute(select(Enterprise.credit_code, Enterprise.industry_code)
+                                     .where(Enterprise.credit_code.in_(codes))).all())
+    divisions = [(industry.get(code) or "")[:2] for code in codes]
+    k, grade = grades(np.array([a.co2_total_location for a in emitters]),
+                      np.array([a.value_added or 0.0 for a in emitters]), divisions, default_targets().grade_bounds)
+    return [_emitter(a) | {"division": divisions[i] or None, "k": None if np.isnan(k[i]) else float(k[i]),
+                           "grade": int(grade[i]) or None} for i, a in enumerate(emitters)][:EMITTERS]
 
 
 def _sources(fig: Reader, indicators: tuple[str, ...]) -> list[str]:
