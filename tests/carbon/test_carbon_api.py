@@ -65,11 +65,16 @@ def test_a_zones_account_is_the_commands_with_hand_computed_emitters(carbon_app:
     assert [(e["credit_code"], e["co2_total_location"], e["co2_intensity"]) for e in account["largest_emitters"]] \
         == [(CODES["E1"], pytest.approx(669.66), pytest.approx(669.66 / 36)),
             (CODES["E2"], pytest.approx(284.2), pytest.approx(284.2 / 9))]
+    # Grades against the zone's division 39 (953.86 tCO2 / 45 万元): K 0.878 is grade 3, K 1.490 grade 4.
+    assert [(e["division"], e["k"], e["grade"]) for e in account["largest_emitters"]] == [
+        ("39", pytest.approx(669.66 / 36 / (953.86 / 45)), 3), ("39", pytest.approx(284.2 / 9 / (953.86 / 45)), 4)]
+    assert account["published"] is None and account["changed_since"] is None  # nothing published: live figures
     assert [t["year"] for t in account["trend"]] == [2022, 2023]
     assert account["trend"][1]["co2_intensity"] == pytest.approx(953.86 / 51)
     ledger = {e["item"]: e["value"] for e in account["ledger"]}
     assert ledger["certified_green_electricity"] == pytest.approx(200_000)
     assert ledger["emissions_location"] == pytest.approx(953.86)
+    assert all(e["sources"] for e in account["ledger"])  # each entry names the indicators to drill down
 
 
 def test_the_nations_account_is_everyones_under_disclosure_control(carbon_app: FastAPI, engine: Engine) -> None:

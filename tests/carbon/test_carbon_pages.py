@@ -150,7 +150,13 @@ def test_a_published_account_shows_as_published_and_says_when_the_live_figures_d
     carbon_app.state.figures.get()  # brings the analytics file up to date
     [api] = client(carbon_app, engine, "z1101").get(
         "/api/v1/carbon/accounts?year=2023&level=zone&key=Z1101").json()["accounts"]
-    assert api["tce_equivalent"] == pytest.approx(303.736 + 71.43)  # the live figure moved
+    # The API answers as the page does: the published figure, and why today's differ; the live figure moved.
+    assert api["tce_equivalent"] == pytest.approx(303.736) and api["published"]["version"] == 1
+    assert "data change" in api["changed_since"]
+    from hizone.web.services.carbon import accounts
+    [live] = accounts(carbon_app.state.figures.get(), Principal(username="ana", role="analyst"), "zone", "Z1101",
+                      2023)
+    assert live["tce_equivalent"] == pytest.approx(303.736 + 71.43)
     html = _page(carbon_app, "z1101", "/carbon/zones/Z1101?year=2023")
     shown = dict(FIGURE.findall(_section(html, 'id="account"')))
     assert shown["tce_equivalent"] == "303.7吨标准煤" and 'data-published="1"' in html

@@ -1,5 +1,6 @@
 """/api/v1/carbon: the carbon accounts (碳账户) of zones, provinces and the nation. The accounts are
-hizone.web.services.carbon's (over hizone.carbon.accounts and the Reader); this only translates.
+hizone.web.services.carbon's (over hizone.carbon.accounts and the Reader), as the pages show them: a published
+account's published figures with why today's differ, if they do; this only translates.
 
 Public: the nation's account is everyone's; a province's or a zone's answers only within the caller's scope
 (hizone.auth.policy.can_read_carbon_account), anything else a 403 with no figure.
@@ -15,7 +16,7 @@ from hizone.analytics.read import ReadCache
 from hizone.web import security
 from hizone.web.api.v1 import ERRORS
 from hizone.web.errors import error_response
-from hizone.web.services.carbon import LEVELS, CarbonRequestError, accounts
+from hizone.web.services.carbon import LEVELS, CarbonRequestError, accounts, as_published
 
 router = APIRouter(prefix="/api/v1/carbon", tags=["v1"], responses=ERRORS)
 
@@ -31,6 +32,8 @@ class LedgerOut(BaseModel):
     item: str
     value: float
     unit: str
+    sources: list[str] = Field([], description="one indicator per form behind the entry: its drill-down "
+                                               "(/api/v1/indicators/{code}/drill-down) lists the submissions")
 
 
 class EmitterOut(BaseModel):
@@ -38,6 +41,15 @@ class EmitterOut(BaseModel):
     tce_equivalent: float
     co2_total_location: float
     co2_intensity: float | None
+    division: str | None = Field(None, description="GB/T 4754 division (the industry the grade compares with)")
+    k: float | None = Field(None, description="the enterprise's tCO2/万元 over its division's Σ/Σ in the zone")
+    grade: int | None = Field(None, description="carbon-efficiency grade, 1 (best) to 5 (targets.yaml bounds)")
+
+
+class PublishedOut(BaseModel):
+    version: int
+    at: str
+    by: str
 
 
 class TrendOut(BaseModel):
@@ -77,6 +89,10 @@ class AccountOut(BaseModel):
     factor_notes: list[str] = []
     trend: list[TrendOut] = []
     largest_emitters: list[EmitterOut] | None = Field(None, description="zones only: the largest CO2 emitters")
+    published: PublishedOut | None = Field(None, description="the published account these figures are (None: "
+                                                               "never published, the figures are live)")
+    changed_since: str | None = Field(None, description="why today's data or factors give other figures than "
+                                                         "the published ones (None: they agree)")
 
 
 class AccountsOut(BaseModel):
@@ -96,7 +112,8 @@ def get_accounts(request: Request, principal: security.Public,
                  ) -> AccountsOut | Response:
     figures: ReadCache = request.app.state.figures
     try:
-        rows = accounts(figures.get(), principal, level, key, year)
+        fig, engine = figures.get(), request.app.state.engine
+        rows = as_published(engine, fig, accounts(fig, principal, level, key, year, engine=engine))
     except CarbonRequestError as exc:
         return error_response(request, exc.status, exc.reason, where=exc.where)
     return AccountsOut(year=rows[0]["year"], level=level, accounts=[AccountOut(**row) for row in rows])
