@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from hizone.analytics.read import data_version, version_probe
 from hizone.auth.passwords import verify_password
-from hizone.auth.sessions import open_session, session_principal
+from hizone.auth.sessions import open_session, session_principal, session_principal_with
 from hizone.auth.users import (
     AuthError,
     add_user,
@@ -19,7 +20,7 @@ from hizone.auth.users import (
     revoke_sessions,
     set_active,
 )
-from hizone.store.models import AuditLog, User
+from hizone.store.models import AuditLog, User, Zone
 from tests.web.seed import PASSWORD, Seeded, credit_code, seed
 
 
@@ -135,3 +136,26 @@ def test_demo_users_cover_every_role_and_can_log_in(engine: Engine, store: Seede
     again = create_demo_users(engine)  # re-running resets the passwords instead of failing
     assert authenticate(engine, again[0][0], again[0][1], "t") is not None
     assert authenticate(engine, created[0][0], created[0][1], "t") is None
+
+
+def test_a_session_read_with_the_data_version_gives_both_as_the_separate_reads_do(engine: Engine,
+                                                                                    store: Seeded) -> None:
+    """A page's session and data version come in one statement: the same principal (none for an ended
+    session) and the same version as reading them one by one, and the version moves with a change."""
+    add_user(engine, "bot", PASSWORD, "zone", zone="Z1101")
+    bot = authenticate(engine, "bot", PASSWORD, "t")
+    assert bot is not None and bot.user_id is not None
+    token = open_session(engine, bot.user_id, 3600)
+    probe = version_probe(engine)
+    with engine.connect() as conn:
+        principal, version = session_principal_with(conn, token, probe)
+        assert principal == session_principal(conn, token) and principal is not None
+        assert principal.zone_code == "Z1101" and version == data_version(engine, probe)
+    add_user(engine, "other", PASSWORD, "analyst")  # a login's audit row moves nothing the pages show
+    set_active(engine, "bot", False, actor="admin1")
+    with engine.begin() as conn:
+        conn.execute(insert(Zone).values(code="Z9901", name_zh="新区", name_en="New", province_code="11",
+                                         city="北京", approved_year=2024, source="test"))
+    with engine.connect() as conn:
+        ended, moved = session_principal_with(conn, token, probe)
+    assert ended is None and moved == data_version(engine, probe) and moved != version

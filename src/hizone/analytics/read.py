@@ -658,7 +658,7 @@ class ReadCache:
         self._last_seconds = 0.0
         self._lock = threading.Lock()
         self._refreshing = threading.Event()
-        self._probe = version_probe(engine)
+        self.probe = version_probe(engine)  # the data version's SELECT
         self._marker = path.with_name(path.name + ".built-from")
 
     def _built_from(self) -> str | None:
@@ -697,14 +697,15 @@ class ReadCache:
     def _refresh_in_background(self) -> None:
         try:
             with self._lock:
-                version = data_version(self.engine, self._probe)
+                version = data_version(self.engine, self.probe)
                 if self._current is None or self._current.version != version:
                     self._current = self._load(version)
         finally:
             self._refreshing.clear()
 
-    def get(self) -> Reader:
-        version = data_version(self.engine, self._probe)
+    def get(self, version: tuple[object, ...] | None = None) -> Reader:
+        """The Reader at ``version`` (the store's data version, read now when not given)."""
+        version = version if version is not None else data_version(self.engine, self.probe)
         current = self._current
         if current is not None and current.version == version:
             return current

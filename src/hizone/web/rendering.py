@@ -49,7 +49,7 @@ def current_figures(request: Request) -> Reader:
     if isinstance(found, Reader):
         return found
     cache: ReadCache = request.app.state.figures
-    figures = cache.get()
+    figures = cache.get(getattr(request.state, "data_version", None))  # read with the caller's session
     request.state.figures = figures
     return figures
 

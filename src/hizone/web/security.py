@@ -39,7 +39,7 @@ from hizone.auth.policy import (
     may_review,
     may_submit,
 )
-from hizone.auth.sessions import session_principal
+from hizone.auth.sessions import session_principal, session_principal_with
 from hizone.auth.users import principal_for_token
 from hizone.store.db import read_connection
 from hizone.store.models import AuditLog, Enterprise, Province, Submission, Zone
@@ -123,10 +123,20 @@ class SessionCodec:
         return value if isinstance(value, str) else None
 
 
+def session_cookie(request: Request) -> tuple[str | None, bool]:
+    """(session token, expired) of the request's session cookie, its signature checked once per request (the
+    CSRF check and the caller both ask)."""
+    found = getattr(request.state, "session_cookie", None)
+    if found is None:
+        found = request.app.state.sessions.read(request.cookies.get(SESSION_COOKIE))
+        request.state.session_cookie = found
+    return found
+
+
 def expected_csrf(request: Request) -> str | None:
     """The CSRF token this request's forms carry: its session's, else the visitor's cookie's."""
     sessions: SessionCodec = request.app.state.sessions
-    session_token, _ = sessions.read(request.cookies.get(SESSION_COOKIE))
+    session_token, _ = session_cookie(request)
     if session_token is not None:
         return sessions.session_csrf(session_token)
     return sessions.read_csrf(request.cookies.get(CSRF_COOKIE))
@@ -232,11 +242,15 @@ def _resolve(request: Request) -> Caller:
         if principal is None:
             raise AuthProblem(401, "error.bad_token", "invalid or revoked API token")
         return Caller(principal, "token")
-    session_token, expired = request.app.state.sessions.read(request.cookies.get(SESSION_COOKIE))
+    session_token, expired = session_cookie(request)
     if session_token is None:
         return Caller(Principal.public(), "anonymous", session_expired=expired)
     with read_connection(engine) as conn:  # every page asks: a plain connection, not an ORM session
-        principal = session_principal(conn, session_token)
+        if request.method in SAFE_METHODS:  # a page read, not a change: the data version it is shown at comes
+            principal, request.state.data_version = session_principal_with(  # along (one round trip, not two)
+                conn, session_token, request.app.state.figures.probe)
+        else:
+            principal = session_principal(conn, session_token)
     if principal is None:
         # Logged out (here or everywhere) or deactivated since this cookie was issued.
         return Caller(Principal.public(), "anonymous", session_expired=True)
