@@ -7,6 +7,7 @@ snapshot (a :class:`Reader`, whose version is the cache key) and the stored eval
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class Sources:
     runs: RunCache
     principal: Principal
     lang: str = "zh"
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(CHINA)  # the cover's print time (fixed in tests)
 
     def t(self, key: str, **params: object) -> str:
         return translate(key, self.lang, **params)
@@ -52,7 +54,7 @@ def data_state(src: Sources, indicator: str, period: str, synthetic: bool = Fals
     version = src.fig.version[0] if isinstance(src.fig.version, tuple) and src.fig.version else src.fig.version
     return DataState(synthetic=src.fig.synthetic or synthetic,
                      reporting=len(src.fig.reporting_zones(indicator, period)), registered=len(src.fig.zones),
-                     data_version=str(version), printed_at=dt.datetime.now(CHINA).strftime("%Y-%m-%d %H:%M"))
+                     data_version=str(version), printed_at=src.clock().strftime("%Y-%m-%d %H:%M"))
 
 
 def open_sources(engine: Engine, analytics: Path, principal: Principal, lang: str = "zh") -> Sources:
