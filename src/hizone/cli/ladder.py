@@ -5,8 +5,6 @@ Thin: read the file, call the pure engine in hizone.ladder, write the rows. Ever
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
 from collections.abc import Sequence
@@ -57,27 +55,15 @@ def ladder_group() -> None:
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     """The header and rows of a CSV file in UTF-8 (with or without BOM) or, failing that, GBK."""
+    from hizone.ladder.screening import decode_csv
+
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise HizoneError("file not found", where=str(path)) from None
     except OSError as error:
         raise HizoneError(f"cannot read: {error.strerror}", where=str(path)) from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise HizoneError("not a UTF-8 or GBK text file", where=str(path))
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as error:
-        raise HizoneError(f"not a readable CSV file ({error})", where=str(path)) from None
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise HizoneError("empty: expected a header row", where=str(path))
-    return rows[0], rows[1:]
+    return decode_csv(raw, str(path))
 
 
 def _write_atomically(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> None:
