@@ -204,10 +204,17 @@ async def screening_route(request: Request, principal: security.ZoneReader, zone
 async def screening_upload_route(request: Request, principal: security.ZoneReader, zone_code: str,
                                  file: Annotated[UploadFile, File()],
                                  year: str = Form(..., pattern=r"^\d{4}$")) -> dict[str, Any]:
+    chosen, found = await screened_upload(request, principal, zone_code, file, year)
+    return {"zone_code": zone_code, "year": chosen, "enterprises": [self_check_body(c) for c in found]}
+
+
+async def screened_upload(request: Request, principal: Principal, zone_code: str, file: UploadFile,
+                          year: str) -> tuple[int, list[SelfCheck]]:
+    """The year and the self-checks of an uploaded screening CSV (the page's and the API's one reading)."""
     require_multipart(request)
     data = await read_upload(request, file, (".csv",))
     reader = current_figures(request)
     chosen, source = chosen_year(reader, year), file.filename or "upload.csv"
     found = await run_in_threadpool(screen, reader, zone_code, chosen, reader.viewer(principal),
                                     decode_csv(data, source), (), source)
-    return {"zone_code": zone_code, "year": chosen, "enterprises": [self_check_body(c) for c in found]}
+    return chosen, list(found)

@@ -12,13 +12,11 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from hizone.ladder.screening import decode_csv
 from hizone.ladder.service import GIVEN, SelfCheck, StageCount, ladder, reserve, screen, self_check, zone_reserve
 from hizone.web import security
-from hizone.web.api.v1_ladder import YEAR, chosen_year, scope_of
+from hizone.web.api.v1_ladder import YEAR, chosen_year, scope_of, screened_upload
 from hizone.web.i18n import translate
 from hizone.web.pages.common import ExportFormat, export
-from hizone.web.pages.reporting import read_upload, require_multipart
 from hizone.web.rendering import current_figures, render
 from hizone.web.services.ladder import reserve_table, screening_table, shortfall_text
 
@@ -114,12 +112,8 @@ async def screening_upload(request: Request, principal: security.ZoneReader, zon
                            export_as: str = Form("", pattern=r"^(|csv|xlsx)$")) -> Response:
     """The self-check of the enterprises an uploaded CSV names (``id`` and any input columns, which fill or
     correct their reports' figures); the table as a page, or as .xlsx/.csv when ``export_as`` says so."""
-    require_multipart(request)
-    data = await read_upload(request, file, (".csv",))
-    reader = current_figures(request)
-    chosen, source = chosen_year(reader, year), file.filename or "upload.csv"
-    checks = await run_in_threadpool(screen, reader, zone_code, chosen, reader.viewer(principal),
-                                     decode_csv(data, source), (), source)
+    chosen, checks = await screened_upload(request, principal, zone_code, file, year)
+    source = file.filename or "upload.csv"
     if export_as:
         return _screening_export(request, zone_code, chosen, checks, export_as)
     return _screening_page(request, zone_code, chosen, checks, source)
