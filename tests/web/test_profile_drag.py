@@ -49,6 +49,7 @@ def test_only_readers_of_the_zone_get_it(app: FastAPI, seeded: Seeded) -> None:
     assert profile.drag_table(fig, zone, "2023", "zh", Principal("e", "enterprise", zone_code=seeded.own_zone,
                                                                  credit_code=credit_code(1))) is None
     assert profile.drag_table(fig, zone, "2023", "zh", Principal.public()) is None
+    assert profile.drag_table(fig, zone, "2019", "zh", ANALYST) is None  # before the first evaluation framework
 
 
 def test_the_profile_shows_it_linked_to_the_enterprise_pages(clients: dict[str, TestClient],

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from hizone.analytics.disclosure_rules import disclosure_rules
 from hizone.analytics.read import Reader, Viewer, ZoneMeta
 from hizone.auth import Principal, can_read_zone
+from hizone.errors import CatalogError
 from hizone.ladder.service import EVALUATION_FRAMEWORK, zone_drags
 from hizone.ranking.framework import framework_for
 from hizone.web.i18n import translate
@@ -190,11 +191,15 @@ def drag_table(fig: Reader, zone: ZoneMeta, year: str, lang: str, principal: Pri
                ) -> Table | None:
     """拖后腿: per ratio indicator of the zone evaluation, the ``top`` enterprises that lower the zone's value most
     (drag = direction × (the zone's ratio without the enterprise − the zone's ratio), hizone.ladder.drag), each
-    linked to its page. Enterprises' own figures: None for a principal who may not read the zone's enterprises."""
+    linked to its page. Enterprises' own figures: None for a principal who may not read the zone's enterprises,
+    and for a year before the first evaluation framework (no indicators to pull down)."""
     if not can_read_zone(principal, zone.code, zone.province_code):
         return None
-    names = {i.code: (i.name_en or i.name_zh if lang == "en" else i.name_zh)
-             for i in framework_for(EVALUATION_FRAMEWORK, int(year)).indicators}
+    try:
+        framework = framework_for(EVALUATION_FRAMEWORK, int(year))
+    except CatalogError:
+        return None
+    names = {i.code: (i.name_en or i.name_zh if lang == "en" else i.name_zh) for i in framework.indicators}
     t = lambda key: translate(key, lang)  # noqa: E731
     columns = [Column("indicator", t("profile.indicator")), Column("unit", t("profile.unit")),
                Column("rank", t("drag.rank"), "int"), Column("enterprise", t("drag.enterprise"), "link"),
