@@ -73,6 +73,33 @@ def test_a_bad_upload_names_the_row_and_column(reader: Reader) -> None:
         screen(reader, "Z1101", 2023, Viewer.everyone(), (["id", "sales"], [[CODES["A"], "1"]]))
 
 
+def test_the_screen_command_writes_what_the_service_finds(reader: Reader, tmp_path: Path) -> None:
+    import csv
+
+    from typer.testing import CliRunner
+
+    from hizone.cli import app
+
+    args = ["ladder", "screen", "--zone", "Z1101", "--year", "2023", "--analytics", str(reader.analytics.path)]
+    upload = tmp_path / "list.csv"
+    upload.write_text(f"id,st_staff,founded_year\n{CODES['A']},12,2015\n", encoding="utf-8")
+    out = tmp_path / "screening.csv"
+    outcome = CliRunner().invoke(app, [*args, "--data", str(upload), "--out", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "1 enterprise(s) screened in Z1101, 2023" in outcome.output
+    [row] = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    # as test_an_upload_fills_and_corrects: 12% 科技人员 → 4 points, 64 ≥ 60, eligible; R&D 4.2% < 5% fails 高企
+    assert (row["企业"], float(row["科技型中小企业得分"]), row["未达标条件"]) == (CODES["A"], 64.0, "rd_ratio")
+    everyone = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "all.xlsx")])
+    assert everyone.exit_code == 0 and "3 enterprise(s) screened" in everyone.output
+    cells = fastexcel.read_excel((tmp_path / "all.xlsx").read_bytes()).load_sheet(0, header_row=None).to_arrow()
+    assert {CODES[n] for n in "ABC"} <= set(cells.column(0).to_pylist())
+    upload.write_text(f"id,st_staff\n{CODES['B']},x\n", encoding="utf-8")
+    bad = CliRunner().invoke(app, [*args, "--data", str(upload), "--out", str(tmp_path / "bad.csv")])
+    assert bad.exit_code == 2 and "row 2, column st_staff: not a number: 'x'" in bad.output
+    assert not (tmp_path / "bad.csv").exists()
+
+
 # ---------------------------------------------------------------- through the web app
 
 

@@ -19,6 +19,7 @@ from hizone.errors import HizoneError
 if TYPE_CHECKING:
     from hizone.analytics.read import Reader
     from hizone.ladder.stages import EnterpriseStages
+    from hizone.web.services.tables import Table
 
 ladder_app = command_group("The enterprise ladder (梯度培育): qualification self-checks of firms.")
 SHOWN_UNCHECKED = 20
@@ -281,7 +282,6 @@ def reserve_command(
     from hizone.analytics.read import Viewer
     from hizone.ladder.service import zone_reserve
     from hizone.web.services.ladder import reserve_table
-    from hizone.web.services.tables import to_csv, to_xlsx
 
     reader = _open_analytics(analytics)
     if zone not in reader.zones:
@@ -294,7 +294,45 @@ def reserve_command(
     for row in table.rows[:SHOWN_UNCHECKED]:
         typer.echo(f"  {row['credit_code']}  {row['stage']}  {row['failed'] or '—'}  {row['missing']}")
     if out is not None:
-        title = f"后备库 · {reader.zones[zone].name_zh} · {year}"
-        _write_bytes_atomically(out, to_xlsx(table, title, reader.synthetic) if out.suffix.lower() == ".xlsx"
-                                else to_csv(table))
+        _write_table(out, table, f"后备库 · {reader.zones[zone].name_zh} · {year}", reader.synthetic)
         typer.echo(f"reserve -> {out}")
+
+
+def _write_table(out: Path, table: Table, title: str, synthetic: bool) -> None:
+    from hizone.web.services.tables import to_csv, to_xlsx
+
+    _write_bytes_atomically(out, to_xlsx(table, title, synthetic) if out.suffix.lower() == ".xlsx" else to_csv(table))
+
+
+@ladder_app.command("screen")
+@user_errors
+def screen_command(
+    zone: Annotated[str, typer.Option("--zone", help="The zone code.")],
+    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    data: Annotated[Path | None, typer.Option("--data", help="A CSV with an id column (the credit code) and any "
+                                                             "input columns of `hizone ladder assess`, filling or "
+                                                             "correcting the reports' figures (default: every "
+                                                             "enterprise reporting in the zone).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="The screening as .xlsx or .csv.")] = None,
+    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+) -> None:
+    """Bulk screening: the 科技型中小企业 evaluation and 高新技术企业 recognition self-check of a zone's enterprises
+    in one table, prefilled from their own reports in the built analytics file (as the screening page)."""
+    from hizone.analytics.read import Viewer
+    from hizone.ladder.service import screen
+    from hizone.web.services.ladder import screening_table
+
+    reader = _open_analytics(analytics)
+    if zone not in reader.zones:
+        raise HizoneError(f"unknown zone {zone}", where="--zone")
+    if out is not None and out.suffix.lower() not in EXPORTS:
+        raise HizoneError("the screening is written as .xlsx or .csv", where=str(out))
+    upload = _read_rows(data) if data is not None else None
+    found = screen(reader, zone, year, Viewer.everyone(), upload, (), str(data or "store"))
+    table = screening_table(found, year, "zh")
+    typer.echo(f"{len(found)} enterprise(s) screened in {zone}, {year}:")
+    for row in table.rows[:SHOWN_UNCHECKED]:
+        typer.echo(f"  {row['credit_code']}  {row['sme_eligible']}  {row['hte_verdict']}")
+    if out is not None:
+        _write_table(out, table, f"资质批量筛查 · {reader.zones[zone].name_zh} · {year}", reader.synthetic)
+        typer.echo(f"screening -> {out}")
