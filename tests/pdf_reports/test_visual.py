@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 
@@ -27,7 +28,13 @@ SETTLE_SECONDS = 60.0
 
 
 def _first_page(pdf: bytes) -> Image.Image:
-    """Screenshots until two in a row agree (the viewer draws its pages in its own time)."""
+    """Screenshots until two in a row agree (the viewer draws its pages in its own time). In a thread of its own:
+    Playwright's sync API refuses a thread with an asyncio loop, which earlier tests in the worker may leave."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_screenshot_first_page, pdf).result()
+
+
+def _screenshot_first_page(pdf: bytes) -> Image.Image:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--headless=new"])
         page = browser.new_page(viewport=VIEW)
