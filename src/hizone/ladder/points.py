@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hizone.catalog import read_yaml
 from hizone.errors import CatalogError, HizoneError
-from hizone.ladder.rules import ladder_directories
+from hizone.ladder.rules import versions_of
 
 CODE = "innovation_points"
 NORMALISATIONS = ("percentile", "min_max")
@@ -161,14 +160,7 @@ def parse_points(doc: Mapping[str, Any], where: str) -> PointsRules:
 
 def load_points_rules(directories: Iterable[Path] | None = None) -> dict[int, PointsRules]:
     """Every innovation-points file by version; a later directory's file of the same version replaces one."""
-    found: dict[int, PointsRules] = {}
-    for root in ladder_directories() if directories is None else directories:
-        for path in sorted(root.glob("*.yaml")):
-            doc = read_yaml(path)
-            if doc.get("code") == CODE:
-                rules = parse_points(doc, str(path))
-                found[rules.version] = rules
-    return found
+    return versions_of(CODE, parse_points, directories)
 
 
 def points_rules(year: int, directories: Iterable[Path] | None = None) -> PointsRules:

@@ -14,10 +14,9 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
-from hizone.catalog import read_yaml
 from hizone.errors import CatalogError
 from hizone.ladder.assess import Assessment, Check, Points
-from hizone.ladder.rules import exact, ladder_directories
+from hizone.ladder.rules import exact, versions_of
 from hizone.ladder.selfcheck import Shortfall, shortfalls
 from hizone.ladder.stages import EnterpriseStages
 
@@ -83,14 +82,7 @@ def parse_reserve(doc: Mapping[str, Any], where: str) -> ReserveRules:
 
 @cache
 def _reserve_versions() -> dict[int, ReserveRules]:
-    found: dict[int, ReserveRules] = {}
-    for root in ladder_directories():  # a user directory's file of the same version replaces the package's
-        for path in sorted(root.glob("*.yaml")):
-            doc = read_yaml(path)
-            if doc.get("code") == RESERVE:
-                rules = parse_reserve(doc, str(path))
-                found[rules.version] = rules
-    return found
+    return versions_of(RESERVE, parse_reserve)
 
 
 def reserve_rules(year: int, versions: Mapping[int, ReserveRules] | None = None) -> ReserveRules | None:

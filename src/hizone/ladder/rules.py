@@ -6,13 +6,13 @@ Numbers are kept as exact fractions (a YAML 0.05 is 1/20), so a value exactly on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from hizone.catalog import package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError
@@ -281,6 +281,28 @@ PARSERS = {TECH_SME: parse_tech_sme, HIGHTECH: parse_hightech, GAZELLE: parse_ga
 
 def ladder_directories() -> list[Path]:
     return [package_directory(LADDER_KIND), *user_directories(LADDER_KIND)]
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+def versions_of(code: str, parse: Callable[[dict[str, Any], str], V],
+                directories: Iterable[Path] | None = None) -> dict[int, V]:
+    """The ladder folders' files of ``code``, parsed, by version; a later directory's file of the same version
+    replaces one (a user's over the package's)."""
+    found: dict[int, V] = {}
+    for root in ladder_directories() if directories is None else directories:
+        for path in sorted(root.glob("*.yaml")):
+            doc = read_yaml(path)
+            if doc.get("code") == code:
+                parsed = parse(doc, str(path))
+                found[parsed.version] = parsed
+    return found
 
 
 def load_rule_sets(directories: Iterable[Path]) -> dict[tuple[str, int], Any]:
