@@ -93,6 +93,19 @@ def _open_analytics(analytics: Path | None) -> Reader:
     return open_reader(path)
 
 
+def _zone_analytics(analytics: Path | None, zone: str) -> Reader:
+    """The built analytics file, for a command about ``zone``: an unknown zone is named."""
+    reader = _open_analytics(analytics)
+    if zone not in reader.zones:
+        raise HizoneError(f"unknown zone {zone}", where="--zone")
+    return reader
+
+
+ZoneOption = Annotated[str, typer.Option("--zone", help="The zone code.")]
+YearOption = Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")]
+AnalyticsOption = Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")]
+
+
 @ladder_app.command("assess", help=ASSESS_HELP)
 @user_errors
 def assess_command(
@@ -130,13 +143,13 @@ STAGE_COLUMNS = ["credit_code", "zone_code", "year", "top_stage", "stage", "list
 @ladder_app.command("stages")
 @user_errors
 def stages_command(
-    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    year: YearOption,
     zone: Annotated[list[str] | None, typer.Option("--zone", help="Zone code(s); default every zone (or the "
                                                                   "province's).")] = None,
     province: Annotated[str | None, typer.Option("--province", help="The zones of this province.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write every enterprise's rungs with their criteria "
                                                            "(value, threshold, pass/fail) to this CSV.")] = None,
-    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+    analytics: AnalyticsOption = None,
 ) -> None:
     """The ladder (梯度培育) of zones in a year from the built analytics file: per rung (科技型中小企业 …
     独角兽) how many reporting enterprises stand on it by a published list and by their own reported figures,
@@ -182,12 +195,12 @@ def _yes_no(value: bool | None) -> str:
 @ladder_app.command("points")
 @user_errors
 def points_command(
-    zone: Annotated[str, typer.Option("--zone", help="The zone code.")],
-    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    zone: ZoneOption,
+    year: YearOption,
     out: Annotated[Path | None, typer.Option("--out", help="The banks' list (科创积分贷) as .xlsx: rank, stage, "
                                                            "score and each indicator's value, normalised value "
                                                            "and points.")] = None,
-    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+    analytics: AnalyticsOption = None,
 ) -> None:
     """Innovation points (创新积分制) of a zone's reporting enterprises in a year from the built analytics file,
     by the rules in catalog/data/ladder/innovation_points-*.yaml (a documented default, not the official list):
@@ -196,9 +209,7 @@ def points_command(
     from hizone.ladder.points_service import zone_points
     from hizone.ladder.points_workbook import DEFAULT_NOTE, write_points_workbook
 
-    reader = _open_analytics(analytics)
-    if zone not in reader.zones:
-        raise HizoneError(f"unknown zone {zone}", where="--zone")
+    reader = _zone_analytics(analytics, zone)
     if out is not None and out.suffix.lower() != ".xlsx":
         raise HizoneError("the banks' list is written as .xlsx", where=str(out))
     found = zone_points(reader, zone, year, Viewer.everyone())  # the command line is the operator of the store
@@ -220,12 +231,12 @@ DRAG_COLUMNS = ["zone_code", "year", "indicator", "name_zh", "zone_ratio", "rank
 @ladder_app.command("drag")
 @user_errors
 def drag_command(
-    zone: Annotated[str, typer.Option("--zone", help="The zone code.")],
-    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    zone: ZoneOption,
+    year: YearOption,
     out: Annotated[Path, typer.Option("--out", help="Every enterprise's drag per indicator (CSV).")],
     indicator: Annotated[str | None, typer.Option("--indicator", help="One indicator (e.g. I1_3); default "
                                                                       "every ratio indicator.")] = None,
-    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+    analytics: AnalyticsOption = None,
 ) -> None:
     """Who pulls a zone down (拖后腿) on each ratio-of-sums indicator of the zone evaluation framework: the
     drag of enterprise i is direction × (R₋ᵢ − R), R = scale·Σnum/Σden over the zone's enterprises that
@@ -233,9 +244,7 @@ def drag_command(
     from hizone.analytics.read import Viewer
     from hizone.ladder.service import zone_drags
 
-    reader = _open_analytics(analytics)
-    if zone not in reader.zones:
-        raise HizoneError(f"unknown zone {zone}", where="--zone")
+    reader = _zone_analytics(analytics, zone)
     found = zone_drags(reader, zone, year, Viewer.everyone(), indicator)  # the command line operates the store
     rows: list[list[object]] = []  # numbers stay floats: written at full precision, never quoted as text
     for item in found:
@@ -269,12 +278,12 @@ EXPORTS = (".xlsx", ".csv")
 @ladder_app.command("reserve")
 @user_errors
 def reserve_command(
-    zone: Annotated[str, typer.Option("--zone", help="The zone code.")],
-    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    zone: ZoneOption,
+    year: YearOption,
     out: Annotated[Path | None, typer.Option("--out", help="The 后备库 as .xlsx or .csv: per enterprise and rung, "
                                                            "the failed criteria, what is missing, what to "
                                                            "confirm.")] = None,
-    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+    analytics: AnalyticsOption = None,
 ) -> None:
     """The 后备库 (reserve pool) of a zone in a year from the built analytics file: the reporting enterprises
     near a rung they are not on (科技型中小企业, 高新技术企业, 瞪羚) — at most one criterion failing, within the
@@ -283,9 +292,7 @@ def reserve_command(
     from hizone.ladder.service import zone_reserve
     from hizone.web.services.ladder import reserve_table
 
-    reader = _open_analytics(analytics)
-    if zone not in reader.zones:
-        raise HizoneError(f"unknown zone {zone}", where="--zone")
+    reader = _zone_analytics(analytics, zone)
     if out is not None and out.suffix.lower() not in EXPORTS:
         raise HizoneError("the reserve is written as .xlsx or .csv", where=str(out))
     found = zone_reserve(reader, [zone], year, Viewer.everyone())  # the command line is the operator of the store
@@ -307,14 +314,14 @@ def _write_table(out: Path, table: Table, title: str, synthetic: bool) -> None:
 @ladder_app.command("screen")
 @user_errors
 def screen_command(
-    zone: Annotated[str, typer.Option("--zone", help="The zone code.")],
-    year: Annotated[int, typer.Option("--year", min=1950, max=2100, help="The report year.")],
+    zone: ZoneOption,
+    year: YearOption,
     data: Annotated[Path | None, typer.Option("--data", help="A CSV with an id column (the credit code) and any "
                                                              "input columns of `hizone ladder assess`, filling or "
                                                              "correcting the reports' figures (default: every "
                                                              "enterprise reporting in the zone).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="The screening as .xlsx or .csv.")] = None,
-    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb).")] = None,
+    analytics: AnalyticsOption = None,
 ) -> None:
     """Bulk screening: the 科技型中小企业 evaluation and 高新技术企业 recognition self-check of a zone's enterprises
     in one table, prefilled from their own reports in the built analytics file (as the screening page)."""
@@ -322,9 +329,7 @@ def screen_command(
     from hizone.ladder.service import screen
     from hizone.web.services.ladder import screening_table
 
-    reader = _open_analytics(analytics)
-    if zone not in reader.zones:
-        raise HizoneError(f"unknown zone {zone}", where="--zone")
+    reader = _zone_analytics(analytics, zone)
     if out is not None and out.suffix.lower() not in EXPORTS:
         raise HizoneError("the screening is written as .xlsx or .csv", where=str(out))
     upload = _read_rows(data) if data is not None else None
