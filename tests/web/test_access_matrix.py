@@ -391,6 +391,7 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/reporting/completeness/export.{fmt}": ["?form=enterprise_annual&period=2023"],
     "/reporting/history/{form_code}/{entity_key}/{period}": [""],
     "/reporting/history/{form_code}/{entity_key}/{period}/export.{fmt}": [""],
+    "/reporting/online/{form_code}/{period}": ["", f"?entity={LEAK_ENTERPRISE}"],
     "/admin/audit": [""],
     "/admin/audit/export.{fmt}": [""],
     "/api/v1/indicators": ["?year=2023", f"?year=2023&province={LEAK_PROVINCE}", "?year=2022",
@@ -417,7 +418,9 @@ FIGURE_QUERIES: dict[str, list[str]] = {
 # Routes that carry no figure at all (forms, the registry, users, state changes answered by a redirect).
 NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", "/lang/{lang}",
               "/reporting/template/{form_code}.xlsx",
-              "/reporting/transition", "/monitoring/alerts/{alert_id}", "/api/v1/alerts/{alert_id}",
+              "/reporting/transition", "/reporting/online/{form_code}/{period}/check",
+              "/reporting/online/{form_code}/{period}/submit",
+              "/monitoring/alerts/{alert_id}", "/api/v1/alerts/{alert_id}",
               "/admin/users", "/admin/users/export.{fmt}", "/admin/users/{username}/deactivate",
               "/admin/users/{username}/reactivate", "/admin/users/{username}/password",
               "/admin/users/{username}/logout-all", "/api/v1/me", "/api/v1/zones", "/api/v1/zones/{zone_code}",

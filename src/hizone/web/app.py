@@ -110,6 +110,7 @@ def _include_routers(app: FastAPI) -> None:
         ladder,
         ladder_points,
         monitoring,
+        online,
         overview,
         rankings,
         registry,
@@ -120,7 +121,7 @@ def _include_routers(app: FastAPI) -> None:
     )
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
-                   registry, sql, admin, docs, carbon, reports):
+                   online, registry, sql, admin, docs, carbon, reports):
         app.include_router(module.router)
     app.include_router(reports.api_router)
     app.include_router(v1.router)
