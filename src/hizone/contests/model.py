@@ -1,0 +1,183 @@
+"""Contest and rubric definitions, read from catalog/data/contests/*.yaml, and the eligibility check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hizone.catalog.loader import package_directory, read_yaml
+from hizone.errors import CatalogError
+
+
+def contests_directory() -> Path:
+    return package_directory("contests")
+
+
+@dataclass(frozen=True)
+class Group:
+    code: str
+    name_zh: str
+    registered_from: dt.date | None = None
+    registered_before: dt.date | None = None
+    national_requires_any: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    code: str
+    name_zh: str
+    advance: int | None = None
+    national: bool = False
+
+
+@dataclass(frozen=True)
+class Contest:
+    code: str
+    edition: int
+    year: int
+    name_zh: str
+    revenue_year: int
+    revenue_max: float
+    unlisted: bool
+    prior_top3_excluded: bool
+    max_awards_per_firm: int | None
+    groups: tuple[Group, ...]
+    stages: tuple[Stage, ...]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    code: str
+    name_zh: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Rubric:
+    code: str
+    version: int
+    min_score: float
+    max_score: float
+    judges_per_entry: int
+    correction: str
+    trim: int
+    dimensions: tuple[Dimension, ...]
+
+
+def _date(value: Any, key: str, where: str) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise CatalogError(f"'{key}' must be a date (YYYY-MM-DD), not {value!r}", where=where) from None
+
+
+def _number(doc: dict[str, Any], key: str, where: str) -> float:
+    value = doc.get(key)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise CatalogError(f"'{key}' must be a number", where=where)
+    return float(value)
+
+
+def parse_contest(doc: dict[str, Any], where: str) -> Contest:
+    groups = tuple(
+        Group(str(g["code"]), str(g.get("name_zh", g["code"])),
+              _date(g.get("registered_from"), "registered_from", where),
+              _date(g.get("registered_before"), "registered_before", where),
+              tuple(g.get("national_requires_any") or ()))
+        for g in doc.get("groups") or [])
+    stages = tuple(Stage(str(s["code"]), str(s.get("name_zh", s["code"])), s.get("advance"), bool(s.get("national")))
+                   for s in doc.get("stages") or [])
+    if not groups or not stages:
+        raise CatalogError("a contest needs 'groups' and 'stages'", where=where)
+    return Contest(str(doc["code"]), int(doc["edition"]), int(doc["year"]), str(doc.get("name_zh", "")),
+                   int(doc["revenue_year"]), _number(doc, "revenue_max", where), bool(doc.get("unlisted", True)),
+                   bool(doc.get("prior_top3_excluded", False)), doc.get("max_awards_per_firm"), groups, stages)
+
+
+CORRECTIONS = ("zscore", "trimmed_mean")
+
+
+def parse_rubric(doc: dict[str, Any], where: str) -> Rubric:
+    dims = tuple(Dimension(str(d["code"]), str(d.get("name_zh", d["code"])), float(d["weight"]))
+                 for d in doc.get("dimensions") or [])
+    if not dims:
+        raise CatalogError("a rubric needs 'dimensions'", where=where)
+    if any(d.weight < 0 for d in dims) or sum(d.weight for d in dims) <= 0:
+        raise CatalogError("dimension weights must be ≥ 0 and not all 0", where=where)
+    correction = str(doc.get("correction", "zscore"))
+    if correction not in CORRECTIONS:
+        raise CatalogError(f"'correction' must be one of {', '.join(CORRECTIONS)}, not {correction!r}", where=where)
+    low, high = _number(doc, "min_score", where), _number(doc, "max_score", where)
+    if low >= high:
+        raise CatalogError("'min_score' must be below 'max_score'", where=where)
+    return Rubric(str(doc["code"]), int(doc["version"]), low, high, int(doc.get("judges_per_entry", 3)),
+                  correction, int(doc.get("trim", 1)), dims)
+
+
+def load_contest(name: str = "cicc-2023") -> Contest:
+    path = contests_directory() / f"{name}.yaml"
+    return parse_contest(read_yaml(path), str(path))
+
+
+def load_rubric(name: str = "rubric-enterprise-2023") -> Rubric:
+    path = contests_directory() / f"{name}.yaml"
+    return parse_rubric(read_yaml(path), str(path))
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """What the eligibility check needs of an enterprise (from the registry and the entry form)."""
+
+    credit_code: str
+    registered_on: dt.date
+    revenue: float | None          # of the contest's revenue_year, yuan
+    listed: bool = False
+    tech_sme_number: str | None = None
+    hightech_certificate: bool = False   # a valid 高企证书
+    prior_top3: bool = False
+    awards: int = 0
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    group: str | None
+    reasons: tuple[str, ...] = field(default=())
+
+
+def check_eligibility(contest: Contest, entrant: Entrant, *, national: bool = False) -> Eligibility:
+    """The entrant's group and whether it may enter (or, with ``national``, go to the national stage);
+    every failed condition is a reason (Chinese, naming the rule and the value)."""
+    reasons: list[str] = []
+    if entrant.revenue is None:
+        reasons.append(f"缺少{contest.revenue_year}年营业收入")
+    elif entrant.revenue > contest.revenue_max:
+        reasons.append(f"{contest.revenue_year}年营业收入 {entrant.revenue:,.0f} 元"
+                       f"超过上限 {contest.revenue_max:,.0f} 元")
+    if contest.unlisted and entrant.listed:
+        reasons.append("已上市企业不得参赛")
+    if contest.prior_top3_excluded and entrant.prior_top3:
+        reasons.append("往届全国总决赛前三名不得参赛")
+    if contest.max_awards_per_firm is not None and entrant.awards >= contest.max_awards_per_firm:
+        reasons.append(f"已获奖 {entrant.awards} 次，达到上限 {contest.max_awards_per_firm} 次")
+    group = None
+    for g in contest.groups:
+        if g.registered_from and entrant.registered_on < g.registered_from:
+            continue
+        if g.registered_before and entrant.registered_on >= g.registered_before:
+            continue
+        group = g
+        break
+    if group is None:
+        reasons.append(f"注册日期 {entrant.registered_on.isoformat()} 不属于任何组别")
+    elif national and group.national_requires_any:
+        held = {"tech_sme_number": bool(entrant.tech_sme_number), "hightech_certificate": entrant.hightech_certificate}
+        if not any(held.get(req, False) for req in group.national_requires_any):
+            reasons.append(f"{group.name_zh}进入全国赛需科技型中小企业入库编号或有效高新技术企业证书")
+    return Eligibility(not reasons, group.code if group else None, tuple(reasons))
