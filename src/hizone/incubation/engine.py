@@ -78,7 +78,8 @@ class RowError:
 
 def validate_incubatees(file: str, rows: list[dict[str, Any]]) -> list[RowError]:
     """Rows: credit_code, carrier, entry (date), graduation (date|None). Two carriers at once; graduation < entry."""
-    errs, seen = [], {}
+    errs: list[RowError] = []
+    seen: dict[str, dict[str, Any]] = {}
     for i, r in enumerate(rows, start=2):
         if r.get("graduation") and r["graduation"] < r["entry"]:
             errs.append(RowError(file, i, "graduation", "graduation before entry"))
