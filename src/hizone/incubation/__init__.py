@@ -1,0 +1,1 @@
+"""The incubation chain: carriers, the national-level self-check, graduation and grades (pure)."""
