@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 # The columns of `hizone bulletins extract FILE --out facts.csv` (an external contract: keep the order).
 FACT_COLUMNS = ("file", "start", "end", "subject", "subject_name", "metric", "value", "unit", "period",
@@ -29,3 +30,20 @@ class Fact:
     period: str
     qualifier: str
     quote: str
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    """A bulletin's text as read from .txt or .pdf; `issue_date` resolves 今年/去年 (None when not found)."""
+
+    file: str
+    sha256: str
+    text: str
+    issue: str
+    issue_date: date | None
+
+
+# The extractor's public API (hizone.bulletins.extract), used by the CLI and by the store:
+#   read_bulletin(path: Path) -> Bulletin
+#   extract_facts(bulletin: Bulletin, zones: Iterable[tuple[str, str]]) -> list[Fact]
+#     zones: (registry code, official name) pairs; the extractor derives the usual short forms itself.
