@@ -269,8 +269,9 @@ def article_subjects(cp: Compact, sents: list[Sentence], articles: list[tuple[in
         titles = [s for s in sents if s.article == index and s.heading][:2]
         title = "".join(cp.text[s.start:s.end] for s in titles if s.start - a_start < 80)
         found = _first_zone(title, zones) or _first_zone(credit, zones)
-        if found is None:
-            unknown = re.search(r"([\u4e00-\u9fff]{2,8}?高新区)", title + "：" + credit)
+        if found is None:  # a zone the registry does not know: "XX高新区：…" titles, or the zone supplied it
+            unknown = re.match(r"([\u4e00-\u9fff]{2,8}?高新区)(?:[：:（(]|$)", title) or \
+                re.fullmatch(r"([\u4e00-\u9fff]{2,8}?高新区)", credit)
             if unknown and not _generic(unknown[1]):
                 found = (f"unknown:{unknown[1]}", unknown[1])
         if found is None:
@@ -286,7 +287,7 @@ def article_subjects(cp: Compact, sents: list[Sentence], articles: list[tuple[in
 
 
 def _generic(name: str) -> bool:
-    return bool(re.match(r"^(新升级|国家|全国|各|推动|加快|所在|长三角|该|全|本|地方|当地)", name))
+    return "国家" in name or bool(re.match(r"^(新升级|全国|各|推动|加快|所在|长三角|该|全|本|地方|当地)", name))
 
 
 def _first_zone(text: str, zones: Zones) -> tuple[str, str] | None:
@@ -449,14 +450,40 @@ def extract_facts(bulletin: Bulletin, zones: Iterable[tuple[str, str]]) -> list[
     subjects = article_subjects(cp, sents, articles, registry)
     issue_year = bulletin.issue_date.year if bulletin.issue_date else None
     facts: list[Fact] = []
+    carried: tuple[int, tuple[str, str]] | None = None
     for sentence in sents:
+        article = subjects[sentence.article]
+        # In an article about the national zones or China, a sentence that names no one is about whom the
+        # sentence before it named ("全国…15253家。其中，孵化器6227家"); in a zone's article, about the zone.
+        default = carried[1] if carried and carried[0] == sentence.article and article[0] in (NATIONAL, CHINA) \
+            else article
+        named = _last_mention(cp.text, sentence.start, sentence.end, registry, article)
+        if named is not None:
+            carried = (sentence.article, named)
         if not sentence.heading and any(w in cp.text[sentence.start:sentence.end] for w in lex.event_words):
             continue
         for figure in figures(cp.text, sentence.start, sentence.end):
-            fact = _fact(bulletin, cp, sentence, figure, subjects[sentence.article], registry, issue_year)
+            fact = _fact(bulletin, cp, sentence, figure, default, registry, issue_year)
             if fact is not None:
                 facts.append(fact)
     return facts
+
+
+def _last_mention(text: str, start: int, end: int, zones: Zones, article: tuple[str, str]) -> tuple[str, str] | None:
+    """Whom text[start:end] names last: a zone (not one of a list: 成都、武汉、上海张江等), or, outside a zone's
+    article, the national zones or China (not 全国平均水平, 全国首个, 全国35%的…)."""
+    last = None
+    in_zone_article = article[0] not in (NATIONAL, CHINA)
+    for m in zones.pattern.finditer(text, start, end):
+        code = zones.alias[m[0]]
+        if code in (NATIONAL, CHINA):
+            if in_zone_article or (code == CHINA and re.match(r"[\d]|平均|首|唯一|率先|第|前|范围|领先|高校|各地",
+                                                               text[m.end():m.end() + 2])):
+                continue
+        elif text[m.end():m.end() + 1] in ("、", "和", "及") or text[m.start() - 1:m.start()] == "、":
+            continue
+        last = m
+    return _named(last[0], zones, article) if last else None
 
 
 def _clause_start(text: str, start: int, position: int) -> int:
@@ -473,8 +500,10 @@ def _fact(bulletin: Bulletin, cp: Compact, sentence: Sentence, figure: Figure, a
     clause = text[_clause_start(text, sentence.start, figure.start):figure.start]
     if any(w in clause for w in lex.enterprise_words):
         return None
-    if re.search(r"[省市]$", text[sentence.start:figure.start]) and not clause.endswith("占"):
+    if re.search(r"(?:高于|低于|比|较)[\u4e00-\u9fff]{1,6}[省市]$", clause):
         return None  # 高于龙岩市1.9%: the city's figure
+    if text[figure.start - 1:figure.start] == "”" and figure.unit in ("个", "项", "类", "大"):
+        return None  # "重回前十"1个目标: the parts of a slogan
     subject = _subject(text, sentence, figure, article, zones)
     metric = _metric(text[sentence.start:figure.start], text[figure.end:sentence.end], figure.unit)
     period = _fact_period(text, sentence, figure, issue_year, metric)
@@ -491,13 +520,7 @@ def _subject(text: str, sentence: Sentence, figure: Figure, article: tuple[str, 
     after = zones.pattern.match(text, figure.end + (following.end() if following else 0))
     if after and figure.unit in ("家", "个"):
         return _named(after[0], zones, article)
-    last = None
-    for m in zones.pattern.finditer(text, sentence.start, figure.start):
-        code = zones.alias[m[0]]
-        if code == CHINA and (re.match(r"[\d\s]|平均|首|唯一|率先|第|前|范围|领先", text[m.end():m.end() + 2])):
-            continue
-        last = m
-    return _named(last[0], zones, article) if last else article
+    return _last_mention(text, sentence.start, figure.start, zones, article) or article
 
 
 def _named(alias: str, zones: Zones, article: tuple[str, str]) -> tuple[str, str]:
