@@ -146,11 +146,11 @@ def compact(text: str, lex: Lexicon) -> tuple[Compact, list[tuple[int, int]]]:
     where: list[int] = []
     headings: list[tuple[int, int]] = []
     offset = 0
-    previous = "。"  # the last content line so far, stripped
+    previous, previous_heading = "。", False  # the last content line so far, stripped; was it a heading
     for line in text.splitlines(keepends=True):
         stripped = "".join(line.split())
         if stripped and not any(p.match(line) for p in lex.furniture):
-            heading = _is_heading(stripped, previous)
+            heading = _is_heading(stripped, previous, previous_heading)
             if heading:
                 chars.append(BREAK)
                 where.append(offset)
@@ -163,14 +163,15 @@ def compact(text: str, lex: Lexicon) -> tuple[Compact, list[tuple[int, int]]]:
                 headings.append((start, len(chars)))
                 chars.append(BREAK)
                 where.append(offset + len(line.rstrip()))
-            previous = stripped
+            previous, previous_heading = stripped, heading
         offset += len(line)
     return Compact("".join(chars), where), headings
 
 
-def _is_heading(line: str, previous: str) -> bool:
-    return (len(line) <= 32 and previous[-1] in "。！？）)”"
-            and not any(c in line for c in "，。；：！？,;:") and not line.startswith("（"))
+def _is_heading(line: str, previous: str, previous_heading: bool) -> bool:
+    """A short line without punctuation after a sentence's end or after another heading (title, subtitle)."""
+    return (len(line) <= 32 and (previous_heading or previous[-1] in "。！？）)”")
+            and not any(c in line for c in "，。；：！？,;:、") and not line.startswith("（"))
 
 
 # ---------------------------------------------------------------- zones
@@ -238,11 +239,19 @@ def sentences(cp: Compact, headings: list[tuple[int, int]]) -> tuple[list[Senten
     """The sentences in order with their article's index; and each article's (start, end, credit)."""
     text = cp.text
     heading_starts = {s for s, _ in headings}
+    # An article ends with its credit (供稿); one without a credit ends where a title and subtitle (two headings
+    # in a row) begin the next.
+    ends = {m.end(): m[0][4:-1] for m in _CREDIT.finditer(text)}
+    for i in range(len(headings) - 1):
+        follows = i > 0 and headings[i][0] - headings[i - 1][1] <= 2
+        if headings[i + 1][0] - headings[i][1] <= 2 and not follows:
+            ends.setdefault(headings[i][0] - 1, "")
     articles: list[tuple[int, int, str]] = []
     start = 0
-    for m in _CREDIT.finditer(text):
-        articles.append((start, m.end(), m[0][4:-1]))
-        start = m.end()
+    for end in sorted(ends):
+        if end > start:
+            articles.append((start, end, ends[end]))
+            start = end
     if start < len(text):
         articles.append((start, len(text), ""))
     out: list[Sentence] = []
@@ -469,6 +478,9 @@ def extract_facts(bulletin: Bulletin, zones: Iterable[tuple[str, str]]) -> list[
     return facts
 
 
+_NOT_CHINA = re.compile(r"\d|平均|首|唯一|率先|第|前|范围|领先|高校|各地")  # 全国平均水平, 全国首个, 全国35%的…
+
+
 def _last_mention(text: str, start: int, end: int, zones: Zones, article: tuple[str, str]) -> tuple[str, str] | None:
     """Whom text[start:end] names last: a zone (not one of a list: 成都、武汉、上海张江等), or, outside a zone's
     article, the national zones or China (not 全国平均水平, 全国首个, 全国35%的…)."""
@@ -477,13 +489,20 @@ def _last_mention(text: str, start: int, end: int, zones: Zones, article: tuple[
     for m in zones.pattern.finditer(text, start, end):
         code = zones.alias[m[0]]
         if code in (NATIONAL, CHINA):
-            if in_zone_article or (code == CHINA and re.match(r"[\d]|平均|首|唯一|率先|第|前|范围|领先|高校|各地",
-                                                               text[m.end():m.end() + 2])):
+            comparison = code == CHINA and _NOT_CHINA.match(text, m.end())
+            if in_zone_article or text[m.start() - 1:m.start()] == "占" or comparison:
                 continue
         elif text[m.end():m.end() + 1] in ("、", "和", "及") or text[m.start() - 1:m.start()] == "、":
             continue
         last = m
     return _named(last[0], zones, article) if last else None
+
+
+def _clause_end(text: str, position: int, end: int) -> int:
+    for i in range(position, end):
+        if text[i] in CLAUSE_END:
+            return i
+    return end
 
 
 def _clause_start(text: str, start: int, position: int) -> int:
@@ -500,7 +519,10 @@ def _fact(bulletin: Bulletin, cp: Compact, sentence: Sentence, figure: Figure, a
     clause = text[_clause_start(text, sentence.start, figure.start):figure.start]
     if any(w in clause for w in lex.enterprise_words):
         return None
-    if re.search(r"(?:高于|低于|比|较)[\u4e00-\u9fff]{1,6}[省市]$", clause):
+    whole_clause = clause + text[figure.start:_clause_end(text, figure.end, sentence.end)]
+    if any(w in whole_clause for w in lex.contest_words):
+        return None  # 举办"…"大赛: a contest's figure
+    if re.search(r"(?<!占)(?:高于|低于|比|较)[\u4e00-\u9fff]{1,6}[省市]$", clause):
         return None  # 高于龙岩市1.9%: the city's figure
     if text[figure.start - 1:figure.start] == "”" and figure.unit in ("个", "项", "类", "大"):
         return None  # "重回前十"1个目标: the parts of a slogan

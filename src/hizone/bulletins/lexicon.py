@@ -38,6 +38,7 @@ class Lexicon:
     china_words: list[str]
     furniture: list[re.Pattern[str]]
     event_words: list[str]
+    contest_words: list[str]
     enterprise_words: list[str]
 
 
@@ -95,5 +96,6 @@ def lexicon() -> Lexicon:
         china_words=_words(rules_doc, "china", rules_path),
         furniture=[re.compile(p) for p in _words(rules_doc, "furniture_lines", rules_path)],
         event_words=_words(rules_doc, "event_words", rules_path),
+        contest_words=_words(rules_doc, "contest_words", rules_path),
         enterprise_words=_words(rules_doc, "enterprise_words", rules_path),
     )
