@@ -142,30 +142,36 @@ class Compact:
 def compact(text: str, lex: Lexicon) -> tuple[Compact, list[tuple[int, int]]]:
     """The text without whitespace or furniture lines, with a BREAK around each heading; and the headings'
     (start, end) in the compact text."""
-    chars: list[str] = []
+    furniture = re.compile("|".join(f"(?:{p.pattern})" for p in lex.furniture)) if lex.furniture else re.compile("(?!)")
+    pieces: list[str] = []  # a line's non-space characters, or a BREAK
     where: list[int] = []
+    size = 0  # of the compact text so far
     headings: list[tuple[int, int]] = []
     offset = 0
     previous, previous_heading = "。", False  # the last content line so far, stripped; was it a heading
     for line in text.splitlines(keepends=True):
         stripped = "".join(line.split())
-        if stripped and not any(p.match(line) for p in lex.furniture):
+        if stripped and not furniture.match(line):
             heading = _is_heading(stripped, previous, previous_heading)
             if heading:
-                chars.append(BREAK)
+                pieces.append(BREAK)
                 where.append(offset)
-                start = len(chars)
-            for i, ch in enumerate(line):
-                if not ch.isspace():
-                    chars.append(ch)
-                    where.append(offset + i)
+                size += 1
+                start = size
+            pieces.append(stripped)
+            where.extend(offset + m.start() for m in _NON_SPACE.finditer(line))
+            size += len(stripped)
             if heading:
-                headings.append((start, len(chars)))
-                chars.append(BREAK)
+                headings.append((start, size))
+                pieces.append(BREAK)
                 where.append(offset + len(line.rstrip()))
+                size += 1
             previous, previous_heading = stripped, heading
         offset += len(line)
-    return Compact("".join(chars), where), headings
+    return Compact("".join(pieces), where), headings
+
+
+_NON_SPACE = re.compile(r"\S")
 
 
 def _is_heading(line: str, previous: str, previous_heading: bool) -> bool:
@@ -466,13 +472,14 @@ def extract_facts(bulletin: Bulletin, zones: Iterable[tuple[str, str]]) -> list[
         # sentence before it named ("全国…15253家。其中，孵化器6227家"); in a zone's article, about the zone.
         default = carried[1] if carried and carried[0] == sentence.article and article[0] in (NATIONAL, CHINA) \
             else article
-        named = _last_mention(cp.text, sentence.start, sentence.end, registry, article)
+        mentions = list(registry.pattern.finditer(cp.text, sentence.start, sentence.end))
+        named = _last_mention(cp.text, mentions, sentence.end, registry, article)
         if named is not None:
             carried = (sentence.article, named)
         if not sentence.heading and any(w in cp.text[sentence.start:sentence.end] for w in lex.event_words):
             continue
         for figure in figures(cp.text, sentence.start, sentence.end):
-            fact = _fact(bulletin, cp, sentence, figure, default, registry, issue_year)
+            fact = _fact(bulletin, cp, sentence, figure, default, registry, issue_year, mentions)
             if fact is not None:
                 facts.append(fact)
     return facts
@@ -481,12 +488,15 @@ def extract_facts(bulletin: Bulletin, zones: Iterable[tuple[str, str]]) -> list[
 _NOT_CHINA = re.compile(r"\d|平均|首|唯一|率先|第|前|范围|领先|高校|各地")  # 全国平均水平, 全国首个, 全国35%的…
 
 
-def _last_mention(text: str, start: int, end: int, zones: Zones, article: tuple[str, str]) -> tuple[str, str] | None:
-    """Whom text[start:end] names last: a zone (not one of a list: 成都、武汉、上海张江等), or, outside a zone's
-    article, the national zones or China (not 全国平均水平, 全国首个, 全国35%的…)."""
+def _last_mention(text: str, mentions: list[re.Match[str]], end: int, zones: Zones,
+                  article: tuple[str, str]) -> tuple[str, str] | None:
+    """Whom the mentions (of a sentence) ending by `end` name last: a zone (not one of a list: 成都、武汉、
+    上海张江等), or, outside a zone's article, the national zones or China (not 全国平均水平, 全国首个, 全国35%的…)."""
     last = None
     in_zone_article = article[0] not in (NATIONAL, CHINA)
-    for m in zones.pattern.finditer(text, start, end):
+    for m in mentions:
+        if m.end() > end:
+            break
         code = zones.alias[m[0]]
         if code in (NATIONAL, CHINA):
             comparison = code == CHINA and _NOT_CHINA.match(text, m.end())
@@ -513,7 +523,7 @@ def _clause_start(text: str, start: int, position: int) -> int:
 
 
 def _fact(bulletin: Bulletin, cp: Compact, sentence: Sentence, figure: Figure, article: tuple[str, str],
-          zones: Zones, issue_year: int | None) -> Fact | None:
+          zones: Zones, issue_year: int | None, mentions: list[re.Match[str]]) -> Fact | None:
     lex = lexicon()
     text = cp.text
     clause = text[_clause_start(text, sentence.start, figure.start):figure.start]
@@ -526,8 +536,9 @@ def _fact(bulletin: Bulletin, cp: Compact, sentence: Sentence, figure: Figure, a
         return None  # 高于龙岩市1.9%: the city's figure
     if text[figure.start - 1:figure.start] == "”" and figure.unit in ("个", "项", "类", "大"):
         return None  # "重回前十"1个目标: the parts of a slogan
-    subject = _subject(text, sentence, figure, article, zones)
-    metric = _metric(text[sentence.start:figure.start], text[figure.end:sentence.end], figure.unit)
+    subject = _subject(text, sentence, figure, article, zones, mentions)
+    metric = _metric(text[max(sentence.start, figure.start - 60):figure.start], text[figure.end:sentence.end],
+                     figure.unit)
     period = _fact_period(text, sentence, figure, issue_year, metric)
     qualifier = figure.qualifier or ("累计" if "累计" in clause else "")
     start, end = _quote(cp, sentence, figure)
@@ -536,13 +547,13 @@ def _fact(bulletin: Bulletin, cp: Compact, sentence: Sentence, figure: Figure, a
                 quote=bulletin.text[start:end])
 
 
-def _subject(text: str, sentence: Sentence, figure: Figure, article: tuple[str, str],
-             zones: Zones) -> tuple[str, str]:
+def _subject(text: str, sentence: Sentence, figure: Figure, article: tuple[str, str], zones: Zones,
+             mentions: list[re.Match[str]]) -> tuple[str, str]:
     following = re.match(r"(?:新升级的|新升级|的)?", text[figure.end:sentence.end])
     after = zones.pattern.match(text, figure.end + (following.end() if following else 0))
     if after and figure.unit in ("家", "个"):
         return _named(after[0], zones, article)
-    return _last_mention(text, sentence.start, figure.start, zones, article) or article
+    return _last_mention(text, mentions, figure.start, zones, article) or article
 
 
 def _named(alias: str, zones: Zones, article: tuple[str, str]) -> tuple[str, str]:
