@@ -188,6 +188,7 @@ class Zones:
     names: dict[str, str]  # code -> official name
     pattern: re.Pattern[str]  # every alias, national and China word, longest first
     alias: dict[str, str]  # alias -> code (or NATIONAL / CHINA)
+    places: re.Pattern[str]  # provinces and the zones' cities: 江苏省, 陕西, 深圳市
 
 
 @cache
@@ -205,7 +206,23 @@ def _zones(zones: tuple[tuple[str, str], ...]) -> Zones:
     alias |= {a: next(iter(c)) for a, c in secondary.items() if len(c) == 1 and a not in primary}
     alias |= {w: NATIONAL for w in lex.national_words} | {w: CHINA for w in lex.china_words}
     ordered = sorted(alias, key=len, reverse=True)
-    return Zones(dict(zones), re.compile("|".join(map(re.escape, ordered))), alias)
+    return Zones(dict(zones), re.compile("|".join(map(re.escape, ordered))), alias, _places(zones))
+
+
+def _places(zones: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    """Provinces (from the registry) and cities (the zones' names begin with them), as the text writes them."""
+    from hizone.registry.tables import load_provinces
+
+    names = set()
+    for province in load_provinces():
+        short = re.sub(r"(壮族|回族|维吾尔)?(自治区|省|市)$", "", province.name_zh)
+        names |= {province.name_zh, short + "省", short + "市"}
+    for _code, name in zones:
+        suffix = next((s for s in ZONE_SUFFIXES if name.endswith(s)), None)
+        core = name[: -len(suffix)] if suffix else ""
+        if len(core) >= 2:
+            names |= {core.removesuffix("市") + "市", core[:2] + "市"}
+    return re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True))))
 
 
 def _short_forms(name: str) -> tuple[set[str], set[str]]:
@@ -515,9 +532,9 @@ def _clause_end(text: str, position: int, end: int) -> int:
     return end
 
 
-def _clause_start(text: str, start: int, position: int) -> int:
+def _clause_start(text: str, start: int, position: int, separators: str = CLAUSE_END) -> int:
     for i in range(position - 1, start - 1, -1):
-        if text[i] in CLAUSE_END:
+        if text[i] in separators:
             return i + 1
     return start
 
@@ -536,6 +553,8 @@ def _fact(bulletin: Bulletin, cp: Compact, sentence: Sentence, figure: Figure, a
         return None  # 高于龙岩市1.9%: the city's figure
     if text[figure.start - 1:figure.start] == "”" and figure.unit in ("个", "项", "类", "大"):
         return None  # "重回前十"1个目标: the parts of a slogan
+    if _about_a_place(text, sentence, figure, zones):
+        return None
     subject = _subject(text, sentence, figure, article, zones, mentions)
     metric = _metric(text[max(sentence.start, figure.start - 60):figure.start], text[figure.end:sentence.end],
                      figure.unit)
@@ -545,6 +564,14 @@ def _fact(bulletin: Bulletin, cp: Compact, sentence: Sentence, figure: Figure, a
     return Fact(file=bulletin.file, start=start, end=end, subject=subject[0], subject_name=subject[1],
                 metric=metric, value=float(figure.value), unit=figure.unit, period=period, qualifier=qualifier,
                 quote=bulletin.text[start:end])
+
+
+def _about_a_place(text: str, sentence: Sentence, figure: Figure, zones: Zones) -> bool:
+    """Whether the figure is a province's or a city's: its clause begins with the place ("江苏省高新技术企业达
+    3.7万家"), not as a level (吉林省级企业技术中心) nor where a zone's figure is compared with it."""
+    start = _clause_start(text, sentence.start, figure.start, "，；：,;:")  # not 、: 其中…1家、河南省实验室3家
+    place = zones.places.match(text, start)
+    return bool(place) and not text.startswith(("级", "平均", "比重"), place.end())
 
 
 def _subject(text: str, sentence: Sentence, figure: Figure, article: tuple[str, str], zones: Zones,
