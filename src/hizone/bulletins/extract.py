@@ -571,7 +571,7 @@ def _about_a_place(text: str, sentence: Sentence, figure: Figure, zones: Zones) 
     3.7万家"), not as a level (吉林省级企业技术中心) nor where a zone's figure is compared with it."""
     start = _clause_start(text, sentence.start, figure.start, "，；：,;:")  # not 、: 其中…1家、河南省实验室3家
     place = zones.places.match(text, start)
-    return bool(place) and not text.startswith(("级", "平均", "比重"), place.end())
+    return place is not None and not text.startswith(("级", "平均", "比重"), place.end())
 
 
 def _subject(text: str, sentence: Sentence, figure: Figure, article: tuple[str, str], zones: Zones,
