@@ -625,11 +625,16 @@ def _fact_period(text: str, sentence: Sentence, figure: Figure, issue_year: int 
     found = periods(text, sentence.start, figure.start, issue_year)
     if not found:
         return ""
-    growth = figure.unit == "倍" or metric.endswith(("_cagr", "_growth", "_change"))
+    # A change from one year to another (从2012年的67家发展到2021年的228家，增长240.3%; 是2012年的2.35倍) spans them.
+    growth = figure.unit == "倍" or metric.endswith(("_cagr", "_growth", "_change", "_yoy"))
     years = sorted({int(p) for _, p, _ in found if p.isdigit()})
-    if growth and len(years) >= 2 and not found[-1][2]:
+    if growth and len(years) >= 2 and not found[-1][2] and \
+            _FROM_YEAR.search(text, sentence.start, figure.start):
         return f"{years[0]}..{years[-1]}"
     return found[-1][1]
+
+
+_FROM_YEAR = re.compile(r"[从由较比]\d{4}年|是\d{4}年的")
 
 
 def _quote(cp: Compact, sentence: Sentence, figure: Figure) -> tuple[int, int]:
