@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-
 from hizone.bulletins.extract import extract_facts
 from hizone.bulletins.model import Bulletin, Fact
 from hizone.registry import load_zones

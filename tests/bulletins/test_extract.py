@@ -67,7 +67,8 @@ def test_growth_from_year_to_year_and_values_at_each_end() -> None:
 
 
 def test_a_number_split_across_a_line_break() -> None:
-    text = "数据显示，截至 2021年年底，深圳高新区拥有高新技术企业 5450\n\n家，年产值超亿元企业970家，营业收入47.\n8万亿元。"
+    text = ("数据显示，截至 2021年年底，深圳高新区拥有高新技术企业 5450\n\n家，年产值超亿元企业970家，"
+            "营业收入47.\n8万亿元。")
     found = facts_of(text)
     assert [(f.value, f.unit) for f in found] == [(5450, "家"), (970, "家"), (47.8e12, "元")]
     assert all(f.period == "2021-12-31" and f.subject == "Z4403" for f in found)
@@ -138,7 +139,8 @@ def test_the_article_gives_the_subject_and_an_unknown_zone_keeps_its_name() -> N
 
 
 def test_a_long_sentence_is_quoted_by_its_clause() -> None:
-    text = "深圳高新区" + "，".join(f"第{i}项工作扎实推进" for i in range(60)) + "；拥有高新技术企业5450家，年产值超亿元企业970家。"
+    clauses = "，".join(f"第{i}项工作扎实推进" for i in range(60))
+    text = f"深圳高新区{clauses}；拥有高新技术企业5450家，年产值超亿元企业970家。"
     fact = facts_of(text)[0]
     assert len(text) > 400 and fact.quote == "拥有高新技术企业5450家，年产值超亿元企业970家。"
     assert text[fact.start:fact.end] == fact.quote
