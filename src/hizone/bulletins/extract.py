@@ -80,7 +80,8 @@ def _pdf_text(data: bytes, where: str) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise HizoneError("the PDF is encrypted", where=where)
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
+        # the text layer may name an ideograph's glyph by a radical drawn alike (⾼ for 高): read it as written
+        return "\n".join(page.extract_text() or "" for page in reader.pages).translate(lexicon().radicals)
     except HizoneError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
@@ -158,7 +159,7 @@ def compact(text: str, lex: Lexicon) -> tuple[Compact, list[tuple[int, int]]]:
                 where.append(offset)
                 size += 1
                 start = size
-            pieces.append(stripped)
+            pieces.append(stripped.translate(lex.radicals))  # one character to one: offsets hold
             where.extend(offset + m.start() for m in _NON_SPACE.finditer(line))
             size += len(stripped)
             if heading:
@@ -517,7 +518,9 @@ def _last_mention(text: str, mentions: list[re.Match[str]], end: int, zones: Zon
         code = zones.alias[m[0]]
         if code in (NATIONAL, CHINA):
             comparison = code == CHINA and _NOT_CHINA.match(text, m.end())
-            if in_zone_article or text[m.start() - 1:m.start()] == "占" or comparison:
+            # in a zone's article, only a clause that begins with them is about them (国家高新区营业收入…)
+            opens = m.start() == 0 or text[m.start() - 1] in "，；：。！？\n"
+            if (in_zone_article and not opens) or text[m.start() - 1:m.start()] == "占" or comparison:
                 continue
         elif text[m.end():m.end() + 1] in ("、", "和", "及") or text[m.start() - 1:m.start()] == "、":
             continue

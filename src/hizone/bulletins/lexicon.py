@@ -40,6 +40,7 @@ class Lexicon:
     event_words: list[str]
     contest_words: list[str]
     enterprise_words: list[str]
+    radicals: dict[int, str]  # str.translate table: radical → ideograph (⾼ → 高), one character to one
 
 
 def _file(name: str) -> Path:
@@ -68,6 +69,10 @@ def _words(doc: dict[str, Any], key: str, path: Path) -> list[str]:
 @cache
 def lexicon() -> Lexicon:
     units_path, metrics_path, rules_path = _file("units.yaml"), _file("metrics.yaml"), _file("rules.yaml")
+    radicals_path = _file("radicals.yaml")
+    radicals = {str(k): str(v) for k, v in _mapping(read_yaml(radicals_path), "radicals", radicals_path).items()}
+    if any(len(k) != 1 or len(v) != 1 for k, v in radicals.items()):
+        raise CatalogError("each radical maps one character to one", where=str(radicals_path))
     units_doc, metrics_doc, rules_doc = read_yaml(units_path), read_yaml(metrics_path), read_yaml(rules_path)
     units = {}
     for spelling, spec in _mapping(units_doc, "units", units_path).items():
@@ -98,4 +103,5 @@ def lexicon() -> Lexicon:
         event_words=_words(rules_doc, "event_words", rules_path),
         contest_words=_words(rules_doc, "contest_words", rules_path),
         enterprise_words=_words(rules_doc, "enterprise_words", rules_path),
+        radicals=str.maketrans(radicals),
     )
