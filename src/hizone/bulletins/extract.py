@@ -159,7 +159,7 @@ def compact(text: str, lex: Lexicon) -> tuple[Compact, list[tuple[int, int]]]:
                 where.append(offset)
                 size += 1
                 start = size
-            pieces.append(stripped.translate(lex.radicals))  # one character to one: offsets hold
+            pieces.append(stripped.translate(lex.radicals).translate(_FULL_WIDTH))  # one to one: offsets hold
             where.extend(offset + m.start() for m in _NON_SPACE.finditer(line))
             size += len(stripped)
             if heading:
@@ -173,12 +173,13 @@ def compact(text: str, lex: Lexicon) -> tuple[Compact, list[tuple[int, int]]]:
 
 
 _NON_SPACE = re.compile(r"\S")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 
 
 def _is_heading(line: str, previous: str, previous_heading: bool) -> bool:
     """A short line without punctuation after a sentence's end or after another heading (title, subtitle)."""
     return (len(line) <= 32 and (previous_heading or previous[-1] in "。！？）)”")
-            and not any(c in line for c in "，。；：！？,;:、") and not line.startswith("（"))
+            and not any(c in line for c in "，。；！？,;、") and not line.startswith("（") and line[-1] not in "：:")
 
 
 # ---------------------------------------------------------------- zones
@@ -256,7 +257,7 @@ class Sentence:
     heading: bool
 
 
-_CREDIT = re.compile(r"（供稿[：:][^）]{0,60}）")
+_CREDIT = re.compile(r"[（(](?:供稿|来源|稿源|撰稿|作者)[：:](?P<by>[^）)]{0,60})[）)]")
 
 
 def sentences(cp: Compact, headings: list[tuple[int, int]]) -> tuple[list[Sentence], list[tuple[int, int, str]]]:
@@ -265,7 +266,7 @@ def sentences(cp: Compact, headings: list[tuple[int, int]]) -> tuple[list[Senten
     heading_starts = {s for s, _ in headings}
     # An article ends with its credit (供稿); one without a credit ends where a title and subtitle (two headings
     # in a row) begin the next.
-    ends = {m.end(): m[0][4:-1] for m in _CREDIT.finditer(text)}
+    ends = {m.end(): m["by"] for m in _CREDIT.finditer(text)}
     for i in range(len(headings) - 1):
         follows = i > 0 and headings[i][0] - headings[i - 1][1] <= 2
         if headings[i + 1][0] - headings[i][1] <= 2 and not follows:
@@ -353,7 +354,8 @@ def _figure_pattern() -> re.Pattern[str]:
     after = alternation(lex.qualifiers_after)
     return re.compile(
         rf"(?P<before>{alternation(lex.qualifiers_before)})?"
-        rf"(?:(?P<num>(?<![\d./])\d+(?:\.\d+)?)(?![\d.]*/)|(?P<cn>[一二两三四五六七八九十]+)(?=倍|成))"
+        rf"(?:(?P<num>(?<![\d./,])\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|(?<![\d./,])\d+(?:\.\d+)?)(?![\d.,]*/)"
+        rf"|(?P<cn>[一二两三四五六七八九十]+)(?=倍|成)|(?<=[超过近逾破])(?P<mag>[十百千])(?=万|亿))"
         rf"(?P<after1>{after})?(?P<mult>{alternation(lex.multipliers)})?(?P<after2>{after})?"
         rf"(?P<unit>{alternation(lex.units)})(?P<after3>{after})?")
 
@@ -367,13 +369,18 @@ def figures(text: str, start: int, end: int) -> list[Figure]:
     lex = lexicon()
     found: list[Figure] = []
     for m in _figure_pattern().finditer(text, start, end):
-        if m["num"] is None and m["cn"] is None:
+        group = "num" if m["num"] is not None else "cn" if m["cn"] is not None else "mag"
+        if m[group] is None or text[m.start(group) - 1:m.start(group)] in ("第", "-", "—", "－", "~"):
             continue
-        num_start = m.start("num") if m["num"] is not None else m.start("cn")
-        if text[num_start - 1:num_start] in ("第", "-", "—", "－", "~"):
-            continue
+        if group == "mag" and not (m["before"] and m["mult"]):
+            continue  # 超千亿元 is a figure; 千亿级产业集群 is none
+        if text.startswith(lex.not_after.get(m["unit"], ()), m.end("unit")):
+            continue  # 6个月, "551"人才计划: not the unit
         spec = lex.units[m["unit"]]
-        number = Decimal(m["num"]) if m["num"] is not None else Decimal(_cn_number(m["cn"]))
+        if group == "num":
+            number = Decimal(m["num"].replace(",", ""))
+        else:
+            number = Decimal(_cn_number(m[group]) if group == "cn" else {"十": 10, "百": 100, "千": 1000}[m["mag"]])
         multiplier = lex.multipliers[m["mult"]] if m["mult"] else Decimal(1)
         value = number * multiplier * spec.factor
         found.append(Figure(m.start(), m.end(), value, spec.unit, _qualifier(m, lex)))

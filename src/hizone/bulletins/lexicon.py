@@ -28,6 +28,7 @@ class UnitSpec:
 class Lexicon:
     multipliers: dict[str, Decimal]
     units: dict[str, UnitSpec]
+    not_after: dict[str, tuple[str, ...]]  # unit spelling → what after it makes it no unit (个 in 6个月)
     qualifiers_before: dict[str, str]
     qualifiers_after: dict[str, str]
     metrics: list[tuple[str, str]]  # (phrase, code), longest phrase first
@@ -91,6 +92,7 @@ def lexicon() -> Lexicon:
     return Lexicon(
         multipliers={str(k): Decimal(str(v)) for k, v in _mapping(units_doc, "multipliers", units_path).items()},
         units=units,
+        not_after={str(k): tuple(str(w) for w in v) for k, v in _mapping(units_doc, "not_after", units_path).items()},
         qualifiers_before={str(k): str(v) for k, v in _mapping(units_doc, "qualifiers_before", units_path).items()},
         qualifiers_after={str(k): str(v) for k, v in _mapping(units_doc, "qualifiers_after", units_path).items()},
         metrics=metrics,
