@@ -42,6 +42,8 @@ EXAMPLES = [
     ("深圳高新区拥有高新技术企业5,450家。", "Z4403", 5450, "家", "", ""),
     ("深圳高新区拥有高新技术企业５４５０家。", "Z4403", 5450, "家", "", ""),
     ("青岛高新区审批时限压缩至5个工作日。", "Z3705", 5, "工作日", "", ""),
+    ("今年上半年，成都高新区完成固定资产投资430亿元。", "Z5101", 430e8, "元", "2022-01..06", ""),
+    ("我国国家高新区数量已达173家。", "national_zones", 173, "家", "", ""),
 ]
 
 
@@ -57,6 +59,12 @@ def test_the_issue_date_resolves_this_year_and_last() -> None:
     text = "今年，国家高新区营业收入达50万亿元；去年为47.8万亿元。"
     assert [f.period for f in facts_of(text, dt.date(2023, 3, 1))] == ["2023", "2022"]
     assert [f.period for f in facts_of(text, None)] == ["", ""]  # no date: no year to name
+
+
+def test_a_comparison_with_last_year_is_no_period() -> None:
+    found = facts_of("2021年，成都高新区营业收入同比增长12.3%，增速较去年同期提高2.1个百分点；完成投资430亿元。")
+    assert [(f.value, f.unit, f.period) for f in found] == [(12.3, "%", "2021"), (2.1, "百分点", "2021"),
+                                                            (430e8, "元", "2021")]
 
 
 def test_metrics_follow_the_catalog() -> None:

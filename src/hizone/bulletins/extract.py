@@ -419,6 +419,8 @@ _PERIOD = re.compile(
     r"|截至(?P<me_y>今年|去年|\d{4}年)?(?P<me_m>\d{1,2})月底"
     r"|(?P<ye_y>今年|去年|\d{4})年?(?:年)?(?:底|末|年底|年末)"
     r"|(?P<mr_y>今年|去年|\d{4}年)?(?P<mr_a>\d{1,2})[-－—~至](?P<mr_b>\d{1,2})月"
+    r"|(?P<q_y>今年|去年|\d{4}年)?(?P<q>上半年|下半年|前三季度|一季度|第一季度|前两个月)"
+    r"|(?P<same>(?:去年|上年)同期)"
     r"|(?P<yr_a>\d{4})年?[-－—~至到](?P<yr_b>\d{4})年"
     r"|(?P<decade>(?:近)?(?:十|10)年(?:来|间)?)"
     r"|(?P<since>\d{4})年以来"
@@ -426,6 +428,10 @@ _PERIOD = re.compile(
     r"|(?P<rel>今年|去年|当年)"
     r"|(?P<y>\d{4})年(?:度)?"
     r"|(?P<now>截至目前|目前|近日|日前|截至当前)")
+
+
+_QUARTERS = {"上半年": "01..06", "下半年": "07..12", "前三季度": "01..09", "一季度": "01..03", "第一季度": "01..03",
+             "前两个月": "01..02"}
 
 
 def _year(text: str | None, issue_year: int | None) -> int | None:
@@ -461,6 +467,11 @@ def _period(m: re.Match[str], issue_year: int | None) -> str | None:
     if m["mr_a"]:
         y = _year(m["mr_y"], issue_year)
         return f"{y}-{int(m['mr_a']):02d}..{int(m['mr_b']):02d}" if y else ""
+    if m["q"]:
+        y = _year(m["q_y"], issue_year)
+        return f"{y}-{_QUARTERS[m['q']]}" if y else ""
+    if m["same"]:
+        return None  # 较去年同期: what the figure is compared with, not its period
     if m["yr_a"]:
         return f"{m['yr_a']}..{m['yr_b']}"
     if m["decade"]:
