@@ -44,6 +44,7 @@ EXAMPLES = [
     ("青岛高新区审批时限压缩至5个工作日。", "Z3705", 5, "工作日", "", ""),
     ("今年上半年，成都高新区完成固定资产投资430亿元。", "Z5101", 430e8, "元", "2022-01..06", ""),
     ("我国国家高新区数量已达173家。", "national_zones", 173, "家", "", ""),
+    ("近5年，国家高新区营业收入年均增长10%。", "national_zones", 10, "%", "2017..2021", ""),
 ]
 
 
@@ -149,6 +150,13 @@ def test_the_article_gives_the_subject_and_an_unknown_zone_keeps_its_name() -> N
         ("national_zones", 27.4e12), ("Z4303", 3400), ("Z4303", 154), ("Z4303", 12), ("unknown:南沙高新区", 800)]
     assert found[-1].subject_name == "南沙高新区"
     assert found[1].subject_name == "湘潭高新技术产业开发区"
+
+
+def test_a_zone_the_registry_does_not_know_where_a_clause_begins_with_it() -> None:
+    found = facts_of("国家高新区发展迅速。2021年，南沙高新区拥有高新技术企业800家；深圳高新区拥有5450家。")
+    assert [(f.subject, f.subject_name, f.value) for f in found] == [
+        ("unknown:南沙高新区", "南沙高新区", 800), ("Z4403", "深圳市高新技术产业园区", 5450)]
+    assert only("龙岩高新区入驻孵化企业330家，占入驻高新区企业总数40%以上。".replace("330家，", "")).subject == "Z3507"
 
 
 def test_a_long_sentence_is_quoted_by_its_clause() -> None:

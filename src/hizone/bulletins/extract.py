@@ -191,6 +191,7 @@ class Zones:
     pattern: re.Pattern[str]  # every alias, national and China word, longest first
     alias: dict[str, str]  # alias -> code (or NATIONAL / CHINA)
     places: re.Pattern[str]  # provinces and the zones' cities: 江苏省, 陕西, 深圳市
+    ambiguous: frozenset[str]  # short forms of more than one zone (火炬高新区: 厦门, 中山, 威海)
 
 
 @cache
@@ -208,7 +209,8 @@ def _zones(zones: tuple[tuple[str, str], ...]) -> Zones:
     alias |= {a: next(iter(c)) for a, c in secondary.items() if len(c) == 1 and a not in primary}
     alias |= {w: NATIONAL for w in lex.national_words} | {w: CHINA for w in lex.china_words}
     ordered = sorted(alias, key=len, reverse=True)
-    return Zones(dict(zones), re.compile("|".join(map(re.escape, ordered))), alias, _places(zones))
+    ambiguous = frozenset(a for a, c in (primary | secondary).items() if len(c) > 1)
+    return Zones(dict(zones), re.compile("|".join(map(re.escape, ordered))), alias, _places(zones), ambiguous)
 
 
 def _places(zones: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
@@ -321,7 +323,12 @@ def article_subjects(cp: Compact, sents: list[Sentence], articles: list[tuple[in
 
 
 def _generic(name: str) -> bool:
-    return "国家" in name or bool(re.match(r"^(新升级|全国|各|推动|加快|所在|长三角|该|全|本|地方|当地)", name))
+    """Words before 高新区 that make no zone's name (各高新区, 推动高新区, 占入驻高新区)."""
+    return "国家" in name or bool(_NOT_A_NAME.match(name))
+
+
+_NOT_A_NAME = re.compile(r"新升级|长三角|地方|当地"
+                         r"|[占在与对向为到从由把将使让入进各全该本我其此新所推加建打这那每两几多]")
 
 
 def _first_zone(text: str, zones: Zones) -> tuple[str, str] | None:
@@ -422,7 +429,8 @@ _PERIOD = re.compile(
     r"|(?P<q_y>今年|去年|\d{4}年)?(?P<q>上半年|下半年|前三季度|一季度|第一季度|前两个月)"
     r"|(?P<same>(?:去年|上年)同期)"
     r"|(?P<yr_a>\d{4})年?[-－—~至到](?P<yr_b>\d{4})年"
-    r"|(?P<decade>(?:近)?(?:十|10)年(?:来|间)?)"
+    r"|(?:近|过去)(?P<years_a>\d{1,2}|[一二两三四五六七八九十]{1,2})年(?:来|间)?"
+    r"|(?P<years_b>\d{1,2}|[二两三四五六七八九十]{1,2})年(?:来|间)"
     r"|(?P<since>\d{4})年以来"
     r"|(?P<m_y>今年|去年|\d{4}年)(?P<m_m>\d{1,2})月(?!\d{0,2}日)"
     r"|(?P<rel>今年|去年|当年)"
@@ -474,8 +482,10 @@ def _period(m: re.Match[str], issue_year: int | None) -> str | None:
         return None  # 较去年同期: what the figure is compared with, not its period
     if m["yr_a"]:
         return f"{m['yr_a']}..{m['yr_b']}"
-    if m["decade"]:
-        return f"{issue_year - 10}..{issue_year - 1}" if issue_year else ""
+    if m["years_a"] or m["years_b"]:  # 十年来, 近5年: the years before the issue's
+        count = m["years_a"] or m["years_b"]
+        years = int(count) if count.isdigit() else _cn_number(count)
+        return f"{issue_year - years}..{issue_year - 1}" if issue_year and 1 < years <= 50 else ""
     if m["since"]:
         return f"{m['since']}..{issue_year - 1}" if issue_year and int(m["since"]) < issue_year - 1 else m["since"]
     if m["m_m"]:
@@ -509,7 +519,7 @@ def extract_facts(bulletin: Bulletin, zones: Iterable[tuple[str, str]]) -> list[
         default = carried[1] if carried and carried[0] == sentence.article and article[0] in (NATIONAL, CHINA) \
             else article
         mentions = list(registry.pattern.finditer(cp.text, sentence.start, sentence.end))
-        named = _last_mention(cp.text, mentions, sentence.end, registry, article)
+        named = _last_mention(cp.text, mentions, sentence.start, sentence.end, registry, article)
         if named is not None:
             carried = (sentence.article, named)
         if not sentence.heading and any(w in cp.text[sentence.start:sentence.end] for w in lex.event_words):
@@ -524,7 +534,7 @@ def extract_facts(bulletin: Bulletin, zones: Iterable[tuple[str, str]]) -> list[
 _NOT_CHINA = re.compile(r"\d|平均|首|唯一|率先|第|前|范围|领先|高校|各地")  # 全国平均水平, 全国首个, 全国35%的…
 
 
-def _last_mention(text: str, mentions: list[re.Match[str]], end: int, zones: Zones,
+def _last_mention(text: str, mentions: list[re.Match[str]], start: int, end: int, zones: Zones,
                   article: tuple[str, str]) -> tuple[str, str] | None:
     """Whom the mentions (of a sentence) ending by `end` name last: a zone (not one of a list: 成都、武汉、
     上海张江等), or, outside a zone's article, the national zones or China (not 全国平均水平, 全国首个, 全国35%的…)."""
@@ -543,7 +553,23 @@ def _last_mention(text: str, mentions: list[re.Match[str]], end: int, zones: Zon
         elif text[m.end():m.end() + 1] in ("、", "和", "及") or text[m.start() - 1:m.start()] == "、":
             continue
         last = m
-    return _named(last[0], zones, article) if last else None
+    named = _named(last[0], zones, article) if last else None
+    return _unknown_zone(text, start, end, last.end() if last else start, zones) or named
+
+
+_UNKNOWN_ZONE = re.compile(r"[\u4e00-\u9fff]{2,4}?高新区")
+
+
+def _unknown_zone(text: str, start: int, end: int, after: int, zones: Zones) -> tuple[str, str] | None:
+    """A zone the registry does not know, where a clause begins with it ("…；南沙高新区拥有…") after the last
+    zone named."""
+    found = None
+    for m in _UNKNOWN_ZONE.finditer(text, after, end):
+        opens = m.start() == start or text[m.start() - 1] in "，；：。！？\n"
+        known = m[0] in zones.alias or m[0] in zones.ambiguous or zones.pattern.match(text, m.start())
+        if opens and not known and not _generic(m[0]):
+            found = (f"unknown:{m[0]}", m[0])
+    return found
 
 
 def _clause_end(text: str, position: int, end: int) -> int:
@@ -601,7 +627,7 @@ def _subject(text: str, sentence: Sentence, figure: Figure, article: tuple[str, 
     after = zones.pattern.match(text, figure.end + (following.end() if following else 0))
     if after and figure.unit in ("家", "个"):
         return _named(after[0], zones, article)
-    return _last_mention(text, mentions, figure.start, zones, article) or article
+    return _last_mention(text, mentions, sentence.start, figure.start, zones, article) or article
 
 
 def _named(alias: str, zones: Zones, article: tuple[str, str]) -> tuple[str, str]:
