@@ -88,6 +88,12 @@ def test_a_number_split_across_a_line_break() -> None:
     assert found[0].quote == text and "\n" in found[0].quote
 
 
+def test_page_furniture_inside_a_sentence() -> None:
+    text = "深圳高新区拥有高新技术企业\n\n— 12 —\n\n火炬动态 火炬动态\n5450家。\n第 3 页，共 9 页\n"
+    fact = only(text)
+    assert (fact.subject, fact.value, fact.unit) == ("Z4403", 5450, "家") and fact.quote.endswith("5450家。")
+
+
 NOT_FACTS = [
     "8月12日，科技部在北京召开国家高新区推进会。",  # a date alone
     "咨询电话：010-58881234，传真：010-58881235。",  # phone numbers

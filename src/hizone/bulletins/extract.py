@@ -144,35 +144,41 @@ def compact(text: str, lex: Lexicon) -> tuple[Compact, list[tuple[int, int]]]:
     """The text without whitespace or furniture lines, with a BREAK around each heading; and the headings'
     (start, end) in the compact text."""
     furniture = re.compile("|".join(f"(?:{p.pattern})" for p in lex.furniture)) if lex.furniture else re.compile("(?!)")
+    lines = []  # (offset, line, its non-space characters) of each content line
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        stripped = "".join(line.split())
+        if stripped and not furniture.match(line):
+            lines.append((offset, line, stripped))
+        offset += len(line)
     pieces: list[str] = []  # a line's non-space characters, or a BREAK
     where: list[int] = []
     size = 0  # of the compact text so far
     headings: list[tuple[int, int]] = []
-    offset = 0
-    previous, previous_heading = "。", False  # the last content line so far, stripped; was it a heading
-    for line in text.splitlines(keepends=True):
-        stripped = "".join(line.split())
-        if stripped and not furniture.match(line):
-            heading = _is_heading(stripped, previous, previous_heading)
-            if heading:
-                pieces.append(BREAK)
-                where.append(offset)
-                size += 1
-                start = size
-            pieces.append(stripped.translate(lex.radicals).translate(_FULL_WIDTH))  # one to one: offsets hold
-            where.extend(offset + m.start() for m in _NON_SPACE.finditer(line))
-            size += len(stripped)
-            if heading:
-                headings.append((start, size))
-                pieces.append(BREAK)
-                where.append(offset + len(line.rstrip()))
-                size += 1
-            previous, previous_heading = stripped, heading
-        offset += len(line)
+    previous, previous_heading = "。", False  # the last content line, stripped; was it a heading
+    for index, (offset, line, stripped) in enumerate(lines):
+        following = lines[index + 1][2] if index + 1 < len(lines) else "。"
+        heading = _is_heading(stripped, previous, previous_heading) and not _CONTINUES.match(following)
+        if heading:
+            pieces.append(BREAK)
+            where.append(offset)
+            size += 1
+            start = size
+        pieces.append(stripped.translate(lex.radicals).translate(_FULL_WIDTH))  # one to one: offsets hold
+        where.extend(offset + m.start() for m in _NON_SPACE.finditer(line))
+        size += len(stripped)
+        if heading:
+            headings.append((start, size))
+            pieces.append(BREAK)
+            where.append(offset + len(line.rstrip()))
+            size += 1
+        previous, previous_heading = stripped, heading
     return Compact("".join(pieces), where), headings
 
 
 _NON_SPACE = re.compile(r"\S")
+# A line that goes on with the one before ("家，" or "5450家。" after "…拥有高新技术企业"): that is no heading.
+_CONTINUES = re.compile(r"[，。；、：％%）)”]|[\d.]+[万亿千百]*[家个人项件次元%％名位台所类倍]")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 
 
@@ -650,6 +656,8 @@ def _metric(before: str, after: str, unit: str) -> str:
         return "rank"
     best: tuple[int, int, str] | None = None
     for phrase, code in lex.metrics:
+        if code == "zone_count":
+            continue
         at = before.rfind(phrase)
         if at >= 0:
             key = (at + len(phrase), len(phrase), code)
