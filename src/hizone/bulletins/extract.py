@@ -144,6 +144,7 @@ def compact(text: str, lex: Lexicon) -> tuple[Compact, list[tuple[int, int]]]:
     """The text without whitespace or furniture lines, with a BREAK around each heading; and the headings'
     (start, end) in the compact text."""
     furniture = re.compile("|".join(f"(?:{p.pattern})" for p in lex.furniture)) if lex.furniture else re.compile("(?!)")
+    fold = lex.radicals | _FULL_WIDTH  # radicals read as ideographs (⾼ → 高), full-width digits as digits
     lines = []  # (offset, line, its non-space characters) of each content line
     offset = 0
     for line in text.splitlines(keepends=True):
@@ -164,8 +165,12 @@ def compact(text: str, lex: Lexicon) -> tuple[Compact, list[tuple[int, int]]]:
             where.append(offset)
             size += 1
             start = size
-        pieces.append(stripped.translate(lex.radicals).translate(_FULL_WIDTH))  # one to one: offsets hold
-        where.extend(offset + m.start() for m in _NON_SPACE.finditer(line))
+        pieces.append(stripped.translate(fold))  # one character to one: offsets hold
+        lead = len(line) - len(line.lstrip())
+        if len(line.strip()) == len(stripped):  # no space inside the line: its characters in a row
+            where.extend(range(offset + lead, offset + lead + len(stripped)))
+        else:
+            where.extend(offset + m.start() for m in _NON_SPACE.finditer(line))
         size += len(stripped)
         if heading:
             headings.append((start, size))
@@ -459,12 +464,12 @@ def _year(text: str | None, issue_year: int | None) -> int | None:
 
 
 def periods(text: str, start: int, end: int, issue_year: int | None) -> list[tuple[int, str, bool]]:
-    """(position, period, is a span of years) of each period expression in text[start:end]."""
+    """(where it ends, period, is a span of years) of each period expression in text[start:end]."""
     out = []
     for m in _PERIOD.finditer(text, start, end):
         period = _period(m, issue_year)
         if period is not None:
-            out.append((m.start(), period, ".." in period and len(period) == 10))
+            out.append((m.end(), period, ".." in period and len(period) == 10))
     return out
 
 
@@ -530,8 +535,10 @@ def extract_facts(bulletin: Bulletin, zones: Iterable[tuple[str, str]]) -> list[
             carried = (sentence.article, named)
         if not sentence.heading and any(w in cp.text[sentence.start:sentence.end] for w in lex.event_words):
             continue
-        for figure in figures(cp.text, sentence.start, sentence.end):
-            fact = _fact(bulletin, cp, sentence, figure, default, registry, issue_year, mentions)
+        found = figures(cp.text, sentence.start, sentence.end)
+        in_sentence = periods(cp.text, sentence.start, sentence.end, issue_year) if found else []
+        for figure in found:
+            fact = _fact(bulletin, cp, sentence, figure, default, registry, mentions, in_sentence)
             if fact is not None:
                 facts.append(fact)
     return facts
@@ -593,7 +600,7 @@ def _clause_start(text: str, start: int, position: int, separators: str = CLAUSE
 
 
 def _fact(bulletin: Bulletin, cp: Compact, sentence: Sentence, figure: Figure, article: tuple[str, str],
-          zones: Zones, issue_year: int | None, mentions: list[re.Match[str]]) -> Fact | None:
+          zones: Zones, mentions: list[re.Match[str]], in_sentence: list[tuple[int, str, bool]]) -> Fact | None:
     lex = lexicon()
     text = cp.text
     clause = text[_clause_start(text, sentence.start, figure.start):figure.start]
@@ -611,7 +618,7 @@ def _fact(bulletin: Bulletin, cp: Compact, sentence: Sentence, figure: Figure, a
     subject = _subject(text, sentence, figure, article, zones, mentions)
     metric = _metric(text[max(sentence.start, figure.start - 60):figure.start], text[figure.end:sentence.end],
                      figure.unit)
-    period = _fact_period(text, sentence, figure, issue_year, metric)
+    period = _fact_period(text, sentence, figure, metric, in_sentence)
     qualifier = figure.qualifier or ("累计" if "累计" in clause else "")
     start, end = _quote(cp, sentence, figure)
     return Fact(file=bulletin.file, start=start, end=end, subject=subject[0], subject_name=subject[1],
@@ -645,6 +652,17 @@ def _named(alias: str, zones: Zones, article: tuple[str, str]) -> tuple[str, str
     return code, zones.names[code]
 
 
+@cache
+def _metric_phrases() -> tuple[re.Pattern[str], dict[str, str]]:
+    """The metrics' phrases (not 高新区: before a figure it names the subject) as one pattern, longest first."""
+    codes: dict[str, str] = {}
+    for phrase, code in lexicon().metrics:
+        if code != "zone_count":
+            codes.setdefault(phrase, code)
+    pattern = "|".join(re.escape(p) for p in sorted(codes, key=len, reverse=True))
+    return re.compile(f"(?=({pattern}))"), codes
+
+
 def _metric(before: str, after: str, unit: str) -> str:
     lex = lexicon()
     if unit in ("家", "个", "人", "所", "项", "件") and not re.match(r"[，。；、]", after[:1] or "，"):
@@ -655,14 +673,12 @@ def _metric(before: str, after: str, unit: str) -> str:
     if unit == "名次":
         return "rank"
     best: tuple[int, int, str] | None = None
-    for phrase, code in lex.metrics:
-        if code == "zone_count":
-            continue
-        at = before.rfind(phrase)
-        if at >= 0:
-            key = (at + len(phrase), len(phrase), code)
-            if best is None or key[:2] > best[:2]:
-                best = key
+    phrases, codes = _metric_phrases()
+    for m in phrases.finditer(before):  # every position: phrases may overlap (研发投入, 研发投入强度)
+        phrase = m[1]
+        key = (m.start() + len(phrase), len(phrase), codes[phrase])
+        if best is None or key[:2] > best[:2]:
+            best = key
     base = best[2] if best else ""
     tail = before[best[0]:] if best else before
     suffix = ""
@@ -676,8 +692,9 @@ def _metric(before: str, after: str, unit: str) -> str:
     return base + suffix if base else ""
 
 
-def _fact_period(text: str, sentence: Sentence, figure: Figure, issue_year: int | None, metric: str) -> str:
-    found = periods(text, sentence.start, figure.start, issue_year)
+def _fact_period(text: str, sentence: Sentence, figure: Figure, metric: str,
+                 in_sentence: list[tuple[int, str, bool]]) -> str:
+    found = [p for p in in_sentence if p[0] <= figure.start]
     if not found:
         return ""
     # A change from one year to another (从2012年的67家发展到2021年的228家，增长240.3%; 是2012年的2.35倍) spans them.
