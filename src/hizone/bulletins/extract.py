@@ -653,43 +653,58 @@ def _named(alias: str, zones: Zones, article: tuple[str, str]) -> tuple[str, str
 
 
 @cache
-def _metric_phrases() -> tuple[re.Pattern[str], dict[str, str]]:
-    """The metrics' phrases (not 高新区: before a figure it names the subject) as one pattern, longest first."""
+def _metric_phrases(with_zones: bool) -> tuple[re.Pattern[str], dict[str, str]]:
+    """The metrics' phrases as one pattern, longest first; 高新区 only after a count (before a figure it names
+    the subject)."""
     codes: dict[str, str] = {}
     for phrase, code in lexicon().metrics:
-        if code != "zone_count":
+        if with_zones or code != "zone_count":
             codes.setdefault(phrase, code)
     pattern = "|".join(re.escape(p) for p in sorted(codes, key=len, reverse=True))
     return re.compile(f"(?=({pattern}))"), codes
 
 
 def _metric(before: str, after: str, unit: str) -> str:
+    """What the figure measures: for a count, the noun right after it, whose head comes last (36家科技领军企业:
+    企业; 173家国家高新区); else the phrase nearest before it, with a growth or share suffix for a rate."""
     lex = lexicon()
-    if unit in ("家", "个", "人", "所", "项", "件") and not re.match(r"[，。；、]", after[:1] or "，"):
-        head = after[1:] if after.startswith("的") else after
-        for phrase, code in lex.metrics:
-            if head.startswith(phrase):
-                return code
     if unit == "名次":
         return "rank"
-    best: tuple[int, int, str] | None = None
-    phrases, codes = _metric_phrases()
-    for m in phrases.finditer(before):  # every position: phrases may overlap (研发投入, 研发投入强度)
-        phrase = m[1]
-        key = (m.start() + len(phrase), len(phrase), codes[phrase])
-        if best is None or key[:2] > best[:2]:
-            best = key
-    base = best[2] if best else ""
-    tail = before[best[0]:] if best else before
-    suffix = ""
+    if unit in ("家", "个", "人", "所", "项", "件", "台", "类"):
+        noun = re.match(r"的?([^，。；、：,;:（(“”\d]{1,12})", after)
+        if noun:
+            found = _last_phrase(noun[1], with_zones=True)
+            if found:
+                return found
+    base = _last_phrase(before)
+    if base and re.search(r"(?:净增|增加)了?$", before):  # 较2012年净增123家: the change of a count or sum
+        return base + "_change"
+    if not base or unit not in ("%", "百分点", "倍"):
+        return base
+    tail = before[before.rfind(_phrase_of(before, base)):]
     for words in (lex.share_suffixes, lex.growth_suffixes):
         positions = [(tail.rfind(w) + len(w), len(w), s) for w, s in words.items() if w in tail]
         if positions:
-            suffix = max(positions)[2]
-            break
-    if unit in ("%", "百分点", "倍") and not suffix and base:
-        suffix = "_growth" if unit == "倍" else "_share"
-    return base + suffix if base else ""
+            return base + max(positions)[2]
+    return base + ("_growth" if unit == "倍" else "_share")
+
+
+def _last_phrase(text: str, with_zones: bool = False) -> str:
+    """The code of the metric phrase that ends last in text (the longest where two end together)."""
+    best: tuple[int, int, str] | None = None
+    phrases, codes = _metric_phrases(with_zones)
+    for m in phrases.finditer(text):  # every position: phrases may overlap (研发投入, 研发投入强度)
+        key = (m.start() + len(m[1]), len(m[1]), codes[m[1]])
+        if best is None or key[:2] > best[:2]:
+            best = key
+    return best[2] if best else ""
+
+
+def _phrase_of(text: str, code: str) -> str:
+    """The last of code's phrases in text (where its suffix is looked for after)."""
+    phrases, codes = _metric_phrases(False)
+    found = [m for m in phrases.finditer(text) if codes[m[1]] == code]
+    return found[-1][1] if found else ""
 
 
 def _fact_period(text: str, sentence: Sentence, figure: Figure, metric: str,
