@@ -92,7 +92,6 @@ def _pdf_text(data: bytes, where: str) -> str:
 _HEADER_ISSUE = re.compile(r"(\d{4})\s*年\s*第\s*(\d{1,3})\s*期")
 _HEADER_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _YEAR = re.compile(r"(?<![\d\-－—~])((?:19|20)\d{2})\s*年(?!\s*前)")
-_MONTH_DAY = re.compile(r"(?<![\d年])\s(\d{1,2})\s*月\s*(\d{1,2})\s*日|(?<![\d年\s])(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 
 
 def issue_of(text: str) -> tuple[str, date | None]:
