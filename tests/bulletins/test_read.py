@@ -64,3 +64,11 @@ def test_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(HizoneError, match="cannot read"):
         read_bulletin(tmp_path / "none.txt")
+
+
+def test_a_byte_order_mark_stays_a_character(tmp_path: Path) -> None:
+    # offsets count code points as a reader of the file (UTF-8) sees them, the BOM included
+    path = tmp_path / "bom.txt"
+    path.write_bytes("\ufeff深圳高新区拥有高新技术企业5450家。".encode())
+    bulletin = read_bulletin(path)
+    assert bulletin.text == path.read_text(encoding="utf-8") and bulletin.text[0] == "\ufeff"

@@ -56,7 +56,7 @@ def read_bulletin(path: Path) -> Bulletin:
         if b"\x00" in data:
             raise HizoneError("not a text file (binary content)", where=where)
         try:
-            text = data.decode("utf-8-sig")
+            text = data.decode("utf-8")  # a BOM stays a character: offsets count as a reader of the file does
         except UnicodeDecodeError as exc:
             raise HizoneError(f"not UTF-8 text (byte {exc.start}); save the bulletin as UTF-8", where=where) from None
     else:
@@ -378,8 +378,9 @@ def _figure_pattern() -> re.Pattern[str]:
 
 
 _FRACTION = re.compile(r"(?P<before>超过|超|近|约|接近)?(?<![\d.])(?P<num>\d+)/(?P<den>\d+)(?![\d年月])")
-_RANK = re.compile(r"(?:排名|名列|位列|位居|居|排)(?:升至|上升至|提升至)?(?:全国|全省|全球|世界|全市)?"
-                   r"第(?P<rank>\d+|[一二三四五六七八九十]+)(?:名|位)?|居[\u4e00-\u9fff]{0,6}?(?P<top>首位)")
+_RANK = re.compile(r"(?:排名|名列|位列|位居|居|排)[\u4e00-\u9fff]{0,8}?"
+                   r"第(?P<rank>\d+|[一二三四五六七八九十]+)(?![批届期次代轮类阶])(?:名|位)?"
+                   r"|居[\u4e00-\u9fff]{0,6}?(?P<top>首位)")
 
 
 def figures(text: str, start: int, end: int) -> list[Figure]:
@@ -387,7 +388,14 @@ def figures(text: str, start: int, end: int) -> list[Figure]:
     found: list[Figure] = []
     for m in _figure_pattern().finditer(text, start, end):
         group = "num" if m["num"] is not None else "cn" if m["cn"] is not None else "mag"
-        if m[group] is None or text[m.start(group) - 1:m.start(group)] in ("第", "-", "—", "－", "~"):
+        if m[group] is None:
+            continue
+        sign = 1
+        before = text[m.start(group) - 1:m.start(group)]
+        if before in "-－−" and before and not text[m.start(group) - 2:m.start(group) - 1].isdigit() and \
+                not m["before"]:
+            sign = -1  # 增长-3.5%; but 1-7月 and 3-5家 are ranges
+        elif before in ("第", "-", "—", "－", "~"):
             continue
         if group == "mag" and not (m["before"] and m["mult"]):
             continue  # 超千亿元 is a figure; 千亿级产业集群 is none
@@ -399,8 +407,8 @@ def figures(text: str, start: int, end: int) -> list[Figure]:
         else:
             number = Decimal(_cn_number(m[group]) if group == "cn" else {"十": 10, "百": 100, "千": 1000}[m["mag"]])
         multiplier = lex.multipliers[m["mult"]] if m["mult"] else Decimal(1)
-        value = number * multiplier * spec.factor
-        found.append(Figure(m.start(), m.end(), value, spec.unit, _qualifier(m, lex)))
+        value = sign * number * multiplier * spec.factor
+        found.append(Figure(m.start() - (sign < 0), m.end(), value, spec.unit, _qualifier(m, lex)))
     for m in _FRACTION.finditer(text, start, end):  # 1/4 → 25 %
         if int(m["den"]) > 0:
             qualifier = lex.qualifiers_before.get(m["before"] or "", "")
