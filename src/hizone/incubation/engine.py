@@ -69,33 +69,51 @@ def grades(scores: dict[str, float], shares: dict[str, int] | None = None) -> di
 
 
 @dataclass(frozen=True)
-class RowError:
-    file: str
-    row: int
-    column: str
-    reason: str
+class Stay:
+    """An enterprise's stay in a carrier: from ``entry`` until ``end`` (its graduation, exclusive; None while in
+    incubation). ``row`` is the file's row, 0 for a stay already stored."""
+
+    credit_code: str
+    carrier: str
+    entry: date
+    end: date | None
+    row: int = 0
 
 
-def validate_incubatees(file: str, rows: list[dict[str, Any]]) -> list[RowError]:
-    """Rows: credit_code, carrier, entry (date), graduation (date|None). Two carriers at once; graduation < entry."""
-    errs: list[RowError] = []
-    seen: dict[str, dict[str, Any]] = {}
-    for i, r in enumerate(rows, start=2):
-        if r.get("graduation") and r["graduation"] < r["entry"]:
-            errs.append(RowError(file, i, "graduation", "graduation before entry"))
-        prev = seen.get(r["credit_code"])
-        if prev and prev["carrier"] != r["carrier"] and not prev.get("graduation") and not r.get("graduation"):
-            errs.append(RowError(file, i, "credit_code", f"already incubated by {prev['carrier']}"))
-        seen[r["credit_code"]] = r
-    return errs
+def overlapping(stays: list[Stay]) -> list[tuple[Stay, Stay]]:
+    """Each pair (earlier stay, later stay) of one enterprise whose periods overlap, at least one of them from the
+    file: an enterprise is incubated by one carrier at a time. One sort, then a sweep that keeps the open stay
+    ending last, so a stay is checked against every earlier one, stored or in the file, not only its neighbour."""
+    found: list[tuple[Stay, Stay]] = []
+    ordered = sorted(stays, key=lambda s: (s.credit_code, s.entry, s.row))
+    last: Stay | None = None
+    for stay in ordered:
+        if last is not None and last.credit_code == stay.credit_code:
+            if (last.end is None or stay.entry < last.end) and (stay.row or last.row):
+                found.append((last, stay))
+            if last.end is not None and (stay.end is None or stay.end > last.end):
+                last = stay
+        else:
+            last = stay
+    return found
 
 
-def validate_carriers(file: str, rows: list[dict[str, Any]], held: dict[str, set[str]]) -> list[RowError]:
-    errs = []
-    for i, r in enumerate(rows, start=2):
-        if r.get("level") and r["level"] not in held.get(r["code"], set()):
-            errs.append(RowError(file, i, "level", f"level {r['level']} not held"))
-        used = sum(float(r.get(k) or 0) for k in ("space_office", "space_incubated", "space_public", "space_other"))
-        if used > float(r.get("space_total") or 0):
-            errs.append(RowError(file, i, "space_total", "floor space by use exceeds the total"))
-    return errs
+def held_levels(events: list[tuple[str, str, date]], on: date) -> set[str]:
+    """The levels held on a day from a carrier's (level, event, day) history: from recognition, confirmed by a
+    re-examination, until revocation."""
+    held: set[str] = set()
+    for level, event, day in sorted(events, key=lambda e: e[2]):
+        if day > on:
+            break
+        if event == "revoked":
+            held.discard(level)
+        else:
+            held.add(level)
+    return held
+
+
+def space_problems(figures: dict[str, Any]) -> list[str]:
+    """Floor space by use (办公/在孵企业/公共服务/其他用房) exceeding the total 建筑总面积."""
+    used = sum(float(figures.get(k) or 0) for k in ("space_office", "space_incubated", "space_public", "space_other"))
+    total = float(figures.get("space_total") or 0)
+    return [f"floor space by use {used:g} m² exceeds the total {total:g} m²"] if used > total else []
