@@ -256,3 +256,9 @@ def can_register_carrier(p: Principal, zone_code: str, province_code: str) -> bo
     """Register an incubation carrier, its levels and incubatees: as for enterprises (a carrier outside any zone,
     ``zone_code`` "", by its province's department or the national roles)."""
     return can_register(p, zone_code, province_code)
+
+
+def can_read_carrier(p: Principal, zone_code: str, province_code: str) -> bool:
+    """A carrier's profile, incubatees and statistics: as a zone's detail (outside any zone, ``zone_code`` "",
+    its province's department and the national roles)."""
+    return can_read_zone(p, zone_code, province_code)

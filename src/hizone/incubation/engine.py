@@ -7,6 +7,7 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import yaml
 
 
@@ -117,3 +118,84 @@ def space_problems(figures: dict[str, Any]) -> list[str]:
     used = sum(float(figures.get(k) or 0) for k in ("space_office", "space_incubated", "space_public", "space_other"))
     total = float(figures.get("space_total") or 0)
     return [f"floor space by use {used:g} m² exceeds the total {total:g} m²"] if used > total else []
+
+
+def load_evaluation() -> dict[str, Any]:
+    path = resources.files("hizone.catalog") / "data" / "incubation" / "evaluation-2019.yaml"
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def self_check_figures(values: dict[str, Any], founded_year: int | None, year: int) -> dict[str, float]:
+    """The 2018 conditions' figures from an incubator's annual report (money 千元 → 万元); a figure whose inputs
+    are missing is left out (its check reads "not known", not failed)."""
+    def ratio(part: float | None, whole: float | None) -> float | None:
+        return part / whole if part is not None and whole else None
+
+    space, incubatees = values.get("inc_space_total"), values.get("inc_incubatees")
+    used = (None if values.get("inc_space_incubated") is None
+            else float(values["inc_space_incubated"]) + float(values.get("inc_space_public") or 0))
+    figures = {
+        "years_operating": None if founded_year is None else float(year - founded_year),
+        "space_m2": space, "incubated_space_share": ratio(used, space),
+        "fund_wan": None if values.get("inc_fund") is None else float(values["inc_fund"]) / 10,
+        "financed_share": ratio(values.get("inc_incubatees_financed"), incubatees),
+        "ip_share": ratio(values.get("inc_incubatees_ip"), incubatees), "incubated": incubatees,
+        "per_1000m2": None if incubatees is None or not space else float(incubatees) / float(space) * 1000,
+        "graduated": values.get("inc_graduated_total")}
+    return {k: float(v) for k, v in figures.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Graded:
+    score: float
+    grade: str
+    stability: float  # share of weight draws in which the grade stays the same
+
+
+def _indicator(values: dict[str, Any], spec: dict[str, Any]) -> float:
+    top = sum(float(values.get(e) or 0) for e in spec["of"])
+    if "per" not in spec:
+        return top
+    bottom = sum(float(values.get(e) or 0) for e in spec["per"])
+    return top / bottom if bottom else 0.0
+
+
+def _scores(columns: np.ndarray, focus: list[str], weights: dict[str, np.ndarray]) -> np.ndarray:
+    """Min–max scaled (0–100) within each focus group, then the weighted mean with that group's weights."""
+    out = np.zeros(len(focus))
+    labels = np.array(focus)
+    for group, w in weights.items():
+        rows = labels == group
+        if not rows.any():
+            continue
+        block = columns[rows]
+        low, high = block.min(axis=0), block.max(axis=0)
+        span = np.where(high > low, high - low, 1.0)
+        out[rows] = ((block - low) / span * 100) @ w / w.sum()
+    return out
+
+
+def evaluate(reports: dict[str, tuple[str, dict[str, Any]]], spec: dict[str, Any] | None = None,
+             shares: dict[str, int] | None = None) -> dict[str, Graded]:
+    """Score, grade (by the shares of ``grades``) and the grade's stability under perturbed weights for each
+    incubator: ``reports`` maps its code to (综合 or 专业, its annual report's values)."""
+    spec = spec or load_evaluation()
+    codes = sorted(reports)
+    if not codes:
+        return {}
+    names = list(spec["indicators"])
+    columns = np.array([[_indicator(reports[c][1], spec["indicators"][n]) for n in names] for c in codes])
+    focus = [reports[c][0] for c in codes]
+    base = {g: np.array([float(spec["indicators"][n]["weight"][g]) for n in names]) for g in ("综合", "专业")}
+    central = _scores(columns, focus, base)
+    graded = grades(dict(zip(codes, central.tolist(), strict=True)), shares)
+    draws = spec.get("uncertainty") or {}
+    rng = np.random.default_rng(int(draws.get("seed", 0)))
+    same = np.zeros(len(codes))
+    samples = int(draws.get("samples", 0))
+    for _ in range(samples):
+        varied = {g: w * np.exp(float(draws["noise"]) * rng.standard_normal(len(w))) for g, w in base.items()}
+        drawn = grades(dict(zip(codes, _scores(columns, focus, varied).tolist(), strict=True)), shares)
+        same += np.array([drawn[c] == graded[c] for c in codes])
+    return {c: Graded(round(float(central[i]), 4), graded[c], float(same[i] / samples) if samples else 1.0)
+            for i, c in enumerate(codes)}
