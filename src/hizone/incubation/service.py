@@ -52,6 +52,7 @@ class CarrierRow:
     in_incubation: int
     graduated: int
     overdue: int
+    synthetic: bool = False  # the demo's
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def list_carriers(engine: Engine, principal: Principal, *, zone: str | None = No
     counts = _counts(engine, today)
     levels = _levels(engine, [c.id for c in carriers], today)
     return [CarrierRow(c.code, c.name, c.kind, c.focus, c.field, c.zone_code, c.province_code, levels[c.id],
-                       c.longitude, c.latitude, *counts.get(c.id, (0, 0, 0))) for c in carriers]
+                       c.longitude, c.latitude, *counts.get(c.id, (0, 0, 0)), c.synthetic) for c in carriers]
 
 
 def _latest_report(engine: Engine, form: str, code: str) -> SubmissionView | None:

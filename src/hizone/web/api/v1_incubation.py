@@ -32,6 +32,7 @@ class CarrierOut(BaseModel):
     in_incubation: int
     graduated: int
     overdue: int = Field(description="in incubation beyond 48 months")
+    synthetic: bool = Field(description="the demo's synthetic data")
 
 
 class CheckOut(BaseModel):
