@@ -1,13 +1,15 @@
 from datetime import date
 
 from hizone.incubation.engine import (
+    Stay,
     grades,
     graduated,
+    held_levels,
     months_between,
     overdue,
+    overlapping,
     self_check,
-    validate_carriers,
-    validate_incubatees,
+    space_problems,
 )
 
 
@@ -36,16 +38,27 @@ def test_grades_default_shares():
     assert g["c1276"] == "A" and g["c0000"] == "D"
 
 
-def test_validation_rows():
-    rows = [
-        {"credit_code": "X", "carrier": "a", "entry": date(2021, 1, 1), "graduation": None},
-        {"credit_code": "X", "carrier": "b", "entry": date(2021, 3, 1), "graduation": date(2020, 1, 1)},
-        {"credit_code": "Y", "carrier": "b", "entry": date(2021, 3, 1), "graduation": None},
+def test_overlapping_stays_against_every_earlier_one():
+    stays = [
+        Stay("X", "a", date(2019, 1, 1), None),  # stored, open
+        Stay("X", "b", date(2019, 6, 1), date(2020, 1, 1), row=2),  # inside a's stay: overlaps a
+        Stay("X", "c", date(2021, 1, 1), None, row=3),  # not adjacent to a once sorted, still overlaps it
+        Stay("Y", "a", date(2019, 1, 1), date(2020, 1, 1)),
+        Stay("Y", "b", date(2020, 1, 1), None, row=4),  # entered the day it left a: fine
+        Stay("Z", "a", date(2019, 1, 1), date(2020, 1, 1)),
+        Stay("Z", "b", date(2019, 2, 1), date(2019, 6, 1)),  # both stored: not the file's problem
     ]
-    errs = validate_incubatees("in.csv", rows)
-    assert [(e.row, e.column) for e in errs] == [(3, "graduation")]
-    rows[1]["graduation"] = None
-    assert [(e.row, e.column) for e in validate_incubatees("in.csv", rows)] == [(3, "credit_code")]
-    carriers = [{"code": "k1", "level": "国家级", "space_total": 100, "space_office": 60, "space_public": 50}]
-    errs = validate_carriers("c.csv", carriers, {"k1": {"省级"}})
-    assert [(e.file, e.row, e.column) for e in errs] == [("c.csv", 2, "level"), ("c.csv", 2, "space_total")]
+    assert [(f.carrier, t.carrier) for f, t in overlapping(stays)] == [("a", "b"), ("a", "c")]
+
+
+def test_held_levels_from_history():
+    events = [("省级", "recognised", date(2015, 1, 1)), ("国家级", "recognised", date(2018, 1, 1)),
+              ("国家级", "reexamined", date(2021, 1, 1)), ("省级", "revoked", date(2020, 1, 1))]
+    assert held_levels(events, date(2017, 1, 1)) == {"省级"}
+    assert held_levels(events, date(2022, 1, 1)) == {"国家级"}
+
+
+def test_space_by_use_within_total():
+    assert space_problems({"space_total": 100, "space_office": 60, "space_public": 40}) == []
+    assert space_problems({"space_total": 100, "space_office": 60, "space_public": 50}) == [
+        "floor space by use 110 m² exceeds the total 100 m²"]

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Mount
 
 from hizone.auth.users import add_user
 from hizone.store import session_scope
-from hizone.store.models import Alert, Enterprise, Submission, Zone
+from hizone.store.models import Alert, Carrier, Enterprise, Submission, Zone
 from hizone.web.security import CSRF_HEADER, Rule
 from tests.intake.factory import csv_bytes as csv_of
 from tests.reports import report
@@ -50,8 +50,8 @@ OWN = {"zone": NATIONAL | {"province", "zone"},
        "enterprise": NATIONAL | {"province", "zone", "enterprise"},
        "submission": NATIONAL | {"province", "zone", "enterprise"},
        "entity": NATIONAL | {"province", "zone", "enterprise"}, "alert": NATIONAL | {"province", "zone"},
-       "province": NATIONAL | {"province"}}
-OTHER = {"zone": NATIONAL, "zone_points": NATIONAL,
+       "province": NATIONAL | {"province"}, "carrier": NATIONAL | {"province", "zone"}}
+OTHER = {"zone": NATIONAL, "zone_points": NATIONAL, "carrier": NATIONAL,
          "enterprise": NATIONAL, "submission": NATIONAL, "entity": NATIONAL, "alert": NATIONAL, "province": NATIONAL}
 # batch_id 1 is a fixture's import batch: an upload's changes answer only its uploader (tested below), so
 # every logged-in role gets a 404 here, never a 401/403.
@@ -107,7 +107,16 @@ def test_a_route_without_a_rule_is_detected(app: FastAPI) -> None:
     assert rules_of(route) == []
 
 
+def _carrier(engine: Engine, code: str, zone: str, province: str, name: str = "测试孵化器") -> str:
+    with session_scope(engine) as session:
+        session.add(Carrier(code=code, name=name, kind="孵化器", focus="综合", zone_code=zone,
+                            province_code=province, source="test", synthetic=True))
+    return code
+
+
 def _ids(engine: Engine, seeded: Seeded) -> dict[str, dict[str, str]]:
+    carriers = {"own": _carrier(engine, "TESTKOWN", seeded.own_zone, seeded.own_province),
+                "other": _carrier(engine, "TESTKOTHER", seeded.other_zone, seeded.other_province)}
     add_user(engine, TARGET_USERS["own"], PASSWORD, "zone", zone=seeded.own_zone)
     add_user(engine, TARGET_USERS["other"], PASSWORD, "zone", zone=seeded.other_zone)
     with Session(engine) as session:
@@ -119,11 +128,11 @@ def _ids(engine: Engine, seeded: Seeded) -> dict[str, dict[str, str]]:
     return {"own": {"zone_code": seeded.own_zone, "credit_code": seeded.own_enterprise,
                     "submission_id": str(own_sub), "province_code": seeded.own_province,
                     "entity_key": seeded.own_enterprise, "alert_id": alerts[seeded.own_zone],
-                    "username": TARGET_USERS["own"]},
+                    "username": TARGET_USERS["own"], "carrier_code": carriers["own"]},
             "other": {"zone_code": seeded.other_zone, "credit_code": seeded.other_enterprise,
                       "submission_id": str(other_sub), "province_code": seeded.other_province,
                       "entity_key": seeded.other_enterprise, "alert_id": alerts[seeded.other_zone],
-                      "username": TARGET_USERS["other"]}}
+                      "username": TARGET_USERS["other"], "carrier_code": carriers["other"]}}
 
 
 def _cases(app: FastAPI, ids: dict[str, dict[str, str]]) -> Iterator[tuple[str, str, str, set[str]]]:
@@ -410,6 +419,15 @@ FIGURE_QUERIES: dict[str, list[str]] = {
         for level, key in (("zone", LEAK_ZONE), ("province", LEAK_PROVINCE), ("nation", "CN"))]
     + [f"?expr=rd_expenditure%20/%20employees&form=enterprise_annual&period=2023&level=zone&keys={LEAK_ZONE}",
        f"?expr=revenue&form=zone_monthly&period=2023-02&level=zone&keys={LEAK_ZONE}"],
+    "/incubation": ["", "?kind=孵化器"],
+    "/incubation/carriers/{carrier_code}": [""],
+    "/incubation/zones/{zone_code}": [""],
+    "/incubation/export/carriers.{fmt}": ["", f"?zone={LEAK_ZONE}"],
+    "/api/v1/incubation/carriers": ["", f"?zone={LEAK_ZONE}"],
+    "/api/v1/incubation/carriers/{carrier_code}": [""],
+    "/api/v1/incubation/chain": ["", f"?zone={LEAK_ZONE}"],
+    "/api/v1/incubation/grades": ["?year=2023"],
+    "/api/v1/incubation/summary": [""],
     "/api/v1/indicators/{indicator}/drill-down": [
         f"?level={level}&key={key}&period={year}" for year in ("2022", "2023")
         for level, key in (("zone", LEAK_ZONE), ("province", LEAK_PROVINCE), ("nation", "CN"),
@@ -541,6 +559,24 @@ def test_validation_messages_show_no_out_of_scope_figures(engine: Engine, seeded
                     LEAK_ANNUAL["2023"]["revenue"]) not in text:
                 problems.append("admin: the outlier message against last year is missing (the test would miss a leak)")
     assert problems == [], "\n".join(problems)
+
+
+def test_incubation_shows_no_out_of_scope_carrier(app: FastAPI, engine: Engine, seeded: Seeded,
+                                                 clients: dict[str, TestClient]) -> None:
+    """A carrier in the leak zone: no scoped role sees its name on any incubation page, export or API answer;
+    the national roles do (so the test would see a leak)."""
+    _seed_leak_zone(engine)
+    _carrier(engine, "TESTKLEAK", LEAK_ZONE, LEAK_PROVINCE, name="泄露测试孵化器")
+    urls = [u for u in _figure_urls(app, _leak_ids(engine, seeded)) if "incubation" in u]
+    problems, seen = [], False
+    for url in urls:
+        for role in ROLES:
+            text = _body_text(clients[role].get(url))
+            if role in NATIONAL:
+                seen = seen or "泄露测试孵化器" in text
+            elif "泄露测试孵化器" in text or "TESTKLEAK" in text:
+                problems.append(f"{role:10} GET {url}")
+    assert seen and problems == [], "\n".join(problems)
 
 
 def _registry_leak_lists() -> dict[str, tuple[bytes, dict[str, str]]]:

@@ -250,3 +250,15 @@ def can_read_carbon_account(p: Principal, level: str, key: str, zone_province: M
 def can_see_own_points(p: Principal, enterprise_zone: str | None, zone_code: str) -> bool:
     """An enterprise sees its own innovation points and rank among its zone's (no other enterprise's values)."""
     return p.role == "enterprise" and enterprise_zone is not None and enterprise_zone == zone_code
+
+
+def can_register_carrier(p: Principal, zone_code: str, province_code: str) -> bool:
+    """Register an incubation carrier, its levels and incubatees: as for enterprises (a carrier outside any zone,
+    ``zone_code`` "", by its province's department or the national roles)."""
+    return can_register(p, zone_code, province_code)
+
+
+def can_read_carrier(p: Principal, zone_code: str, province_code: str) -> bool:
+    """A carrier's profile, incubatees and statistics: as a zone's detail (outside any zone, ``zone_code`` "",
+    its province's department and the national roles)."""
+    return can_read_zone(p, zone_code, province_code)

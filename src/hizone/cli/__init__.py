@@ -15,6 +15,7 @@ from hizone.cli.bulletins import bulletins_app
 from hizone.cli.carbon import register as register_carbon
 from hizone.cli.common import DeferredGroups, command_group, console
 from hizone.cli.demo import demo
+from hizone.cli.incubation import incubation_app
 from hizone.cli.index import index_app
 from hizone.cli.intake import register as register_intake
 from hizone.cli.ladder import ladder_app
@@ -36,6 +37,7 @@ app.add_typer(readings_app, name="readings")
 app.add_typer(ladder_app, name="ladder")
 app.add_typer(report_app, name="report")
 app.add_typer(bulletins_app, name="bulletins")
+app.add_typer(incubation_app, name="incubation")
 register_intake(app)
 register_analytics(app)
 register_ranking(app)

@@ -7,6 +7,7 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import yaml
 
 
@@ -69,33 +70,132 @@ def grades(scores: dict[str, float], shares: dict[str, int] | None = None) -> di
 
 
 @dataclass(frozen=True)
-class RowError:
-    file: str
-    row: int
-    column: str
-    reason: str
+class Stay:
+    """An enterprise's stay in a carrier: from ``entry`` until ``end`` (its graduation, exclusive; None while in
+    incubation). ``row`` is the file's row, 0 for a stay already stored."""
+
+    credit_code: str
+    carrier: str
+    entry: date
+    end: date | None
+    row: int = 0
 
 
-def validate_incubatees(file: str, rows: list[dict[str, Any]]) -> list[RowError]:
-    """Rows: credit_code, carrier, entry (date), graduation (date|None). Two carriers at once; graduation < entry."""
-    errs: list[RowError] = []
-    seen: dict[str, dict[str, Any]] = {}
-    for i, r in enumerate(rows, start=2):
-        if r.get("graduation") and r["graduation"] < r["entry"]:
-            errs.append(RowError(file, i, "graduation", "graduation before entry"))
-        prev = seen.get(r["credit_code"])
-        if prev and prev["carrier"] != r["carrier"] and not prev.get("graduation") and not r.get("graduation"):
-            errs.append(RowError(file, i, "credit_code", f"already incubated by {prev['carrier']}"))
-        seen[r["credit_code"]] = r
-    return errs
+def overlapping(stays: list[Stay]) -> list[tuple[Stay, Stay]]:
+    """Each pair (earlier stay, later stay) of one enterprise whose periods overlap, at least one of them from the
+    file: an enterprise is incubated by one carrier at a time. One sort, then a sweep that keeps the open stay
+    ending last, so a stay is checked against every earlier one, stored or in the file, not only its neighbour."""
+    found: list[tuple[Stay, Stay]] = []
+    ordered = sorted(stays, key=lambda s: (s.credit_code, s.entry, s.row))
+    last: Stay | None = None
+    for stay in ordered:
+        if last is not None and last.credit_code == stay.credit_code:
+            if (last.end is None or stay.entry < last.end) and (stay.row or last.row):
+                found.append((last, stay))
+            if last.end is not None and (stay.end is None or stay.end > last.end):
+                last = stay
+        else:
+            last = stay
+    return found
 
 
-def validate_carriers(file: str, rows: list[dict[str, Any]], held: dict[str, set[str]]) -> list[RowError]:
-    errs = []
-    for i, r in enumerate(rows, start=2):
-        if r.get("level") and r["level"] not in held.get(r["code"], set()):
-            errs.append(RowError(file, i, "level", f"level {r['level']} not held"))
-        used = sum(float(r.get(k) or 0) for k in ("space_office", "space_incubated", "space_public", "space_other"))
-        if used > float(r.get("space_total") or 0):
-            errs.append(RowError(file, i, "space_total", "floor space by use exceeds the total"))
-    return errs
+def held_levels(events: list[tuple[str, str, date]], on: date) -> set[str]:
+    """The levels held on a day from a carrier's (level, event, day) history: from recognition, confirmed by a
+    re-examination, until revocation."""
+    held: set[str] = set()
+    for level, event, day in sorted(events, key=lambda e: e[2]):
+        if day > on:
+            break
+        if event == "revoked":
+            held.discard(level)
+        else:
+            held.add(level)
+    return held
+
+
+def space_problems(figures: dict[str, Any]) -> list[str]:
+    """Floor space by use (办公/在孵企业/公共服务/其他用房) exceeding the total 建筑总面积."""
+    used = sum(float(figures.get(k) or 0) for k in ("space_office", "space_incubated", "space_public", "space_other"))
+    total = float(figures.get("space_total") or 0)
+    return [f"floor space by use {used:g} m² exceeds the total {total:g} m²"] if used > total else []
+
+
+def load_evaluation() -> dict[str, Any]:
+    path = resources.files("hizone.catalog") / "data" / "incubation" / "evaluation-2019.yaml"
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def self_check_figures(values: dict[str, Any], founded_year: int | None, year: int) -> dict[str, float]:
+    """The 2018 conditions' figures from an incubator's annual report (money 千元 → 万元); a figure whose inputs
+    are missing is left out (its check reads "not known", not failed)."""
+    def ratio(part: float | None, whole: float | None) -> float | None:
+        return part / whole if part is not None and whole else None
+
+    space, incubatees = values.get("inc_space_total"), values.get("inc_incubatees")
+    used = (None if values.get("inc_space_incubated") is None
+            else float(values["inc_space_incubated"]) + float(values.get("inc_space_public") or 0))
+    figures = {
+        "years_operating": None if founded_year is None else float(year - founded_year),
+        "space_m2": space, "incubated_space_share": ratio(used, space),
+        "fund_wan": None if values.get("inc_fund") is None else float(values["inc_fund"]) / 10,
+        "financed_share": ratio(values.get("inc_incubatees_financed"), incubatees),
+        "ip_share": ratio(values.get("inc_incubatees_ip"), incubatees), "incubated": incubatees,
+        "per_1000m2": None if incubatees is None or not space else float(incubatees) / float(space) * 1000,
+        "graduated": values.get("inc_graduated_total")}
+    return {k: float(v) for k, v in figures.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Graded:
+    score: float
+    grade: str
+    stability: float  # share of weight draws in which the grade stays the same
+
+
+def _indicator(values: dict[str, Any], spec: dict[str, Any]) -> float:
+    top = sum(float(values.get(e) or 0) for e in spec["of"])
+    if "per" not in spec:
+        return top
+    bottom = sum(float(values.get(e) or 0) for e in spec["per"])
+    return top / bottom if bottom else 0.0
+
+
+def _scores(columns: np.ndarray, focus: list[str], weights: dict[str, np.ndarray]) -> np.ndarray:
+    """Min–max scaled (0–100) within each focus group, then the weighted mean with that group's weights."""
+    out = np.zeros(len(focus))
+    labels = np.array(focus)
+    for group, w in weights.items():
+        rows = labels == group
+        if not rows.any():
+            continue
+        block = columns[rows]
+        low, high = block.min(axis=0), block.max(axis=0)
+        span = np.where(high > low, high - low, 1.0)
+        out[rows] = ((block - low) / span * 100) @ w / w.sum()
+    return out
+
+
+def evaluate(reports: dict[str, tuple[str, dict[str, Any]]], spec: dict[str, Any] | None = None,
+             shares: dict[str, int] | None = None) -> dict[str, Graded]:
+    """Score, grade (by the shares of ``grades``) and the grade's stability under perturbed weights for each
+    incubator: ``reports`` maps its code to (综合 or 专业, its annual report's values)."""
+    spec = spec or load_evaluation()
+    codes = sorted(reports)
+    if not codes:
+        return {}
+    names = list(spec["indicators"])
+    columns = np.array([[_indicator(reports[c][1], spec["indicators"][n]) for n in names] for c in codes])
+    focus = [reports[c][0] for c in codes]
+    base = {g: np.array([float(spec["indicators"][n]["weight"][g]) for n in names]) for g in ("综合", "专业")}
+    central = _scores(columns, focus, base)
+    graded = grades(dict(zip(codes, central.tolist(), strict=True)), shares)
+    draws = spec.get("uncertainty") or {}
+    rng = np.random.default_rng(int(draws.get("seed", 0)))
+    same = np.zeros(len(codes))
+    samples = int(draws.get("samples", 0))
+    for _ in range(samples):
+        varied = {g: w * np.exp(float(draws["noise"]) * rng.standard_normal(len(w))) for g, w in base.items()}
+        drawn = grades(dict(zip(codes, _scores(columns, focus, varied).tolist(), strict=True)), shares)
+        same += np.array([drawn[c] == graded[c] for c in codes])
+    return {c: Graded(round(float(central[i]), 4), graded[c], float(same[i] / samples) if samples else 1.0)
+            for i, c in enumerate(codes)}

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -29,6 +30,7 @@ from hizone.registry.tables import DATA
 
 Reader = Callable[..., RawSheet]  # intake's read_source, or its worker's read_in_worker (same signature)
 IDENTIFYING = ("credit_code", "name")
+LIST_COLUMNS = DATA / "list_columns.yaml"
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SPACE = re.compile(r"\s+")
@@ -61,20 +63,22 @@ class ListRefused(RegistryError):
 
 
 @cache
-def column_labels() -> dict[str, str]:
-    """Normalised header label -> column name."""
-    doc = read_yaml(DATA / "list_columns.yaml")
+def column_labels(path: Path = LIST_COLUMNS) -> dict[str, str]:
+    """Normalised header label -> column name, from a YAML of ``columns: {name: [labels]}``."""
+    doc = read_yaml(path)
     return {normalise_label(label)[0]: column for column, labels in doc["columns"].items() for label in labels}
 
 
 @cache
-def list_rules() -> RuleSet:
-    """Rules that only find the header: at least two known columns, one of them a credit code or a name."""
+def list_rules(path: Path = LIST_COLUMNS) -> RuleSet:
+    """Rules that only find the header: at least two known columns, one of them identifying (by default a credit
+    code or a name; a YAML of other lists names its own under ``identifying``)."""
+    identifying = tuple(read_yaml(path).get("identifying") or IDENTIFYING)
     by_column: dict[str, list[str]] = {}
-    for label, column in column_labels().items():
-        by_column.setdefault("entity" if column in IDENTIFYING else column, []).append(label)
+    for label, column in column_labels(path).items():
+        by_column.setdefault("entity" if column in identifying else column, []).append(label)
     form = Form(code="registry_list", version=0, name_zh="名单", name_en="list", entity="enterprise",
-                frequency="annual", cumulative=False, source=str(DATA / "list_columns.yaml"), fields=())
+                frequency="annual", cumulative=False, source=str(path), fields=())
     roles = tuple(ColumnRole(role, tuple(labels), False) for role, labels in by_column.items())
     return RuleSet(form=form, columns=roles, ranges={}, cross_field=(), outliers=())
 
@@ -116,10 +120,11 @@ class ListSheet:
 
 
 def read_list(source: Source, required: Sequence[str], *, name: str | None = None, sheet: str | None = None,
-              read: Reader = read_source, catalog: Catalog | None = None) -> ListSheet:
-    """The list in ``source`` with its columns named; a RegistryError for a missing or doubled column."""
-    raw = read(source, list_rules(), catalog or default_catalog(), name=name, sheet=sheet)
-    labels = column_labels()
+              read: Reader = read_source, catalog: Catalog | None = None, columns: Path = LIST_COLUMNS) -> ListSheet:
+    """The list in ``source`` with its columns named (labels from ``columns``); a RegistryError for a missing or
+    doubled column."""
+    raw = read(source, list_rules(columns), catalog or default_catalog(), name=name, sheet=sheet)
+    labels = column_labels(columns)
     positions: dict[str, int] = {}
     for position, label in enumerate(raw.labels):
         column = labels.get(normalise_label(label)[0])
@@ -131,14 +136,14 @@ def read_list(source: Source, required: Sequence[str], *, name: str | None = Non
         positions[column] = position
     missing = [c for c in required if c not in positions]
     if missing:
-        raise RegistryError(f"missing column(s) {', '.join(_label_of(c) for c in missing)}",
+        raise RegistryError(f"missing column(s) {', '.join(_label_of(c, columns) for c in missing)}",
                             where=raw.where(raw.header_row))
     return ListSheet(raw, positions)
 
 
-def _label_of(column: str) -> str:
+def _label_of(column: str, path: Path = LIST_COLUMNS) -> str:
     """The first Chinese label of a column (as a user would write it), with its name."""
-    labels = [label for label, c in column_labels().items() if c == column and not label.isascii()]
+    labels = [label for label, c in column_labels(path).items() if c == column and not label.isascii()]
     return f"{labels[0]} ({column})" if labels else column
 
 

@@ -404,3 +404,60 @@ class CarbonAccountVersion(Base):
     published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reason: Mapped[str | None] = mapped_column(String(512))  # why it was recomputed (None: the first version)
     event_seq: Mapped[int] = mapped_column(BigInteger)  # the change event that published it
+
+
+class Carrier(Base):
+    """A carrier of the incubation chain (众创空间, 孵化器, 加速器, 大学科技园), inside a national zone or outside any
+    (``zone_code`` NULL; ``province_code`` still places it for the roll-ups). Its levels are ``carrier_level``."""
+
+    __tablename__ = "carrier"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)  # the operator's credit code or the Torch code
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(8))  # see catalog incubation/carriers-*.yaml
+    focus: Mapped[str] = mapped_column(String(4))  # 综合 / 专业
+    field: Mapped[str | None] = mapped_column(String(64))  # the 专业 carrier's field
+    operator: Mapped[str | None] = mapped_column(String(128))
+    address: Mapped[str | None] = mapped_column(String(256))
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    zone_code: Mapped[str | None] = mapped_column(ForeignKey("zone.code"), index=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("province.code"), index=True)
+    founded_year: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(256))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CarrierLevel(Base):
+    """One event of a carrier's level history: recognised, re-examined or revoked on a day, by a document."""
+
+    __tablename__ = "carrier_level"
+    __table_args__ = (UniqueConstraint("carrier_id", "level", "event", "day", name="uq_carrier_level_event"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carrier.id"), index=True)
+    level: Mapped[str] = mapped_column(String(8))  # 国家级 / 国家备案 / 省级 / 市级
+    event: Mapped[str] = mapped_column(String(16))  # recognised / reexamined / revoked
+    day: Mapped[dt.date] = mapped_column(Date)
+    document: Mapped[str | None] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(256))
+
+
+class Incubatee(Base):
+    """An enterprise's stay in a carrier, from entry to graduation (NULL while in incubation). Keyed by
+    (carrier, credit code, entry): re-importing a list changes nothing, a graduation updates the stay."""
+
+    __tablename__ = "incubatee"
+    __table_args__ = (UniqueConstraint("carrier_id", "credit_code", "entry", name="uq_incubatee_stay"),
+                      Index("ix_incubatee_credit_code", "credit_code"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carrier.id"), index=True)
+    credit_code: Mapped[str] = mapped_column(String(18))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))  # when the registry has it
+    name: Mapped[str | None] = mapped_column(String(128))
+    entry: Mapped[dt.date] = mapped_column(Date)
+    field: Mapped[str | None] = mapped_column(String(64))
+    graduated: Mapped[dt.date | None] = mapped_column(Date)
+    criterion: Mapped[str | None] = mapped_column(String(16))  # hightech / financing / revenue / acquired_listed
+    source: Mapped[str] = mapped_column(String(256))
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)

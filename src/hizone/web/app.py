@@ -96,6 +96,7 @@ def _include_routers(app: FastAPI) -> None:
         v1_analytics,
         v1_carbon,
         v1_engines,
+        v1_incubation,
         v1_ladder,
         v1_ladder_points,
         v1_readings,
@@ -107,6 +108,7 @@ def _include_routers(app: FastAPI) -> None:
         carbon,
         docs,
         enterprises,
+        incubation,
         ladder,
         ladder_points,
         monitoring,
@@ -121,7 +123,7 @@ def _include_routers(app: FastAPI) -> None:
     )
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
-                   online, registry, sql, admin, docs, carbon, reports):
+                   online, registry, sql, admin, docs, carbon, reports, incubation):
         app.include_router(module.router)
     app.include_router(reports.api_router)
     app.include_router(v1.router)
@@ -132,6 +134,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_ladder.router)
     app.include_router(v1_carbon.router)
     app.include_router(v1_ladder_points.router)
+    app.include_router(v1_incubation.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes

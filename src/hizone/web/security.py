@@ -30,6 +30,7 @@ from hizone.auth.policy import (
     Principal,
     can_admin,
     can_query_analytic_tables,
+    can_read_carrier,
     can_read_enterprise,
     can_read_province,
     can_read_zone,
@@ -42,7 +43,7 @@ from hizone.auth.policy import (
 from hizone.auth.sessions import session_principal, session_principal_with
 from hizone.auth.users import principal_for_token
 from hizone.store.db import read_connection
-from hizone.store.models import AuditLog, Enterprise, Province, Submission, Zone
+from hizone.store.models import AuditLog, Carrier, Enterprise, Province, Submission, Zone
 
 SESSION_COOKIE = "hizone_session"
 CSRF_COOKIE = "hizone_csrf"
@@ -441,6 +442,23 @@ def _zone_points_check(param: str) -> Check:
     return check
 
 
+def _carrier_check(param: str) -> Check:
+    """An incubation carrier: as its zone's detail; outside any zone, its province's and the national roles."""
+    def check(request: Request, principal: Principal) -> None:
+        code = str(request.path_params.get(param, ""))
+        with read_connection(request.app.state.engine) as conn:
+            row = conn.execute(select(Carrier.zone_code, Carrier.province_code).where(Carrier.code == code)).first()
+        if row is None:
+            raise _not_found("carrier", code)
+        if not can_read_carrier(principal, row.zone_code or "", row.province_code):
+            _deny(principal)
+    return check
+
+
+def carrier(param: str = "carrier_code") -> Rule:
+    return Rule(f"carrier:{param}", _carrier_check(param))
+
+
 def zone(param: str = "zone_code") -> Rule:
     return Rule(f"zone:{param}", _zone_check(param))
 
@@ -478,6 +496,7 @@ Reviewer = Annotated[Principal, Depends(reviewer)]
 Submitter = Annotated[Principal, Depends(submitter)]
 Scoped = Annotated[Principal, Depends(scoped)]
 ZoneReader = Annotated[Principal, Depends(zone())]
+CarrierReader = Annotated[Principal, Depends(carrier())]
 ProvinceReader = Annotated[Principal, Depends(province())]
 ZonePointsReader = Annotated[Principal, Depends(zone_points())]
 EnterpriseReader = Annotated[Principal, Depends(enterprise())]

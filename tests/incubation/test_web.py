@@ -1,0 +1,64 @@
+"""The incubation pages, exports and API on a seeded app: what each shows, in scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import json
+import re
+from pathlib import Path
+
+import fastexcel
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from hizone.auth.policy import Principal
+from hizone.incubation.registry import import_carriers, import_incubatees
+from tests.registry.lists_factory import code, write
+from tests.web.conftest import app, clients, seeded, seeded_analytics  # noqa: F401  (fixtures)
+
+ADMIN = Principal("torch", "admin")
+
+
+def _carriers(engine: Engine, tmp_path: Path) -> None:
+    import_carriers(engine, write(tmp_path / "c", "csv-utf8", [
+        ["载体代码", "载体名称", "载体类型", "高新区代码", "级别", "认定日期", "经度", "纬度"],
+        ["WK1", "北京测试孵化器", "孵化器", "Z1101", "国家级", dt.date(2019, 1, 1), 116.3, 39.96],
+        ["WK2", "北京测试众创空间", "众创空间", "Z1101", "", "", "", ""],
+        ["WK3", "广州测试加速器", "加速器", "Z4401", "", "", "", ""],
+    ]), ADMIN)
+    import_incubatees(engine, write(tmp_path / "s", "csv-utf8", [
+        ["载体代码", "统一社会信用代码", "入孵日期", "毕业日期", "毕业条件"],
+        ["WK2", code(1), dt.date(2022, 1, 1), dt.date(2023, 1, 1), "融资"],
+        ["WK1", code(1), dt.date(2023, 1, 1), "", ""],
+        ["WK1", code(2), dt.date(2023, 2, 1), "", ""],
+        ["WK3", code(3), dt.date(2023, 2, 1), "", ""],
+    ]), ADMIN)
+
+
+def test_pages_exports_and_api_in_scope(engine: Engine, tmp_path: Path, clients: dict[str, TestClient]) -> None:  # noqa: F811
+    _carriers(engine, tmp_path)
+    admin, zone = clients["admin"], clients["zone"]
+    page = admin.get("/incubation").text
+    assert "北京测试孵化器" in page and "广州测试加速器" in page and 'data-figure="in_incubation">3<' in page
+    own = zone.get("/incubation").text
+    assert "北京测试孵化器" in own and "广州测试加速器" not in own
+    profile = admin.get("/incubation/carriers/WK1").text
+    assert 'id="self-check"' in profile and "国家级" in profile and 'data-figure="in_incubation">2<' in profile
+    assert zone.get("/incubation/carriers/WK3").status_code == 403
+    chain = zone.get("/api/v1/incubation/chain", params={"zone": "Z1101"}).json()
+    stages = {s["kind"]: (s["carriers"], s["in_incubation"], s["graduated"]) for s in chain["stages"]}
+    assert stages == {"众创空间": (1, 0, 1), "孵化器": (1, 2, 0), "加速器": (0, 0, 0), "大学科技园": (0, 0, 0)}
+    assert [c["code"] for c in zone.get("/api/v1/incubation/carriers").json()] == ["WK1", "WK2"]
+    assert zone.get("/api/v1/incubation/summary").json()["in_incubation"] == 2
+    funnel = zone.get("/incubation/zones/Z1101").text
+    payload = re.search(r"data-chart=\"funnel\" data-payload='([^']*)'", funnel)
+    assert payload and json.loads(html.unescape(payload.group(1))) == {"stages": [
+        {"name": "众创空间 · 在孵企业", "value": 0}, {"name": "孵化器 · 在孵企业", "value": 2}]}
+    book = zone.get("/incubation/export/carriers.xlsx")
+    sheets = fastexcel.read_excel(io.BytesIO(book.content).getvalue())
+    cells = [str(v) for name in sheets.sheet_names
+             for column in sheets.load_sheet(name, header_row=None).to_arrow().columns for v in column.to_pylist()]
+    assert "北京测试孵化器" in cells and "广州测试加速器" not in cells and sheets.sheet_names == ["carriers", "chain"]
+    assert clients["enterprise"].get("/api/v1/incubation/carriers").status_code == 403
