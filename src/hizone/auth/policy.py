@@ -250,3 +250,14 @@ def can_read_carbon_account(p: Principal, level: str, key: str, zone_province: M
 def can_see_own_points(p: Principal, enterprise_zone: str | None, zone_code: str) -> bool:
     """An enterprise sees its own innovation points and rank among its zone's (no other enterprise's values)."""
     return p.role == "enterprise" and enterprise_zone is not None and enterprise_zone == zone_code
+
+
+def can_read_bulletins(p: Principal) -> bool:
+    """The bulletins' text and the facts taken from them: published material, for every logged-in role (the
+    reported figures shown beside a zone's facts follow ``can_read_zone``)."""
+    return p.is_authenticated
+
+
+def can_review_bulletins(p: Principal) -> bool:
+    """Confirm, correct or reject facts from bulletins, and see the review queue: the national roles."""
+    return p.is_national

@@ -1,0 +1,102 @@
+"""Full-text search over bulletins, Chinese-aware and the same on every database.
+
+Chinese has no spaces between words and the bulletins' text comes from PDF, where a line break or a space can
+fall inside a word or a number ("营业收\\n入", "5 450"). So text is searched in its *folded* form: NFKC (full-width
+digits and letters become ASCII), lower case, with every space and line break removed, and each folded
+character remembers its offset in the original text. The store keeps the set of character bigrams of each
+bulletin's folded text (``grams``): a query's bigrams pick the candidate bulletins in SQL, and ``find`` then
+locates the exact hits in the text, so the results do not depend on the database's own text search.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+SNIPPET_CONTEXT = 40  # characters shown on each side of a hit
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A text's folded characters and, for each, its code-point offset in the original text."""
+
+    text: str
+    offsets: tuple[int, ...]
+
+
+def fold(text: str) -> Folded:
+    chars: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch).lower():
+            if not c.isspace():
+                chars.append(c)
+                offsets.append(i)
+    return Folded("".join(chars), tuple(offsets))
+
+
+def grams(text: str) -> set[str]:
+    """The character bigrams of a folded text (one character when the text has only one)."""
+    folded = fold(text).text
+    if len(folded) == 1:
+        return {folded}
+    return {folded[i:i + 2] for i in range(len(folded) - 1)}
+
+
+def terms(query: str) -> list[str]:
+    """The query's terms (separated by spaces), folded, each once, the longest first."""
+    found = {fold(term).text for term in query.split()}
+    return sorted((t for t in found if t), key=lambda t: (-len(t), t))
+
+
+def query_grams(term: str) -> set[str]:
+    """What a bulletin's ``grams`` must all hold for it to contain ``term`` (empty for a one-character term,
+    which the bigrams cannot select: every bulletin is a candidate and ``find`` decides)."""
+    return {term[i:i + 2] for i in range(len(term) - 1)}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One occurrence of a term: ``start``/``end`` are code-point offsets into the original text."""
+
+    term: str
+    start: int
+    end: int
+    before: str  # the original text just before the hit, the hit itself and just after it (for a snippet,
+    matched: str  # each with its runs of spaces and line breaks shown as one space)
+    after: str
+
+    @property
+    def snippet(self) -> str:
+        return f"{self.before}{self.matched}{self.after}"
+
+
+def find(text: str, query: str, limit: int = 20) -> list[Hit]:
+    """The hits of every term of ``query`` in ``text`` by position (at most ``limit``); none unless every term
+    occurs (the terms are ANDed)."""
+    folded = fold(text)
+    wanted = terms(query)
+    hits: list[Hit] = []
+    for term in wanted:
+        at = folded.text.find(term)
+        if at < 0:
+            return []
+        while at >= 0:
+            start, end = folded.offsets[at], folded.offsets[at + len(term) - 1] + 1
+            low, high = max(0, start - SNIPPET_CONTEXT), min(len(text), end + SNIPPET_CONTEXT)
+            hits.append(Hit(term, start, end, _plain(text[low:start]), _plain(text[start:end]), _plain(text[end:high])))
+            at = folded.text.find(term, at + len(term))
+    hits.sort(key=lambda h: (h.start, h.end))
+    return hits[:limit]
+
+
+def count(text: str, query: str) -> int:
+    """How many hits ``query`` has in ``text`` (0 unless every term occurs)."""
+    folded = fold(text).text
+    numbers = [folded.count(term) for term in terms(query)]
+    return sum(numbers) if numbers and all(numbers) else 0
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
