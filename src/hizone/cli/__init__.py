@@ -11,6 +11,7 @@ from typer.core import TyperCommand
 from typer.models import TyperInfo
 
 from hizone.cli.analytics import register as register_analytics
+from hizone.cli.bulletins import bulletins_app
 from hizone.cli.carbon import register as register_carbon
 from hizone.cli.common import DeferredGroups, command_group, console
 from hizone.cli.demo import demo
@@ -34,6 +35,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(readings_app, name="readings")
 app.add_typer(ladder_app, name="ladder")
 app.add_typer(report_app, name="report")
+app.add_typer(bulletins_app, name="bulletins")
 register_intake(app)
 register_analytics(app)
 register_ranking(app)
