@@ -261,3 +261,8 @@ def can_read_bulletins(p: Principal) -> bool:
 def can_review_bulletins(p: Principal) -> bool:
     """Confirm, correct or reject facts from bulletins, and see the review queue: the national roles."""
     return p.is_national
+
+
+def can_load_bulletins(p: Principal) -> bool:
+    """Load bulletins (their facts then wait for review): the national roles."""
+    return p.is_national

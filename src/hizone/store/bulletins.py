@@ -12,16 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text, func, insert, select
+from sqlalchemy import Date, DateTime, Engine, Float, ForeignKey, Integer, String, Text, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from hizone.auth.policy import Principal, can_review_bulletins
+from hizone.auth.policy import Principal, can_load_bulletins, can_review_bulletins
 from hizone.auth.users import audit
 from hizone.bulletins.model import Bulletin, Fact
 from hizone.bulletins.search import Hit, count, find, grams, query_grams, terms
 from hizone.errors import HizoneError
-from hizone.store.models import Base, utcnow
+from hizone.store.db import session_scope
+from hizone.store.models import Base, Zone, utcnow
 
 EXTRACTED, CONFIRMED, CORRECTED, REJECTED = "extracted", "confirmed", "corrected", "rejected"
 STATUSES = (EXTRACTED, CONFIRMED, CORRECTED, REJECTED)
@@ -167,11 +169,11 @@ def check_bulletin(bulletin: Bulletin, facts: Sequence[Fact]) -> None:
 def load_bulletin(session: Session, bulletin: Bulletin, facts: Sequence[Fact], who: Principal) -> Loaded:
     """Store ``bulletin`` with its ``facts`` and its search index in the session's transaction (a no-op when a
     file of the same content is stored)."""
-    check_bulletin(bulletin, facts)
     stored = session.execute(select(BulletinRow.id, BulletinRow.file_name).where(
         BulletinRow.sha256 == bulletin.sha256)).first()
     if stored is not None:
         return Loaded(stored.id, False, _fact_count(session, stored.id), stored.file_name)
+    check_bulletin(bulletin, facts)
     row = BulletinRow(file_name=bulletin.file[:256], sha256=bulletin.sha256, issue=bulletin.issue[:64],
                       issue_date=bulletin.issue_date, text=bulletin.text, loaded_by=who.username or "anonymous",
                       loaded_at=utcnow())
@@ -183,6 +185,30 @@ def load_bulletin(session: Session, bulletin: Bulletin, facts: Sequence[Fact], w
     audit(session, who.username, LOAD, BULLETIN_KIND, str(row.id), file=row.file_name, sha256=row.sha256,
           issue=row.issue, facts=len(facts), role=who.role)
     return Loaded(row.id, True, len(facts), row.file_name)
+
+
+def load_file(engine: Engine, path: Path, who: Principal) -> Loaded:
+    """Read a bulletin file, extract its facts about the store's zones (the registry's when the store has none)
+    and store them: one transaction, nothing stored when the file is refused."""
+    from hizone.bulletins.extract import extract_facts, read_bulletin
+
+    if not can_load_bulletins(who):
+        raise BulletinError("loading bulletins is for the national analysts and administrators", where=str(path))
+    read = read_bulletin(path)
+    with session_scope(engine) as session:
+        stored = session.scalar(select(BulletinRow.id).where(BulletinRow.sha256 == read.sha256))
+        zones = [] if stored is not None else zone_names(session)
+        return load_bulletin(session, read, [] if stored is not None else extract_facts(read, zones), who)
+
+
+def zone_names(session: Session) -> list[tuple[str, str]]:
+    """(code, official name) of every zone the extractor matches subjects to."""
+    zones = [(code, name) for code, name in session.execute(select(Zone.code, Zone.name_zh))]
+    if not zones:
+        from hizone.registry.tables import load_zones
+
+        zones = [(z.code, z.name_zh) for z in load_zones()]
+    return zones
 
 
 def _fact_values(bulletin_id: int, f: Fact) -> dict[str, object]:
