@@ -38,6 +38,10 @@ class BulletinError(HizoneError):
     """A bulletin or a review that is refused (the message names the file or the fact and the reason)."""
 
 
+class BulletinNotFound(BulletinError):
+    """No bulletin or fact of that id."""
+
+
 class BulletinRow(Base):
     __tablename__ = "bulletin"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -240,7 +244,7 @@ def bulletin(session: Session, bulletin_id: int) -> tuple[StoredBulletin, str]:
     """A stored bulletin and its text."""
     row = session.get(BulletinRow, bulletin_id)
     if row is None:
-        raise BulletinError(f"no bulletin {bulletin_id}", where="bulletin")
+        raise BulletinNotFound(f"no bulletin {bulletin_id}", where="bulletin")
     return StoredBulletin(row.id, row.file_name, row.sha256, row.issue, row.issue_date, row.loaded_by, row.loaded_at,
                           _fact_count(session, row.id)), row.text
 
@@ -274,7 +278,7 @@ def facts(session: Session, wanted: FactFilter = FactFilter()) -> list[StoredFac
 def fact(session: Session, fact_id: int) -> StoredFact:
     found = facts(session, FactFilter(ids=[fact_id]))
     if not found:
-        raise BulletinError(f"no fact {fact_id}", where="fact")
+        raise BulletinNotFound(f"no fact {fact_id}", where="fact")
     return found[0]
 
 
@@ -312,7 +316,7 @@ def review(session: Session, who: Principal, fact_id: int, action: str, correcti
         raise BulletinError(f"unknown unit '{correction.unit}' (one of {' '.join(UNITS)})", where="unit")
     row = session.get(FactRow, fact_id, with_for_update=True)
     if row is None:
-        raise BulletinError(f"no fact {fact_id}", where="fact")
+        raise BulletinNotFound(f"no fact {fact_id}", where="fact")
     before = {"status": row.status, "value": row.corrected_value if row.status == CORRECTED else row.value,
               "unit": row.corrected_unit or row.unit, "period": row.corrected_period or row.period}
     row.status, row.reviewer, row.reviewed_at = status, who.username, utcnow()
