@@ -28,16 +28,7 @@ def bulletin_list(request: Request, principal: security.BulletinReader,
     return render(request, "bulletins.html", {"bulletins": listed, "q": q, "found": found})
 
 
-@router.get("/bulletins/{bulletin_id:int}")
-def bulletin_page(request: Request, principal: security.BulletinReader, bulletin_id: int) -> Response:
-    with store(request) as session:
-        stored, text = bulletin(session, bulletin_id)
-        found = facts(session, FactFilter(bulletin_id=bulletin_id))
-    compared = comparisons(figures(request), principal, found)
-    return render(request, "bulletin.html", {"bulletin": stored, "segments": segments(text, found), "facts": found,
-                                             "compared": compared})
-
-
+# Before /bulletins/{bulletin_id}, which would take "review" for an id.
 @router.get("/bulletins/review")
 def review_queue(request: Request, principal: security.BulletinReviewer,
                  status: str = Query("extracted", pattern=STATUS_PATTERN)) -> Response:
@@ -46,6 +37,16 @@ def review_queue(request: Request, principal: security.BulletinReviewer,
     compared = comparisons(figures(request), principal, found)
     return render(request, "bulletins_review.html", {"facts": flagged_first(found, compared), "compared": compared,
                                                      "status": status, "statuses": STATUSES})
+
+
+@router.get("/bulletins/{bulletin_id}")
+def bulletin_page(request: Request, principal: security.BulletinReader, bulletin_id: int) -> Response:
+    with store(request) as session:
+        stored, text = bulletin(session, bulletin_id)
+        found = facts(session, FactFilter(bulletin_id=bulletin_id))
+    compared = comparisons(figures(request), principal, found)
+    return render(request, "bulletin.html", {"bulletin": stored, "segments": segments(text, found), "facts": found,
+                                             "compared": compared})
 
 
 @router.post("/bulletins/facts/{fact_id}/review")
