@@ -91,9 +91,8 @@ def find(text: str, query: str, limit: int = 20) -> list[Hit]:
     return hits[:limit]
 
 
-def count(text: str, query: str) -> int:
-    """How many hits ``query`` has in ``text`` (0 unless every term occurs)."""
-    folded = fold(text).text
+def count(folded: str, query: str) -> int:
+    """How many hits ``query`` has in a ``folded`` text (0 unless every term occurs)."""
     numbers = [folded.count(term) for term in terms(query)]
     return sum(numbers) if numbers and all(numbers) else 0
 

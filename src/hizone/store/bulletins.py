@@ -13,14 +13,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import Date, DateTime, Engine, Float, ForeignKey, Integer, String, Text, func, insert, select
+from sqlalchemy import Date, DateTime, Engine, Float, ForeignKey, Integer, String, Table, Text, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hizone.auth.policy import Principal, can_load_bulletins, can_review_bulletins
 from hizone.auth.users import audit
 from hizone.bulletins.model import Bulletin, Fact
-from hizone.bulletins.search import Hit, count, find, grams, query_grams, terms
+from hizone.bulletins.search import Hit, count, find, fold, grams, query_grams, terms
 from hizone.errors import HizoneError
 from hizone.store.db import session_scope
 from hizone.store.models import Base, Zone, utcnow
@@ -50,6 +51,7 @@ class BulletinRow(Base):
     issue: Mapped[str] = mapped_column(String(64))
     issue_date: Mapped[dt.date | None] = mapped_column(Date)
     text: Mapped[str] = mapped_column(Text)
+    folded: Mapped[str] = mapped_column(Text)  # the text as search reads it (hizone.bulletins.search.fold)
     loaded_by: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -83,6 +85,9 @@ class GramRow(Base):
     __tablename__ = "bulletin_gram"
     gram: Mapped[str] = mapped_column(String(2), primary_key=True)
     bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id"), primary_key=True)
+
+
+GRAM_TABLE = cast(Table, GramRow.__table__)  # thousands of rows a bulletin: written as a table, not as objects
 
 
 # ---- what readers get ---------------------------------------------------------------------------------------
@@ -179,13 +184,14 @@ def load_bulletin(session: Session, bulletin: Bulletin, facts: Sequence[Fact], w
         return Loaded(stored.id, False, _fact_count(session, stored.id), stored.file_name)
     check_bulletin(bulletin, facts)
     row = BulletinRow(file_name=bulletin.file[:256], sha256=bulletin.sha256, issue=bulletin.issue[:64],
-                      issue_date=bulletin.issue_date, text=bulletin.text, loaded_by=who.username or "anonymous",
+                      issue_date=bulletin.issue_date, text=bulletin.text, folded=fold(bulletin.text).text,
+                      loaded_by=who.username or "anonymous",
                       loaded_at=utcnow())
     session.add(row)
     session.flush()
     if facts:
         session.execute(insert(FactRow), [_fact_values(row.id, f) for f in facts])
-    session.execute(insert(GramRow), [{"gram": g, "bulletin_id": row.id} for g in sorted(grams(bulletin.text))])
+    session.execute(insert(GRAM_TABLE), [{"gram": g, "bulletin_id": row.id} for g in sorted(grams(bulletin.text))])
     audit(session, who.username, LOAD, BULLETIN_KIND, str(row.id), file=row.file_name, sha256=row.sha256,
           issue=row.issue, facts=len(facts), role=who.role)
     return Loaded(row.id, True, len(facts), row.file_name)
@@ -346,24 +352,21 @@ class Found:
     hits: list[Hit]
 
 
-def search(session: Session, query: str, hits_per_bulletin: int = 5) -> list[Found]:
-    """The bulletins holding every term of ``query``, the most hits first (ties: newest first)."""
+def search(session: Session, query: str, limit: int = 50, hits_per_bulletin: int = 5) -> list[Found]:
+    """The bulletins holding every term of ``query``, the most hits first (ties: newest first), at most
+    ``limit`` of them with their first hits."""
     wanted = terms(query)
     if not wanted:
         raise BulletinError("an empty query: give one or more words (two characters or more select best)",
                             where="query")
     needed = set().union(*(query_grams(t) for t in wanted))
-    candidates = select(BulletinRow.id)
+    candidates = select(BulletinRow.id, BulletinRow.folded)
     if needed:
-        candidates = (select(GramRow.bulletin_id).where(GramRow.gram.in_(sorted(needed)))
-                      .group_by(GramRow.bulletin_id).having(func.count() == len(needed)))
-    ids = set(session.scalars(candidates))
-    found = []
-    for stored in bulletins(session):
-        if stored.id in ids:
-            text = session.scalar(select(BulletinRow.text).where(BulletinRow.id == stored.id)) or ""
-            n = count(text, query)
-            if n:
-                found.append(Found(stored, n, find(text, query, hits_per_bulletin)))
-    found.sort(key=lambda f: -f.count)  # stable: the newest first among equals, as ``bulletins`` lists them
-    return found
+        having = (select(GramRow.bulletin_id).where(GramRow.gram.in_(sorted(needed)))
+                  .group_by(GramRow.bulletin_id).having(func.count() == len(needed)))
+        candidates = candidates.where(BulletinRow.id.in_(having))
+    counts = {i: n for i, folded in session.execute(candidates) if (n := count(folded, query))}
+    ranked = sorted((b for b in bulletins(session) if b.id in counts), key=lambda b: -counts[b.id])[:limit]
+    texts = {i: text for i, text in session.execute(select(BulletinRow.id, BulletinRow.text).where(
+        BulletinRow.id.in_([b.id for b in ranked])))}
+    return [Found(b, counts[b.id], find(texts[b.id], query, hits_per_bulletin)) for b in ranked]

@@ -1,5 +1,5 @@
 """bulletins: the Torch Center's bulletins (火炬动态), the facts extracted from them with their review, and a
-character-bigram index for full-text search that reads the same on SQLite and PostgreSQL
+character-bigram index (and each text folded) for full-text search that reads the same on SQLite and PostgreSQL
 
 Revision ID: 0017_bulletins
 Revises: 0013_build_indexes
@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("issue", sa.String(length=64), nullable=False),
         sa.Column("issue_date", sa.Date(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("folded", sa.Text(), nullable=False),
         sa.Column("loaded_by", sa.String(length=64), nullable=False),
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
