@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from hizone.auth.policy import Principal
 from hizone.bulletins.extract import read_bulletin
-from hizone.bulletins.search import count, fold
+from hizone.bulletins.search import count, folded_text
 from hizone.store import connect, session_scope, upgrade
 from hizone.store.bulletins import BulletinRow, load_bulletin, load_file, search
 
@@ -51,12 +51,12 @@ def main() -> None:
         for query in QUERIES:
             started = time.perf_counter()
             with session_scope(engine) as session:
-                found = search(session, query)
+                found = search(session, query, limit=3 * COPIES)
             indexed = time.perf_counter() - started
             started = time.perf_counter()
             with session_scope(engine) as session:
                 texts = list(session.scalars(select(BulletinRow.text)))
-            scanned = sum(1 for t in texts if count(fold(t).text, query))
+            scanned = sum(1 for t in texts if count(folded_text(t), query))
             baseline = time.perf_counter() - started
             assert scanned == len(found), (query, scanned, len(found))
             row(f"search {query!r}: {len(found)} of {3 * COPIES} bulletins", indexed * 1000, "ms",

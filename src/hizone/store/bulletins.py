@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from hizone.auth.policy import Principal, can_load_bulletins, can_review_bulletins
 from hizone.auth.users import audit
 from hizone.bulletins.model import Bulletin, Fact
-from hizone.bulletins.search import Hit, count, find, fold, grams, query_grams, terms
+from hizone.bulletins.search import Hit, count, find, folded_text, grams, query_grams, terms
 from hizone.errors import HizoneError
 from hizone.store.db import session_scope
 from hizone.store.models import Base, Zone, utcnow
@@ -183,15 +183,16 @@ def load_bulletin(session: Session, bulletin: Bulletin, facts: Sequence[Fact], w
     if stored is not None:
         return Loaded(stored.id, False, _fact_count(session, stored.id), stored.file_name)
     check_bulletin(bulletin, facts)
+    folded = folded_text(bulletin.text)
     row = BulletinRow(file_name=bulletin.file[:256], sha256=bulletin.sha256, issue=bulletin.issue[:64],
-                      issue_date=bulletin.issue_date, text=bulletin.text, folded=fold(bulletin.text).text,
+                      issue_date=bulletin.issue_date, text=bulletin.text, folded=folded,
                       loaded_by=who.username or "anonymous",
                       loaded_at=utcnow())
     session.add(row)
     session.flush()
     if facts:
         session.execute(insert(FactRow), [_fact_values(row.id, f) for f in facts])
-    session.execute(insert(GRAM_TABLE), [{"gram": g, "bulletin_id": row.id} for g in sorted(grams(bulletin.text))])
+    session.execute(insert(GRAM_TABLE), [{"gram": g, "bulletin_id": row.id} for g in sorted(grams(folded))])
     audit(session, who.username, LOAD, BULLETIN_KIND, str(row.id), file=row.file_name, sha256=row.sha256,
           issue=row.issue, facts=len(facts), role=who.role)
     return Loaded(row.id, True, len(facts), row.file_name)
