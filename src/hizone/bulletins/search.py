@@ -1,29 +1,22 @@
 """Full-text search over bulletins, Chinese-aware and the same on every database.
 
 Chinese has no spaces between words and the bulletins' text comes from PDF, where a line break or a space can
-fall inside a word or a number ("营业收\\n入", "5 450"). So text is searched in its *folded* form: NFKC (full-width
-digits and letters become ASCII), lower case, with every space and line break removed, and each folded
-character remembers its offset in the original text. The store keeps the set of character bigrams of each
-bulletin's folded text (``grams``): a query's bigrams pick the candidate bulletins in SQL, and ``find`` then
-locates the exact hits in the text, so the results do not depend on the database's own text search.
+fall inside a word or a number ("营业收\\n入", "5 450"). So text is searched in its *folded* form: full-width
+digits and letters as ASCII, lower case, every space and line break removed. The store keeps each bulletin's
+folded text and the set of its character bigrams (``grams``): a query's bigrams pick the candidate bulletins in
+SQL, its hits are counted in their folded text, and ``find`` locates the first hits in the original text (a term
+matching with spaces between its characters), so the results do not depend on the database's own text search.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
 SNIPPET_CONTEXT = 40  # characters shown on each side of a hit
 _WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}  # full-width ASCII, ideographic space
-_SPACE, _NOT_SPACE = re.compile(r"\s+"), re.compile(r"\S")
-
-
-@dataclass(frozen=True)
-class Folded:
-    """A text's folded characters and, for each, its code-point offset in the original text."""
-
-    text: str
-    offsets: tuple[int, ...]
+_SPACE = re.compile(r"\s+")
 
 
 def _lowered(text: str) -> str:
@@ -35,14 +28,8 @@ def _lowered(text: str) -> str:
 
 
 def folded_text(text: str) -> str:
-    """The folded text alone (what the store keeps and counts hits in): ``fold(text).text``, faster."""
+    """The text as search reads it: what the store keeps, counts hits in and takes bigrams of."""
     return _SPACE.sub("", _lowered(text))
-
-
-def fold(text: str) -> Folded:
-    low = _lowered(text)
-    offsets = tuple(m.start() for m in _NOT_SPACE.finditer(low))
-    return Folded(_SPACE.sub("", low), offsets)
 
 
 def grams(folded: str) -> set[str]:
@@ -81,20 +68,21 @@ class Hit:
 
 
 def find(text: str, query: str, limit: int = 20) -> list[Hit]:
-    """The hits of every term of ``query`` in ``text`` by position (at most ``limit``); none unless every term
-    occurs (the terms are ANDed)."""
-    folded = fold(text)
-    wanted = terms(query)
+    """The first hits of every term of ``query`` in ``text`` by position (at most ``limit``); none unless every
+    term occurs (the terms are ANDed). A term matches with spaces and line breaks between its characters, as it
+    does in the folded text, and the match's offsets are the original text's."""
+    low = _lowered(text)
     hits: list[Hit] = []
-    for term in wanted:
-        at = folded.text.find(term)
-        if at < 0:
+    for term in terms(query):
+        pattern = re.compile(r"\s*".join(map(re.escape, term)))
+        found = list(itertools.islice(pattern.finditer(low), limit))
+        if not found:
             return []
-        while at >= 0:
-            start, end = folded.offsets[at], folded.offsets[at + len(term) - 1] + 1
-            low, high = max(0, start - SNIPPET_CONTEXT), min(len(text), end + SNIPPET_CONTEXT)
-            hits.append(Hit(term, start, end, _plain(text[low:start]), _plain(text[start:end]), _plain(text[end:high])))
-            at = folded.text.find(term, at + len(term))
+        for m in found:
+            start, end = m.span()
+            low_start, high_end = max(0, start - SNIPPET_CONTEXT), min(len(text), end + SNIPPET_CONTEXT)
+            hits.append(Hit(term, start, end, _plain(text[low_start:start]), _plain(text[start:end]),
+                            _plain(text[end:high_end])))
     hits.sort(key=lambda h: (h.start, h.end))
     return hits[:limit]
 
