@@ -20,7 +20,7 @@ from hizone.store import connect, session_scope, upgrade
 from hizone.store.bulletins import BulletinRow, load_bulletin, load_file, search
 
 FILES = sorted((REPO / "tests" / "data" / "bulletins").glob("*.txt"))
-COPIES = 100  # bulletins in the search benchmark: the shared three, 100 times over (distinct contents)
+COPIES = 30  # bulletins in the search benchmark: the shared three, 30 times over (distinct contents)
 WHO = Principal("bench", "analyst")
 QUERIES = ("高新区", "东湖", "营业收入 同比增长", "科研助理岗位")
 
