@@ -28,6 +28,7 @@ class UnitSpec:
 class Lexicon:
     multipliers: dict[str, Decimal]
     units: dict[str, UnitSpec]
+    not_after: dict[str, tuple[str, ...]]  # unit spelling → what after it makes it no unit (个 in 6个月)
     qualifiers_before: dict[str, str]
     qualifiers_after: dict[str, str]
     metrics: list[tuple[str, str]]  # (phrase, code), longest phrase first
@@ -38,7 +39,9 @@ class Lexicon:
     china_words: list[str]
     furniture: list[re.Pattern[str]]
     event_words: list[str]
+    contest_words: list[str]
     enterprise_words: list[str]
+    radicals: dict[int, str]  # str.translate table: radical → ideograph (⾼ → 高), one character to one
 
 
 def _file(name: str) -> Path:
@@ -67,6 +70,10 @@ def _words(doc: dict[str, Any], key: str, path: Path) -> list[str]:
 @cache
 def lexicon() -> Lexicon:
     units_path, metrics_path, rules_path = _file("units.yaml"), _file("metrics.yaml"), _file("rules.yaml")
+    radicals_path = _file("radicals.yaml")
+    radicals = {str(k): str(v) for k, v in _mapping(read_yaml(radicals_path), "radicals", radicals_path).items()}
+    if any(len(k) != 1 or len(v) != 1 for k, v in radicals.items()):
+        raise CatalogError("each radical maps one character to one", where=str(radicals_path))
     units_doc, metrics_doc, rules_doc = read_yaml(units_path), read_yaml(metrics_path), read_yaml(rules_path)
     units = {}
     for spelling, spec in _mapping(units_doc, "units", units_path).items():
@@ -85,6 +92,7 @@ def lexicon() -> Lexicon:
     return Lexicon(
         multipliers={str(k): Decimal(str(v)) for k, v in _mapping(units_doc, "multipliers", units_path).items()},
         units=units,
+        not_after={str(k): tuple(str(w) for w in v) for k, v in _mapping(units_doc, "not_after", units_path).items()},
         qualifiers_before={str(k): str(v) for k, v in _mapping(units_doc, "qualifiers_before", units_path).items()},
         qualifiers_after={str(k): str(v) for k, v in _mapping(units_doc, "qualifiers_after", units_path).items()},
         metrics=metrics,
@@ -95,5 +103,7 @@ def lexicon() -> Lexicon:
         china_words=_words(rules_doc, "china", rules_path),
         furniture=[re.compile(p) for p in _words(rules_doc, "furniture_lines", rules_path)],
         event_words=_words(rules_doc, "event_words", rules_path),
+        contest_words=_words(rules_doc, "contest_words", rules_path),
         enterprise_words=_words(rules_doc, "enterprise_words", rules_path),
+        radicals=str.maketrans(radicals),
     )
