@@ -22,10 +22,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute, Mount
 
+from hizone.auth.policy import Principal
 from hizone.auth.users import add_user
 from hizone.store import session_scope
 from hizone.store.models import Alert, Carrier, Enterprise, Submission, Zone
+from hizone.store.bulletins import load_bulletin
+from hizone.store.models import Alert, Enterprise, Submission, Zone
 from hizone.web.security import CSRF_HEADER, Rule
+from tests.bulletins.factories import bulletin, fact_at
 from tests.intake.factory import csv_bytes as csv_of
 from tests.reports import report
 from tests.web.conftest import csrf_of, login
@@ -43,6 +47,8 @@ ALLOWED_BY_RULE: dict[str, set[str]] = {
     "reviewer": NATIONAL | {"province"},
     "submitter": NATIONAL | {"zone", "enterprise"},
     "scoped": NATIONAL | {"province", "zone"},
+    "bulletin_reader": set(ROLES) - {"public"},  # bulletins and their facts: published material
+    "bulletin_reviewer": NATIONAL,
 }
 # Scoped rules: who may reach the seeded user's own object, and who may reach the other province's.
 OWN = {"zone": NATIONAL | {"province", "zone"},
@@ -56,7 +62,8 @@ OTHER = {"zone": NATIONAL, "zone_points": NATIONAL, "carrier": NATIONAL,
 # batch_id 1 is a fixture's import batch: an upload's changes answer only its uploader (tested below), so
 # every logged-in role gets a 404 here, never a 401/403.
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
-                "report_id": "unknown", "table_name": "zones", "batch_id": "1", "indicator": "revenue_total"}
+                "report_id": "unknown", "table_name": "zones", "batch_id": "1", "indicator": "revenue_total",
+                "bulletin_id": "1", "fact_id": "1"}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 # Users the user-management routes act on (never a logged-in role's own user): one per zone.
 TARGET_USERS = {"own": "target-own-zone", "other": "target-other-zone"}
@@ -334,6 +341,15 @@ def _seed_leak_zone(engine: Engine) -> None:
                                values={"revenue": revenue, "industrial_output": revenue / 2, "net_profit": revenue / 10,
                                        "taxes_paid": revenue / 20, "export": revenue / 5, "employees": 54_321},
                                created_by="test", synthetic=True))
+    _bulletin_about_leak_zone(engine)
+
+
+def _bulletin_about_leak_zone(engine: Engine) -> None:
+    """Bulletin 1, fact 1: the leak zone's 2023 revenue, beside which its reported figure would show."""
+    b = bulletin("火炬动态 2024年第1期\n2023年，深圳测试高新区营业收入8000亿元。\n", issue="2024年第1期")
+    with session_scope(engine) as session:
+        fact = fact_at(b, "2023年，深圳测试高新区营业收入8000亿元。", LEAK_ZONE, "revenue", 8e11, "元", "2023")
+        load_bulletin(session, b, [fact], Principal("loader", "analyst"))
 
 
 # Queries each figure-bearing GET route is asked with ({fmt} is filled with csv and xlsx, scoped paths with the
@@ -428,6 +444,12 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/api/v1/incubation/chain": ["", f"?zone={LEAK_ZONE}"],
     "/api/v1/incubation/grades": ["?year=2023"],
     "/api/v1/incubation/summary": [""],
+    "/bulletins/{bulletin_id}": [""],
+    "/bulletins/review": ["", "?status=confirmed"],
+    "/bulletins/facts/export.{fmt}": ["", f"?zone={LEAK_ZONE}"],
+    "/zones/{zone_code}/bulletins": [""],
+    "/api/v1/bulletins/facts": ["", f"?zone={LEAK_ZONE}"],
+    "/api/v1/bulletins/{bulletin_id}": [""],
     "/api/v1/indicators/{indicator}/drill-down": [
         f"?level={level}&key={key}&period={year}" for year in ("2022", "2023")
         for level, key in (("zone", LEAK_ZONE), ("province", LEAK_PROVINCE), ("nation", "CN"),
@@ -443,7 +465,10 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/admin/users/{username}/reactivate", "/admin/users/{username}/password",
               "/admin/users/{username}/logout-all", "/api/v1/me", "/api/v1/zones", "/api/v1/zones/{zone_code}",
               "/registry", "/registry/uploads/{report_id}/{table_name}.{fmt}",
-              "/api/v1/readings/units", "/api/v1/readings/batches"}  # (scope tested in tests/carbon/test_readings_api)
+              "/api/v1/readings/units", "/api/v1/readings/batches",
+              "/bulletins", "/bulletins/facts/{fact_id}/review", "/api/v1/bulletins", "/api/v1/bulletins/search",
+              "/api/v1/bulletins/facts/{fact_id}/review"}  # (readings: scope tested in tests/carbon/test_readings_api;
+# bulletins: their text, facts and review carry no reported figure)
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
 REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",
                     "/api/v1/registry/lists"}

@@ -262,3 +262,17 @@ def can_read_carrier(p: Principal, zone_code: str, province_code: str) -> bool:
     """A carrier's profile, incubatees and statistics: as a zone's detail (outside any zone, ``zone_code`` "",
     its province's department and the national roles)."""
     return can_read_zone(p, zone_code, province_code)
+def can_read_bulletins(p: Principal) -> bool:
+    """The bulletins' text and the facts taken from them: published material, for every logged-in role (the
+    reported figures shown beside a zone's facts follow ``can_read_zone``)."""
+    return p.is_authenticated
+
+
+def can_review_bulletins(p: Principal) -> bool:
+    """Confirm, correct or reject facts from bulletins, and see the review queue: the national roles."""
+    return p.is_national
+
+
+def can_load_bulletins(p: Principal) -> bool:
+    """Load bulletins (their facts then wait for review): the national roles."""
+    return p.is_national

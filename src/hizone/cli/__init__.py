@@ -12,6 +12,7 @@ from typer.models import TyperInfo
 
 from hizone.cli.analytics import register as register_analytics
 from hizone.cli.bulletins import bulletins_app
+from hizone.cli.bulletins_store import register as register_bulletins_store
 from hizone.cli.carbon import register as register_carbon
 from hizone.cli.common import DeferredGroups, command_group, console
 from hizone.cli.demo import demo
@@ -43,6 +44,7 @@ register_analytics(app)
 register_ranking(app)
 register_web(app)
 register_carbon(app)
+register_bulletins_store(bulletins_app)
 
 
 def command() -> _click.Command:

@@ -135,6 +135,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_carbon.router)
     app.include_router(v1_ladder_points.router)
     app.include_router(v1_incubation.router)
+    from hizone.web.api import v1_bulletins
+    from hizone.web.pages import bulletins as bulletin_pages
+    app.include_router(bulletin_pages.router)
+    app.include_router(v1_bulletins.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes

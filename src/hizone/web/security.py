@@ -31,9 +31,11 @@ from hizone.auth.policy import (
     can_admin,
     can_query_analytic_tables,
     can_read_carrier,
+    can_read_bulletins,
     can_read_enterprise,
     can_read_province,
     can_read_zone,
+    can_review_bulletins,
     can_see_alert,
     can_see_own_points,
     may_list_zones,
@@ -425,6 +427,8 @@ analytic_sql = Rule("analytic_sql", _requires(can_query_analytic_tables))  # the
 reviewer = Rule("reviewer", _requires(may_review))
 submitter = Rule("submitter", _requires(may_submit))
 scoped = Rule("scoped", _requires(may_list_zones))  # lists filtered by zone scope
+bulletin_reader = Rule("bulletin_reader", _requires(can_read_bulletins))  # published bulletins and their facts
+bulletin_reviewer = Rule("bulletin_reviewer", _requires(can_review_bulletins))  # the facts' review
 
 
 def _zone_points_check(param: str) -> Check:
@@ -495,6 +499,8 @@ AnalyticSql = Annotated[Principal, Depends(analytic_sql)]
 Reviewer = Annotated[Principal, Depends(reviewer)]
 Submitter = Annotated[Principal, Depends(submitter)]
 Scoped = Annotated[Principal, Depends(scoped)]
+BulletinReader = Annotated[Principal, Depends(bulletin_reader)]
+BulletinReviewer = Annotated[Principal, Depends(bulletin_reviewer)]
 ZoneReader = Annotated[Principal, Depends(zone())]
 CarrierReader = Annotated[Principal, Depends(carrier())]
 ProvinceReader = Annotated[Principal, Depends(province())]
