@@ -8,6 +8,7 @@ of 报名 go to the national stage, where the 成长组 needs a 科技型中小�
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,9 @@ def contest(engine: Engine) -> Engine:
         add_user(engine, name, "judge-password-1", "judge")
     add_user(engine, "zone2", "zone2-password-1", "zone", zone="Z2")
     assert service.load_edition(engine, ADMIN, "tiny-2023", "rubric-tiny", directory=DATA).status == "loaded"
-    for code, credit, revenue in (("E1", A, 1e7), ("E2", B, 5e7), ("E3", C, 9e7), ("E4", D, 3e8)):
-        service.enter(engine, ADMIN, EDITION, code, credit_code=credit, revenue=revenue, field="集成电路")
+    given = (("E1", A, 1e7), ("E2", B, 5e7), ("E3", C, 9e7), ("E4", D, 3e8))
+    service.enter(engine, ADMIN, EDITION, [service.EntryForm(code, credit_code=credit, revenue=revenue,
+                                                             field="集成电路") for code, credit, revenue in given])
     service.add_judge(engine, ADMIN, EDITION, "jud1", organisation=A)   # conflict: E1 is its own organisation
     service.add_judge(engine, ADMIN, EDITION, "jud2")
     service.add_judge(engine, ADMIN, EDITION, "jud3")
@@ -151,6 +153,38 @@ def test_pushing_an_ineligible_entry_is_refused_with_the_reason(contest: Engine)
 
 def test_only_the_national_roles_run_a_contest(contest: Engine) -> None:
     with pytest.raises(service.AccessDenied):
-        service.enter(contest, Principal("zone2", "zone", zone_code="Z2"), EDITION, "E9", credit_code=A)
+        service.enter(contest, Principal("zone2", "zone", zone_code="Z2"), EDITION, [service.EntryForm("E9", A)])
     with pytest.raises(service.AccessDenied):
         service.decision(contest, judge("jud1"), EDITION, "signup")
+
+
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+
+
+def test_documents_are_typed_by_content_and_hashed(contest: Engine) -> None:
+    stored = service.attach(contest, ADMIN, EDITION, "E1", "plan.pdf", PDF)
+    # sha256 of the bytes above, by `printf '%%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%%%EOF\n' | sha256sum`
+    assert (stored.media_type, stored.size) == ("application/pdf", 35)
+    assert stored.sha256 == "14fb1bb0a3f76503d164c7fd78a07c420c2f07eecd41793b406c6f75f2bc2aba"
+    with pytest.raises(service.ContestError, match=re.escape("plan.pdf: the content is image/png, not what .pdf says")):
+        service.attach(contest, ADMIN, EDITION, "E1", "plan.pdf", b"\x89PNG\r\n\x1a\n" + b"\0" * 8)
+    with pytest.raises(service.ContestError, match=re.escape("scan.png: the content is not a recognised document")):
+        service.attach(contest, ADMIN, EDITION, "E1", "scan.png", b"MZ\x90\0 an executable")
+    with pytest.raises(service.ContestError, match=re.escape("bp.docx: the archive holds no word/ part")):
+        service.attach(contest, ADMIN, EDITION, "E1", "bp.docx", b"PK\x03\x04xl/workbook.xml")
+    with pytest.raises(service.ContestError, match=re.escape(".exe is not an accepted document type")):
+        service.attach(contest, ADMIN, EDITION, "E1", "x.exe", PDF)
+    with pytest.raises(service.ContestError, match=re.escape("over the limit")):
+        service.attach(contest, ADMIN, EDITION, "E1", "big.pdf", PDF + b"\0" * service.MAX_DOCUMENT_BYTES)
+
+
+def test_a_refused_entry_list_stores_nothing_and_names_every_row(contest: Engine) -> None:
+    forms = [service.EntryForm("E5", A), service.EntryForm("E1", B), service.EntryForm("E6", "91110000X00000009X"),
+             service.EntryForm("E7")]
+    with pytest.raises(service.ContestError) as refused:
+        service.enter(contest, ADMIN, EDITION, forms, where="entries.csv")
+    assert str(refused.value).splitlines() == [
+        "entries.csv: row 2 (E1), code: entry E1 is already in tiny-1",
+        "row 3 (E6), credit_code: no enterprise with credit code 91110000X00000009X in the registry",
+        "row 4 (E7), credit_code: an entry is an enterprise (credit code) or a team (team name), exactly one"]
+    assert [e.code for e in service.entries(contest, ADMIN, EDITION)] == ["E1", "E2", "E3", "E4"]

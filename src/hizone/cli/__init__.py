@@ -13,6 +13,7 @@ from typer.models import TyperInfo
 from hizone.cli.analytics import register as register_analytics
 from hizone.cli.carbon import register as register_carbon
 from hizone.cli.common import DeferredGroups, command_group, console
+from hizone.cli.contests import register as register_contests
 from hizone.cli.demo import demo
 from hizone.cli.index import index_app
 from hizone.cli.intake import register as register_intake
@@ -39,6 +40,7 @@ register_analytics(app)
 register_ranking(app)
 register_web(app)
 register_carbon(app)
+register_contests(app)
 
 
 def command() -> _click.Command:

@@ -45,6 +45,7 @@ from hizone.errors import HizoneError
 from hizone.store import session_scope
 from hizone.store.models import (
     ContestAssignment,
+    ContestDocument,
     ContestEdition,
     ContestEntry,
     ContestJudge,
@@ -129,6 +130,30 @@ def _edition(session: Session, key: str) -> ContestEdition:
     return row
 
 
+def rubric_of(engine: Engine, edition: str) -> Rubric:
+    """The rubric an edition is judged by (as it was loaded)."""
+    with session_scope(engine) as session:
+        return _definitions(_edition(session, edition))[1]
+
+
+@dataclass(frozen=True)
+class EditionInfo:
+    key: str
+    name_zh: str
+    year: int
+    stages: tuple[Stage, ...]
+    rubric: Rubric
+    synthetic: bool
+
+
+def editions(engine: Engine) -> list[EditionInfo]:
+    """Every stored edition, newest year first (names and stages are public: the contests are announced)."""
+    with session_scope(engine) as session:
+        rows = session.scalars(select(ContestEdition).order_by(ContestEdition.year.desc(), ContestEdition.id))
+        return [EditionInfo(edition_key(r), r.name_zh, r.year, _definitions(r)[0].stages, _definitions(r)[1],
+                            r.synthetic) for r in rows]
+
+
 def _definitions(row: ContestEdition) -> tuple[Contest, Rubric]:
     where = f"edition {edition_key(row)}"
     return parse_contest(row.definition, where), parse_rubric(row.rubric, where)
@@ -202,38 +227,63 @@ class EntryView:
     judges: tuple[str, ...]  # usernames; shown to the national roles only
 
 
-def enter(engine: Engine, principal: Principal, edition: str, code: str, *, credit_code: str | None = None,
-          team_name: str | None = None, name: str | None = None, field: str | None = None,
-          revenue: float | None = None, organisation: str | None = None) -> EntryView:
-    """Take an entry (an enterprise by credit code, or a team) at the first stage, its eligibility checked and
-    stored with the reasons."""
-    _require(can_run_contests(principal), "take contest entries")
-    if bool(credit_code) == bool(team_name):
+@dataclass(frozen=True)
+class EntryForm:
+    """An entry as given: an enterprise by credit code, or a team by name."""
+
+    code: str
+    credit_code: str | None = None
+    team_name: str | None = None
+    name: str | None = None
+    field: str | None = None
+    revenue: float | None = None  # declared, of the contest's revenue year, yuan
+    organisation: str | None = None
+
+
+def _enter(session: Session, principal: Principal, row: ContestEdition, contest: Contest, form: EntryForm
+           ) -> ContestEntry:
+    if bool(form.credit_code) == bool(form.team_name):
         raise ContestError("an entry is an enterprise (credit code) or a team (team name), exactly one",
                            where="credit_code")
+    if session.scalar(select(ContestEntry.id).where(ContestEntry.edition_id == row.id,
+                                                    ContestEntry.code == form.code)) is not None:
+        raise ContestError(f"entry {form.code} is already in {edition_key(row)}", where="code")
+    name, zone, organisation = form.name, None, form.organisation
+    if form.credit_code:
+        entrant, enterprise = entrant_of(session, contest, row.edition, form.credit_code, form.revenue)
+        verdict = check_eligibility(contest, entrant)
+        name, zone, organisation = name or enterprise.name, enterprise.zone_code, organisation or form.credit_code
+    else:
+        verdict = Eligibility(False, None, ("本届大赛仅接受企业报名（无团队组）",))
+    entry = ContestEntry(edition_id=row.id, code=form.code, name=name or form.team_name or form.code,
+                         credit_code=form.credit_code, team_name=form.team_name, organisation=organisation,
+                         zone_code=zone, field=form.field, group_code=verdict.group, stage=contest.stages[0].code,
+                         revenue=form.revenue, eligible=verdict.eligible, reasons=list(verdict.reasons),
+                         synthetic=row.synthetic, created_by=principal.username)
+    session.add(entry)
+    session.flush()
+    session.add(ContestStageChange(entry_id=entry.id, from_stage=None, to_stage=entry.stage,
+                                   actor=principal.username))
+    return entry
+
+
+def enter(engine: Engine, principal: Principal, edition: str, forms: Sequence[EntryForm], where: str = "entries"
+          ) -> list[EntryView]:
+    """Take entries at the first stage, each one's eligibility checked against the registry and stored with
+    the reasons. All or nothing: every refused entry is named (its row, 1 = the first) and none is stored."""
+    _require(can_run_contests(principal), "take contest entries")
     with session_scope(engine) as session:
         row = _edition(session, edition)
         contest, _ = _definitions(row)
-        if session.scalar(select(ContestEntry.id).where(ContestEntry.edition_id == row.id,
-                                                        ContestEntry.code == code)) is not None:
-            raise ContestError(f"entry {code} is already in {edition}", where="code")
-        zone: str | None = None
-        if credit_code:
-            entrant, enterprise = entrant_of(session, contest, row.edition, credit_code, revenue)
-            verdict = check_eligibility(contest, entrant)
-            name, zone, organisation = name or enterprise.name, enterprise.zone_code, organisation or credit_code
-        else:
-            verdict = Eligibility(False, None, ("本届大赛仅接受企业报名（无团队组）",))
-        entry = ContestEntry(edition_id=row.id, code=code, name=name or team_name or code, credit_code=credit_code,
-                             team_name=team_name, organisation=organisation, zone_code=zone, field=field,
-                             group_code=verdict.group, stage=contest.stages[0].code, revenue=revenue,
-                             eligible=verdict.eligible, reasons=list(verdict.reasons), synthetic=row.synthetic,
-                             created_by=principal.username)
-        session.add(entry)
-        session.flush()
-        session.add(ContestStageChange(entry_id=entry.id, from_stage=None, to_stage=entry.stage,
-                                       actor=principal.username))
-        return _view(entry, ())
+        taken, problems = [], []
+        for number, form in enumerate(forms, 1):
+            try:  # (every check comes before the entry is added: a refused one adds nothing)
+                taken.append(_view(_enter(session, principal, row, contest, form), ()))
+            except ContestError as error:
+                problems.append(f"row {number} ({form.code}), {error.where}: {error.reason}")
+        if problems:
+            raise ContestError("\n".join(problems), where=where)
+        return taken
 
 
 def _view(entry: ContestEntry, judges: Sequence[str]) -> EntryView:
@@ -340,40 +390,66 @@ def score(engine: Engine, principal: Principal, edition: str, entry_code: str, m
           ) -> None:
     """A judge's marks of an entry assigned to it at the entry's current stage; a change is audited with the
     marks before and after."""
+    score_all(engine, principal, edition, [Score(principal.username, entry_code, dict(marks))])
+
+
+def score_all(engine: Engine, principal: Principal, edition: str, scores: Sequence[Score], where: str = "scores"
+              ) -> int:
+    """A judge's marks of several entries (a file of its scores): all or nothing, every refused row named
+    (1 = the first); how many changed."""
     with session_scope(engine) as session:
         row = _edition(session, edition)
         _, rubric = _definitions(row)
-        entry = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
-                                                          ContestEntry.code == entry_code))
-        judges = _assigned(session, row.id).get((entry.id, entry.stage), set()) if entry else set()
-        if entry is None or not can_score(principal, frozenset(judges)):
-            # The same answer for an unknown entry and one of another judge's: a judge learns of no other entry.
-            raise AccessDenied(f"entry {entry_code} is not assigned to {principal.username or 'you'} "
-                               f"at its current stage", where="entry")
-        validate(rubric, [Score(principal.username, entry_code, dict(marks))],
-                 {entry_code: [principal.username]}, where=f"entry {entry_code}")
-        assignment = session.scalar(select(ContestAssignment).join(
-            ContestJudge, ContestJudge.id == ContestAssignment.judge_id).join(
-            User, User.id == ContestJudge.user_id).where(
-            ContestAssignment.entry_id == entry.id, ContestAssignment.stage == entry.stage,
-            User.username == principal.username))
-        assert assignment is not None  # can_score saw it
-        stored = {s.dimension: s for s in session.scalars(select(ContestScore).where(
-            ContestScore.assignment_id == assignment.id))}
-        before = {d: s.mark for d, s in stored.items()}
-        now = dt.datetime.now(dt.UTC)
-        for dimension, mark in marks.items():
-            if dimension in stored:
-                stored[dimension].mark, stored[dimension].changed_by = float(mark), principal.username
-                stored[dimension].changed_at = now
-            else:
-                session.add(ContestScore(assignment_id=assignment.id, dimension=dimension, mark=float(mark),
-                                         changed_by=principal.username, changed_at=now))
-        after = {d: float(m) for d, m in marks.items()}
-        if before != after:
-            audit(session, principal.username, SCORE_ACTION, "contest_score",
-                  f"{edition_key(row)}:{entry_code}:{entry.stage}:{principal.username}"[:64],
-                  before=before or None, after=after, role=principal.role)
+        problems, changed = [], 0
+        for number, given in enumerate(scores, 1):
+            try:
+                if given.judge != principal.username:
+                    raise AccessDenied(f"a judge enters its own scores, not {given.judge}'s", where="judge")
+                changed += _score(session, principal, row, rubric, given.entry, given.marks)
+            except (ContestError, ScoreError) as error:
+                if len(scores) == 1:
+                    raise  # one score (the web form, the API): its own message and kind
+                problems.append(f"row {number}, {error}")
+        if problems:
+            raise ScoreError("\n".join(problems), where=where)
+        return changed
+
+
+def _score(session: Session, principal: Principal, row: ContestEdition, rubric: Rubric, entry_code: str,
+           marks: Mapping[str, float]) -> int:
+    entry = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
+                                                      ContestEntry.code == entry_code))
+    judges = _assigned(session, row.id).get((entry.id, entry.stage), set()) if entry else set()
+    if entry is None or not can_score(principal, frozenset(judges)):
+        # The same answer for an unknown entry and one of another judge's: a judge learns of no other entry.
+        raise AccessDenied(f"entry {entry_code} is not assigned to {principal.username or 'you'} "
+                           f"at its current stage", where="entry")
+    validate(rubric, [Score(principal.username, entry_code, dict(marks))],
+             {entry_code: [principal.username]}, where=f"entry {entry_code}")
+    assignment = session.scalar(select(ContestAssignment).join(
+        ContestJudge, ContestJudge.id == ContestAssignment.judge_id).join(
+        User, User.id == ContestJudge.user_id).where(
+        ContestAssignment.entry_id == entry.id, ContestAssignment.stage == entry.stage,
+        User.username == principal.username))
+    assert assignment is not None  # can_score saw it
+    stored = {s.dimension: s for s in session.scalars(select(ContestScore).where(
+        ContestScore.assignment_id == assignment.id))}
+    before = {d: s.mark for d, s in stored.items()}
+    after = {d: float(m) for d, m in marks.items()}
+    if before == after:
+        return 0
+    now = dt.datetime.now(dt.UTC)
+    for dimension, mark in after.items():
+        if dimension in stored:
+            stored[dimension].mark, stored[dimension].changed_by = mark, principal.username
+            stored[dimension].changed_at = now
+        else:
+            session.add(ContestScore(assignment_id=assignment.id, dimension=dimension, mark=mark,
+                                     changed_by=principal.username, changed_at=now))
+    audit(session, principal.username, SCORE_ACTION, "contest_score",
+          f"{edition_key(row)}:{entry_code}:{entry.stage}:{principal.username}"[:64],
+          before=before or None, after=after, role=principal.role)
+    return 1
 
 
 def _stored_scores(session: Session, edition_id: int, stage: str
@@ -524,3 +600,67 @@ def stage_history(engine: Engine, principal: Principal, edition: str, entry_code
             .join(ContestEntry, ContestEntry.id == ContestStageChange.entry_id)
             .where(ContestEntry.edition_id == row.id, ContestEntry.code == entry_code)
             .order_by(ContestStageChange.id))]
+
+
+# ---- documents -----------------------------------------------------------------------------------------------
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a business plan or a certificate scan; larger files are refused
+# What a file's first bytes say it is, and the names it may carry: the type is the content's, never the name's.
+DOCUMENT_TYPES: dict[str, tuple[bytes, tuple[str, ...]]] = {
+    "application/pdf": (b"%PDF-", (".pdf",)),
+    "image/png": (b"\x89PNG\r\n\x1a\n", (".png",)),
+    "image/jpeg": (b"\xff\xd8\xff", (".jpg", ".jpeg")),
+    # Office files are ZIP archives; which one is told by the part it holds (word/ or xl/ or ppt/).
+    "application/zip": (b"PK\x03\x04", (".docx", ".xlsx", ".pptx")),
+}
+_OFFICE_PARTS = {".docx": b"word/", ".xlsx": b"xl/", ".pptx": b"ppt/"}
+
+
+def document_type(filename: str, data: bytes) -> str:
+    """The media type of ``data`` by its magic bytes, checked against the file name's extension; a refusal
+    names the file and what its content is."""
+    extension = Path(filename).suffix.lower()
+    found = next((media for media, (magic, _) in DOCUMENT_TYPES.items() if data.startswith(magic)), None)
+    allowed = sorted(ext for _, exts in DOCUMENT_TYPES.values() for ext in exts)
+    if extension not in allowed:
+        raise ContestError(f"{extension or 'no extension'} is not an accepted document type "
+                           f"({', '.join(allowed)})", where=filename)
+    if found is None or extension not in DOCUMENT_TYPES[found][1]:
+        what = found or "not a recognised document (PDF, PNG, JPEG, Office)"
+        raise ContestError(f"the content is {what}, not what {extension} says", where=filename)
+    if found == "application/zip" and _OFFICE_PARTS[extension] not in data:
+        raise ContestError(f"the archive holds no {_OFFICE_PARTS[extension].decode()} part: not a {extension} file",
+                           where=filename)
+    return found
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+def attach(engine: Engine, principal: Principal, edition: str, entry_code: str, filename: str, data: bytes
+           ) -> StoredDocument:
+    """Store a document of an entry (its SHA-256 kept; the same content twice is stored once)."""
+    _require(can_run_contests(principal), "attach contest documents")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ContestError(f"{len(data):,} bytes is over the limit of {MAX_DOCUMENT_BYTES:,}", where=filename)
+    if not data:
+        raise ContestError("the file is empty", where=filename)
+    media = document_type(filename, data)
+    digest = hashlib.sha256(data).hexdigest()
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        entry = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
+                                                          ContestEntry.code == entry_code))
+        if entry is None:
+            raise ContestError(f"no entry {entry_code} in {edition}", where="entry")
+        if session.scalar(select(ContestDocument.id).where(ContestDocument.entry_id == entry.id,
+                                                           ContestDocument.sha256 == digest)) is None:
+            session.add(ContestDocument(entry_id=entry.id, filename=Path(filename).name[:256], media_type=media,
+                                        size=len(data), sha256=digest, content=data,
+                                        uploaded_by=principal.username))
+    return StoredDocument(Path(filename).name, media, len(data), digest)
