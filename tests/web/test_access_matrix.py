@@ -32,7 +32,7 @@ from tests.web.conftest import csrf_of, login
 from tests.web.seed import PASSWORD, USERS, Seeded, credit_code
 from tests.web.test_reporting import BAD_2024, post_file, report_csv
 
-ROLES = ("admin", "analyst", "province", "zone", "enterprise", "public")
+ROLES = ("admin", "analyst", "province", "zone", "enterprise", "judge", "public")
 NATIONAL = {"admin", "analyst"}
 ALLOWED_BY_RULE: dict[str, set[str]] = {
     "public": set(ROLES),
@@ -43,6 +43,9 @@ ALLOWED_BY_RULE: dict[str, set[str]] = {
     "reviewer": NATIONAL | {"province"},
     "submitter": NATIONAL | {"zone", "enterprise"},
     "scoped": NATIONAL | {"province", "zone"},
+    "contests": NATIONAL,  # run a contest (entries, judges, results, advancing)
+    "judge": {"judge"},  # score: which entries, the contests service decides (tests/contests/test_api.py)
+    "contest_scores": NATIONAL | {"judge"},  # a judge: its own scores only (tests/contests/test_api.py)
 }
 # Scoped rules: who may reach the seeded user's own object, and who may reach the other province's.
 OWN = {"zone": NATIONAL | {"province", "zone"},
@@ -56,7 +59,8 @@ OTHER = {"zone": NATIONAL, "zone_points": NATIONAL,
 # batch_id 1 is a fixture's import batch: an upload's changes answer only its uploader (tested below), so
 # every logged-in role gets a 404 here, never a 401/403.
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
-                "report_id": "unknown", "table_name": "zones", "batch_id": "1", "indicator": "revenue_total"}
+                "report_id": "unknown", "table_name": "zones", "batch_id": "1", "indicator": "revenue_total",
+                "edition": "cicc-12", "entry_code": "E1"}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 # Users the user-management routes act on (never a logged-in role's own user): one per zone.
 TARGET_USERS = {"own": "target-own-zone", "other": "target-other-zone"}
@@ -208,7 +212,7 @@ def test_validation_reports_answer_only_their_uploader(clients: dict[str, TestCl
 
 # Which zone's rows a role's lists hold: the national roles both, everyone else only its own.
 SEES = {"admin": {"own", "other"}, "analyst": {"own", "other"}, "province": {"own"}, "zone": {"own"},
-        "enterprise": {"own"}, "public": set()}
+        "enterprise": {"own"}, "judge": set(), "public": set()}
 # Exports of lists filtered by scope: the roles the rule lets in, and what marks a row of each zone.
 SCOPED_EXPORTS: dict[str, tuple[set[str], str]] = {
     "/reporting/queue/export.csv": (ALLOWED_BY_RULE["reviewer"], "zone"),

@@ -280,3 +280,14 @@ def can_read_contest_scores(p: Principal, judge_username: str) -> bool:
 def can_score(p: Principal, assigned_to: frozenset[str]) -> bool:
     """Score an entry: a judge assigned to it, nobody else (an administrator corrects through the judge)."""
     return p.role == "judge" and p.username in assigned_to
+
+
+def may_judge(p: Principal) -> bool:
+    """Reach the scoring form and send scores at all (which entries: ``can_score``)."""
+    return p.role == "judge"
+
+
+def may_read_contest_scores(p: Principal) -> bool:
+    """Reach a list of raw scores at all: the national roles and the judges (theirs only:
+    ``can_read_contest_scores``)."""
+    return p.is_national or p.role == "judge"

@@ -69,6 +69,10 @@ class AccessDenied(ContestError):
     """The principal may not do or see this (the web answers 403)."""
 
 
+class UnknownEdition(ContestError):
+    """No such edition in the store (the web answers 404)."""
+
+
 def _require(allowed: bool, what: str) -> None:
     if not allowed:
         raise AccessDenied(f"not allowed to {what}")
@@ -126,7 +130,7 @@ def _edition(session: Session, key: str) -> ContestEdition:
                                                       ContestEdition.edition == int(number))) \
         if number.isdigit() else None
     if row is None:
-        raise ContestError(f"no contest edition '{key}' (load it first: hizone contests load)", where="edition")
+        raise UnknownEdition(f"no contest edition '{key}' (load it first: hizone contests load)", where="edition")
     return row
 
 

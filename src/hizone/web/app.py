@@ -95,6 +95,7 @@ def _include_routers(app: FastAPI) -> None:
         v1,
         v1_analytics,
         v1_carbon,
+        v1_contests,
         v1_engines,
         v1_ladder,
         v1_ladder_points,
@@ -132,6 +133,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_ladder.router)
     app.include_router(v1_carbon.router)
     app.include_router(v1_ladder_points.router)
+    app.include_router(v1_contests.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes

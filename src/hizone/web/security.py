@@ -29,13 +29,16 @@ from sqlalchemy.orm import Session
 from hizone.auth.policy import (
     Principal,
     can_admin,
+    can_run_contests,
     can_query_analytic_tables,
     can_read_enterprise,
     can_read_province,
     can_read_zone,
     can_see_alert,
     can_see_own_points,
+    may_judge,
     may_list_zones,
+    may_read_contest_scores,
     may_review,
     may_submit,
 )
@@ -424,6 +427,9 @@ analytic_sql = Rule("analytic_sql", _requires(can_query_analytic_tables))  # the
 reviewer = Rule("reviewer", _requires(may_review))
 submitter = Rule("submitter", _requires(may_submit))
 scoped = Rule("scoped", _requires(may_list_zones))  # lists filtered by zone scope
+contests = Rule("contests", _requires(can_run_contests))  # run a contest: entries, judges, advancing
+judge = Rule("judge", _requires(may_judge))  # score (the entries assigned: the contests service checks)
+contest_scores = Rule("contest_scores", _requires(may_read_contest_scores))  # a judge: its own scores only
 
 
 def _zone_points_check(param: str) -> Check:
@@ -477,6 +483,9 @@ AnalyticSql = Annotated[Principal, Depends(analytic_sql)]
 Reviewer = Annotated[Principal, Depends(reviewer)]
 Submitter = Annotated[Principal, Depends(submitter)]
 Scoped = Annotated[Principal, Depends(scoped)]
+Contests = Annotated[Principal, Depends(contests)]
+Judge = Annotated[Principal, Depends(judge)]
+ContestScores = Annotated[Principal, Depends(contest_scores)]
 ZoneReader = Annotated[Principal, Depends(zone())]
 ProvinceReader = Annotated[Principal, Depends(province())]
 ZonePointsReader = Annotated[Principal, Depends(zone_points())]
