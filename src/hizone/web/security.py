@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 from hizone.auth.policy import (
     Principal,
     can_admin,
-    can_run_contests,
     can_query_analytic_tables,
     can_read_enterprise,
     can_read_province,
     can_read_zone,
+    can_run_contests,
     can_see_alert,
     can_see_own_points,
     may_judge,
