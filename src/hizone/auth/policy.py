@@ -291,3 +291,9 @@ def may_read_contest_scores(p: Principal) -> bool:
     """Reach a list of raw scores at all: the national roles and the judges (theirs only:
     ``can_read_contest_scores``)."""
     return p.is_national or p.role == "judge"
+
+
+def may_follow_contest_entrants(p: Principal) -> bool:
+    """The follow-up of entrants (跟踪) at all: everyone logged in but the judges (their task ends with the
+    scores); which entrants, ``can_read_contest_entry`` decides."""
+    return p.is_authenticated and p.role != "judge"

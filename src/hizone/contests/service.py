@@ -25,10 +25,12 @@ from hizone.auth.policy import (
     can_read_contest_scores,
     can_run_contests,
     can_score,
+    may_follow_contest_entrants,
 )
 from hizone.auth.users import audit
 from hizone.catalog.loader import read_yaml
 from hizone.contests import assign as assigning
+from hizone.contests import tracking
 from hizone.contests.model import (
     Contest,
     Eligibility,
@@ -54,6 +56,7 @@ from hizone.store.models import (
     ContestTie,
     Enterprise,
     Qualification,
+    Submission,
     User,
     Zone,
 )
@@ -668,3 +671,59 @@ def attach(engine: Engine, principal: Principal, edition: str, entry_code: str, 
                                         size=len(data), sha256=digest, content=data,
                                         uploaded_by=principal.username))
     return StoredDocument(Path(filename).name, media, len(data), digest)
+
+
+# ---- tracking ------------------------------------------------------------------------------------------------
+
+TRACK_FORM = "enterprise_annual"  # the report whose approved revenue and R&D are followed
+
+
+def _approved_reports(session: Session, codes: Sequence[str], years: range
+                      ) -> dict[str, dict[int, dict[str, float | int]]]:
+    """credit code → year → the values of its latest approved revision of the annual report."""
+    found: dict[str, dict[int, tuple[int, dict[str, float | int]]]] = {}
+    rows = session.scalars(select(Submission).where(
+        Submission.form_code == TRACK_FORM, Submission.entity_key.in_(list(codes)),
+        Submission.period.in_([str(y) for y in years]), Submission.state == "approved"))
+    for sub in rows:
+        year = int(sub.period)
+        if sub.revision > found.get(sub.entity_key, {}).get(year, (-1, {}))[0]:
+            found.setdefault(sub.entity_key, {})[year] = (sub.revision, sub.values)
+    return {code: {year: values for year, (_, values) in by_year.items()} for code, by_year in found.items()}
+
+
+def trails(engine: Engine, principal: Principal, edition: str, until: int) -> list[tracking.Trail]:
+    """The edition's enterprise entrants the principal may see, followed through the registry's
+    qualifications at each year end and their approved annual reports, from the contest's year to ``until``."""
+    shown = [e for e in entries(engine, principal, edition) if e.credit_code]
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        years = range(row.year, max(row.year, until) + 1)
+        codes = [e.credit_code for e in shown if e.credit_code]
+        ids = dict(session.execute(select(Enterprise.credit_code, Enterprise.id)
+                                   .where(Enterprise.credit_code.in_(codes))).all())
+        quals = session.execute(select(Qualification.enterprise_id, Qualification.kind, Qualification.valid_from,
+                                       Qualification.valid_to).where(
+            Qualification.enterprise_id.in_(list(ids.values())),
+            Qualification.kind.in_(tracking.TRACKED))).all()
+        reports = _approved_reports(session, codes, years)
+    found = []
+    for e in shown:
+        assert e.credit_code is not None
+        held = {y: frozenset(kind for eid, kind, start, end in quals if eid == ids.get(e.credit_code)
+                             and start <= dt.date(y, 12, 31) and (end is None or end >= dt.date(y, 12, 31)))
+                for y in years}
+        by_year = reports.get(e.credit_code, {})
+        found.append(tracking.Trail(
+            e.code, e.credit_code, e.zone_code, e.field, e.award is not None, row.year, held,
+            {y: float(v["revenue"]) for y, v in by_year.items() if "revenue" in v},
+            {y: float(v["rd_expenditure"]) for y, v in by_year.items() if "rd_expenditure" in v}))
+    return found
+
+
+def track(engine: Engine, principal: Principal, edition: str, until: int | None = None) -> tracking.Report:
+    """The cohort report of an edition: winners against the other entrants, by field and by zone (of the
+    entrants the principal may see; a judge none)."""
+    if not may_follow_contest_entrants(principal):
+        raise AccessDenied("the follow-up of entrants is not a judge's", where="edition")
+    return tracking.report(trails(engine, principal, edition, until or dt.date.today().year))
