@@ -46,6 +46,7 @@ ALLOWED_BY_RULE: dict[str, set[str]] = {
     "contests": NATIONAL,  # run a contest (entries, judges, results, advancing)
     "judge": {"judge"},  # score: which entries, the contests service decides (tests/contests/test_api.py)
     "contest_scores": NATIONAL | {"judge"},  # a judge: its own scores only (tests/contests/test_api.py)
+    "contest_tracking": set(ROLES) - {"public", "judge"},  # entrants in scope (tests/contests/test_tracking.py)
 }
 # Scoped rules: who may reach the seeded user's own object, and who may reach the other province's.
 OWN = {"zone": NATIONAL | {"province", "zone"},
@@ -429,7 +430,11 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/admin/users/{username}/reactivate", "/admin/users/{username}/password",
               "/admin/users/{username}/logout-all", "/api/v1/me", "/api/v1/zones", "/api/v1/zones/{zone_code}",
               "/registry", "/registry/uploads/{report_id}/{table_name}.{fmt}",
-              "/api/v1/readings/units", "/api/v1/readings/batches"}  # (scope tested in tests/carbon/test_readings_api)
+              "/api/v1/readings/units", "/api/v1/readings/batches",  # (scope tested in tests/carbon/test_readings_api)
+              # Contests: entrants by scope, no zone figures (scope tested in tests/contests/test_api, test_tracking)
+              "/api/v1/contests", "/api/v1/contests/{edition}/entries", "/api/v1/contests/{edition}/scores",
+              "/api/v1/contests/{edition}/entries/{entry_code}/score", "/api/v1/contests/{edition}/results",
+              "/api/v1/contests/{edition}/advance", "/api/v1/contests/{edition}/tracking"}
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
 REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",
                     "/api/v1/registry/lists"}

@@ -36,6 +36,7 @@ from hizone.auth.policy import (
     can_run_contests,
     can_see_alert,
     can_see_own_points,
+    may_follow_contest_entrants,
     may_judge,
     may_list_zones,
     may_read_contest_scores,
@@ -430,6 +431,7 @@ scoped = Rule("scoped", _requires(may_list_zones))  # lists filtered by zone sco
 contests = Rule("contests", _requires(can_run_contests))  # run a contest: entries, judges, advancing
 judge = Rule("judge", _requires(may_judge))  # score (the entries assigned: the contests service checks)
 contest_scores = Rule("contest_scores", _requires(may_read_contest_scores))  # a judge: its own scores only
+contest_tracking = Rule("contest_tracking", _requires(may_follow_contest_entrants))  # entrants in scope only
 
 
 def _zone_points_check(param: str) -> Check:
@@ -486,6 +488,7 @@ Scoped = Annotated[Principal, Depends(scoped)]
 Contests = Annotated[Principal, Depends(contests)]
 Judge = Annotated[Principal, Depends(judge)]
 ContestScores = Annotated[Principal, Depends(contest_scores)]
+ContestTracking = Annotated[Principal, Depends(contest_tracking)]
 ZoneReader = Annotated[Principal, Depends(zone())]
 ProvinceReader = Annotated[Principal, Depends(province())]
 ZonePointsReader = Annotated[Principal, Depends(zone_points())]

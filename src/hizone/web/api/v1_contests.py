@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from hizone.contests import service
+from hizone.contests import service, tracking
 from hizone.errors import HizoneError
 from hizone.web import security
 from hizone.web.api.v1 import ERRORS
@@ -158,3 +158,55 @@ def post_advance(request: Request, edition: str, body: AdvanceIn, principal: sec
                  ) -> DecisionOut | Response:
     return _answer(request, lambda: _decision(service.advance(request.app.state.engine, principal, edition,
                                                                body.stage, body.count, award=body.award)))
+
+
+class CohortOut(BaseModel):
+    label: str
+    entrants: int
+    winners: int
+    became: dict[str, float] = Field(description="qualification kind → share of the cohort that gained it later")
+    median_revenue_growth: float | None = Field(None, description="compound yearly, approved annual reports")
+    median_rd_growth: float | None = None
+
+
+class OutcomeOut(BaseModel):
+    entry: str
+    credit_code: str
+    zone_code: str | None
+    field: str | None
+    winner: bool
+    became: list[str]
+    last_year: int | None
+    revenue_growth: float | None
+    rd_growth: float | None
+
+
+class TrackingOut(BaseModel):
+    winners: CohortOut
+    others: CohortOut
+    by_field: list[CohortOut]
+    by_zone: list[CohortOut]
+    outcomes: list[OutcomeOut]
+    financing: str = Field(default="not recorded: no report form carries financing raised",
+                           description="why financing raised is not among the outcomes")
+
+
+def _cohort(c: tracking.Cohort) -> CohortOut:
+    return CohortOut(label=c.label, entrants=c.entrants, winners=c.winners, became=c.became,
+                     median_revenue_growth=c.median_revenue_growth, median_rd_growth=c.median_rd_growth)
+
+
+@router.get("/{edition}/tracking", response_model=TrackingOut,
+            summary="Entrants followed in later years: winners against the others, by field and by zone")
+def get_tracking(request: Request, edition: str, principal: security.ContestTracking,
+                 until: int | None = Query(None, ge=2000, le=2100, description="the last year followed")
+                 ) -> TrackingOut | Response:
+    def work() -> TrackingOut:
+        made = service.track(request.app.state.engine, principal, edition, until)
+        return TrackingOut(winners=_cohort(made.winners), others=_cohort(made.others),
+                           by_field=[_cohort(c) for c in made.by_field], by_zone=[_cohort(c) for c in made.by_zone],
+                           outcomes=[OutcomeOut(entry=o.entry, credit_code=o.credit_code, zone_code=o.zone_code,
+                                                field=o.field, winner=o.winner, became=list(o.became),
+                                                last_year=o.last_year, revenue_growth=o.revenue_growth,
+                                                rd_growth=o.rd_growth) for o in made.outcomes])
+    return _answer(request, work)
