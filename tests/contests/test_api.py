@@ -58,3 +58,23 @@ def test_roles_see_their_own_and_judges_score_only_theirs(clients: dict[str, Tes
     assert zone.get(f"/api/v1/contests/{EDITION}/scores?stage=signup").status_code == 403
     assert judge.get(f"/api/v1/contests/{EDITION}/results?stage=signup").status_code == 403
     assert boss.get("/api/v1/contests/nope-1/entries", headers={"Accept": "application/json"}).status_code == 404
+
+
+def test_the_scoring_page_shows_and_takes_only_the_judges_entries(clients: dict[str, TestClient]) -> None:
+    judge, boss = clients["jud1"], clients["boss1"]
+    service.assign(boss.app.state.engine, ADMIN, EDITION, "signup")  # type: ignore[attr-defined]
+    page = judge.get(f"/contests/{EDITION}/score").text
+    assert 'id="score-E2"' in page and 'id="score-E3"' in page and 'id="score-E1"' not in page
+    form = {"csrf_token": csrf_of(judge, f"/contests/{EDITION}/score"), "entry": "E2", "mark_a": "9", "mark_b": "11"}
+    refused = judge.post(f"/contests/{EDITION}/score", data=form, follow_redirects=False)
+    assert refused.status_code == 400 and "b: 11 is outside 0–10" in refused.text
+    other = judge.post(f"/contests/{EDITION}/score", data={**form, "entry": "E1", "mark_b": "9"},
+                       follow_redirects=False)
+    assert other.status_code == 403 and "entry E1 is not assigned to jud1" in other.text
+    saved = judge.post(f"/contests/{EDITION}/score", data={**form, "mark_b": "8"}, follow_redirects=False)
+    assert saved.status_code == 303
+    assert 'value="8.0"' in judge.get(f"/contests/{EDITION}/score?done=E2").text
+    admin_page = boss.get(f"/contests/{EDITION}").text
+    assert "jud1, jud2" in admin_page and 'id="contest-no-ranking"' in admin_page   # E1, E3 not yet scored
+    zone_page = clients["zone2"].get(f"/contests/{EDITION}").text
+    assert "E3" in zone_page and "E1" not in zone_page and "jud1" not in zone_page

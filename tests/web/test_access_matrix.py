@@ -434,7 +434,9 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               # Contests: entrants by scope, no zone figures (scope tested in tests/contests/test_api, test_tracking)
               "/api/v1/contests", "/api/v1/contests/{edition}/entries", "/api/v1/contests/{edition}/scores",
               "/api/v1/contests/{edition}/entries/{entry_code}/score", "/api/v1/contests/{edition}/results",
-              "/api/v1/contests/{edition}/advance", "/api/v1/contests/{edition}/tracking"}
+              "/api/v1/contests/{edition}/advance", "/api/v1/contests/{edition}/tracking", "/contests/{edition}",
+              "/contests/{edition}/results.xlsx", "/contests/{edition}/advance", "/contests/{edition}/score",
+              "/contests/{edition}/tracking"}
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
 REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",
                     "/api/v1/registry/lists"}

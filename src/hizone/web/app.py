@@ -106,6 +106,7 @@ def _include_routers(app: FastAPI) -> None:
         account,
         admin,
         carbon,
+        contests,
         docs,
         enterprises,
         ladder,
@@ -122,7 +123,7 @@ def _include_routers(app: FastAPI) -> None:
     )
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
-                   online, registry, sql, admin, docs, carbon, reports):
+                   online, registry, sql, admin, docs, carbon, reports, contests):
         app.include_router(module.router)
     app.include_router(reports.api_router)
     app.include_router(v1.router)
