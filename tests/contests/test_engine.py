@@ -8,7 +8,7 @@ import math
 import pytest
 
 from hizone.contests.assign import Entry, Judge, assign, conflict
-from hizone.contests.model import Entrant, check_eligibility, load_contest, load_rubric, parse_rubric
+from hizone.contests.model import Eligibility, Entrant, check_eligibility, load_contest, load_rubric, parse_rubric
 from hizone.contests.scoring import Score, ScoreError, corrected, read_csv, results, total, validate
 from hizone.errors import CatalogError, HizoneError
 
@@ -140,3 +140,11 @@ def test_csv_import():
 def test_bad_rubric_is_refused():
     with pytest.raises(CatalogError, match="'correction' must be one of"):
         rubric(correction="median")
+
+
+def test_the_disruptive_contest_has_no_revenue_cap_and_the_published_stages():
+    contest = load_contest("disruptive-2021")
+    assert [s.name_zh for s in contest.stages] == ["报名", "初筛", "领域赛", "总决赛"]
+    verdict = check_eligibility(contest, firm(revenue=None, registered_on=dt.date(2001, 1, 1), listed=True),
+                                national=True)
+    assert verdict == Eligibility(True, "entity", ())

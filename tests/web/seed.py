@@ -138,10 +138,11 @@ def add_users(engine: Engine) -> None:
     add_user(engine, "province1", PASSWORD, "province", province=s.own_province)
     add_user(engine, "zone1", PASSWORD, "zone", zone=s.own_zone)
     add_user(engine, "enterprise1", PASSWORD, "enterprise", credit_code=s.own_enterprise)
+    add_user(engine, "judge1", PASSWORD, "judge")
 
 
 USERS = {"admin": "admin1", "analyst": "analyst1", "province": "province1", "zone": "zone1",
-         "enterprise": "enterprise1"}
+         "enterprise": "enterprise1", "judge": "judge1"}
 
 
 def _annual(code: str, zone: str, year: str, revision: int, state: str, rev: float, profit: float, rd: float,

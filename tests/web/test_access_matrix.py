@@ -36,7 +36,7 @@ from tests.web.conftest import csrf_of, login
 from tests.web.seed import PASSWORD, USERS, Seeded, credit_code
 from tests.web.test_reporting import BAD_2024, post_file, report_csv
 
-ROLES = ("admin", "analyst", "province", "zone", "enterprise", "public")
+ROLES = ("admin", "analyst", "province", "zone", "enterprise", "judge", "public")
 NATIONAL = {"admin", "analyst"}
 ALLOWED_BY_RULE: dict[str, set[str]] = {
     "public": set(ROLES),
@@ -49,6 +49,10 @@ ALLOWED_BY_RULE: dict[str, set[str]] = {
     "scoped": NATIONAL | {"province", "zone"},
     "bulletin_reader": set(ROLES) - {"public"},  # bulletins and their facts: published material
     "bulletin_reviewer": NATIONAL,
+    "contests": NATIONAL,  # run a contest (entries, judges, results, advancing)
+    "judge": {"judge"},  # score: which entries, the contests service decides (tests/contests/test_api.py)
+    "contest_scores": NATIONAL | {"judge"},  # a judge: its own scores only (tests/contests/test_api.py)
+    "contest_tracking": set(ROLES) - {"public", "judge"},  # entrants in scope (tests/contests/test_tracking.py)
 }
 # Scoped rules: who may reach the seeded user's own object, and who may reach the other province's.
 OWN = {"zone": NATIONAL | {"province", "zone"},
@@ -64,6 +68,7 @@ OTHER = {"zone": NATIONAL, "zone_points": NATIONAL, "carrier": NATIONAL,
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
                 "report_id": "unknown", "table_name": "zones", "batch_id": "1", "indicator": "revenue_total",
                 "bulletin_id": "1", "fact_id": "1"}
+                "edition": "cicc-12", "entry_code": "E1"}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 # Users the user-management routes act on (never a logged-in role's own user): one per zone.
 TARGET_USERS = {"own": "target-own-zone", "other": "target-other-zone"}
@@ -224,7 +229,7 @@ def test_validation_reports_answer_only_their_uploader(clients: dict[str, TestCl
 
 # Which zone's rows a role's lists hold: the national roles both, everyone else only its own.
 SEES = {"admin": {"own", "other"}, "analyst": {"own", "other"}, "province": {"own"}, "zone": {"own"},
-        "enterprise": {"own"}, "public": set()}
+        "enterprise": {"own"}, "judge": set(), "public": set()}
 # Exports of lists filtered by scope: the roles the rule lets in, and what marks a row of each zone.
 SCOPED_EXPORTS: dict[str, tuple[set[str], str]] = {
     "/reporting/queue/export.csv": (ALLOWED_BY_RULE["reviewer"], "zone"),
@@ -469,6 +474,13 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/bulletins", "/bulletins/facts/{fact_id}/review", "/api/v1/bulletins", "/api/v1/bulletins/search",
               "/api/v1/bulletins/facts/{fact_id}/review"}  # (readings: scope tested in tests/carbon/test_readings_api;
 # bulletins: their text, facts and review carry no reported figure)
+              "/api/v1/readings/units", "/api/v1/readings/batches",  # (scope tested in tests/carbon/test_readings_api)
+              # Contests: entrants by scope, no zone figures (scope tested in tests/contests/test_api, test_tracking)
+              "/api/v1/contests", "/api/v1/contests/{edition}/entries", "/api/v1/contests/{edition}/scores",
+              "/api/v1/contests/{edition}/entries/{entry_code}/score", "/api/v1/contests/{edition}/results",
+              "/api/v1/contests/{edition}/advance", "/api/v1/contests/{edition}/tracking", "/contests/{edition}",
+              "/contests/{edition}/results.xlsx", "/contests/{edition}/advance", "/contests/{edition}/score",
+              "/contests/{edition}/tracking"}
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
 REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",
                     "/api/v1/registry/lists"}

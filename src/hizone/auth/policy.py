@@ -5,6 +5,7 @@ intake's workflow all ask these functions.
 
 Roles: admin and analyst (national, everything; only admin manages users and reads the audit log),
 province (the zones of its province), zone (its own zone), enterprise (its own reports),
+judge (a contest's judge: only the entries assigned to it, and only its own scores),
 public (anonymous: published aggregates and rankings only).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-ROLES = ("admin", "analyst", "province", "zone", "enterprise")
+ROLES = ("admin", "analyst", "province", "zone", "enterprise", "judge")
 NATIONAL_ROLES = ("admin", "analyst")
 PUBLIC = "public"
 # What a scoped role's user is tied to (a Principal's field); the national roles are tied to nothing.
@@ -276,3 +277,47 @@ def can_review_bulletins(p: Principal) -> bool:
 def can_load_bulletins(p: Principal) -> bool:
     """Load bulletins (their facts then wait for review): the national roles."""
     return p.is_national
+def can_run_contests(p: Principal) -> bool:
+    """Load contests, take entries, name judges, assign them, advance entries and award: the national roles
+    (the Torch Center runs the contests)."""
+    return p.is_national
+
+
+def can_read_contest_entry(p: Principal, entry_zone: str | None, entry_province: str | None,
+                           credit_code: str | None, assigned_to: frozenset[str]) -> bool:
+    """An entry and its eligibility: the national roles; a zone's committee or a province's department for its
+    own entrants; an enterprise its own entry; a judge only the entries assigned to it (``assigned_to``: the
+    usernames of the entry's judges). Other judges' scores are never a judge's (``can_read_contest_scores``)."""
+    if p.role == "judge":
+        return p.username in assigned_to
+    if p.role == "enterprise":
+        return credit_code is not None and p.credit_code == credit_code
+    return p.is_national or (entry_zone is not None and entry_province is not None
+                             and can_read_zone(p, entry_zone, entry_province))
+
+
+def can_read_contest_scores(p: Principal, judge_username: str) -> bool:
+    """Judges' raw scores: the national roles all of them, a judge its own, nobody else."""
+    return p.is_national or (p.role == "judge" and p.username == judge_username)
+
+
+def can_score(p: Principal, assigned_to: frozenset[str]) -> bool:
+    """Score an entry: a judge assigned to it, nobody else (an administrator corrects through the judge)."""
+    return p.role == "judge" and p.username in assigned_to
+
+
+def may_judge(p: Principal) -> bool:
+    """Reach the scoring form and send scores at all (which entries: ``can_score``)."""
+    return p.role == "judge"
+
+
+def may_read_contest_scores(p: Principal) -> bool:
+    """Reach a list of raw scores at all: the national roles and the judges (theirs only:
+    ``can_read_contest_scores``)."""
+    return p.is_national or p.role == "judge"
+
+
+def may_follow_contest_entrants(p: Principal) -> bool:
+    """The follow-up of entrants (跟踪) at all: everyone logged in but the judges (their task ends with the
+    scores); which entrants, ``can_read_contest_entry`` decides."""
+    return p.is_authenticated and p.role != "judge"

@@ -15,6 +15,7 @@ from hizone.cli.bulletins import bulletins_app
 from hizone.cli.bulletins_store import register as register_bulletins_store
 from hizone.cli.carbon import register as register_carbon
 from hizone.cli.common import DeferredGroups, command_group, console
+from hizone.cli.contests import register as register_contests
 from hizone.cli.demo import demo
 from hizone.cli.incubation import incubation_app
 from hizone.cli.index import index_app
@@ -45,6 +46,7 @@ register_ranking(app)
 register_web(app)
 register_carbon(app)
 register_bulletins_store(bulletins_app)
+register_contests(app)
 
 
 def command() -> _click.Command:

@@ -22,6 +22,7 @@ def demo(
     from hizone.auth.users import create_demo_users
     from hizone.catalog import default_catalog
     from hizone.demo import generate, load
+    from hizone.demo.contests import load_contests
     from hizone.registry import load_provinces, load_zones
     from hizone.store import connect, upgrade
     from hizone.store.models import Base
@@ -49,7 +50,9 @@ def demo(
     console().print(f"[green]synthetic demo data loaded[/] into {engine.url.render_as_string()} "
                   f"in {time.perf_counter() - started:.1f} s: "
                   + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
-    _print_demo_users(create_demo_users(engine), settings.var_dir / "demo-users.txt")
+    contest_counts, judges = load_contests(engine, seed)  # needs the registry and reports loaded above
+    console().print(", ".join(f"{n:,} {what}" for what, n in contest_counts.items()))
+    _print_demo_users(create_demo_users(engine) + judges, settings.var_dir / "demo-users.txt")
 
 
 def _print_demo_users(users: list[tuple[str, str, str, str]], keep: Path) -> None:

@@ -38,8 +38,8 @@ class Contest:
     edition: int
     year: int
     name_zh: str
-    revenue_year: int
-    revenue_max: float
+    revenue_year: int | None  # None: the contest sets no revenue cap
+    revenue_max: float | None
     unlisted: bool
     prior_top3_excluded: bool
     max_awards_per_firm: int | None
@@ -95,8 +95,10 @@ def parse_contest(doc: dict[str, Any], where: str) -> Contest:
                    for s in doc.get("stages") or [])
     if not groups or not stages:
         raise CatalogError("a contest needs 'groups' and 'stages'", where=where)
+    capped = doc.get("revenue_max") is not None
     return Contest(str(doc["code"]), int(doc["edition"]), int(doc["year"]), str(doc.get("name_zh", "")),
-                   int(doc["revenue_year"]), _number(doc, "revenue_max", where), bool(doc.get("unlisted", True)),
+                   int(doc["revenue_year"]) if capped else None, _number(doc, "revenue_max", where) if capped else None,
+                   bool(doc.get("unlisted", True)),
                    bool(doc.get("prior_top3_excluded", False)), doc.get("max_awards_per_firm"), groups, stages)
 
 
@@ -155,7 +157,9 @@ def check_eligibility(contest: Contest, entrant: Entrant, *, national: bool = Fa
     """The entrant's group and whether it may enter (or, with ``national``, go to the national stage);
     every failed condition is a reason (Chinese, naming the rule and the value)."""
     reasons: list[str] = []
-    if entrant.revenue is None:
+    if contest.revenue_max is None:
+        pass  # no cap: the revenue is not asked for
+    elif entrant.revenue is None:
         reasons.append(f"缺少{contest.revenue_year}年营业收入")
     elif entrant.revenue > contest.revenue_max:
         reasons.append(f"{contest.revenue_year}年营业收入 {entrant.revenue:,.0f} 元"

@@ -461,3 +461,118 @@ class Incubatee(Base):
     source: Mapped[str] = mapped_column(String(256))
     source_row: Mapped[int | None] = mapped_column(Integer)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+# ---- contests (中国创新创业大赛 ...): editions as loaded from their YAML (the contest and rubric documents kept,
+# so every ranking and advancing decision is recomputed from the stored rows alone), entries and their stages,
+# judges, declared ties, assignments, raw scores per dimension (changes audited in audit_log), documents.
+
+
+class ContestEdition(Base):
+    __tablename__ = "contest_edition"
+    __table_args__ = (UniqueConstraint("contest_code", "edition", name="uq_contest_edition"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contest_code: Mapped[str] = mapped_column(String(32))
+    edition: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)  # the contest YAML as loaded
+    rubric: Mapped[dict[str, Any]] = mapped_column(JSON)  # the rubric YAML as loaded
+    source_sha256: Mapped[str] = mapped_column(String(64))  # of the two YAML texts
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    loaded_by: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ContestEntry(Base):
+    """An enterprise (``credit_code``, linked to the registry) or a team (``team_name``) in an edition."""
+
+    __tablename__ = "contest_entry"
+    __table_args__ = (UniqueConstraint("edition_id", "code", name="uq_contest_entry_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("contest_edition.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))  # the entry's number in the edition
+    name: Mapped[str] = mapped_column(String(128))
+    credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    team_name: Mapped[str | None] = mapped_column(String(128))
+    organisation: Mapped[str | None] = mapped_column(String(64))  # for conflicts: the firm's code or the team's unit
+    zone_code: Mapped[str | None] = mapped_column(ForeignKey("zone.code"), index=True)
+    field: Mapped[str | None] = mapped_column(String(32))  # 领域 / 行业
+    group_code: Mapped[str | None] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(32))
+    revenue: Mapped[float | None] = mapped_column(Float)  # declared, of the contest's revenue year, yuan
+    eligible: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rank: Mapped[int | None] = mapped_column(Integer)  # at the stage it was last ranked in
+    award: Mapped[str | None] = mapped_column(String(32))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ContestStageChange(Base):
+    """An entry's way through the stages: appended, never changed."""
+
+    __tablename__ = "contest_stage_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("contest_entry.id"), index=True)
+    from_stage: Mapped[str | None] = mapped_column(String(32))
+    to_stage: Mapped[str] = mapped_column(String(32))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Float)  # the corrected value it was ranked by
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ContestJudge(Base):
+    __tablename__ = "contest_judge"
+    __table_args__ = (UniqueConstraint("edition_id", "user_id", name="uq_contest_judge"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("contest_edition.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    zone_code: Mapped[str | None] = mapped_column(ForeignKey("zone.code"))
+
+
+class ContestTie(Base):
+    """A judge's declared tie (利益关联) to an entry's code or an organisation."""
+
+    __tablename__ = "contest_tie"
+    __table_args__ = (UniqueConstraint("judge_id", "tied_to", name="uq_contest_tie"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("contest_judge.id"), index=True)
+    tied_to: Mapped[str] = mapped_column(String(64))
+
+
+class ContestAssignment(Base):
+    __tablename__ = "contest_assignment"
+    __table_args__ = (UniqueConstraint("judge_id", "entry_id", "stage", name="uq_contest_assignment"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("contest_judge.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("contest_entry.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+
+
+class ContestScore(Base):
+    """A judge's raw mark of one dimension (the corrected values are never stored: they are recomputed)."""
+
+    __tablename__ = "contest_score"
+    __table_args__ = (UniqueConstraint("assignment_id", "dimension", name="uq_contest_score"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("contest_assignment.id"), index=True)
+    dimension: Mapped[str] = mapped_column(String(32))
+    mark: Mapped[float] = mapped_column(Float)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ContestDocument(Base):
+    __tablename__ = "contest_document"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("contest_entry.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(256))
+    media_type: Mapped[str] = mapped_column(String(64))  # as found from the content's magic bytes
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+

@@ -95,6 +95,7 @@ def _include_routers(app: FastAPI) -> None:
         v1,
         v1_analytics,
         v1_carbon,
+        v1_contests,
         v1_engines,
         v1_incubation,
         v1_ladder,
@@ -106,6 +107,7 @@ def _include_routers(app: FastAPI) -> None:
         account,
         admin,
         carbon,
+        contests,
         docs,
         enterprises,
         incubation,
@@ -124,6 +126,7 @@ def _include_routers(app: FastAPI) -> None:
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
                    online, registry, sql, admin, docs, carbon, reports, incubation):
+                   online, registry, sql, admin, docs, carbon, reports, contests):
         app.include_router(module.router)
     app.include_router(reports.api_router)
     app.include_router(v1.router)
@@ -139,6 +142,7 @@ def _include_routers(app: FastAPI) -> None:
     from hizone.web.pages import bulletins as bulletin_pages
     app.include_router(bulletin_pages.router)
     app.include_router(v1_bulletins.router)
+    app.include_router(v1_contests.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes

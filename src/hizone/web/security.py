@@ -36,9 +36,13 @@ from hizone.auth.policy import (
     can_read_province,
     can_read_zone,
     can_review_bulletins,
+    can_run_contests,
     can_see_alert,
     can_see_own_points,
+    may_follow_contest_entrants,
+    may_judge,
     may_list_zones,
+    may_read_contest_scores,
     may_review,
     may_submit,
 )
@@ -429,6 +433,10 @@ submitter = Rule("submitter", _requires(may_submit))
 scoped = Rule("scoped", _requires(may_list_zones))  # lists filtered by zone scope
 bulletin_reader = Rule("bulletin_reader", _requires(can_read_bulletins))  # published bulletins and their facts
 bulletin_reviewer = Rule("bulletin_reviewer", _requires(can_review_bulletins))  # the facts' review
+contests = Rule("contests", _requires(can_run_contests))  # run a contest: entries, judges, advancing
+judge = Rule("judge", _requires(may_judge))  # score (the entries assigned: the contests service checks)
+contest_scores = Rule("contest_scores", _requires(may_read_contest_scores))  # a judge: its own scores only
+contest_tracking = Rule("contest_tracking", _requires(may_follow_contest_entrants))  # entrants in scope only
 
 
 def _zone_points_check(param: str) -> Check:
@@ -501,6 +509,10 @@ Submitter = Annotated[Principal, Depends(submitter)]
 Scoped = Annotated[Principal, Depends(scoped)]
 BulletinReader = Annotated[Principal, Depends(bulletin_reader)]
 BulletinReviewer = Annotated[Principal, Depends(bulletin_reviewer)]
+Contests = Annotated[Principal, Depends(contests)]
+Judge = Annotated[Principal, Depends(judge)]
+ContestScores = Annotated[Principal, Depends(contest_scores)]
+ContestTracking = Annotated[Principal, Depends(contest_tracking)]
 ZoneReader = Annotated[Principal, Depends(zone())]
 CarrierReader = Annotated[Principal, Depends(carrier())]
 ProvinceReader = Annotated[Principal, Depends(province())]

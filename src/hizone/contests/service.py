@@ -1,0 +1,729 @@
+"""Contests in the store: editions loaded from their YAML, entries checked against the registry, judges and
+their assignments, raw scores (every change audited), documents, advancing and awards.
+
+Glue between the store and the pure engines (``contests.model``, ``.assign``, ``.scoring``): the policy is asked
+here, on every surface's behalf (CLI, API, pages). Every decision is recomputed from the stored rows by
+``decision``: the edition keeps the contest and rubric documents it was loaded with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from hizone.auth.policy import (
+    Principal,
+    can_read_contest_entry,
+    can_read_contest_scores,
+    can_run_contests,
+    can_score,
+    may_follow_contest_entrants,
+)
+from hizone.auth.users import audit
+from hizone.catalog.loader import read_yaml
+from hizone.contests import assign as assigning
+from hizone.contests import tracking
+from hizone.contests.model import (
+    Contest,
+    Eligibility,
+    Entrant,
+    Rubric,
+    Stage,
+    check_eligibility,
+    contests_directory,
+    parse_contest,
+    parse_rubric,
+)
+from hizone.contests.scoring import Result, Score, ScoreError, results, validate
+from hizone.errors import HizoneError
+from hizone.store import session_scope
+from hizone.store.models import (
+    ContestAssignment,
+    ContestDocument,
+    ContestEdition,
+    ContestEntry,
+    ContestJudge,
+    ContestScore,
+    ContestStageChange,
+    ContestTie,
+    Enterprise,
+    Qualification,
+    Submission,
+    User,
+    Zone,
+)
+
+SCORE_ACTION = "contest_score"  # the audit log's action for a score entered or changed
+
+
+class ContestError(HizoneError):
+    """A contest action refused: not allowed, unknown edition or entry, ineligible, already done."""
+
+
+class AccessDenied(ContestError):
+    """The principal may not do or see this (the web answers 403)."""
+
+
+class UnknownEdition(ContestError):
+    """No such edition in the store (the web answers 404)."""
+
+
+def _require(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise AccessDenied(f"not allowed to {what}")
+
+
+# ---- editions ------------------------------------------------------------------------------------------------
+
+
+def _document(name: str, directory: Path | None) -> tuple[dict[str, Any], bytes]:
+    path = (directory or contests_directory()) / f"{name}.yaml"
+    doc = read_yaml(path)
+    # Dates become ISO text (JSON keeps the document; the parsers read either).
+    return json.loads(json.dumps(doc, default=str)), path.read_bytes()
+
+
+@dataclass(frozen=True)
+class Loaded:
+    edition_id: int
+    status: str  # loaded / unchanged
+
+
+def load_edition(engine: Engine, principal: Principal, contest: str, rubric: str, *,
+                 synthetic: bool = False, directory: Path | None = None) -> Loaded:
+    """Store the edition of ``contest`` (a YAML name under catalog/data/contests, or ``directory``) judged by
+    ``rubric``; loading the same texts again changes nothing, different texts for a stored edition are refused."""
+    _require(can_run_contests(principal), "load contests")
+    contest_doc, contest_text = _document(contest, directory)
+    rubric_doc, rubric_text = _document(rubric, directory)
+    parsed = parse_contest(contest_doc, f"{contest}.yaml")
+    parse_rubric(rubric_doc, f"{rubric}.yaml")
+    digest = hashlib.sha256(contest_text + b"\0" + rubric_text).hexdigest()
+    with session_scope(engine) as session:
+        found = session.scalar(select(ContestEdition).where(ContestEdition.contest_code == parsed.code,
+                                                            ContestEdition.edition == parsed.edition))
+        if found is not None:
+            if found.source_sha256 != digest:
+                raise ContestError(f"edition {parsed.code}-{parsed.edition} is already loaded from other texts; "
+                                   "its stored scores were judged by those", where=f"{contest}.yaml")
+            return Loaded(found.id, "unchanged")
+        row = ContestEdition(contest_code=parsed.code, edition=parsed.edition, year=parsed.year,
+                             name_zh=parsed.name_zh, definition=contest_doc, rubric=rubric_doc,
+                             source_sha256=digest, synthetic=synthetic, loaded_by=principal.username)
+        session.add(row)
+        session.flush()
+        return Loaded(row.id, "loaded")
+
+
+def edition_key(row: ContestEdition) -> str:
+    return f"{row.contest_code}-{row.edition}"
+
+
+def _edition(session: Session, key: str) -> ContestEdition:
+    code, _, number = key.rpartition("-")
+    row = session.scalar(select(ContestEdition).where(ContestEdition.contest_code == code,
+                                                      ContestEdition.edition == int(number))) \
+        if number.isdigit() else None
+    if row is None:
+        raise UnknownEdition(f"no contest edition '{key}' (load it first: hizone contests load)", where="edition")
+    return row
+
+
+def rubric_of(engine: Engine, edition: str) -> Rubric:
+    """The rubric an edition is judged by (as it was loaded)."""
+    with session_scope(engine) as session:
+        return _definitions(_edition(session, edition))[1]
+
+
+@dataclass(frozen=True)
+class EditionInfo:
+    key: str
+    name_zh: str
+    year: int
+    stages: tuple[Stage, ...]
+    rubric: Rubric
+    synthetic: bool
+
+
+def editions(engine: Engine) -> list[EditionInfo]:
+    """Every stored edition, newest year first (names and stages are public: the contests are announced)."""
+    with session_scope(engine) as session:
+        rows = session.scalars(select(ContestEdition).order_by(ContestEdition.year.desc(), ContestEdition.id))
+        return [EditionInfo(edition_key(r), r.name_zh, r.year, _definitions(r)[0].stages, _definitions(r)[1],
+                            r.synthetic) for r in rows]
+
+
+def _definitions(row: ContestEdition) -> tuple[Contest, Rubric]:
+    where = f"edition {edition_key(row)}"
+    return parse_contest(row.definition, where), parse_rubric(row.rubric, where)
+
+
+def _stage(contest: Contest, code: str) -> tuple[int, Stage]:
+    for i, stage in enumerate(contest.stages):
+        if stage.code == code:
+            return i, stage
+    raise ContestError(f"no stage '{code}' (one of {', '.join(s.code for s in contest.stages)})", where="stage")
+
+
+# ---- entries and eligibility ---------------------------------------------------------------------------------
+
+
+def _held(session: Session, enterprise_id: int, kind: str, on: dt.date) -> Qualification | None:
+    """A qualification of ``kind`` valid on ``on`` (the latest such)."""
+    return session.scalar(select(Qualification).where(
+        Qualification.enterprise_id == enterprise_id, Qualification.kind == kind, Qualification.valid_from <= on,
+        (Qualification.valid_to.is_(None)) | (Qualification.valid_to >= on)).order_by(
+        Qualification.valid_from.desc()).limit(1))
+
+
+def _record(session: Session, contest: Contest, credit_code: str, before_edition: int) -> tuple[bool, int]:
+    """(ranked in the top 3 of a national stage, awards) in the contest's earlier editions."""
+    earlier = select(ContestEntry).join(ContestEdition, ContestEdition.id == ContestEntry.edition_id).where(
+        ContestEdition.contest_code == contest.code, ContestEdition.edition < before_edition,
+        ContestEntry.credit_code == credit_code)
+    rows = list(session.scalars(earlier))
+    national = {s.code for s in contest.stages if s.national}  # (a contest's stages keep their codes)
+    top3 = any(row.stage in national and row.rank is not None and row.rank <= 3 for row in rows)
+    return top3, sum(1 for row in rows if row.award)
+
+
+def entrant_of(session: Session, contest: Contest, edition: int, credit_code: str, revenue: float | None
+               ) -> tuple[Entrant, Enterprise]:
+    """What the registry says of an enterprise for the eligibility check: its registration date, whether it
+    is listed, its 科技型中小企业 number and 高企 certificate valid at the end of the contest's year, its earlier
+    results in the contest. The revenue is the entry's declared figure."""
+    enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
+    if enterprise is None:
+        raise ContestError(f"no enterprise with credit code {credit_code} in the registry", where="credit_code")
+    if enterprise.founded is None:
+        raise ContestError(f"the registry has no registration date (注册日期) for {credit_code}: "
+                           "the group cannot be decided", where="credit_code")
+    year_end = dt.date(contest.year, 12, 31)
+    listed = session.scalar(select(func.count()).select_from(Qualification).where(
+        Qualification.enterprise_id == enterprise.id, Qualification.kind == "listed",
+        Qualification.valid_from <= year_end)) or 0
+    tech_sme = _held(session, enterprise.id, "tech_sme", year_end)
+    top3, awards = _record(session, contest, credit_code, edition)
+    return Entrant(credit_code, enterprise.founded, revenue, listed=bool(listed),
+                   tech_sme_number=(tech_sme.detail or "listed") if tech_sme else None,
+                   hightech_certificate=_held(session, enterprise.id, "high_tech", year_end) is not None,
+                   prior_top3=top3, awards=awards), enterprise
+
+
+@dataclass(frozen=True)
+class EntryView:
+    code: str
+    name: str
+    credit_code: str | None
+    zone_code: str | None
+    field: str | None
+    group: str | None
+    stage: str
+    eligible: bool
+    reasons: tuple[str, ...]
+    rank: int | None
+    award: str | None
+    judges: tuple[str, ...]  # usernames; shown to the national roles only
+
+
+@dataclass(frozen=True)
+class EntryForm:
+    """An entry as given: an enterprise by credit code, or a team by name."""
+
+    code: str
+    credit_code: str | None = None
+    team_name: str | None = None
+    name: str | None = None
+    field: str | None = None
+    revenue: float | None = None  # declared, of the contest's revenue year, yuan
+    organisation: str | None = None
+
+
+def _enter(session: Session, principal: Principal, row: ContestEdition, contest: Contest, form: EntryForm
+           ) -> ContestEntry:
+    if bool(form.credit_code) == bool(form.team_name):
+        raise ContestError("an entry is an enterprise (credit code) or a team (team name), exactly one",
+                           where="credit_code")
+    if session.scalar(select(ContestEntry.id).where(ContestEntry.edition_id == row.id,
+                                                    ContestEntry.code == form.code)) is not None:
+        raise ContestError(f"entry {form.code} is already in {edition_key(row)}", where="code")
+    name, zone, organisation = form.name, None, form.organisation
+    if form.credit_code:
+        entrant, enterprise = entrant_of(session, contest, row.edition, form.credit_code, form.revenue)
+        verdict = check_eligibility(contest, entrant)
+        name, zone, organisation = name or enterprise.name, enterprise.zone_code, organisation or form.credit_code
+    else:
+        verdict = Eligibility(False, None, ("本届大赛仅接受企业报名（无团队组）",))
+    entry = ContestEntry(edition_id=row.id, code=form.code, name=name or form.team_name or form.code,
+                         credit_code=form.credit_code, team_name=form.team_name, organisation=organisation,
+                         zone_code=zone, field=form.field, group_code=verdict.group, stage=contest.stages[0].code,
+                         revenue=form.revenue, eligible=verdict.eligible, reasons=list(verdict.reasons),
+                         synthetic=row.synthetic, created_by=principal.username)
+    session.add(entry)
+    session.flush()
+    session.add(ContestStageChange(entry_id=entry.id, from_stage=None, to_stage=entry.stage,
+                                   actor=principal.username))
+    return entry
+
+
+def enter(engine: Engine, principal: Principal, edition: str, forms: Sequence[EntryForm], where: str = "entries"
+          ) -> list[EntryView]:
+    """Take entries at the first stage, each one's eligibility checked against the registry and stored with
+    the reasons. All or nothing: every refused entry is named (its row, 1 = the first) and none is stored."""
+    _require(can_run_contests(principal), "take contest entries")
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        contest, _ = _definitions(row)
+        taken, problems = [], []
+        for number, form in enumerate(forms, 1):
+            try:  # (every check comes before the entry is added: a refused one adds nothing)
+                taken.append(_view(_enter(session, principal, row, contest, form), ()))
+            except ContestError as error:
+                problems.append(f"row {number} ({form.code}), {error.where}: {error.reason}")
+        if problems:
+            raise ContestError("\n".join(problems), where=where)
+        return taken
+
+
+def _view(entry: ContestEntry, judges: Sequence[str]) -> EntryView:
+    return EntryView(entry.code, entry.name, entry.credit_code, entry.zone_code, entry.field, entry.group_code,
+                     entry.stage, entry.eligible, tuple(entry.reasons), entry.rank, entry.award, tuple(judges))
+
+
+def _assigned(session: Session, edition_id: int) -> dict[tuple[int, str], set[str]]:
+    """(entry id, stage) → the usernames of its judges."""
+    found: dict[tuple[int, str], set[str]] = {}
+    for entry_id, stage, username in session.execute(
+            select(ContestAssignment.entry_id, ContestAssignment.stage, User.username)
+            .join(ContestJudge, ContestJudge.id == ContestAssignment.judge_id)
+            .join(User, User.id == ContestJudge.user_id).where(ContestJudge.edition_id == edition_id)):
+        found.setdefault((entry_id, stage), set()).add(username)
+    return found
+
+
+def entries(engine: Engine, principal: Principal, edition: str) -> list[EntryView]:
+    """The entries the principal may see (a judge: those assigned to it at their current stage; a zone: its
+    own entrants), by code. Judges' names only for the national roles."""
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        assigned = _assigned(session, row.id)
+        provinces = dict(session.execute(select(Zone.code, Zone.province_code)).all())
+        shown = []
+        for entry in session.scalars(select(ContestEntry).where(ContestEntry.edition_id == row.id)
+                                     .order_by(ContestEntry.code)):
+            judges = frozenset(assigned.get((entry.id, entry.stage), set()))
+            if can_read_contest_entry(principal, entry.zone_code, provinces.get(entry.zone_code or ""),
+                                      entry.credit_code, judges):
+                shown.append(_view(entry, sorted(judges) if can_run_contests(principal) else ()))
+        return shown
+
+
+# ---- judges and assignment -----------------------------------------------------------------------------------
+
+
+def add_judge(engine: Engine, principal: Principal, edition: str, username: str, *,
+              organisation: str | None = None, zone: str | None = None, ties: Sequence[str] = ()) -> None:
+    """Name a user with the judge role a judge of the edition, with its organisation, zone and declared ties
+    (entry codes or organisations' credit codes); naming it again adds ties."""
+    _require(can_run_contests(principal), "name contest judges")
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or user.role != "judge":
+            raise ContestError(f"{username} is not a user with the judge role (hizone users add --role judge)",
+                               where="judge")
+        judge = session.scalar(select(ContestJudge).where(ContestJudge.edition_id == row.id,
+                                                          ContestJudge.user_id == user.id))
+        if judge is None:
+            judge = ContestJudge(edition_id=row.id, user_id=user.id, organisation=organisation, zone_code=zone)
+            session.add(judge)
+            session.flush()
+        known = set(session.scalars(select(ContestTie.tied_to).where(ContestTie.judge_id == judge.id)))
+        for tie in dict.fromkeys(t.strip() for t in ties if t.strip()):
+            if tie not in known:
+                session.add(ContestTie(judge_id=judge.id, tied_to=tie))
+
+
+def _judges(session: Session, edition_id: int) -> dict[str, tuple[ContestJudge, assigning.Judge]]:
+    rows = session.execute(select(ContestJudge, User.username).join(User, User.id == ContestJudge.user_id)
+                           .where(ContestJudge.edition_id == edition_id)).all()
+    ties: dict[int, set[str]] = {}
+    for judge_id, tied in session.execute(select(ContestTie.judge_id, ContestTie.tied_to).join(
+            ContestJudge, ContestJudge.id == ContestTie.judge_id).where(ContestJudge.edition_id == edition_id)):
+        ties.setdefault(judge_id, set()).add(tied)
+    return {name: (j, assigning.Judge(name, j.organisation, j.zone_code, frozenset(ties.get(j.id, ()))))
+            for j, name in rows}
+
+
+def assign(engine: Engine, principal: Principal, edition: str, stage: str) -> dict[str, list[str]]:
+    """Assign judges to the eligible entries at ``stage`` (the rubric's N each, conflicts excluded, loads
+    balanced); entry code → judges. A stage is assigned once."""
+    _require(can_run_contests(principal), "assign contest judges")
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        contest, rubric = _definitions(row)
+        _stage(contest, stage)
+        at_stage = list(session.scalars(select(ContestEntry).where(
+            ContestEntry.edition_id == row.id, ContestEntry.stage == stage, ContestEntry.eligible)
+            .order_by(ContestEntry.code)))
+        if not at_stage:
+            raise ContestError(f"no eligible entry at stage {stage}", where="stage")
+        ids = [e.id for e in at_stage]
+        if session.scalar(select(func.count()).select_from(ContestAssignment).where(
+                ContestAssignment.entry_id.in_(ids), ContestAssignment.stage == stage)):
+            raise ContestError(f"stage {stage} of {edition} is already assigned", where="stage")
+        judges = _judges(session, row.id)
+        plan = assigning.assign([assigning.Entry(e.code, e.organisation, e.zone_code) for e in at_stage],
+                                [j for _, j in judges.values()], rubric.judges_per_entry)
+        by_code = {e.code: e for e in at_stage}
+        for code, names in plan.items():
+            for name in names:
+                session.add(ContestAssignment(judge_id=judges[name][0].id, entry_id=by_code[code].id, stage=stage))
+        return plan
+
+
+# ---- scores --------------------------------------------------------------------------------------------------
+
+
+def score(engine: Engine, principal: Principal, edition: str, entry_code: str, marks: Mapping[str, float]
+          ) -> None:
+    """A judge's marks of an entry assigned to it at the entry's current stage; a change is audited with the
+    marks before and after."""
+    score_all(engine, principal, edition, [Score(principal.username, entry_code, dict(marks))])
+
+
+def score_all(engine: Engine, principal: Principal, edition: str, scores: Sequence[Score], where: str = "scores"
+              ) -> int:
+    """A judge's marks of several entries (a file of its scores): all or nothing, every refused row named
+    (1 = the first); how many changed."""
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        _, rubric = _definitions(row)
+        problems, changed = [], 0
+        for number, given in enumerate(scores, 1):
+            try:
+                if given.judge != principal.username:
+                    raise AccessDenied(f"a judge enters its own scores, not {given.judge}'s", where="judge")
+                changed += _score(session, principal, row, rubric, given.entry, given.marks)
+            except (ContestError, ScoreError) as error:
+                if len(scores) == 1:
+                    raise  # one score (the web form, the API): its own message and kind
+                problems.append(f"row {number}, {error}")
+        if problems:
+            raise ScoreError("\n".join(problems), where=where)
+        return changed
+
+
+def _score(session: Session, principal: Principal, row: ContestEdition, rubric: Rubric, entry_code: str,
+           marks: Mapping[str, float]) -> int:
+    entry = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
+                                                      ContestEntry.code == entry_code))
+    judges = _assigned(session, row.id).get((entry.id, entry.stage), set()) if entry else set()
+    if entry is None or not can_score(principal, frozenset(judges)):
+        # The same answer for an unknown entry and one of another judge's: a judge learns of no other entry.
+        raise AccessDenied(f"entry {entry_code} is not assigned to {principal.username or 'you'} "
+                           f"at its current stage", where="entry")
+    validate(rubric, [Score(principal.username, entry_code, dict(marks))],
+             {entry_code: [principal.username]}, where=f"entry {entry_code}")
+    assignment = session.scalar(select(ContestAssignment).join(
+        ContestJudge, ContestJudge.id == ContestAssignment.judge_id).join(
+        User, User.id == ContestJudge.user_id).where(
+        ContestAssignment.entry_id == entry.id, ContestAssignment.stage == entry.stage,
+        User.username == principal.username))
+    assert assignment is not None  # can_score saw it
+    stored = {s.dimension: s for s in session.scalars(select(ContestScore).where(
+        ContestScore.assignment_id == assignment.id))}
+    before = {d: s.mark for d, s in stored.items()}
+    after = {d: float(m) for d, m in marks.items()}
+    if before == after:
+        return 0
+    now = dt.datetime.now(dt.UTC)
+    for dimension, mark in after.items():
+        if dimension in stored:
+            stored[dimension].mark, stored[dimension].changed_by = mark, principal.username
+            stored[dimension].changed_at = now
+        else:
+            session.add(ContestScore(assignment_id=assignment.id, dimension=dimension, mark=mark,
+                                     changed_by=principal.username, changed_at=now))
+    audit(session, principal.username, SCORE_ACTION, "contest_score",
+          f"{edition_key(row)}:{entry_code}:{entry.stage}:{principal.username}"[:64],
+          before=before or None, after=after, role=principal.role)
+    return 1
+
+
+def _stored_scores(session: Session, edition_id: int, stage: str
+                   ) -> tuple[list[Score], dict[str, list[str]], dict[str, ContestEntry]]:
+    """The stage's complete scores (judge, entry, marks), its assignment and its entries by code."""
+    rows = session.execute(
+        select(ContestEntry, User.username, ContestScore.dimension, ContestScore.mark, ContestAssignment.id)
+        .join(ContestAssignment, ContestAssignment.entry_id == ContestEntry.id)
+        .join(ContestJudge, ContestJudge.id == ContestAssignment.judge_id).join(User, User.id == ContestJudge.user_id)
+        .outerjoin(ContestScore, ContestScore.assignment_id == ContestAssignment.id)
+        .where(ContestEntry.edition_id == edition_id, ContestAssignment.stage == stage)).all()
+    marks: dict[tuple[str, str], dict[str, float]] = {}
+    assignment: dict[str, list[str]] = {}
+    by_code: dict[str, ContestEntry] = {}
+    for entry, judge, dimension, mark, _ in rows:
+        by_code[entry.code] = entry
+        if judge not in assignment.setdefault(entry.code, []):
+            assignment[entry.code].append(judge)
+        marks.setdefault((judge, entry.code), {})
+        if dimension is not None:
+            marks[(judge, entry.code)][dimension] = mark
+    scores = [Score(judge, code, m) for (judge, code), m in sorted(marks.items())]
+    return scores, assignment, by_code
+
+
+def scores_of(engine: Engine, principal: Principal, edition: str, stage: str) -> list[Score]:
+    """The raw scores of a stage the principal may read (a judge: its own), by judge and entry."""
+    with session_scope(engine) as session:
+        scores, _, _ = _stored_scores(session, _edition(session, edition).id, stage)
+    return [s for s in scores if s.marks and can_read_contest_scores(principal, s.judge)]
+
+
+# ---- the decision --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    stage: str
+    next_stage: str | None
+    count: int | None
+    results: tuple[Result, ...]
+    refused: dict[str, tuple[str, ...]]  # entry code → why it may not go on (eligibility for the next stage)
+
+
+def _decide(session: Session, row: ContestEdition, stage: str, count: int | None) -> Decision:
+    contest, rubric = _definitions(row)
+    index, current = _stage(contest, stage)
+    following = contest.stages[index + 1] if index + 1 < len(contest.stages) else None
+    count = current.advance if count is None else count
+    scores, assignment, by_code = _stored_scores(session, row.id, stage)
+    if not scores:
+        raise ContestError(f"no scores at stage {stage}", where="stage")
+    missing = sorted(f"{s.entry}/{s.judge}" for s in scores if not s.marks)
+    if missing:
+        raise ScoreError(f"not every assigned judge has scored: {', '.join(missing)}", where=f"stage {stage}")
+    refused: dict[str, tuple[str, ...]] = {}
+    for code, entry in by_code.items():
+        verdict = _next_eligibility(session, contest, row, entry, following)
+        if not verdict.eligible:
+            refused[code] = verdict.reasons
+    ranked = results(rubric, scores, assignment, count, frozenset(refused))
+    return Decision(stage, following.code if following else None, count, tuple(ranked), refused)
+
+
+def _next_eligibility(session: Session, contest: Contest, row: ContestEdition, entry: ContestEntry,
+                      following: Stage | None) -> Eligibility:
+    """Whether the entry may go on to ``following``: checked again against the registry as it is now (a
+    national stage asks more of the 成长组); a team keeps its stored verdict."""
+    if entry.credit_code is None:
+        return Eligibility(entry.eligible, entry.group_code, tuple(entry.reasons))
+    entrant, _ = entrant_of(session, contest, row.edition, entry.credit_code, entry.revenue)
+    return check_eligibility(contest, entrant, national=bool(following and following.national))
+
+
+def decision(engine: Engine, principal: Principal, edition: str, stage: str, count: int | None = None
+             ) -> Decision:
+    """The ranking of a stage recomputed from the stored raw scores with the edition's rubric, and who would
+    advance (ties at the cut all go; an entry ineligible for the next stage does not)."""
+    _require(can_run_contests(principal), "see a contest's full ranking")
+    with session_scope(engine) as session:
+        return _decide(session, _edition(session, edition), stage, count)
+
+
+def advance(engine: Engine, principal: Principal, edition: str, stage: str, count: int | None = None, *,
+            award: str | None = None) -> Decision:
+    """Rank the stage, store every entry's rank, and move the advancing entries to the next stage (at the last
+    stage: give them ``award``). ``count`` overrides the stage's ``advance`` (needed where the YAML leaves it
+    open)."""
+    _require(can_run_contests(principal), "advance contest entries")
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        made = _decide(session, row, stage, count)
+        if made.count is None:
+            raise ContestError(f"stage {stage} does not say how many advance: give the count", where="count")
+        if made.next_stage is None and not award:
+            raise ContestError("the last stage advances nobody: name the award", where="award")
+        _, by_code = _stored_scores(session, row.id, stage)[1:]
+        for result in made.results:
+            entry = by_code[result.entry]
+            if entry.stage != stage:
+                raise ContestError(f"entry {entry.code} is no longer at stage {stage}: already advanced",
+                                   where="stage")
+            entry.rank = result.rank
+            if not result.advances:
+                continue
+            if made.next_stage is None:
+                entry.award = award
+            else:
+                session.add(ContestStageChange(entry_id=entry.id, from_stage=stage, to_stage=made.next_stage,
+                                               rank=result.rank, value=result.value, actor=principal.username))
+                entry.stage = made.next_stage
+        return made
+
+
+def move(engine: Engine, principal: Principal, edition: str, entry_code: str, to_stage: str) -> EntryView:
+    """Push one entry to a later stage by hand (a wild card, a correction): refused with the reasons when the
+    entry is not eligible for that stage."""
+    _require(can_run_contests(principal), "move contest entries")
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        contest, _ = _definitions(row)
+        entry = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
+                                                          ContestEntry.code == entry_code))
+        if entry is None:
+            raise ContestError(f"no entry {entry_code} in {edition}", where="entry")
+        to_index, target = _stage(contest, to_stage)
+        if to_index <= _stage(contest, entry.stage)[0]:
+            raise ContestError(f"entry {entry_code} is at {entry.stage}: {to_stage} is not a later stage",
+                               where="stage")
+        verdict = _next_eligibility(session, contest, row, entry, target)
+        if not verdict.eligible:
+            raise ContestError(f"entry {entry_code} may not go to {target.name_zh}: {'；'.join(verdict.reasons)}",
+                               where="stage")
+        session.add(ContestStageChange(entry_id=entry.id, from_stage=entry.stage, to_stage=to_stage,
+                                       actor=principal.username))
+        entry.stage = to_stage
+        return _view(entry, ())
+
+
+def stage_history(engine: Engine, principal: Principal, edition: str, entry_code: str
+                  ) -> list[tuple[str | None, str, int | None]]:
+    """(from, to, rank) of an entry's way through the stages, oldest first."""
+    _require(can_run_contests(principal), "see an entry's history")
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        return [tuple(r) for r in session.execute(  # type: ignore[misc]
+            select(ContestStageChange.from_stage, ContestStageChange.to_stage, ContestStageChange.rank)
+            .join(ContestEntry, ContestEntry.id == ContestStageChange.entry_id)
+            .where(ContestEntry.edition_id == row.id, ContestEntry.code == entry_code)
+            .order_by(ContestStageChange.id))]
+
+
+# ---- documents -----------------------------------------------------------------------------------------------
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a business plan or a certificate scan; larger files are refused
+# What a file's first bytes say it is, and the names it may carry: the type is the content's, never the name's.
+DOCUMENT_TYPES: dict[str, tuple[bytes, tuple[str, ...]]] = {
+    "application/pdf": (b"%PDF-", (".pdf",)),
+    "image/png": (b"\x89PNG\r\n\x1a\n", (".png",)),
+    "image/jpeg": (b"\xff\xd8\xff", (".jpg", ".jpeg")),
+    # Office files are ZIP archives; which one is told by the part it holds (word/ or xl/ or ppt/).
+    "application/zip": (b"PK\x03\x04", (".docx", ".xlsx", ".pptx")),
+}
+_OFFICE_PARTS = {".docx": b"word/", ".xlsx": b"xl/", ".pptx": b"ppt/"}
+
+
+def document_type(filename: str, data: bytes) -> str:
+    """The media type of ``data`` by its magic bytes, checked against the file name's extension; a refusal
+    names the file and what its content is."""
+    extension = Path(filename).suffix.lower()
+    found = next((media for media, (magic, _) in DOCUMENT_TYPES.items() if data.startswith(magic)), None)
+    allowed = sorted(ext for _, exts in DOCUMENT_TYPES.values() for ext in exts)
+    if extension not in allowed:
+        raise ContestError(f"{extension or 'no extension'} is not an accepted document type "
+                           f"({', '.join(allowed)})", where=filename)
+    if found is None or extension not in DOCUMENT_TYPES[found][1]:
+        what = found or "not a recognised document (PDF, PNG, JPEG, Office)"
+        raise ContestError(f"the content is {what}, not what {extension} says", where=filename)
+    if found == "application/zip" and _OFFICE_PARTS[extension] not in data:
+        raise ContestError(f"the archive holds no {_OFFICE_PARTS[extension].decode()} part: not a {extension} file",
+                           where=filename)
+    return found
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+def attach(engine: Engine, principal: Principal, edition: str, entry_code: str, filename: str, data: bytes
+           ) -> StoredDocument:
+    """Store a document of an entry (its SHA-256 kept; the same content twice is stored once)."""
+    _require(can_run_contests(principal), "attach contest documents")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ContestError(f"{len(data):,} bytes is over the limit of {MAX_DOCUMENT_BYTES:,}", where=filename)
+    if not data:
+        raise ContestError("the file is empty", where=filename)
+    media = document_type(filename, data)
+    digest = hashlib.sha256(data).hexdigest()
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        entry = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
+                                                          ContestEntry.code == entry_code))
+        if entry is None:
+            raise ContestError(f"no entry {entry_code} in {edition}", where="entry")
+        if session.scalar(select(ContestDocument.id).where(ContestDocument.entry_id == entry.id,
+                                                           ContestDocument.sha256 == digest)) is None:
+            session.add(ContestDocument(entry_id=entry.id, filename=Path(filename).name[:256], media_type=media,
+                                        size=len(data), sha256=digest, content=data,
+                                        uploaded_by=principal.username))
+    return StoredDocument(Path(filename).name, media, len(data), digest)
+
+
+# ---- tracking ------------------------------------------------------------------------------------------------
+
+TRACK_FORM = "enterprise_annual"  # the report whose approved revenue and R&D are followed
+
+
+def _approved_reports(session: Session, codes: Sequence[str], years: range
+                      ) -> dict[str, dict[int, dict[str, float | int]]]:
+    """credit code → year → the values of its latest approved revision of the annual report."""
+    found: dict[str, dict[int, tuple[int, dict[str, float | int]]]] = {}
+    rows = session.scalars(select(Submission).where(
+        Submission.form_code == TRACK_FORM, Submission.entity_key.in_(list(codes)),
+        Submission.period.in_([str(y) for y in years]), Submission.state == "approved"))
+    for sub in rows:
+        year = int(sub.period)
+        if sub.revision > found.get(sub.entity_key, {}).get(year, (-1, {}))[0]:
+            found.setdefault(sub.entity_key, {})[year] = (sub.revision, sub.values)
+    return {code: {year: values for year, (_, values) in by_year.items()} for code, by_year in found.items()}
+
+
+def trails(engine: Engine, principal: Principal, edition: str, until: int) -> list[tracking.Trail]:
+    """The edition's enterprise entrants the principal may see, followed through the registry's
+    qualifications at each year end and their approved annual reports, from the contest's year to ``until``."""
+    shown = [e for e in entries(engine, principal, edition) if e.credit_code]
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        years = range(row.year, max(row.year, until) + 1)
+        codes = [e.credit_code for e in shown if e.credit_code]
+        ids = dict(session.execute(select(Enterprise.credit_code, Enterprise.id)
+                                   .where(Enterprise.credit_code.in_(codes))).all())
+        quals = session.execute(select(Qualification.enterprise_id, Qualification.kind, Qualification.valid_from,
+                                       Qualification.valid_to).where(
+            Qualification.enterprise_id.in_(list(ids.values())),
+            Qualification.kind.in_(tracking.TRACKED))).all()
+        reports = _approved_reports(session, codes, years)
+    found = []
+    for e in shown:
+        assert e.credit_code is not None
+        held = {y: frozenset(kind for eid, kind, start, end in quals if eid == ids.get(e.credit_code)
+                             and start <= dt.date(y, 12, 31) and (end is None or end >= dt.date(y, 12, 31)))
+                for y in years}
+        by_year = reports.get(e.credit_code, {})
+        found.append(tracking.Trail(
+            e.code, e.credit_code, e.zone_code, e.field, e.award is not None, row.year, held,
+            {y: float(v["revenue"]) for y, v in by_year.items() if "revenue" in v},
+            {y: float(v["rd_expenditure"]) for y, v in by_year.items() if "rd_expenditure" in v}))
+    return found
+
+
+def track(engine: Engine, principal: Principal, edition: str, until: int | None = None) -> tracking.Report:
+    """The cohort report of an edition: winners against the other entrants, by field and by zone (of the
+    entrants the principal may see; a judge none)."""
+    if not may_follow_contest_entrants(principal):
+        raise AccessDenied("the follow-up of entrants is not a judge's", where="edition")
+    return tracking.report(trails(engine, principal, edition, until or dt.date.today().year))

@@ -1,0 +1,212 @@
+"""/api/v1/contests: editions, entries (each caller sees its own: a judge the entries assigned to it, a zone its
+entrants, an enterprise itself), a judge's scores, a stage's results and advancing (the national roles). The
+work is hizone.contests.service's, which asks the policy; this only translates. A refusal by the policy is a
+403, an unknown edition a 404, a refused score a 400 naming the dimension and the range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from hizone.contests import service, tracking
+from hizone.errors import HizoneError
+from hizone.web import security
+from hizone.web.api.v1 import ERRORS
+from hizone.web.errors import error_response
+
+router = APIRouter(prefix="/api/v1/contests", tags=["v1"], responses=ERRORS)
+T = TypeVar("T")
+
+
+def _answer(request: Request, work: Callable[[], T]) -> T | Response:
+    try:
+        return work()
+    except service.AccessDenied as exc:
+        return error_response(request, 403, exc.reason, where=exc.where)
+    except service.UnknownEdition as exc:
+        return error_response(request, 404, exc.reason, where=exc.where)
+    except HizoneError as exc:
+        return error_response(request, 400, exc.reason, where=exc.where)
+
+
+class StageOut(BaseModel):
+    code: str
+    name_zh: str
+    advance: int | None = Field(None, description="how many go on (None: decided when advancing)")
+
+
+class EditionOut(BaseModel):
+    key: str = Field(description="contest code and edition, e.g. cicc-12")
+    name_zh: str
+    year: int
+    stages: list[StageOut]
+    dimensions: list[str] = Field(description="the rubric's dimensions (codes)")
+    min_score: float
+    max_score: float
+    synthetic: bool
+
+
+@router.get("", response_model=list[EditionOut], summary="Contest editions (announced: public)")
+def get_editions(request: Request, principal: security.Public) -> list[EditionOut]:
+    return [EditionOut(key=e.key, name_zh=e.name_zh, year=e.year, synthetic=e.synthetic,
+                       stages=[StageOut(code=s.code, name_zh=s.name_zh, advance=s.advance) for s in e.stages],
+                       dimensions=[d.code for d in e.rubric.dimensions], min_score=e.rubric.min_score,
+                       max_score=e.rubric.max_score)
+            for e in service.editions(request.app.state.engine)]
+
+
+class EntryOut(BaseModel):
+    code: str
+    name: str
+    credit_code: str | None
+    zone_code: str | None
+    field: str | None
+    group: str | None
+    stage: str
+    eligible: bool
+    reasons: list[str] = Field(description="why not eligible (Chinese, naming the rule and the value)")
+    rank: int | None
+    award: str | None
+    judges: list[str] = Field(description="the national roles only")
+
+
+@router.get("/{edition}/entries", response_model=list[EntryOut],
+            summary="Entries the caller may see, with eligibility and the reasons")
+def get_entries(request: Request, edition: str, principal: security.LoggedIn) -> list[EntryOut] | Response:
+    def work() -> list[EntryOut]:
+        return [EntryOut(code=e.code, name=e.name, credit_code=e.credit_code, zone_code=e.zone_code, field=e.field,
+                         group=e.group, stage=e.stage, eligible=e.eligible, reasons=list(e.reasons), rank=e.rank,
+                         award=e.award, judges=list(e.judges))
+                for e in service.entries(request.app.state.engine, principal, edition)]
+    return _answer(request, work)
+
+
+class ScoreIn(BaseModel):
+    marks: dict[str, float] = Field(description="dimension code → raw mark, every dimension of the rubric")
+
+
+class ScoreOut(BaseModel):
+    judge: str
+    entry: str
+    marks: dict[str, float]
+
+
+@router.put("/{edition}/entries/{entry_code}/score", response_model=ScoreOut,
+            summary="A judge's marks of an entry assigned to it (audited)",
+            responses={400: {"description": "a mark outside the rubric's range or a dimension missing"}})
+def put_score(request: Request, edition: str, entry_code: str, body: ScoreIn, principal: security.Judge
+              ) -> ScoreOut | Response:
+    def work() -> ScoreOut:
+        service.score(request.app.state.engine, principal, edition, entry_code, body.marks)
+        return ScoreOut(judge=principal.username, entry=entry_code, marks=body.marks)
+    return _answer(request, work)
+
+
+@router.get("/{edition}/scores", response_model=list[ScoreOut],
+            summary="Raw scores of a stage: a judge its own, the national roles every judge's")
+def get_scores(request: Request, edition: str, principal: security.ContestScores, stage: str
+               ) -> list[ScoreOut] | Response:
+    def work() -> list[ScoreOut]:
+        return [ScoreOut(judge=s.judge, entry=s.entry, marks=dict(s.marks))
+                for s in service.scores_of(request.app.state.engine, principal, edition, stage)]
+    return _answer(request, work)
+
+
+class ResultOut(BaseModel):
+    entry: str
+    rank: int
+    raw_mean: float = Field(description="mean of the judges' weighted totals, uncorrected")
+    value: float = Field(description="the corrected value ranked by (the rubric's z-score or trimmed mean)")
+    advances: bool
+    refused: list[str] = Field([], description="why it may not go on (eligibility for the next stage)")
+
+
+class DecisionOut(BaseModel):
+    stage: str
+    next_stage: str | None
+    count: int | None
+    results: list[ResultOut]
+
+
+def _decision(made: service.Decision) -> DecisionOut:
+    return DecisionOut(stage=made.stage, next_stage=made.next_stage, count=made.count, results=[
+        ResultOut(entry=r.entry, rank=r.rank, raw_mean=r.raw_mean, value=r.value, advances=r.advances,
+                  refused=list(made.refused.get(r.entry, ()))) for r in made.results])
+
+
+@router.get("/{edition}/results", response_model=DecisionOut,
+            summary="A stage's ranking recomputed from the stored raw scores, and who would advance")
+def get_results(request: Request, edition: str, principal: security.Contests, stage: str,
+                count: int | None = None) -> DecisionOut | Response:
+    return _answer(request, lambda: _decision(service.decision(request.app.state.engine, principal, edition,
+                                                                stage, count)))
+
+
+class AdvanceIn(BaseModel):
+    stage: str
+    count: int | None = Field(None, ge=0, description="default: the stage's `advance` in the contest YAML")
+    award: str | None = Field(None, max_length=32, description="at the last stage: the award the top count get")
+
+
+@router.post("/{edition}/advance", response_model=DecisionOut, summary="Rank a stage and move the entries on")
+def post_advance(request: Request, edition: str, body: AdvanceIn, principal: security.Contests
+                 ) -> DecisionOut | Response:
+    return _answer(request, lambda: _decision(service.advance(request.app.state.engine, principal, edition,
+                                                               body.stage, body.count, award=body.award)))
+
+
+class CohortOut(BaseModel):
+    label: str
+    entrants: int
+    winners: int
+    became: dict[str, float] = Field(description="qualification kind → share of the cohort that gained it later")
+    median_revenue_growth: float | None = Field(None, description="compound yearly, approved annual reports")
+    median_rd_growth: float | None = None
+
+
+class OutcomeOut(BaseModel):
+    entry: str
+    credit_code: str
+    zone_code: str | None
+    field: str | None
+    winner: bool
+    became: list[str]
+    last_year: int | None
+    revenue_growth: float | None
+    rd_growth: float | None
+
+
+class TrackingOut(BaseModel):
+    winners: CohortOut
+    others: CohortOut
+    by_field: list[CohortOut]
+    by_zone: list[CohortOut]
+    outcomes: list[OutcomeOut]
+    financing: str = Field(default="not recorded: no report form carries financing raised",
+                           description="why financing raised is not among the outcomes")
+
+
+def _cohort(c: tracking.Cohort) -> CohortOut:
+    return CohortOut(label=c.label, entrants=c.entrants, winners=c.winners, became=c.became,
+                     median_revenue_growth=c.median_revenue_growth, median_rd_growth=c.median_rd_growth)
+
+
+@router.get("/{edition}/tracking", response_model=TrackingOut,
+            summary="Entrants followed in later years: winners against the others, by field and by zone")
+def get_tracking(request: Request, edition: str, principal: security.ContestTracking,
+                 until: int | None = Query(None, ge=2000, le=2100, description="the last year followed")
+                 ) -> TrackingOut | Response:
+    def work() -> TrackingOut:
+        made = service.track(request.app.state.engine, principal, edition, until)
+        return TrackingOut(winners=_cohort(made.winners), others=_cohort(made.others),
+                           by_field=[_cohort(c) for c in made.by_field], by_zone=[_cohort(c) for c in made.by_zone],
+                           outcomes=[OutcomeOut(entry=o.entry, credit_code=o.credit_code, zone_code=o.zone_code,
+                                                field=o.field, winner=o.winner, became=list(o.became),
+                                                last_year=o.last_year, revenue_growth=o.revenue_growth,
+                                                rd_growth=o.rd_growth) for o in made.outcomes])
+    return _answer(request, work)

@@ -1,0 +1,122 @@
+"""Contest pages: an edition's entries (each caller its own: a zone its entrants, the national roles all, with
+the ranking and the advancing form), the judge's scoring page (only the entries assigned to it), the results
+export and the follow-up of entrants. Thin: hizone.contests.service asks the policy and does the work.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from hizone.auth.policy import can_run_contests
+from hizone.contests import service
+from hizone.errors import HizoneError
+from hizone.web import security
+from hizone.web.pages.common import export, see_other
+from hizone.web.rendering import render
+from hizone.web.services.contests import entries_table, results_table
+from hizone.web.services.tables import Table
+
+router = APIRouter(include_in_schema=False)
+
+
+def _refused(request: Request, exc: HizoneError) -> Response:
+    status = 403 if isinstance(exc, service.AccessDenied) else 404 if isinstance(exc, service.UnknownEdition) \
+        else 400
+    return render(request, "error.html", {"status": status, "message": str(exc)}, status=status)
+
+
+@router.get("/contests/{edition}")
+async def edition_page(request: Request, principal: security.LoggedIn, edition: str,
+                       stage: str | None = None) -> Response:
+    engine, lang = request.app.state.engine, getattr(request.state, "lang", "zh")
+    try:
+        info = next((e for e in await run_in_threadpool(service.editions, engine) if e.key == edition), None)
+        if info is None:
+            raise service.UnknownEdition(f"no contest edition '{edition}'", where="edition")
+        table = await run_in_threadpool(entries_table, engine, principal, edition, lang)
+        ranking: Table | str | None = None
+        chosen = stage or info.stages[0].code
+        if can_run_contests(principal):
+            try:
+                ranking, _ = await run_in_threadpool(results_table, engine, principal, edition, chosen, None, lang)
+            except HizoneError as exc:
+                ranking = str(exc)  # no scores yet: said on the page
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return render(request, "contests.html", {"info": info, "table": table, "ranking": ranking, "stage": chosen,
+                                             "manage": can_run_contests(principal),
+                                             "judge": principal.role == "judge"})
+
+
+@router.get("/contests/{edition}/results.xlsx")
+async def results_export(request: Request, principal: security.Contests, edition: str, stage: str) -> Response:
+    try:
+        table, synthetic = await run_in_threadpool(results_table, request.app.state.engine, principal, edition,
+                                                   stage, None, getattr(request.state, "lang", "zh"))
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return export(table, "xlsx", f"{edition} {stage}", synthetic)
+
+
+@router.post("/contests/{edition}/advance")
+async def advance_form(request: Request, principal: security.Contests, edition: str,
+                       stage: Annotated[str, Form()], count: Annotated[int | None, Form()] = None,
+                       award: Annotated[str | None, Form(max_length=32)] = None) -> Response:
+    try:
+        await run_in_threadpool(service.advance, request.app.state.engine, principal, edition, stage, count,
+                                award=award or None)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(f"/contests/{edition}?stage={stage}")
+
+
+@router.get("/contests/{edition}/score")
+async def scoring_page(request: Request, principal: security.Judge, edition: str, done: str | None = None
+                       ) -> Response:
+    engine = request.app.state.engine
+    try:
+        info = next((e for e in await run_in_threadpool(service.editions, engine) if e.key == edition), None)
+        if info is None:
+            raise service.UnknownEdition(f"no contest edition '{edition}'", where="edition")
+        mine = await run_in_threadpool(service.entries, engine, principal, edition)
+        scored: dict[str, dict[str, float]] = {}
+        for stage in {e.stage for e in mine}:
+            for s in await run_in_threadpool(service.scores_of, engine, principal, edition, stage):
+                scored[s.entry] = dict(s.marks)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return render(request, "contests_score.html", {"info": info, "entries": mine, "scored": scored, "done": done,
+                                                   "error": None})
+
+
+@router.post("/contests/{edition}/score")
+async def score_form(request: Request, principal: security.Judge, edition: str,
+                     entry: Annotated[str, Form(max_length=32)]) -> Response:
+    form = await request.form()
+    try:
+        rubric = await run_in_threadpool(service.rubric_of, request.app.state.engine, edition)
+        marks: dict[str, float] = {}
+        for d in rubric.dimensions:
+            raw = str(form.get(f"mark_{d.code}", "")).strip()
+            try:
+                marks[d.code] = float(raw)
+            except ValueError:
+                raise service.ContestError(f"{d.name_zh}: '{raw}' is not a number", where=d.code) from None
+        await run_in_threadpool(service.score, request.app.state.engine, principal, edition, entry, marks)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(f"/contests/{edition}/score?done={entry}")
+
+
+@router.get("/contests/{edition}/tracking")
+async def tracking_page(request: Request, principal: security.ContestTracking, edition: str,
+                        until: int | None = None) -> Response:
+    try:
+        made = await run_in_threadpool(service.track, request.app.state.engine, principal, edition, until)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return render(request, "contests_tracking.html", {"edition": edition, "report": made})

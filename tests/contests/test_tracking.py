@@ -1,0 +1,70 @@
+"""Following entrants: the pure cohort engine by hand, and the trails read from the registry and the approved
+annual reports (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import Engine, select
+
+from hizone.auth.policy import Principal
+from hizone.contests import service
+from hizone.contests.tracking import Trail, outcome, report
+from hizone.store import session_scope
+from hizone.store.models import ContestEntry, Enterprise, Qualification
+from tests.contests.test_store import ADMIN, EDITION, A, B, contest  # noqa: F401  (the fixture)
+from tests.reports import report as annual
+
+
+def trail(entry: str, winner: bool, held: dict[int, set[str]], revenue: dict[int, float],
+          field: str = "集成电路") -> Trail:
+    return Trail(entry, f"CC{entry}", "Z1", field, winner, 2023,
+                 {y: frozenset(k) for y, k in held.items()}, revenue, {y: v / 10 for y, v in revenue.items()})
+
+
+def test_outcomes_and_cohorts_by_hand() -> None:
+    # W: 科技型中小企业 already in 2023, 高企 from 2024 → became high_tech only; revenue 100 → 121 in two
+    # years: (121/100)^(1/2) − 1 = 10 %. O1 became nothing, revenue 100 → 80: −20 % in one year.
+    # O2 listed in 2025, no report after 2023: growth unknown.
+    w = trail("W", True, {2023: {"tech_sme"}, 2024: {"tech_sme", "high_tech"}, 2025: {"high_tech"}},
+              {2023: 100, 2025: 121})
+    o1 = trail("O1", False, {2023: set(), 2024: set()}, {2023: 100, 2024: 80}, field="人工智能")
+    o2 = trail("O2", False, {2023: set(), 2025: {"listed"}}, {2023: 50})
+    assert outcome(w).became == ("high_tech",)
+    assert outcome(w).revenue_growth == pytest.approx(0.10) and outcome(w).rd_growth == pytest.approx(0.10)
+    assert (outcome(o1).revenue_growth, outcome(o2).revenue_growth) == (pytest.approx(-0.2), None)
+    made = report([w, o1, o2])
+    assert (made.winners.entrants, made.winners.became["high_tech"]) == (1, 1.0)
+    assert (made.others.entrants, made.others.became["listed"], made.others.became["high_tech"]) == (2, 0.5, 0.0)
+    assert made.others.median_revenue_growth == pytest.approx(-0.2)
+    assert [(c.label, c.entrants, c.winners) for c in made.by_field] == [("人工智能", 1, 0), ("集成电路", 2, 1)]
+
+
+def test_trails_from_the_registry_and_approved_reports(contest: Engine) -> None:  # noqa: F811
+    with session_scope(contest) as session:
+        firm_a = session.scalar(select(Enterprise).where(Enterprise.credit_code == A))
+        assert firm_a is not None
+        session.add(Qualification(enterprise_id=firm_a.id, kind="high_tech", valid_from=dt.date(2024, 11, 1),
+                                  valid_to=dt.date(2027, 10, 31), detail="GR202411000001"))
+        for period, revenue, state in (("2023", 10_000, "approved"), ("2025", 14_400, "approved"),
+                                       ("2025", 99_999, "submitted")):   # revision 2, not approved: not read
+            session.add(annual(form_code="enterprise_annual", form_version=2019, entity_key=A, zone_code="Z1",
+                               period=period, revision=1 if state == "approved" else 2, state=state,
+                               values={"revenue": revenue, "rd_expenditure": revenue / 10}, created_by="t"))
+        entry = session.scalar(select(ContestEntry).where(ContestEntry.credit_code == B))
+        assert entry is not None
+        entry.award = "优秀企业"
+    made = service.track(contest, ADMIN, EDITION, until=2025)
+    by_entry = {o.entry: o for o in made.outcomes}
+    # A: 高企 from 2024-11-01, held at the end of 2024 and 2025; revenue 10,000 → 14,400 in two years: 20 %.
+    assert by_entry["E1"].became == ("high_tech",)
+    assert by_entry["E1"].revenue_growth == pytest.approx(0.2) and by_entry["E1"].last_year == 2025
+    # B: its 科技型中小企业 of 2023 ran out at the end of 2023, so it held it at the contest year's end: not "became".
+    assert by_entry["E2"].became == () and by_entry["E2"].winner
+    assert (made.winners.entrants, made.others.entrants) == (1, 3)
+    assert made.others.became["high_tech"] == pytest.approx(1 / 3)
+    zone2 = Principal("zone2", "zone", province_code="11", zone_code="Z2")
+    assert sorted(o.entry for o in service.track(contest, zone2, EDITION, until=2025).outcomes) == ["E3", "E4"]
+    with pytest.raises(service.AccessDenied):
+        service.track(contest, Principal("jud1", "judge"), EDITION)
