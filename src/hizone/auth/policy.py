@@ -250,3 +250,8 @@ def can_read_carbon_account(p: Principal, level: str, key: str, zone_province: M
 def can_see_own_points(p: Principal, enterprise_zone: str | None, zone_code: str) -> bool:
     """An enterprise sees its own innovation points and rank among its zone's (no other enterprise's values)."""
     return p.role == "enterprise" and enterprise_zone is not None and enterprise_zone == zone_code
+
+
+def can_set_talent_target(p: Principal, level: str, province_code: str) -> bool:
+    """Campaign targets are set by the national level (any), or by a province for its own zones."""
+    return p.is_national or (p.role == "province" and level == "zone" and p.province_code == province_code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,24 +28,50 @@ def scheduled_share(start: date, deadline: date, on: date) -> float:
     return min(1.0, max(0.0, (on - start).days / span))
 
 
-def row_errors(reports: list[Report], targets: dict[str, int], start: date, deadline: date,
-               where: str) -> list[str]:
-    """Per-row errors (row = line in the file, header row 1), naming file, row, column and reason."""
-    errors: list[str] = []
-    last: dict[str, int] = {}
-    for row, report in enumerate(reports, start=2):
-        at = f"{where}, row {row}"
+@dataclass(frozen=True)
+class Problem:
+    """One row's problem: the file's row (header row 1), the column, the check, and why in Chinese and English."""
+
+    row: int
+    column: str  # zone / date / developed / signed / on_duty
+    rule: str
+    message_zh: str
+    message_en: str
+
+
+def row_problems(reports: list[Report], targets: Collection[str], start: date, deadline: date,
+                 stored: Mapping[str, int] | None = None, first_row: int = 2) -> list[Problem]:
+    """Each row's problems: a zone without a target, a date outside the campaign, signed > developed,
+    on duty > signed, and posts developed falling without a correction note below the zone's previous
+    figure (an earlier row of the file, else ``stored``: its latest stored report before this one)."""
+    problems: list[Problem] = []
+    last: dict[str, int] = dict(stored or {})
+    for row, report in enumerate(reports, start=first_row):
+        def add(column: str, rule: str, zh: str, en: str, row: int = row) -> None:
+            problems.append(Problem(row, column, rule, zh, en))
+
         if report.zone not in targets:
-            errors.append(f"{at}, column zone: zone {report.zone!r} has no target in this campaign")
+            add("zone", "talent_no_target", f"高新区{report.zone}在本次活动中没有目标任务",
+                f"zone {report.zone!r} has no target in this campaign")
         if not start <= report.on <= deadline:
-            errors.append(f"{at}, column date: {report.on} is outside the campaign ({start}..{deadline})")
+            add("date", "talent_outside", f"{report.on}不在活动期内（{start}至{deadline}）",
+                f"{report.on} is outside the campaign ({start}..{deadline})")
         if report.signed > report.developed:
-            errors.append(f"{at}, column signed: {report.signed} signed > {report.developed} developed")
+            add("signed", "talent_signed", f"签约{report.signed}人多于开发岗位{report.developed}个",
+                f"{report.signed} signed > {report.developed} developed")
         if report.on_duty > report.signed:
-            errors.append(f"{at}, column on_duty: {report.on_duty} on duty > {report.signed} signed")
+            add("on_duty", "talent_on_duty", f"在岗{report.on_duty}人多于签约{report.signed}人",
+                f"{report.on_duty} on duty > {report.signed} signed")
         before = last.get(report.zone)
         if before is not None and report.developed < before and not report.correction:
-            errors.append(f"{at}, column developed: cumulative {report.developed} fell below {before} "
-                          "without a correction note")
+            add("developed", "talent_fell", f"累计开发岗位{report.developed}个低于此前的{before}个，且未填写更正说明",
+                f"cumulative {report.developed} fell below {before} without a correction note")
         last[report.zone] = report.developed
-    return errors
+    return problems
+
+
+def row_errors(reports: list[Report], targets: Collection[str], start: date, deadline: date,
+               where: str) -> list[str]:
+    """Per-row errors (row = line in the file, header row 1), naming file, row, column and reason."""
+    return [f"{where}, row {p.row}, column {p.column}: {p.message_en}"
+            for p in row_problems(reports, targets, start, deadline)]
