@@ -107,3 +107,29 @@ def test_a_week_outside_the_campaign_is_refused(zones: Engine) -> None:
     none = import_file(zones, csv_bytes([["Z1101", 1, 1, 1, ""]], header=HEADER), FORM, "2023W10", "alice",
                        name="w.csv", today=TODAY)
     assert none.report is not None and {i.rule for i in none.report.errors} == {"talent_no_campaign"}
+
+
+def test_progress_from_the_store_and_the_weekly_workbook(zones: Engine) -> None:
+    import io
+
+    import openpyxl
+
+    from hizone.talent.service import campaign_progress, weekly_workbook
+
+    for period, rows in (("2022W26", [["Z1101", 40, 30, 20, ""], ["Z3101", 10, 5, 5, ""]]),
+                         ("2022W27", [["Z1101", 45, 31, 20, ""]])):
+        result = import_file(zones, csv_bytes(rows, header=HEADER), FORM, period, "alice", name=f"{period}.csv",
+                             today=TODAY)
+        assert result.status == "stored", result.report and result.report.errors
+    progress = campaign_progress(zones, CAMPAIGN)
+    # as of the last report day, Sunday 2022-07-10: 39 of 91 days due
+    assert progress.on == dt.date(2022, 7, 10) and progress.due == 39 / 91
+    z1101 = progress.zone("Z1101")
+    assert z1101 is not None and (z1101.developed, z1101.completion, z1101.rank) == (45, 0.45, 1)
+    # province 31 has its own target 50; Z3101 reported 10 in W26 and nothing since: 10/50
+    assert [(p.key, p.developed, p.target) for p in progress.provinces if p.key == "31"] == [("31", 10, 50)]
+    book = openpyxl.load_workbook(io.BytesIO(weekly_workbook(progress)))
+    assert book.sheetnames == ["高新区 Zones", "省份 Provinces", "预警 Warnings"]
+    values = [[c.value for c in row] for row in book["高新区 Zones"].iter_rows()]
+    assert [1, "Z1101", "中关村科技园区", 100, 45, 31, 20, 45.0, round(100 * 39 / 91, 1),
+            round(100 * 0.45 / (39 / 91), 1)] in values

@@ -1,10 +1,15 @@
-"""Completion against target and against a straight-line schedule; checks of cumulative weekly reports."""
+"""Completion against target and schedule, standings of zones and provinces with ranks, and the checks of
+cumulative weekly reports. Pure: no store, web or file imports."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+
+import numpy as np
+
+from hizone.evaluate.uncertainty import rank_descending
 
 
 @dataclass(frozen=True)
@@ -75,3 +80,78 @@ def row_errors(reports: list[Report], targets: Collection[str], start: date, dea
     """Per-row errors (row = line in the file, header row 1), naming file, row, column and reason."""
     return [f"{where}, row {p.row}, column {p.column}: {p.message_en}"
             for p in row_problems(reports, targets, start, deadline)]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One zone's or province's standing as of a day: its latest cumulative figures against target and schedule."""
+
+    level: str  # zone / province
+    key: str
+    target: int
+    developed: int
+    signed: int
+    on_duty: int
+    due: float  # share of the target due by the day (schedule)
+    rank: int | None = None  # by completion, 1 = best, ties share the best rank
+
+    @property
+    def completion(self) -> float:
+        return completion(self.developed, self.target)
+
+    @property
+    def scheduled(self) -> float:
+        """Posts due by the day: target × due share."""
+        return self.target * self.due
+
+    @property
+    def pace(self) -> float | None:
+        """Completion against the schedule (1.0 = on schedule); None before anything is due."""
+        return self.completion / self.due if self.due > 0 else None
+
+
+def _ranked(rows: list[Progress]) -> list[Progress]:
+    """Ranked by completion, as the project ranks scores (evaluate.uncertainty.rank_descending: ties share the
+    best rank, 1 2 2 4), in rank order, then key."""
+    if not rows:
+        return []
+    ranks = rank_descending(np.asarray([r.completion for r in rows], dtype=np.float64))[0]
+    ranked = [replace(r, rank=int(rank)) for r, rank in zip(rows, ranks, strict=True)]
+    return sorted(ranked, key=lambda r: (r.rank or 0, r.key))
+
+
+def standings(latest: Mapping[str, Report], zone_targets: Mapping[str, int], province_targets: Mapping[str, int],
+              provinces: Mapping[str, str], due: float) -> tuple[list[Progress], list[Progress]]:
+    """Zones and provinces ranked by completion as of one day. ``latest``: each zone's latest report up to the
+    day (a zone with a target and no report stands at 0). A province's figures are its zones' sums (ratios
+    roll up as sum over sum); its target is its own where one was set, else its zones' targets summed."""
+    zones = [_progress("zone", z, t, _figures(latest.get(z)), due) for z, t in zone_targets.items()]
+    sums: dict[str, list[int]] = {}
+    for zone, report in latest.items():
+        figures = sums.setdefault(provinces.get(zone, ""), [0, 0, 0])
+        for i, value in enumerate(_figures(report)):
+            figures[i] += value
+    targets: dict[str, int] = {}
+    for zone, target in zone_targets.items():
+        targets[provinces.get(zone, "")] = targets.get(provinces.get(zone, ""), 0) + target
+    targets.update(province_targets)
+    province_rows = [_progress("province", p, t, tuple(sums.get(p, [0, 0, 0])), due) for p, t in targets.items() if p]
+    return _ranked(zones), _ranked(province_rows)
+
+
+def _progress(level: str, key: str, target: int, figures: tuple[int, ...], due: float) -> Progress:
+    developed, signed, on_duty = figures
+    return Progress(level, key, target, developed, signed, on_duty, due)
+
+
+def _figures(report: Report | None) -> tuple[int, int, int]:
+    return (report.developed, report.signed, report.on_duty) if report else (0, 0, 0)
+
+
+def latest_by_zone(reports: list[Report], on: date) -> dict[str, Report]:
+    """Each zone's latest report dated on or before ``on``."""
+    found: dict[str, Report] = {}
+    for report in sorted(reports, key=lambda r: r.on):
+        if report.on <= on:
+            found[report.zone] = report
+    return found
