@@ -8,14 +8,16 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.orm import Session
 
-from hizone.auth.policy import Principal, can_set_talent_target
+from hizone.auth.policy import Principal, can_set_talent_target, zones_acted_on
 from hizone.errors import HizoneError
 from hizone.intake.service import latest_revisions
 from hizone.store import session_scope
-from hizone.store.models import Province, Submission, TalentTarget, Zone
+from hizone.store.models import Enterprise, JobFair, JobFairEmployer, Province, Submission, TalentTarget, Zone
 from hizone.talent.campaign import Campaign, Target, package_targets, parse_targets
+from hizone.talent.fairs import Employer, parse_employers, parse_fairs
 
 FIGURES = ("ta_developed", "ta_signed", "ta_on_duty")
 
@@ -114,3 +116,104 @@ def as_of(period: str, c: Campaign) -> dt.date:
 def require_campaign_form(c: Campaign, form: str) -> None:
     if c.report_form != form:
         raise HizoneError(f"campaign {c.key} is reported on form {c.report_form}, not {form}", where="--form")
+
+
+@dataclass(frozen=True)
+class FairImport:
+    fairs: int
+    employers: int
+    errors: list[str]
+
+
+def import_fairs(engine: Engine, c: Campaign, fairs_file: tuple[str, bytes], user: Principal | str,
+                 employers_file: tuple[str, bytes] | None = None, synthetic: bool = False) -> FairImport:
+    """Job fairs (and their employers) from CSV, all or nothing: every row checked, a zone only for the fairs it
+    hosted, a fair already stored refused (the store keeps what was imported)."""
+    actor = Principal.of(user)
+    name, data = fairs_file
+    with engine.connect() as conn:
+        provinces = zone_provinces(conn)
+        stored = set(conn.execute(select(JobFair.name, JobFair.held_on).where(JobFair.campaign == c.key)).all())
+    scope = zones_acted_on(actor, provinces)
+    fairs, errors = parse_fairs(_text(data), name, frozenset(provinces), c.start, c.deadline)
+    for row, fair in enumerate(fairs, start=2):
+        if scope is not None and fair.host_zone not in scope:
+            errors.append(f"{name}, row {row}, column host_zone: outside {actor.username}'s scope")
+        if (fair.name, fair.held_on) in stored:
+            errors.append(f"{name}, row {row}, column name: {fair.name} on {fair.held_on} is already stored")
+    employers: list[Employer] = []
+    if employers_file is not None:
+        employers, more = parse_employers(_text(employers_file[1]), employers_file[0],
+                                          {(f.name, f.held_on) for f in fairs} if fairs else set())
+        errors += more
+    if errors:
+        return FairImport(0, 0, errors)
+    with session_scope(engine) as session:
+        rows = {(f.name, f.held_on): JobFair(
+            campaign=c.key, name=f.name, held_on=f.held_on, host_zone=f.host_zone, mode=f.mode,
+            platforms=";".join(f.platforms), posts=f.posts, posts_by_field=f.posts_by_field, resumes=f.resumes,
+            views=f.views, interviews=f.interviews, offers=f.offers, source=name, synthetic=synthetic)
+            for f in fairs}
+        session.add_all(rows.values())
+        session.flush()
+        session.add_all([JobFairEmployer(fair_id=rows[(e.fair, e.held_on)].id, credit_code=e.credit_code,
+                                         name=e.name, posts=e.posts) for e in employers])
+    return FairImport(len(fairs), len(employers), [])
+
+
+def _text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "\ufffd"  # no header: the parser reports the missing columns
+
+
+@dataclass(frozen=True)
+class FairRow:
+    name: str
+    held_on: dt.date
+    host_zone: str
+    mode: str
+    platforms: str
+    posts: int
+    posts_by_field: dict[str, int]
+    resumes: int
+    views: int
+    interviews: int
+    offers: int
+    employers: int  # taking part
+    registered: int  # of them in the enterprise registry
+    synthetic: bool
+
+
+def fairs(conn: Connection, c: Campaign, zones: frozenset[str] | None = None) -> list[FairRow]:
+    """The campaign's fairs (hosted by ``zones`` when given), with their employers counted and linked."""
+    employers = (select(JobFairEmployer.fair_id, func.count().label("n"),
+                        func.count(Enterprise.id).label("registered"))
+                 .outerjoin(Enterprise, Enterprise.credit_code == JobFairEmployer.credit_code)
+                 .group_by(JobFairEmployer.fair_id).subquery())
+    query = (select(JobFair, func.coalesce(employers.c.n, 0), func.coalesce(employers.c.registered, 0))
+             .outerjoin(employers, employers.c.fair_id == JobFair.id).where(JobFair.campaign == c.key)
+             .order_by(JobFair.held_on, JobFair.name))
+    if zones is not None:
+        query = query.where(JobFair.host_zone.in_(sorted(zones)))
+    found = []
+    with Session(conn) as session:
+        for fair, count, registered in session.execute(query):
+            found.append(FairRow(fair.name, fair.held_on, fair.host_zone, fair.mode, fair.platforms, fair.posts,
+                                 dict(fair.posts_by_field), fair.resumes, fair.views, fair.interviews, fair.offers,
+                                 int(count), int(registered), fair.synthetic))
+    return found
+
+
+def fair_totals(conn: Connection, c: Campaign) -> dict[str, int]:
+    """The stored fairs summed as the bulletin counts them (distinct zones and employers), for beside its
+    printed summary."""
+    rows = fairs(conn, c)
+    distinct = conn.scalar(select(func.count(func.distinct(JobFairEmployer.credit_code))).join(
+        JobFair, JobFair.id == JobFairEmployer.fair_id).where(JobFair.campaign == c.key)) or 0
+    return {"fairs": len(rows), "live_fairs": sum(r.mode in ("live", "both") for r in rows),
+            "zones": len({r.host_zone for r in rows}), "employers": int(distinct),
+            "posts": sum(r.posts for r in rows), "resumes": sum(r.resumes for r in rows),
+            "views": sum(r.views for r in rows),
+            "interviews_or_offers": sum(r.interviews + r.offers for r in rows)}
