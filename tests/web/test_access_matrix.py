@@ -410,6 +410,13 @@ FIGURE_QUERIES: dict[str, list[str]] = {
         for level, key in (("zone", LEAK_ZONE), ("province", LEAK_PROVINCE), ("nation", "CN"))]
     + [f"?expr=rd_expenditure%20/%20employees&form=enterprise_annual&period=2023&level=zone&keys={LEAK_ZONE}",
        f"?expr=revenue&form=zone_monthly&period=2023-02&level=zone&keys={LEAK_ZONE}"],
+    "/talent": ["", "?on=2022-07-10"],
+    "/talent/zones/{zone_code}": [""],
+    "/talent/fairs": [""],
+    "/talent/export/progress.xlsx": [""],
+    "/api/v1/talent/progress": ["", "?on=2022-07-10"],
+    "/api/v1/talent/zones/{zone_code}": [""],
+    "/api/v1/talent/fairs": [""],
     "/api/v1/indicators/{indicator}/drill-down": [
         f"?level={level}&key={key}&period={year}" for year in ("2022", "2023")
         for level, key in (("zone", LEAK_ZONE), ("province", LEAK_PROVINCE), ("nation", "CN"),

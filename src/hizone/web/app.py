@@ -100,6 +100,7 @@ def _include_routers(app: FastAPI) -> None:
         v1_ladder_points,
         v1_readings,
         v1_registry,
+        v1_talent,
     )
     from hizone.web.pages import (
         account,
@@ -117,11 +118,12 @@ def _include_routers(app: FastAPI) -> None:
         reporting,
         reports,
         sql,
+        talent,
         zones,
     )
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
-                   online, registry, sql, admin, docs, carbon, reports):
+                   online, registry, sql, admin, docs, carbon, reports, talent):
         app.include_router(module.router)
     app.include_router(reports.api_router)
     app.include_router(v1.router)
@@ -132,6 +134,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_ladder.router)
     app.include_router(v1_carbon.router)
     app.include_router(v1_ladder_points.router)
+    app.include_router(v1_talent.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes
