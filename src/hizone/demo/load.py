@@ -17,6 +17,7 @@ from hizone.auth.policy import Principal
 from hizone.catalog import Catalog
 from hizone.demo.carbon import load_carbon
 from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
+from hizone.demo.talent import load_talent
 from hizone.errors import StoreError
 from hizone.intake.periods import period_end
 from hizone.intake.rules import rules_for
@@ -174,6 +175,8 @@ def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | 
         counts["monthly reports"] = _monthly(conn, data, catalog)
         report("monthly reports", counts["monthly reports"])
         counts["energy and carbon reports"] = load_carbon(conn, data, catalog)
+        counts["talent reports"] = load_talent(conn, zone_codes, np.bincount(ent.zone, minlength=len(zone_codes)),
+                                               catalog, data.seed, _insert_period)
         info = {"synthetic": "true", "seed": str(data.seed), "enterprises": str(len(ent)),
                 "scale": f"{data.scale:.6g}", "planted_anomalies": _compact(planted_anomalies(data)),
                 "open_work": _compact(data.workflow),
