@@ -13,6 +13,7 @@ from hizone.intake.service import import_file
 from hizone.talent.campaign import campaign
 from hizone.talent.store import import_fairs, import_targets
 from tests.intake.factory import TODAY, csv_bytes
+from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
 
 HEADER = ["高新区代码", "累计开发岗位数", "累计签约人数", "累计在岗人数"]
@@ -64,3 +65,18 @@ def test_the_national_view_and_its_weekly_report(clients: dict[str, TestClient],
     assert admin.get("/api/v1/talent/fairs").json()["totals"]["posts"] == 7777
     assert admin.get("/api/v1/talent/progress?on=7/10").status_code == 400
     assert admin.get("/api/v1/talent/progress?campaign=nope").status_code == 404
+
+
+def test_a_zone_fills_its_weekly_report_online_and_the_campaign_checks_run(clients: dict[str, TestClient],
+                                                                         engine: Engine) -> None:
+    _seed(engine)  # Z1101 stored 4321 developed in 2022W27
+    zone = clients["zone"]
+    url = "/reporting/online/talent_report/2022W28"
+    page = zone.get(url)
+    assert page.status_code == 200 and 'name="note"' in page.text and 'id="online-entity">Z1101<' in page.text
+    values = {"ta_developed": "4000", "ta_signed": "3000", "ta_on_duty": "2000", "csrf_token": csrf_of(zone, url)}
+    fell = zone.post(url + "/submit", data=values)
+    assert fell.status_code == 422
+    assert [i["rule"] for i in fell.json()["issues"]] == ["talent_fell"]
+    noted = zone.post(url + "/submit", data={**values, "note": "重复统计已剔除", "csrf_token": csrf_of(zone, url)})
+    assert noted.status_code == 200 and noted.json()["status"] == "stored", noted.json()
