@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 
 from hizone.catalog import read_yaml, user_directories
@@ -50,6 +51,12 @@ def _rule(code: str, spec: object, where: str) -> Rule:
     name_zh = str(spec.get("name_zh", code))
     return Rule(code, "threshold", indicator, level, severity, name_zh, str(spec.get("name_en", name_zh)), params,
                 where)
+
+
+@cache
+def default_rules() -> list[Rule]:
+    """The package's and the user's talent rules, read once per process (as monitor.rules.default_rules)."""
+    return load_rules()
 
 
 def laggards(weeks: Mapping[str, tuple[dt.date, Sequence[Progress]]], deadline: dt.date,

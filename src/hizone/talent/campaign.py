@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import itertools
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +127,10 @@ def _directories() -> list[Path]:
     return [package_directory("talent"), *user_directories("talent")]
 
 
+@cache
 def campaigns() -> dict[str, Campaign]:
-    """Every campaign by key (``research_assistant-2022``); a user's file overrides one of the same name."""
+    """Every campaign by key (``research_assistant-2022``); a user's file overrides one of the same name.
+    Read once per process, like the monitor's rules (a page and each import's check ask for them)."""
     files: dict[str, Path] = {}
     for root in _directories():
         for path in sorted(root.glob("*.yaml")):

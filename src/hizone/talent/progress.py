@@ -4,7 +4,7 @@ cumulative weekly reports. Pure: no store, web or file imports."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -116,7 +116,8 @@ def _ranked(rows: list[Progress]) -> list[Progress]:
     if not rows:
         return []
     ranks = rank_descending(np.asarray([r.completion for r in rows], dtype=np.float64))[0]
-    ranked = [replace(r, rank=int(rank)) for r, rank in zip(rows, ranks, strict=True)]
+    ranked = [Progress(r.level, r.key, r.target, r.developed, r.signed, r.on_duty, r.due, int(rank))
+              for r, rank in zip(rows, ranks, strict=True)]
     return sorted(ranked, key=lambda r: (r.rank or 0, r.key))
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from hizone.monitor.rules import Alert
 from hizone.store.models import Province, Submission, TalentTarget, Zone
-from hizone.talent.alerts import laggards, load_rules
+from hizone.talent.alerts import default_rules, laggards
 from hizone.talent.campaign import Campaign
 from hizone.talent.progress import Progress, Report, latest_by_zone, standings
 from hizone.talent.store import StoredReport, as_of, stored_reports, targets, zone_provinces
@@ -35,11 +35,12 @@ class CampaignProgress:
 
 
 def _reports(rows: list[StoredReport], c: Campaign) -> list[Report]:
+    days = {period: as_of(period, c) for period in {r.period for r in rows}}
     found = []
     for r in rows:
-        developed, signed, on_duty = (r.values[k] for k in ("ta_developed", "ta_signed", "ta_on_duty"))
-        if all(math.isfinite(v) for v in (developed, signed, on_duty)):
-            found.append(Report(r.zone, as_of(r.period, c), int(developed), int(signed), int(on_duty)))
+        developed, signed, on_duty = r.values["ta_developed"], r.values["ta_signed"], r.values["ta_on_duty"]
+        if math.isfinite(developed) and math.isfinite(signed) and math.isfinite(on_duty):
+            found.append(Report(r.zone, days[r.period], int(developed), int(signed), int(on_duty)))
     return found
 
 
@@ -69,7 +70,7 @@ def campaign_progress(engine: Engine, c: Campaign, on: dt.date | None = None) ->
                                      c.due(week_day))
             weekly[period] = (week_day, [*zones, *provs])
     zones, provs = standings(latest_by_zone(reports, day), zone_targets, province_targets, provinces, c.due(day))
-    return CampaignProgress(c, day, c.due(day), zones, provs, laggards(weekly, c.deadline, load_rules()), weeks,
+    return CampaignProgress(c, day, c.due(day), zones, provs, laggards(weekly, c.deadline, default_rules()), weeks,
                             names, synthetic)
 
 
