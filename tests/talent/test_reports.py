@@ -133,3 +133,17 @@ def test_progress_from_the_store_and_the_weekly_workbook(zones: Engine) -> None:
     values = [[c.value for c in row] for row in book["高新区 Zones"].iter_rows()]
     assert [1, "Z1101", "中关村科技园区", 100, 45, 31, 20, 45.0, round(100 * 39 / 91, 1),
             round(100 * 0.45 / (39 / 91), 1)] in values
+
+
+def test_weekly_reports_move_through_the_workflow_and_approved_weeks_are_locked(zones: Engine) -> None:
+    from hizone.intake.service import transition
+
+    data = csv_bytes([["Z1101", 40, 30, 20, ""]], header=HEADER)
+    assert import_file(zones, data, FORM, "2022W26", "alice", submit=True, today=TODAY).status == "stored"
+    for action in ("review", "approve"):
+        assert transition(zones, action, "admin", form=FORM, period="2022W26").count == 1
+    assert {s.state for s in list_submissions(zones, form=FORM, period="2022W26")} == {"approved"}
+    changed = import_file(zones, csv_bytes([["Z1101", 41, 30, 20, ""]], header=HEADER), FORM, "2022W26", "alice",
+                          name="late.csv", today=TODAY)
+    assert changed.status == "rejected" and changed.report is not None
+    assert {i.rule for i in changed.report.errors} == {"locked"}
