@@ -455,6 +455,13 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/zones/{zone_code}/bulletins": [""],
     "/api/v1/bulletins/facts": ["", f"?zone={LEAK_ZONE}"],
     "/api/v1/bulletins/{bulletin_id}": [""],
+    "/talent": ["", "?on=2022-07-10"],
+    "/talent/zones/{zone_code}": [""],
+    "/talent/fairs": [""],
+    "/talent/export/progress.xlsx": [""],
+    "/api/v1/talent/progress": ["", "?on=2022-07-10"],
+    "/api/v1/talent/zones/{zone_code}": [""],
+    "/api/v1/talent/fairs": [""],
     "/api/v1/indicators/{indicator}/drill-down": [
         f"?level={level}&key={key}&period={year}" for year in ("2022", "2023")
         for level, key in (("zone", LEAK_ZONE), ("province", LEAK_PROVINCE), ("nation", "CN"),

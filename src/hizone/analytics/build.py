@@ -271,6 +271,10 @@ def _period_parts(form: Form, period: str) -> dict[str, str]:
     if form.frequency == "annual":
         return {"year": year, "month": "CAST(NULL AS INTEGER)", "prev": f"CAST({year} - 1 AS VARCHAR)",
                 "end": f"make_date({year}, 12, 31)"}
+    if form.frequency == "weekly":  # "2022W27": the month of the week's Sunday, the period end that Sunday
+        sunday = f"CAST(strptime({period} || '-7', '%GW%V-%u') AS DATE)"
+        return {"year": year, "month": f"CAST(month({sunday}) AS INTEGER)",
+                "prev": f"CAST({year} - 1 AS VARCHAR) || substr({period}, 5)", "end": sunday}
     month = f"CAST(substr({period}, 6, 2) AS INTEGER)"
     return {"year": year, "month": month, "prev": f"CAST({year} - 1 AS VARCHAR) || substr({period}, 5)",
             "end": f"last_day(make_date({year}, {month}, 1))"}

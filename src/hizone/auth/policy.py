@@ -321,3 +321,6 @@ def may_follow_contest_entrants(p: Principal) -> bool:
     """The follow-up of entrants (跟踪) at all: everyone logged in but the judges (their task ends with the
     scores); which entrants, ``can_read_contest_entry`` decides."""
     return p.is_authenticated and p.role != "judge"
+def can_set_talent_target(p: Principal, level: str, province_code: str) -> bool:
+    """Campaign targets are set by the national level (any), or by a province for its own zones."""
+    return p.is_national or (p.role == "province" and level == "zone" and p.province_code == province_code)

@@ -104,8 +104,8 @@ def _form(doc: dict[str, Any], elements: Mapping[str, Element], path: Path) -> F
     frequency = _require(doc, "frequency", where)
     if entity not in ("enterprise", "zone"):
         raise CatalogError(f"'entity' must be enterprise or zone, got {entity!r}", where=where)
-    if frequency not in ("annual", "monthly"):
-        raise CatalogError(f"'frequency' must be annual or monthly, got {frequency!r}", where=where)
+    if frequency not in ("annual", "monthly", "weekly"):
+        raise CatalogError(f"'frequency' must be annual, monthly or weekly, got {frequency!r}", where=where)
     fields = []
     for i, raw in enumerate(_require(doc, "fields", where, list)):
         spec = {"element": raw} if isinstance(raw, str) else raw

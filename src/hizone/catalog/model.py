@@ -50,7 +50,7 @@ class Form:
     name_zh: str
     name_en: str
     entity: Literal["enterprise", "zone"]
-    frequency: Literal["annual", "monthly"]
+    frequency: Literal["annual", "monthly", "weekly"]
     cumulative: bool
     source: str
     fields: tuple[FormField, ...]

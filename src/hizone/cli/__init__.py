@@ -26,6 +26,7 @@ from hizone.cli.readings import readings_app
 from hizone.cli.registry import registry_app
 from hizone.cli.reports import report_app
 from hizone.cli.store import db_app
+from hizone.cli.talent import talent_app
 from hizone.cli.web import register as register_web
 from hizone.errors import HizoneError
 
@@ -40,6 +41,7 @@ app.add_typer(ladder_app, name="ladder")
 app.add_typer(report_app, name="report")
 app.add_typer(bulletins_app, name="bulletins")
 app.add_typer(incubation_app, name="incubation")
+app.add_typer(talent_app, name="talent")
 register_intake(app)
 register_analytics(app)
 register_ranking(app)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 intake_app = command_group("Statistical reporting: import, approve, templates, completeness.")
 
 FormOption = Annotated[str, typer.Option("--form", "-f", help="form code, e.g. enterprise_annual or zone_monthly")]
-PeriodOption = Annotated[str, typer.Option("--period", "-p", help="2021 (annual) or 2022-03 (monthly)")]
+PeriodOption = Annotated[str, typer.Option("--period", "-p", help="2021 (annual), 2022-03 (monthly), 2022W27 (weekly)")]
 UserOption = Annotated[str, typer.Option("--user", "-u", help="who acts (recorded in the audit log)")]
 RoleOption = Annotated[str, typer.Option("--role", help="admin or analyst (national), province, zone or enterprise")]
 

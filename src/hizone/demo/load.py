@@ -18,6 +18,7 @@ from hizone.catalog import Catalog
 from hizone.demo.carbon import load_carbon
 from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
 from hizone.demo.incubation import load_incubation
+from hizone.demo.talent import load_talent
 from hizone.errors import StoreError
 from hizone.intake.periods import period_end
 from hizone.intake.rules import rules_for
@@ -176,6 +177,8 @@ def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | 
         report("monthly reports", counts["monthly reports"])
         counts["energy and carbon reports"] = load_carbon(conn, data, catalog)
         counts["incubation carriers"] = load_incubation(conn, data)
+        counts["talent reports"] = load_talent(conn, zone_codes, np.bincount(ent.zone, minlength=len(zone_codes)),
+                                               catalog, data.seed, _insert_period)
         info = {"synthetic": "true", "seed": str(data.seed), "enterprises": str(len(ent)),
                 "scale": f"{data.scale:.6g}", "planted_anomalies": _compact(planted_anomalies(data)),
                 "open_work": _compact(data.workflow),

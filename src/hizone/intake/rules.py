@@ -18,9 +18,10 @@ import numpy.typing as npt
 
 from hizone.catalog import Catalog, Form, default_catalog, package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError
+from hizone.intake.checks import CHECKS
 
 RULES_DIR = package_directory("rules")
-ROLES = ("entity", "name", "zone", "period", "industry", "registered")
+ROLES = ("entity", "name", "zone", "period", "industry", "registered", "note")
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq}
 _TERM = re.compile(r"^\s*(?:([0-9]+(?:\.[0-9]+)?)\s*\*\s*)?([a-z_][a-z0-9_]*)\s*$")
@@ -97,6 +98,7 @@ class RuleSet:
     duplicates: bool = True
     deadline_days: int = 90
     source: str = ""
+    row_checks: tuple[str, ...] = ()  # checks needing the store (intake/checks.py)
 
     def role(self, name: str) -> ColumnRole | None:
         return next((c for c in self.columns if c.role == name), None)
@@ -187,9 +189,15 @@ def load_rules(path: Path, catalog: Catalog) -> RuleSet:
     deadline = doc.get("deadline_days", 90)
     if not isinstance(deadline, int) or deadline < 0:
         raise CatalogError("'deadline_days' must be a whole number of days", where=str(path))
+    checks = tuple(str(c) for c in doc.get("row_checks") or ())
+    for name in checks:
+        if name not in CHECKS:
+            raise CatalogError(f"unknown row check '{name}' (known: {', '.join(sorted(CHECKS))})",
+                               where=f"{path}: row_checks")
     return RuleSet(form=form, columns=_columns(doc, path), ranges=ranges, cross_field=tuple(cross),
                    outliers=tuple(outliers), codes={k: bool(v) for k, v in (doc.get("codes") or {}).items()},
-                   duplicates=bool(doc.get("duplicates", True)), deadline_days=deadline, source=str(path))
+                   duplicates=bool(doc.get("duplicates", True)), deadline_days=deadline, source=str(path),
+                   row_checks=checks)
 
 
 def rule_directories() -> list[Path]:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from hizone.auth.policy import Principal, can_take_step, entities_acted_on, step_takers, zones_acted_on
 from hizone.catalog import Catalog, default_catalog
 from hizone.errors import HizoneError
+from hizone.intake.checks import module as check_module
 from hizone.intake.errors import IntakeError, WorkflowError
 from hizone.intake.errors_report import Issue, IssueTally, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
@@ -227,7 +228,8 @@ def build_context(conn: Connection, rules: RuleSet, period: str, actor: Principa
     registry = _registry(conn, period) if rules.form.entity == "enterprise" else None
     return Context(today=today, zones=frozenset(names), zone_names=names, registry=registry,
                    previous=_previous(conn, rules, period),
-                   allowed_zones=_scope_zones(conn, actor), allowed_entities=entities_acted_on(actor))
+                   allowed_zones=_scope_zones(conn, actor), allowed_entities=entities_acted_on(actor),
+                   loaded={name: check_module(name).load(conn, rules, period) for name in rules.row_checks})
 
 
 # ---- import ------------------------------------------------------------------------------------------------

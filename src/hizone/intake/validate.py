@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hizone.catalog import Catalog, Element, default_catalog
+from hizone.intake.checks import CheckRows
+from hizone.intake.checks import module as check_module
 from hizone.intake.codes import REASONS, CodeProblem, credit_code_problems
 from hizone.intake.errors import IntakeError
 from hizone.intake.errors_report import Issue, IssueTally, ValidationReport, message
@@ -105,6 +107,7 @@ class Context:
     allowed_zones: frozenset[str] | None = None  # the submitter's scope; None = everywhere
     allowed_entities: frozenset[str] | None = None  # an enterprise submitter: itself only
     zone_names: dict[str, str] = field(default_factory=dict)  # zone code -> its Chinese name, for messages
+    loaded: dict[str, Any] = field(default_factory=dict)  # row check name -> what it read from the store
 
     @property
     def scoped(self) -> bool:
@@ -547,7 +550,16 @@ class SheetCheck:
         _check_cross_fields(issues, values, self.columns, self.rules)
         zones, within = _check_zones(issues, cells, self.columns, self.rules, self.period, self.context, present)
         _check_outliers(issues, values, self.columns, self.rules, self.context, within)
+        self._row_checks(issues, raw, cells, values)
         return CheckedRows(issues.items, ParsedBatch(raw.row_numbers, keys, zones, values), present)
+
+    def _row_checks(self, issues: _Issues, raw: RawSheet, cells: dict[str, Any], values: dict[str, FloatArray]) -> None:
+        """The form's checks that need the store (intake/checks.py); skipped where nothing was loaded."""
+        texts = {role: cells[f"t_{role}"] for role in self.columns.roles if role != "name"}
+        rows = CheckRows(raw, self.columns, self.period, cells["t_entity"], values, texts)
+        for name in self.rules.row_checks:
+            if self.context.loaded.get(name) is not None:
+                issues.items += check_module(name).issues(rows, self.context.loaded[name], self.tally)
 
     def report(self, parts: Sequence[CheckedRows]) -> ValidationReport:
         """Every issue of the sheet, given ``parts`` that cover its rows in order."""

@@ -31,6 +31,7 @@ class FormLayout:
     name_en: str
     entity: str
     fields: tuple[FormField, ...]
+    note: bool = False  # the form takes a note (e.g. a correction note) beside its figures
 
 
 def layout(rules: RuleSet) -> FormLayout:
@@ -38,7 +39,8 @@ def layout(rules: RuleSet) -> FormLayout:
     form = rules.form
     fields = tuple(FormField(f.element.code, f.element.name_zh, f.element.name_en, f.element.unit.name, f.required)
                    for f in form.fields)
-    return FormLayout(form.code, form.version, form.name_zh, form.name_en, form.entity, fields)
+    return FormLayout(form.code, form.version, form.name_zh, form.name_en, form.entity, fields,
+                      _role_code(rules, "note") is not None)
 
 
 def _role_code(rules: RuleSet, role: str) -> str | None:
@@ -58,6 +60,10 @@ def row_file(rules: RuleSet, entity_key: str, values: Mapping[str, str], zone: s
     for f in rules.form.fields:
         header.append(f.element.code)
         row.append(str(values.get(f.element.code, "")).strip())
+    note_label = _role_code(rules, "note")
+    if note_label and values.get("note"):
+        header.append(note_label)
+        row.append(str(values["note"]).strip())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)

@@ -576,3 +576,53 @@ class ContestDocument(Base):
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+class TalentTarget(Base):
+    """A campaign's target for a zone or a province, as imported (append-only: the latest row of a key counts;
+    the package's targets file holds the published ones, these the ones a user imported)."""
+
+    __tablename__ = "talent_target"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64), index=True)  # e.g. research_assistant-2022
+    level: Mapped[str] = mapped_column(String(16))  # zone / province
+    key: Mapped[str] = mapped_column(String(8))
+    target: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str] = mapped_column(String(16))  # national / provincial
+    source: Mapped[str] = mapped_column(String(512))
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class JobFair(Base):
+    """A job fair of a campaign (e.g. 国聘行动 火炬专场): its host, mode, platforms and results."""
+
+    __tablename__ = "job_fair"
+    __table_args__ = (UniqueConstraint("campaign", "name", "held_on"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    host_zone: Mapped[str] = mapped_column(String(8), index=True)
+    mode: Mapped[str] = mapped_column(String(8))  # online / live / both
+    platforms: Mapped[str] = mapped_column(String(256))  # ;-separated
+    posts: Mapped[int] = mapped_column(Integer)
+    posts_by_field: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    resumes: Mapped[int] = mapped_column(Integer)
+    views: Mapped[int] = mapped_column(Integer)
+    interviews: Mapped[int] = mapped_column(Integer)
+    offers: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(512))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class JobFairEmployer(Base):
+    """An employer taking part in a job fair, by credit code (linked to the registry where registered)."""
+
+    __tablename__ = "job_fair_employer"
+    __table_args__ = (UniqueConstraint("fair_id", "credit_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("job_fair.id"), index=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    posts: Mapped[int] = mapped_column(Integer)

@@ -102,6 +102,7 @@ def _include_routers(app: FastAPI) -> None:
         v1_ladder_points,
         v1_readings,
         v1_registry,
+        v1_talent,
     )
     from hizone.web.pages import (
         account,
@@ -121,12 +122,14 @@ def _include_routers(app: FastAPI) -> None:
         reporting,
         reports,
         sql,
+        talent,
         zones,
     )
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
                    online, registry, sql, admin, docs, carbon, reports, incubation):
                    online, registry, sql, admin, docs, carbon, reports, contests):
+                   online, registry, sql, admin, docs, carbon, reports, talent):
         app.include_router(module.router)
     app.include_router(reports.api_router)
     app.include_router(v1.router)
@@ -143,6 +146,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(bulletin_pages.router)
     app.include_router(v1_bulletins.router)
     app.include_router(v1_contests.router)
+    app.include_router(v1_talent.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes

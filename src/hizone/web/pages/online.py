@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hizone.auth import Principal
 from hizone.auth.policy import can_submit
+from hizone.catalog import default_catalog
 from hizone.errors import HizoneError
 from hizone.intake.readers import Limits
 from hizone.intake.service import unpacked, validate_file
@@ -33,7 +34,7 @@ def _entity(engine: Engine, principal: Principal, form_code: str, requested: str
         raise HTTPException(status_code=403, detail=f"your role does not submit form '{form_code}'")
     if principal.credit_code:
         return principal.credit_code
-    if form_code.startswith("zone") and principal.zone_code:
+    if _zone_form(form_code) and principal.zone_code:
         return principal.zone_code
     if not requested:
         raise HTTPException(status_code=400, detail="name the enterprise (entity=credit code) you report for")
@@ -44,6 +45,12 @@ def _entity(engine: Engine, principal: Principal, form_code: str, requested: str
     if zone is None or not can_submit(principal, key, zone, ""):
         raise HTTPException(status_code=404, detail=f"no enterprise '{key}' you report for")
     return key
+
+
+def _zone_form(form_code: str) -> bool:
+    """A report about a zone (its own monthly report, a campaign's weekly one), not about an enterprise."""
+    versions = default_catalog().forms.get(form_code, ())
+    return bool(versions) and versions[-1].entity == "zone"
 
 
 def _rules(form_code: str, period: str) -> Any:
@@ -75,7 +82,7 @@ def online_form(request: Request, principal: security.Submitter, form_code: str,
     previous = last_values(request.app.state.engine, form_code, key, canonical)
     return render(request, "online_form.html", {"form": layout(rules), "period": canonical, "entity": key,
                                                 "previous": previous, "on_behalf": principal.credit_code is None
-                                                and not form_code.startswith("zone")})
+                                                and not _zone_form(form_code)})
 
 
 async def _values(request: Request) -> dict[str, str]:

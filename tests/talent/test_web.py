@@ -1,0 +1,82 @@
+"""The talent pages and API for each role: a zone sees its own standing and nothing of another zone's; the
+national roles see every zone, the nation and the weekly report. Figures unlike any other in the store."""
+
+from __future__ import annotations
+
+import io
+
+import fastexcel
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from hizone.intake.service import import_file
+from hizone.talent.campaign import campaign
+from hizone.talent.store import import_fairs, import_targets
+from tests.intake.factory import TODAY, csv_bytes
+from tests.web.conftest import csrf_of
+from tests.web.seed import Seeded
+
+HEADER = ["高新区代码", "累计开发岗位数", "累计签约人数", "累计在岗人数"]
+OWN_DEVELOPED, OTHER_DEVELOPED = 4321, 8765  # Z1101 (Beijing), Z4401 (Guangdong)
+C = campaign("research_assistant-2022")
+
+
+def _seed(engine: Engine) -> None:
+    targets = b"level,key,target,set_by\nzone,Z1101,5000,national\nzone,Z4401,9000,national\n"
+    assert import_targets(engine, targets, "t.csv", C, "admin").errors == []
+    rows = [["Z1101", OWN_DEVELOPED, 3000, 2000], ["Z4401", OTHER_DEVELOPED, 7000, 6000]]
+    result = import_file(engine, csv_bytes(rows, header=HEADER), "talent_report", "2022W27", "admin", today=TODAY)
+    assert result.status == "stored", result.report and result.report.errors
+    fairs = ("name,date,host_zone,mode,platforms,posts,resumes,views,interviews,offers\n"
+             "广州专场,2022-07-01,Z4401,live,国聘,7777,1,1,1,1\n").encode()
+    assert import_fairs(engine, C, ("f.csv", fairs), "admin").errors == []
+
+
+def test_a_zone_sees_its_own_and_nothing_of_another(clients: dict[str, TestClient], engine: Engine,
+                                                    seeded: Seeded) -> None:
+    _seed(engine)
+    zone = clients["zone"]
+    data = zone.get("/api/v1/talent/progress").json()
+    assert [(z["key"], z["developed"], z["rank"]) for z in data["zones"]] == [("Z1101", OWN_DEVELOPED, 2)]
+    assert data["provinces"] == [] and data["nation"] is None  # a zone reads no province's total
+    page = zone.get("/talent").text
+    assert str(OWN_DEVELOPED) in page and str(OTHER_DEVELOPED) not in page
+    assert zone.get(f"/talent/zones/{seeded.other_zone}").status_code == 403
+    assert zone.get(f"/api/v1/talent/zones/{seeded.other_zone}").status_code == 403
+    own = zone.get(f"/api/v1/talent/zones/{seeded.own_zone}").json()
+    assert own["standing"]["completion"] == OWN_DEVELOPED / 5000
+    assert [r["on"] for r in own["reports"]] == ["2022-07-10"]
+    fairs = zone.get("/talent/fairs").text
+    assert "7777" not in fairs and "广州专场" not in fairs
+    assert zone.get("/talent/export/progress.xlsx").status_code == 403
+    assert "7777" not in zone.get("/api/v1/talent/fairs").text
+
+
+def test_the_national_view_and_its_weekly_report(clients: dict[str, TestClient], engine: Engine) -> None:
+    _seed(engine)
+    admin = clients["analyst"]
+    data = admin.get("/api/v1/talent/progress").json()
+    # 8765/9000 = 97.4% ranks before 4321/5000 = 86.4%; the nation (4321+8765)/(5000+9000)
+    assert [(z["key"], z["rank"]) for z in data["zones"]] == [("Z4401", 1), ("Z1101", 2)]
+    assert data["nation"]["completion"] == (OWN_DEVELOPED + OTHER_DEVELOPED) / 14000
+    response = admin.get("/talent/export/progress.xlsx")
+    sheet = fastexcel.read_excel(io.BytesIO(response.content).getvalue()).load_sheet(0, header_row=2).to_pandas()
+    assert list(sheet["代码 Code"]) == ["Z4401", "Z1101"]
+    assert admin.get("/api/v1/talent/fairs").json()["totals"]["posts"] == 7777
+    assert admin.get("/api/v1/talent/progress?on=7/10").status_code == 400
+    assert admin.get("/api/v1/talent/progress?campaign=nope").status_code == 404
+
+
+def test_a_zone_fills_its_weekly_report_online_and_the_campaign_checks_run(clients: dict[str, TestClient],
+                                                                         engine: Engine) -> None:
+    _seed(engine)  # Z1101 stored 4321 developed in 2022W27
+    zone = clients["zone"]
+    url = "/reporting/online/talent_report/2022W28"
+    page = zone.get(url)
+    assert page.status_code == 200 and 'name="note"' in page.text and 'id="online-entity">Z1101<' in page.text
+    values = {"ta_developed": "4000", "ta_signed": "3000", "ta_on_duty": "2000", "csrf_token": csrf_of(zone, url)}
+    fell = zone.post(url + "/submit", data=values)
+    assert fell.status_code == 422
+    assert [i["rule"] for i in fell.json()["issues"]] == ["talent_fell"]
+    noted = zone.post(url + "/submit", data={**values, "note": "重复统计已剔除", "csrf_token": csrf_of(zone, url)})
+    assert noted.status_code == 200 and noted.json()["status"] == "stored", noted.json()
