@@ -25,9 +25,8 @@ from starlette.routing import BaseRoute, Mount
 from hizone.auth.policy import Principal
 from hizone.auth.users import add_user
 from hizone.store import session_scope
-from hizone.store.models import Alert, Carrier, Enterprise, Submission, Zone
 from hizone.store.bulletins import load_bulletin
-from hizone.store.models import Alert, Enterprise, Submission, Zone
+from hizone.store.models import Alert, Carrier, Enterprise, Submission, Zone
 from hizone.web.security import CSRF_HEADER, Rule
 from tests.bulletins.factories import bulletin, fact_at
 from tests.intake.factory import csv_bytes as csv_of
@@ -67,8 +66,7 @@ OTHER = {"zone": NATIONAL, "zone_points": NATIONAL, "carrier": NATIONAL,
 # every logged-in role gets a 404 here, never a 401/403.
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
                 "report_id": "unknown", "table_name": "zones", "batch_id": "1", "indicator": "revenue_total",
-                "bulletin_id": "1", "fact_id": "1"}
-                "edition": "cicc-12", "entry_code": "E1"}
+                "bulletin_id": "1", "fact_id": "1", "edition": "cicc-12", "entry_code": "E1"}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 # Users the user-management routes act on (never a logged-in role's own user): one per zone.
 TARGET_USERS = {"own": "target-own-zone", "other": "target-other-zone"}
@@ -477,11 +475,10 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/admin/users/{username}/reactivate", "/admin/users/{username}/password",
               "/admin/users/{username}/logout-all", "/api/v1/me", "/api/v1/zones", "/api/v1/zones/{zone_code}",
               "/registry", "/registry/uploads/{report_id}/{table_name}.{fmt}",
-              "/api/v1/readings/units", "/api/v1/readings/batches",
-              "/bulletins", "/bulletins/facts/{fact_id}/review", "/api/v1/bulletins", "/api/v1/bulletins/search",
-              "/api/v1/bulletins/facts/{fact_id}/review"}  # (readings: scope tested in tests/carbon/test_readings_api;
-# bulletins: their text, facts and review carry no reported figure)
               "/api/v1/readings/units", "/api/v1/readings/batches",  # (scope tested in tests/carbon/test_readings_api)
+              # Bulletins: their text, facts and review carry no reported figure
+              "/bulletins", "/bulletins/facts/{fact_id}/review", "/api/v1/bulletins", "/api/v1/bulletins/search",
+              "/api/v1/bulletins/facts/{fact_id}/review",
               # Contests: entrants by scope, no zone figures (scope tested in tests/contests/test_api, test_tracking)
               "/api/v1/contests", "/api/v1/contests/{edition}/entries", "/api/v1/contests/{edition}/scores",
               "/api/v1/contests/{edition}/entries/{entry_code}/score", "/api/v1/contests/{edition}/results",

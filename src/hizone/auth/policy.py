@@ -22,6 +22,8 @@ SCOPE_FIELD = {"province": "province_code", "zone": "zone_code", "enterprise": "
 
 
 @dataclass(frozen=True)
+
+
 class Principal:
     """Who acts or asks, on the web, in the API, on the command line and in the audit log."""
 
@@ -51,6 +53,8 @@ class Principal:
 
 
 @dataclass(frozen=True)
+
+
 class Scope:
     """What part of the zone-level data a principal may list: None in a field means no restriction.
 
@@ -263,6 +267,8 @@ def can_read_carrier(p: Principal, zone_code: str, province_code: str) -> bool:
     """A carrier's profile, incubatees and statistics: as a zone's detail (outside any zone, ``zone_code`` "",
     its province's department and the national roles)."""
     return can_read_zone(p, zone_code, province_code)
+
+
 def can_read_bulletins(p: Principal) -> bool:
     """The bulletins' text and the facts taken from them: published material, for every logged-in role (the
     reported figures shown beside a zone's facts follow ``can_read_zone``)."""
@@ -277,6 +283,8 @@ def can_review_bulletins(p: Principal) -> bool:
 def can_load_bulletins(p: Principal) -> bool:
     """Load bulletins (their facts then wait for review): the national roles."""
     return p.is_national
+
+
 def can_run_contests(p: Principal) -> bool:
     """Load contests, take entries, name judges, assign them, advance entries and award: the national roles
     (the Torch Center runs the contests)."""
@@ -321,6 +329,8 @@ def may_follow_contest_entrants(p: Principal) -> bool:
     """The follow-up of entrants (跟踪) at all: everyone logged in but the judges (their task ends with the
     scores); which entrants, ``can_read_contest_entry`` decides."""
     return p.is_authenticated and p.role != "judge"
+
+
 def can_set_talent_target(p: Principal, level: str, province_code: str) -> bool:
     """Campaign targets are set by the national level (any), or by a province for its own zones."""
     return p.is_national or (p.role == "province" and level == "zone" and p.province_code == province_code)

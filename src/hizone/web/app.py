@@ -94,6 +94,7 @@ def _include_routers(app: FastAPI) -> None:
     from hizone.web.api import (
         v1,
         v1_analytics,
+        v1_bulletins,
         v1_carbon,
         v1_contests,
         v1_engines,
@@ -107,6 +108,7 @@ def _include_routers(app: FastAPI) -> None:
     from hizone.web.pages import (
         account,
         admin,
+        bulletins,
         carbon,
         contests,
         docs,
@@ -127,9 +129,7 @@ def _include_routers(app: FastAPI) -> None:
     )
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
-                   online, registry, sql, admin, docs, carbon, reports, incubation):
-                   online, registry, sql, admin, docs, carbon, reports, contests):
-                   online, registry, sql, admin, docs, carbon, reports, talent):
+                   online, registry, sql, admin, docs, carbon, reports, incubation, contests, talent, bulletins):
         app.include_router(module.router)
     app.include_router(reports.api_router)
     app.include_router(v1.router)
@@ -141,9 +141,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_carbon.router)
     app.include_router(v1_ladder_points.router)
     app.include_router(v1_incubation.router)
-    from hizone.web.api import v1_bulletins
-    from hizone.web.pages import bulletins as bulletin_pages
-    app.include_router(bulletin_pages.router)
     app.include_router(v1_bulletins.router)
     app.include_router(v1_contests.router)
     app.include_router(v1_talent.router)

@@ -1,7 +1,7 @@
 """talent: campaign targets a user imported, job fairs and their employers (reports go to the submission store)
 
 Revision ID: 0015_talent
-Revises: 0013_build_indexes
+Revises: 0014_incubation
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_talent"
-down_revision: str | None = "0013_build_indexes"
+down_revision: str | None = "0014_incubation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

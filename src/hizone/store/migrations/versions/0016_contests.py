@@ -2,7 +2,7 @@
 assignments, raw scores per dimension, documents
 
 Revision ID: 0016_contests
-Revises: 0013_build_indexes
+Revises: 0015_talent
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_contests"
-down_revision: str | None = "0013_build_indexes"
+down_revision: str | None = "0015_talent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 character-bigram index (and each text folded) for full-text search that reads the same on SQLite and PostgreSQL
 
 Revision ID: 0017_bulletins
-Revises: 0013_build_indexes
+Revises: 0016_contests
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_bulletins"
-down_revision: str | None = "0013_build_indexes"
+down_revision: str | None = "0016_contests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
