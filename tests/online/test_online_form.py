@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from hizone.catalog import default_catalog
@@ -11,12 +13,16 @@ from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
 
 URL = "/reporting/online/enterprise_annual/2024"
+FIELD = re.compile(r'value="([^"]*)"')
 GOOD = {"revenue": "13万", "total_profit": "1.3万", "net_profit": "10,000", "total_assets": "260,000",
         "employees": "115"}
 
 
 def _post(client: TestClient, path: str, values: dict[str, str]) -> dict[str, object]:
-    response = client.post(URL + path, data={**values, "csrf_token": csrf_of(client, URL)})
+    page = client.get(URL).text
+    fields = {name: FIELD.search(page.split(f'name="{name}"')[1]).group(1)  # type: ignore[union-attr]
+              for name in ("draft_version", "form_version")}
+    response = client.post(URL + path, data={**fields, **values, "csrf_token": csrf_of(client, URL)})
     assert response.status_code in (200, 422), response.text
     return dict(response.json())
 
@@ -62,7 +68,7 @@ def test_submit_goes_into_the_workflow_as_a_new_revision(clients: dict[str, Test
     refused = _post(client, "/submit", {**GOOD, "revenue": "abc"})
     assert refused["status"] == "rejected"
     assert clients["zone"].get("/api/v1/submissions?period=2024").json()["total"] == 0  # nothing stored
-    stored = _post(client, "/submit", {**GOOD, "confirm_warnings": "true"})
+    stored = _post(client, "/submit", {**GOOD, "confirm_warnings": "true", "warning_reason": "checked"})
     assert stored["status"] == "stored" and stored["created"] == 1
     listed = clients["zone"].get("/api/v1/submissions?period=2024&form=enterprise_annual").json()
     assert listed["total"] == 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -689,12 +689,13 @@ class TransitionResult:
 
 def transition(engine: Engine, action: str, user: Principal | str, *, form: str, period: str,
                zone_code: str | None = None, entity_keys: Sequence[str] | None = None,
-               comment: str | None = None) -> TransitionResult:
+               comment: str | None = None, field_comments: Mapping[str, str] | None = None) -> TransitionResult:
     """Move the latest revisions selected (by zone and/or entities) one step, with an audit row each.
 
     draft → submitted (zone) → reviewed (province) → approved (national); province or national may
     return submitted or reviewed data for correction (a comment is required). Approved data is locked.
-    Naming entities that cannot take the step is an error and changes nothing.
+    Naming entities that cannot take the step is an error and changes nothing. ``field_comments`` (a return's
+    comments on single fields, element code -> text) are kept with the change for the filler's form.
     """
     actor = Principal.of(user)
     step = STEPS.get(action)
@@ -703,7 +704,9 @@ def transition(engine: Engine, action: str, user: Principal | str, *, form: str,
     if not can_take_step(actor, action):
         raise WorkflowError(f"a {actor.role} user cannot {action}; it is done by "
                             f"{' or '.join(sorted(step_takers(action)))}", where=actor.username)
-    if step.needs_comment and not (comment or "").strip():
+    if field_comments and action != "return":
+        raise WorkflowError("comments on fields go with a return for correction only", where="comment")
+    if step.needs_comment and not (comment or "").strip() and not field_comments:
         raise WorkflowError("returning for correction needs a comment saying what to correct", where="comment")
     with engine.begin() as conn:
         rows = conn.execute(_latest(form, period, Submission.id, Submission.entity_key, Submission.zone_code,
@@ -733,7 +736,7 @@ def transition(engine: Engine, action: str, user: Principal | str, *, form: str,
                                                                           else ""), where=action)
         change_states(conn, Who(actor.username, actor.role), action, form, period,
                       [Revision(r.id, r.entity_key, r.revision, r.state, r.batch_id) for r in eligible], step.target,
-                      comment)
+                      comment, field_comments)
     return TransitionResult(action, step.target, [r.id for r in eligible])
 
 
