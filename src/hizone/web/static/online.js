@@ -8,7 +8,7 @@
   var d = form.dataset;
   var statusBox = document.getElementById("online-status");
   var fields = Array.prototype.slice.call(form.querySelectorAll("tr[data-field] input, tr[data-field] select"));
-  var checkTimer = null, saveTimer = null, checkSeq = 0, dirty = false, lastIssues = [];
+  var checkTimer = null, saveTimer = null, checkSeq = 0, dirty = false, lastIssues = [], saving = Promise.resolve();
 
   function say(text, kind) {
     statusBox.textContent = "";
@@ -75,7 +75,12 @@
       if (r.status === 200) { showIssues(r.json.issues || []); } else { say(r.json.message || "", "alert error"); }
     }).catch(function () { /* the session message is shown */ });
   }
+  // One save at a time: each names the version the one before it returned (two at once would refuse each other).
   function save() {
+    saving = saving.then(saveNow);
+    return saving;
+  }
+  function saveNow() {
     if (!dirty) { return Promise.resolve(); }
     dirty = false;
     say(d.msgSaving);
@@ -109,7 +114,11 @@
     ev.preventDefault();
     clearTimeout(saveTimer);
     if (lastIssues.some(function (i) { return i.severity === "error"; })) { say(d.msgErrors, "alert error"); return; }
-    post(form.action).then(function (r) {
+    // Warnings are confirmed with a reason before anything is sent (the server refuses them otherwise too).
+    var confirmed = form.elements.confirm_warnings.checked;
+    if (lastIssues.length && !confirmed) { say(d.msgWarnings, "alert error"); return; }
+    if (confirmed && !form.elements.warning_reason.value.trim()) { say(d.msgReason, "alert error"); return; }
+    saving.then(function () { return post(form.action); }).then(function (r) {
       setVersion(r.json.version);
       if (r.status === 200) { dirty = false; forget(); say(d.msgSubmitted + " · " + r.json.status, "alert ok"); return; }
       if (r.json.issues && r.json.issues.length) { showIssues(r.json.issues); }
