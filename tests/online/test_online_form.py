@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from hizone.catalog import default_catalog
 from hizone.intake.rules import rules_for
+from hizone.intake.service import validate_file
 from hizone.online.form import layout, row_file
 from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
@@ -83,3 +85,16 @@ def test_a_zone_files_on_behalf_only_within_its_scope(clients: dict[str, TestCli
     assert zone.get(f"{URL}?entity={seeded.other_enterprise}").status_code == 404
     page = zone.get(f"{URL}?entity={seeded.own_enterprise}")
     assert page.status_code == 200 and "代企业填报" in page.text
+
+
+def test_a_one_row_check_reads_the_store_for_its_entity_alone(engine: Engine, seeded: Seeded) -> None:
+    """The same report as with the whole registry and every entity's last year (the outlier warning included)."""
+    rules = rules_for("enterprise_annual", 2024)
+    data = row_file(rules, seeded.own_enterprise, {**GOOD, "revenue": "1万", "employees": "x"}, seeded.own_zone)
+    full = validate_file(engine, data, "enterprise_annual", "2024", "admin", name="one.csv")
+    narrow = validate_file(engine, data, "enterprise_annual", "2024", "admin", name="one.csv",
+                           entities=[seeded.own_enterprise])
+    found = [(i.severity, i.field, i.rule, i.message_en) for i in narrow.issues]
+    assert found == [(i.severity, i.field, i.rule, i.message_en) for i in full.issues]
+    assert {(s, f, r) for s, f, r, _ in found} == {("warning", "revenue", "outlier"),
+                                                   ("error", "employees", "not_a_number")}

@@ -4,6 +4,7 @@ view, and the reviewers' view of a report with its return for correction, field 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -96,8 +97,9 @@ async def check(request: Request, principal: security.Submitter, form_code: str,
     values, other = await _values(request, layout(rules))
     key, zone = online_svc.filer_entity(request.app.state.engine, principal, form_code, other.get("entity"))
     data = row_file(rules, key, values, zone)
-    report = await run_in_threadpool(validate_file, request.app.state.engine, data, form_code, canonical, principal,
-                                     name="online.csv")
+    # One row, of one entity: the store is read for that entity alone (not the whole registry and last year).
+    report = await run_in_threadpool(partial(validate_file, name="online.csv", entities=[key]),
+                                     request.app.state.engine, data, form_code, canonical, principal)
     return JSONResponse({"errors": report.error_count, "warnings": report.warning_count, "issues": _issues(report)})
 
 
