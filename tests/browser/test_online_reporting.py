@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import Session
-from tests.web.seed import USERS, credit_code
+from tests.web.seed import PASSWORD, USERS, credit_code
 
 pytestmark = pytest.mark.browser
 FORM = "/reporting/online/enterprise_annual/2024"
@@ -99,3 +99,35 @@ def test_an_enterprise_fills_in_its_report_and_it_reaches_the_zone_profile(
     revenue = profile.locator("#table-key_indicators tr", has_text="营业收入").first.inner_text()
     assert "1.40" in revenue  # 14万 千元 = 1.40 亿元, the zone's only 2024 report
     zone.shot("profile")
+
+
+def test_an_expired_session_keeps_what_was_typed(open_session: Callable[[str], Session]) -> None:
+    """The session ends mid-form: the page says so and keeps the values in the browser; after logging in again
+    the user is back on the form with them, and they reach the server's draft."""
+    enterprise = open_session("online-expired")
+    enterprise.expected.append(enterprise.live.base + FORM)  # the refused save logs a 401/403 on purpose
+    enterprise.login(USERS["enterprise"])
+    page = enterprise.go(FORM)
+    _type(page, "revenue", "13万")
+    page.click("#online-save")
+    _wait_text(page, "#online-status", "草稿已保存")
+    page.context.clear_cookies()  # the session is gone (expired, or logged out in another tab)
+    _type(page, "employees", "115")
+    page.click("#online-save")
+    page.wait_for_selector("#online-login", timeout=10_000)
+    assert "登录已过期" in page.locator("#online-status").inner_text()
+    enterprise.shot("expired")
+    page.click("#online-login")
+    page.wait_for_load_state("networkidle")
+    page.fill("#username", USERS["enterprise"])
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(FORM)
+    assert page.locator("#f-revenue").input_value() == "13万"
+    assert page.locator("#f-employees").input_value() == "115"  # restored from this browser
+    _wait_text(page, "#online-status", "草稿已保存")  # and saved on the server
+    page = enterprise.go(FORM)
+    page.evaluate("() => localStorage.clear()")
+    page = enterprise.go(FORM)
+    assert page.locator("#f-employees").input_value() == "115"

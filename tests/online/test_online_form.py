@@ -98,3 +98,12 @@ def test_a_one_row_check_reads_the_store_for_its_entity_alone(engine: Engine, se
     assert found == [(i.severity, i.field, i.rule, i.message_en) for i in full.issues]
     assert {(s, f, r) for s, f, r, _ in found} == {("warning", "revenue", "outlier"),
                                                    ("error", "employees", "not_a_number")}
+
+
+def test_the_reporting_page_opens_the_online_form(clients: dict[str, TestClient], seeded: Seeded) -> None:
+    page = clients["enterprise"].get("/reporting").text
+    assert 'action="/reporting/online"' in page and 'name="entity"' not in page.split('id="online-open"')[1][:900]
+    opened = clients["zone"].get(f"/reporting/online?form=enterprise_annual&period=2024&entity={seeded.own_enterprise}",
+                                 follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == f"{URL}?entity={seeded.own_enterprise}"
+    assert clients["zone"].get("/reporting/online?form=x&period=20x4").status_code == 422

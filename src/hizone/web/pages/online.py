@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -55,6 +55,14 @@ def _report(request: Request, principal: Principal, form_code: str, period: str,
     rules, canonical = online_svc.rules_of(form_code, period)
     key, zone = online_svc.filer_entity(request.app.state.engine, principal, form_code, entity)
     return rules, Report(form_code, canonical, key), zone
+
+
+@router.get("/reporting/online")
+def open_form(_: security.Submitter, form: str = Query(..., pattern=r"^[a-z_]{1,32}$"),
+              period: str = Query(..., pattern=r"^\d{4}(-\d{2})?$"),
+              entity: str = Query("", pattern=r"^[0-9A-Za-z]{0,18}$")) -> Response:
+    """The 数据填报 page's "fill in online" box: on to the form of that form and period."""
+    return see_other(f"/reporting/online/{form}/{period}" + (f"?entity={entity}" if entity else ""))
 
 
 @router.get(FORM_PATH)
