@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from hizone.catalog import default_catalog
 from hizone.intake.rules import rules_for
+from hizone.intake.service import validate_file
 from hizone.online.form import layout, row_file
 from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
 
 URL = "/reporting/online/enterprise_annual/2024"
+FIELD = re.compile(r'value="([^"]*)"')
 GOOD = {"revenue": "13万", "total_profit": "1.3万", "net_profit": "10,000", "total_assets": "260,000",
         "employees": "115"}
 
 
 def _post(client: TestClient, path: str, values: dict[str, str]) -> dict[str, object]:
-    response = client.post(URL + path, data={**values, "csrf_token": csrf_of(client, URL)})
+    page = client.get(URL).text
+    fields = {name: FIELD.search(page.split(f'name="{name}"')[1]).group(1)  # type: ignore[union-attr]
+              for name in ("draft_version", "form_version")}
+    response = client.post(URL + path, data={**fields, **values, "csrf_token": csrf_of(client, URL)})
     assert response.status_code in (200, 422), response.text
     return dict(response.json())
 
@@ -62,7 +70,7 @@ def test_submit_goes_into_the_workflow_as_a_new_revision(clients: dict[str, Test
     refused = _post(client, "/submit", {**GOOD, "revenue": "abc"})
     assert refused["status"] == "rejected"
     assert clients["zone"].get("/api/v1/submissions?period=2024").json()["total"] == 0  # nothing stored
-    stored = _post(client, "/submit", {**GOOD, "confirm_warnings": "true"})
+    stored = _post(client, "/submit", {**GOOD, "confirm_warnings": "true", "warning_reason": "checked"})
     assert stored["status"] == "stored" and stored["created"] == 1
     listed = clients["zone"].get("/api/v1/submissions?period=2024&form=enterprise_annual").json()
     assert listed["total"] == 1
@@ -77,3 +85,25 @@ def test_a_zone_files_on_behalf_only_within_its_scope(clients: dict[str, TestCli
     assert zone.get(f"{URL}?entity={seeded.other_enterprise}").status_code == 404
     page = zone.get(f"{URL}?entity={seeded.own_enterprise}")
     assert page.status_code == 200 and "代企业填报" in page.text
+
+
+def test_a_one_row_check_reads_the_store_for_its_entity_alone(engine: Engine, seeded: Seeded) -> None:
+    """The same report as with the whole registry and every entity's last year (the outlier warning included)."""
+    rules = rules_for("enterprise_annual", 2024)
+    data = row_file(rules, seeded.own_enterprise, {**GOOD, "revenue": "1万", "employees": "x"}, seeded.own_zone)
+    full = validate_file(engine, data, "enterprise_annual", "2024", "admin", name="one.csv")
+    narrow = validate_file(engine, data, "enterprise_annual", "2024", "admin", name="one.csv",
+                           entities=[seeded.own_enterprise])
+    found = [(i.severity, i.field, i.rule, i.message_en) for i in narrow.issues]
+    assert found == [(i.severity, i.field, i.rule, i.message_en) for i in full.issues]
+    assert {(s, f, r) for s, f, r, _ in found} == {("warning", "revenue", "outlier"),
+                                                   ("error", "employees", "not_a_number")}
+
+
+def test_the_reporting_page_opens_the_online_form(clients: dict[str, TestClient], seeded: Seeded) -> None:
+    page = clients["enterprise"].get("/reporting").text
+    assert 'action="/reporting/online"' in page and 'name="entity"' not in page.split('id="online-open"')[1][:900]
+    opened = clients["zone"].get(f"/reporting/online?form=enterprise_annual&period=2024&entity={seeded.own_enterprise}",
+                                 follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == f"{URL}?entity={seeded.own_enterprise}"
+    assert clients["zone"].get("/reporting/online?form=x&period=20x4").status_code == 422

@@ -420,6 +420,8 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/reporting/history/{form_code}/{entity_key}/{period}": [""],
     "/reporting/history/{form_code}/{entity_key}/{period}/export.{fmt}": [""],
     "/reporting/online/{form_code}/{period}": ["", f"?entity={LEAK_ENTERPRISE}"],
+    "/reporting/online/{form_code}/{period}/print": ["", f"?entity={LEAK_ENTERPRISE}"],
+    "/reporting/online/{form_code}/{period}/review": [f"?entity={LEAK_ENTERPRISE}"],
     "/admin/audit": [""],
     "/admin/audit/export.{fmt}": [""],
     "/api/v1/indicators": ["?year=2023", f"?year=2023&province={LEAK_PROVINCE}", "?year=2022",
@@ -469,7 +471,8 @@ FIGURE_QUERIES: dict[str, list[str]] = {
 NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", "/lang/{lang}",
               "/reporting/template/{form_code}.xlsx",
               "/reporting/transition", "/reporting/online/{form_code}/{period}/check",
-              "/reporting/online/{form_code}/{period}/submit",
+              "/reporting/online/{form_code}/{period}/submit", "/reporting/online/{form_code}/{period}/draft",
+              "/reporting/online/{form_code}/{period}/return", "/reporting/online",
               "/monitoring/alerts/{alert_id}", "/api/v1/alerts/{alert_id}",
               "/admin/users", "/admin/users/export.{fmt}", "/admin/users/{username}/deactivate",
               "/admin/users/{username}/reactivate", "/admin/users/{username}/password",
@@ -652,4 +655,28 @@ def test_registry_uploads_tell_a_scoped_user_nothing_of_an_enterprise_outside_it
     admin = clients["admin"].post("/api/v1/registry/lists", data=fields, files={"file": ("leak.csv", content)},
                                   headers={CSRF_HEADER: csrf_of(clients["admin"], "/reporting")})
     assert "测试企业7" in admin.text, "the test would not see a leak"
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_online_form_tells_nothing_of_an_enterprise_outside_scope(engine: Engine, seeded: Seeded,
+                                                                      clients: dict[str, TestClient]) -> None:
+    """Checking, saving, submitting or returning the leak zone's enterprise's report: a zone, a province and an
+    enterprise get the same 404 as for no enterprise (an enterprise its own report, never the one it names), and
+    no figure of it; an admin's check compares with its last year, so the test would see a leak."""
+    _seed_leak_zone(engine)
+    base = "/reporting/online/enterprise_annual/2024"
+    values = {"entity": LEAK_ENTERPRISE, "revenue": str(LEAK_ANNUAL["2023"]["revenue"] * 800), "employees": "5"}
+    problems = []
+    for role in ("zone", "province", "enterprise"):
+        client = clients[role]
+        for action in ("check", "draft", "submit", "return"):
+            response = client.post(f"{base}/{action}", data={**values, "csrf_token": csrf_of(client, "/reporting")})
+            found = [token for token in TOKENS if token in response.text]
+            # A zone and a province file and review in turn: the other's route is closed (403), its own answers 404.
+            expected = {"zone": 404 if action != "return" else 403,
+                        "province": 403 if action != "return" else 404}.get(role)
+            if response.status_code >= 500 or found or (expected and response.status_code != expected):
+                problems.append(f"{role:10} POST {action} -> {response.status_code} shows {found[:3]}")
+    admin = clients["admin"].post(f"{base}/check", data={**values, "csrf_token": csrf_of(clients["admin"])})
+    assert str(LEAK_ANNUAL["2023"]["revenue"]) in admin.text, "the test would not see a leak"
     assert problems == [], "\n".join(problems)

@@ -18,6 +18,7 @@ from hizone.catalog import Catalog
 from hizone.demo.carbon import load_carbon
 from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
 from hizone.demo.incubation import load_incubation
+from hizone.demo.online import add_online_drafts
 from hizone.demo.talent import load_talent
 from hizone.errors import StoreError
 from hizone.intake.periods import period_end
@@ -186,4 +187,5 @@ def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | 
         for key, value in info.items():
             session.merge(DatasetInfo(key=key, value=value))
     _move_open_work(engine, data)
+    counts["online drafts"] = add_online_drafts(engine)
     return counts

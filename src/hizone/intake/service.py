@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,22 +146,26 @@ class LatestRevisions:
         return gather(batches, self.packed.take(pa.array(slots)), layouts(conn, np.unique(batches).tolist()), codes)
 
 
-def latest_revisions(conn: Connection, form: str, period: str, *, values: bool = False) -> LatestRevisions:
-    """Every entity's latest revision of ``form`` for ``period`` (with the packed values if ``values``).
+def latest_revisions(conn: Connection, form: str, period: str, *, values: bool = False,
+                     entities: Sequence[str] | None = None) -> LatestRevisions:
+    """Every entity's latest revision of ``form`` for ``period`` (with the packed values if ``values``; only
+    ``entities``' when given).
 
     One pass over the unique index (SQLite's max() takes the other columns from its row; PostgreSQL has
     DISTINCT ON), rows straight from the driver: 200,000 revisions in a third of the ORM's time.
     """
     picked = "entity_key, revision, state, id, batch_id" + (", packed_values" if values else "")
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    only = f" AND entity_key IN ({', '.join([mark] * len(entities))})" if entities is not None else ""
     if conn.dialect.name == "postgresql":
-        sql = (f"SELECT DISTINCT ON (entity_key) {picked} FROM submission WHERE form_code = %s AND period = %s "
-               "ORDER BY entity_key, revision DESC")
+        sql = (f"SELECT DISTINCT ON (entity_key) {picked} FROM submission WHERE form_code = %s AND period = %s"
+               f"{only} ORDER BY entity_key, revision DESC")
     else:
         sql = (f"SELECT {picked.replace('revision', 'max(revision)', 1)} FROM submission "
-               "WHERE form_code = ? AND period = ? GROUP BY entity_key ORDER BY entity_key")
+               f"WHERE form_code = ? AND period = ?{only} GROUP BY entity_key ORDER BY entity_key")
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql, (form, period))
+        cursor.execute(sql, (form, period, *(entities or ())))
         rows = cursor.fetchall()
     finally:
         cursor.close()
@@ -194,11 +198,12 @@ def layouts(conn: Connection, batch_ids: Sequence[int]) -> dict[int, ValueLayout
     return {batch: ValueLayout.from_json(layout) for batch, layout in rows}
 
 
-def _previous(conn: Connection, rules: RuleSet, period: str) -> PreviousValues | None:
+def _previous(conn: Connection, rules: RuleSet, period: str,
+              entities: Sequence[str] | None = None) -> PreviousValues | None:
     elements = [o.element for o in rules.outliers]
     if not elements:
         return None
-    latest = latest_revisions(conn, rules.form.code, same_period_last_year(period), values=True)
+    latest = latest_revisions(conn, rules.form.code, same_period_last_year(period), values=True, entities=entities)
     if not len(latest):
         return None
     return PreviousValues(latest.keys, latest.columns(conn, np.arange(len(latest)), elements))
@@ -207,27 +212,32 @@ def _previous(conn: Connection, rules: RuleSet, period: str) -> PreviousValues |
 _SEPARATOR = "\x1f"  # ASCII unit separator: in no credit code or zone code
 
 
-def _registry(conn: Connection, period: str) -> Registry:
+def _registry(conn: Connection, period: str, entities: Sequence[str] | None = None) -> Registry:
     """The registry as two strings joined by the database: one row back, no Python object per enterprise.
     Each enterprise's zone is the one it belonged to in ``period`` (its current one where its history does
     not reach back that far): a late report for 2022 of an enterprise that moved in 2023 is its old zone's."""
     join = func.string_agg if conn.dialect.name == "postgresql" else func.group_concat
     zone = func.coalesce(EnterpriseVersion.zone_code, Enterprise.zone_code)
-    keys, zones = conn.execute(
-        select(join(Enterprise.credit_code, _SEPARATOR), join(zone, _SEPARATOR)).select_from(Enterprise)
-        .outerjoin(EnterpriseVersion, (EnterpriseVersion.enterprise_id == Enterprise.id)
-                   & valid_on(period_end_text(literal(period))))).one()
+    query = (select(join(Enterprise.credit_code, _SEPARATOR), join(zone, _SEPARATOR)).select_from(Enterprise)
+             .outerjoin(EnterpriseVersion, (EnterpriseVersion.enterprise_id == Enterprise.id)
+                        & valid_on(period_end_text(literal(period)))))
+    if entities is not None:
+        query = query.where(Enterprise.credit_code.in_(list(entities)))
+    keys, zones = conn.execute(query).one()
     if keys is None:
         return Registry.sorted(np.asarray([], dtype=np.str_), np.asarray([], dtype=np.str_))
     return Registry.sorted(np.asarray(keys.split(_SEPARATOR), dtype=np.str_),
                            np.asarray(zones.split(_SEPARATOR), dtype=np.str_))
 
 
-def build_context(conn: Connection, rules: RuleSet, period: str, actor: Principal, today: dt.date) -> Context:
+def build_context(conn: Connection, rules: RuleSet, period: str, actor: Principal, today: dt.date,
+                  entities: Sequence[str] | None = None) -> Context:
+    """What validation reads from the store; with ``entities`` (a file known to hold only those, like the browser
+    form's one row) only their part of the registry and of last year's values, not every enterprise's."""
     names: dict[str, str] = {code: name for code, name in conn.execute(select(Zone.code, Zone.name_zh))}
-    registry = _registry(conn, period) if rules.form.entity == "enterprise" else None
+    registry = _registry(conn, period, entities) if rules.form.entity == "enterprise" else None
     return Context(today=today, zones=frozenset(names), zone_names=names, registry=registry,
-                   previous=_previous(conn, rules, period),
+                   previous=_previous(conn, rules, period, entities),
                    allowed_zones=_scope_zones(conn, actor), allowed_entities=entities_acted_on(actor),
                    loaded={name: check_module(name).load(conn, rules, period) for name in rules.row_checks})
 
@@ -243,22 +253,24 @@ class _Locked(Exception):
 
 def validate_file(engine: Engine, source: Source, form: str, period: str, user: Principal | str, *,
                   sheet: str | None = None, name: str | None = None, limits: Limits | None = None,
-                  catalog: Catalog | None = None, today: dt.date | None = None) -> ValidationReport:
-    """The full report (registry, scope and last-year checks included) without storing anything."""
+                  catalog: Catalog | None = None, today: dt.date | None = None,
+                  entities: Sequence[str] | None = None) -> ValidationReport:
+    """The full report (registry, scope and last-year checks included) without storing anything. ``entities``:
+    the file's only entities, when the caller knows them (the store is then read for those alone)."""
     report, _, _ = _validate(engine, source, form, period, Principal.of(user), sheet, name, limits, catalog,
-                             today or dt.date.today())
+                             today or dt.date.today(), entities)
     return report
 
 
 def _validate(engine: Engine, source: Source, form: str, period: str, actor: Principal, sheet: str | None,
               name: str | None, limits: Limits | None, catalog: Catalog | None,
-              today: dt.date) -> tuple[ValidationReport, ParsedBatch, RuleSet]:
+              today: dt.date, entities: Sequence[str] | None = None) -> tuple[ValidationReport, ParsedBatch, RuleSet]:
     start_worker()  # the first file's worker starts while the rules are prepared
     cat = catalog or default_catalog()
     rules, canonical = prepare(form, period, today, catalog)
     raw, context = _read_with_context(engine, lambda: read_in_worker(source, rules, cat, name=name, sheet=sheet,
                                                                      limits=limits),
-                                      rules, canonical, actor, today)
+                                      rules, canonical, actor, today, entities)
     report, batch = validate_sheet(raw, rules, canonical, context, cat)
     registration = _registration(engine, raw, check_sheet(raw, rules, canonical, context, cat), actor, canonical,
                                  today)
@@ -275,12 +287,12 @@ def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Princ
 
 
 def _read_with_context(engine: Engine, read: Callable[[], RawSheet], rules: RuleSet, period: str, actor: Principal,
-                       today: dt.date) -> tuple[RawSheet, Context]:
+                       today: dt.date, entities: Sequence[str] | None = None) -> tuple[RawSheet, Context]:
     """The file read while a thread reads what validation needs from the store: the file's readers spend
     most of their time outside the GIL (DuckDB, zlib), so the two overlap."""
     def context() -> Context:
         with engine.connect() as conn:
-            return build_context(conn, rules, period, actor, today)
+            return build_context(conn, rules, period, actor, today, entities)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hizone-intake-context") as pool:
         pending = pool.submit(context)
@@ -691,12 +703,13 @@ class TransitionResult:
 
 def transition(engine: Engine, action: str, user: Principal | str, *, form: str, period: str,
                zone_code: str | None = None, entity_keys: Sequence[str] | None = None,
-               comment: str | None = None) -> TransitionResult:
+               comment: str | None = None, field_comments: Mapping[str, str] | None = None) -> TransitionResult:
     """Move the latest revisions selected (by zone and/or entities) one step, with an audit row each.
 
     draft → submitted (zone) → reviewed (province) → approved (national); province or national may
     return submitted or reviewed data for correction (a comment is required). Approved data is locked.
-    Naming entities that cannot take the step is an error and changes nothing.
+    Naming entities that cannot take the step is an error and changes nothing. ``field_comments`` (a return's
+    comments on single fields, element code -> text) are kept with the change for the filler's form.
     """
     actor = Principal.of(user)
     step = STEPS.get(action)
@@ -705,7 +718,9 @@ def transition(engine: Engine, action: str, user: Principal | str, *, form: str,
     if not can_take_step(actor, action):
         raise WorkflowError(f"a {actor.role} user cannot {action}; it is done by "
                             f"{' or '.join(sorted(step_takers(action)))}", where=actor.username)
-    if step.needs_comment and not (comment or "").strip():
+    if field_comments and action != "return":
+        raise WorkflowError("comments on fields go with a return for correction only", where="comment")
+    if step.needs_comment and not (comment or "").strip() and not field_comments:
         raise WorkflowError("returning for correction needs a comment saying what to correct", where="comment")
     with engine.begin() as conn:
         rows = conn.execute(_latest(form, period, Submission.id, Submission.entity_key, Submission.zone_code,
@@ -735,7 +750,7 @@ def transition(engine: Engine, action: str, user: Principal | str, *, form: str,
                                                                           else ""), where=action)
         change_states(conn, Who(actor.username, actor.role), action, form, period,
                       [Revision(r.id, r.entity_key, r.revision, r.state, r.batch_id) for r in eligible], step.target,
-                      comment)
+                      comment, field_comments)
     return TransitionResult(action, step.target, [r.id for r in eligible])
 
 

@@ -7,7 +7,9 @@ upload goes through (``intake.service``), as one CSV row with the rule set's own
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -41,6 +43,30 @@ def layout(rules: RuleSet) -> FormLayout:
                    for f in form.fields)
     return FormLayout(form.code, form.version, form.name_zh, form.name_en, form.entity, fields,
                       _role_code(rules, "note") is not None)
+
+
+def fingerprint(rules: RuleSet) -> str:
+    """The form version a draft was typed against: a hash of the form's fields as the catalog read them and of
+    the rule set's file. A YAML change that alters either (a field added, a range moved) makes a new version, so
+    a page opened before the change cannot submit values checked against rules no longer in force."""
+    key = (rules.source, rules.form.code, rules.form.version)
+    if key not in _FINGERPRINTS:  # the rule sets are read once per process (rules_for caches them) and so is this
+        _FINGERPRINTS[key] = _fingerprint(rules)
+    return _FINGERPRINTS[key]
+
+
+_FINGERPRINTS: dict[tuple[str, str, int], str] = {}
+
+
+def _fingerprint(rules: RuleSet) -> str:
+    form = rules.form
+    fields = [[f.element.code, f.required, f.element.type, f.element.unit.name, f.element.min, f.element.max]
+              for f in form.fields]
+    digest = hashlib.sha256(json.dumps([form.code, form.version, fields], ensure_ascii=False).encode())
+    if rules.source:
+        with open(rules.source, "rb") as source:
+            digest.update(source.read())
+    return digest.hexdigest()
 
 
 def _role_code(rules: RuleSet, role: str) -> str | None:

@@ -13,7 +13,7 @@ account and registry entries of ``audit_log``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -146,13 +146,17 @@ class Revision:
 
 
 def change_states(conn: Connection, who: Who, action: str, form_code: str, period: str,
-                  revisions: Sequence[Revision], to_state: str, comment: str | None = None) -> list[int]:
-    """Move ``revisions`` to ``to_state``, an event each; the events' numbers."""
+                  revisions: Sequence[Revision], to_state: str, comment: str | None = None,
+                  fields: Mapping[str, str] | None = None) -> list[int]:
+    """Move ``revisions`` to ``to_state``, an event each; the events' numbers. ``fields``: comments on single
+    fields (a return for correction saying what is wrong where), kept in the event for the filler's form."""
     ids = [r.id for r in revisions]
     for start in range(0, len(ids), 5000):
         conn.execute(update(Submission).where(Submission.id.in_(ids[start:start + 5000])).values(state=to_state))
     now = utcnow()
-    extra = {"comment": comment} if comment else {}
+    extra: dict[str, object] = {"comment": comment} if comment else {}
+    if fields:
+        extra["fields"] = dict(fields)
     return _append(conn, [
         {"at": now, "actor": who.name, "actor_role": who.role, "kind": STATE_CHANGED, "form_code": form_code,
          "entity_key": r.entity_key, "period": period, "batch_id": r.batch_id, "from_state": r.state,

@@ -626,3 +626,43 @@ class JobFairEmployer(Base):
     credit_code: Mapped[str] = mapped_column(String(18), index=True)
     name: Mapped[str] = mapped_column(String(128))
     posts: Mapped[int] = mapped_column(Integer)
+class OnlineDraft(Base):
+    """The values typed into a report's browser form (网上填报) and not yet submitted: one row per form, period
+    and entity, overwritten in place. ``version`` counts the saves: a save names the version it was made from,
+    so a second tab (or a second person) saving over a newer draft is detected, not silently lost. ``form_version``
+    is the fingerprint of the form and rule set the values were typed against (``online.form.fingerprint``)."""
+
+    __tablename__ = "online_draft"
+    __table_args__ = (UniqueConstraint("form_code", "period", "entity_key", name="uq_online_draft_report"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))
+    entity_key: Mapped[str] = mapped_column(String(18))
+    zone_code: Mapped[str | None] = mapped_column(String(8), index=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)  # field code -> text as typed
+    version: Mapped[int] = mapped_column(Integer)
+    form_version: Mapped[str] = mapped_column(String(64))
+    saved_by: Mapped[str] = mapped_column(String(64))
+    saved_role: Mapped[str | None] = mapped_column(String(16))
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_version: Mapped[int | None] = mapped_column(Integer)  # the draft version last submitted
+
+
+class OnlineFiling(Base):
+    """How a batch typed into the browser form was filed: by whom, in which role, on behalf of the enterprise or
+    not (a zone's committee filing an enterprise's report), from which draft version, and the reason given
+    when warnings were confirmed. One row per batch; the batch's ``created_by`` is the filer too."""
+
+    __tablename__ = "online_filing"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(Integer, unique=True)
+    form_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))
+    entity_key: Mapped[str] = mapped_column(String(18))
+    filed_by: Mapped[str] = mapped_column(String(64))
+    filed_role: Mapped[str] = mapped_column(String(16))
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    draft_version: Mapped[int] = mapped_column(Integer)
+    form_version: Mapped[str] = mapped_column(String(64))
+    warning_reason: Mapped[str | None] = mapped_column(String(500))
+    filed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
