@@ -216,6 +216,9 @@ SCOPED_EXPORTS: dict[str, tuple[set[str], str]] = {
     "/monitoring/export/alerts.csv": (ALLOWED_BY_RULE["scoped"], "zone"),
     "/monitoring/export/alerts.csv?state=open": (ALLOWED_BY_RULE["scoped"], "zone"),
     "/reporting/completeness/export.csv?form=enterprise_annual&period=2023": (ALLOWED_BY_RULE["scoped"], "zone"),
+    "/reporting/completeness/entities/export.csv?form=enterprise_annual&period=2023": (ALLOWED_BY_RULE["scoped"],
+                                                                                       "zone"),
+    "/api/v1/completeness?form=enterprise_annual&period=2023": (ALLOWED_BY_RULE["scoped"], "zone"),
 }
 
 
@@ -389,6 +392,8 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/reporting/recent/export.{fmt}": [""],
     "/reporting/completeness": ["?form=enterprise_annual&period=2023", "?form=zone_monthly&period=2023-02"],
     "/reporting/completeness/export.{fmt}": ["?form=enterprise_annual&period=2023"],
+    "/reporting/completeness/entities/export.{fmt}": ["?form=enterprise_annual&period=2023"],
+    "/api/v1/completeness": ["?form=enterprise_annual&period=2023", "?form=zone_monthly&period=2023-02"],
     "/reporting/history/{form_code}/{entity_key}/{period}": [""],
     "/reporting/history/{form_code}/{entity_key}/{period}/export.{fmt}": [""],
     "/reporting/online/{form_code}/{period}": ["", f"?entity={LEAK_ENTERPRISE}"],

@@ -100,6 +100,7 @@ def _include_routers(app: FastAPI) -> None:
         v1_ladder_points,
         v1_readings,
         v1_registry,
+        v1_reporting,
     )
     from hizone.web.pages import (
         account,
@@ -132,6 +133,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_ladder.router)
     app.include_router(v1_carbon.router)
     app.include_router(v1_ladder_points.router)
+    app.include_router(v1_reporting.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes
