@@ -20,6 +20,7 @@ from hizone.cli.ladder import ladder_app
 from hizone.cli.ranking import register as register_ranking
 from hizone.cli.readings import readings_app
 from hizone.cli.registry import registry_app
+from hizone.cli.reminders import reminders_app
 from hizone.cli.reports import report_app
 from hizone.cli.store import db_app
 from hizone.cli.web import register as register_web
@@ -34,6 +35,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(readings_app, name="readings")
 app.add_typer(ladder_app, name="ladder")
 app.add_typer(report_app, name="report")
+app.add_typer(reminders_app, name="reminders")
 register_intake(app)
 register_analytics(app)
 register_ranking(app)
