@@ -168,3 +168,34 @@ def test_notices_are_the_users_own_to_read(engine: Engine) -> None:
     assert unread_count(engine, ids["ent3"]) == 1
     assert mark_read(engine, ids["ent2"], mine.id) == 1 and unread_count(engine, ids["ent2"]) == 0
     assert mark_read(engine, ids["ent2"], mine.id) == 0
+
+
+def test_the_cli_runs_once_a_day_and_dry_runs(engine: Engine, database_url: str, mail_server: MailServer,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from hizone.cli import app
+
+    codes = _seed(engine)
+    for name, value in (("HIZONE_DATABASE_URL", database_url), ("HIZONE_SMTP_HOST", "127.0.0.1"),
+                        ("HIZONE_SMTP_PORT", str(mail_server.port)), ("HIZONE_SMTP_STARTTLS", "0"),
+                        ("HIZONE_BASE_URL", "https://hizone.example.cn")):
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    dry = runner.invoke(app, ["reminders", "run", "--on", "2024-04-23", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would remind 3 user(s)" in dry.output and mail_server.inbox.messages == []
+    first = runner.invoke(app, ["reminders", "run", "--on", "2024-04-23"])
+    assert first.exit_code == 0 and "reminded 3 user(s); e-mail sent 2, failed 0" in first.output, first.output
+    assert "https://hizone.example.cn/reporting" in str(_parsed(mail_server.inbox.messages[0]).get_content())
+    second = runner.invoke(app, ["reminders", "run", "--on", "2024-04-23"])
+    assert "reminded 0 user(s)" in second.output and "3 already reminded today" in second.output
+    assert len(mail_server.inbox.messages) == 2
+    # The completeness command's timeliness columns, on the day after the deadline.
+    table = runner.invoke(app, ["completeness", "-f", "enterprise_annual", "-p", "2023", "--on", "2024-05-01",
+                                       "--missing"])
+    assert table.exit_code == 0, table.output
+    assert "deadline 2024-04-30 (as of 2024-05-01)" in table.output
+    assert f"missing: Z1102 {codes[1]} 企业2 (1 day(s) overdue)" in table.output
+    bad = runner.invoke(app, ["reminders", "run", "--on", "2024-13-01"])
+    assert bad.exit_code == 2 and "2024-13-01" in bad.output

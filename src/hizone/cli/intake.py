@@ -181,7 +181,7 @@ def completeness_command(
     console().print(table)
     if missing:
         for e in report.missing:
-            console().print(f"missing: {e.zone_code} {e.entity_key} {e.name} ({e.days} days overdue)")
+            console().print(f"missing: {e.zone_code} {e.entity_key} {e.name} ({e.days} day(s) overdue)")
 
 
 COMMANDS: dict[str, Callable[..., None]] = {

@@ -111,6 +111,7 @@ def _include_routers(app: FastAPI) -> None:
         ladder,
         ladder_points,
         monitoring,
+        notices,
         online,
         overview,
         rankings,
@@ -122,7 +123,7 @@ def _include_routers(app: FastAPI) -> None:
     )
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
-                   online, registry, sql, admin, docs, carbon, reports):
+                   online, notices, registry, sql, admin, docs, carbon, reports):
         app.include_router(module.router)
     app.include_router(reports.api_router)
     app.include_router(v1.router)

@@ -1,5 +1,6 @@
-"""/api/v1/completeness: timeliness against the reporting calendar in the caller's zones. The figures are
-hizone.intake.completeness's; this only translates."""
+"""/api/v1/completeness: timeliness against the reporting calendar in the caller's zones; /api/v1/notices: the
+caller's own reminders. The figures are hizone.intake.completeness's and hizone.store.notices'; this only
+translates."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from hizone.store.notices import notices_of
 from hizone.web import security
 from hizone.web.api.v1 import ERRORS
 from hizone.web.services import reporting as svc
@@ -65,3 +67,22 @@ def completeness(request: Request, principal: security.Scoped,
         entities=[EntityTimeliness(entity_key=e.entity_key, name=e.name, zone_code=e.zone_code, status=e.status,
                                    days=e.days, first_received=e.first_received, state=e.state, revision=e.revision)
                   for e in report.entities])
+
+
+class NoticeOut(BaseModel):
+    id: int
+    created_at: dt.datetime
+    subject_zh: str
+    subject_en: str
+    body_zh: str
+    body_en: str
+    read: bool
+
+
+@router.get("/notices", response_model=list[NoticeOut], summary="The caller's own notices (reminders), newest first")
+def notices(request: Request, principal: security.LoggedIn) -> list[NoticeOut]:
+    if principal.user_id is None:  # every logged-in caller has one (session or token); a guard
+        return []
+    return [NoticeOut(id=n.id, created_at=n.created_at, subject_zh=n.subject_zh, subject_en=n.subject_en,
+                      body_zh=n.body_zh, body_en=n.body_en, read=n.read_at is not None)
+            for n in notices_of(request.app.state.engine, principal.user_id)]
