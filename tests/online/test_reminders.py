@@ -137,11 +137,14 @@ def test_one_mail_a_day_per_user_with_every_due_report(engine: Engine, mail_serv
 
 
 def test_after_the_deadline_a_dry_run_and_a_mail_server_down(engine: Engine, mail_server: MailServer) -> None:
-    _seed(engine)
+    codes = _seed(engine)
     mail = MailSettings(host="127.0.0.1", port=mail_server.port, starttls=False)
     # 1 May 2024: the day after the deadline; a dry run stores and sends nothing.
     dry = run_reminders(engine, dt.date(2024, 5, 1), mail, dry_run=True)
-    assert [d.kind for d in dry.due] == ["after", "after"] and sorted(dry.reminded) == ["ent1", "ent2", "ent3"]
+    assert [d.kind for d in dry.due] == ["after", "after"]
+    # After the deadline the zone's committee is reminded of its missing enterprises too: 企业1's energy report.
+    assert sorted(dry.reminded) == ["ent1", "ent2", "ent3", "zone1"]
+    assert [(i.due.form, i.entity_key) for i in dry.reminded["zone1"]] == [("enterprise_energy", codes[0])]
     assert mail_server.inbox.messages == []
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(ReminderLog)) == 0
@@ -152,7 +155,7 @@ def test_after_the_deadline_a_dry_run_and_a_mail_server_down(engine: Engine, mai
     with engine.connect() as conn:
         failed = conn.scalar(select(func.count()).select_from(ReminderLog)
                              .where(ReminderLog.channel == "email", ReminderLog.result.like("failed:%")))
-    assert failed == 3  # ent1's one item, ent2's two
+    assert failed == 4  # ent1's one item, ent2's two, zone1's one
     ids = _ids(engine)
     notice = notices_of(engine, ids["ent2"])[0]
     assert notice.subject_zh == "催报：2项报表待报送" and "已逾期1天" in notice.body_zh

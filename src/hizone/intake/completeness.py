@@ -97,6 +97,8 @@ def completeness(engine: Engine, form: str, period: str, *, today: dt.date | Non
     summaries: dict[str, ZoneSummary] = {}
     for key, name, zone in expected:
         first = firsts.get(key)
+        if first is not None and local_date(first) > on:
+            first = None  # as of ``on`` it had not arrived yet
         timely = timeliness(win, first, on)
         revision, state = latest.get(key, (None, None))
         entities.append(EntityStatus(key, name, zone, first, timely.status, timely.days, state, revision))

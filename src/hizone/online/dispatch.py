@@ -1,7 +1,9 @@
 """Send the day's reminders: in-app notices and e-mail, at most one a day per user, each one logged.
 
 The store and mail side of ``hizone.online.reminders``. Who is reminded: the reporter's own users (an
-enterprise's for its reports, a zone committee's for the zone's forms), active ones only. A user already
+enterprise's for its reports, a zone committee's for the zone's forms) and, after the deadline, the level that
+chases the missing (the zone's committee for its enterprises, the province's department for its zones); active
+users only, the national roles never. A user already
 reminded on the day (any row of the reminder log for it) is skipped: a second run on the same day sends nothing.
 The notice and its log rows are committed before the mail is sent; a mail that fails is logged as failed, and the
 run goes on with the next user.
@@ -13,6 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -23,7 +26,7 @@ from hizone.mail import MailError, send_mail
 from hizone.online.calendar import Calendar, default_calendars
 from hizone.online.reminders import Due, Item, Message, ReminderRules, compose, due_on
 from hizone.store import session_scope
-from hizone.store.models import Notice, ReminderLog, User, utcnow
+from hizone.store.models import Notice, ReminderLog, User, Zone, utcnow
 
 log = logging.getLogger(__name__)
 Sender = Callable[[MailSettings, str, str, str], None]
@@ -51,9 +54,8 @@ class Outcome:
         return sum(1 for r in self.results.values() if r.get(channel) == result)
 
 
-def _recipients(engine: Engine, entity: str, keys: set[str]) -> dict[str, list[Recipient]]:
-    """The active users who report for each of ``keys`` (credit codes, or zone codes for zone forms)."""
-    role, column = ("enterprise", User.credit_code) if entity == "enterprise" else ("zone", User.zone_code)
+def _users(engine: Engine, role: str, column: Any, keys: set[str]) -> dict[str, list[Recipient]]:
+    """The active users of ``role`` tied to each of ``keys`` (by ``column``: credit, zone or province code)."""
     found: dict[str, list[Recipient]] = {}
     if not keys:
         return found
@@ -65,16 +67,40 @@ def _recipients(engine: Engine, entity: str, keys: set[str]) -> dict[str, list[R
     return found
 
 
+def _recipients(engine: Engine, entity: str, due: Due, targets: dict[str, str],
+                zones: dict[str, str]) -> dict[str, list[Recipient]]:
+    """Per entity key: its own users (an enterprise's; a zone committee's for zone forms) and, once the deadline
+    has passed, the level that chases it (the zone's committee for its enterprises, the province's department
+    for its zones). ``targets``: key -> zone code; ``zones``: zone code -> province code."""
+    if entity == "enterprise":
+        found = _users(engine, "enterprise", User.credit_code, set(targets))
+        if due.kind == "after":
+            by_zone = _users(engine, "zone", User.zone_code, set(targets.values()))
+            for key, zone in targets.items():
+                found.setdefault(key, []).extend(by_zone.get(zone, []))
+        return found
+    found = _users(engine, "zone", User.zone_code, set(targets))
+    if due.kind == "after":
+        by_province = _users(engine, "province", User.province_code, {zones.get(z, "") for z in targets})
+        for key in targets:
+            found.setdefault(key, []).extend(by_province.get(zones.get(key, ""), []))
+    return found
+
+
 def _items_by_user(engine: Engine, day: dt.date, due: list[Due], catalog: Catalog
                    ) -> dict[Recipient, list[Item]]:
+    with engine.connect() as conn:
+        zones = {code: province for code, province in conn.execute(select(Zone.code, Zone.province_code))}
     by_user: dict[Recipient, list[Item]] = {}
     for d in due:
         form = catalog.form(d.form, int(d.period[:4]))
         report = completeness(engine, d.form, d.period, today=day, catalog=catalog)
-        targets = {e.entity_key: e.name for e in report.entities if e.status is d.status}
-        for key, users in _recipients(engine, form.entity, set(targets)).items():
+        targets = [e for e in report.entities if e.status is d.status]
+        names = {e.entity_key: e.name for e in targets}
+        found = _recipients(engine, form.entity, d, {e.entity_key: e.zone_code for e in targets}, zones)
+        for key, users in found.items():
             for user in users:
-                by_user.setdefault(user, []).append(Item(d, key, targets[key], form.name_zh, form.name_en))
+                by_user.setdefault(user, []).append(Item(d, key, names[key], form.name_zh, form.name_en))
     return by_user
 
 

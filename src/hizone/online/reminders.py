@@ -19,6 +19,7 @@ from hizone.errors import CatalogError
 from hizone.online.calendar import Calendar, Status, calendar_for, default_calendars, window
 
 REMINDERS_KIND = "reminders"
+LINES_SHOWN = 20  # a message lists this many reports, then says how many more
 MONTHS_BACK = 24  # monthly periods looked at: a reminder later than two years after a deadline is no reminder
 
 
@@ -194,8 +195,10 @@ def compose(items: Sequence[Item], link: str | None = None) -> Message:
                  f"report{'s' if len(items) != 1 else ''} to send"
     where_zh = f"\n请登录平台填报：{link}" if link else "\n请登录平台“数据填报”页面报送。"
     where_en = f"\nPlease report at {link}" if link else "\nPlease report on the platform's Reporting page."
-    body_zh = "您好：\n以下报表尚未报送：\n" + "\n".join(map(_line_zh, items)) + where_zh + \
-        "\n如已报送，请忽略本提醒。"
-    body_en = "Hello,\nthe following reports have not been received:\n" + "\n".join(map(_line_en, items)) + \
-        where_en + "\nIf you have sent them already, please ignore this reminder."
+    shown, more = items[:LINES_SHOWN], len(items) - LINES_SHOWN
+    lines_zh = [*map(_line_zh, shown), *([f"……另有{more}项"] if more > 0 else [])]
+    lines_en = [*map(_line_en, shown), *([f"... and {more} more"] if more > 0 else [])]
+    body_zh = "您好：\n以下报表尚未报送：\n" + "\n".join(lines_zh) + where_zh + "\n如已报送，请忽略本提醒。"
+    body_en = "Hello,\nthe following reports have not been received:\n" + "\n".join(lines_en) + where_en + \
+        "\nIf you have sent them already, please ignore this reminder."
     return Message(subject_zh, subject_en, body_zh, body_en)
