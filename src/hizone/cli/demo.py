@@ -22,6 +22,7 @@ def demo(
     from hizone.auth.users import create_demo_users
     from hizone.catalog import default_catalog
     from hizone.demo import generate, load
+    from hizone.demo.reporting import remind_demo_users
     from hizone.registry import load_provinces, load_zones
     from hizone.store import connect, upgrade
     from hizone.store.models import Base
@@ -50,6 +51,7 @@ def demo(
                   f"in {time.perf_counter() - started:.1f} s: "
                   + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
     _print_demo_users(create_demo_users(engine), settings.var_dir / "demo-users.txt")
+    console().print(f"demo reminders (in the app): {remind_demo_users(engine, max(data.annual), catalog)} users")
 
 
 def _print_demo_users(users: list[tuple[str, str, str, str]], keep: Path) -> None:
