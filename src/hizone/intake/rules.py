@@ -95,7 +95,6 @@ class RuleSet:
     outliers: tuple[OutlierRule, ...]
     codes: dict[str, bool] = field(default_factory=dict)
     duplicates: bool = True
-    deadline_days: int = 90
     source: str = ""
 
     def role(self, name: str) -> ColumnRole | None:
@@ -184,12 +183,9 @@ def load_rules(path: Path, catalog: Catalog) -> RuleSet:
         outliers.append(OutlierRule(spec["element"], _number_or_none(spec, "max_ratio", where),
                                     _number_or_none(spec, "min_ratio", where),
                                     _number_or_none(spec, "min_previous", where) or 0.0))
-    deadline = doc.get("deadline_days", 90)
-    if not isinstance(deadline, int) or deadline < 0:
-        raise CatalogError("'deadline_days' must be a whole number of days", where=str(path))
     return RuleSet(form=form, columns=_columns(doc, path), ranges=ranges, cross_field=tuple(cross),
                    outliers=tuple(outliers), codes={k: bool(v) for k, v in (doc.get("codes") or {}).items()},
-                   duplicates=bool(doc.get("duplicates", True)), deadline_days=deadline, source=str(path))
+                   duplicates=bool(doc.get("duplicates", True)), source=str(path))
 
 
 def rule_directories() -> list[Path]:
