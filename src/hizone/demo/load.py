@@ -91,7 +91,7 @@ def _annual_corrections(conn: Connection, data: DemoData, catalog: Catalog, code
     corrected[:, data.annual_elements.index("rd_expenditure")] *= 1.05
     _insert_period(conn, ANNUAL_FORM, str(last), _layout(catalog, ANNUAL_FORM, last, data.annual_elements),
                    (codes[rows], zone_codes[rows], corrected.round(1)),
-                   reporting.arrival(ANNUAL_FORM, str(last), 10), state="draft", revision=2)
+                   reporting.arrival(ANNUAL_FORM, str(last), reporting.CORRECTION_DAYS), state="draft", revision=2)
 
 
 def _move_corrections(engine: Engine, data: DemoData) -> None:

@@ -24,6 +24,7 @@ from hizone.online.dispatch import run_reminders
 MISSING_EVERY, MISSING_AMONG_SMALLEST = 10, 0.10  # one in ten of the smallest tenth: ~1%
 LATE_EVERY, LATE_DAYS = 25, (3, 12, 30)  # one in 25 (4%), spread over three delays
 CORRECTIONS = {"returned": 3, "submitted": 3}  # revisions 2 in the demo zone, by what their province did
+CORRECTION_DAYS = 45  # after the deadline: after every late first report
 RETURN_COMMENT = "（合成）研发费用与从业人员数不匹配，请核实研发人员口径后重新报送"
 # The days the demo's reminders ran: a week before the last annual deadline (to those not yet reported) and the
 # day after it (to the missing, and the zones that chase them).
