@@ -100,3 +100,9 @@ def test_a_bad_calendar_names_file_and_field(tmp_path: Path, windows: str, where
         load_calendars([root], default_catalog())
     assert caught.value.where == f"{root / 'torch-2019.yaml'}: {where}"
     assert reason in caught.value.reason
+
+
+@pytest.mark.parametrize("period", ["2023-13", "2023-00", "23", "2023-1"])
+def test_a_malformed_period_is_refused(period: str) -> None:
+    with pytest.raises(CatalogError, match=f"'{period}' is not a period"):
+        window("zone_monthly", period)

@@ -412,14 +412,20 @@ def _plan_workflow(zones: list[ZoneRow], monthly: dict[str, np.ndarray], anomali
     return planned
 
 
-def _leave_missing(annual: dict[int, np.ndarray], ent: Enterprises, zones: list[ZoneRow],
+def _leave_missing(annual: dict[int, np.ndarray], ent: Enterprises, qualifications: Qualifications,
                    anomalies: list[dict[str, Any]]) -> None:
     """The last year's reports never sent (demo.reporting): taken out after everything else is drawn, so the
-    other figures stay those of the same seed; never a zone's first enterprise (the demo users') or a planted one."""
+    other figures stay those of the same seed. Never a zone's first enterprise (the demo users'), a planted one,
+    or one holding a qualification in that year (lists are drawn from the year's reports)."""
     last = max(annual)
+    year_end = dt.date(last, 12, 31)
     codes = np.asarray(ent.credit_code, dtype=np.str_)
     keep = reporting.first_of_each_zone(codes, np.asarray(ent.zone))
     keep |= np.isin(codes, [a["enterprise"] for a in anomalies if "enterprise" in a])
+    held = [int(i) for i, start, end in zip(qualifications.enterprise, qualifications.valid_from,
+                                            qualifications.valid_to, strict=True)
+            if start <= year_end and (end is None or end >= dt.date(last, 1, 1))]
+    keep[held] = True
     annual[last][reporting.missing_rows(annual[last][:, 0], keep)] = np.nan
 
 
@@ -445,7 +451,7 @@ def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow
     annual = {y: _round_to_form(m, catalog, ANNUAL_FORM, y) for y, m in annual.items()}
     qualifications = _qualifications(rng, ent, annual, annual_elements, profiles, scale, cal,
                                      [z.code for z in zones])
-    _leave_missing(annual, ent, zones, anomalies)
+    _leave_missing(annual, ent, qualifications, anomalies)
     return DemoData(seed=seed, scale=scale, provinces=provinces, zones=zones, profiles=profiles,
                     enterprises=ent, qualifications=qualifications,
                     incubators=_incubators(rng, zones, ent), annual_elements=annual_elements,

@@ -27,6 +27,7 @@ KINDS = {"annual": "annual", "express": "annual", "monthly": "monthly"}  # kind 
 
 _ANNUAL_DATE = re.compile(r"^Y(?:\+(\d))?-(\d{2})-(\d{2}|last)$")
 _MONTHLY_DATE = re.compile(r"^M(?:\+(\d))?-(\d{2}|last)$")
+_PERIOD = re.compile(r"^\d{4}(-(0[1-9]|1[0-2]))?$")
 
 
 class Status(StrEnum):
@@ -188,6 +189,8 @@ def calendar_for(year: int, calendars: Mapping[int, Calendar] | None = None) -> 
 def window(form: str, period: str, kind: str | None = None,
            calendars: Mapping[int, Calendar] | None = None) -> Window:
     """The window of ``form``'s ``period`` (its own frequency's kind unless ``kind``, e.g. "express")."""
+    if not _PERIOD.match(period):
+        raise CatalogError(f"'{period}' is not a period (YYYY or YYYY-MM, month 01..12)", where="period")
     chosen = calendar_for(int(period[:4]), calendars)
     shape = "monthly" if len(period) == 7 else "annual"
     kinds = [k for f, k in chosen.rules if f == form]
