@@ -74,16 +74,23 @@ def _annual(conn: Connection, data: DemoData, catalog: Catalog) -> int:
             count += _insert_period(conn, ANNUAL_FORM, str(year), layout,
                                     (codes[chosen], zone_codes[chosen], matrix[chosen]),
                                     reporting.arrival(ANNUAL_FORM, str(year), days))
-    _annual_corrections(conn, data, catalog, codes, zone_codes)
+    _annual_corrections(conn, data, catalog)
     return count
 
 
-def _annual_corrections(conn: Connection, data: DemoData, catalog: Catalog, codes: np.ndarray,
-                        zone_codes: np.ndarray) -> None:
+def _corrections(data: DemoData) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Credit codes, their zones and the rows of the last year's corrections by what happens to them."""
+    codes = np.asarray(data.enterprises.credit_code, dtype=np.str_)
+    zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)[np.asarray(data.enterprises.zone)]
+    reported = ~np.isnan(data.annual[max(data.annual)][:, 0])
+    return codes, zone_codes, reporting.correction_plan(codes, zone_codes, reported)
+
+
+def _annual_corrections(conn: Connection, data: DemoData, catalog: Catalog) -> None:
     """Revision 2 of a few of the demo zone's last-year reports, with more R&D (the province will query it)."""
     last = max(data.annual)
     matrix = data.annual[last]
-    plan = reporting.correction_plan(codes, zone_codes, ~np.isnan(matrix[:, 0]))
+    codes, zone_codes, plan = _corrections(data)
     rows = np.concatenate(list(plan.values()))
     if not len(rows):
         return
@@ -96,10 +103,8 @@ def _annual_corrections(conn: Connection, data: DemoData, catalog: Catalog, code
 
 def _move_corrections(engine: Engine, data: DemoData) -> None:
     """The demo zone's corrections go through the workflow: submitted by the zone, some returned by its province."""
-    codes = np.asarray(data.enterprises.credit_code, dtype=np.str_)
-    zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)[np.asarray(data.enterprises.zone)]
     last = max(data.annual)
-    plan = reporting.correction_plan(codes, zone_codes, ~np.isnan(data.annual[last][:, 0]))
+    codes, zone_codes, plan = _corrections(data)
     rows = np.concatenate(list(plan.values()))
     if not len(rows):
         return
