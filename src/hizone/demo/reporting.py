@@ -21,7 +21,7 @@ from hizone.intake.service import transition
 from hizone.online.calendar import CHINA, window
 from hizone.online.dispatch import run_reminders
 
-MISSING_EVERY, MISSING_AMONG_SMALLEST = 10, 0.10  # one in ten of the smallest tenth: ~1%
+MISSING_SHARE = 0.01  # of the last year's reporters: the smallest of those holding no qualification
 LATE_EVERY, LATE_DAYS = 25, (3, 12, 30)  # one in 25 (4%), spread over three delays
 CORRECTIONS = {"returned": 3, "submitted": 3}  # revisions 2 in the demo zone, by what their province did
 CORRECTION_DAYS = 45  # after the deadline: after every late first report
@@ -40,11 +40,12 @@ def first_of_each_zone(codes: np.ndarray, zones: np.ndarray) -> np.ndarray:
 
 
 def missing_rows(revenue: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """The rows of the last year left missing: every tenth of the smallest tenth by revenue, none of ``keep``."""
-    reporting = np.flatnonzero(~np.isnan(revenue))
-    smallest = reporting[np.argsort(revenue[reporting], kind="stable")][: int(len(reporting) * MISSING_AMONG_SMALLEST)]
-    chosen = np.sort(smallest)[::MISSING_EVERY]
-    return chosen[~keep[chosen]]
+    """The rows of the last year left missing: the smallest by revenue of the reporting rows not in ``keep``, as
+    many as MISSING_SHARE of all reporting rows (or every candidate, if fewer)."""
+    reporting = ~np.isnan(revenue)
+    candidates = np.flatnonzero(reporting & ~keep)
+    ordered = candidates[np.argsort(revenue[candidates], kind="stable")]
+    return np.sort(ordered[: int(np.count_nonzero(reporting) * MISSING_SHARE)])
 
 
 def late_days(rows: np.ndarray) -> dict[int, np.ndarray]:
