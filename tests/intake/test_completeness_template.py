@@ -18,20 +18,31 @@ def test_completeness_counts_reported_late_and_missing_per_zone(engine: Engine) 
     codes = seed_registry(engine, 6)  # zones round-robin: Z1101 gets 0 and 3, Z1102 1 and 4, Z3101 2 and 5
     import_file(engine, csv_bytes(good_rows(codes[:3])), "enterprise_annual", "2021", "a", today=TODAY)
     import_file(engine, csv_bytes(good_rows(codes[3:4])), "enterprise_annual", "2021", "a", today=TODAY)
-    # The first file arrived before the deadline (2021-12-31 + 90 days), the second one after it.
+    # The first file arrived before the deadline (30 April of the year after, the Torch calendar), the second
+    # one on 1 May 09:00 Beijing time: a day late.
     with engine.begin() as conn:
         conn.execute(update(Submission).where(Submission.entity_key.in_(codes[:3]))
                      .values(created_at=dt.datetime(2022, 3, 1, tzinfo=dt.UTC)))
         conn.execute(update(Submission).where(Submission.entity_key == codes[3])
-                     .values(created_at=dt.datetime(2022, 5, 1, tzinfo=dt.UTC)))
+                     .values(created_at=dt.datetime(2022, 5, 1, 1, tzinfo=dt.UTC)))
     transition(engine, "submit", "admin", form="enterprise_annual", period="2021", zone_code="Z1101")
-    report = completeness(engine, "enterprise_annual", "2021")
-    assert report.deadline == dt.date(2022, 3, 31)
+    report = completeness(engine, "enterprise_annual", "2021", today=dt.date(2022, 6, 1))
+    assert report.deadline == dt.date(2022, 4, 30)
     summary = {z.zone_code: (z.expected, z.reported, z.on_time, z.late, z.missing, z.states) for z in report.zones}
     assert summary == {"Z1101": (2, 2, 1, 1, 0, {"submitted": 2}),
                        "Z1102": (2, 1, 1, 0, 1, {"draft": 1}),
                        "Z3101": (2, 1, 1, 0, 1, {"draft": 1})}
     assert sorted(e.entity_key for e in report.missing) == sorted([codes[4], codes[5]])
+    statuses = {e.entity_key: (e.status, e.days) for e in report.entities}
+    # Missing since 1 May: 32 days overdue on 1 June (30 April + 32 days).
+    assert statuses[codes[3]] == ("late", 1) and statuses[codes[4]] == ("missing", 32)
+    # Before the deadline nobody is missing yet: the two, and the late one (not arrived by then), are open
+    # (3 days left); before March not yet open.
+    early = completeness(engine, "enterprise_annual", "2021", today=dt.date(2022, 4, 27))
+    assert [(z.missing, z.pending) for z in early.zones] == [(0, 1), (0, 1), (0, 1)]
+    assert {(e.status, e.days) for e in early.entities if not e.reported} == {("open", 3)}
+    before = completeness(engine, "enterprise_annual", "2021", today=dt.date(2022, 2, 27))
+    assert {(e.status, e.days) for e in before.entities if not e.reported} == {("not_open", 2)}
 
 
 def test_the_template_has_headers_units_codes_and_instructions() -> None:

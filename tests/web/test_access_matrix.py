@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute, Mount
 
@@ -27,6 +27,7 @@ from hizone.auth.users import add_user
 from hizone.store import session_scope
 from hizone.store.bulletins import load_bulletin
 from hizone.store.models import Alert, Carrier, Enterprise, Submission, Zone
+from hizone.store.models import Alert, Enterprise, Notice, Submission, User, Zone
 from hizone.web.security import CSRF_HEADER, Rule
 from tests.bulletins.factories import bulletin, fact_at
 from tests.intake.factory import csv_bytes as csv_of
@@ -235,6 +236,9 @@ SCOPED_EXPORTS: dict[str, tuple[set[str], str]] = {
     "/monitoring/export/alerts.csv": (ALLOWED_BY_RULE["scoped"], "zone"),
     "/monitoring/export/alerts.csv?state=open": (ALLOWED_BY_RULE["scoped"], "zone"),
     "/reporting/completeness/export.csv?form=enterprise_annual&period=2023": (ALLOWED_BY_RULE["scoped"], "zone"),
+    "/reporting/completeness/entities/export.csv?form=enterprise_annual&period=2023": (ALLOWED_BY_RULE["scoped"],
+                                                                                       "zone"),
+    "/api/v1/completeness?form=enterprise_annual&period=2023": (ALLOWED_BY_RULE["scoped"], "zone"),
 }
 
 
@@ -295,6 +299,33 @@ def test_an_uploads_changes_answer_only_their_uploader(clients: dict[str, TestCl
             status = clients[role].get(f"{found.group(1)}.{fmt}").status_code
             if status != expected:
                 problems.append(f"{role:10} GET {found.group(1)}.{fmt} -> {status}, expected {expected}")
+    assert problems == [], "\n".join(problems)
+
+
+def test_notices_are_the_callers_own(clients: dict[str, TestClient], engine: Engine) -> None:
+    """A notice for each logged-in user: the page, the header and the API show each user exactly their own; the
+    public is sent to log in; marking another user's notice read is a 404 and changes nothing."""
+    with session_scope(engine) as session:
+        ids = {name: uid for uid, name in session.execute(select(User.id, User.username))}
+        notices = {role: Notice(user_id=ids[name], subject_zh=f"通知给{name}", subject_en=f"for {name}",
+                                body_zh="正文", body_en="body") for role, name in USERS.items()}
+        session.add_all(notices.values())
+    problems = []
+    for role, client in clients.items():
+        page, api = client.get("/notices"), client.get("/api/v1/notices")
+        if role == "public":
+            if not (_denied(page.status_code) and _denied(api.status_code)):
+                problems.append(f"public: /notices {page.status_code}, /api/v1/notices {api.status_code}")
+            continue
+        shown = {name for name in USERS.values() if f"通知给{name}" in page.text or f"for {name}" in api.text}
+        if shown != {USERS[role]}:
+            problems.append(f"{role}: sees the notices of {sorted(shown)}")
+        other = next(n for r, n in notices.items() if r != role)
+        stolen = client.post("/notices/read", data={"notice_id": str(other.id), "csrf_token": csrf_of(client)})
+        if stolen.status_code != 404:
+            problems.append(f"{role}: marking another user's notice read -> {stolen.status_code}")
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Notice).where(Notice.read_at.is_not(None))) == 0
     assert problems == [], "\n".join(problems)
 
 
@@ -417,6 +448,8 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/reporting/recent/export.{fmt}": [""],
     "/reporting/completeness": ["?form=enterprise_annual&period=2023", "?form=zone_monthly&period=2023-02"],
     "/reporting/completeness/export.{fmt}": ["?form=enterprise_annual&period=2023"],
+    "/reporting/completeness/entities/export.{fmt}": ["?form=enterprise_annual&period=2023"],
+    "/api/v1/completeness": ["?form=enterprise_annual&period=2023", "?form=zone_monthly&period=2023-02"],
     "/reporting/history/{form_code}/{entity_key}/{period}": [""],
     "/reporting/history/{form_code}/{entity_key}/{period}/export.{fmt}": [""],
     "/reporting/online/{form_code}/{period}": ["", f"?entity={LEAK_ENTERPRISE}"],
@@ -488,6 +521,7 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/api/v1/contests/{edition}/advance", "/api/v1/contests/{edition}/tracking", "/contests/{edition}",
               "/contests/{edition}/results.xlsx", "/contests/{edition}/advance", "/contests/{edition}/score",
               "/contests/{edition}/tracking"}
+              "/notices", "/notices/read", "/api/v1/notices"}  # the caller's own only: test_notices_are_the_callers_own
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
 REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",
                     "/api/v1/registry/lists"}

@@ -24,6 +24,7 @@ from hizone.cli.ladder import ladder_app
 from hizone.cli.ranking import register as register_ranking
 from hizone.cli.readings import readings_app
 from hizone.cli.registry import registry_app
+from hizone.cli.reminders import reminders_app
 from hizone.cli.reports import report_app
 from hizone.cli.store import db_app
 from hizone.cli.talent import talent_app
@@ -42,6 +43,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(bulletins_app, name="bulletins")
 app.add_typer(incubation_app, name="incubation")
 app.add_typer(talent_app, name="talent")
+app.add_typer(reminders_app, name="reminders")
 register_intake(app)
 register_analytics(app)
 register_ranking(app)

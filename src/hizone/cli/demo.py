@@ -23,6 +23,7 @@ def demo(
     from hizone.catalog import default_catalog
     from hizone.demo import generate, load
     from hizone.demo.contests import load_contests
+    from hizone.demo.reporting import remind_demo_users
     from hizone.registry import load_provinces, load_zones
     from hizone.store import connect, upgrade
     from hizone.store.models import Base
@@ -53,6 +54,7 @@ def demo(
     contest_counts, judges = load_contests(engine, seed)  # needs the registry and reports loaded above
     console().print(", ".join(f"{n:,} {what}" for what, n in contest_counts.items()))
     _print_demo_users(create_demo_users(engine) + judges, settings.var_dir / "demo-users.txt")
+    console().print(f"demo reminders (in the app): {remind_demo_users(engine, max(data.annual), catalog)} users")
 
 
 def _print_demo_users(users: list[tuple[str, str, str, str]], keep: Path) -> None:

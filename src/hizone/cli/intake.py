@@ -162,24 +162,26 @@ def completeness_command(
     form: FormOption,
     period: PeriodOption,
     missing: Annotated[bool, typer.Option("--missing", help="list who has not reported (reminder list)")] = False,
+    on: Annotated[dt.datetime | None, typer.Option("--on", formats=["%Y-%m-%d"],
+                                                   help="count as on this day (default: today in China)")] = None,
 ) -> None:
-    """Per zone: expected, reported, on time, late, missing and approval states."""
+    """Per zone: expected, reported, on time, late, missing, not yet due and approval states (the calendar's)."""
     from hizone.intake.completeness import completeness
 
-    report = completeness(open_configured_store(), form, period)
-    console().print(f"{form} {report.period}: deadline {report.deadline.isoformat()} "
-                  f"(today {dt.date.today().isoformat()})")
+    report = completeness(open_configured_store(), form, period, today=on.date() if on else None)
+    console().print(f"{form} {report.period}: opens {report.window.opens.isoformat()}, deadline "
+                    f"{report.deadline.isoformat()} (as of {report.today.isoformat()})")
     from rich.table import Table
 
-    table = Table("zone", "name", "expected", "reported", "on time", "late", "missing", "states")
+    table = Table("zone", "name", "expected", "reported", "on time", "late", "missing", "not yet due", "states")
     for z in report.zones:
         states = ", ".join(f"{k} {v}" for k, v in sorted(z.states.items()))
         table.add_row(z.zone_code, z.zone_name, str(z.expected), str(z.reported), str(z.on_time), str(z.late),
-                      str(z.missing), states)
+                      str(z.missing), str(z.pending), states)
     console().print(table)
     if missing:
         for e in report.missing:
-            console().print(f"missing: {e.zone_code} {e.entity_key} {e.name}")
+            console().print(f"missing: {e.zone_code} {e.entity_key} {e.name} ({e.days} day(s) overdue)")
 
 
 COMMANDS: dict[str, Callable[..., None]] = {

@@ -88,7 +88,8 @@ def zone_reports(data: DemoData, energy: Reports) -> Reports:
 
 def load_carbon(conn: Connection, data: DemoData, catalog: Catalog) -> int:
     """Store the demo's energy and zone carbon reports (approved, on time), through the demo loader's batches."""
-    from hizone.demo.load import _insert_period, _layout, deadlines, received  # imported here: load.py calls us
+    from hizone.demo.load import _insert_period, _layout  # imported here: load.py calls us
+    from hizone.demo.reporting import arrival
 
     codes = np.asarray(data.enterprises.credit_code, dtype=np.str_)
     zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)
@@ -97,9 +98,8 @@ def load_carbon(conn: Connection, data: DemoData, catalog: Catalog) -> int:
     count = 0
     for form, reports, keys, zones in ((ENERGY_FORM, energy, codes, enterprise_zones),
                                        (ZONE_FORM, zone_reports(data, energy), zone_codes, zone_codes)):
-        deadline_days = deadlines(catalog, form, map(str, reports))
         for year, (elements, matrix) in reports.items():
             rows = np.flatnonzero(~np.isnan(matrix[:, 0]))
             count += _insert_period(conn, form, str(year), _layout(catalog, form, year, elements),
-                                   (keys[rows], zones[rows], matrix[rows]), received(deadline_days, str(year)))
+                                   (keys[rows], zones[rows], matrix[rows]), arrival(form, str(year)))
     return count

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from hizone.catalog import Catalog, read_yaml
+from hizone.demo import reporting
 from hizone.demo.ladder import Reports, align_high_tech, gazelles, held_at_year_end, srdi_and_little_giants, tech_smes
 from hizone.demo.ladder import unicorns as unicorns_of
 from hizone.demo.zones import ZoneProfiles, zone_profiles
@@ -411,6 +412,23 @@ def _plan_workflow(zones: list[ZoneRow], monthly: dict[str, np.ndarray], anomali
     return planned
 
 
+def _leave_missing(annual: dict[int, np.ndarray], ent: Enterprises, qualifications: Qualifications,
+                   anomalies: list[dict[str, Any]]) -> None:
+    """The last year's reports never sent (demo.reporting): taken out after everything else is drawn, so the
+    other figures stay those of the same seed. Never a zone's first enterprise (the demo users'), a planted one,
+    or one holding a qualification in that year (lists are drawn from the year's reports)."""
+    last = max(annual)
+    year_end = dt.date(last, 12, 31)
+    codes = np.asarray(ent.credit_code, dtype=np.str_)
+    keep = reporting.first_of_each_zone(codes, np.asarray(ent.zone))
+    keep |= np.isin(codes, [a["enterprise"] for a in anomalies if "enterprise" in a])
+    held = [int(i) for i, start, end in zip(qualifications.enterprise, qualifications.valid_from,
+                                            qualifications.valid_to, strict=True)
+            if start <= year_end and (end is None or end >= dt.date(last, 1, 1))]
+    keep[held] = True
+    annual[last][reporting.missing_rows(annual[last][:, 0], keep)] = np.nan
+
+
 def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow], enterprises: int = 20_000,
              seed: int = 2021) -> DemoData:
     """The whole synthetic data set; the same arguments give the same data, to the last digit."""
@@ -433,6 +451,7 @@ def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow
     annual = {y: _round_to_form(m, catalog, ANNUAL_FORM, y) for y, m in annual.items()}
     qualifications = _qualifications(rng, ent, annual, annual_elements, profiles, scale, cal,
                                      [z.code for z in zones])
+    _leave_missing(annual, ent, qualifications, anomalies)
     return DemoData(seed=seed, scale=scale, provinces=provinces, zones=zones, profiles=profiles,
                     enterprises=ent, qualifications=qualifications,
                     incubators=_incubators(rng, zones, ent), annual_elements=annual_elements,

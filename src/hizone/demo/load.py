@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,14 +15,13 @@ from sqlalchemy import Connection, Engine, func, select
 
 from hizone.auth.policy import Principal
 from hizone.catalog import Catalog
+from hizone.demo import reporting
 from hizone.demo.carbon import load_carbon
 from hizone.demo.generate import ANNUAL_FORM, MONTHLY_FORM, DemoData
 from hizone.demo.incubation import load_incubation
 from hizone.demo.online import add_online_drafts
 from hizone.demo.talent import load_talent
 from hizone.errors import StoreError
-from hizone.intake.periods import period_end
-from hizone.intake.rules import rules_for
 from hizone.intake.service import transition
 from hizone.registry.sync import sync_registry
 from hizone.store import session_scope
@@ -47,20 +46,9 @@ def _layout(catalog: Catalog, form_code: str, year: int, elements: Sequence[str]
     return form.version, ValueLayout(tuple(elements), tuple(integer.get(e, False) for e in elements))
 
 
-def deadlines(catalog: Catalog, form_code: str, periods: Iterable[str]) -> dict[int, int]:
-    """Days from a period's end to its reporting deadline, by year (each year's rules read once: reading is slow)."""
-    return {year: rules_for(form_code, year, catalog).deadline_days for year in {int(p[:4]) for p in periods}}
-
-
-def received(deadline_days: dict[int, int], period: str, days_late: int = 0) -> dt.datetime:
-    """When a report of the period arrived: two days before its deadline, or ``days_late`` after it."""
-    day = period_end(period) + dt.timedelta(days=deadline_days[int(period[:4])] + (days_late or -2))
-    return dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
-
-
 def _insert_period(conn: Connection, form_code: str, period: str, version_layout: tuple[int, ValueLayout],
-                   reports: tuple[np.ndarray, np.ndarray, np.ndarray], now: dt.datetime, state: str = "approved"
-                   ) -> int:
+                   reports: tuple[np.ndarray, np.ndarray, np.ndarray], now: dt.datetime, state: str = "approved",
+                   revision: int = 1) -> int:
     """One batch: the reports (entity keys, zone codes, value matrix) of one form and period, received ``now``."""
     version, layout = version_layout
     keys, zones, matrix = reports
@@ -68,22 +56,65 @@ def _insert_period(conn: Connection, form_code: str, period: str, version_layout
                          state=state, source_name="demo", source_sha256="", row_count=len(keys), layout=layout,
                          at=now, synthetic=True)
     columns = {code: matrix[:, j] for j, code in enumerate(layout.codes)}
-    writing.add({"entity_key": keys, "zone_code": zones, "revision": 1,
+    writing.add({"entity_key": keys, "zone_code": zones, "revision": revision,
                  "packed_values": layout.pack(columns, len(keys))}, len(keys), created_at=now)
     writing.finish(now, file="demo", rows=len(keys), synthetic=True)
     return writing.rows
 
 
 def _annual(conn: Connection, data: DemoData, catalog: Catalog) -> int:
+    """Annual reports, approved; the last year's with its reporting loop (demo.reporting): some late, a few
+    corrections in the demo zone stored as drafts, moved on by ``_move_open_work``."""
     codes = np.asarray(data.enterprises.credit_code, dtype=np.str_)
     zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)[np.asarray(data.enterprises.zone)]
-    count, deadline_days = 0, deadlines(catalog, ANNUAL_FORM, map(str, data.annual))
+    count, last = 0, max(data.annual)
     for year, matrix in data.annual.items():
         rows = np.flatnonzero(~np.isnan(matrix[:, 0]))
         layout = _layout(catalog, ANNUAL_FORM, year, data.annual_elements)
-        count += _insert_period(conn, ANNUAL_FORM, str(year), layout, (codes[rows], zone_codes[rows], matrix[rows]),
-                                received(deadline_days, str(year)))
+        late = reporting.late_days(rows) if year == last else {}
+        on_time = np.setdiff1d(rows, np.concatenate([np.asarray([], dtype=rows.dtype), *late.values()]))
+        for chosen, days in ((on_time, 0), *((r, d) for d, r in late.items())):
+            count += _insert_period(conn, ANNUAL_FORM, str(year), layout,
+                                    (codes[chosen], zone_codes[chosen], matrix[chosen]),
+                                    reporting.arrival(ANNUAL_FORM, str(year), days))
+    _annual_corrections(conn, data, catalog)
     return count
+
+
+def _corrections(data: DemoData) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Credit codes, their zones and the rows of the last year's corrections by what happens to them."""
+    codes = np.asarray(data.enterprises.credit_code, dtype=np.str_)
+    zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)[np.asarray(data.enterprises.zone)]
+    reported = ~np.isnan(data.annual[max(data.annual)][:, 0])
+    return codes, zone_codes, reporting.correction_plan(codes, zone_codes, reported)
+
+
+def _annual_corrections(conn: Connection, data: DemoData, catalog: Catalog) -> None:
+    """Revision 2 of a few of the demo zone's last-year reports, with more R&D (the province will query it)."""
+    last = max(data.annual)
+    matrix = data.annual[last]
+    codes, zone_codes, plan = _corrections(data)
+    rows = np.concatenate(list(plan.values()))
+    if not len(rows):
+        return
+    corrected = matrix[rows].copy()
+    corrected[:, data.annual_elements.index("rd_expenditure")] *= 1.05
+    _insert_period(conn, ANNUAL_FORM, str(last), _layout(catalog, ANNUAL_FORM, last, data.annual_elements),
+                   (codes[rows], zone_codes[rows], corrected.round(1)),
+                   reporting.arrival(ANNUAL_FORM, str(last), reporting.CORRECTION_DAYS), state="draft", revision=2)
+
+
+def _move_corrections(engine: Engine, data: DemoData) -> None:
+    """The demo zone's corrections go through the workflow: submitted by the zone, some returned by its province."""
+    last = max(data.annual)
+    codes, zone_codes, plan = _corrections(data)
+    rows = np.concatenate(list(plan.values()))
+    if not len(rows):
+        return
+    zone = str(zone_codes[rows[0]])
+    province = next(z.province_code for z in data.zones if z.code == zone)
+    reporting.move_corrections(engine, ANNUAL_FORM, str(last), zone, province,
+                               {state: [str(c) for c in codes[found]] for state, found in plan.items()})
 
 
 def _open_work(data: DemoData, kinds: set[str]) -> dict[str, set[str]]:
@@ -99,12 +130,12 @@ def _monthly(conn: Connection, data: DemoData, catalog: Catalog) -> int:
     """Monthly reports, on time and approved, except the planned late ones and the drafts still to move on."""
     zone_codes = np.asarray([z.code for z in data.zones], dtype=np.str_)
     late, pending = _open_work(data, {"late_report"}), _open_work(data, {"awaiting_review", "returned"})
-    count, deadline_days = 0, deadlines(catalog, MONTHLY_FORM, data.monthly)
+    count = 0
     for month, matrix in data.monthly.items():
         layout = _layout(catalog, MONTHLY_FORM, int(month[:4]), data.monthly_elements)
         reported = ~np.isnan(matrix[:, 0])
         is_late, is_pending = (np.isin(zone_codes, list(z.get(month, ()))) for z in (late, pending))
-        on_time, days_late = received(deadline_days, month), received(deadline_days, month, 8)
+        on_time, days_late = reporting.arrival(MONTHLY_FORM, month), reporting.arrival(MONTHLY_FORM, month, 8)
         for rows, when, state in ((reported & ~is_late & ~is_pending, on_time, "approved"),
                                   (reported & is_late, days_late, "approved"),
                                   (reported & is_pending, on_time, "draft")):
@@ -187,5 +218,6 @@ def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | 
         for key, value in info.items():
             session.merge(DatasetInfo(key=key, value=value))
     _move_open_work(engine, data)
+    _move_corrections(engine, data)
     counts["online drafts"] = add_online_drafts(engine)
     return counts

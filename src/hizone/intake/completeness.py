@@ -1,4 +1,9 @@
-"""Who has reported, on time or late, and in which approval state; who is missing."""
+"""Who has reported, on time or late, and in which approval state; who is missing.
+
+Timeliness is the reporting calendar's (``online.calendar``): a report is on time when its first revision
+arrived (in China's day; a file counts on arrival, as the intake always has) not after the form's deadline for
+the period; an entity with nothing received is missing once the deadline has passed, open or not yet open before.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, func, select
 
 from hizone.catalog import Catalog, default_catalog
-from hizone.intake.periods import normalise_period, period_end
-from hizone.intake.rules import rules_for
+from hizone.intake.periods import normalise_period
+from hizone.online.calendar import Status, Window, local_date, timeliness, window
 from hizone.store.models import Enterprise, Submission, Zone
 
 
@@ -19,11 +24,15 @@ class EntityStatus:
     entity_key: str
     name: str
     zone_code: str
-    reported: bool
     first_received: dt.datetime | None
-    on_time: bool | None  # None while not reported
+    status: Status
+    days: int  # late: days after the deadline; missing: days overdue; open: days left; not_open: days to opening
     state: str | None  # of the latest revision
     revision: int | None
+
+    @property
+    def reported(self) -> bool:
+        return self.first_received is not None
 
 
 @dataclass
@@ -34,65 +43,75 @@ class ZoneSummary:
     reported: int = 0
     on_time: int = 0
     late: int = 0
+    missing: int = 0  # past the deadline with nothing submitted
+    pending: int = 0  # nothing submitted, the deadline still ahead (open or not yet open)
     states: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def missing(self) -> int:
-        return self.expected - self.reported
 
 
 @dataclass
 class CompletenessReport:
     form: str
     period: str
-    deadline: dt.date
+    window: Window
+    today: dt.date
     entities: list[EntityStatus]
     zones: list[ZoneSummary]
 
     @property
+    def deadline(self) -> dt.date:
+        return self.window.deadline
+
+    @property
     def missing(self) -> list[EntityStatus]:
-        """The reminder list: expected reporters with no submission at all."""
-        return [e for e in self.entities if not e.reported]
+        """The reminder list: expected reporters with nothing submitted past the deadline."""
+        return [e for e in self.entities if e.status is Status.MISSING]
 
 
-def completeness(engine: Engine, form: str, period: str, *, catalog: Catalog | None = None) -> CompletenessReport:
+def completeness(engine: Engine, form: str, period: str, *, today: dt.date | None = None,
+                 catalog: Catalog | None = None) -> CompletenessReport:
+    """Each expected reporter's timeliness on ``today`` (China's today by default), and the counts per zone."""
     cat = catalog or default_catalog()
     versions = cat.forms.get(form)
     canonical = normalise_period(period, versions[0].frequency) if versions else None
-    rules = rules_for(form, int((canonical or period)[:4]), catalog)
+    entity_kind = cat.form(form, int((canonical or period)[:4])).entity  # an unknown form is refused here
     canonical = canonical or period
-    deadline = period_end(canonical) + dt.timedelta(days=rules.deadline_days)
+    win = window(form, canonical)
+    on = today or local_date(dt.datetime.now(dt.UTC))
     with engine.connect() as conn:
         zone_names = {code: name for code, name in conn.execute(select(Zone.code, Zone.name_zh))}
-        if rules.form.entity == "enterprise":
+        if entity_kind == "enterprise":
             expected = [(c, n, z) for c, n, z in conn.execute(
                 select(Enterprise.credit_code, Enterprise.name, Enterprise.zone_code).order_by(Enterprise.zone_code,
                                                                                               Enterprise.credit_code))]
         else:
             expected = [(code, name, code) for code, name in sorted(zone_names.items())]
-        firsts = {key: (first, last) for key, first, last in conn.execute(
-            select(Submission.entity_key, func.min(Submission.created_at), func.max(Submission.revision))
+        firsts = {key: first for key, first in conn.execute(
+            select(Submission.entity_key, func.min(Submission.created_at))
             .where(Submission.form_code == form, Submission.period == canonical)
             .group_by(Submission.entity_key))}
-        states = {key: state for key, state, rev in conn.execute(
+        latest = {key: (rev, state) for key, state, rev in conn.execute(
             select(Submission.entity_key, Submission.state, Submission.revision)
-            .where(Submission.form_code == form, Submission.period == canonical))
-            if firsts.get(key, (None, None))[1] == rev}
+            .where(Submission.form_code == form, Submission.period == canonical)
+            .order_by(Submission.entity_key, Submission.revision))}
     entities = []
     summaries: dict[str, ZoneSummary] = {}
     for key, name, zone in expected:
-        first, revision = firsts.get(key, (None, None))
-        on_time = None if first is None else first.date() <= deadline
-        entities.append(EntityStatus(key, name, zone, first is not None, first, on_time, states.get(key), revision))
+        first = firsts.get(key)
+        if first is not None and local_date(first) > on:
+            first = None  # as of ``on`` it had not arrived yet
+        timely = timeliness(win, first, on)
+        revision, state = latest.get(key, (None, None))
+        entities.append(EntityStatus(key, name, zone, first, timely.status, timely.days, state, revision))
         summary = summaries.setdefault(zone, ZoneSummary(zone, zone_names.get(zone, "")))
         summary.expected += 1
-        if first is not None:
-            summary.reported += 1
-            summary.on_time += bool(on_time)
-            summary.late += not on_time
+        summary.reported += first is not None
+        summary.on_time += timely.status is Status.ON_TIME
+        summary.late += timely.status is Status.LATE
+        summary.missing += timely.status is Status.MISSING
+        summary.pending += timely.status in (Status.OPEN, Status.NOT_OPEN)
     for zone, counts in _state_counts(entities).items():
         summaries[zone].states = counts
-    return CompletenessReport(form, canonical, deadline, entities, [summaries[z] for z in sorted(summaries)])
+    return CompletenessReport(form, canonical, win, on, entities, [summaries[z] for z in sorted(summaries)])
 
 
 def _state_counts(entities: list[EntityStatus]) -> dict[str, dict[str, int]]:

@@ -96,7 +96,6 @@ class RuleSet:
     outliers: tuple[OutlierRule, ...]
     codes: dict[str, bool] = field(default_factory=dict)
     duplicates: bool = True
-    deadline_days: int = 90
     source: str = ""
     row_checks: tuple[str, ...] = ()  # checks needing the store (intake/checks.py)
 
@@ -186,9 +185,6 @@ def load_rules(path: Path, catalog: Catalog) -> RuleSet:
         outliers.append(OutlierRule(spec["element"], _number_or_none(spec, "max_ratio", where),
                                     _number_or_none(spec, "min_ratio", where),
                                     _number_or_none(spec, "min_previous", where) or 0.0))
-    deadline = doc.get("deadline_days", 90)
-    if not isinstance(deadline, int) or deadline < 0:
-        raise CatalogError("'deadline_days' must be a whole number of days", where=str(path))
     checks = tuple(str(c) for c in doc.get("row_checks") or ())
     for name in checks:
         if name not in CHECKS:
@@ -196,8 +192,7 @@ def load_rules(path: Path, catalog: Catalog) -> RuleSet:
                                where=f"{path}: row_checks")
     return RuleSet(form=form, columns=_columns(doc, path), ranges=ranges, cross_field=tuple(cross),
                    outliers=tuple(outliers), codes={k: bool(v) for k, v in (doc.get("codes") or {}).items()},
-                   duplicates=bool(doc.get("duplicates", True)), deadline_days=deadline, source=str(path),
-                   row_checks=checks)
+                   duplicates=bool(doc.get("duplicates", True)), source=str(path), row_checks=checks)
 
 
 def rule_directories() -> list[Path]:

@@ -666,3 +666,36 @@ class OnlineFiling(Base):
     form_version: Mapped[str] = mapped_column(String(64))
     warning_reason: Mapped[str | None] = mapped_column(String(500))
     filed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+class ReminderLog(Base):
+    """One reminder of one report sent to one user by one channel (hizone.online.dispatch): appended, never
+    updated. A user's rows of a day are that day's one reminder; ``result`` says whether it went out."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (UniqueConstraint("user_id", "sent_on", "form_code", "period", "entity_key", "channel",
+                                       name="uq_reminder_log_user_day_item_channel"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    form_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))
+    entity_key: Mapped[str] = mapped_column(String(18))
+    kind: Mapped[str] = mapped_column(String(8))  # before / after (the deadline)
+    days: Mapped[int] = mapped_column(Integer)  # days before or after the deadline
+    channel: Mapped[str] = mapped_column(String(8))  # in_app / email
+    sent_on: Mapped[dt.date] = mapped_column(Date)  # the day in China the reminder is for
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    result: Mapped[str] = mapped_column(String(256))  # sent, or why not (the SMTP server's answer)
+
+
+class Notice(Base):
+    """A message to one user shown in the web app (a reminder's in-app copy) until they mark it read."""
+
+    __tablename__ = "notice"
+    __table_args__ = (Index("ix_notice_user_read", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    subject_zh: Mapped[str] = mapped_column(String(200))
+    subject_en: Mapped[str] = mapped_column(String(200))
+    body_zh: Mapped[str] = mapped_column(String(4000))
+    body_en: Mapped[str] = mapped_column(String(4000))
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -104,6 +104,7 @@ def _include_routers(app: FastAPI) -> None:
         v1_readings,
         v1_registry,
         v1_talent,
+        v1_reporting,
     )
     from hizone.web.pages import (
         account,
@@ -117,6 +118,7 @@ def _include_routers(app: FastAPI) -> None:
         ladder,
         ladder_points,
         monitoring,
+        notices,
         online,
         overview,
         rankings,
@@ -130,6 +132,7 @@ def _include_routers(app: FastAPI) -> None:
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
                    online, registry, sql, admin, docs, carbon, reports, incubation, contests, talent, bulletins):
+                   online, notices, registry, sql, admin, docs, carbon, reports):
         app.include_router(module.router)
     app.include_router(reports.api_router)
     app.include_router(v1.router)
@@ -144,6 +147,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(v1_bulletins.router)
     app.include_router(v1_contests.router)
     app.include_router(v1_talent.router)
+    app.include_router(v1_reporting.router)
 
 
 # Scripts and style sheets only from our own /static (no inline script, no <style>, no eval). Style attributes

@@ -13,9 +13,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from sqlalchemy.exc import SQLAlchemyError
 
 from hizone.analytics.read import ReadCache, Reader
 from hizone.auth import Principal, can_query_analytic_tables
+from hizone.store.notices import unread_count
 from hizone.web.i18n import translate
 from hizone.web.services.tables import Suppressed, format_amount, format_cell
 
@@ -93,6 +95,17 @@ def render_cached(request: Request, fragment: str, key: tuple[object, ...], titl
     return render(request, "shell.html", {"content": content, "page_title": title()})
 
 
+def _unread_notices(request: Request) -> int:
+    """The caller's unread notices, for the header; 0 when the store cannot say (an error page stays one)."""
+    user_id = principal_of(request).user_id
+    if user_id is None:
+        return 0
+    try:
+        return unread_count(request.app.state.engine, user_id)
+    except SQLAlchemyError:
+        return 0
+
+
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
            headers: dict[str, str] | None = None) -> HTMLResponse:
     lang = getattr(request.state, "lang", "zh")
@@ -104,7 +117,8 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     except Exception:  # the banner must never turn an error page into another error
         synthetic = False
     base = {"request": request, "lang": lang, "t": lambda key, **kw: translate(key, lang, **kw),
-            "principal": principal_of(request), "csrf": getattr(request.state, "csrf", ""),
+            "principal": principal_of(request), "unread_notices": lambda: _unread_notices(request),
+            "csrf": getattr(request.state, "csrf", ""),
             "synthetic": synthetic, "path": request.url.path,
             "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else "")}
     base.update(context)

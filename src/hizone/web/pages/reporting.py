@@ -154,8 +154,11 @@ def completeness(request: Request, principal: security.Scoped,
                  form: str = Query("enterprise_annual", pattern=FORM_CODE),
                  period: str = Query(..., pattern=PERIOD)) -> Response:
     report = svc.completeness_in_scope(request.app.state.engine, principal, form, period)
+    lang = request.state.lang
     return render(request, "completeness.html", {"report": report, "form": form, "period": period,
-                                                 "table": svc.completeness_table(report, request.state.lang)})
+                                                 "table": svc.completeness_table(report, lang),
+                                                 "entities": svc.timeliness_table(report, lang),
+                                                 "entities_shown": svc.ENTITIES_ON_PAGE})
 
 
 @router.get("/reporting/completeness/export.{fmt}")
@@ -164,6 +167,16 @@ def export_completeness(request: Request, principal: security.Scoped, fmt: Expor
                         period: str = Query(..., pattern=PERIOD)) -> Response:
     report = svc.completeness_in_scope(request.app.state.engine, principal, form, period)
     table = svc.completeness_table(report, request.state.lang)
+    return export(table, fmt, f"{form} {report.period}", figures(request).synthetic)
+
+
+@router.get("/reporting/completeness/entities/export.{fmt}")
+def export_timeliness(request: Request, principal: security.Scoped, fmt: ExportFormat,
+                      form: str = Query("enterprise_annual", pattern=FORM_CODE),
+                      period: str = Query(..., pattern=PERIOD)) -> Response:
+    """Every reporter's timeliness in the caller's scope (the page lists the first few to follow up)."""
+    report = svc.completeness_in_scope(request.app.state.engine, principal, form, period)
+    table = svc.timeliness_table(report, request.state.lang, limit=None)
     return export(table, fmt, f"{form} {report.period}", figures(request).synthetic)
 
 

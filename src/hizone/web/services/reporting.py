@@ -35,6 +35,7 @@ from hizone.intake.service import (
 from hizone.intake.template import build_template
 from hizone.intake.validate import prepare, validate_sheet
 from hizone.intake.worker import read_in_worker
+from hizone.online.calendar import Status, local_date
 from hizone.store.models import ImportBatch, Zone
 from hizone.web.i18n import translate
 from hizone.web.services.tables import Column, Table, check_export_size
@@ -42,6 +43,8 @@ from hizone.web.services.tables import Column, Table, check_export_size
 UPLOAD_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".csv", ".json")
 RECENT_ON_PAGE = 20
 CHANGES_ON_PAGE = 50
+ENTITIES_ON_PAGE = 200  # the page's follow-up list; its export has every reporter
+FOLLOW_UP_ORDER = {Status.MISSING: 0, Status.LATE: 1, Status.OPEN: 2, Status.NOT_OPEN: 3, Status.ON_TIME: 4}
 
 
 def forms_for(principal: Principal) -> list[str]:
@@ -232,8 +235,9 @@ def act(engine: Engine, principal: Principal, action: str, form: str, period: st
     return result.count
 
 
-def completeness_in_scope(engine: Engine, principal: Principal, form: str, period: str) -> CompletenessReport:
-    report = completeness(engine, form, period)
+def completeness_in_scope(engine: Engine, principal: Principal, form: str, period: str,
+                          today: dt.date | None = None) -> CompletenessReport:
+    report = completeness(engine, form, period, today=today)
     zones = _zones_in_scope(engine, principal)
     report.zones = [z for z in report.zones if z.zone_code in zones]
     report.entities = [e for e in report.entities if e.zone_code in zones]
@@ -245,12 +249,30 @@ def completeness_table(report: CompletenessReport, lang: str) -> Table:
     columns = [Column("zone_code", t("zones.code")), Column("zone_name", t("zones.name")),
                Column("expected", t("report.expected"), "int"), Column("reported", t("report.reported"), "int"),
                Column("on_time", t("report.on_time"), "int"), Column("late", t("report.late"), "int"),
-               Column("missing", t("report.missing"), "int"), Column("share", "%", "number")]
+               Column("missing", t("report.missing"), "int"), Column("pending", t("calendar.pending"), "int"),
+               Column("share", "%", "number")]
     rows: list[dict[str, object]] = [
         {"zone_code": z.zone_code, "zone_name": z.zone_name, "expected": z.expected, "reported": z.reported,
-         "on_time": z.on_time, "late": z.late, "missing": z.missing,
+         "on_time": z.on_time, "late": z.late, "missing": z.missing, "pending": z.pending,
          "share": 100 * z.reported / z.expected if z.expected else None} for z in report.zones]
     return Table("completeness", columns, rows)
+
+
+def timeliness_table(report: CompletenessReport, lang: str, limit: int | None = ENTITIES_ON_PAGE) -> Table:
+    """Per reporter: its timeliness, the days late (or overdue, or left), its first report and latest state;
+    the late and the missing first, the most overdue first (who to follow up)."""
+    t = lambda key: translate(key, lang)  # noqa: E731
+    columns = [Column("zone_code", t("zones.code")), Column("entity_key", t("calendar.entity")),
+               Column("name", t("zones.name")), Column("status", t("calendar.status")),
+               Column("days", t("calendar.days"), "int"), Column("first_received", t("calendar.first_received")),
+               Column("state", t("calendar.state"))]
+    ordered = sorted(report.entities, key=lambda e: (FOLLOW_UP_ORDER[e.status], -e.days, e.zone_code, e.entity_key))
+    rows: list[dict[str, object]] = [
+        {"zone_code": e.zone_code, "entity_key": e.entity_key, "name": e.name, "status": t(f"calendar.{e.status}"),
+         "days": e.days if e.status is not Status.ON_TIME else None,
+         "first_received": local_date(e.first_received).isoformat() if e.first_received else None,
+         "state": e.state} for e in ordered[:limit]]
+    return Table("timeliness", columns, rows)
 
 
 def recent(engine: Engine, principal: Principal, limit: int | None = RECENT_ON_PAGE) -> list[SubmissionView]:
