@@ -26,8 +26,7 @@ from hizone.auth.policy import Principal
 from hizone.auth.users import add_user
 from hizone.store import session_scope
 from hizone.store.bulletins import load_bulletin
-from hizone.store.models import Alert, Carrier, Enterprise, Submission, Zone
-from hizone.store.models import Alert, Enterprise, Notice, Submission, User, Zone
+from hizone.store.models import Alert, Carrier, Enterprise, Notice, Submission, User, Zone
 from hizone.web.security import CSRF_HEADER, Rule
 from tests.bulletins.factories import bulletin, fact_at
 from tests.intake.factory import csv_bytes as csv_of
@@ -520,7 +519,7 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/api/v1/contests/{edition}/entries/{entry_code}/score", "/api/v1/contests/{edition}/results",
               "/api/v1/contests/{edition}/advance", "/api/v1/contests/{edition}/tracking", "/contests/{edition}",
               "/contests/{edition}/results.xlsx", "/contests/{edition}/advance", "/contests/{edition}/score",
-              "/contests/{edition}/tracking"}
+              "/contests/{edition}/tracking",
               "/notices", "/notices/read", "/api/v1/notices"}  # the caller's own only: test_notices_are_the_callers_own
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
 REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",

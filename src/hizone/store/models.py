@@ -626,6 +626,8 @@ class JobFairEmployer(Base):
     credit_code: Mapped[str] = mapped_column(String(18), index=True)
     name: Mapped[str] = mapped_column(String(128))
     posts: Mapped[int] = mapped_column(Integer)
+
+
 class OnlineDraft(Base):
     """The values typed into a report's browser form (网上填报) and not yet submitted: one row per form, period
     and entity, overwritten in place. ``version`` counts the saves: a save names the version it was made from,
@@ -666,6 +668,8 @@ class OnlineFiling(Base):
     form_version: Mapped[str] = mapped_column(String(64))
     warning_reason: Mapped[str | None] = mapped_column(String(500))
     filed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ReminderLog(Base):
     """One reminder of one report sent to one user by one channel (hizone.online.dispatch): appended, never
     updated. A user's rows of a day are that day's one reminder; ``result`` says whether it went out."""

@@ -103,8 +103,8 @@ def _include_routers(app: FastAPI) -> None:
         v1_ladder_points,
         v1_readings,
         v1_registry,
-        v1_talent,
         v1_reporting,
+        v1_talent,
     )
     from hizone.web.pages import (
         account,
@@ -131,8 +131,8 @@ def _include_routers(app: FastAPI) -> None:
     )
 
     for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
-                   online, registry, sql, admin, docs, carbon, reports, incubation, contests, talent, bulletins):
-                   online, notices, registry, sql, admin, docs, carbon, reports):
+                   online, notices, registry, sql, admin, docs, carbon, reports, incubation, contests, talent,
+                   bulletins):
         app.include_router(module.router)
     app.include_router(reports.api_router)
     app.include_router(v1.router)

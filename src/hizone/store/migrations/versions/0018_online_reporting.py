@@ -2,7 +2,7 @@
 the form was filed (by whom, on behalf or not, the reason for confirmed warnings)
 
 Revision ID: 0018_online_reporting
-Revises: 0013_build_indexes
+Revises: 0017_bulletins
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_online_reporting"
-down_revision: str | None = "0013_build_indexes"
+down_revision: str | None = "0017_bulletins"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

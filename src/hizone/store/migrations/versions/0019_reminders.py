@@ -2,7 +2,7 @@
 result) and the in-app notices
 
 Revision ID: 0019_reminders
-Revises: 0013_build_indexes
+Revises: 0018_online_reporting
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019_reminders"
-down_revision: str | None = "0013_build_indexes"
+down_revision: str | None = "0018_online_reporting"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
