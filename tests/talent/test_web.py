@@ -4,6 +4,7 @@ national roles see every zone, the nation and the weekly report. Figures unlike 
 from __future__ import annotations
 
 import io
+import re
 
 import fastexcel
 from fastapi.testclient import TestClient
@@ -67,6 +68,13 @@ def test_the_national_view_and_its_weekly_report(clients: dict[str, TestClient],
     assert admin.get("/api/v1/talent/progress?campaign=nope").status_code == 404
 
 
+def _versions(client: TestClient, url: str) -> dict[str, str]:
+    """The draft and form versions the page was opened with (a submit names them), and the CSRF token."""
+    page = client.get(url).text
+    found = {name: re.search(f'name="{name}" value="([^"]*)"', page) for name in ("draft_version", "form_version")}
+    return {name: m.group(1) for name, m in found.items() if m} | {"csrf_token": csrf_of(client, url)}
+
+
 def test_a_zone_fills_its_weekly_report_online_and_the_campaign_checks_run(clients: dict[str, TestClient],
                                                                          engine: Engine) -> None:
     _seed(engine)  # Z1101 stored 4321 developed in 2022W27
@@ -74,9 +82,9 @@ def test_a_zone_fills_its_weekly_report_online_and_the_campaign_checks_run(clien
     url = "/reporting/online/talent_report/2022W28"
     page = zone.get(url)
     assert page.status_code == 200 and 'name="note"' in page.text and 'id="online-entity">Z1101<' in page.text
-    values = {"ta_developed": "4000", "ta_signed": "3000", "ta_on_duty": "2000", "csrf_token": csrf_of(zone, url)}
-    fell = zone.post(url + "/submit", data=values)
+    values = {"ta_developed": "4000", "ta_signed": "3000", "ta_on_duty": "2000"}
+    fell = zone.post(url + "/submit", data={**values, **_versions(zone, url)})
     assert fell.status_code == 422
     assert [i["rule"] for i in fell.json()["issues"]] == ["talent_fell"]
-    noted = zone.post(url + "/submit", data={**values, "note": "重复统计已剔除", "csrf_token": csrf_of(zone, url)})
+    noted = zone.post(url + "/submit", data={**values, "note": "重复统计已剔除", **_versions(zone, url)})
     assert noted.status_code == 200 and noted.json()["status"] == "stored", noted.json()
