@@ -131,7 +131,7 @@ def _edition(session: Session, key: str) -> ContestEdition:
     code, _, number = key.rpartition("-")
     row = session.scalar(select(ContestEdition).where(ContestEdition.contest_code == code,
                                                       ContestEdition.edition == int(number))) \
-        if number.isdigit() else None
+        if number.isascii() and number.isdigit() and len(number) < 10 else None
     if row is None:
         raise UnknownEdition(f"no contest edition '{key}' (load it first: hizone contests load)", where="edition")
     return row

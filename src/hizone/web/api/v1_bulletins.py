@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,8 @@ from hizone.web.api.v1 import ERRORS
 from hizone.web.rendering import current_figures
 from hizone.web.services.bulletins import comparisons
 
+# A stored row id: bounded so that no URL can overflow the store's 64-bit integer.
+RowId = Annotated[int, Path(ge=1, le=2**62)]
 router = APIRouter(prefix="/api/v1/bulletins", tags=["v1"], responses=ERRORS)
 STATUS_PATTERN = "^(" + "|".join(STATUSES) + ")$"
 
@@ -171,7 +174,7 @@ def search_bulletins(request: Request, principal: security.BulletinReader,
 
 
 @router.get("/{bulletin_id}", response_model=BulletinDetailOut, summary="A bulletin's text and its facts")
-def get_bulletin(request: Request, principal: security.BulletinReader, bulletin_id: int) -> BulletinDetailOut:
+def get_bulletin(request: Request, principal: security.BulletinReader, bulletin_id: RowId) -> BulletinDetailOut:
     with store(request) as session:
         stored, text = bulletin(session, bulletin_id)
         found = facts(session, FactFilter(bulletin_id=bulletin_id))
@@ -181,7 +184,7 @@ def get_bulletin(request: Request, principal: security.BulletinReader, bulletin_
 
 @router.post("/facts/{fact_id}/review", response_model=FactOut,
              summary="Confirm, correct or reject a fact (national analysts and administrators; audited)")
-def review_fact(request: Request, principal: security.BulletinReviewer, fact_id: int, body: ReviewIn) -> FactOut:
+def review_fact(request: Request, principal: security.BulletinReviewer, fact_id: RowId, body: ReviewIn) -> FactOut:
     correction = None
     if body.action == "correct" and body.value is not None:
         correction = Correction(body.value, body.unit, body.period)

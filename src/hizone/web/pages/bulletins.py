@@ -6,7 +6,9 @@ reported figures beside the facts for the caller's scope.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Form, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
 from hizone.store.bulletins import STATUSES, Correction, FactFilter, bulletin, bulletins, facts, review, search
@@ -16,6 +18,8 @@ from hizone.web.pages.common import ExportFormat, export, figures, see_other
 from hizone.web.rendering import render
 from hizone.web.services.bulletins import comparisons, facts_table, flagged_first, segments
 
+# A stored row id: bounded so that no URL can overflow the store's 64-bit integer.
+RowId = Annotated[int, Path(ge=1, le=2**62)]
 router = APIRouter(include_in_schema=False)
 
 
@@ -40,7 +44,7 @@ def review_queue(request: Request, principal: security.BulletinReviewer,
 
 
 @router.get("/bulletins/{bulletin_id}")
-def bulletin_page(request: Request, principal: security.BulletinReader, bulletin_id: int) -> Response:
+def bulletin_page(request: Request, principal: security.BulletinReader, bulletin_id: RowId) -> Response:
     with store(request) as session:
         stored, text = bulletin(session, bulletin_id)
         found = facts(session, FactFilter(bulletin_id=bulletin_id))
@@ -50,7 +54,7 @@ def bulletin_page(request: Request, principal: security.BulletinReader, bulletin
 
 
 @router.post("/bulletins/facts/{fact_id}/review")
-def review_form(request: Request, principal: security.BulletinReviewer, fact_id: int,
+def review_form(request: Request, principal: security.BulletinReviewer, fact_id: RowId,
                 action: str = Form(..., pattern="^(confirm|correct|reject)$"), value: str = Form("", max_length=40),
                 unit: str = Form("", max_length=16), period: str = Form("", max_length=24),
                 note: str = Form("", max_length=512), status: str = Form("extracted", pattern=STATUS_PATTERN)
