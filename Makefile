@@ -40,7 +40,7 @@ lint: $(VENV_STAMP)
 # The audit fails on a known vulnerability in a pin; an unreachable service is reported, not a failure.
 test: $(VENV_STAMP) system-deps lint
 	$(PY) tools/audit_pins.py
-	$(PY) -m pytest -n 2 --dist loadfile --durations=25
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=40
 
 bench: $(VENV_STAMP)
 	$(PY) benchmarks/run.py

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+
+# Set before hizone is imported: argon2-cffi's test profile, so a login costs 0.2 ms, not 0.17 s
+# (tests/web/test_users.py checks the production default).
+os.environ["HIZONE_PASSWORD_PROFILE"] = "CHEAPEST"
 
 from hizone.store import connect, upgrade
 from tests.pgserver import PostgresServer
@@ -77,3 +82,13 @@ def postgres_engine(postgres: PostgresServer) -> Iterator[Engine]:
     engine = connect(_fresh_postgres(postgres))
     yield engine
     engine.dispose()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the items
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` (the Makefile) tests go to whichever worker is free, one by one, except that a
+    module's tests sharing a module-scoped fixture stay on one worker, so it is built once."""
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures is not None and any(defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else item.nodeid))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from hizone.analytics.read import data_version, version_probe
-from hizone.auth.passwords import verify_password
+from hizone.auth.passwords import DEFAULT_PROFILE, profile_parameters, verify_password
 from hizone.auth.sessions import open_session, session_principal, session_principal_with
 from hizone.auth.users import (
     AuthError,
@@ -20,6 +21,8 @@ from hizone.auth.users import (
     revoke_sessions,
     set_active,
 )
+from hizone.errors import HizoneError
+from hizone.store import session_scope
 from hizone.store.models import AuditLog, User, Zone
 from tests.web.seed import PASSWORD, Seeded, credit_code, seed
 
@@ -65,6 +68,23 @@ def test_bad_roles_and_scopes_are_refused(engine: Engine, store: Seeded, role: s
     assert refused.value.problem == problem
     with Session(engine) as session:
         assert session.scalar(select(User).where(User.username == "bob")) is None
+
+
+def test_production_hashes_with_rfc_9106_and_a_login_moves_a_hash_to_the_current_profile(
+        engine: Engine, store: Seeded) -> None:
+    production = profile_parameters(DEFAULT_PROFILE)
+    assert (production.memory_cost, production.time_cost, production.parallelism) == (65536, 3, 4)
+    with pytest.raises(HizoneError, match=r"HIZONE_PASSWORD_PROFILE.*unknown password hashing profile .FAST."):
+        profile_parameters("FAST")
+    add_user(engine, "bob", PASSWORD, "analyst")
+    strong = PasswordHasher.from_parameters(production).hash(PASSWORD)  # as stored by a production server
+    with session_scope(engine) as session:
+        session.scalars(select(User).where(User.username == "bob")).one().password_hash = strong
+    assert authenticate(engine, "bob", PASSWORD, "test") is not None
+    with Session(engine) as session:
+        stored = session.scalars(select(User).where(User.username == "bob")).one().password_hash
+    assert "m=65536,t=3,p=4" in strong and "m=8,t=1,p=1" in stored  # the suite runs on CHEAPEST
+    assert verify_password(stored, PASSWORD) and not verify_password(stored, "wrong-password!")
 
 
 def test_weak_passwords_bad_names_and_duplicates_are_refused(engine: Engine, store: Seeded) -> None:

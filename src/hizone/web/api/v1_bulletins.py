@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -32,11 +31,11 @@ from hizone.store.bulletins import (
 )
 from hizone.web import security
 from hizone.web.api.v1 import ERRORS
+from hizone.web.params import RowId, RowIdQuery
 from hizone.web.rendering import current_figures
 from hizone.web.services.bulletins import comparisons
 
 # A stored row id: bounded so that no URL can overflow the store's 64-bit integer.
-RowId = Annotated[int, Path(ge=1, le=2**62)]
 router = APIRouter(prefix="/api/v1/bulletins", tags=["v1"], responses=ERRORS)
 STATUS_PATTERN = "^(" + "|".join(STATUSES) + ")$"
 
@@ -157,7 +156,7 @@ def list_bulletins(request: Request, principal: security.BulletinReader) -> list
 def list_facts(request: Request, principal: security.BulletinReader,
                zone: str | None = Query(None, max_length=96, description="a zone code, national_zones or china"),
                status: str | None = Query(None, pattern=STATUS_PATTERN),
-               bulletin_id: int | None = Query(None, ge=1)) -> list[FactOut]:
+               bulletin_id: RowIdQuery = None) -> list[FactOut]:
     with store(request) as session:
         found = facts(session, FactFilter(bulletin_id=bulletin_id, subject=zone, status=status))
     return facts_out(current_figures(request), principal, found)

@@ -6,20 +6,18 @@ reported figures beside the facts for the caller's scope.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from hizone.store.bulletins import STATUSES, Correction, FactFilter, bulletin, bulletins, facts, review, search
 from hizone.web import security
 from hizone.web.api.v1_bulletins import STATUS_PATTERN, store
 from hizone.web.pages.common import ExportFormat, export, figures, see_other
+from hizone.web.params import RowId
 from hizone.web.rendering import render
 from hizone.web.services.bulletins import comparisons, facts_table, flagged_first, segments
 
 # A stored row id: bounded so that no URL can overflow the store's 64-bit integer.
-RowId = Annotated[int, Path(ge=1, le=2**62)]
 router = APIRouter(include_in_schema=False)
 
 
