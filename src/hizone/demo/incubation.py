@@ -138,10 +138,10 @@ def _store_reports(conn: Connection, catalog: Catalog, seed: int,
             rows = np.flatnonzero(kinds == kind)
             if not len(rows):
                 continue
-            rng = np.random.default_rng([seed, 16, int(year), len(form)])
+            rng = np.random.default_rng([seed, 16, int(year), list(FORMS).index(kind)])
             elements = tuple(f.element.code for f in catalog.form(form, int(year)).fields)
             made = (incubator_reports(rng, rows, national[rows], stays, int(year), cal) if kind == "孵化器"
-                    else maker_space_reports(rng, national[rows], cal))
+                    else maker_space_reports(rng, len(rows), cal))
             matrix = np.column_stack([made[e] for e in elements]).astype(float)
             count += _insert_period(conn, form, str(year), _layout(catalog, form, int(year), elements),
                                     (codes[rows], zone_codes[rows], matrix), arrival(form, str(year)))
@@ -229,10 +229,9 @@ def incubator_reports(rng: np.random.Generator, rows: np.ndarray, national: np.n
     return out
 
 
-def maker_space_reports(rng: np.random.Generator, national: np.ndarray, cal: dict[str, Any]) -> dict[str, np.ndarray]:
-    """The 众创空间 form's columns for the maker spaces (``national``: 国家备案), money in whole 千元."""
+def maker_space_reports(rng: np.random.Generator, n: int, cal: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The 众创空间 form's columns for ``n`` maker spaces, money in whole 千元."""
     pub, p, a = cal["published"], cal["reports"]["published"], cal["reports"]["assumptions"]
-    n = len(national)
     served = np.maximum(1, np.round(p["maker_space_served"] / pub["maker_spaces"]
                                     * _mean_one(rng, 0.6, n))).astype(np.int64)
     teams = rng.binomial(served, a["maker_space_team_share"])
