@@ -1,6 +1,11 @@
 """The demo's incubation chain: 孵化器 and 众创空间 in the demo zones with their levels and stays, calibrated to the
 national 2021 figures (incubation.yaml) at the demo's scale, so each count is round(published × scale). Graduates
-take demo enterprises' credit codes first (so their later path on the ladder shows), then synthetic codes."""
+take demo enterprises' credit codes first (so their later path on the ladder shows), then synthetic codes.
+
+Each carrier also files its annual report for the years of incubation.yaml's ``reports`` (孵化器:
+incubator_annual, 众创空间: maker_space_annual), approved and on time, keyed by its operator's credit code (the
+carrier's code) in its zone: the counts of enterprises in incubation and graduated are the stays' own, the rest
+published national totals shared out over the carriers, or labelled assumptions (see the YAML)."""
 
 from __future__ import annotations
 
@@ -11,11 +16,14 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 
-from hizone.catalog import read_yaml
+from hizone.catalog import Catalog, read_yaml
 from hizone.demo.generate import DemoData, credit_codes
 from hizone.store.bulk import bulk_insert
 
 CALIBRATION = Path(__file__).with_name("incubation.yaml")
+FORMS = {"孵化器": "incubator_annual", "众创空间": "maker_space_annual"}
+Stay = tuple[int, str, dt.date, dt.date | None, str | None, str, bool]
+Event = tuple[int, str, str, dt.date, str, str]
 
 
 def targets(scale: float) -> dict[str, int]:
@@ -40,8 +48,9 @@ def _day(rng: np.random.Generator, start: dt.date, end: dt.date, n: int) -> list
     return [start + dt.timedelta(days=int(d)) for d in rng.integers(0, span + 1, n)]
 
 
-def load_incubation(conn: Connection, data: DemoData) -> int:
-    """Store the demo's carriers, level events and stays; returns the number of carriers."""
+def load_incubation(conn: Connection, data: DemoData, catalog: Catalog) -> dict[str, int]:
+    """Store the demo's carriers, level events, stays and the carriers' annual reports; returns how many
+    carriers and reports."""
     cal, goal = read_yaml(CALIBRATION), targets(data.scale)
     rng = np.random.default_rng(data.seed + 16)
     as_of = dt.date.fromisoformat(str(cal["as_of"]))
@@ -58,11 +67,15 @@ def load_incubation(conn: Connection, data: DemoData) -> int:
     bulk_insert(conn, "carrier", ("id", "code", "name", "kind", "focus", "field", "zone_code", "province_code",
                                   "longitude", "latitude", "founded_year", "source", "synthetic"),
                 [(i + 1, *row) for i, row in enumerate(rows)])
-    bulk_insert(conn, "carrier_level", ("carrier_id", "level", "event", "day", "document", "source"),
-                _levels(rng, kinds, goal, cal))
+    levels = _levels(rng, kinds, goal, cal)
+    bulk_insert(conn, "carrier_level", ("carrier_id", "level", "event", "day", "document", "source"), levels)
+    stays = _stays(rng, data, np.flatnonzero(kinds == "孵化器"), goal, as_of)
     bulk_insert(conn, "incubatee", ("carrier_id", "credit_code", "entry", "graduated", "criterion", "source",
-                                    "synthetic"), _stays(rng, data, np.flatnonzero(kinds == "孵化器"), goal, as_of))
-    return len(rows)
+                                    "synthetic"), stays)
+    zone_codes = np.asarray([z.code for z in zones], dtype=np.str_)
+    reports = _store_reports(conn, catalog, data.seed, (codes.astype(np.str_), zone_codes, kinds), levels, stays,
+                             cal)
+    return {"incubation carriers": len(rows), "incubation reports": reports}
 
 
 def _levels(rng: np.random.Generator, kinds: np.ndarray, goal: dict[str, int],
@@ -105,3 +118,136 @@ def _stays(rng: np.random.Generator, data: DemoData, incubators: np.ndarray, goa
     for k, entry in enumerate(_day(rng, dt.date(2017, 1, 1), as_of, n_open), start=n_done):
         out.append((carrier[k], codes[k], entry, None, None, "demo", True))
     return out
+
+
+def _store_reports(conn: Connection, catalog: Catalog, seed: int,
+                   carriers: tuple[np.ndarray, np.ndarray, np.ndarray], levels: list[Event], stays: list[Stay],
+                   cal: dict[str, Any]) -> int:
+    """Each carrier's approved annual report of every report year, through the demo loader's batches."""
+    from hizone.demo.load import _insert_period, _layout  # imported here: load.py calls us
+    from hizone.demo.reporting import arrival
+
+    codes, zone_codes, kinds = carriers
+    national = np.zeros(len(kinds), dtype=bool)
+    national[[e[0] - 1 for e in levels if e[1] in ("国家级", "国家备案") and e[2] == "recognised"]] = True
+    count = 0
+    for year in cal["reports"]["years"]:
+        if dt.date(int(year), 12, 31) > dt.date.fromisoformat(str(cal["as_of"])):
+            raise ValueError(f"incubation.yaml: report year {year} is after the stays' as_of {cal['as_of']}")
+        for kind, form in FORMS.items():
+            rows = np.flatnonzero(kinds == kind)
+            if not len(rows):
+                continue
+            rng = np.random.default_rng([seed, 16, int(year), list(FORMS).index(kind)])
+            elements = tuple(f.element.code for f in catalog.form(form, int(year)).fields)
+            made = (incubator_reports(rng, rows, national[rows], stays, int(year), cal) if kind == "孵化器"
+                    else maker_space_reports(rng, len(rows), cal))
+            matrix = np.column_stack([made[e] for e in elements]).astype(float)
+            count += _insert_period(conn, form, str(year), _layout(catalog, form, int(year), elements),
+                                    (codes[rows], zone_codes[rows], matrix), arrival(form, str(year)))
+    return count
+
+
+def _mean_one(rng: np.random.Generator, sigma: float, n: int) -> np.ndarray:
+    """Log-normal draws of mean 1: a carrier's size against the average."""
+    return rng.lognormal(-sigma * sigma / 2, sigma, n)
+
+
+def _uniform(rng: np.random.Generator, bounds: list[float], n: int) -> np.ndarray:
+    return rng.uniform(bounds[0], bounds[1], n)
+
+
+def stay_counts(stays: list[Stay], carrier_ids: np.ndarray, year: int) -> dict[str, np.ndarray]:
+    """Per carrier (1-based ids): stays open at the year's end, ended in the year, ended by its end."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    slot = {int(c): k for k, c in enumerate(carrier_ids)}
+    out = {key: np.zeros(len(carrier_ids), dtype=np.int64) for key in ("open", "graduated", "graduated_total")}
+    for carrier, _code, entry, graduated, *_ in stays:
+        k = slot.get(carrier)
+        if k is None or entry > end:
+            continue
+        if graduated is None or graduated > end:
+            out["open"][k] += 1
+        else:
+            out["graduated_total"][k] += 1
+            out["graduated"][k] += graduated >= start
+    return out
+
+
+def incubator_reports(rng: np.random.Generator, rows: np.ndarray, national: np.ndarray, stays: list[Stay],
+                      year: int, cal: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The incubator form's columns for the incubators at ``rows`` (0-based carrier rows): money in whole 千元,
+    so the parts of a total add up exactly."""
+    pub, a, counts = cal["published"], cal["reports"]["assumptions"], stay_counts(stays, rows + 1, year)
+    p = cal["reports"]["published"]
+    n, inc = len(rows), counts["open"]
+    space = np.maximum(a["min_space"], np.round(inc * a["space_per_incubatee"] * _mean_one(rng, 0.3, n)))
+    size = space / space.mean()
+    out: dict[str, np.ndarray] = {"inc_incubatees": inc, "inc_graduated": counts["graduated"],
+                                  "inc_graduated_total": counts["graduated_total"], "inc_space_total": space}
+    used = {use: np.floor(space * _uniform(rng, a["space_shares"][use], n))
+            for use in ("incubated", "office", "public")}
+    used["other"] = np.floor((space - sum(used.values())) * _uniform(rng, a["space_other_of_rest"], n))
+    out |= {f"inc_space_{use}": v for use, v in used.items()}
+    income = np.round(p["income"] * a["incubator_income_share"] / pub["incubators"] * size * _mean_one(rng, 0.5, n))
+    parts = {kind: np.floor(income * _uniform(rng, a["income_shares"][kind], n))
+             for kind in ("property", "service", "investment")}
+    out |= {"inc_income": income, **{f"inc_income_{k}": v for k, v in parts.items()},
+            "inc_income_other": income - sum(parts.values()),
+            "net_profit": np.round(income * rng.normal(a["profit_margin"][0], a["profit_margin"][1], n)),
+            "inc_taxes": np.round(income * _uniform(rng, a["taxes_share"], n)),
+            "inc_subsidies": np.round(income * _uniform(rng, a["subsidies_share"], n)),
+            "inc_fund": np.round(p["incubation_fund"] / pub["incubators"] * _mean_one(rng, 1.0, n))}
+    programme = national & (rng.random(n) < a["state_programme_share"])
+    out["inc_state_programmes"] = np.where(programme, np.round(a["state_programme_mean"] * _mean_one(rng, 0.6, n)), 0)
+    eligible = pub["incubators_national"] + pub["maker_spaces_filed"]
+    relieved = national & (rng.random(n) < p["tax_relief_carriers"] / eligible)
+    out["inc_tax_relief"] = np.where(relieved, np.round(p["tax_relief"] / p["tax_relief_carriers"]
+                                                         * _mean_one(rng, 0.8, n)), 0)
+    fixed = np.round(space * a["fixed_assets_per_m2"] * _mean_one(rng, 0.3, n))
+    invest = np.floor(fixed[:, None] * rng.dirichlet(a["invest_weights"], n))
+    out |= {"inc_fixed_assets": fixed,
+            "inc_fixed_assets_net": np.floor(fixed * _uniform(rng, a["fixed_assets_net"], n)),
+            **{f"inc_invest_{k}": invest[:, j] for j, k in enumerate(("government", "enterprise", "social", "other"))}}
+    staff = np.maximum(3, np.round(inc / a["incubatees_per_staff"] * _mean_one(rng, 0.3, n))).astype(np.int64)
+    out |= {"inc_staff": staff, "inc_staff_professional": rng.binomial(staff, a["staff_professional"]),
+            "inc_staff_college": rng.binomial(staff, a["staff_college"]),
+            "emp_returnees": rng.binomial(staff, a["staff_returnees"]),
+            "inc_mentors": np.maximum(1, np.round(inc * a["mentors_per_incubatee"] * _mean_one(rng, 0.4, n)))}
+    revenue = np.round(inc * p["incubatee_revenue"] / pub["in_incubation"] * _mean_one(rng, 0.5, n))
+    financed = rng.binomial(inc, p["financed"] / (pub["in_incubation"] + p["maker_space_served"]))
+    jobs = np.round(inc * (p["jobs"] - p["maker_space_jobs"]) / pub["in_incubation"]
+                    * _mean_one(rng, 0.3, n)).astype(np.int64)
+    new_graduates = (p["new_graduates"] - p["maker_space_new_graduates"]) / (p["jobs"] - p["maker_space_jobs"])
+    out |= {"inc_incubatee_revenue": revenue,
+            "inc_incubatee_rd": np.round(revenue * p["incubatee_rd_intensity"] / 100 * _mean_one(rng, 0.4, n)),
+            "inc_incubatees_financed": financed,
+            "inc_incubatee_financing": np.round(financed * a["financing_per_financed"] * _mean_one(rng, 0.6, n)),
+            "inc_incubatees_ip": rng.binomial(inc, a["ip_share"]),
+            "inc_incubatees_returnee": rng.binomial(inc, a["returnee_share"]),
+            "inc_incubatee_jobs": jobs, "inc_incubatee_graduates": rng.binomial(jobs, new_graduates)}
+    return out
+
+
+def maker_space_reports(rng: np.random.Generator, n: int, cal: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The 众创空间 form's columns for ``n`` maker spaces, money in whole 千元."""
+    pub, p, a = cal["published"], cal["reports"]["published"], cal["reports"]["assumptions"]
+    served = np.maximum(1, np.round(p["maker_space_served"] / pub["maker_spaces"]
+                                    * _mean_one(rng, 0.6, n))).astype(np.int64)
+    teams = rng.binomial(served, a["maker_space_team_share"])
+    financed = rng.binomial(served, p["financed"] / (pub["in_incubation"] + p["maker_space_served"]))
+    jobs = np.round(served * p["maker_space_jobs"] / p["maker_space_served"] * _mean_one(rng, 0.3, n)).astype(np.int64)
+    space = np.maximum(a["maker_space_min_space"], np.round(a["maker_space_space"] * _mean_one(rng, 0.6, n)))
+    events = a["maker_space_event_share"] / pub["maker_spaces"]
+    return {"ms_space": space, "ms_workstations": np.floor(space / a["space_per_workstation"]),
+            "ms_teams": teams, "ms_enterprises": served - teams,
+            "ms_new_registrations": rng.binomial(served, a["maker_space_registration_share"]),
+            "ms_financed": financed,
+            "ms_financing": np.round(financed * a["maker_space_financing_per_financed"] * _mean_one(rng, 0.6, n)),
+            "ms_events": rng.poisson(p["events"] * events, n),
+            "ms_training": rng.poisson(p["training"] * events, n),
+            "ms_mentors": rng.poisson(a["maker_space_mentors"], n),
+            "ms_staff": np.maximum(2, rng.poisson(a["maker_space_staff"], n)),
+            "ms_jobs": jobs, "ms_graduates": rng.binomial(jobs, p["maker_space_new_graduates"] / p["maker_space_jobs"]),
+            "ms_income": np.round(p["income"] * (1 - a["incubator_income_share"]) / pub["maker_spaces"]
+                                  * _mean_one(rng, 0.6, n))}

@@ -208,7 +208,7 @@ def load(engine: Engine, data: DemoData, catalog: Catalog, progress: Progress | 
         counts["monthly reports"] = _monthly(conn, data, catalog)
         report("monthly reports", counts["monthly reports"])
         counts["energy and carbon reports"] = load_carbon(conn, data, catalog)
-        counts["incubation carriers"] = load_incubation(conn, data)
+        counts |= load_incubation(conn, data, catalog)
         counts["talent reports"] = load_talent(conn, zone_codes, np.bincount(ent.zone, minlength=len(zone_codes)),
                                                catalog, data.seed, _insert_period)
         info = {"synthetic": "true", "seed": str(data.seed), "enterprises": str(len(ent)),

@@ -1,0 +1,124 @@
+"""The demo carriers' annual reports: every 孵化器 files incubator_annual and every 众创空间 maker_space_annual
+for each report year of incubation.yaml, once, approved, in its own zone; the counts of enterprises in
+incubation agree with the incubatee table; the rows pass the forms' own validation; the analytics build rolls
+them up to the nation as the rows add up; the totals land near the published national figures at the demo's
+scale."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from hizone.analytics.build import build
+from hizone.analytics.query import Analytics
+from hizone.auth.policy import Principal
+from hizone.catalog import default_catalog, read_yaml
+from hizone.demo import generate, load
+from hizone.demo.incubation import CALIBRATION, FORMS
+from hizone.intake.service import SubmissionView, list_submissions, validate_file
+from hizone.registry import load_provinces, load_zones
+from hizone.store import session_scope
+from hizone.store.models import Carrier, Enterprise, Incubatee
+
+CAL = read_yaml(CALIBRATION)
+YEARS = [str(y) for y in CAL["reports"]["years"]]
+ADMIN = Principal("torch", "admin")
+SCALE = 0.015  # 3,000 demo enterprises of the reference 200,000
+
+
+@pytest.fixture
+def loaded(engine: Engine) -> Engine:
+    demo = generate(default_catalog(), load_provinces(), load_zones(), enterprises=3000, seed=11)
+    assert demo.scale == SCALE
+    counts = load(engine, demo, default_catalog())
+    assert counts["incubation reports"] == counts["incubation carriers"] * len(YEARS)
+    return engine
+
+
+def _carriers(engine: Engine) -> list[tuple[str, str, str | None, int]]:
+    with session_scope(engine) as session:
+        return [(c.code, c.kind, c.zone_code, c.id) for c in session.scalars(select(Carrier))]
+
+
+def _csv(form: str, reports: list[SubmissionView]) -> bytes:
+    elements = [f.element for f in default_catalog().form(form, int(reports[0].period)).fields]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["统一社会信用代码", "载体名称", "高新区代码", *(e.name_zh for e in elements)])
+    for r in reports:
+        writer.writerow([r.entity_key, f"载体{r.entity_key[-6:]}（合成）", r.zone_code,
+                         *(r.values.get(e.code, "") for e in elements)])
+    return out.getvalue().encode()
+
+
+def test_every_carrier_files_one_approved_report_a_year_agreeing_with_its_stays(loaded: Engine) -> None:
+    carriers = _carriers(loaded)
+    assert Counter(kind for _, kind, _, _ in carriers) == {"孵化器": 93, "众创空间": 136}
+    with session_scope(loaded) as session:
+        stays = [(s.carrier_id, s.entry, s.graduated) for s in session.scalars(select(Incubatee))]
+        enterprises = set(session.scalars(select(Enterprise.credit_code)))
+    assert not enterprises & {code for code, _, _, _ in carriers}  # the operators are no demo enterprise
+    for kind, form in FORMS.items():
+        ours = {code: (zone, cid) for code, k, zone, cid in carriers if k == kind}
+        every = list_submissions(loaded, form=form, history=True)
+        assert sorted({r.period for r in every}) == YEARS
+        for year in YEARS:
+            found = [r for r in every if r.period == year]
+            assert sorted(r.entity_key for r in found) == sorted(ours)  # each carrier exactly once
+            assert all(r.state == "approved" and r.revision == 1 and r.form_version == 2021 for r in found)
+            assert all(r.zone_code == ours[r.entity_key][0] for r in found)
+            if kind != "孵化器":
+                continue
+            end = dt.date(int(year), 12, 31)
+            for r in found:
+                mine = [(entry, out) for cid, entry, out in stays if cid == ours[r.entity_key][1] and entry <= end]
+                assert r.values["inc_incubatees"] == sum(out is None or out > end for _, out in mine)
+                assert r.values["inc_graduated_total"] == sum(out is not None and out <= end for _, out in mine)
+                assert r.values["inc_graduated"] == sum(out is not None and out.year == int(year) for _, out in mine)
+
+
+def test_the_reports_pass_their_forms_validation(loaded: Engine) -> None:
+    for form in FORMS.values():
+        for year in YEARS:
+            reports = list_submissions(loaded, form=form, period=year)
+            report = validate_file(loaded, _csv(form, reports), form, year, ADMIN, name=f"{form}.csv",
+                                   today=dt.date(int(year) + 1, 1, 15))
+            assert report.row_count == len(reports) > 0
+            assert report.issues == [], report.issues[:5]
+
+
+def test_the_build_rolls_them_up_to_the_sums_of_the_rows_near_the_published_figures(
+        loaded: Engine, tmp_path: Path) -> None:
+    build(loaded, tmp_path / "a.duckdb")
+    analytics = Analytics(tmp_path / "a.duckdb")
+
+    def nation(indicator: str) -> float | None:
+        (found,) = analytics.values([indicator], "nation", ["CN"], ["2021"])
+        return found.value
+
+    incubators = list_submissions(loaded, form="incubator_annual", period="2021")
+    spaces = list_submissions(loaded, form="maker_space_annual", period="2021")
+    with session_scope(loaded) as session:
+        open_stays = sum(1 for s in session.scalars(select(Incubatee)) if s.graduated is None)
+    assert nation("incubatees_total") == open_stays == round(244_000 * SCALE)
+    assert nation("incubator_count") == len(incubators) == 93
+    served = sum(r.values["ms_teams"] + r.values["ms_enterprises"] for r in spaces)
+    assert nation("ms_served_total") == served
+    revenue = sum(r.values["inc_incubatee_revenue"] for r in incubators)
+    rd = sum(r.values["inc_incubatee_rd"] for r in incubators)
+    assert nation("incubatee_rd_intensity") == pytest.approx(rd / revenue * 100)
+    # Near the national 2021 figures at the demo's scale (draws of mean 1 over ~100 carriers): 45.4万 served,
+    # 1.24万亿元 revenue in incubation, R&D intensity 6.68%.
+    assert served == pytest.approx(454_000 * SCALE, rel=0.2)
+    assert revenue == pytest.approx(1.24e9 * SCALE, rel=0.2)
+    assert rd / revenue * 100 == pytest.approx(6.68, abs=1.0)
+    # A zone and a province have the figures too (the acceptance: every level).
+    zone = incubators[0].zone_code
+    (at_zone,) = analytics.values(["incubatees_total"], "zone", [zone], ["2021"])
+    assert at_zone.value == sum(r.values["inc_incubatees"] for r in incubators if r.zone_code == zone)
