@@ -14,6 +14,7 @@ from hizone.intake.service import import_file
 from hizone.talent.campaign import campaign
 from hizone.talent.store import import_fairs, import_targets
 from tests.intake.factory import TODAY, csv_bytes
+from tests.talent.workflow import approve
 from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
 
@@ -26,8 +27,10 @@ def _seed(engine: Engine) -> None:
     targets = b"level,key,target,set_by\nzone,Z1101,5000,national\nzone,Z4401,9000,national\n"
     assert import_targets(engine, targets, "t.csv", C, "admin").errors == []
     rows = [["Z1101", OWN_DEVELOPED, 3000, 2000], ["Z4401", OTHER_DEVELOPED, 7000, 6000]]
-    result = import_file(engine, csv_bytes(rows, header=HEADER), "talent_report", "2022W27", "admin", today=TODAY)
+    result = import_file(engine, csv_bytes(rows, header=HEADER), "talent_report", "2022W27", "admin", submit=True,
+                         today=TODAY)
     assert result.status == "stored", result.report and result.report.errors
+    approve(engine, "2022W27")
     fairs = ("name,date,host_zone,mode,platforms,posts,resumes,views,interviews,offers\n"
              "广州专场,2022-07-01,Z4401,live,国聘,7777,1,1,1,1\n").encode()
     assert import_fairs(engine, C, ("f.csv", fairs), "admin").errors == []
@@ -88,3 +91,8 @@ def test_a_zone_fills_its_weekly_report_online_and_the_campaign_checks_run(clien
     assert [i["rule"] for i in fell.json()["issues"]] == ["talent_fell"]
     noted = zone.post(url + "/submit", data={**values, "note": "重复统计已剔除", **_versions(zone, url)})
     assert noted.status_code == 200 and noted.json()["status"] == "stored", noted.json()
+    approve(engine, "2022W28")  # the online submit made it submitted
+    own = zone.get("/api/v1/talent/zones/Z1101").json()
+    assert [(r["on"], r["developed"], r["correction"]) for r in own["reports"]] == [
+        ("2022-07-10", OWN_DEVELOPED, ""), ("2022-07-17", 4000, "重复统计已剔除")]
+    assert "<td>重复统计已剔除</td>" in zone.get("/talent/zones/Z1101").text

@@ -40,16 +40,17 @@ def _reports(rows: list[StoredReport], c: Campaign) -> list[Report]:
     for r in rows:
         developed, signed, on_duty = r.values["ta_developed"], r.values["ta_signed"], r.values["ta_on_duty"]
         if math.isfinite(developed) and math.isfinite(signed) and math.isfinite(on_duty):
-            found.append(Report(r.zone, days[r.period], int(developed), int(signed), int(on_duty)))
+            found.append(Report(r.zone, days[r.period], int(developed), int(signed), int(on_duty), r.note))
     return found
 
 
 def campaign_progress(engine: Engine, c: Campaign, on: dt.date | None = None) -> CampaignProgress:
-    """Standings as of ``on`` (default: the last report day, or the deadline) from each zone's latest revision."""
+    """Standings as of ``on`` (default: the last report day, or the deadline) from each zone's latest approved
+    revision of each week (a revision still submitted or reviewed counts once approved)."""
     with engine.connect() as conn:
         found = targets(conn, c)
         provinces = zone_provinces(conn)
-        rows = stored_reports(conn, c.report_form, c.version)
+        rows = stored_reports(conn, c.report_form, c.version, approved=True)
         names = {code: name for code, name in conn.execute(select(Zone.code, Zone.name_zh))}
         names.update({code: name for code, name in conn.execute(select(Province.code, Province.name_zh))})
         synthetic = bool(conn.scalar(select(Submission.id).where(Submission.form_code == c.report_form,
@@ -75,9 +76,10 @@ def campaign_progress(engine: Engine, c: Campaign, on: dt.date | None = None) ->
 
 
 def zone_series(engine: Engine, c: Campaign, zone: str) -> list[Report]:
-    """A zone's weekly cumulative reports (latest revision of each week), in order."""
+    """A zone's weekly cumulative reports (latest approved revision of each week, with its correction note), in
+    order."""
     with engine.connect() as conn:
-        rows = [r for r in stored_reports(conn, c.report_form, c.version) if r.zone == zone]
+        rows = [r for r in stored_reports(conn, c.report_form, c.version, approved=True) if r.zone == zone]
     return _reports(rows, c)
 
 

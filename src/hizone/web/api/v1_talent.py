@@ -60,8 +60,8 @@ async def zone(request: Request, principal: security.ZoneReader, zone_code: str,
         raise HTTPException(status_code=404, detail=str(exc)) from None
     return {"campaign": _campaign(d.campaign), "synthetic": d.synthetic,
             "standing": svc.progress_dict(d.standing) if d.standing else None,
-            "reports": [{"on": r.on.isoformat(), "developed": r.developed, "signed": r.signed, "on_duty": r.on_duty}
-                        for r in d.reports],
+            "reports": [{"on": r.on.isoformat(), "developed": r.developed, "signed": r.signed, "on_duty": r.on_duty,
+                         "correction": r.correction} for r in d.reports],
             "graduates": [{"year": y, "value": v} for y, v in d.graduates],
             "fairs": [{**dataclasses.asdict(f), "held_on": f.held_on.isoformat()} for f in d.fairs]}
 
