@@ -96,3 +96,29 @@ def test_a_zone_fills_its_weekly_report_online_and_the_campaign_checks_run(clien
     assert [(r["on"], r["developed"], r["correction"]) for r in own["reports"]] == [
         ("2022-07-10", OWN_DEVELOPED, ""), ("2022-07-17", 4000, "重复统计已剔除")]
     assert "<td>重复统计已剔除</td>" in zone.get("/talent/zones/Z1101").text
+
+
+def test_the_stored_laggard_warnings_are_scoped(clients: dict[str, TestClient], engine: Engine,
+                                                seeded: Seeded) -> None:
+    from hizone.talent.service import record_alerts
+
+    _seed(engine)
+    # W34 speaks for Sunday 08-28, 3 days before the deadline: Z1101 4400/5000 = 88% and Z4401 8000/9000 = 88.9%,
+    # both below talent_deadline_near's 90% (Z4401's fall from 8765 carries its correction note)
+    rows = [["Z1101", 4400, 3000, 2000, ""], ["Z4401", 8000, 7000, 6000, "剔除重复"]]
+    result = import_file(engine, csv_bytes(rows, header=[*HEADER, "更正说明"]), "talent_report", "2022W34", "admin",
+                         submit=True, today=TODAY)
+    assert result.status == "stored", result.report and result.report.errors
+    approve(engine, "2022W34")
+    assert record_alerts(engine, C) == {"new": 2, "seen": 0}
+
+    def talent_alerts(client: TestClient, query: str = "") -> list[tuple[str, str, str]]:
+        items = client.get(f"/api/v1/alerts?page_size=500{query}").json()["items"]
+        return sorted((a["rule"], a["key"], a["period"]) for a in items if a["rule"].startswith("talent_"))
+
+    assert talent_alerts(clients["analyst"]) == [("talent_deadline_near", "Z1101", "2022W34"),
+                                                 ("talent_deadline_near", "Z4401", "2022W34")]
+    assert talent_alerts(clients["zone"]) == [("talent_deadline_near", "Z1101", "2022W34")]
+    assert talent_alerts(clients["zone"], f"&zone={seeded.other_zone}") == []
+    assert talent_alerts(clients["analyst"], f"&zone={seeded.own_zone}") == [
+        ("talent_deadline_near", "Z1101", "2022W34")]

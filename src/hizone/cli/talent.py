@@ -110,6 +110,19 @@ def progress_command(
         console().print(f"weekly progress report written to {xlsx}")
 
 
+@talent_app.command("alerts")
+@user_errors
+def alerts_command(campaign: CampaignOption = DEFAULT) -> None:
+    """Raise the laggard warnings (catalog alerts, applies_to: talent) on every week reported and keep them in the
+    alert store (`hizone alerts` lists, acknowledges and resolves them)."""
+    from hizone.talent.campaign import campaign as find
+    from hizone.talent.service import record_alerts
+
+    counts = record_alerts(open_configured_store(), find(campaign))
+    console().print(f"{counts['new'] + counts['seen']} warning(s) raised: {counts['new']} new, "
+                    f"{counts['seen']} already known")
+
+
 @talent_app.command("fairs")
 @user_errors
 def fairs_command(

@@ -75,6 +75,15 @@ def campaign_progress(engine: Engine, c: Campaign, on: dt.date | None = None) ->
                             names, synthetic)
 
 
+def record_alerts(engine: Engine, c: Campaign) -> dict[str, int]:
+    """The campaign's laggard warnings on every week reported, kept in the monitor's alert store like the other
+    rules' alerts (one per rule, zone or province and week; a known one keeps its state and only has its evidence
+    refreshed): the monitoring page, a zone's page and /api/v1/alerts then list them to whom may see them."""
+    from hizone.monitor.service import AlertStore
+
+    return AlertStore(engine).record(campaign_progress(engine, c).alerts)
+
+
 def zone_series(engine: Engine, c: Campaign, zone: str) -> list[Report]:
     """A zone's weekly cumulative reports (latest approved revision of each week, with its correction note), in
     order."""
