@@ -53,5 +53,12 @@ def test_targets_reports_progress_and_fairs(store: Engine, tmp_path: Path) -> No
     assert result.exit_code == 0 and "stored: 1 fair(s)" in result.output, result.output
     result = runner.invoke(talent_app, ["fairs"])
     assert "posts 300" in result.output and "173家国家高新区" in result.output
+    pdf = tmp_path / "weekly.pdf"
+    result = runner.invoke(talent_app, ["progress", "--pdf", str(pdf), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    from tests.pdf_reports.conftest import pdf_text, squeezed
+
+    text = squeezed("".join(pdf_text(pdf.read_bytes())))
+    assert "Asof2022-06-26" in text and "1Z3101" in text and "50.00" in text and "2Z1101" in text
     bad_date = runner.invoke(talent_app, ["progress", "--on", "6/1"])
     assert bad_date.exit_code == 2 and "'6/1' is not a date" in bad_date.output

@@ -122,3 +122,22 @@ def test_the_stored_laggard_warnings_are_scoped(clients: dict[str, TestClient], 
     assert talent_alerts(clients["zone"], f"&zone={seeded.other_zone}") == []
     assert talent_alerts(clients["analyst"], f"&zone={seeded.own_zone}") == [
         ("talent_deadline_near", "Z1101", "2022W34")]
+
+
+def test_the_printed_weekly_report_is_cut_to_the_caller(clients: dict[str, TestClient], engine: Engine) -> None:
+    from tests.pdf_reports.conftest import pdf_text, squeezed
+
+    _seed(engine)
+    zone, analyst = clients["zone"], clients["analyst"]
+    assert 'id="talent-weekly-pdf"' in zone.get("/talent").text
+    for url in ("/talent/export/progress.pdf", "/api/v1/talent/progress.pdf"):
+        own = zone.get(url)
+        assert own.status_code == 200 and own.headers["content-type"] == "application/pdf"
+        text = squeezed("".join(pdf_text(own.content)))
+        # Z1101 4321/5000 = 86.4%, rank 2 of the nation's two
+        assert "2Z1101" in text and "4,321" in text and "86.40" in text
+        assert "8,765" not in text and "Z4401" not in text
+        every = squeezed("".join(pdf_text(analyst.get(url).content)))
+        assert "1Z4401" in every and "8,765" in every and "2Z1101" in every
+    assert analyst.get("/api/v1/talent/progress.pdf?on=7/10").status_code == 400
+    assert analyst.get("/talent/export/progress.pdf?campaign=nope").status_code == 404

@@ -80,6 +80,9 @@ def progress_command(
     campaign: CampaignOption = DEFAULT,
     on: Annotated[str | None, typer.Option(help="standings as of this day (default: the last report)")] = None,
     xlsx: Annotated[Path | None, typer.Option(help="write the weekly progress report (.xlsx)")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="write the weekly progress report printed (PDF, needs Chromium)")]
+    = None,
+    lang: Annotated[str, typer.Option(help="the PDF's language: zh or en")] = "zh",
 ) -> None:
     """Zones and provinces against target and schedule, ranked, with the laggard warnings."""
     from rich.table import Table
@@ -108,6 +111,17 @@ def progress_command(
     if xlsx is not None:
         xlsx.write_bytes(weekly_workbook(progress))
         console().print(f"weekly progress report written to {xlsx}")
+    if pdf is not None:
+        from hizone.auth.policy import Principal
+        from hizone.reports.talent import print_weekly_report
+        from hizone.web.services.talent import dashboard
+
+        if lang not in ("zh", "en"):
+            raise HizoneError(f"'{lang}' is not zh or en", where="--lang")
+        engine = open_configured_store()
+        national = dashboard(engine, Principal("cli", "admin"), progress.campaign.key, day)
+        pdf.write_bytes(print_weekly_report(engine, national.progress, national.national, lang))
+        console().print(f"weekly progress report (PDF) written to {pdf}")
 
 
 @talent_app.command("alerts")

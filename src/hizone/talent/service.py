@@ -29,6 +29,7 @@ class CampaignProgress:
     weeks: list[str]  # the weeks reported, ISO
     names: dict[str, str]  # zone and province codes -> Chinese names
     synthetic: bool
+    reporting: frozenset[str] = frozenset()  # the zones with an approved report by ``on``
 
     def zone(self, code: str) -> Progress | None:
         return next((z for z in self.zones if z.key == code), None)
@@ -70,9 +71,10 @@ def campaign_progress(engine: Engine, c: Campaign, on: dt.date | None = None) ->
             zones, provs = standings(latest_by_zone(reports, week_day), zone_targets, province_targets, provinces,
                                      c.due(week_day))
             weekly[period] = (week_day, [*zones, *provs])
-    zones, provs = standings(latest_by_zone(reports, day), zone_targets, province_targets, provinces, c.due(day))
+    latest = latest_by_zone(reports, day)
+    zones, provs = standings(latest, zone_targets, province_targets, provinces, c.due(day))
     return CampaignProgress(c, day, c.due(day), zones, provs, laggards(weekly, c.deadline, default_rules()), weeks,
-                            names, synthetic)
+                            names, synthetic, frozenset(latest))
 
 
 def record_alerts(engine: Engine, c: Campaign) -> dict[str, int]:
