@@ -4,6 +4,7 @@ weekly reports and kept in the monitor's alert store (deduplicated, their state 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -65,3 +66,25 @@ def test_the_cli_raises_them_into_the_alert_store(weeks: Engine, database_url: s
     result = CliRunner().invoke(talent_app, ["alerts"])
     assert result.exit_code == 0 and "1 warning(s) raised: 1 new, 0 already known" in result.output, result.output
     assert [(a.rule, a.key) for a in AlertStore(weeks).list()] == [("talent_deadline_near", "Z1101")]
+
+
+def test_the_monitors_run_raises_them_beside_the_indicator_rules(weeks: Engine, database_url: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from hizone.cli.analytics import register
+
+    monkeypatch.setenv("HIZONE_DATABASE_URL", database_url)
+    monkeypatch.setenv("HIZONE_ANALYTICS_PATH", str(tmp_path / "analytics.duckdb"))
+    main = typer.Typer()
+    register(main)
+    runner = CliRunner()
+    assert runner.invoke(main, ["build"]).exit_code == 0
+    ran = runner.invoke(main, ["alerts", "run"])
+    assert ran.exit_code == 0, ran.output
+    assert "research_assistant-2022: 1 laggard warning(s): 1 new, 0 already known" in ran.output
+    again = runner.invoke(main, ["alerts", "run"])
+    assert "research_assistant-2022: 1 laggard warning(s): 0 new, 1 already known" in again.output
+    assert [(a.rule, a.key) for a in AlertStore(weeks).list() if a.rule.startswith("talent_")] == [
+        ("talent_deadline_near", "Z1101")]
