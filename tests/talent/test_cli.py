@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from hizone.cli.talent import talent_app
 from tests.intake.factory import csv_bytes, seed_registry
+from tests.talent.workflow import approve
 
 runner = CliRunner()
 HEADER = ["高新区代码", "累计开发岗位数", "累计签约人数", "累计在岗人数", "更正说明"]
@@ -30,8 +31,9 @@ def test_targets_reports_progress_and_fairs(store: Engine, tmp_path: Path) -> No
     assert result.exit_code == 0 and "stored: 2 target(s)" in result.output, result.output
     week = tmp_path / "w.csv"
     week.write_bytes(csv_bytes([["Z1101", 30, 20, 10, ""], ["Z3101", 10, 9, 9, ""]], header=HEADER))
-    result = runner.invoke(talent_app, ["import-reports", str(week), "-p", "2022-06-26"])
+    result = runner.invoke(talent_app, ["import-reports", str(week), "-p", "2022-06-26", "--submit"])
     assert result.exit_code == 0 and "2 new revision(s)" in result.output, result.output
+    approve(store, "2022W25")  # 2022-06-26 is the Sunday of ISO week 25
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes([["Z1101", 20, 20, 10, ""]], header=HEADER))
     result = runner.invoke(talent_app, ["import-reports", str(bad), "-p", "2022W26"])
@@ -51,5 +53,12 @@ def test_targets_reports_progress_and_fairs(store: Engine, tmp_path: Path) -> No
     assert result.exit_code == 0 and "stored: 1 fair(s)" in result.output, result.output
     result = runner.invoke(talent_app, ["fairs"])
     assert "posts 300" in result.output and "173家国家高新区" in result.output
+    pdf = tmp_path / "weekly.pdf"
+    result = runner.invoke(talent_app, ["progress", "--pdf", str(pdf), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    from tests.pdf_reports.conftest import pdf_text, squeezed
+
+    text = squeezed("".join(pdf_text(pdf.read_bytes())))
+    assert "Asof2022-06-26" in text and "1Z3101" in text and "50.00" in text and "2Z1101" in text
     bad_date = runner.invoke(talent_app, ["progress", "--on", "6/1"])
     assert bad_date.exit_code == 2 and "'6/1' is not a date" in bad_date.output

@@ -15,6 +15,7 @@ from hizone.store.models import ImportBatch, Submission
 from hizone.talent.campaign import campaign
 from hizone.talent.store import import_targets, stored_reports, targets
 from tests.intake.factory import TODAY, csv_bytes, seed_registry
+from tests.talent.workflow import approve
 
 FORM = "talent_report"
 CAMPAIGN = campaign("research_assistant-2022")
@@ -119,8 +120,9 @@ def test_progress_from_the_store_and_the_weekly_workbook(zones: Engine) -> None:
     for period, rows in (("2022W26", [["Z1101", 40, 30, 20, ""], ["Z3101", 10, 5, 5, ""]]),
                          ("2022W27", [["Z1101", 45, 31, 20, ""]])):
         result = import_file(zones, csv_bytes(rows, header=HEADER), FORM, period, "alice", name=f"{period}.csv",
-                             today=TODAY)
+                             submit=True, today=TODAY)
         assert result.status == "stored", result.report and result.report.errors
+        approve(zones, period)
     progress = campaign_progress(zones, CAMPAIGN)
     # as of the last report day, Sunday 2022-07-10: 39 of 91 days due
     assert progress.on == dt.date(2022, 7, 10) and progress.due == 39 / 91
@@ -147,3 +149,79 @@ def test_weekly_reports_move_through_the_workflow_and_approved_weeks_are_locked(
                           name="late.csv", today=TODAY)
     assert changed.status == "rejected" and changed.report is not None
     assert {i.rule for i in changed.report.errors} == {"locked"}
+
+
+def test_progress_counts_only_the_latest_approved_revision(zones: Engine) -> None:
+    from hizone.intake.service import transition
+    from hizone.talent.service import campaign_progress, zone_series
+
+    def week(period: str, developed: int, submit: bool = True) -> None:
+        result = import_file(zones, csv_bytes([["Z1101", developed, 10, 5, ""]], header=HEADER), FORM, period,
+                             "alice", name=f"{period}-{developed}.csv", submit=submit, today=TODAY)
+        assert result.status == "stored", result.report and result.report.errors
+
+    week("2022W26", 40)
+    approve(zones, "2022W26")
+    week("2022W27", 60)  # submitted, not yet approved
+    week("2022W28", 70)
+    transition(zones, "review", "admin", form=FORM, period="2022W28")  # reviewed, not yet approved
+    progress = campaign_progress(zones, CAMPAIGN)
+    z1101 = progress.zone("Z1101")
+    # only W26 is approved: as of its Sunday 2022-07-03 (32 of 91 days), 40 of 100
+    assert progress.on == dt.date(2022, 7, 3) and progress.due == 32 / 91
+    assert z1101 is not None and (z1101.developed, z1101.completion) == (40, 0.4)
+    later = campaign_progress(zones, CAMPAIGN, dt.date(2022, 7, 17)).zone("Z1101")
+    assert later is not None and later.developed == 40  # still the approved figure a fortnight on
+    assert [(r.on, r.developed) for r in zone_series(zones, CAMPAIGN, "Z1101")] == [(dt.date(2022, 7, 3), 40)]
+    transition(zones, "approve", "admin", form=FORM, period="2022W28")  # W27 stays submitted
+    z1101 = campaign_progress(zones, CAMPAIGN).zone("Z1101")
+    assert z1101 is not None and z1101.developed == 70
+    with zones.connect() as conn:
+        # the latest revision of every week, whatever its state, is still what the fall check reads
+        assert [(r.period, r.state) for r in stored_reports(conn, FORM, 2022)] == [
+            ("2022W26", "approved"), ("2022W27", "submitted"), ("2022W28", "approved")]
+        assert [r.period for r in stored_reports(conn, FORM, 2022, approved=True)] == ["2022W26", "2022W28"]
+
+
+def test_a_returned_revision_and_its_replacement_count_only_once_approved(zones: Engine) -> None:
+    from hizone.intake.service import transition
+    from hizone.talent.service import campaign_progress
+
+    data = csv_bytes([["Z1101", 50, 10, 5, ""]], header=HEADER)
+    assert import_file(zones, data, FORM, "2022W27", "alice", submit=True, today=TODAY).status == "stored"
+    transition(zones, "return", "admin", form=FORM, period="2022W27", comment="核对")
+    fixed = csv_bytes([["Z1101", 48, 10, 5, ""]], header=HEADER)  # revision 2, a draft
+    assert import_file(zones, fixed, FORM, "2022W27", "alice", today=TODAY).status == "stored"
+    z1101 = campaign_progress(zones, CAMPAIGN).zone("Z1101")
+    assert z1101 is not None and z1101.developed == 0  # neither revision approved: nothing counts
+    approve(zones, "2022W27", submit=True)
+    z1101 = campaign_progress(zones, CAMPAIGN).zone("Z1101")
+    assert z1101 is not None and z1101.developed == 48
+
+
+def test_the_correction_note_is_stored_with_its_revision(zones: Engine) -> None:
+    from hizone.store.models import RevisionNote
+    from hizone.talent.service import zone_series
+
+    first = csv_bytes([["Z1101", 40, 30, 20, "  "], ["Z3101", 10, 5, 5, ""]], header=HEADER)
+    assert import_file(zones, first, FORM, "2022W26", "alice", submit=True, today=TODAY).status == "stored"
+    approve(zones, "2022W26")
+    note = "重复统计，已剔除5个岗位"
+    fixed = csv_bytes([["Z1101", 35, 30, 20, note], ["Z3101", 12, 5, 5, "不是更正"]], header=HEADER)
+    assert import_file(zones, fixed, FORM, "2022W27", "alice", submit=True, today=TODAY).status == "stored"
+    approve(zones, "2022W27")
+    with zones.connect() as conn:
+        notes = conn.execute(select(RevisionNote.period, RevisionNote.entity_key, RevisionNote.revision,
+                                    RevisionNote.note).order_by(RevisionNote.entity_key)).all()
+        reports = stored_reports(conn, FORM, 2022, approved=True)
+    # blank notes store nothing; a note given without a fall is kept too (it is the row's text)
+    assert [tuple(n) for n in notes] == [("2022W27", "Z1101", 1, note), ("2022W27", "Z3101", 1, "不是更正")]
+    assert [(r.period, r.zone, r.note) for r in reports] == [
+        ("2022W26", "Z1101", ""), ("2022W26", "Z3101", ""), ("2022W27", "Z1101", note),
+        ("2022W27", "Z3101", "不是更正")]
+    assert [(r.developed, r.correction) for r in zone_series(zones, CAMPAIGN, "Z1101")] == [(40, ""), (35, note)]
+    # a file of unchanged figures makes no revision, so its note is not stored against the old one
+    again = csv_bytes([["Z3101", 12, 5, 5, "另一说明"]], header=HEADER)
+    assert import_file(zones, again, FORM, "2022W27", "alice", name="again.csv", today=TODAY).status == "stored"
+    with zones.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(RevisionNote)) == 2

@@ -14,6 +14,7 @@ from hizone.intake.service import import_file
 from hizone.talent.campaign import campaign
 from hizone.talent.store import import_fairs, import_targets
 from tests.intake.factory import TODAY, csv_bytes
+from tests.talent.workflow import approve
 from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
 
@@ -26,8 +27,10 @@ def _seed(engine: Engine) -> None:
     targets = b"level,key,target,set_by\nzone,Z1101,5000,national\nzone,Z4401,9000,national\n"
     assert import_targets(engine, targets, "t.csv", C, "admin").errors == []
     rows = [["Z1101", OWN_DEVELOPED, 3000, 2000], ["Z4401", OTHER_DEVELOPED, 7000, 6000]]
-    result = import_file(engine, csv_bytes(rows, header=HEADER), "talent_report", "2022W27", "admin", today=TODAY)
+    result = import_file(engine, csv_bytes(rows, header=HEADER), "talent_report", "2022W27", "admin", submit=True,
+                         today=TODAY)
     assert result.status == "stored", result.report and result.report.errors
+    approve(engine, "2022W27")
     fairs = ("name,date,host_zone,mode,platforms,posts,resumes,views,interviews,offers\n"
              "广州专场,2022-07-01,Z4401,live,国聘,7777,1,1,1,1\n").encode()
     assert import_fairs(engine, C, ("f.csv", fairs), "admin").errors == []
@@ -88,3 +91,53 @@ def test_a_zone_fills_its_weekly_report_online_and_the_campaign_checks_run(clien
     assert [i["rule"] for i in fell.json()["issues"]] == ["talent_fell"]
     noted = zone.post(url + "/submit", data={**values, "note": "重复统计已剔除", **_versions(zone, url)})
     assert noted.status_code == 200 and noted.json()["status"] == "stored", noted.json()
+    approve(engine, "2022W28")  # the online submit made it submitted
+    own = zone.get("/api/v1/talent/zones/Z1101").json()
+    assert [(r["on"], r["developed"], r["correction"]) for r in own["reports"]] == [
+        ("2022-07-10", OWN_DEVELOPED, ""), ("2022-07-17", 4000, "重复统计已剔除")]
+    assert "<td>重复统计已剔除</td>" in zone.get("/talent/zones/Z1101").text
+
+
+def test_the_stored_laggard_warnings_are_scoped(clients: dict[str, TestClient], engine: Engine,
+                                                seeded: Seeded) -> None:
+    from hizone.talent.service import record_alerts
+
+    _seed(engine)
+    # W34 speaks for Sunday 08-28, 3 days before the deadline: Z1101 4400/5000 = 88% and Z4401 8000/9000 = 88.9%,
+    # both below talent_deadline_near's 90% (Z4401's fall from 8765 carries its correction note)
+    rows = [["Z1101", 4400, 3000, 2000, ""], ["Z4401", 8000, 7000, 6000, "剔除重复"]]
+    result = import_file(engine, csv_bytes(rows, header=[*HEADER, "更正说明"]), "talent_report", "2022W34", "admin",
+                         submit=True, today=TODAY)
+    assert result.status == "stored", result.report and result.report.errors
+    approve(engine, "2022W34")
+    assert record_alerts(engine, C) == {"new": 2, "seen": 0}
+
+    def talent_alerts(client: TestClient, query: str = "") -> list[tuple[str, str, str]]:
+        items = client.get(f"/api/v1/alerts?page_size=500{query}").json()["items"]
+        return sorted((a["rule"], a["key"], a["period"]) for a in items if a["rule"].startswith("talent_"))
+
+    assert talent_alerts(clients["analyst"]) == [("talent_deadline_near", "Z1101", "2022W34"),
+                                                 ("talent_deadline_near", "Z4401", "2022W34")]
+    assert talent_alerts(clients["zone"]) == [("talent_deadline_near", "Z1101", "2022W34")]
+    assert talent_alerts(clients["zone"], f"&zone={seeded.other_zone}") == []
+    assert talent_alerts(clients["analyst"], f"&zone={seeded.own_zone}") == [
+        ("talent_deadline_near", "Z1101", "2022W34")]
+
+
+def test_the_printed_weekly_report_is_cut_to_the_caller(clients: dict[str, TestClient], engine: Engine) -> None:
+    from tests.pdf_reports.conftest import pdf_text, squeezed
+
+    _seed(engine)
+    zone, analyst = clients["zone"], clients["analyst"]
+    assert 'id="talent-weekly-pdf"' in zone.get("/talent").text
+    for url in ("/talent/export/progress.pdf", "/api/v1/talent/progress.pdf"):
+        own = zone.get(url)
+        assert own.status_code == 200 and own.headers["content-type"] == "application/pdf"
+        text = squeezed("".join(pdf_text(own.content)))
+        # Z1101 4321/5000 = 86.4%, rank 2 of the nation's two
+        assert "2Z1101" in text and "4,321" in text and "86.40" in text
+        assert "8,765" not in text and "Z4401" not in text
+        every = squeezed("".join(pdf_text(analyst.get(url).content)))
+        assert "1Z4401" in every and "8,765" in every and "2Z1101" in every
+    assert analyst.get("/api/v1/talent/progress.pdf?on=7/10").status_code == 400
+    assert analyst.get("/talent/export/progress.pdf?campaign=nope").status_code == 404

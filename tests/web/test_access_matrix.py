@@ -491,6 +491,8 @@ FIGURE_QUERIES: dict[str, list[str]] = {
     "/talent/zones/{zone_code}": [""],
     "/talent/fairs": [""],
     "/talent/export/progress.xlsx": [""],
+    "/talent/export/progress.pdf": [""],
+    "/api/v1/talent/progress.pdf": [""],
     "/api/v1/talent/progress": ["", "?on=2022-07-10"],
     "/api/v1/talent/zones/{zone_code}": [""],
     "/api/v1/talent/fairs": [""],

@@ -116,6 +116,14 @@ def alerts_command(
 
     alert_store = AlertStore(open_configured_store())
     if action is Action.run:
+        from hizone.talent.campaign import campaigns
+        from hizone.talent.service import record_alerts
+
+        for c in campaigns().values():  # the talent rules read the approved weekly reports, not the analytics
+            raised = record_alerts(alert_store.engine, c)
+            if raised["new"] or raised["seen"]:
+                typer.echo(f"{c.key}: {raised['new'] + raised['seen']} laggard warning(s): {raised['new']} new, "
+                           f"{raised['seen']} already known")
         found = run_rules(Analytics(analytics or analytics_path(Settings.from_env())))
         counts = alert_store.record(found)
         typer.echo(f"{len(found)} alert(s) raised: {counts['new']} new, {counts['seen']} already known")

@@ -80,6 +80,9 @@ def progress_command(
     campaign: CampaignOption = DEFAULT,
     on: Annotated[str | None, typer.Option(help="standings as of this day (default: the last report)")] = None,
     xlsx: Annotated[Path | None, typer.Option(help="write the weekly progress report (.xlsx)")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="write the weekly progress report printed (PDF, needs Chromium)")]
+    = None,
+    lang: Annotated[str, typer.Option(help="the PDF's language: zh or en")] = "zh",
 ) -> None:
     """Zones and provinces against target and schedule, ranked, with the laggard warnings."""
     from rich.table import Table
@@ -108,6 +111,30 @@ def progress_command(
     if xlsx is not None:
         xlsx.write_bytes(weekly_workbook(progress))
         console().print(f"weekly progress report written to {xlsx}")
+    if pdf is not None:
+        from hizone.auth.policy import Principal
+        from hizone.reports.talent import print_weekly_report
+        from hizone.web.services.talent import dashboard
+
+        if lang not in ("zh", "en"):
+            raise HizoneError(f"'{lang}' is not zh or en", where="--lang")
+        engine = open_configured_store()
+        national = dashboard(engine, Principal("cli", "admin"), progress.campaign.key, day)
+        pdf.write_bytes(print_weekly_report(engine, national.progress, national.national, lang))
+        console().print(f"weekly progress report (PDF) written to {pdf}")
+
+
+@talent_app.command("alerts")
+@user_errors
+def alerts_command(campaign: CampaignOption = DEFAULT) -> None:
+    """Raise the laggard warnings (catalog alerts, applies_to: talent) on every week reported and keep them in the
+    alert store (`hizone alerts` lists, acknowledges and resolves them)."""
+    from hizone.talent.campaign import campaign as find
+    from hizone.talent.service import record_alerts
+
+    counts = record_alerts(open_configured_store(), find(campaign))
+    console().print(f"{counts['new'] + counts['seen']} warning(s) raised: {counts['new']} new, "
+                    f"{counts['seen']} already known")
 
 
 @talent_app.command("fairs")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, and_, func, literal, select
+from sqlalchemy import Connection, Engine, and_, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,6 +63,7 @@ from hizone.store.models import (
     Enterprise,
     EnterpriseVersion,
     ImportBatch,
+    RevisionNote,
     Submission,
     Zone,
     utcnow,
@@ -503,9 +504,23 @@ def _store_part(writing: BatchWrite, part: _Part, chosen: npt.NDArray[np.intp],
     def rows_chosen(column: pa.Array) -> pa.Array:
         return column if every_row_in_order else column.take(pa.array(chosen))
 
-    return writing.add({"entity_key": rows_chosen(part.keys), "zone_code": rows_chosen(part.zones),
-                        "revision": 1 if bool((revisions == 1).all()) else revisions,
-                        "packed_values": rows_chosen(part.packed)}, len(chosen))
+    added = writing.add({"entity_key": rows_chosen(part.keys), "zone_code": rows_chosen(part.zones),
+                         "revision": 1 if bool((revisions == 1).all()) else revisions,
+                         "packed_values": rows_chosen(part.packed)}, len(chosen))
+    if part.rows.notes is not None:
+        _store_notes(writing, part.rows.entity_keys[chosen], revisions, part.rows.notes[chosen])
+    return added
+
+
+def _store_notes(writing: BatchWrite, keys: npt.NDArray[np.str_], revisions: npt.NDArray[np.int64],
+                 notes: npt.NDArray[np.str_]) -> None:
+    """The rows' non-blank notes with the revisions they made (RevisionNote), in the batch's transaction."""
+    rows = [{"form_code": writing.form_code, "period": writing.period, "entity_key": str(key),
+             "revision": int(revision), "note": str(note).strip()[:512]}
+            for key, revision, note in zip(keys.tolist(), revisions.tolist(), notes.tolist(), strict=True)
+            if str(note).strip()]
+    if rows:
+        writing.connection.execute(insert(RevisionNote), rows)
 
 
 def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch, layout: ValueLayout,

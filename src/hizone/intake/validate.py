@@ -131,6 +131,7 @@ class ParsedBatch:
     entity_keys: npt.NDArray[np.str_]
     zone_codes: npt.NDArray[np.str_]
     values: dict[str, FloatArray]  # every field of the form; NaN where blank
+    notes: npt.NDArray[np.str_] | None = None  # the rules' note column (更正说明), where the file has one
 
     def __len__(self) -> int:
         return len(self.entity_keys)
@@ -169,6 +170,12 @@ def identity_text(cells: pa.ChunkedArray, upper: bool) -> npt.NDArray[np.str_]:
     if upper:
         text = pc.utf8_upper(text)
     return np.asarray(pc.fill_null(text, "").to_numpy(zero_copy_only=False), dtype=np.str_)
+
+
+def written_text(cells: pa.ChunkedArray) -> npt.NDArray[np.str_]:
+    """A free-text column (the note) as written, trimmed, '' where blank: not folded like an identity."""
+    return np.asarray(pc.fill_null(pc.utf8_trim(_as_text(cells), _TRIMMED), "").to_numpy(zero_copy_only=False),
+                      dtype=np.str_)
 
 
 def formula_like(cells: pa.ChunkedArray) -> npt.NDArray[np.bool_]:
@@ -229,6 +236,8 @@ def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str
             return np.full(rows, "", dtype=np.str_)
         cells = table.column(columns.roles[role])
         # A name is not an identity: only whether it would run as a formula matters.
+        if role == "note":
+            return written_text(cells)
         return formula_like(cells) if role == "name" else identity_text(cells, role in ("entity", "zone"))
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hizone-parse") as pool:
@@ -551,7 +560,8 @@ class SheetCheck:
         zones, within = _check_zones(issues, cells, self.columns, self.rules, self.period, self.context, present)
         _check_outliers(issues, values, self.columns, self.rules, self.context, within)
         self._row_checks(issues, raw, cells, values)
-        return CheckedRows(issues.items, ParsedBatch(raw.row_numbers, keys, zones, values), present)
+        notes = cells["t_note"] if "note" in self.columns.roles else None
+        return CheckedRows(issues.items, ParsedBatch(raw.row_numbers, keys, zones, values, notes), present)
 
     def _row_checks(self, issues: _Issues, raw: RawSheet, cells: dict[str, Any], values: dict[str, FloatArray]) -> None:
         """The form's checks that need the store (intake/checks.py); skipped where nothing was loaded."""

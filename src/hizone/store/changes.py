@@ -81,6 +81,11 @@ class BatchWrite:
         self._synthetic = synthetic
         self.rows = 0
 
+    @property
+    def connection(self) -> Connection:
+        """The batch's transaction, for what is stored with its revisions (their notes)."""
+        return self._conn
+
     def add(self, columns: dict[str, Column], rows: int, created_at: dt.datetime | None = None) -> int:
         """Store ``rows`` revisions (``entity_key``, ``zone_code``, ``revision``, ``packed_values``)."""
         self.rows += insert_columns(self._conn, SUBMISSION_TABLE, {

@@ -174,6 +174,21 @@ class Submission(Base):
 SUBMISSION_TABLE = cast(Table, Submission.__table__)  # for the bulk paths, which need its column types
 
 
+class RevisionNote(Base):
+    """The note a row gave with the revision it made (the rules' ``note`` column: 更正说明, 备注), stored in the
+    revision's own transaction and never updated; a row that made no new revision leaves no note."""
+
+    __tablename__ = "revision_note"
+    __table_args__ = (UniqueConstraint("form_code", "period", "entity_key", "revision",
+                                       name="uq_revision_note_form_period_entity_revision"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))
+    entity_key: Mapped[str] = mapped_column(String(18))
+    revision: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(512))
+
+
 class ChangeEvent(Base):
     """One numbered change of the submissions, appended in the change's own transaction and never updated.
 

@@ -29,6 +29,7 @@ class CampaignProgress:
     weeks: list[str]  # the weeks reported, ISO
     names: dict[str, str]  # zone and province codes -> Chinese names
     synthetic: bool
+    reporting: frozenset[str] = frozenset()  # the zones with an approved report by ``on``
 
     def zone(self, code: str) -> Progress | None:
         return next((z for z in self.zones if z.key == code), None)
@@ -40,16 +41,17 @@ def _reports(rows: list[StoredReport], c: Campaign) -> list[Report]:
     for r in rows:
         developed, signed, on_duty = r.values["ta_developed"], r.values["ta_signed"], r.values["ta_on_duty"]
         if math.isfinite(developed) and math.isfinite(signed) and math.isfinite(on_duty):
-            found.append(Report(r.zone, days[r.period], int(developed), int(signed), int(on_duty)))
+            found.append(Report(r.zone, days[r.period], int(developed), int(signed), int(on_duty), r.note))
     return found
 
 
 def campaign_progress(engine: Engine, c: Campaign, on: dt.date | None = None) -> CampaignProgress:
-    """Standings as of ``on`` (default: the last report day, or the deadline) from each zone's latest revision."""
+    """Standings as of ``on`` (default: the last report day, or the deadline) from each zone's latest approved
+    revision of each week (a revision still submitted or reviewed counts once approved)."""
     with engine.connect() as conn:
         found = targets(conn, c)
         provinces = zone_provinces(conn)
-        rows = stored_reports(conn, c.report_form, c.version)
+        rows = stored_reports(conn, c.report_form, c.version, approved=True)
         names = {code: name for code, name in conn.execute(select(Zone.code, Zone.name_zh))}
         names.update({code: name for code, name in conn.execute(select(Province.code, Province.name_zh))})
         synthetic = bool(conn.scalar(select(Submission.id).where(Submission.form_code == c.report_form,
@@ -69,15 +71,26 @@ def campaign_progress(engine: Engine, c: Campaign, on: dt.date | None = None) ->
             zones, provs = standings(latest_by_zone(reports, week_day), zone_targets, province_targets, provinces,
                                      c.due(week_day))
             weekly[period] = (week_day, [*zones, *provs])
-    zones, provs = standings(latest_by_zone(reports, day), zone_targets, province_targets, provinces, c.due(day))
+    latest = latest_by_zone(reports, day)
+    zones, provs = standings(latest, zone_targets, province_targets, provinces, c.due(day))
     return CampaignProgress(c, day, c.due(day), zones, provs, laggards(weekly, c.deadline, default_rules()), weeks,
-                            names, synthetic)
+                            names, synthetic, frozenset(latest))
+
+
+def record_alerts(engine: Engine, c: Campaign) -> dict[str, int]:
+    """The campaign's laggard warnings on every week reported, kept in the monitor's alert store like the other
+    rules' alerts (one per rule, zone or province and week; a known one keeps its state and only has its evidence
+    refreshed): the monitoring page, a zone's page and /api/v1/alerts then list them to whom may see them."""
+    from hizone.monitor.service import AlertStore
+
+    return AlertStore(engine).record(campaign_progress(engine, c).alerts)
 
 
 def zone_series(engine: Engine, c: Campaign, zone: str) -> list[Report]:
-    """A zone's weekly cumulative reports (latest revision of each week), in order."""
+    """A zone's weekly cumulative reports (latest approved revision of each week, with its correction note), in
+    order."""
     with engine.connect() as conn:
-        rows = [r for r in stored_reports(conn, c.report_form, c.version) if r.zone == zone]
+        rows = [r for r in stored_reports(conn, c.report_form, c.version, approved=True) if r.zone == zone]
     return _reports(rows, c)
 
 

@@ -13,9 +13,18 @@ from sqlalchemy.orm import Session
 
 from hizone.auth.policy import Principal, can_set_talent_target, zones_acted_on
 from hizone.errors import HizoneError
-from hizone.intake.service import latest_revisions
+from hizone.intake.service import latest_revisions, layouts
 from hizone.store import session_scope
-from hizone.store.models import Enterprise, JobFair, JobFairEmployer, Province, Submission, TalentTarget, Zone
+from hizone.store.models import (
+    Enterprise,
+    JobFair,
+    JobFairEmployer,
+    Province,
+    RevisionNote,
+    Submission,
+    TalentTarget,
+    Zone,
+)
 from hizone.talent.campaign import Campaign, Target, package_targets, parse_targets
 from hizone.talent.fairs import Employer, parse_employers, parse_fairs
 
@@ -86,10 +95,20 @@ class StoredReport:
     period: str  # ISO week, 2022W27
     state: str
     values: dict[str, float]
+    revision: int = 1
+    note: str = ""  # the correction note (更正说明) stored with the revision, if its row gave one
 
 
-def stored_reports(conn: Connection, form: str, year: int, before: str | None = None) -> list[StoredReport]:
-    """Each zone's latest revision of each week of ``year`` (before the week ``before`` if given), by week."""
+def stored_reports(conn: Connection, form: str, year: int, before: str | None = None,
+                   approved: bool = False) -> list[StoredReport]:
+    """Each zone's latest revision of each week of ``year`` (before the week ``before`` if given), by week.
+    ``approved``: its latest approved revision instead, the revision the published figures count (the
+    analytic store's published view: per entity and period the highest revision in state approved)."""
+    notes = {(period, key, revision): note for period, key, revision, note in conn.execute(
+        select(RevisionNote.period, RevisionNote.entity_key, RevisionNote.revision, RevisionNote.note).where(
+            RevisionNote.form_code == form, RevisionNote.period.like(f"{year}W%")))}
+    if approved:
+        return _approved_reports(conn, form, year, before, notes)
     periods = sorted(set(conn.scalars(select(Submission.period).where(
         Submission.form_code == form, Submission.period.like(f"{year}W%")))))
     found: list[StoredReport] = []
@@ -101,8 +120,32 @@ def stored_reports(conn: Connection, form: str, year: int, before: str | None = 
             continue
         columns = latest.columns(conn, np.arange(len(latest)), list(FIGURES))
         for i, zone in enumerate(latest.keys.tolist()):
+            revision = int(latest.revisions[i])
             found.append(StoredReport(zone, period, str(latest.states[i]),
-                                      {code: float(columns[code][i]) for code in FIGURES}))
+                                      {code: float(columns[code][i]) for code in FIGURES}, revision,
+                                      notes.get((period, zone, revision), "")))
+    return found
+
+
+def _approved_reports(conn: Connection, form: str, year: int, before: str | None,
+                      notes: dict[tuple[str, str, int], str]) -> list[StoredReport]:
+    query = (select(Submission.period, Submission.entity_key, Submission.revision, Submission.batch_id,
+                    Submission.packed_values)
+             .where(Submission.form_code == form, Submission.period.like(f"{year}W%"),
+                    Submission.state == "approved")
+             .order_by(Submission.period, Submission.entity_key, Submission.revision))
+    if before is not None:
+        query = query.where(Submission.period < before)
+    latest: dict[tuple[str, str], tuple[int, int, bytes]] = {}
+    for period, zone, revision, batch, packed in conn.execute(query):
+        latest[(period, zone)] = (revision, batch, packed)  # in revision order: the highest stays
+    found_layouts = layouts(conn, sorted({batch for _, batch, _ in latest.values()}))
+    found = []
+    for (period, zone), (revision, batch, packed) in latest.items():
+        values = found_layouts[batch].unpack(packed)
+        found.append(StoredReport(zone, period, "approved",
+                                  {code: float(values.get(code, np.nan)) for code in FIGURES}, revision,
+                                  notes.get((period, zone, revision), "")))
     return found
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from hizone.errors import HizoneError
@@ -49,6 +50,32 @@ async def progress(request: Request, principal: security.Scoped, campaign: str |
             "alerts": [dataclasses.asdict(a) for a in p.alerts]}
 
 
+async def weekly_pdf(request: Request, principal: security.Scoped, campaign: str | None, on: str | None) -> Response:
+    """The weekly progress report (PDF) of the zones and provinces the caller may read, as the dashboard."""
+    from hizone.reports.talent import print_weekly_report
+
+    try:
+        found = await run_in_threadpool(svc.dashboard, request.app.state.engine, principal, campaign, _day(on))
+    except HizoneError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    # Printing waits on the browser: in a worker thread, so the event loop keeps serving other requests.
+    body = await run_in_threadpool(print_weekly_report, request.app.state.engine, found.progress, found.national,
+                                   getattr(request.state, "lang", "zh"))
+    name = f"talent-{found.progress.campaign.key}-{found.progress.on.isoformat()}.pdf"
+    return Response(body, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/progress.pdf", responses={200: {"content": {"application/pdf": {}}, "description": "the report (PDF)"}},
+            response_class=Response)
+async def progress_pdf(request: Request, principal: security.Scoped, campaign: str | None = CAMPAIGN,
+                       on: Annotated[str | None, Query(description="as of this day (YYYY-MM-DD)")] = None
+                       ) -> Response:
+    """The weekly progress report (PDF): the caller's zones and provinces ranked against target and schedule, and
+    the laggard warnings; the same figures as /progress and the .xlsx."""
+    return await weekly_pdf(request, principal, campaign, on)
+
+
 @router.get("/zones/{zone_code}")
 async def zone(request: Request, principal: security.ZoneReader, zone_code: str,
                campaign: str | None = CAMPAIGN) -> dict[str, Any]:
@@ -60,8 +87,8 @@ async def zone(request: Request, principal: security.ZoneReader, zone_code: str,
         raise HTTPException(status_code=404, detail=str(exc)) from None
     return {"campaign": _campaign(d.campaign), "synthetic": d.synthetic,
             "standing": svc.progress_dict(d.standing) if d.standing else None,
-            "reports": [{"on": r.on.isoformat(), "developed": r.developed, "signed": r.signed, "on_duty": r.on_duty}
-                        for r in d.reports],
+            "reports": [{"on": r.on.isoformat(), "developed": r.developed, "signed": r.signed, "on_duty": r.on_duty,
+                         "correction": r.correction} for r in d.reports],
             "graduates": [{"year": y, "value": v} for y, v in d.graduates],
             "fairs": [{**dataclasses.asdict(f), "held_on": f.held_on.isoformat()} for f in d.fairs]}
 

@@ -14,7 +14,7 @@ from hizone.auth.policy import Principal
 from hizone.errors import HizoneError
 from hizone.talent.service import weekly_workbook
 from hizone.web import security
-from hizone.web.api.v1_talent import CAMPAIGN, _day
+from hizone.web.api.v1_talent import CAMPAIGN, _day, weekly_pdf
 from hizone.web.pages.common import MEDIA
 from hizone.web.rendering import current_figures, render
 from hizone.web.services import talent as svc
@@ -69,3 +69,10 @@ async def weekly_report(request: Request, principal: National, campaign: str | N
     body = await run_in_threadpool(weekly_workbook, found.progress)
     name = f"talent-{found.progress.campaign.key}-{found.progress.on.isoformat()}.xlsx"
     return Response(body, media_type=MEDIA["xlsx"], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/talent/export/progress.pdf")
+async def weekly_report_pdf(request: Request, principal: security.Scoped, campaign: str | None = CAMPAIGN,
+                            on: Annotated[str | None, Query()] = None) -> Response:
+    """The weekly progress report printed (PDF), cut to the caller's zones and provinces like the dashboard."""
+    return await weekly_pdf(request, principal, campaign, on)
