@@ -113,9 +113,9 @@ def arrow_column(value: Column) -> Column:
 def insert_columns(conn: Connection, table: Table, columns: dict[str, Column], rows: int) -> int:
     """Insert ``rows`` rows given column by column, inside the caller's transaction; returns the row count.
 
-    Arrays may hold strings, bytes or integers. PostgreSQL gets one binary COPY payload assembled by
-    Arrow; SQLite gets one INSERT ... SELECT per 100,000 rows that cuts each row out of whole-column
-    buffers in SQL. Either way no Python object is made per row.
+    Arrays may hold strings, bytes, integers or dates (Arrow date32). PostgreSQL gets one binary COPY
+    payload assembled by Arrow; SQLite gets one INSERT ... SELECT per 100,000 rows that cuts each row out
+    of whole-column buffers in SQL. Either way no Python object is made per row.
     """
     if rows == 0:
         return 0
@@ -170,6 +170,8 @@ def _sqlite_slice(array: pa.Array, key: str, params: dict[str, Any], offsets: li
         as_text, sql_type = pc.cast(pc.cast(array, pa.int64()), pa.string()), "INTEGER"
     elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
         as_text, sql_type = array, "TEXT"
+    elif pa.types.is_date32(array.type):  # the ISO text SQLAlchemy stores for a Date on SQLite
+        as_text, sql_type = pc.cast(array, pa.string()), "TEXT"
     elif pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
         as_text, sql_type = array, "BLOB"
     else:
@@ -207,6 +209,7 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
 _PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _EMPTY = pa.scalar(b"", pa.binary())
+_PG_DAY_ZERO = (_PG_EPOCH.date() - dt.date(1970, 1, 1)).days  # Arrow counts days from 1970
 
 
 def _copy_binary(columns: list[tuple[TypeEngine[Any], Column]], rows: int) -> bytes:
@@ -258,6 +261,9 @@ def _binary_field(sql_type: TypeEngine[Any], array: pa.Array) -> list[pa.Array]:
         values = fixed_width_binary(numbers, len(array), numbers.dtype.itemsize)
     elif pa.types.is_string(array.type) or pa.types.is_binary(array.type):
         values = array.cast(pa.binary())
+    elif pa.types.is_date32(array.type) and isinstance(sql_type, Date):  # days since 2000-01-01, 32 bits
+        days = np.asarray(pc.fill_null(array.cast(pa.int32()), 0), dtype=np.int64) - _PG_DAY_ZERO
+        values = fixed_width_binary(days.astype(">i4"), len(array), 4)
     else:
         raise TypeError(f"cannot COPY an array of {array.type}")
     lengths = np.diff(value_bounds(values))
