@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from hizone.auth.policy import Principal, can_register_carrier
 from hizone.catalog import read_yaml
@@ -145,9 +145,16 @@ def _where_in(conn: Connection, sql: str, values: Sequence[Any]) -> list[Any]:
     return out
 
 
-def _carriers_by_code(conn: Connection, codes: Sequence[str]) -> dict[str, Carrier]:
-    found: dict[str, Carrier] = {}
+def _carriers_by_code(conn: Connection, codes: Sequence[str]) -> dict[str, Any]:
+    """The stored carriers (rows of table carrier) with these codes."""
+    found: dict[str, Any] = {}
     unique = sorted(set(codes))
+    if not unique:
+        return found
+    (stored,) = conn.execute(select(func.count()).select_from(Carrier)).one()
+    if len(unique) * 4 >= stored:  # a national list names most carriers: one read, no 5,000-key IN (…) compiled
+        wanted = set(unique)
+        return {r.code: r for r in conn.execute(select(Carrier.__table__)) if r.code in wanted}
     for i in range(0, len(unique), _CHUNK):
         rows = conn.execute(select(Carrier.__table__).where(Carrier.code.in_(unique[i:i + _CHUNK])))
         found.update({r.code: r for r in rows})
@@ -395,8 +402,10 @@ def import_incubatees(engine: Engine, source: Source, principal: Principal, *, n
             stays.accept(int(i), row)
         stays = stays.valid(numbers)
         stored = _stored_stay_columns(conn, sorted(set(stays.code.tolist())))
-        match = stays.against(stored)
-        problems += _column_overlaps(book, stays, stored, match, {c.id: code for code, c in carriers.items()})
+        enterprise = _enterprise_numbers(np.concatenate([stays.code, stored["credit_code"]]))
+        match = stays.against(stored, enterprise)
+        problems += _column_overlaps(book, stays, stored, enterprise, match,
+                                     {c.id: code for code, c in carriers.items()})
         if problems:
             raise ListRefused(problems)
         outcome = _store_stay_columns(conn, book, stays, stored, match)
@@ -510,12 +519,14 @@ class _StayColumns:
                             self.entry[keep], self.graduated[keep], self.criterion[keep], self.name[keep],
                             self.field[keep], self.good[keep], np.zeros(0, dtype=np.int64))
 
-    def against(self, stored: dict[str, npt.NDArray[Any]]) -> npt.NDArray[np.int64]:
-        """Per stay, the position of the stored stay with its key (carrier, credit code, entry), or -1."""
+    def against(self, stored: dict[str, npt.NDArray[Any]], enterprise: npt.NDArray[np.int64],
+                ) -> npt.NDArray[np.int64]:
+        """Per stay, the position of the stored stay with its key (carrier, credit code, entry), or -1;
+        ``enterprise`` numbers the credit codes of the stays, then of the stored ones."""
         if not len(stored["id"]):
             return np.full(len(self.code), -1, dtype=np.int64)
         groups = group_ids(np.concatenate([self.carrier_id, stored["carrier_id"]]),
-                           _enterprise_numbers(np.concatenate([self.code, stored["credit_code"]])),
+                           enterprise,
                            np.concatenate([self.entry, stored["entry"]]))
         of_group = np.full(int(groups.max()) + 1, -1, dtype=np.int64)
         of_group[groups[len(self.code):]] = np.arange(len(stored["id"]))
@@ -533,12 +544,12 @@ def _enterprise_numbers(codes: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]
 
 
 def _column_overlaps(book: ListSheet, stays: _StayColumns, stored: dict[str, npt.NDArray[Any]],
-                     match: npt.NDArray[np.int64], carrier_codes: dict[int, str]) -> list[Problem]:
+                     enterprise: npt.NDArray[np.int64], match: npt.NDArray[np.int64],
+                     carrier_codes: dict[int, str]) -> list[Problem]:
     """_overlaps over columns: a stay entered twice in the file, then every pair of stays of one enterprise
     that overlap, the file's stays (each replacing its stored one) with the other stored ones."""
     problems = []
     count = len(stays.code)
-    enterprise = _enterprise_numbers(np.concatenate([stays.code, stored["credit_code"]]))
     again, first = duplicates(group_ids(stays.carrier_id, enterprise[:count], stays.entry))
     for i, j in zip(again.tolist(), first.tolist(), strict=True):
         problems.append(book.problem(int(stays.row[i]), "entry", f"{stays.code[i]} entered {stays.carrier_code[i]} "
@@ -600,7 +611,12 @@ def _matching(conn: Connection, sql: str, table: str, key: str, at: int, values:
     if len(values) * 4 < stored:
         return _where_in(conn, f"{sql} WHERE {key} IN", values)
     wanted = set(values)
-    return [r for r in conn.exec_driver_sql(sql).all() if r[at] in wanted]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:  # the driver's tuples: SQLAlchemy's rows cost as much again for 700,000 stays
+        cursor.execute(sql)
+        return [r for r in cursor.fetchall() if r[at] in wanted]
+    finally:
+        cursor.close()
 
 
 def _dates(days: npt.NDArray[np.int64]) -> pa.Array:
@@ -677,5 +693,5 @@ def _stay_row(book: ListSheet, line: ListRow, code: str, carriers: dict[str, Any
 
 
 def _enterprise_ids(conn: Connection, credit_codes: Sequence[str]) -> dict[str, int]:
-    return {code: id_ for code, id_ in _where_in(conn, "SELECT credit_code, id FROM enterprise WHERE credit_code IN",
-                                                 credit_codes)}
+    return {code: id_ for code, id_ in _matching(conn, "SELECT credit_code, id FROM enterprise", "enterprise",
+                                                 "credit_code", 0, sorted(set(credit_codes)))}
