@@ -119,7 +119,7 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Column], r
     """
     if rows == 0:
         return 0
-    columns = {name: arrow_column(value) for name, value in columns.items()}
+    columns = {name: _null_if_empty(arrow_column(value)) for name, value in columns.items()}
     names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
@@ -140,6 +140,14 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Column], r
 
 
 _SQLITE_ROWS_PER_STATEMENT = 100_000
+
+
+def _null_if_empty(value: Column) -> Column:
+    """A column of NULLs only as one NULL for every row: on SQLite each array column costs a slice and a
+    CASE per row (700,000 stays with name and field blank: a tenth of the insert)."""
+    if isinstance(value, pa.Array | pa.ChunkedArray) and len(value) and value.null_count == len(value):
+        return None
+    return value
 
 
 def _sqlite_insert(table: str, names: str, columns: dict[str, Column], start: int,
