@@ -404,8 +404,7 @@ def import_incubatees(engine: Engine, source: Source, principal: Principal, *, n
         stored = _stored_stay_columns(conn, stays.code.tolist())
         enterprise = _enterprise_numbers(np.concatenate([stays.code, stored["credit_code"]]))
         match = stays.against(stored, enterprise)
-        problems += _column_overlaps(book, stays, stored, enterprise, match,
-                                     {c.id: code for code, c in carriers.items()})
+        problems += _column_overlaps(book, stays, stored, enterprise, match, conn)
         if problems:
             raise ListRefused(problems)
         outcome = _store_stay_columns(conn, book, stays, stored, match)
@@ -545,9 +544,10 @@ def _enterprise_numbers(codes: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]
 
 def _column_overlaps(book: ListSheet, stays: _StayColumns, stored: dict[str, npt.NDArray[Any]],
                      enterprise: npt.NDArray[np.int64], match: npt.NDArray[np.int64],
-                     carrier_codes: dict[int, str]) -> list[Problem]:
-    """_overlaps over columns: a stay entered twice in the file, then every pair of stays of one enterprise
-    that overlap, the file's stays (each replacing its stored one) with the other stored ones."""
+                     conn: Connection) -> list[Problem]:
+    """A stay entered twice in the file, then every pair of stays of one enterprise that overlap, the file's
+    stays (each replacing its stored one) with the other stored ones; a stored stay named by its carrier's
+    code (the row-at-a-time check named a carrier the file did not mention by its id)."""
     problems = []
     count = len(stays.code)
     again, first = duplicates(group_ids(stays.carrier_id, enterprise[:count], stays.entry))
@@ -564,16 +564,17 @@ def _column_overlaps(book: ListSheet, stays: _StayColumns, stored: dict[str, npt
     entry = np.concatenate([stays.entry[mine], stored["entry"][theirs]])
     end = np.concatenate([stays.graduated[mine], stored["graduated"][theirs]])
     code = np.concatenate([stays.code[mine], stored["credit_code"][theirs]])
-    carrier = np.concatenate([stays.carrier_code[mine], np.array(
-        [carrier_codes.get(c, str(c)) for c in stored["carrier_id"][theirs].tolist()], dtype=object)])
+    carrier = np.concatenate([stays.carrier_id[mine], stored["carrier_id"][theirs]])
     earlier, later = overlapping(np.concatenate([enterprise[:count][mine], enterprise[count:][theirs]]),
                                  entry, end, rows)
-    for a, b in zip(earlier.tolist(), later.tolist(), strict=True):
-        here, other = (b, a) if rows[b] else (a, b)
+    pairs = [(b, a) if rows[b] else (a, b) for a, b in zip(earlier.tolist(), later.tolist(), strict=True)]
+    named = dict(_where_in(conn, "SELECT id, code FROM carrier WHERE id IN",
+                           [int(carrier[other]) for _, other in pairs])) if pairs else {}
+    for here, other in pairs:
         until = "now" if end[other] == NO_DAY else day_of(end[other])
         origin = f"row {rows[other]}" if rows[other] else "stored"
         problems.append(book.problem(int(rows[here]), "credit_code", f"{code[here]} is incubated by two carriers at "
-                                                                     f"once: {carrier[other]} from "
+                                                                     f"once: {named[carrier[other]]} from "
                                                                      f"{day_of(entry[other])} until {until} "
                                                                      f"({origin})"))
     return problems
