@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, distinct, func, select
+from sqlalchemy import Engine, Integer, and_, case, distinct, func, literal_column, select
 
 from hizone.auth.policy import Principal, can_read_carrier, data_scope
 from hizone.errors import HizoneError
@@ -101,9 +101,12 @@ def _counts(engine: Engine, today: dt.date) -> dict[int, tuple[int, int, int]]:
     """Per carrier id: (in incubation, graduated, in incubation beyond the limit), counted by the database."""
     threshold = overdue_before(today, vocabulary().months)
     open_stay = Incubatee.graduated.is_(None)
-    query = (select(Incubatee.carrier_id, func.count().filter(open_stay), func.count().filter(~open_stay),
+    # "+carrier_id": SQLite would otherwise walk the carrier_id index and fetch each stay's row from wherever it
+    # lies (700,000 stays: 1.1 s); one scan and a sort of the groups take 0.6 s. PostgreSQL hashes either way.
+    carrier = literal_column("+incubatee.carrier_id", Integer)
+    query = (select(carrier, func.count().filter(open_stay), func.count().filter(~open_stay),
                     func.count().filter(and_(open_stay, Incubatee.entry <= threshold)))
-             .group_by(Incubatee.carrier_id))
+             .select_from(Incubatee).group_by(carrier))
     with engine.connect() as conn:
         return {carrier_id: (a, b, c) for carrier_id, a, b, c in conn.execute(query)}
 
