@@ -111,3 +111,14 @@ def test_dates_from_arrow_come_back_as_the_same_days(engine: Engine, monkeypatch
         later = conn.execute(select(SAMPLE.c.word).where(SAMPLE.c.day > dt.date(2000, 1, 1))).scalars().all()
     assert [day for day, _ in rows] == days
     assert sorted(later) == ["2016-05-01", "2024-02-29"]  # compared as dates by the database
+
+
+def test_non_negative_integers_of_mixed_widths_with_nulls_round_trip(engine: Engine,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Non-negative integers go to SQLite zero-padded to one width (no offsets), cut across statements."""
+    monkeypatch.setattr(bulk, "_SQLITE_ROWS_PER_STATEMENT", 3)
+    numbers = [0, 7, None, 12345, 3, 2**40, None, 10]
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+        insert_columns(conn, SAMPLE, {"kind": "k", "number": pa.array(numbers, pa.int64())}, len(numbers))
+    assert [row[2] for row in _read(engine)] == numbers

@@ -175,6 +175,11 @@ def _one_chunk(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 def _sqlite_slice(array: pa.Array, key: str, params: dict[str, Any], offsets: list[str]) -> str:
     """The SQL for row k of ``array``; binds its buffers under names starting with ``key``."""
     if pa.types.is_integer(array.type) or pa.types.is_boolean(array.type):
+        numbers = np.asarray(pc.fill_null(pc.cast(array, pa.int64()), 0), dtype=np.int64)
+        if numbers.min() >= 0:  # zero-padded to one width: no offsets to cut out per row (700,000 stays: -10%)
+            width = len(str(int(numbers.max())))
+            params[key] = _fixed_digits(numbers, width)
+            return _sqlite_nulls(array, key, params, f"CAST(substr(:{key}, k * {width} + 1, {width}) AS INTEGER)")
         as_text, sql_type = pc.cast(pc.cast(array, pa.int64()), pa.string()), "INTEGER"
     elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
         as_text, sql_type = array, "TEXT"
@@ -184,6 +189,8 @@ def _sqlite_slice(array: pa.Array, key: str, params: dict[str, Any], offsets: li
         as_text, sql_type = array, "BLOB"
     else:
         raise TypeError(f"cannot insert an array of {array.type} into SQLite")
+    if 0 < array.null_count < len(array):  # a NULL given a value's width keeps one width (the CASE nulls it)
+        as_text = pc.fill_null(as_text, as_text.drop_null()[0])
     params[key] = value_bytes(as_text)
     bounds = value_bounds(as_text)
     starts = bounds - bounds[0]
@@ -199,6 +206,11 @@ def _sqlite_slice(array: pa.Array, key: str, params: dict[str, Any], offsets: li
         piece = f"substr(:{key}, {key}_a + 1, {key}_b - {key}_a)"
     if sql_type != "BLOB":
         piece = f"CAST({piece} AS {sql_type})"
+    return _sqlite_nulls(array, key, params, piece)
+
+
+def _sqlite_nulls(array: pa.Array, key: str, params: dict[str, Any], piece: str) -> str:
+    """``piece``, or NULL where ``array`` has one."""
     if array.null_count:
         params[f"{key}_null"] = np.asarray(pc.is_null(array), dtype=np.uint8).tobytes()
         piece = f"CASE WHEN substr(:{key}_null, k + 1, 1) = X'01' THEN NULL ELSE {piece} END"
