@@ -143,3 +143,8 @@ def test_a_workbook_list_stores_what_the_csv_would(store: Engine, tmp_path: Path
                                            None, 3)]
     again = import_incubatees(store, write(tmp_path / "c", "csv-utf8", rows), ADMIN, today=TODAY)
     assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_a_list_without_rows_stores_nothing_and_says_so(store: Engine, tmp_path: Path) -> None:
+    outcome = import_incubatees(store, write(tmp_path / "e", "csv-utf8", [STAYS]), ADMIN, today=TODAY)
+    assert (outcome.added, outcome.updated, outcome.unchanged, outcome.overdue) == (0, 0, 0, 0)

@@ -3,9 +3,8 @@ values worked out once per distinct cell, group numbers over several keys, the o
 operations. The row-at-a-time code in registry.py stays the reference: a row these helpers cannot vouch for
 goes through it, so its problems read exactly as before.
 
-Measured on the bench (140,000 stays): one ListRow dict and one StayRow object a row, the per-row date,
-text and code checks and the Python overlap sweep took 13 of the import's 20 s; the columns take well
-under one.
+Measured on the bench at 140,000 stays (cProfile): a ListRow dict a row took 5 s, the row checks 10 s, the
+sweep over Stay objects 5 s, of the import's 21 s; these columns take about 1 s of its 2.7 s.
 """
 
 from __future__ import annotations
