@@ -632,7 +632,7 @@ def _store_stay_columns(conn: Connection, book: ListSheet, stays: _StayColumns,
     new = np.flatnonzero(match < 0)
     enterprises = _enterprise_ids(conn, stays.code[new].tolist())
     codes = stays.code[new]
-    # Whole columns (insert_columns), not rows of Python values: 700,000 stays in 4 s instead of 13.
+    # Whole columns (insert_columns), not rows of Python values: the 140,000-stay bench import 2.7 s, not 5.1.
     outcome.added = insert_columns(conn, Base.metadata.tables["incubatee"], {
         "carrier_id": pa.array(stays.carrier_id[new]), "credit_code": pa.array(codes, pa.string()),
         "enterprise_id": pa.array([enterprises.get(c) for c in codes.tolist()], pa.int64()),
