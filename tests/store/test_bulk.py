@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Engine,
     Integer,
@@ -26,7 +27,8 @@ from hizone.store.bulk import insert_columns
 METADATA = MetaData()
 SAMPLE = Table("bulk_sample", METADATA, Column("id", Integer, primary_key=True), Column("kind", String(16)),
                Column("word", String(64)), Column("number", BigInteger), Column("payload", LargeBinary),
-               Column("fixed", LargeBinary), Column("at", DateTime(timezone=True)), Column("flag", Boolean))
+               Column("fixed", LargeBinary), Column("at", DateTime(timezone=True)), Column("flag", Boolean),
+               Column("day", Date))
 
 
 def _read(engine: Engine) -> list[tuple[object, ...]]:
@@ -92,3 +94,31 @@ def test_rows_with_their_own_ids_leave_room_for_the_next_plain_insert(engine: En
     with engine.begin() as conn:
         new_id = conn.execute(SAMPLE.insert().values(kind="d").returning(SAMPLE.c.id)).scalar_one()
     assert new_id == 8
+
+
+def test_dates_from_arrow_come_back_as_the_same_days(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """date32 columns: ISO text on SQLite, PostgreSQL's days since 2000 in binary COPY (before and after that
+    epoch, a leap day, NULLs), across statement boundaries."""
+    monkeypatch.setattr(bulk, "_SQLITE_ROWS_PER_STATEMENT", 2)
+    days = [dt.date(2024, 2, 29), None, dt.date(1999, 12, 31), dt.date(2000, 1, 1), dt.date(1970, 1, 1),
+            dt.date(2016, 5, 1), None]
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+        insert_columns(conn, SAMPLE, {"kind": "k", "day": pa.array(days, pa.date32()),
+                                      "word": pa.array([str(d) for d in days], pa.string())}, len(days))
+    with engine.connect() as conn:
+        rows = conn.execute(select(SAMPLE.c.day, SAMPLE.c.word).order_by(SAMPLE.c.id)).all()
+        later = conn.execute(select(SAMPLE.c.word).where(SAMPLE.c.day > dt.date(2000, 1, 1))).scalars().all()
+    assert [day for day, _ in rows] == days
+    assert sorted(later) == ["2016-05-01", "2024-02-29"]  # compared as dates by the database
+
+
+def test_non_negative_integers_of_mixed_widths_with_nulls_round_trip(engine: Engine,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Non-negative integers go to SQLite zero-padded to one width (no offsets), cut across statements."""
+    monkeypatch.setattr(bulk, "_SQLITE_ROWS_PER_STATEMENT", 3)
+    numbers = [0, 7, None, 12345, 3, 2**40, None, 10]
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+        insert_columns(conn, SAMPLE, {"kind": "k", "number": pa.array(numbers, pa.int64())}, len(numbers))
+    assert [row[2] for row in _read(engine)] == numbers

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, Integer, and_, case, distinct, func, literal_column, select
 
 from hizone.auth.policy import Principal, can_read_carrier, data_scope
 from hizone.errors import HizoneError
@@ -101,9 +101,12 @@ def _counts(engine: Engine, today: dt.date) -> dict[int, tuple[int, int, int]]:
     """Per carrier id: (in incubation, graduated, in incubation beyond the limit), counted by the database."""
     threshold = overdue_before(today, vocabulary().months)
     open_stay = Incubatee.graduated.is_(None)
-    query = (select(Incubatee.carrier_id, func.count().filter(open_stay), func.count().filter(~open_stay),
+    # "+carrier_id": SQLite would otherwise walk the carrier_id index and fetch each stay's row from wherever it
+    # lies (700,000 stays: 1.1 s); one scan and a sort of the groups take 0.6 s. PostgreSQL hashes either way.
+    carrier = literal_column("+incubatee.carrier_id", Integer)
+    query = (select(carrier, func.count().filter(open_stay), func.count().filter(~open_stay),
                     func.count().filter(and_(open_stay, Incubatee.entry <= threshold)))
-             .group_by(Incubatee.carrier_id))
+             .select_from(Incubatee).group_by(carrier))
     with engine.connect() as conn:
         return {carrier_id: (a, b, c) for carrier_id, a, b, c in conn.execute(query)}
 
@@ -155,25 +158,23 @@ def graduates_path(engine: Engine, principal: Principal, *, zone: str | None = N
                    carrier: str | None = None) -> dict[str, dict[str, int]]:
     """Per carrier code: graduates, and how many of them gained each ladder rung (高企, 瞪羚, listed) on or
     after their graduation, from the registry's qualifications."""
-    query = _scoped(select(Carrier.code, Incubatee.credit_code, Incubatee.graduated, Qualification.kind,
-                           Qualification.valid_from)
+    later = Qualification.valid_from >= Incubatee.graduated
+    reached = [func.count(distinct(case((and_(Qualification.kind == kind, later), Incubatee.credit_code))))
+               for kind in LADDER]
+    # Counted by the database: 233,000 graduated stays fetched into Python sets took 2.5 s, this 0.3 s.
+    query = _scoped(select(Carrier.code, func.count(distinct(Incubatee.credit_code)), *reached)
                     .join(Incubatee, Incubatee.carrier_id == Carrier.id)
                     .outerjoin(Enterprise, Enterprise.credit_code == Incubatee.credit_code)
                     .outerjoin(Qualification, and_(Qualification.enterprise_id == Enterprise.id,
                                                    Qualification.kind.in_(LADDER)))
-                    .where(Incubatee.graduated.is_not(None)), principal)
+                    .where(Incubatee.graduated.is_not(None)).group_by(Carrier.code), principal)
     if zone:
         query = query.where(Carrier.zone_code == zone)
     if carrier:
         query = query.where(Carrier.code == carrier)
-    seen: dict[str, dict[str, set[str]]] = {}
     with engine.connect() as conn:
-        for code, credit_code, graduated, kind, valid_from in conn.execute(query):
-            rungs = seen.setdefault(code, {"graduates": set(), **{k: set() for k in LADDER}})
-            rungs["graduates"].add(credit_code)
-            if kind is not None and valid_from >= graduated:
-                rungs[kind].add(credit_code)
-    return {code: {k: len(v) for k, v in rungs.items()} for code, rungs in sorted(seen.items())}
+        return {code: {"graduates": graduates, **dict(zip(LADDER, rungs, strict=True))}
+                for code, graduates, *rungs in sorted(conn.execute(query))}
 
 
 def profile(engine: Engine, principal: Principal, code: str, *, today: dt.date | None = None) -> Profile:

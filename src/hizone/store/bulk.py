@@ -113,13 +113,13 @@ def arrow_column(value: Column) -> Column:
 def insert_columns(conn: Connection, table: Table, columns: dict[str, Column], rows: int) -> int:
     """Insert ``rows`` rows given column by column, inside the caller's transaction; returns the row count.
 
-    Arrays may hold strings, bytes or integers. PostgreSQL gets one binary COPY payload assembled by
-    Arrow; SQLite gets one INSERT ... SELECT per 100,000 rows that cuts each row out of whole-column
-    buffers in SQL. Either way no Python object is made per row.
+    Arrays may hold strings, bytes, integers or dates (Arrow date32). PostgreSQL gets one binary COPY
+    payload assembled by Arrow; SQLite gets one INSERT ... SELECT per 100,000 rows that cuts each row out
+    of whole-column buffers in SQL. Either way no Python object is made per row.
     """
     if rows == 0:
         return 0
-    columns = {name: arrow_column(value) for name, value in columns.items()}
+    columns = {name: _null_if_empty(arrow_column(value)) for name, value in columns.items()}
     names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
     raw = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
@@ -140,6 +140,14 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Column], r
 
 
 _SQLITE_ROWS_PER_STATEMENT = 100_000
+
+
+def _null_if_empty(value: Column) -> Column:
+    """A column of NULLs only as one NULL for every row: on SQLite each array column costs a slice and a
+    CASE per row (700,000 stays with name and field blank: a tenth of the insert)."""
+    if isinstance(value, pa.Array | pa.ChunkedArray) and len(value) and value.null_count == len(value):
+        return None
+    return value
 
 
 def _sqlite_insert(table: str, names: str, columns: dict[str, Column], start: int,
@@ -167,13 +175,22 @@ def _one_chunk(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 def _sqlite_slice(array: pa.Array, key: str, params: dict[str, Any], offsets: list[str]) -> str:
     """The SQL for row k of ``array``; binds its buffers under names starting with ``key``."""
     if pa.types.is_integer(array.type) or pa.types.is_boolean(array.type):
+        numbers = np.asarray(pc.fill_null(pc.cast(array, pa.int64()), 0), dtype=np.int64)
+        if numbers.min() >= 0:  # zero-padded to one width: no offsets to cut out per row (700,000 stays: -10%)
+            width = len(str(int(numbers.max())))
+            params[key] = _fixed_digits(numbers, width)
+            return _sqlite_nulls(array, key, params, f"CAST(substr(:{key}, k * {width} + 1, {width}) AS INTEGER)")
         as_text, sql_type = pc.cast(pc.cast(array, pa.int64()), pa.string()), "INTEGER"
     elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
         as_text, sql_type = array, "TEXT"
+    elif pa.types.is_date32(array.type):  # the ISO text SQLAlchemy stores for a Date on SQLite
+        as_text, sql_type = pc.cast(array, pa.string()), "TEXT"
     elif pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
         as_text, sql_type = array, "BLOB"
     else:
         raise TypeError(f"cannot insert an array of {array.type} into SQLite")
+    if 0 < array.null_count < len(array):  # a NULL given a value's width keeps one width (the CASE nulls it)
+        as_text = pc.fill_null(as_text, as_text.drop_null()[0])
     params[key] = value_bytes(as_text)
     bounds = value_bounds(as_text)
     starts = bounds - bounds[0]
@@ -189,6 +206,11 @@ def _sqlite_slice(array: pa.Array, key: str, params: dict[str, Any], offsets: li
         piece = f"substr(:{key}, {key}_a + 1, {key}_b - {key}_a)"
     if sql_type != "BLOB":
         piece = f"CAST({piece} AS {sql_type})"
+    return _sqlite_nulls(array, key, params, piece)
+
+
+def _sqlite_nulls(array: pa.Array, key: str, params: dict[str, Any], piece: str) -> str:
+    """``piece``, or NULL where ``array`` has one."""
     if array.null_count:
         params[f"{key}_null"] = np.asarray(pc.is_null(array), dtype=np.uint8).tobytes()
         piece = f"CASE WHEN substr(:{key}_null, k + 1, 1) = X'01' THEN NULL ELSE {piece} END"
@@ -207,6 +229,7 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
 _PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _EMPTY = pa.scalar(b"", pa.binary())
+_PG_DAY_ZERO = (_PG_EPOCH.date() - dt.date(1970, 1, 1)).days  # Arrow counts days from 1970
 
 
 def _copy_binary(columns: list[tuple[TypeEngine[Any], Column]], rows: int) -> bytes:
@@ -258,6 +281,9 @@ def _binary_field(sql_type: TypeEngine[Any], array: pa.Array) -> list[pa.Array]:
         values = fixed_width_binary(numbers, len(array), numbers.dtype.itemsize)
     elif pa.types.is_string(array.type) or pa.types.is_binary(array.type):
         values = array.cast(pa.binary())
+    elif pa.types.is_date32(array.type) and isinstance(sql_type, Date):  # days since 2000-01-01, 32 bits
+        days = np.asarray(pc.fill_null(array.cast(pa.int32()), 0), dtype=np.int64) - _PG_DAY_ZERO
+        values = fixed_width_binary(days.astype(">i4"), len(array), 4)
     else:
         raise TypeError(f"cannot COPY an array of {array.type}")
     lengths = np.diff(value_bounds(values))
