@@ -59,6 +59,7 @@ from hizone.store.models import (
     ContestStageChange,
     ContestTie,
     Enterprise,
+    Incubatee,
     Qualification,
     Submission,
     User,
@@ -824,6 +825,12 @@ def trails(engine: Engine, principal: Principal, edition: str, until: int) -> li
             Qualification.enterprise_id.in_(list(ids.values())),
             Qualification.kind.in_(tracking.TRACKED))).all()
         reports = _approved_reports(session, codes, years)
+        financed: dict[str, int] = {}
+        for code, day in session.execute(select(Incubatee.credit_code, Incubatee.graduated).where(
+                Incubatee.credit_code.in_(codes), Incubatee.criterion == "financing",
+                Incubatee.graduated.is_not(None))):
+            if day is not None:
+                financed[code] = min(financed.get(code, day.year), day.year)
     found = []
     for e in shown:
         assert e.credit_code is not None
@@ -834,7 +841,8 @@ def trails(engine: Engine, principal: Principal, edition: str, until: int) -> li
         found.append(tracking.Trail(
             e.code, e.credit_code, e.zone_code, e.field, e.award is not None, row.year, held,
             {y: float(v["revenue"]) for y, v in by_year.items() if "revenue" in v},
-            {y: float(v["rd_expenditure"]) for y, v in by_year.items() if "rd_expenditure" in v}))
+            {y: float(v["rd_expenditure"]) for y, v in by_year.items() if "rd_expenditure" in v},
+            financed.get(e.credit_code)))
     return found
 
 

@@ -178,6 +178,8 @@ class CohortOut(BaseModel):
     became: dict[str, float] = Field(description="qualification kind → share of the cohort that gained it later")
     median_revenue_growth: float | None = Field(None, description="compound yearly, approved annual reports")
     median_rd_growth: float | None = None
+    financed: float = Field(0.0, description="share that graduated from an incubator by the financing criterion "
+                                             "(> 5 million yuan) after the contest year: a lower bound")
 
 
 class OutcomeOut(BaseModel):
@@ -190,6 +192,7 @@ class OutcomeOut(BaseModel):
     last_year: int | None
     revenue_growth: float | None
     rd_growth: float | None
+    financed: bool = False
 
 
 class TrackingOut(BaseModel):
@@ -198,13 +201,14 @@ class TrackingOut(BaseModel):
     by_field: list[CohortOut]
     by_zone: list[CohortOut]
     outcomes: list[OutcomeOut]
-    financing: str = Field(default="not recorded: no report form carries financing raised",
-                           description="why financing raised is not among the outcomes")
+    financing: str = Field(default=tracking.FINANCING_NOTE,
+                           description="what the financing figures are, and what the store does not hold")
 
 
 def _cohort(c: tracking.Cohort) -> CohortOut:
     return CohortOut(label=c.label, entrants=c.entrants, winners=c.winners, became=c.became,
-                     median_revenue_growth=c.median_revenue_growth, median_rd_growth=c.median_rd_growth)
+                     median_revenue_growth=c.median_revenue_growth, median_rd_growth=c.median_rd_growth,
+                     financed=c.financed)
 
 
 @router.get("/{edition}/tracking", response_model=TrackingOut,
@@ -219,7 +223,8 @@ def get_tracking(request: Request, edition: str, principal: security.ContestTrac
                            outcomes=[OutcomeOut(entry=o.entry, credit_code=o.credit_code, zone_code=o.zone_code,
                                                 field=o.field, winner=o.winner, became=list(o.became),
                                                 last_year=o.last_year, revenue_growth=o.revenue_growth,
-                                                rd_growth=o.rd_growth) for o in made.outcomes])
+                                                rd_growth=o.rd_growth, financed=o.financed)
+                                     for o in made.outcomes])
     return _answer(request, work)
 
 
