@@ -13,7 +13,7 @@ from hizone.contests import service
 from hizone.contests.tracking import Trail, outcome, report
 from hizone.store import session_scope
 from hizone.store.models import ContestEntry, Enterprise, Qualification
-from tests.contests.test_store import ADMIN, EDITION, A, B, contest  # noqa: F401  (the fixture)
+from tests.contests.test_store import ADMIN, EDITION, A, B, C, contest  # noqa: F401  (the fixture)
 from tests.reports import report as annual
 
 
@@ -68,3 +68,41 @@ def test_trails_from_the_registry_and_approved_reports(contest: Engine) -> None:
     assert sorted(o.entry for o in service.track(contest, zone2, EDITION, until=2025).outcomes) == ["E3", "E4"]
     with pytest.raises(service.AccessDenied):
         service.track(contest, Principal("jud1", "judge"), EDITION)
+
+
+def test_financing_is_the_incubator_graduation_by_the_financing_criterion(contest: Engine) -> None:  # noqa: F811
+    """No amount per enterprise in the store: an incubatee graduating by 累计融资超500万元 after the contest year
+    counts as financed; in the contest year, or by another criterion, it does not."""
+    from hizone.contests.tracking import FINANCING_NOTE
+    from hizone.store.models import Carrier, Incubatee
+
+    with session_scope(contest) as session:
+        carrier = Carrier(code="INC1", name="孵化器1", kind="孵化器", focus="综合", zone_code="Z1",
+                          province_code="11", source="test")
+        session.add(carrier)
+        session.flush()
+        for code, graduated, criterion in ((A, dt.date(2023, 6, 1), "financing"),      # the contest year: no
+                                           (B, dt.date(2024, 3, 1), "financing"),      # after: yes
+                                           (C, dt.date(2025, 1, 1), "hightech")):      # another criterion: no
+            session.add(Incubatee(carrier_id=carrier.id, credit_code=code, entry=dt.date(2020, 1, 1),
+                                  graduated=graduated, criterion=criterion, source="test"))
+        entry = session.scalar(select(ContestEntry).where(ContestEntry.credit_code == B))
+        assert entry is not None
+        entry.award = "优秀企业"
+    made = service.track(contest, ADMIN, EDITION, until=2025)
+    assert {o.entry: o.financed for o in made.outcomes} == {"E1": False, "E2": True, "E3": False, "E4": False}
+    assert (made.winners.financed, made.others.financed) == (1.0, 0.0)
+    assert [(c.label, c.financed) for c in made.by_zone] == [("Z1", 0.5), ("Z2", 0.0)]
+    assert "no financing amount is recorded per enterprise" in FINANCING_NOTE
+    from fastapi.testclient import TestClient
+
+    from hizone.auth.users import add_user
+    from tests.web.conftest import login, make_app
+
+    add_user(contest, "boss1", "boss-password-1", "admin")
+    client = login(TestClient(make_app(contest)), "boss1", "boss-password-1")
+    answer = client.get(f"/api/v1/contests/{EDITION}/tracking?until=2025").json()
+    assert (answer["winners"]["financed"], answer["financing"]) == (1.0, FINANCING_NOTE)
+    assert [o["financed"] for o in answer["outcomes"]] == [False, True, False, False]
+    page = client.get(f"/contests/{EDITION}/tracking?until=2025").text
+    assert 'id="contest-financing-note"' in page and "累计融资超500万元" in page

@@ -52,6 +52,7 @@ ALLOWED_BY_RULE: dict[str, set[str]] = {
     "judge": {"judge"},  # score: which entries, the contests service decides (tests/contests/test_api.py)
     "contest_scores": NATIONAL | {"judge"},  # a judge: its own scores only (tests/contests/test_api.py)
     "contest_tracking": set(ROLES) - {"public", "judge"},  # entrants in scope (tests/contests/test_tracking.py)
+    "contest_documents": NATIONAL | {"enterprise"},  # its own entry's (tests/contests/test_documents.py)
 }
 # Scoped rules: who may reach the seeded user's own object, and who may reach the other province's.
 OWN = {"zone": NATIONAL | {"province", "zone"},
@@ -66,7 +67,8 @@ OTHER = {"zone": NATIONAL, "zone_points": NATIONAL, "carrier": NATIONAL,
 # every logged-in role gets a 404 here, never a 401/403.
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
                 "report_id": "unknown", "table_name": "zones", "batch_id": "1", "indicator": "revenue_total",
-                "bulletin_id": "1", "fact_id": "1", "edition": "cicc-12", "entry_code": "E1"}
+                "bulletin_id": "1", "fact_id": "1", "edition": "cicc-12", "entry_code": "E1",
+                "sha256": "0" * 64}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 # Users the user-management routes act on (never a logged-in role's own user): one per zone.
 TARGET_USERS = {"own": "target-own-zone", "other": "target-other-zone"}
@@ -521,7 +523,10 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/api/v1/contests/{edition}/entries/{entry_code}/score", "/api/v1/contests/{edition}/results",
               "/api/v1/contests/{edition}/advance", "/api/v1/contests/{edition}/tracking", "/contests/{edition}",
               "/contests/{edition}/results.xlsx", "/contests/{edition}/advance", "/contests/{edition}/score",
-              "/contests/{edition}/tracking",
+              "/contests/{edition}/tracking", "/contests", "/contests/{edition}/entries/{entry_code}",
+              "/contests/{edition}/entries/{entry_code}/documents",
+              "/api/v1/contests/{edition}/entries/{entry_code}/documents",
+              "/api/v1/contests/{edition}/entries/{entry_code}/documents/{sha256}",
               "/notices", "/notices/read", "/api/v1/notices"}  # the caller's own only: test_notices_are_the_callers_own
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
 REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",

@@ -304,6 +304,17 @@ def can_read_contest_entry(p: Principal, entry_zone: str | None, entry_province:
                              and can_read_zone(p, entry_zone, entry_province))
 
 
+def can_attach_contest_document(p: Principal, credit_code: str | None) -> bool:
+    """Attach a document (business plan, certificate) to an entry: the national roles any entry's, an enterprise
+    its own entry's. Reading the documents is reading the entry (``can_read_contest_entry``)."""
+    return p.is_national or (p.role == "enterprise" and credit_code is not None and p.credit_code == credit_code)
+
+
+def may_attach_contest_documents(p: Principal) -> bool:
+    """Reach the document upload at all (which entries: ``can_attach_contest_document``)."""
+    return p.is_national or p.role == "enterprise"
+
+
 def can_read_contest_scores(p: Principal, judge_username: str) -> bool:
     """Judges' raw scores: the national roles all of them, a judge its own, nobody else."""
     return p.is_national or (p.role == "judge" and p.username == judge_username)

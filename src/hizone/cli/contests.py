@@ -1,4 +1,4 @@
-"""`hizone contests load|enter|judge|assign|score|results|advance`: contests (中国创新创业大赛 ...) in the store.
+"""`hizone contests load|enter|link|attach|judge|assign|score|results|advance`: contests in the store.
 
 Thin: read the options and files, ask ``hizone.contests.service`` (which asks the policy), print the outcome.
 """
@@ -22,7 +22,8 @@ EditionOption = Annotated[str, typer.Option(help="The edition: contest code and 
 UserOption = Annotated[str, typer.Option("--user", "-u", help="who acts (in the audit log)")]
 RoleOption = Annotated[str, typer.Option(help="the role acted in (admin or analyst run contests)")]
 StageOption = Annotated[str, typer.Option(help="The stage's code, as in the contest's YAML.")]
-ENTRY_COLUMNS = ("code", "credit_code", "team_name", "name", "field", "revenue")
+ENTRY_COLUMNS = ("code", "credit_code", "team_name", "name", "field", "revenue", "team_leader", "team_members",
+                 "institution")
 
 
 @contests_app.command("load")
@@ -46,7 +47,10 @@ def _entry_forms(path: Path) -> list[EntryForm]:
 
     with path.open(encoding="utf-8-sig", newline="") as stream:
         reader = csv.DictReader(stream)
-        missing = [c for c in ("code", "credit_code") if c not in (reader.fieldnames or [])]
+        given = reader.fieldnames or []
+        missing = [c for c in ("code",) if c not in given]
+        if not missing and "credit_code" not in given and "team_name" not in given:
+            missing = ["credit_code or team_name"]
         if missing:
             raise HizoneError(f"missing column(s): {', '.join(missing)} (columns: {', '.join(ENTRY_COLUMNS)})",
                               where=str(path))
@@ -59,10 +63,18 @@ def _entry_forms(path: Path) -> list[EntryForm]:
                     revenue = float(str(cells["revenue"]).replace(",", ""))
                 except ValueError:
                     problems.append(f"row {line}, column revenue: {cells['revenue']!r} is not a number (yuan)")
+            members = None
+            if cells["team_members"]:
+                raw = str(cells["team_members"])
+                if raw.isascii() and raw.isdigit() and len(raw) < 6:
+                    members = int(raw)
+                else:
+                    problems.append(f"row {line}, column team_members: {raw!r} is not a whole number of people")
             if not cells["code"]:
                 problems.append(f"row {line}, column code: required")
             forms.append(EntryForm(cells["code"] or "", cells["credit_code"], cells["team_name"], cells["name"],
-                                   cells["field"], revenue))
+                                   cells["field"], revenue, team_leader=cells["team_leader"], team_members=members,
+                                   institution=cells["institution"]))
     if problems:
         raise HizoneError("\n".join(problems), where=str(path))
     return forms
@@ -72,8 +84,9 @@ def _entry_forms(path: Path) -> list[EntryForm]:
 @user_errors
 def enter_command(
     edition: EditionOption,
-    file: Annotated[Path, typer.Option(help="CSV with the columns code, credit_code (or team_name), name, field, "
-                                            "revenue (yuan, of the contest's revenue year).")],
+    file: Annotated[Path, typer.Option(help="CSV with the columns code, credit_code (or team_name with "
+                                            "team_leader, team_members, institution), name, field, revenue (yuan, "
+                                            "of the contest's revenue year).")],
     user: UserOption = "cli", role: RoleOption = "admin",
 ) -> None:
     """Take the entries of a file, each checked against the registry and the rules (all or nothing)."""
@@ -85,6 +98,45 @@ def enter_command(
         verdict = "eligible" if entry.eligible else "ineligible: " + "；".join(entry.reasons)
         typer.echo(f"{entry.code} {entry.name} [{entry.group or '-'}] {verdict}")
     typer.echo(f"{len(taken)} entries, {sum(e.eligible for e in taken)} eligible")
+
+
+@contests_app.command("link")
+@user_errors
+def link_command(
+    edition: EditionOption,
+    entry: Annotated[str, typer.Option(help="The team's entry code.")],
+    credit_code: Annotated[str, typer.Option(help="The credit code of the enterprise the team registered.")],
+    user: UserOption = "cli", role: RoleOption = "admin",
+) -> None:
+    """Link a team's entry to the enterprise it registered since: the follow-up then follows the firm (audited)."""
+    from hizone.contests.service import link_team
+
+    linked = link_team(open_configured_store(), acting_user(user, role, None, None), edition, entry, credit_code)
+    typer.echo(f"{linked.code} {linked.team_name} → {linked.credit_code} (zone {linked.zone_code or '-'})")
+
+
+@contests_app.command("attach")
+@user_errors
+def attach_command(
+    edition: EditionOption,
+    entry: Annotated[str, typer.Option(help="The entry's code.")],
+    file: Annotated[list[Path], typer.Option(help="A document (PDF, PNG, JPEG, .docx, .xlsx, .pptx); repeat.")],
+    user: UserOption = "cli", role: RoleOption = "admin",
+) -> None:
+    """Attach documents to an entry, each checked by its content against its name and the edition's size limit
+    (a refused file is named with the reason and stores nothing; the ones before it stay stored)."""
+    from hizone.contests.service import attach, document_limit
+
+    engine = open_configured_store()
+    principal = acting_user(user, role, None, None)
+    limit = document_limit(engine, edition)
+    for path in file:
+        if not path.is_file():
+            raise HizoneError("no such file", where=str(path))
+        with path.open("rb") as stream:
+            data = stream.read(limit + 1)
+        stored = attach(engine, principal, edition, entry, path.name, data)
+        typer.echo(f"{stored.filename}: {stored.media_type}, {stored.size:,} bytes, sha256 {stored.sha256}")
 
 
 @contests_app.command("judge")

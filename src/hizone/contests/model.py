@@ -22,6 +22,10 @@ class Group:
     registered_from: dt.date | None = None
     registered_before: dt.date | None = None
     national_requires_any: tuple[str, ...] = ()
+    teams: bool = False  # a team (no enterprise yet) may enter this group
+    team_members_max: int | None = None
+    team_members_min: int | None = None
+    enterprises: bool = True  # false: a team-only group (团队组)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Contest:
     max_awards_per_firm: int | None
     groups: tuple[Group, ...]
     stages: tuple[Stage, ...]
+    document_max_bytes: int | None = None  # None: catalog/data/contests/documents.yaml's max_bytes
 
 
 @dataclass(frozen=True)
@@ -84,12 +89,22 @@ def _number(doc: dict[str, Any], key: str, where: str) -> float:
     return float(value)
 
 
+def _count(value: Any, key: str, where: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise CatalogError(f"'{key}' must be a positive whole number, not {value!r}", where=where)
+    return value
+
+
 def parse_contest(doc: dict[str, Any], where: str) -> Contest:
     groups = tuple(
         Group(str(g["code"]), str(g.get("name_zh", g["code"])),
               _date(g.get("registered_from"), "registered_from", where),
               _date(g.get("registered_before"), "registered_before", where),
-              tuple(g.get("national_requires_any") or ()))
+              tuple(g.get("national_requires_any") or ()), bool(g.get("teams", False)),
+              _count(g.get("team_members_max"), "team_members_max", where),
+              _count(g.get("team_members_min"), "team_members_min", where), bool(g.get("enterprises", True)))
         for g in doc.get("groups") or [])
     stages = tuple(Stage(str(s["code"]), str(s.get("name_zh", s["code"])), s.get("advance"), bool(s.get("national")))
                    for s in doc.get("stages") or [])
@@ -99,7 +114,8 @@ def parse_contest(doc: dict[str, Any], where: str) -> Contest:
     return Contest(str(doc["code"]), int(doc["edition"]), int(doc["year"]), str(doc.get("name_zh", "")),
                    int(doc["revenue_year"]) if capped else None, _number(doc, "revenue_max", where) if capped else None,
                    bool(doc.get("unlisted", True)),
-                   bool(doc.get("prior_top3_excluded", False)), doc.get("max_awards_per_firm"), groups, stages)
+                   bool(doc.get("prior_top3_excluded", False)), doc.get("max_awards_per_firm"), groups, stages,
+                   _count(doc.get("document_max_bytes"), "document_max_bytes", where))
 
 
 CORRECTIONS = ("zscore", "trimmed_mean")
@@ -172,6 +188,8 @@ def check_eligibility(contest: Contest, entrant: Entrant, *, national: bool = Fa
         reasons.append(f"已获奖 {entrant.awards} 次，达到上限 {contest.max_awards_per_firm} 次")
     group = None
     for g in contest.groups:
+        if not g.enterprises:
+            continue
         if g.registered_from and entrant.registered_on < g.registered_from:
             continue
         if g.registered_before and entrant.registered_on >= g.registered_before:
@@ -185,3 +203,33 @@ def check_eligibility(contest: Contest, entrant: Entrant, *, national: bool = Fa
         if not any(held.get(req, False) for req in group.national_requires_any):
             reasons.append(f"{group.name_zh}进入全国赛需科技型中小企业入库编号或有效高新技术企业证书")
     return Eligibility(not reasons, group.code if group else None, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class Team:
+    """A team entering without an enterprise (yet): what the entry form gives."""
+
+    name: str
+    leader: str | None
+    members: int | None
+    institution: str | None
+
+
+def check_team_eligibility(contest: Contest, team: Team) -> Eligibility:
+    """A team's group: the first group whose rules admit teams (``teams: true`` in the contest's YAML) and whose
+    member bounds it meets; every failed condition is a reason."""
+    admitting = [g for g in contest.groups if g.teams]
+    if not admitting:
+        groups = "、".join(g.name_zh for g in contest.groups)
+        return Eligibility(False, None, (f"本届大赛不接受团队报名（组别：{groups}，均须为企业）",))
+    if team.members is None and any(g.team_members_min or g.team_members_max for g in admitting):
+        return Eligibility(False, None, ("缺少团队成员人数",))
+    reasons: list[str] = []
+    for g in admitting:
+        if g.team_members_min is not None and team.members is not None and team.members < g.team_members_min:
+            reasons.append(f"{g.name_zh}：团队成员 {team.members} 人，少于下限 {g.team_members_min} 人")
+        elif g.team_members_max is not None and team.members is not None and team.members > g.team_members_max:
+            reasons.append(f"{g.name_zh}：团队成员 {team.members} 人，超过上限 {g.team_members_max} 人")
+        else:
+            return Eligibility(True, g.code, ())
+    return Eligibility(False, None, tuple(reasons))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from hizone.auth.policy import (
     Principal,
+    can_attach_contest_document,
     can_read_contest_entry,
     can_read_contest_scores,
     can_run_contests,
@@ -31,13 +32,16 @@ from hizone.auth.users import audit
 from hizone.catalog.loader import read_yaml
 from hizone.contests import assign as assigning
 from hizone.contests import tracking
+from hizone.contests.documents import check_document, load_rules
 from hizone.contests.model import (
     Contest,
     Eligibility,
     Entrant,
     Rubric,
     Stage,
+    Team,
     check_eligibility,
+    check_team_eligibility,
     contests_directory,
     parse_contest,
     parse_rubric,
@@ -55,6 +59,7 @@ from hizone.store.models import (
     ContestStageChange,
     ContestTie,
     Enterprise,
+    Incubatee,
     Qualification,
     Submission,
     User,
@@ -62,6 +67,8 @@ from hizone.store.models import (
 )
 
 SCORE_ACTION = "contest_score"  # the audit log's action for a score entered or changed
+DOCUMENT_ACTION = "contest_document"  # a document attached to an entry
+LINK_ACTION = "contest_link"  # a team's entry linked to the enterprise it registered
 
 
 class ContestError(HizoneError):
@@ -72,7 +79,11 @@ class AccessDenied(ContestError):
     """The principal may not do or see this (the web answers 403)."""
 
 
-class UnknownEdition(ContestError):
+class NotFound(ContestError):
+    """No such edition, entry or document (the web answers 404)."""
+
+
+class UnknownEdition(NotFound):
     """No such edition in the store (the web answers 404)."""
 
 
@@ -161,6 +172,40 @@ def editions(engine: Engine) -> list[EditionInfo]:
                             r.synthetic) for r in rows]
 
 
+@dataclass(frozen=True)
+class EditionSummary:
+    info: EditionInfo
+    current: Stage  # the furthest stage any entry has reached (the contest's progress is announced)
+    by_stage: dict[str, int]  # stage code → entries there the principal may see
+    eligible: int  # of those, how many eligible
+    awards: int  # of those, how many awarded
+
+
+def summaries(engine: Engine, principal: Principal) -> list[EditionSummary]:
+    """Every edition with its current stage and the counts of the entries the principal may see, by stage."""
+    found = []
+    with session_scope(engine) as session:
+        reached = {(edition_id, stage) for edition_id, stage in session.execute(
+            select(ContestEntry.edition_id, ContestEntry.stage).distinct())}
+        ids = {edition_key(r): r.id for r in session.scalars(select(ContestEdition))}
+    for info in editions(engine):
+        shown = entries(engine, principal, info.key)
+        at = [s for s in info.stages if (ids[info.key], s.code) in reached]
+        found.append(EditionSummary(info, at[-1] if at else info.stages[0],
+                                    {s.code: sum(e.stage == s.code for e in shown) for s in info.stages},
+                                    sum(e.eligible for e in shown), sum(e.award is not None for e in shown)))
+    return found
+
+
+def entry(engine: Engine, principal: Principal, edition: str, entry_code: str) -> EntryView:
+    """One entry, for whoever may read it (the national roles with its judges)."""
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        found = _readable_entry(session, principal, row, entry_code)
+        judges = sorted(_assigned(session, row.id).get((found.id, found.stage), set()))
+        return _view(found, judges if can_run_contests(principal) else ())
+
+
 def _definitions(row: ContestEdition) -> tuple[Contest, Rubric]:
     where = f"edition {edition_key(row)}"
     return parse_contest(row.definition, where), parse_rubric(row.rubric, where)
@@ -232,11 +277,16 @@ class EntryView:
     rank: int | None
     award: str | None
     judges: tuple[str, ...]  # usernames; shown to the national roles only
+    team_name: str | None = None  # a team's entry (credit_code: the enterprise it was linked to, if any)
+    team_leader: str | None = None
+    team_members: int | None = None
+    institution: str | None = None
 
 
 @dataclass(frozen=True)
 class EntryForm:
-    """An entry as given: an enterprise by credit code, or a team by name."""
+    """An entry as given: an enterprise by credit code, or a team by name (with its leader, members and
+    institution)."""
 
     code: str
     credit_code: str | None = None
@@ -245,6 +295,9 @@ class EntryForm:
     field: str | None = None
     revenue: float | None = None  # declared, of the contest's revenue year, yuan
     organisation: str | None = None
+    team_leader: str | None = None
+    team_members: int | None = None
+    institution: str | None = None
 
 
 def _enter(session: Session, principal: Principal, row: ContestEdition, contest: Contest, form: EntryForm
@@ -261,9 +314,14 @@ def _enter(session: Session, principal: Principal, row: ContestEdition, contest:
         verdict = check_eligibility(contest, entrant)
         name, zone, organisation = name or enterprise.name, enterprise.zone_code, organisation or form.credit_code
     else:
-        verdict = Eligibility(False, None, ("本届大赛仅接受企业报名（无团队组）",))
+        if form.team_members is not None and form.team_members <= 0:
+            raise ContestError(f"a team has at least one member, not {form.team_members}", where="members")
+        verdict = check_team_eligibility(contest, Team(str(form.team_name), form.team_leader, form.team_members,
+                                                       form.institution))
+        organisation = organisation or form.institution
     entry = ContestEntry(edition_id=row.id, code=form.code, name=name or form.team_name or form.code,
                          credit_code=form.credit_code, team_name=form.team_name, organisation=organisation,
+                         team_leader=form.team_leader, team_members=form.team_members, institution=form.institution,
                          zone_code=zone, field=form.field, group_code=verdict.group, stage=contest.stages[0].code,
                          revenue=form.revenue, eligible=verdict.eligible, reasons=list(verdict.reasons),
                          synthetic=row.synthetic, created_by=principal.username)
@@ -295,7 +353,41 @@ def enter(engine: Engine, principal: Principal, edition: str, forms: Sequence[En
 
 def _view(entry: ContestEntry, judges: Sequence[str]) -> EntryView:
     return EntryView(entry.code, entry.name, entry.credit_code, entry.zone_code, entry.field, entry.group_code,
-                     entry.stage, entry.eligible, tuple(entry.reasons), entry.rank, entry.award, tuple(judges))
+                     entry.stage, entry.eligible, tuple(entry.reasons), entry.rank, entry.award, tuple(judges),
+                     entry.team_name, entry.team_leader, entry.team_members, entry.institution)
+
+
+def link_team(engine: Engine, principal: Principal, edition: str, entry_code: str, credit_code: str) -> EntryView:
+    """A team's entry linked to the enterprise it later registered (by credit code): its zone is the firm's, and
+    the follow-up (跟踪) follows the firm from then on. The team's group and verdict stay those it entered with;
+    the link is audited. Linking again to the same firm changes nothing; to another one is refused."""
+    _require(can_run_contests(principal), "link contest teams")
+    with session_scope(engine) as session:
+        row = _edition(session, edition)
+        entry = _entry(session, row, entry_code)
+        if entry.team_name is None:
+            raise ContestError(f"entry {entry_code} is an enterprise's, not a team's", where="entry")
+        if entry.credit_code == credit_code:
+            return _view(entry, ())
+        if entry.credit_code is not None:
+            raise ContestError(f"team entry {entry_code} is already linked to {entry.credit_code}", where="credit_code")
+        enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
+        if enterprise is None:
+            raise ContestError(f"no enterprise with credit code {credit_code} in the registry", where="credit_code")
+        entry.credit_code, entry.zone_code = credit_code, enterprise.zone_code
+        entry.linked_at = dt.datetime.now(dt.UTC)
+        audit(session, principal.username, LINK_ACTION, "contest_entry", f"{edition_key(row)}:{entry_code}"[:64],
+              before=None, after={"credit_code": credit_code, "zone_code": enterprise.zone_code},
+              role=principal.role)
+        return _view(entry, ())
+
+
+def _entry(session: Session, row: ContestEdition, entry_code: str) -> ContestEntry:
+    entry = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
+                                                      ContestEntry.code == entry_code))
+    if entry is None:
+        raise NotFound(f"no entry {entry_code} in {edition_key(row)}", where="entry")
+    return entry
 
 
 def _assigned(session: Session, edition_id: int) -> dict[tuple[int, str], set[str]]:
@@ -524,8 +616,8 @@ def _decide(session: Session, row: ContestEdition, stage: str, count: int | None
 def _next_eligibility(session: Session, contest: Contest, row: ContestEdition, entry: ContestEntry,
                       following: Stage | None) -> Eligibility:
     """Whether the entry may go on to ``following``: checked again against the registry as it is now (a
-    national stage asks more of the 成长组); a team keeps its stored verdict."""
-    if entry.credit_code is None:
+    national stage asks more of the 成长组); a team (linked to a firm since or not) keeps its stored verdict."""
+    if entry.credit_code is None or entry.team_name is not None:
         return Eligibility(entry.eligible, entry.group_code, tuple(entry.reasons))
     entrant, _ = entrant_of(session, contest, row.edition, entry.credit_code, entry.revenue)
     return check_eligibility(contest, entrant, national=bool(following and following.national))
@@ -611,35 +703,6 @@ def stage_history(engine: Engine, principal: Principal, edition: str, entry_code
 
 # ---- documents -----------------------------------------------------------------------------------------------
 
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # a business plan or a certificate scan; larger files are refused
-# What a file's first bytes say it is, and the names it may carry: the type is the content's, never the name's.
-DOCUMENT_TYPES: dict[str, tuple[bytes, tuple[str, ...]]] = {
-    "application/pdf": (b"%PDF-", (".pdf",)),
-    "image/png": (b"\x89PNG\r\n\x1a\n", (".png",)),
-    "image/jpeg": (b"\xff\xd8\xff", (".jpg", ".jpeg")),
-    # Office files are ZIP archives; which one is told by the part it holds (word/ or xl/ or ppt/).
-    "application/zip": (b"PK\x03\x04", (".docx", ".xlsx", ".pptx")),
-}
-_OFFICE_PARTS = {".docx": b"word/", ".xlsx": b"xl/", ".pptx": b"ppt/"}
-
-
-def document_type(filename: str, data: bytes) -> str:
-    """The media type of ``data`` by its magic bytes, checked against the file name's extension; a refusal
-    names the file and what its content is."""
-    extension = Path(filename).suffix.lower()
-    found = next((media for media, (magic, _) in DOCUMENT_TYPES.items() if data.startswith(magic)), None)
-    allowed = sorted(ext for _, exts in DOCUMENT_TYPES.values() for ext in exts)
-    if extension not in allowed:
-        raise ContestError(f"{extension or 'no extension'} is not an accepted document type "
-                           f"({', '.join(allowed)})", where=filename)
-    if found is None or extension not in DOCUMENT_TYPES[found][1]:
-        what = found or "not a recognised document (PDF, PNG, JPEG, Office)"
-        raise ContestError(f"the content is {what}, not what {extension} says", where=filename)
-    if found == "application/zip" and _OFFICE_PARTS[extension] not in data:
-        raise ContestError(f"the archive holds no {_OFFICE_PARTS[extension].decode()} part: not a {extension} file",
-                           where=filename)
-    return found
-
 
 @dataclass(frozen=True)
 class StoredDocument:
@@ -647,30 +710,85 @@ class StoredDocument:
     media_type: str
     size: int
     sha256: str
+    uploaded_by: str = ""
+    uploaded_at: dt.datetime | None = None
+
+
+def document_limit(engine: Engine, edition: str) -> int:
+    """The largest document an entry of the edition may have, in bytes (its YAML's, or the catalog's default)."""
+    with session_scope(engine) as session:
+        return _definitions(_edition(session, edition))[0].document_max_bytes or load_rules().max_bytes
+
+
+def _readable_entry(session: Session, principal: Principal, row: ContestEdition, entry_code: str) -> ContestEntry:
+    """The entry, if the principal may read it (a judge: assigned to it at its current stage); a judge asking
+    for another entry gets the answer an unknown entry gets."""
+    entry = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
+                                                      ContestEntry.code == entry_code))
+    judges = frozenset(_assigned(session, row.id).get((entry.id, entry.stage), set())) if entry else frozenset()
+    province = session.scalar(select(Zone.province_code).where(Zone.code == entry.zone_code)) \
+        if entry and entry.zone_code else None
+    if entry is None or not can_read_contest_entry(principal, entry.zone_code, province, entry.credit_code, judges):
+        if entry is None and principal.role != "judge":
+            raise NotFound(f"no entry {entry_code} in {edition_key(row)}", where="entry")
+        raise AccessDenied(f"entry {entry_code} is not yours to read", where="entry")
+    return entry
 
 
 def attach(engine: Engine, principal: Principal, edition: str, entry_code: str, filename: str, data: bytes
            ) -> StoredDocument:
-    """Store a document of an entry (its SHA-256 kept; the same content twice is stored once)."""
-    _require(can_run_contests(principal), "attach contest documents")
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise ContestError(f"{len(data):,} bytes is over the limit of {MAX_DOCUMENT_BYTES:,}", where=filename)
-    if not data:
-        raise ContestError("the file is empty", where=filename)
-    media = document_type(filename, data)
-    digest = hashlib.sha256(data).hexdigest()
+    """Store a document of an entry once its content is what its name says and its size within the edition's
+    limit (the SHA-256 kept; the same content twice is stored once); the upload is audited. A refusal names the
+    file and the reason, and stores nothing. The national roles attach any entry's, an enterprise its own."""
+    name = Path(filename.replace("\\", "/")).name[:256] or "document"
     with session_scope(engine) as session:
         row = _edition(session, edition)
+        contest, _ = _definitions(row)
         entry = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
                                                           ContestEntry.code == entry_code))
+        if entry is None and not can_run_contests(principal):
+            raise AccessDenied(f"not allowed to attach documents to entry {entry_code}", where="entry")
         if entry is None:
-            raise ContestError(f"no entry {entry_code} in {edition}", where="entry")
-        if session.scalar(select(ContestDocument.id).where(ContestDocument.entry_id == entry.id,
-                                                           ContestDocument.sha256 == digest)) is None:
-            session.add(ContestDocument(entry_id=entry.id, filename=Path(filename).name[:256], media_type=media,
-                                        size=len(data), sha256=digest, content=data,
-                                        uploaded_by=principal.username))
-    return StoredDocument(Path(filename).name, media, len(data), digest)
+            raise NotFound(f"no entry {entry_code} in {edition}", where="entry")
+        _require(can_attach_contest_document(principal, entry.credit_code), f"attach documents to entry {entry_code}")
+        rules = load_rules()
+        media = check_document(rules, name, data, contest.document_max_bytes or rules.max_bytes)
+        digest = hashlib.sha256(data).hexdigest()
+        known = session.scalar(select(ContestDocument).where(ContestDocument.entry_id == entry.id,
+                                                             ContestDocument.sha256 == digest))
+        if known is None:
+            known = ContestDocument(entry_id=entry.id, filename=name, media_type=media, size=len(data),
+                                    sha256=digest, content=data, uploaded_by=principal.username,
+                                    uploaded_at=dt.datetime.now(dt.UTC))
+            session.add(known)
+            audit(session, principal.username, DOCUMENT_ACTION, "contest_document",
+                  f"{edition_key(row)}:{entry_code}:{digest[:16]}"[:64], before=None,
+                  after={"filename": name, "media_type": media, "size": len(data), "sha256": digest},
+                  role=principal.role)
+        return StoredDocument(known.filename, known.media_type, known.size, known.sha256, known.uploaded_by,
+                              known.uploaded_at)
+
+
+def documents(engine: Engine, principal: Principal, edition: str, entry_code: str) -> list[StoredDocument]:
+    """An entry's documents (no content), oldest first, for whoever may read the entry."""
+    with session_scope(engine) as session:
+        entry = _readable_entry(session, principal, _edition(session, edition), entry_code)
+        return [StoredDocument(d.filename, d.media_type, d.size, d.sha256, d.uploaded_by, d.uploaded_at)
+                for d in session.scalars(select(ContestDocument).where(ContestDocument.entry_id == entry.id)
+                                         .order_by(ContestDocument.id))]
+
+
+def document(engine: Engine, principal: Principal, edition: str, entry_code: str, sha256: str
+             ) -> tuple[StoredDocument, bytes]:
+    """One document of an entry and its bytes, for whoever may read the entry."""
+    with session_scope(engine) as session:
+        entry = _readable_entry(session, principal, _edition(session, edition), entry_code)
+        found = session.scalar(select(ContestDocument).where(ContestDocument.entry_id == entry.id,
+                                                             ContestDocument.sha256 == sha256.lower()))
+        if found is None:
+            raise NotFound(f"entry {entry_code} has no document {sha256[:64]}", where="document")
+        return StoredDocument(found.filename, found.media_type, found.size, found.sha256, found.uploaded_by,
+                              found.uploaded_at), bytes(found.content)
 
 
 # ---- tracking ------------------------------------------------------------------------------------------------
@@ -707,6 +825,12 @@ def trails(engine: Engine, principal: Principal, edition: str, until: int) -> li
             Qualification.enterprise_id.in_(list(ids.values())),
             Qualification.kind.in_(tracking.TRACKED))).all()
         reports = _approved_reports(session, codes, years)
+        financed: dict[str, int] = {}
+        for code, day in session.execute(select(Incubatee.credit_code, Incubatee.graduated).where(
+                Incubatee.credit_code.in_(codes), Incubatee.criterion == "financing",
+                Incubatee.graduated.is_not(None))):
+            if day is not None:
+                financed[code] = min(financed.get(code, day.year), day.year)
     found = []
     for e in shown:
         assert e.credit_code is not None
@@ -717,7 +841,8 @@ def trails(engine: Engine, principal: Principal, edition: str, until: int) -> li
         found.append(tracking.Trail(
             e.code, e.credit_code, e.zone_code, e.field, e.award is not None, row.year, held,
             {y: float(v["revenue"]) for y, v in by_year.items() if "revenue" in v},
-            {y: float(v["rd_expenditure"]) for y, v in by_year.items() if "rd_expenditure" in v}))
+            {y: float(v["rd_expenditure"]) for y, v in by_year.items() if "rd_expenditure" in v},
+            financed.get(e.credit_code)))
     return found
 
 

@@ -1,8 +1,12 @@
 """Following entrants after the contest (跟踪): what each became in later years, and cohorts compared.
 
 Pure: per entrant, its qualifications by year end and its reported revenue and R&D by year in; per entrant the
-outcomes and per cohort (winners, other entrants) and per field and zone the shares out. Financing raised is not
-among them: no report form of the catalog carries it (see the report of issue 18).
+outcomes and per cohort (winners, other entrants) and per field and zone the shares out.
+
+Financing raised: no amount is recorded per enterprise (the enterprise annual report has no financing element;
+the incubator and maker-space reports' financing figures are totals of a carrier's tenants). The one record per
+enterprise is an incubatee's graduation by the 累计融资超500万元 criterion; criteria are recorded in order
+(高企 first), so a tenant that was also a 高企 shows as that: the share ``financed`` is a lower bound.
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 TRACKED = ("tech_sme", "high_tech", "gazelle", "listed")  # the registry's qualification kinds followed
+FINANCING_NOTE = ("no financing amount is recorded per enterprise (the enterprise annual report has no financing "
+                  "element; incubator and maker-space reports hold carrier totals only): 'financed' is the share "
+                  "that graduated from an incubator by the financing criterion (> 5 million yuan raised) after the "
+                  "contest year, a lower bound")
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,7 @@ class Trail:
     held: Mapping[int, frozenset[str]]
     revenue: Mapping[int, float]
     rd: Mapping[int, float]
+    financed_in: int | None = None  # the first year it graduated from an incubator by the financing criterion
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class Outcome:
     last_year: int | None  # the last year with a report after the contest
     revenue_growth: float | None  # compound yearly growth from the contest year to ``last_year``
     rd_growth: float | None
+    financed: bool = False  # graduated by the financing criterion (> 5 million yuan) after the contest year
 
 
 def _growth(series: Mapping[int, float], base: int, last: int | None) -> float | None:
@@ -56,7 +66,8 @@ def outcome(trail: Trail) -> Outcome:
     reported = [y for y in trail.revenue if y > trail.base_year]
     last = max(reported) if reported else None
     return Outcome(trail.entry, trail.credit_code, trail.zone_code, trail.field, trail.winner, became, last,
-                   _growth(trail.revenue, trail.base_year, last), _growth(trail.rd, trail.base_year, last))
+                   _growth(trail.revenue, trail.base_year, last), _growth(trail.rd, trail.base_year, last),
+                   trail.financed_in is not None and trail.financed_in > trail.base_year)
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,7 @@ class Cohort:
     became: dict[str, float]  # kind → share of the cohort that became it
     median_revenue_growth: float | None
     median_rd_growth: float | None
+    financed: float = 0.0  # share of the cohort with a recorded financing after the contest year (a lower bound)
 
 
 def cohort(label: str, outcomes: Sequence[Outcome]) -> Cohort:
@@ -75,7 +87,8 @@ def cohort(label: str, outcomes: Sequence[Outcome]) -> Cohort:
     rd = [o.rd_growth for o in outcomes if o.rd_growth is not None]
     return Cohort(label, n, sum(o.winner for o in outcomes),
                   {kind: (sum(kind in o.became for o in outcomes) / n if n else 0.0) for kind in TRACKED},
-                  statistics.median(revenue) if revenue else None, statistics.median(rd) if rd else None)
+                  statistics.median(revenue) if revenue else None, statistics.median(rd) if rd else None,
+                  sum(o.financed for o in outcomes) / n if n else 0.0)
 
 
 def _grouped(outcomes: Iterable[Outcome], key: Callable[[Outcome], str]) -> list[Cohort]:

@@ -65,12 +65,26 @@ def _score_stage(engine: Engine, rng: np.random.Generator, edition: str, stage: 
         service.score_all(engine, Principal(judge, "judge"), edition, scores)
 
 
+def _plan_pdf(title: str) -> bytes:
+    """A synthetic one-page PDF (its title in the document information): stands for a business plan."""
+    import io
+
+    import pypdf
+
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.add_metadata({"/Title": f"{title} 商业计划书（合成演示）"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def load_contests(engine: Engine, seed: int = 7) -> tuple[dict[str, int], list[tuple[str, str, str, str]]]:
     """Both demo editions, judged and advanced; (counts, the judges' logins as create_demo_users lists them)."""
     rng = np.random.default_rng(seed)
     judges = _judges(engine, rng)
     severity = {name: float(rng.normal(0, 6)) for name, _, _ in judges}  # lenient and strict judges
-    counts = {"contest editions": 0, "contest entries": 0}
+    counts = {"contest editions": 0, "contest entries": 0, "contest documents": 0}
     for name, n, advancing in EDITIONS:
         service.load_edition(engine, ACTOR, name, "rubric-enterprise-2023", synthetic=True)
         info = next(e for e in service.editions(engine) if e.key.startswith(name.split("-")[0] + "-"))
@@ -87,6 +101,10 @@ def load_contests(engine: Engine, seed: int = 7) -> tuple[dict[str, int], list[t
             _score_stage(engine, rng, info.key, stage, severity, quality)
             last = stage == stages[-1]
             service.advance(engine, ACTOR, info.key, stage, count, award=AWARD if last else None)
+        for entry in taken[:3]:  # a business plan each for the first entries (a one-page PDF by pypdf)
+            service.attach(engine, ACTOR, info.key, entry.code, f"{entry.code}-business-plan.pdf",
+                           _plan_pdf(entry.name))
+            counts["contest documents"] += 1
         counts["contest editions"] += 1
         counts["contest entries"] += len(taken)
     return counts, [(name, password, "judge", "contests") for name, password, _ in judges]

@@ -508,6 +508,10 @@ class ContestEntry(Base):
     name: Mapped[str] = mapped_column(String(128))
     credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
     team_name: Mapped[str | None] = mapped_column(String(128))
+    team_leader: Mapped[str | None] = mapped_column(String(64))
+    team_members: Mapped[int | None] = mapped_column(Integer)
+    institution: Mapped[str | None] = mapped_column(String(128))  # a team's university, institute or employer
+    linked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # a team linked to its firm
     organisation: Mapped[str | None] = mapped_column(String(64))  # for conflicts: the firm's code or the team's unit
     zone_code: Mapped[str | None] = mapped_column(ForeignKey("zone.code"), index=True)
     field: Mapped[str | None] = mapped_column(String(32))  # 领域 / 行业
@@ -584,7 +588,7 @@ class ContestDocument(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("contest_entry.id"), index=True)
     filename: Mapped[str] = mapped_column(String(256))
-    media_type: Mapped[str] = mapped_column(String(64))  # as found from the content's magic bytes
+    media_type: Mapped[str] = mapped_column(String(128))  # as checked from the content (contests/documents.py)
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)

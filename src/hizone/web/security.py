@@ -39,6 +39,7 @@ from hizone.auth.policy import (
     can_run_contests,
     can_see_alert,
     can_see_own_points,
+    may_attach_contest_documents,
     may_follow_contest_entrants,
     may_judge,
     may_list_zones,
@@ -437,6 +438,7 @@ contests = Rule("contests", _requires(can_run_contests))  # run a contest: entri
 judge = Rule("judge", _requires(may_judge))  # score (the entries assigned: the contests service checks)
 contest_scores = Rule("contest_scores", _requires(may_read_contest_scores))  # a judge: its own scores only
 contest_tracking = Rule("contest_tracking", _requires(may_follow_contest_entrants))  # entrants in scope only
+contest_documents = Rule("contest_documents", _requires(may_attach_contest_documents))  # an enterprise: its own
 
 
 def _zone_points_check(param: str) -> Check:
@@ -513,6 +515,7 @@ Contests = Annotated[Principal, Depends(contests)]
 Judge = Annotated[Principal, Depends(judge)]
 ContestScores = Annotated[Principal, Depends(contest_scores)]
 ContestTracking = Annotated[Principal, Depends(contest_tracking)]
+ContestDocuments = Annotated[Principal, Depends(contest_documents)]
 ZoneReader = Annotated[Principal, Depends(zone())]
 CarrierReader = Annotated[Principal, Depends(carrier())]
 ProvinceReader = Annotated[Principal, Depends(province())]

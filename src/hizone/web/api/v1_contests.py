@@ -6,12 +6,14 @@ work is hizone.contests.service's, which asks the policy; this only translates. 
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from hizone.contests import service, tracking
 from hizone.errors import HizoneError
@@ -23,15 +25,19 @@ router = APIRouter(prefix="/api/v1/contests", tags=["v1"], responses=ERRORS)
 T = TypeVar("T")
 
 
+def _error(request: Request, exc: HizoneError) -> Response:
+    if isinstance(exc, service.AccessDenied):
+        return error_response(request, 403, exc.reason, where=exc.where)
+    if isinstance(exc, service.NotFound):
+        return error_response(request, 404, exc.reason, where=exc.where)
+    return error_response(request, 400, exc.reason, where=exc.where)
+
+
 def _answer(request: Request, work: Callable[[], T]) -> T | Response:
     try:
         return work()
-    except service.AccessDenied as exc:
-        return error_response(request, 403, exc.reason, where=exc.where)
-    except service.UnknownEdition as exc:
-        return error_response(request, 404, exc.reason, where=exc.where)
     except HizoneError as exc:
-        return error_response(request, 400, exc.reason, where=exc.where)
+        return _error(request, exc)
 
 
 class StageOut(BaseModel):
@@ -73,6 +79,10 @@ class EntryOut(BaseModel):
     rank: int | None
     award: str | None
     judges: list[str] = Field(description="the national roles only")
+    team_name: str | None = Field(None, description="a team's entry (credit_code: the firm it was linked to)")
+    team_leader: str | None = None
+    team_members: int | None = None
+    institution: str | None = None
 
 
 @router.get("/{edition}/entries", response_model=list[EntryOut],
@@ -81,7 +91,8 @@ def get_entries(request: Request, edition: str, principal: security.LoggedIn) ->
     def work() -> list[EntryOut]:
         return [EntryOut(code=e.code, name=e.name, credit_code=e.credit_code, zone_code=e.zone_code, field=e.field,
                          group=e.group, stage=e.stage, eligible=e.eligible, reasons=list(e.reasons), rank=e.rank,
-                         award=e.award, judges=list(e.judges))
+                         award=e.award, judges=list(e.judges), team_name=e.team_name, team_leader=e.team_leader,
+                         team_members=e.team_members, institution=e.institution)
                 for e in service.entries(request.app.state.engine, principal, edition)]
     return _answer(request, work)
 
@@ -167,6 +178,8 @@ class CohortOut(BaseModel):
     became: dict[str, float] = Field(description="qualification kind → share of the cohort that gained it later")
     median_revenue_growth: float | None = Field(None, description="compound yearly, approved annual reports")
     median_rd_growth: float | None = None
+    financed: float = Field(0.0, description="share that graduated from an incubator by the financing criterion "
+                                             "(> 5 million yuan) after the contest year: a lower bound")
 
 
 class OutcomeOut(BaseModel):
@@ -179,6 +192,7 @@ class OutcomeOut(BaseModel):
     last_year: int | None
     revenue_growth: float | None
     rd_growth: float | None
+    financed: bool = False
 
 
 class TrackingOut(BaseModel):
@@ -187,13 +201,14 @@ class TrackingOut(BaseModel):
     by_field: list[CohortOut]
     by_zone: list[CohortOut]
     outcomes: list[OutcomeOut]
-    financing: str = Field(default="not recorded: no report form carries financing raised",
-                           description="why financing raised is not among the outcomes")
+    financing: str = Field(default=tracking.FINANCING_NOTE,
+                           description="what the financing figures are, and what the store does not hold")
 
 
 def _cohort(c: tracking.Cohort) -> CohortOut:
     return CohortOut(label=c.label, entrants=c.entrants, winners=c.winners, became=c.became,
-                     median_revenue_growth=c.median_revenue_growth, median_rd_growth=c.median_rd_growth)
+                     median_revenue_growth=c.median_revenue_growth, median_rd_growth=c.median_rd_growth,
+                     financed=c.financed)
 
 
 @router.get("/{edition}/tracking", response_model=TrackingOut,
@@ -208,5 +223,72 @@ def get_tracking(request: Request, edition: str, principal: security.ContestTrac
                            outcomes=[OutcomeOut(entry=o.entry, credit_code=o.credit_code, zone_code=o.zone_code,
                                                 field=o.field, winner=o.winner, became=list(o.became),
                                                 last_year=o.last_year, revenue_growth=o.revenue_growth,
-                                                rd_growth=o.rd_growth) for o in made.outcomes])
+                                                rd_growth=o.rd_growth, financed=o.financed)
+                                     for o in made.outcomes])
     return _answer(request, work)
+
+
+class DocumentOut(BaseModel):
+    filename: str
+    media_type: str = Field(description="as checked from the content, not the name")
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: str | None
+    url: str
+
+
+def _document_out(edition: str, entry_code: str, d: service.StoredDocument) -> DocumentOut:
+    return DocumentOut(filename=d.filename, media_type=d.media_type, size=d.size, sha256=d.sha256,
+                       uploaded_by=d.uploaded_by, uploaded_at=d.uploaded_at.isoformat() if d.uploaded_at else None,
+                       url=f"/api/v1/contests/{edition}/entries/{entry_code}/documents/{d.sha256}")
+
+
+@router.get("/{edition}/entries/{entry_code}/documents", response_model=list[DocumentOut],
+            summary="An entry's documents, for whoever may read the entry (a judge: assigned to it)")
+def get_documents(request: Request, edition: str, entry_code: str, principal: security.LoggedIn
+                  ) -> list[DocumentOut] | Response:
+    return _answer(request, lambda: [_document_out(edition, entry_code, d) for d in service.documents(
+        request.app.state.engine, principal, edition, entry_code)])
+
+
+async def read_document(request: Request, edition: str, file: UploadFile) -> bytes:
+    """The upload's bytes, read up to one past the edition's limit (the service then names the file and refuses)."""
+    limit = await run_in_threadpool(service.document_limit, request.app.state.engine, edition)
+    return await file.read(min(limit, request.app.state.max_upload_bytes) + 1)
+
+
+@router.post("/{edition}/entries/{entry_code}/documents", response_model=DocumentOut, status_code=201,
+             summary="Attach a document to an entry: typed by its content, size-limited, hashed, audited",
+             responses={400: {"description": "not what its name says, empty, too large or of a type not accepted"}})
+async def post_document(request: Request, edition: str, entry_code: str, principal: security.ContestDocuments,
+                        file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, .docx, .xlsx or .pptx")]
+                        ) -> Response:
+    from hizone.web.pages.reporting import require_multipart
+
+    require_multipart(request)
+    try:
+        data = await read_document(request, edition, file)
+        stored = await run_in_threadpool(service.attach, request.app.state.engine, principal, edition, entry_code,
+                                         file.filename or "document", data)
+    except HizoneError as exc:
+        return _error(request, exc)
+    return JSONResponse(_document_out(edition, entry_code, stored).model_dump(), status_code=201)
+
+
+@router.get("/{edition}/entries/{entry_code}/documents/{sha256}",
+            summary="One document of an entry (its bytes), for whoever may read the entry",
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def get_document(request: Request, edition: str, entry_code: str, principal: security.LoggedIn,
+                 sha256: Annotated[str, Path(pattern="^[0-9a-fA-F]{64}$")]) -> Response:
+    found = _answer(request, lambda: service.document(request.app.state.engine, principal, edition, entry_code,
+                                                      sha256))
+    if isinstance(found, Response):
+        return found
+    return document_response(*found)
+
+
+def document_response(stored: service.StoredDocument, content: bytes) -> Response:
+    quoted = urllib.parse.quote(stored.filename)
+    return Response(content, media_type=stored.media_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quoted}", "X-Content-Type-Options": "nosniff"})

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from hizone.auth.policy import can_run_contests
+from hizone.auth.policy import can_attach_contest_document, can_run_contests
 from hizone.contests import service
 from hizone.errors import HizoneError
 from hizone.web import security
@@ -24,9 +24,44 @@ router = APIRouter(include_in_schema=False)
 
 
 def _refused(request: Request, exc: HizoneError) -> Response:
-    status = 403 if isinstance(exc, service.AccessDenied) else 404 if isinstance(exc, service.UnknownEdition) \
-        else 400
+    status = 403 if isinstance(exc, service.AccessDenied) else 404 if isinstance(exc, service.NotFound) else 400
     return render(request, "error.html", {"status": status, "message": str(exc)}, status=status)
+
+
+@router.get("/contests")
+async def editions_page(request: Request, principal: security.LoggedIn) -> Response:
+    """Every contest and edition: its current stage and the entries in the caller's scope, by stage."""
+    made = await run_in_threadpool(service.summaries, request.app.state.engine, principal)
+    return render(request, "contests_list.html", {"summaries": made, "judge": principal.role == "judge"})
+
+
+@router.get("/contests/{edition}/entries/{entry_code}")
+async def entry_page(request: Request, principal: security.LoggedIn, edition: str, entry_code: str,
+                     error: str | None = None) -> Response:
+    engine = request.app.state.engine
+    try:
+        shown = await run_in_threadpool(service.entry, engine, principal, edition, entry_code)
+        docs = await run_in_threadpool(service.documents, engine, principal, edition, entry_code)
+        limit = await run_in_threadpool(service.document_limit, engine, edition)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return render(request, "contests_entry.html", {
+        "edition": edition, "entry": shown, "documents": docs, "limit_mb": limit / (1 << 20),
+        "upload": can_attach_contest_document(principal, shown.credit_code)})
+
+
+@router.post("/contests/{edition}/entries/{entry_code}/documents")
+async def document_form(request: Request, principal: security.ContestDocuments, edition: str, entry_code: str,
+                        file: Annotated[UploadFile, File()]) -> Response:
+    from hizone.web.api.v1_contests import read_document
+
+    try:
+        data = await read_document(request, edition, file)
+        await run_in_threadpool(service.attach, request.app.state.engine, principal, edition, entry_code,
+                                file.filename or "document", data)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(f"/contests/{edition}/entries/{entry_code}")
 
 
 @router.get("/contests/{edition}")

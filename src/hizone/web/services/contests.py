@@ -17,14 +17,15 @@ def _synthetic(engine: Engine, edition: str) -> bool:
 def entries_table(engine: Engine, principal: Principal, edition: str, lang: str) -> Table:
     """The entries the principal may see, with their eligibility and the reasons."""
     t = lambda key: translate(f"contests.{key}", lang)  # noqa: E731
-    columns = [Column("code", t("code")), Column("name", t("name")), Column("zone", t("zone")),
+    columns = [Column("code", t("code"), "link"), Column("name", t("name")), Column("zone", t("zone")),
                Column("field", t("field")), Column("group", t("group")), Column("stage", t("stage")),
                Column("eligible", t("eligible")), Column("reasons", t("reasons")), Column("rank", t("rank"), "int"),
                Column("award", t("award"))]
     if can_run_contests(principal):
         columns.append(Column("judges", t("judges")))
     rows: list[dict[str, object]] = [
-        {"code": e.code, "name": e.name, "zone": e.zone_code, "field": e.field, "group": e.group,
+        {"code": e.code, "code_href": f"/contests/{edition}/entries/{e.code}", "name": e.name, "zone": e.zone_code,
+         "field": e.field, "group": e.group,
          "stage": e.stage, "eligible": t("yes") if e.eligible else t("no"), "reasons": "；".join(e.reasons) or None,
          "rank": e.rank, "award": e.award, "judges": ", ".join(e.judges) or None}
         for e in service.entries(engine, principal, edition)]
