@@ -1,8 +1,8 @@
 """contests: teams as entrants (leader, members, institution; linked to an enterprise later) and the documents'
 media types at their full length (an Office type is over 64 characters)
 
-Revision ID: 0020_contest_teams
-Revises: 0019_reminders
+Revision ID: 0021_contest_teams
+Revises: 0020_revision_notes
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020_contest_teams"
-down_revision: str | None = "0019_reminders"
+revision: str = "0021_contest_teams"
+down_revision: str | None = "0020_revision_notes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
