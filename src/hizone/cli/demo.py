@@ -7,10 +7,11 @@ from pathlib import Path
 
 import typer
 
-from hizone.cli.common import console
+from hizone.cli.common import console, user_errors
 from hizone.config import Settings
 
 
+@user_errors
 def demo(
     enterprises: int = typer.Option(20_000, min=500, help="How many synthetic enterprises (200000 for benchmarks)."),
     seed: int = typer.Option(2021, help="Random seed: the same seed gives the same data."),
@@ -18,6 +19,7 @@ def demo(
 ) -> None:
     """Build the deterministic synthetic demo data set (all zones, 5 years, 24 months) into the store."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from sqlalchemy import MetaData
 
     from hizone.auth.users import create_demo_users
     from hizone.catalog import default_catalog
@@ -26,16 +28,15 @@ def demo(
     from hizone.demo.reporting import remind_demo_users
     from hizone.registry import load_provinces, load_zones
     from hizone.store import connect, upgrade
-    from hizone.store.models import Base
     from hizone.store.read_views import drop_read_views, form_views, refresh_read_views
 
     settings = Settings.from_env()
     engine = connect(settings.database_url)
     if replace:
         drop_read_views(engine)  # PostgreSQL drops no table a view depends on
-        Base.metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        stored = MetaData()  # every table the store holds, read from it: not every one is in store.models
+        stored.reflect(engine)
+        stored.drop_all(engine)
     upgrade(engine)
     catalog = default_catalog()
     refresh_read_views(engine, form_views(catalog))
