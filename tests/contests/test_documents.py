@@ -153,6 +153,12 @@ def test_reading_is_scoped_like_the_entry(contest: Engine) -> None:  # noqa: F81
     zone2 = Principal("zone2", "zone", province_code="11", zone_code="Z2")  # E2 is Z1's
     with pytest.raises(service.AccessDenied):
         service.document(contest, zone2, EDITION, "E2", digest)
+    # Another zone's entry and an unknown code get one answer: a zone does not learn which codes exist.
+    for code in ("E2", "E9"):
+        with pytest.raises(service.AccessDenied, match=f"entry {code} is not yours to read$"):
+            service.documents(contest, zone2, EDITION, code)
+    with pytest.raises(service.NotFound, match="no entry E9"):  # the national roles read all: told plainly
+        service.documents(contest, ADMIN, EDITION, "E9")
     own = Principal("firm-b", "enterprise", credit_code=B)
     assert service.document(contest, own, EDITION, "E2", digest)[1] == CHROMIUM_PDF
     # An enterprise attaches to its own entry only; a zone and a judge not at all.

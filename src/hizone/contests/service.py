@@ -721,15 +721,16 @@ def document_limit(engine: Engine, edition: str) -> int:
 
 
 def _readable_entry(session: Session, principal: Principal, row: ContestEdition, entry_code: str) -> ContestEntry:
-    """The entry, if the principal may read it (a judge: assigned to it at its current stage); a judge asking
-    for another entry gets the answer an unknown entry gets."""
+    """The entry, if the principal may read it (a judge: assigned to it at its current stage). Only the national
+    roles, who read every entry, learn that a code is unknown: anyone else gets one answer for an unknown entry
+    and for one outside their reach, so a code's existence does not leak."""
     entry = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
                                                       ContestEntry.code == entry_code))
     judges = frozenset(_assigned(session, row.id).get((entry.id, entry.stage), set())) if entry else frozenset()
     province = session.scalar(select(Zone.province_code).where(Zone.code == entry.zone_code)) \
         if entry and entry.zone_code else None
     if entry is None or not can_read_contest_entry(principal, entry.zone_code, province, entry.credit_code, judges):
-        if entry is None and principal.role != "judge":
+        if entry is None and can_run_contests(principal):
             raise NotFound(f"no entry {entry_code} in {edition_key(row)}", where="entry")
         raise AccessDenied(f"entry {entry_code} is not yours to read", where="entry")
     return entry
