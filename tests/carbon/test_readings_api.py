@@ -71,6 +71,11 @@ def test_batches_are_idempotent_atomic_and_one_event_each(app, engine: Engine, s
     assert refused.status_code == 422
     assert refused.json()["problems"] == [{"row": 2, "field": "quantity", "reason": "negative consumption (-1)",
                                            "where": "reading 2, quantity: negative consumption (-1)"}]
+    superscript = json.loads(_readings(OWN_UNIT, range(3, 4)))  # '²'.isdigit() is True, float('²') fails
+    superscript["readings"][0]["time"] = "²"
+    refused_time = _post(bot, "b-3", json.dumps(superscript).encode())
+    assert refused_time.status_code == 422
+    assert [(p["row"], p["field"]) for p in refused_time.json()["problems"]] == [(1, "time")]
     with engine.connect() as conn:
         assert batch_count(conn) == before
         entries = audit_entries(conn, AuditFilter(object_kind="energy_reading_batch"))

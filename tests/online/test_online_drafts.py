@@ -105,6 +105,8 @@ def test_bad_input_gets_a_clear_message(clients: dict[str, TestClient], engine: 
     assert too_long.status_code == 422 and "revenue" in too_long.text and "64" in too_long.text
     bad_version = _post(client, "/draft", {"revenue": "1"}, {**loaded, "draft_version": "x"})
     assert bad_version.status_code == 422 and "draft_version" in bad_version.text
+    superscript = _post(client, "/draft", {"revenue": "1"}, {**loaded, "draft_version": "²"})  # isdigit() says yes
+    assert superscript.status_code == 422 and "draft_version" in superscript.text
     checked = _post(client, "/check", {**GOOD, "employees": "-5", "revenue": "十三"}, loaded).json()
     assert {(i["field"], i["rule"]) for i in checked["issues"] if i["severity"] == "error"} == \
         {("revenue", "not_a_number"), ("employees", "below_min")}

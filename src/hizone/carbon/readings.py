@@ -37,6 +37,7 @@ from hizone.carbon.engine import Energy
 from hizone.catalog import package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError, HizoneError
 from hizone.monitor.rules import MAD_SCALE, Alert
+from hizone.text import ascii_digits
 
 CONFIG_FILE = "energy_readings.yaml"
 CHINA_OFFSET_S = 8 * 3600  # China Standard Time, the day boundary of every roll-up
@@ -390,7 +391,7 @@ def _one_time(value: Any) -> float:
     if isinstance(value, int | float):
         return float(value)
     text = str(value).strip()
-    if text.isdigit():
+    if ascii_digits(text):
         return float(text)
     try:
         moment = dt.datetime.fromisoformat(text)

@@ -65,6 +65,7 @@ from hizone.store.models import (
     User,
     Zone,
 )
+from hizone.text import ascii_digits
 
 SCORE_ACTION = "contest_score"  # the audit log's action for a score entered or changed
 DOCUMENT_ACTION = "contest_document"  # a document attached to an entry
@@ -142,7 +143,7 @@ def _edition(session: Session, key: str) -> ContestEdition:
     code, _, number = key.rpartition("-")
     row = session.scalar(select(ContestEdition).where(ContestEdition.contest_code == code,
                                                       ContestEdition.edition == int(number))) \
-        if number.isascii() and number.isdigit() and len(number) < 10 else None
+        if ascii_digits(number) and len(number) < 10 else None
     if row is None:
         raise UnknownEdition(f"no contest edition '{key}' (load it first: hizone contests load)", where="edition")
     return row

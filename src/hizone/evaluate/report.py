@@ -14,6 +14,7 @@ from hizone.evaluate.data import FloatArray
 from hizone.evaluate.pipeline import PipelineResult
 from hizone.evaluate.uncertainty import rank_descending
 from hizone.evaluate.weights import aggregate_tree
+from hizone.text import ascii_digits
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _benchmark(result: PipelineResult, unit: str, benchmark: str) -> tuple[str, 
                               where="--benchmark")
         return f"unit {argument}", indicators[stage.unit_codes.index(argument)]
     if kind == "top":
-        if not argument.isdigit() or int(argument) < 1:
+        if not ascii_digits(argument) or int(argument) < 1:
             raise HizoneError(f"top:N needs a whole number N >= 1, not {argument!r}", where="--benchmark")
         if tree.root not in stage.codes:
             raise HizoneError("top:N needs an aggregated index (add an aggregate step)", where="--benchmark")

@@ -27,6 +27,7 @@ from hizone.intake.readers import RawSheet, Source, read_source
 from hizone.intake.rules import ColumnRole, RuleSet
 from hizone.registry.credit_code import validate_credit_code
 from hizone.registry.tables import DATA
+from hizone.text import ascii_digits
 
 Reader = Callable[..., RawSheet]  # intake's read_source, or its worker's read_in_worker (same signature)
 IDENTIFYING = ("credit_code", "name")
@@ -206,7 +207,7 @@ def parse_date(text: str) -> dt.date:
             return dt.date(year, month, day)
         except ValueError:
             raise ValueError(f"'{text}' is not a date: no day {day} of month {month} in {year}") from None
-    if text.isdigit() and 20000 <= int(text) <= 80000:  # a date cell saved without its date format
+    if ascii_digits(text) and 20000 <= int(text) <= 80000:  # a date cell saved without its date format
         return _EXCEL_EPOCH + dt.timedelta(days=int(text))
     raise ValueError(f"'{text}' is not a date (write e.g. 2023-11-20)")
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from hizone.catalog import read_yaml
 from hizone.errors import CatalogError, RegistryError
+from hizone.text import ascii_digits
 
 DATA = Path(__file__).parent / "data"
 REGIONS = ("east", "central", "west", "northeast")
@@ -77,7 +78,7 @@ def load_zones(path: Path = DATA / "zones.csv", provinces: list[ProvinceRow] | N
             raise RegistryError(f"unknown province '{row['province_code']}'",
                                 where=f"{path}:{line}, column province_code")
         year = row["approved_year"].strip()
-        if not (year.isdigit() and 1988 <= int(year) <= 2100):
+        if not (ascii_digits(year) and 1988 <= int(year) <= 2100):
             raise RegistryError(f"approval year '{year}' is not a year from 1988 on",
                                 where=f"{path}:{line}, column approved_year")
         longitude = _coordinate(row, "longitude", (73.0, 136.0), f"{path}:{line}")
@@ -159,7 +160,7 @@ def _industry_divisions() -> dict[int, str]:
 def validate_industry_code(raw: str, where: str | None = None) -> str:
     """A GB/T 4754-2017 class code (4 digits) whose division (first two) exists."""
     code = raw.strip()
-    if not (len(code) == 4 and code.isdigit()):
+    if not (len(code) == 4 and ascii_digits(code)):
         raise RegistryError(f"industry code '{raw}' must be 4 digits (GB/T 4754 class)", where=where)
     if int(code[:2]) not in _industry_divisions():
         raise RegistryError(f"industry code '{raw}': no GB/T 4754 division {code[:2]}", where=where)

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from hizone.store.bulk import Column, insert_columns
 from hizone.store.models import SUBMISSION_TABLE, AuditLog, ChangeEvent, ImportBatch, Submission, utcnow
 from hizone.store.values import ValueLayout
+from hizone.text import ascii_digits
 
 WRITTEN = "submission_written"
 STATE_CHANGED = "state_changed"
@@ -273,7 +274,7 @@ class AuditFilter:
             query = query.where(or_(false(), *(and_(ChangeEvent.detail["level"].as_string() == level,
                                                     ChangeEvent.period == year) for level, year in pairs)))
         elif self.object_ids is not None:
-            numbers = [int(i) for i in self.object_ids if i.isdigit()]
+            numbers = [int(i) for i in self.object_ids if ascii_digits(i)]
             query = query.where(ChangeEvent.batch_id.in_(numbers) if self.object_kind in ("import_batch",
                                                                                           "energy_reading_batch") else
                                 ChangeEvent.detail["submission"].as_integer().in_(numbers))

@@ -18,6 +18,7 @@ from typing import Any
 from hizone.catalog.loader import package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError
 from hizone.talent.progress import scheduled_share
+from hizone.text import ascii_digits
 
 TARGET_COLUMNS = ("level", "key", "target", "set_by", "source")
 LEVELS = ("zone", "province")
@@ -170,12 +171,12 @@ def parse_targets(text: str, where: str) -> tuple[list[Target], list[str]]:
             errors.append(f"{at}, column key: blank")
         if set_by not in SET_BY:
             errors.append(f"{at}, column set_by: {set_by!r} is not one of {', '.join(SET_BY)}")
-        if not raw.isdigit() or int(raw) <= 0:
+        if not ascii_digits(raw) or int(raw) <= 0:
             errors.append(f"{at}, column target: {raw!r} is not a positive whole number")
         if (level, key) in seen:
             errors.append(f"{at}, column key: {level} {key} already has a target in row {seen[(level, key)]}")
         seen.setdefault((level, key), row)
-        if raw.isdigit() and int(raw) > 0:
+        if ascii_digits(raw) and int(raw) > 0:
             targets.append(Target(level, key, int(raw), set_by, (record.get("source") or "").strip()))
     return ([] if errors else targets), errors
 

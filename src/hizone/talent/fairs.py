@@ -12,6 +12,7 @@ from typing import Any
 from hizone.catalog.loader import package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError, RegistryError
 from hizone.registry.credit_code import validate_credit_code
+from hizone.text import ascii_digits
 
 MODES = ("online", "live", "both")
 FAIR_COLUMNS = ("name", "date", "host_zone", "mode", "platforms", "posts", "resumes", "views", "interviews",
@@ -72,7 +73,7 @@ def _rows(text: str, columns: tuple[str, ...], where: str) -> tuple[list[tuple[i
 
 def _count(record: dict[str, str], column: str, at: str, errors: list[str]) -> int:
     raw = record.get(column, "").replace(",", "")
-    if not raw.isdigit():
+    if not ascii_digits(raw):
         errors.append(f"{at}, column {column}: {record.get(column, '')!r} is not a whole number ≥ 0")
         return 0
     return int(raw)
@@ -91,7 +92,7 @@ def _fields(raw: str, at: str, errors: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in raw.replace("；", ";").split(";"))):
         name, _, count = part.partition("=")
-        if not name.strip() or not count.strip().isdigit():
+        if not name.strip() or not ascii_digits(count.strip()):
             errors.append(f"{at}, column posts_by_field: {part!r} is not field=posts")
             continue
         found[name.strip()] = int(count)

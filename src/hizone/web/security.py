@@ -51,6 +51,7 @@ from hizone.auth.sessions import session_principal, session_principal_with
 from hizone.auth.users import principal_for_token
 from hizone.store.db import read_connection
 from hizone.store.models import AuditLog, Carrier, Enterprise, Province, Submission, Zone
+from hizone.text import ascii_digits
 
 SESSION_COOKIE = "hizone_session"
 CSRF_COOKIE = "hizone_csrf"
@@ -403,7 +404,7 @@ def _submission_check(param: str) -> Check:
 
 def is_row_id(raw: str) -> bool:
     """ASCII digits only: str.isdigit() also accepts '²' and other digits int() refuses."""
-    return raw.isascii() and raw.isdigit() and len(raw) <= 18
+    return ascii_digits(raw) and len(raw) <= 18
 
 
 def _alert_check(param: str) -> Check:

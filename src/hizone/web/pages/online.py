@@ -26,6 +26,7 @@ from hizone.store.online import (
     record_filing,
     save_draft,
 )
+from hizone.text import ascii_digits
 from hizone.web import security
 from hizone.web.i18n import translate
 from hizone.web.pages.common import see_other
@@ -113,7 +114,7 @@ async def check(request: Request, principal: security.Submitter, form_code: str,
 
 def _version(other: dict[str, str]) -> int:
     text = other.get("draft_version", "0").strip() or "0"
-    if not text.isdigit() or len(text) > 9:
+    if not ascii_digits(text) or len(text) > 9:
         raise HTTPException(status_code=422, detail="draft_version: a whole number (the draft version the page "
                                                     "loaded; 0 for none)")
     return int(text)
