@@ -9,31 +9,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from hizone.intake.service import import_file
 from hizone.monitor.service import AlertStore
 from hizone.talent.campaign import campaign
 from hizone.talent.service import campaign_progress, record_alerts
-from hizone.talent.store import import_targets
-from tests.intake.factory import TODAY, csv_bytes, seed_registry
-from tests.talent.workflow import approve
+from tests.talent.workflow import approved_weeks
 
 C = campaign("research_assistant-2022")  # 2022-06-01 .. 2022-08-31, a straight line over 91 days
-HEADER = ["高新区代码", "累计开发岗位数", "累计签约人数", "累计在岗人数", "更正说明"]
 
 
 @pytest.fixture
 def weeks(engine: Engine) -> Engine:
-    seed_registry(engine, 0)
-    targets = b"level,key,target,set_by\nzone,Z1101,100,national\nzone,Z3101,100,national\n"
-    assert import_targets(engine, targets, "t.csv", C, "admin").errors == []
     # W32 speaks for Sunday 08-14 (17 days before the deadline), W33 for Sunday 08-21 (10 days before)
-    for period, rows in (("2022W32", [["Z1101", 70, 50, 40, ""], ["Z3101", 90, 50, 40, ""]]),
-                         ("2022W33", [["Z1101", 80, 50, 40, ""], ["Z3101", 95, 50, 40, ""]])):
-        result = import_file(engine, csv_bytes(rows, header=HEADER), "talent_report", period, "alice", submit=True,
-                             name=f"{period}.csv", today=TODAY)
-        assert result.status == "stored", result.report and result.report.errors
-        approve(engine, period)
-    return engine
+    return approved_weeks(engine, C, b"level,key,target,set_by\nzone,Z1101,100,national\nzone,Z3101,100,national\n",
+                          [("2022W32", [["Z1101", 70, 50, 40, ""], ["Z3101", 90, 50, 40, ""]]),
+                           ("2022W33", [["Z1101", 80, 50, 40, ""], ["Z3101", 95, 50, 40, ""]])])
 
 
 def test_the_laggard_by_hand(weeks: Engine) -> None:

@@ -15,14 +15,12 @@ from hizone.reports.render import PdfRenderer
 from hizone.reports.sources import CHINA
 from hizone.reports.talent import print_weekly_report
 from hizone.talent.campaign import campaign
-from hizone.talent.store import import_targets
 from hizone.web.services.talent import dashboard
-from tests.intake.factory import TODAY, csv_bytes, seed_registry
+from tests.intake.factory import TODAY, csv_bytes
 from tests.pdf_reports.conftest import pdf_text, squeezed
-from tests.talent.workflow import approve
+from tests.talent.workflow import HEADER, approved_weeks
 
 C = campaign("research_assistant-2022")
-HEADER = ["高新区代码", "累计开发岗位数", "累计签约人数", "累计在岗人数", "更正说明"]
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +32,9 @@ def renderer() -> Iterator[PdfRenderer]:
 
 @pytest.fixture
 def weeks(engine: Engine) -> Engine:
-    seed_registry(engine, 0)
-    targets = b"level,key,target,set_by\nzone,Z1101,1200,national\nzone,Z3101,800,national\n"
-    assert import_targets(engine, targets, "t.csv", C, "admin").errors == []
-    for period, rows in (("2022W32", [["Z1101", 700, 500, 400, ""], ["Z3101", 650, 500, 400, ""]]),
-                         ("2022W33", [["Z1101", 1003, 517, 411, ""], ["Z3101", 777, 555, 432, ""]])):
-        result = import_file(engine, csv_bytes(rows, header=HEADER), "talent_report", period, "alice", submit=True,
-                             name=f"{period}.csv", today=TODAY)
-        assert result.status == "stored", result.report and result.report.errors
-        approve(engine, period)
+    approved_weeks(engine, C, b"level,key,target,set_by\nzone,Z1101,1200,national\nzone,Z3101,800,national\n",
+                   [("2022W32", [["Z1101", 700, 500, 400, ""], ["Z3101", 650, 500, 400, ""]]),
+                    ("2022W33", [["Z1101", 1003, 517, 411, ""], ["Z3101", 777, 555, 432, ""]])])
     # W34 submitted, not approved: neither the figures nor the PDF count it
     late = csv_bytes([["Z1101", 1111, 600, 500, ""]], header=HEADER)
     assert import_file(engine, late, "talent_report", "2022W34", "alice", submit=True, today=TODAY).status == "stored"
