@@ -105,7 +105,8 @@ def _pandas(url: str) -> dict[str, float]:
 
 
 def _stage_zone_batch(url: str) -> tuple[str, int]:
-    """A second 2023 revision (revenue +10%) of every enterprise of the largest zone, reviewed; (zone, rows)."""
+    """A new 2023 revision (revenue +10%) over each latest one of the largest zone's enterprises, reviewed;
+    (zone, rows)."""
     engine = connect(url)
     with bulk_transaction(engine) as conn:
         zone = conn.exec_driver_sql(
@@ -114,7 +115,9 @@ def _stage_zone_batch(url: str) -> tuple[str, int]:
         rows = conn.exec_driver_sql(
             "SELECT s.entity_key, s.revision, s.packed_values, b.value_layout, b.form_version FROM submission s "
             "JOIN import_batch b ON b.id = s.batch_id WHERE s.form_code = 'enterprise_annual' "
-            "AND s.period = '2023' AND s.zone_code = ? ORDER BY s.entity_key", (zone,)).all()
+            "AND s.period = '2023' AND s.zone_code = ? AND s.revision = (SELECT max(l.revision) FROM submission l "
+            "WHERE l.form_code = s.form_code AND l.period = s.period AND l.entity_key = s.entity_key) "
+            "ORDER BY s.entity_key", (zone,)).all()
         stored = rows[0][3]
         layout = ValueLayout.from_json(stored if isinstance(stored, dict) else json.loads(stored))
         matrix = layout.matrix([r[2] for r in rows])
@@ -159,12 +162,12 @@ def main() -> None:
         row("annual reports in the store", counts["annual reports"], "rows")
         seconds, peak, result = measure(_build, url, f"{folder}/analytics.duckdb")
         row("hizone build (store → DuckDB, every indicator, every level)", seconds, "s",
-            f"{result['values']:,} values; limit 10 s")
+            f"{result['values']:,} values; target 6 s")
         row("  peak memory (build)", peak, "MB")
         base_seconds, base_peak, base = measure(_pandas, url)
         row("pandas groupby baseline (annual figures, published only)", base_seconds, "s")
         row("  peak memory (baseline)", base_peak, "MB")
-        row("speed-up over the baseline", base_seconds / seconds, "×", "must be > 1")
+        row("speed-up over the baseline", base_seconds / seconds, "×", "target ≥ 2")
         ours = _duckdb_figures(f"{folder}/analytics.duckdb")
         for key, value in ours.items():
             row(f"  check {key}: hizone − pandas", value - base[key], "", "(should be ~0)")
@@ -174,7 +177,7 @@ def main() -> None:
             f"{approved:,} approved")
         inc_seconds, _, rebuilt = measure(_incremental, url, f"{folder}/analytics.duckdb")
         row("incremental hizone build after it", inc_seconds, "s",
-            f"rebuilt {', '.join(f'{f} {p}' for f, ps in rebuilt.items() for p in ps)}; limit 1 s")
+            f"rebuilt {', '.join(f'{f} {p}' for f, ps in rebuilt.items() for p in ps)}; target 1 s")
         row("  approve + incremental build", approve_seconds + inc_seconds, "s")
         row("  incremental build / full build", inc_seconds / seconds, "×")
 
