@@ -24,7 +24,7 @@ DATA = Path(__file__).parent / "data"
 ADMIN = Principal("boss", "admin")
 EDITION = "tiny-1"
 # Credit codes: A and its judge's organisation, B with a 科技型中小企业 number, C growth without, D over the cap.
-A, B, C, D = "91110000A00000001A", "91110000A00000002B", "91110000A00000003C", "91110000A00000004D"
+A, B, C, D = "91110000A000000013", "91110000A000000026", "91110000A000000039", "91110000A00000004C"
 
 
 def judge(name: str) -> Principal:

@@ -88,13 +88,29 @@ class EntryOut(BaseModel):
 @router.get("/{edition}/entries", response_model=list[EntryOut],
             summary="Entries the caller may see, with eligibility and the reasons")
 def get_entries(request: Request, edition: str, principal: security.LoggedIn) -> list[EntryOut] | Response:
-    def work() -> list[EntryOut]:
-        return [EntryOut(code=e.code, name=e.name, credit_code=e.credit_code, zone_code=e.zone_code, field=e.field,
-                         group=e.group, stage=e.stage, eligible=e.eligible, reasons=list(e.reasons), rank=e.rank,
-                         award=e.award, judges=list(e.judges), team_name=e.team_name, team_leader=e.team_leader,
-                         team_members=e.team_members, institution=e.institution)
-                for e in service.entries(request.app.state.engine, principal, edition)]
-    return _answer(request, work)
+    return _answer(request, lambda: [_entry_out(e) for e in service.entries(request.app.state.engine, principal,
+                                                                            edition)])
+
+
+def _entry_out(e: service.EntryView) -> EntryOut:
+    return EntryOut(code=e.code, name=e.name, credit_code=e.credit_code, zone_code=e.zone_code, field=e.field,
+                    group=e.group, stage=e.stage, eligible=e.eligible, reasons=list(e.reasons), rank=e.rank,
+                    award=e.award, judges=list(e.judges), team_name=e.team_name, team_leader=e.team_leader,
+                    team_members=e.team_members, institution=e.institution)
+
+
+class LinkIn(BaseModel):
+    credit_code: str = Field(max_length=64, description="统一社会信用代码 of the enterprise the team registered")
+
+
+@router.post("/{edition}/entries/{entry_code}/link", response_model=EntryOut,
+             summary="Link a team's entry to the enterprise it registered since (audited; then followed as it)",
+             responses={400: {"description": "not a valid credit code (GB 32100), not in the registry, the team "
+                                             "already linked to another firm, or the firm already an entrant"}})
+def post_link(request: Request, edition: str, entry_code: str, body: LinkIn, principal: security.ContestLinks
+              ) -> EntryOut | Response:
+    return _answer(request, lambda: _entry_out(service.link_team(request.app.state.engine, principal, edition,
+                                                                 entry_code, body.credit_code)))
 
 
 class ScoreIn(BaseModel):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from hizone.auth.policy import can_attach_contest_document, can_run_contests
+from hizone.auth.policy import can_attach_contest_document, can_link_contest_team, can_run_contests
 from hizone.contests import service
 from hizone.errors import HizoneError
 from hizone.web import security
@@ -47,7 +47,8 @@ async def entry_page(request: Request, principal: security.LoggedIn, edition: st
         return _refused(request, exc)
     return render(request, "contests_entry.html", {
         "edition": edition, "entry": shown, "documents": docs, "limit_mb": limit / (1 << 20),
-        "upload": can_attach_contest_document(principal, shown.credit_code)})
+        "upload": can_attach_contest_document(principal, shown.credit_code),
+        "link": shown.team_name is not None and shown.credit_code is None and can_link_contest_team(principal)})
 
 
 @router.post("/contests/{edition}/entries/{entry_code}/documents")
@@ -82,8 +83,12 @@ async def edition_page(request: Request, principal: security.LoggedIn, edition: 
                 ranking = str(exc)  # no scores yet: said on the page
     except HizoneError as exc:
         return _refused(request, exc)
+    teams = []
+    if can_link_contest_team(principal):
+        teams = [e for e in await run_in_threadpool(service.entries, engine, principal, edition)
+                 if e.team_name is not None and e.credit_code is None]
     return render(request, "contests.html", {"info": info, "table": table, "ranking": ranking, "stage": chosen,
-                                             "manage": can_run_contests(principal),
+                                             "manage": can_run_contests(principal), "teams": teams,
                                              "judge": principal.role == "judge"})
 
 
@@ -107,6 +112,19 @@ async def advance_form(request: Request, principal: security.Contests, edition: 
     except HizoneError as exc:
         return _refused(request, exc)
     return see_other(f"/contests/{edition}?stage={stage}")
+
+
+@router.post("/contests/{edition}/link")
+async def link_form(request: Request, principal: security.ContestLinks, edition: str,
+                    entry: Annotated[str, Form(max_length=32)], credit_code: Annotated[str, Form(max_length=64)]
+                    ) -> Response:
+    """A team's entry linked to the enterprise it registered (the contest admin page and the entry's page)."""
+    try:
+        await run_in_threadpool(service.link_team, request.app.state.engine, principal, edition, entry,
+                                credit_code)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(f"/contests/{edition}/entries/{entry}")
 
 
 @router.get("/contests/{edition}/score")
