@@ -163,7 +163,9 @@ def test_a_refused_entry_list_stores_nothing_and_names_every_row(contest: Engine
     with pytest.raises(service.ContestError) as refused:
         service.enter(contest, ADMIN, EDITION, forms, where="entries.csv")
     assert str(refused.value).splitlines() == [
-        "entries.csv: row 2 (E1), code: entry E1 is already in tiny-1",
+        f"entries.csv: row 1 (E5), credit_code: enterprise {A} is already an entrant of tiny-1 (entry E1): "
+        "a firm enters an edition once",
+        "row 2 (E1), code: entry E1 is already in tiny-1",
         "row 3 (E6), credit_code: no enterprise with credit code 91110000X00000009X in the registry",
         "row 4 (E7), credit_code: an entry is an enterprise (credit code) or a team (team name), exactly one"]
     assert [e.code for e in service.entries(contest, ADMIN, EDITION)] == ["E1", "E2", "E3", "E4"]

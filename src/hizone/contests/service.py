@@ -313,6 +313,11 @@ def _enter(session: Session, principal: Principal, row: ContestEdition, contest:
         raise ContestError(f"entry {form.code} is already in {edition_key(row)}", where="code")
     name, zone, organisation = form.name, None, form.organisation
     if form.credit_code:
+        other = session.scalar(select(ContestEntry.code).where(ContestEntry.edition_id == row.id,
+                                                               ContestEntry.credit_code == form.credit_code))
+        if other is not None:
+            raise ContestError(f"enterprise {form.credit_code} is already an entrant of {edition_key(row)} "
+                               f"(entry {other}): a firm enters an edition once", where="credit_code")
         entrant, enterprise = entrant_of(session, contest, row.edition, form.credit_code, form.revenue)
         verdict = check_eligibility(contest, entrant)
         name, zone, organisation = name or enterprise.name, enterprise.zone_code, organisation or form.credit_code
