@@ -814,7 +814,8 @@ def document(engine: Engine, principal: Principal, edition: str, entry_code: str
 
 # ---- tracking ------------------------------------------------------------------------------------------------
 
-TRACK_FORM = "enterprise_annual"  # the report whose approved revenue and R&D are followed
+TRACK_FORM = "enterprise_annual"  # the report whose approved revenue, R&D and equity financing are followed
+FINANCING = "equity_financing"  # its element 当年获得股权融资额 (千元; from the form's 2022 version)
 
 
 def _approved_reports(session: Session, codes: Sequence[str], years: range
@@ -863,7 +864,8 @@ def trails(engine: Engine, principal: Principal, edition: str, until: int) -> li
             e.code, e.credit_code, e.zone_code, e.field, e.award is not None, row.year, held,
             {y: float(v["revenue"]) for y, v in by_year.items() if "revenue" in v},
             {y: float(v["rd_expenditure"]) for y, v in by_year.items() if "rd_expenditure" in v},
-            financed.get(e.credit_code)))
+            financed.get(e.credit_code),
+            {y: float(v[FINANCING]) for y, v in by_year.items() if v.get(FINANCING) is not None}))
     return found
 
 

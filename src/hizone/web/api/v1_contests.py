@@ -194,8 +194,13 @@ class CohortOut(BaseModel):
     became: dict[str, float] = Field(description="qualification kind → share of the cohort that gained it later")
     median_revenue_growth: float | None = Field(None, description="compound yearly, approved annual reports")
     median_rd_growth: float | None = None
-    financed: float = Field(0.0, description="share that graduated from an incubator by the financing criterion "
-                                             "(> 5 million yuan) after the contest year: a lower bound")
+    financed: float = Field(0.0, description="share financed after the contest year: equity financing reported "
+                                             "on the annual form, else an incubator graduation by the financing "
+                                             "criterion (> 5 million yuan; a lower bound)")
+    financing_raised: float = Field(0.0, description="thousand yuan: the sum of 当年获得股权融资额 in the "
+                                                     "cohort's approved reports after the contest year")
+    sources: dict[str, int] = Field({}, description="entrants by where their financing figure came from: form, "
+                                                    "incubation, none")
 
 
 class OutcomeOut(BaseModel):
@@ -209,6 +214,10 @@ class OutcomeOut(BaseModel):
     revenue_growth: float | None
     rd_growth: float | None
     financed: bool = False
+    financing_raised: float | None = Field(None, description="thousand yuan after the contest year (source form)")
+    financing_source: str | None = Field(None, description="form, incubation (financed, no amount: a lower "
+                                                           "bound) or None (neither says anything)")
+    financing_by_year: dict[int, float] = Field({}, description="year → thousand yuan (source form)")
 
 
 class TrackingOut(BaseModel):
@@ -224,7 +233,7 @@ class TrackingOut(BaseModel):
 def _cohort(c: tracking.Cohort) -> CohortOut:
     return CohortOut(label=c.label, entrants=c.entrants, winners=c.winners, became=c.became,
                      median_revenue_growth=c.median_revenue_growth, median_rd_growth=c.median_rd_growth,
-                     financed=c.financed)
+                     financed=c.financed, financing_raised=c.financing_raised, sources=c.sources)
 
 
 @router.get("/{edition}/tracking", response_model=TrackingOut,
@@ -239,7 +248,10 @@ def get_tracking(request: Request, edition: str, principal: security.ContestTrac
                            outcomes=[OutcomeOut(entry=o.entry, credit_code=o.credit_code, zone_code=o.zone_code,
                                                 field=o.field, winner=o.winner, became=list(o.became),
                                                 last_year=o.last_year, revenue_growth=o.revenue_growth,
-                                                rd_growth=o.rd_growth, financed=o.financed)
+                                                rd_growth=o.rd_growth, financed=o.financed,
+                                                financing_raised=o.financing_raised,
+                                                financing_source=o.financing_source,
+                                                financing_by_year=dict(o.financing_by_year))
                                      for o in made.outcomes])
     return _answer(request, work)
 
