@@ -13,9 +13,9 @@ contest year (source ``incubation``): financed, no amount, and a lower bound (cr
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
-import dataclasses
 from dataclasses import dataclass
 
 TRACKED = ("tech_sme", "high_tech", "gazelle", "listed")  # the registry's qualification kinds followed
