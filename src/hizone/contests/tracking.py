@@ -42,8 +42,9 @@ class Trail:
     revenue: Mapping[int, float]
     rd: Mapping[int, float]
     financed_in: int | None = None  # the first year it graduated from an incubator by the financing criterion
-    financing: Mapping[int, float] = dataclasses.field(default_factory=dict)  # year → reported equity financing (千元), where
-    # the year's report carries the element (absent: the form of that year has no such field, or left blank)
+    # year → reported equity financing (千元), where the year's report carries the element (absent: the form of
+    # that year has no such field, or it was left blank)
+    financing: Mapping[int, float] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Outcome:
     financed: bool = False  # raised equity financing after the contest year (form), or graduated by the criterion
     financing_raised: float | None = None  # 千元, the sum over the reports after the contest year (source "form")
     financing_source: str | None = None  # "form", "incubation" or None (neither says anything)
-    financing_by_year: Mapping[int, float] = dataclasses.field(default_factory=dict)  # year after the contest → 千元 (form)
+    financing_by_year: Mapping[int, float] = dataclasses.field(default_factory=dict)  # year after → 千元 (form)
 
 
 def _financing(trail: Trail) -> tuple[bool, float | None, str | None, dict[int, float]]:
@@ -103,7 +104,7 @@ class Cohort:
     median_rd_growth: float | None
     financed: float = 0.0  # share of the cohort financed after the contest year (by either source)
     financing_raised: float = 0.0  # 千元, the sum of the form's amounts (source "form" only)
-    sources: dict[str, int] = dataclasses.field(default_factory=dict)  # source ("form", "incubation", "none") → entrants
+    sources: dict[str, int] = dataclasses.field(default_factory=dict)  # "form", "incubation", "none" → entrants
 
 
 def cohort(label: str, outcomes: Sequence[Outcome]) -> Cohort:
