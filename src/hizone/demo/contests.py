@@ -113,7 +113,7 @@ def _link_teams(engine: Engine, rng: np.random.Generator, edition: str, year: in
         later = [c for c in session.scalars(select(Enterprise.credit_code).where(
             Enterprise.founded >= dt.date(year + 1, 1, 1), Enterprise.founded <= dt.date(year + 1, 12, 31))
             .order_by(Enterprise.credit_code)) if c not in entered]
-    n = min(len(later), int(round(len(teams) * LINKED_SHARE)))
+    n = min(len(later), round(len(teams) * LINKED_SHARE))
     firms = rng.choice(later, size=n, replace=False).tolist() if n else []
     for team, firm in zip(teams, firms, strict=False):
         service.link_team(engine, ACTOR, edition, team.code, str(firm))
