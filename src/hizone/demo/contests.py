@@ -67,7 +67,8 @@ def _entrants(engine: Engine, rng: np.random.Generator, n: int, year: int) -> li
             Enterprise.founded.is_not(None)).order_by(Enterprise.credit_code)).all()
     codes = [code for code, _ in rows]
     # Contests draw young firms: one registered in the last YOUNG_YEARS is YOUNG_WEIGHT times as likely to enter.
-    weight = np.array([YOUNG_WEIGHT if founded >= dt.date(year - YOUNG_YEARS, 1, 1) else 1.0 for _, founded in rows])
+    weight = np.array([YOUNG_WEIGHT if founded is not None and founded >= dt.date(year - YOUNG_YEARS, 1, 1) else 1.0
+                       for _, founded in rows])
     picked = sorted(rng.choice(codes, size=min(n, len(codes)), replace=False,
                                p=weight / weight.sum()).tolist()) if codes else []
     fields = ("集成电路", "人工智能", "生物医药", "新材料", "新能源")
