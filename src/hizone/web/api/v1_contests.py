@@ -113,6 +113,19 @@ def post_link(request: Request, edition: str, entry_code: str, body: LinkIn, pri
                                                                  entry_code, body.credit_code)))
 
 
+class MoveIn(BaseModel):
+    stage: str = Field(max_length=32, description="a later stage's code, as in the contest's YAML")
+
+
+@router.post("/{edition}/entries/{entry_code}/move", response_model=EntryOut,
+             summary="Push one entry to a later stage by hand (refused, with the reasons, when it is not eligible)",
+             responses={400: {"description": "not a later stage, or the entry not eligible for it (the reasons)"}})
+def post_move(request: Request, edition: str, entry_code: str, body: MoveIn, principal: security.Contests
+              ) -> EntryOut | Response:
+    return _answer(request, lambda: _entry_out(service.move(request.app.state.engine, principal, edition,
+                                                            entry_code, body.stage)))
+
+
 class ScoreIn(BaseModel):
     marks: dict[str, float] = Field(description="dimension code → raw mark, every dimension of the rubric")
 

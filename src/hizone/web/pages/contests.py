@@ -17,7 +17,7 @@ from hizone.errors import HizoneError
 from hizone.web import security
 from hizone.web.pages.common import export, see_other
 from hizone.web.rendering import render
-from hizone.web.services.contests import entries_table, results_table
+from hizone.web.services.contests import entries_table, results_table, tracking_tables
 from hizone.web.services.tables import Table
 
 router = APIRouter(include_in_schema=False)
@@ -165,6 +165,18 @@ async def score_form(request: Request, principal: security.Judge, edition: str,
     return see_other(f"/contests/{edition}/score?done={entry}")
 
 
+@router.get("/contests/{edition}/tracking.xlsx")
+async def tracking_export(request: Request, principal: security.ContestTracking, edition: str,
+                          until: int | None = None) -> Response:
+    """The follow-up as a workbook: the cohorts, and each entrant with its financing and that figure's source."""
+    try:
+        cohorts, entrants, synthetic = await run_in_threadpool(
+            tracking_tables, request.app.state.engine, principal, edition, until, getattr(request.state, "lang", "zh"))
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return export(cohorts, "xlsx", f"{edition} tracking", synthetic, more=[entrants])
+
+
 @router.get("/contests/{edition}/tracking")
 async def tracking_page(request: Request, principal: security.ContestTracking, edition: str,
                         until: int | None = None) -> Response:
@@ -172,4 +184,4 @@ async def tracking_page(request: Request, principal: security.ContestTracking, e
         made = await run_in_threadpool(service.track, request.app.state.engine, principal, edition, until)
     except HizoneError as exc:
         return _refused(request, exc)
-    return render(request, "contests_tracking.html", {"edition": edition, "report": made})
+    return render(request, "contests_tracking.html", {"edition": edition, "report": made, "until": until})
