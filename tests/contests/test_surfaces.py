@@ -97,3 +97,27 @@ def test_an_ineligible_entry_pushed_on_is_refused_with_the_reason(contest: Engin
                       headers={CSRF_HEADER: csrf_of(judge)}).status_code == 403
     assert [e.stage for e in service.entries(contest, ADMIN, EDITION)] == ["national", "national", "signup",
                                                                            "signup"]
+
+
+def test_the_admin_page_assigns_and_pushes_on(contest: Engine) -> None:  # noqa: F811
+    add_user(contest, "boss1", "boss-password-1", "admin")
+    client = login(TestClient(make_app(contest)), "boss1", "boss-password-1")
+    page = client.get(f"/contests/{EDITION}").text
+    assert 'id="contest-assign-form"' in page and 'id="contest-move-form"' in page
+    zone = login(TestClient(make_app(contest)), "zone2", "zone2-password-1")
+    assert 'id="contest-assign-form"' not in zone.get(f"/contests/{EDITION}").text
+    token = csrf_of(client)
+    done = client.post(f"/contests/{EDITION}/assign", data={"stage": "signup", "csrf_token": token},
+                       follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, f"/contests/{EDITION}?stage=signup")
+    # Three eligible entries (E4 is over the cap), two judges each (the tiny rubric).
+    assert {e.code: len(e.judges) for e in service.entries(contest, ADMIN, EDITION)} == {"E1": 2, "E2": 2, "E3": 2,
+                                                                                         "E4": 0}
+    again = client.post(f"/contests/{EDITION}/assign", data={"stage": "signup", "csrf_token": token})
+    assert again.status_code == 400 and "stage signup of tiny-1 is already assigned" in again.text
+    refused = client.post(f"/contests/{EDITION}/move", data={"entry": "E4", "stage": "national", "csrf_token": token})
+    assert refused.status_code == 400 and "2022年营业收入 300,000,000 元超过上限 200,000,000 元" in refused.text
+    moved = client.post(f"/contests/{EDITION}/move", data={"entry": "E1", "stage": "national", "csrf_token": token},
+                        follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (303, f"/contests/{EDITION}/entries/E1")
+    assert service.entry(contest, ADMIN, EDITION, "E1").stage == "national"

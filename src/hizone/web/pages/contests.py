@@ -114,6 +114,29 @@ async def advance_form(request: Request, principal: security.Contests, edition: 
     return see_other(f"/contests/{edition}?stage={stage}")
 
 
+@router.post("/contests/{edition}/assign")
+async def assign_form(request: Request, principal: security.Contests, edition: str,
+                      stage: Annotated[str, Form(max_length=32)]) -> Response:
+    """Assign the rubric's N judges to every eligible entry at a stage (conflicts excluded, loads balanced)."""
+    try:
+        await run_in_threadpool(service.assign, request.app.state.engine, principal, edition, stage)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(f"/contests/{edition}?stage={stage}")
+
+
+@router.post("/contests/{edition}/move")
+async def move_form(request: Request, principal: security.Contests, edition: str,
+                    entry: Annotated[str, Form(max_length=32)], stage: Annotated[str, Form(max_length=32)]
+                    ) -> Response:
+    """Push one entry to a later stage by hand: refused with the reasons when it is not eligible for it."""
+    try:
+        await run_in_threadpool(service.move, request.app.state.engine, principal, edition, entry, stage)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(f"/contests/{edition}/entries/{entry}")
+
+
 @router.post("/contests/{edition}/link")
 async def link_form(request: Request, principal: security.ContestLinks, edition: str,
                     entry: Annotated[str, Form(max_length=32)], credit_code: Annotated[str, Form(max_length=64)]
