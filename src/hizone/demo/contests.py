@@ -41,7 +41,7 @@ TEAMS = {"cicc-2023": 8, "disruptive-2021": 6}  # team entries per edition
 TEAMS_ADMITTED = {"cicc-2023": "startup"}  # the demo's assumption: this group admits teams too
 LINKED_SHARE = 0.5  # of the teams, the share that registers a firm in the year after the contest (if any exists)
 YOUNG_YEARS, YOUNG_WEIGHT = 5, 6.0  # entrants: young firms more likely (see _entrants)
-FINANCED_LIFT = 15.0  # points of quality for an entrant that raises equity financing after the contest
+FINANCED_LIFT = 25.0  # points of quality for an entrant that raises equity financing after the contest
 INSTITUTIONS = ("北京某大学", "上海某研究院", "深圳某大学", "武汉某大学", "成都某研究所", "西安某大学")
 LEADERS = ("张", "王", "李", "赵", "陈", "刘", "杨", "黄")
 
