@@ -242,8 +242,8 @@ FINANCING_SEED = 18  # its own stream (the demo seed with this): every other fig
 def _equity_financing(rng: np.random.Generator, ent: Enterprises, annual: dict[int, np.ndarray],
                       elements: tuple[str, ...], catalog: Catalog, cal: dict[str, Any]) -> None:
     """当年获得股权融资额 (千元) where the year's form has it: most reporting firms raise nothing in a year, a young
-    one (≤ ``young_years`` since registration) more often than an older one; an amount is lognormal around the
-    calibration's median round (千元), at 0.1 千元 like every money figure."""
+    one (≤ ``young_years`` since registration) more often than an older one; an amount is lognormal with the
+    calibration's mean round (千元), at 0.1 千元 like every money figure."""
     if FINANCING not in elements:
         return
     spec = cal["equity_financing"]
