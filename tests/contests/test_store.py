@@ -24,7 +24,7 @@ DATA = Path(__file__).parent / "data"
 ADMIN = Principal("boss", "admin")
 EDITION = "tiny-1"
 # Credit codes: A and its judge's organisation, B with a 科技型中小企业 number, C growth without, D over the cap.
-A, B, C, D = "91110000A00000001A", "91110000A00000002B", "91110000A00000003C", "91110000A00000004D"
+A, B, C, D = "91110000A000000013", "91110000A000000026", "91110000A000000039", "91110000A00000004C"
 
 
 def judge(name: str) -> Principal:
@@ -163,7 +163,9 @@ def test_a_refused_entry_list_stores_nothing_and_names_every_row(contest: Engine
     with pytest.raises(service.ContestError) as refused:
         service.enter(contest, ADMIN, EDITION, forms, where="entries.csv")
     assert str(refused.value).splitlines() == [
-        "entries.csv: row 2 (E1), code: entry E1 is already in tiny-1",
+        f"entries.csv: row 1 (E5), credit_code: enterprise {A} is already an entrant of tiny-1 (entry E1): "
+        "a firm enters an edition once",
+        "row 2 (E1), code: entry E1 is already in tiny-1",
         "row 3 (E6), credit_code: no enterprise with credit code 91110000X00000009X in the registry",
         "row 4 (E7), credit_code: an entry is an enterprise (credit code) or a team (team name), exactly one"]
     assert [e.code for e in service.entries(contest, ADMIN, EDITION)] == ["E1", "E2", "E3", "E4"]

@@ -19,10 +19,12 @@ from hizone.contests import service
 from hizone.contests.model import Team, check_team_eligibility, load_contest
 from hizone.store import session_scope
 from hizone.store.models import AuditLog, Enterprise, Qualification
+from hizone.web.security import CSRF_HEADER
 from tests.contests.test_store import ADMIN, EDITION, C, contest  # noqa: F401  (the fixture)
-from tests.web.conftest import login, make_app
+from tests.web.conftest import csrf_of, login, make_app
 
-LATER = "91110000A00000005E"  # the enterprise team T1 registers in 2024, in Z2
+LATER = "91110000A00000005F"  # the enterprise team T1 registers in 2024, in Z2
+OTHER = "91110000A00000006J"  # another firm of 2024, in Z1, entered in no edition
 ZONE2 = Principal("zone2", "zone", province_code="11", zone_code="Z2")
 
 
@@ -59,7 +61,8 @@ def test_a_team_linked_to_its_enterprise_is_followed_as_it(contest: Engine) -> N
     assert service.entries(contest, ZONE2, EDITION)[-1].code == "E4"  # no zone yet: not Z2's
     with session_scope(contest) as session:
         firm = Enterprise(credit_code=LATER, name="量子科技有限公司", zone_code="Z2", founded=dt.date(2024, 4, 1))
-        session.add(firm)
+        session.add_all([firm, Enterprise(credit_code=OTHER, name="另一企业", zone_code="Z1",
+                                          founded=dt.date(2024, 5, 1))])
         session.flush()
         session.add(Qualification(enterprise_id=firm.id, kind="high_tech", valid_from=dt.date(2025, 11, 1),
                                   valid_to=None, detail="GR2025"))
@@ -67,14 +70,25 @@ def test_a_team_linked_to_its_enterprise_is_followed_as_it(contest: Engine) -> N
     assert (linked.credit_code, linked.zone_code, linked.team_name, linked.group) == (LATER, "Z2", "量子团队", "team")
     assert service.link_team(contest, ADMIN, EDITION, "T1", LATER) == linked  # again: nothing changes
     with pytest.raises(service.ContestError, match=f"already linked to {LATER}"):
-        service.link_team(contest, ADMIN, EDITION, "T1", C)
+        service.link_team(contest, ADMIN, EDITION, "T1", OTHER)
     with pytest.raises(service.ContestError, match="E1 is an enterprise's, not a team's"):
         service.link_team(contest, ADMIN, EDITION, "E1", LATER)
     service.enter(contest, ADMIN, EDITION, [team("T5", 2)])
-    with pytest.raises(service.ContestError, match="no enterprise with credit code 91110000X00000009X"):
+    # GB 32100: the check character of 91110000X00000009 is 'K' (Σ value·weight mod 31), not 'X'.
+    with pytest.raises(service.ContestError, match="91110000X00000009X' fails the GB 32100 check: last character "
+                                                   "should be 'K'"):
         service.link_team(contest, ADMIN, EDITION, "T5", "91110000X00000009X")
+    with pytest.raises(service.ContestError, match="has 5 characters, expected 18"):
+        service.link_team(contest, ADMIN, EDITION, "T5", "91110")
+    with pytest.raises(service.ContestError, match="no enterprise with credit code 91110000X00000009K in the"):
+        service.link_team(contest, ADMIN, EDITION, "T5", " 91110000x00000009k")  # case and spaces: the same code
+    # A firm enters an edition once: C is entry E3's, LATER is team T1's by now.
+    with pytest.raises(service.ContestError, match=f"enterprise {C} is already an entrant of tiny-1 \\(entry E3\\)"):
+        service.link_team(contest, ADMIN, EDITION, "T5", C)
+    with pytest.raises(service.ContestError, match="already an entrant of tiny-1 \\(team 量子团队's entry T1\\)"):
+        service.link_team(contest, ADMIN, EDITION, "T5", LATER)
     with pytest.raises(service.AccessDenied):
-        service.link_team(contest, ZONE2, EDITION, "T5", LATER)
+        service.link_team(contest, ZONE2, EDITION, "T5", OTHER)
     with session_scope(contest) as session:
         logged = [(a.object_id, a.detail["after"]) for a in session.scalars(
             select(AuditLog).where(AuditLog.action == service.LINK_ACTION))]
@@ -87,6 +101,49 @@ def test_a_team_linked_to_its_enterprise_is_followed_as_it(contest: Engine) -> N
     assert made["E1"].became == ()
     # A team keeps the verdict it entered with when pushed on (the firm's registration date decides nothing).
     assert service.move(contest, ADMIN, EDITION, "T1", "national").stage == "national"
+
+
+def test_the_admin_page_and_the_api_link_a_team(contest: Engine) -> None:  # noqa: F811
+    service.enter(contest, ADMIN, EDITION, [team("T1", 3), team("T2", 4, "光子团队")])
+    with session_scope(contest) as session:
+        session.add(Enterprise(credit_code=LATER, name="量子科技有限公司", zone_code="Z2", founded=dt.date(2024, 4, 1)))
+        session.add(Enterprise(credit_code=OTHER, name="光子科技有限公司", zone_code="Z1", founded=dt.date(2024, 5, 1)))
+    add_user(contest, "boss1", "boss-password-1", "admin")
+    client = login(TestClient(make_app(contest)), "boss1", "boss-password-1")
+    token = csrf_of(client)
+    admin_page = client.get(f"/contests/{EDITION}").text
+    assert 'id="contest-link-form"' in admin_page and '<option value="T1">T1 · 量子团队</option>' in admin_page
+    assert 'value="E1"' not in admin_page.split('id="contest-link-form"')[1].split("</form>")[0]  # teams only
+    # The page's form: a wrong check character refused with the reason, nothing linked; then the right code.
+    refused = client.post(f"/contests/{EDITION}/link", data={"entry": "T1", "credit_code": LATER[:-1] + "E",
+                                                              "csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 400
+    assert "fails the GB 32100 check: last character should be &#39;F&#39;" in refused.text
+    linked = client.post(f"/contests/{EDITION}/link", data={"entry": "T1", "credit_code": LATER, "csrf_token": token},
+                         follow_redirects=False)
+    assert (linked.status_code, linked.headers["location"]) == (303, f"/contests/{EDITION}/entries/T1")
+    entry_page = client.get(f"/contests/{EDITION}/entries/T1").text
+    assert f'<td id="entry-linked">{LATER}</td>' in entry_page and 'id="contest-link-form"' not in entry_page
+    assert 'id="contest-link-form"' in client.get(f"/contests/{EDITION}/entries/T2").text  # not linked yet
+    # The API: the same checks, each a 400 naming the field; a zone's user may not link.
+    api = f"/api/v1/contests/{EDITION}/entries"
+    headers = {CSRF_HEADER: token}
+    answer = client.post(f"{api}/T2/link", json={"credit_code": LATER}, headers=headers)
+    assert answer.status_code == 400 and "already an entrant of tiny-1 (team 量子团队's entry T1)" in answer.text
+    answer = client.post(f"{api}/T1/link", json={"credit_code": OTHER}, headers=headers)
+    assert answer.status_code == 400 and f"already linked to {LATER}" in answer.text
+    assert client.post(f"{api}/T9/link", json={"credit_code": OTHER}, headers=headers).status_code == 404
+    answer = client.post(f"{api}/T2/link", json={"credit_code": OTHER}, headers=headers)
+    assert answer.status_code == 200
+    assert (answer.json()["credit_code"], answer.json()["zone_code"], answer.json()["team_name"]) == (OTHER, "Z1",
+                                                                                                    "光子团队")
+    zone = login(TestClient(make_app(contest)), "zone2", "zone2-password-1")
+    assert zone.post(f"{api}/T2/link", json={"credit_code": OTHER},
+                     headers={CSRF_HEADER: csrf_of(zone)}).status_code == 403
+    with session_scope(contest) as session:
+        logged = [(a.actor, a.object_id, a.detail["after"]["credit_code"]) for a in session.scalars(
+            select(AuditLog).where(AuditLog.action == service.LINK_ACTION).order_by(AuditLog.id))]
+    assert logged == [("boss1", "tiny-1:T1", LATER), ("boss1", "tiny-1:T2", OTHER)]
 
 
 def test_the_cli_takes_team_columns_and_links(contest: Engine, tmp_path: Path,  # noqa: F811
@@ -102,7 +159,12 @@ def test_the_cli_takes_team_columns_and_links(contest: Engine, tmp_path: Path,  
     result = CliRunner().invoke(app, ["contests", "enter", "--edition", EDITION, "--file", str(given)])
     assert result.exit_code == 0 and "T1 量子团队 [team] eligible" in result.output
     result = CliRunner().invoke(app, ["contests", "link", "--edition", EDITION, "--entry", "T1", "--credit-code", C])
-    assert result.exit_code == 0 and f"T1 量子团队 → {C} (zone Z2)" in result.output
+    assert result.exit_code == 2 and f"enterprise {C} is already an entrant of tiny-1 (entry E3)" in result.output
+    with session_scope(contest) as session:
+        session.add(Enterprise(credit_code=LATER, name="量子科技有限公司", zone_code="Z2", founded=dt.date(2024, 4, 1)))
+    result = CliRunner().invoke(app, ["contests", "link", "--edition", EDITION, "--entry", "T1", "--credit-code",
+                                      LATER])
+    assert result.exit_code == 0 and f"T1 量子团队 → {LATER} (zone Z2)" in result.output
     pdf = Path(__file__).parent / "data" / "business-plan-chromium.pdf"
     bad = tmp_path / "plan.docx"
     bad.write_bytes(pdf.read_bytes())

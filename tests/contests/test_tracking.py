@@ -70,9 +70,9 @@ def test_trails_from_the_registry_and_approved_reports(contest: Engine) -> None:
         service.track(contest, Principal("jud1", "judge"), EDITION)
 
 
-def test_financing_is_the_incubator_graduation_by_the_financing_criterion(contest: Engine) -> None:  # noqa: F811
-    """No amount per enterprise in the store: an incubatee graduating by 累计融资超500万元 after the contest year
-    counts as financed; in the contest year, or by another criterion, it does not."""
+def test_financing_from_the_form_else_the_incubator_graduation(contest: Engine) -> None:  # noqa: F811
+    """The annual form's 当年获得股权融资额 summed over the approved reports after the contest year (2023); the
+    incubator graduation by 累计融资超500万元 after it only where no such report carries the element."""
     from hizone.contests.tracking import FINANCING_NOTE
     from hizone.store.models import Carrier, Incubatee
 
@@ -81,19 +81,37 @@ def test_financing_is_the_incubator_graduation_by_the_financing_criterion(contes
                           province_code="11", source="test")
         session.add(carrier)
         session.flush()
-        for code, graduated, criterion in ((A, dt.date(2023, 6, 1), "financing"),      # the contest year: no
-                                           (B, dt.date(2024, 3, 1), "financing"),      # after: yes
-                                           (C, dt.date(2025, 1, 1), "hightech")):      # another criterion: no
+        for code, graduated, criterion in ((A, dt.date(2024, 6, 1), "financing"),      # the form says more
+                                           (B, dt.date(2024, 3, 1), "financing"),      # no form: counts
+                                           (C, dt.date(2025, 1, 1), "hightech")):      # another criterion
             session.add(Incubatee(carrier_id=carrier.id, credit_code=code, entry=dt.date(2020, 1, 1),
                                   graduated=graduated, criterion=criterion, source="test"))
+        # A: 5,000 in the contest year (not after it), 0 in 2024, 12,000 in 2025; a pending revision of 2025
+        # (99,999, submitted) is not read. C: 0 in 2024. B and D: no report.
+        for code, zone, period, financing, revision, state in (
+                (A, "Z1", "2023", 5_000, 1, "approved"), (A, "Z1", "2024", 0, 1, "approved"),
+                (A, "Z1", "2025", 12_000, 1, "approved"), (A, "Z1", "2025", 99_999, 2, "submitted"),
+                (C, "Z2", "2024", 0, 1, "approved")):
+            session.add(annual(form_code="enterprise_annual", form_version=2022, entity_key=code, zone_code=zone,
+                               period=period, revision=revision, state=state, created_by="t",
+                               values={"revenue": 1_000, "equity_financing": financing}))
         entry = session.scalar(select(ContestEntry).where(ContestEntry.credit_code == B))
         assert entry is not None
         entry.award = "优秀企业"
     made = service.track(contest, ADMIN, EDITION, until=2025)
-    assert {o.entry: o.financed for o in made.outcomes} == {"E1": False, "E2": True, "E3": False, "E4": False}
-    assert (made.winners.financed, made.others.financed) == (1.0, 0.0)
-    assert [(c.label, c.financed) for c in made.by_zone] == [("Z1", 0.5), ("Z2", 0.0)]
-    assert "no financing amount is recorded per enterprise" in FINANCING_NOTE
+    by_entry = {o.entry: o for o in made.outcomes}
+    assert {e: (o.financed, o.financing_raised, o.financing_source) for e, o in by_entry.items()} == {
+        "E1": (True, 12_000.0, "form"), "E2": (True, None, "incubation"), "E3": (False, 0.0, "form"),
+        "E4": (False, None, None)}
+    assert by_entry["E1"].financing_by_year == {2024: 0.0, 2025: 12_000.0}
+    # Winners: E2 alone. Others: E1, E3, E4 → 1 of 3 financed, 12,000 raised, sources form 2, none 1.
+    assert (made.winners.financed, made.winners.financing_raised, made.winners.sources) == (
+        1.0, 0.0, {"form": 0, "incubation": 1, "none": 0})
+    assert (made.others.financed, made.others.financing_raised, made.others.sources) == (
+        pytest.approx(1 / 3), 12_000.0, {"form": 2, "incubation": 0, "none": 1})
+    assert [(c.label, c.financed, c.financing_raised) for c in made.by_zone] == [("Z1", 1.0, 12_000.0),
+                                                                                  ("Z2", 0.0, 0.0)]
+    assert "当年获得股权融资额" in FINANCING_NOTE and "a lower bound" in FINANCING_NOTE
     from fastapi.testclient import TestClient
 
     from hizone.auth.users import add_user
@@ -103,6 +121,14 @@ def test_financing_is_the_incubator_graduation_by_the_financing_criterion(contes
     client = login(TestClient(make_app(contest)), "boss1", "boss-password-1")
     answer = client.get(f"/api/v1/contests/{EDITION}/tracking?until=2025").json()
     assert (answer["winners"]["financed"], answer["financing"]) == (1.0, FINANCING_NOTE)
-    assert [o["financed"] for o in answer["outcomes"]] == [False, True, False, False]
+    assert answer["others"]["financing_raised"] == 12_000.0 and answer["others"]["sources"]["form"] == 2
+    assert [(o["financing_source"], o["financing_raised"]) for o in answer["outcomes"]] == [
+        ("form", 12_000.0), ("incubation", None), ("form", 0.0), (None, None)]
+    assert answer["outcomes"][0]["financing_by_year"] == {"2024": 0.0, "2025": 12_000.0}
     page = client.get(f"/contests/{EDITION}/tracking?until=2025").text
-    assert 'id="contest-financing-note"' in page and "累计融资超500万元" in page
+    assert 'id="contest-financing-note"' in page and "当年获得股权融资额" in page
+    # Per entrant, in 万元 (12,000 千元 = 1,200.0 万元) with its source.
+    row = page.split('<tr data-entry="E1">')[1].split("</tr>")[0]
+    assert '<td class="num">1,200.0</td><td data-source="form">年报</td>' in row
+    row = page.split('<tr data-entry="E2">')[1].split("</tr>")[0]
+    assert '<td class="num">✓</td><td data-source="incubation">孵化器毕业（下限）</td>' in row

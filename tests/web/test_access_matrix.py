@@ -53,6 +53,7 @@ ALLOWED_BY_RULE: dict[str, set[str]] = {
     "contest_scores": NATIONAL | {"judge"},  # a judge: its own scores only (tests/contests/test_api.py)
     "contest_tracking": set(ROLES) - {"public", "judge"},  # entrants in scope (tests/contests/test_tracking.py)
     "contest_documents": NATIONAL | {"enterprise"},  # its own entry's (tests/contests/test_documents.py)
+    "contest_links": NATIONAL,  # a team's entry to the enterprise it registered (tests/contests/test_teams.py)
 }
 # Scoped rules: who may reach the seeded user's own object, and who may reach the other province's.
 OWN = {"zone": NATIONAL | {"province", "zone"},
@@ -527,6 +528,9 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/contests/{edition}/entries/{entry_code}/documents",
               "/api/v1/contests/{edition}/entries/{entry_code}/documents",
               "/api/v1/contests/{edition}/entries/{entry_code}/documents/{sha256}",
+              "/contests/{edition}/link", "/api/v1/contests/{edition}/entries/{entry_code}/link",
+              "/contests/{edition}/tracking.xlsx", "/api/v1/contests/{edition}/entries/{entry_code}/move",
+              "/contests/{edition}/assign", "/contests/{edition}/move",
               "/notices", "/notices/read", "/api/v1/notices"}  # the caller's own only: test_notices_are_the_callers_own
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
 REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",

@@ -291,6 +291,12 @@ def can_run_contests(p: Principal) -> bool:
     return p.is_national
 
 
+def can_link_contest_team(p: Principal) -> bool:
+    """Link a team's entry to the enterprise it registered since (the follow-up then follows the firm): the
+    national roles, who run the contests and keep the entries."""
+    return p.is_national
+
+
 def can_read_contest_entry(p: Principal, entry_zone: str | None, entry_province: str | None,
                            credit_code: str | None, assigned_to: frozenset[str]) -> bool:
     """An entry and its eligibility: the national roles; a zone's committee or a province's department for its

@@ -1,4 +1,4 @@
-"""`hizone contests load|enter|link|attach|judge|assign|score|results|advance`: contests in the store.
+"""`hizone contests load|enter|link|attach|judge|assign|score|results|advance|move|track`: contests in the store.
 
 Thin: read the options and files, ask ``hizone.contests.service`` (which asks the policy), print the outcome.
 """
@@ -230,6 +230,50 @@ def advance_command(
     typer.echo(f"{stage} → {made.next_stage or award}: {len(goes)} of {len(made.results)} ({', '.join(goes)})")
     for code, reasons in made.refused.items():
         typer.echo(f"refused {code}: {'；'.join(reasons)}")
+
+
+@contests_app.command("move")
+@user_errors
+def move_command(
+    edition: EditionOption,
+    entry: Annotated[str, typer.Option(help="The entry's code.")],
+    stage: Annotated[str, typer.Option(help="A later stage's code.")],
+    user: UserOption = "cli", role: RoleOption = "admin",
+) -> None:
+    """Push one entry to a later stage by hand (a wild card): refused, with the reasons, when it is not eligible
+    for that stage (checked again against the registry as it is now)."""
+    from hizone.contests.service import move
+
+    moved = move(open_configured_store(), acting_user(user, role, None, None), edition, entry, stage)
+    typer.echo(f"{moved.code} {moved.name} → {moved.stage}")
+
+
+@contests_app.command("track")
+@user_errors
+def track_command(
+    edition: EditionOption,
+    until: Annotated[int | None, typer.Option(help="The last year followed (default: this year).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the cohorts and the entrants to this .xlsx.")] = None,
+    lang: Annotated[str, typer.Option(help="zh or en (the headings)")] = "zh",
+    user: UserOption = "cli", role: RoleOption = "admin",
+) -> None:
+    """The follow-up of the edition's entrants: winners against the others, by field and zone, and each entrant's
+    financing with the source of the figure (the annual form, else an incubator graduation: a lower bound)."""
+    from hizone.contests.tracking import FINANCING_NOTE
+    from hizone.web.services.contests import tracking_tables
+    from hizone.web.services.tables import to_xlsx
+
+    cohorts, entrants, synthetic = tracking_tables(open_configured_store(), acting_user(user, role, None, None),
+                                                   edition, until, lang)
+    for table in (cohorts, entrants):
+        console().print("  ".join(c.label for c in table.columns), highlight=False)
+        for row in table.rows:
+            console().print("  ".join("" if row[c.key] is None else str(row[c.key]) for c in table.columns),
+                            highlight=False)
+    typer.echo(FINANCING_NOTE)
+    if out is not None:
+        out.write_bytes(to_xlsx(cohorts, f"{edition} tracking", synthetic, [entrants]))
+        typer.echo(f"-> {out}")
 
 
 def register(app: typer.Typer) -> None:

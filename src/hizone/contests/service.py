@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from hizone.auth.policy import (
     Principal,
     can_attach_contest_document,
+    can_link_contest_team,
     can_read_contest_entry,
     can_read_contest_scores,
     can_run_contests,
@@ -47,7 +48,8 @@ from hizone.contests.model import (
     parse_rubric,
 )
 from hizone.contests.scoring import Result, Score, ScoreError, results, validate
-from hizone.errors import HizoneError
+from hizone.errors import HizoneError, RegistryError
+from hizone.registry.credit_code import validate_credit_code
 from hizone.store import session_scope
 from hizone.store.models import (
     ContestAssignment,
@@ -311,6 +313,11 @@ def _enter(session: Session, principal: Principal, row: ContestEdition, contest:
         raise ContestError(f"entry {form.code} is already in {edition_key(row)}", where="code")
     name, zone, organisation = form.name, None, form.organisation
     if form.credit_code:
+        other = session.scalar(select(ContestEntry.code).where(ContestEntry.edition_id == row.id,
+                                                               ContestEntry.credit_code == form.credit_code))
+        if other is not None:
+            raise ContestError(f"enterprise {form.credit_code} is already an entrant of {edition_key(row)} "
+                               f"(entry {other}): a firm enters an edition once", where="credit_code")
         entrant, enterprise = entrant_of(session, contest, row.edition, form.credit_code, form.revenue)
         verdict = check_eligibility(contest, entrant)
         name, zone, organisation = name or enterprise.name, enterprise.zone_code, organisation or form.credit_code
@@ -361,24 +368,36 @@ def _view(entry: ContestEntry, judges: Sequence[str]) -> EntryView:
 def link_team(engine: Engine, principal: Principal, edition: str, entry_code: str, credit_code: str) -> EntryView:
     """A team's entry linked to the enterprise it later registered (by credit code): its zone is the firm's, and
     the follow-up (跟踪) follows the firm from then on. The team's group and verdict stay those it entered with;
-    the link is audited. Linking again to the same firm changes nothing; to another one is refused."""
-    _require(can_run_contests(principal), "link contest teams")
+    the link is audited. Linking again to the same firm changes nothing. Refused, naming the reason: a code that
+    is not a credit code (GB 32100: length, characters, check character), one the registry does not hold, a team
+    already linked to another firm, a firm already an entrant of the edition (its own entry or a team's)."""
+    _require(can_link_contest_team(principal), "link contest teams")
+    try:
+        code = validate_credit_code(credit_code, where="credit_code")
+    except RegistryError as error:
+        raise ContestError(error.reason, where="credit_code") from None
     with session_scope(engine) as session:
         row = _edition(session, edition)
         entry = _entry(session, row, entry_code)
         if entry.team_name is None:
             raise ContestError(f"entry {entry_code} is an enterprise's, not a team's", where="entry")
-        if entry.credit_code == credit_code:
+        if entry.credit_code == code:
             return _view(entry, ())
         if entry.credit_code is not None:
             raise ContestError(f"team entry {entry_code} is already linked to {entry.credit_code}", where="credit_code")
-        enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
+        enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == code))
         if enterprise is None:
-            raise ContestError(f"no enterprise with credit code {credit_code} in the registry", where="credit_code")
-        entry.credit_code, entry.zone_code = credit_code, enterprise.zone_code
+            raise ContestError(f"no enterprise with credit code {code} in the registry", where="credit_code")
+        other = session.scalar(select(ContestEntry).where(ContestEntry.edition_id == row.id,
+                                                          ContestEntry.credit_code == code))
+        if other is not None:
+            what = f"team {other.team_name}'s entry {other.code}" if other.team_name else f"entry {other.code}"
+            raise ContestError(f"enterprise {code} is already an entrant of {edition_key(row)} ({what}): "
+                               "a firm enters an edition once", where="credit_code")
+        entry.credit_code, entry.zone_code = code, enterprise.zone_code
         entry.linked_at = dt.datetime.now(dt.UTC)
         audit(session, principal.username, LINK_ACTION, "contest_entry", f"{edition_key(row)}:{entry_code}"[:64],
-              before=None, after={"credit_code": credit_code, "zone_code": enterprise.zone_code},
+              before=None, after={"credit_code": code, "zone_code": enterprise.zone_code},
               role=principal.role)
         return _view(entry, ())
 
@@ -795,7 +814,8 @@ def document(engine: Engine, principal: Principal, edition: str, entry_code: str
 
 # ---- tracking ------------------------------------------------------------------------------------------------
 
-TRACK_FORM = "enterprise_annual"  # the report whose approved revenue and R&D are followed
+TRACK_FORM = "enterprise_annual"  # the report whose approved revenue, R&D and equity financing are followed
+FINANCING = "equity_financing"  # its element 当年获得股权融资额 (千元; from the form's 2022 version)
 
 
 def _approved_reports(session: Session, codes: Sequence[str], years: range
@@ -844,7 +864,8 @@ def trails(engine: Engine, principal: Principal, edition: str, until: int) -> li
             e.code, e.credit_code, e.zone_code, e.field, e.award is not None, row.year, held,
             {y: float(v["revenue"]) for y, v in by_year.items() if "revenue" in v},
             {y: float(v["rd_expenditure"]) for y, v in by_year.items() if "rd_expenditure" in v},
-            financed.get(e.credit_code)))
+            financed.get(e.credit_code),
+            {y: float(v[FINANCING]) for y, v in by_year.items() if v.get(FINANCING) is not None}))
     return found
 
 

@@ -228,10 +228,37 @@ def _annual_values(rng: np.random.Generator, ent: Enterprises, revenue: dict[int
         trend_factor = (1 + change) ** (year - trend["reference_year"])
         v["energy_consumption"] = np.round(v["value_added"] / 10 * energy_int * trend_factor, 2)
         v["electricity_consumption"] = np.round(v["energy_consumption"] * rng.uniform(0.2, 0.5, n) / 1.229, 2)
+        v["equity_financing"] = np.full(n, np.nan)  # drawn apart (_equity_financing), after everything else
         matrix = np.column_stack([np.asarray(v[e], dtype=float) for e in elements])
         matrix[np.isnan(rev)] = np.nan
         out[year] = matrix
     return out
+
+
+FINANCING = "equity_financing"
+FINANCING_SEED = 18  # its own stream (the demo seed with this): every other figure stays that of the seed
+
+
+def _equity_financing(rng: np.random.Generator, ent: Enterprises, annual: dict[int, np.ndarray],
+                      elements: tuple[str, ...], catalog: Catalog, cal: dict[str, Any]) -> None:
+    """当年获得股权融资额 (千元) where the year's form has it: most reporting firms raise nothing in a year, a young
+    one (≤ ``young_years`` since registration) more often than an older one; an amount is lognormal with the
+    calibration's mean round (千元), at 0.1 千元 like every money figure."""
+    if FINANCING not in elements:
+        return
+    spec = cal["equity_financing"]
+    column = elements.index(FINANCING)
+    founded_year = ent.founded.astype("datetime64[Y]").astype(int) + 1970
+    for year, matrix in sorted(annual.items()):
+        reporting_rows = ~np.isnan(matrix[:, 0])
+        if FINANCING not in catalog.form(ANNUAL_FORM, year).element_codes:
+            matrix[:, column] = np.nan
+            continue
+        young = (year - founded_year) <= spec["young_years"]
+        share = np.where(young, spec["share_young"], spec["share_older"])
+        raised = rng.random(len(ent)) < share
+        amount = _lognormal(rng, *_spec(spec["round_thousand_yuan"]), len(ent))
+        matrix[:, column] = np.where(reporting_rows, np.where(raised, np.round(amount, 1), 0.0), np.nan)
 
 
 def _round_to_form(matrix: np.ndarray, catalog: Catalog, form_code: str, year: int) -> np.ndarray:
@@ -449,6 +476,7 @@ def generate(catalog: Catalog, provinces: list[ProvinceRow], zones: list[ZoneRow
     anomalies = _plant_anomalies(zones, monthly, ent, annual, monthly_elements, annual_elements)
     workflow = _plan_workflow(zones, monthly, anomalies)
     annual = {y: _round_to_form(m, catalog, ANNUAL_FORM, y) for y, m in annual.items()}
+    _equity_financing(np.random.default_rng([seed, FINANCING_SEED]), ent, annual, annual_elements, catalog, cal)
     qualifications = _qualifications(rng, ent, annual, annual_elements, profiles, scale, cal,
                                      [z.code for z in zones])
     _leave_missing(annual, ent, qualifications, anomalies)

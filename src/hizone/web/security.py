@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from hizone.auth.policy import (
     Principal,
     can_admin,
+    can_link_contest_team,
     can_query_analytic_tables,
     can_read_bulletins,
     can_read_carrier,
@@ -440,6 +441,7 @@ judge = Rule("judge", _requires(may_judge))  # score (the entries assigned: the 
 contest_scores = Rule("contest_scores", _requires(may_read_contest_scores))  # a judge: its own scores only
 contest_tracking = Rule("contest_tracking", _requires(may_follow_contest_entrants))  # entrants in scope only
 contest_documents = Rule("contest_documents", _requires(may_attach_contest_documents))  # an enterprise: its own
+contest_links = Rule("contest_links", _requires(can_link_contest_team))  # a team's entry to its enterprise
 
 
 def _zone_points_check(param: str) -> Check:
@@ -517,6 +519,7 @@ Judge = Annotated[Principal, Depends(judge)]
 ContestScores = Annotated[Principal, Depends(contest_scores)]
 ContestTracking = Annotated[Principal, Depends(contest_tracking)]
 ContestDocuments = Annotated[Principal, Depends(contest_documents)]
+ContestLinks = Annotated[Principal, Depends(contest_links)]
 ZoneReader = Annotated[Principal, Depends(zone())]
 CarrierReader = Annotated[Principal, Depends(carrier())]
 ProvinceReader = Annotated[Principal, Depends(province())]

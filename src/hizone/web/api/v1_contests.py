@@ -88,13 +88,42 @@ class EntryOut(BaseModel):
 @router.get("/{edition}/entries", response_model=list[EntryOut],
             summary="Entries the caller may see, with eligibility and the reasons")
 def get_entries(request: Request, edition: str, principal: security.LoggedIn) -> list[EntryOut] | Response:
-    def work() -> list[EntryOut]:
-        return [EntryOut(code=e.code, name=e.name, credit_code=e.credit_code, zone_code=e.zone_code, field=e.field,
-                         group=e.group, stage=e.stage, eligible=e.eligible, reasons=list(e.reasons), rank=e.rank,
-                         award=e.award, judges=list(e.judges), team_name=e.team_name, team_leader=e.team_leader,
-                         team_members=e.team_members, institution=e.institution)
-                for e in service.entries(request.app.state.engine, principal, edition)]
-    return _answer(request, work)
+    return _answer(request, lambda: [_entry_out(e) for e in service.entries(request.app.state.engine, principal,
+                                                                            edition)])
+
+
+def _entry_out(e: service.EntryView) -> EntryOut:
+    return EntryOut(code=e.code, name=e.name, credit_code=e.credit_code, zone_code=e.zone_code, field=e.field,
+                    group=e.group, stage=e.stage, eligible=e.eligible, reasons=list(e.reasons), rank=e.rank,
+                    award=e.award, judges=list(e.judges), team_name=e.team_name, team_leader=e.team_leader,
+                    team_members=e.team_members, institution=e.institution)
+
+
+class LinkIn(BaseModel):
+    credit_code: str = Field(max_length=64, description="统一社会信用代码 of the enterprise the team registered")
+
+
+@router.post("/{edition}/entries/{entry_code}/link", response_model=EntryOut,
+             summary="Link a team's entry to the enterprise it registered since (audited; then followed as it)",
+             responses={400: {"description": "not a valid credit code (GB 32100), not in the registry, the team "
+                                             "already linked to another firm, or the firm already an entrant"}})
+def post_link(request: Request, edition: str, entry_code: str, body: LinkIn, principal: security.ContestLinks
+              ) -> EntryOut | Response:
+    return _answer(request, lambda: _entry_out(service.link_team(request.app.state.engine, principal, edition,
+                                                                 entry_code, body.credit_code)))
+
+
+class MoveIn(BaseModel):
+    stage: str = Field(max_length=32, description="a later stage's code, as in the contest's YAML")
+
+
+@router.post("/{edition}/entries/{entry_code}/move", response_model=EntryOut,
+             summary="Push one entry to a later stage by hand (refused, with the reasons, when it is not eligible)",
+             responses={400: {"description": "not a later stage, or the entry not eligible for it (the reasons)"}})
+def post_move(request: Request, edition: str, entry_code: str, body: MoveIn, principal: security.Contests
+              ) -> EntryOut | Response:
+    return _answer(request, lambda: _entry_out(service.move(request.app.state.engine, principal, edition,
+                                                            entry_code, body.stage)))
 
 
 class ScoreIn(BaseModel):
@@ -178,8 +207,13 @@ class CohortOut(BaseModel):
     became: dict[str, float] = Field(description="qualification kind → share of the cohort that gained it later")
     median_revenue_growth: float | None = Field(None, description="compound yearly, approved annual reports")
     median_rd_growth: float | None = None
-    financed: float = Field(0.0, description="share that graduated from an incubator by the financing criterion "
-                                             "(> 5 million yuan) after the contest year: a lower bound")
+    financed: float = Field(0.0, description="share financed after the contest year: equity financing reported "
+                                             "on the annual form, else an incubator graduation by the financing "
+                                             "criterion (> 5 million yuan; a lower bound)")
+    financing_raised: float = Field(0.0, description="thousand yuan: the sum of 当年获得股权融资额 in the "
+                                                     "cohort's approved reports after the contest year")
+    sources: dict[str, int] = Field({}, description="entrants by where their financing figure came from: form, "
+                                                    "incubation, none")
 
 
 class OutcomeOut(BaseModel):
@@ -193,6 +227,10 @@ class OutcomeOut(BaseModel):
     revenue_growth: float | None
     rd_growth: float | None
     financed: bool = False
+    financing_raised: float | None = Field(None, description="thousand yuan after the contest year (source form)")
+    financing_source: str | None = Field(None, description="form, incubation (financed, no amount: a lower "
+                                                           "bound) or None (neither says anything)")
+    financing_by_year: dict[int, float] = Field({}, description="year → thousand yuan (source form)")
 
 
 class TrackingOut(BaseModel):
@@ -208,7 +246,7 @@ class TrackingOut(BaseModel):
 def _cohort(c: tracking.Cohort) -> CohortOut:
     return CohortOut(label=c.label, entrants=c.entrants, winners=c.winners, became=c.became,
                      median_revenue_growth=c.median_revenue_growth, median_rd_growth=c.median_rd_growth,
-                     financed=c.financed)
+                     financed=c.financed, financing_raised=c.financing_raised, sources=c.sources)
 
 
 @router.get("/{edition}/tracking", response_model=TrackingOut,
@@ -223,7 +261,10 @@ def get_tracking(request: Request, edition: str, principal: security.ContestTrac
                            outcomes=[OutcomeOut(entry=o.entry, credit_code=o.credit_code, zone_code=o.zone_code,
                                                 field=o.field, winner=o.winner, became=list(o.became),
                                                 last_year=o.last_year, revenue_growth=o.revenue_growth,
-                                                rd_growth=o.rd_growth, financed=o.financed)
+                                                rd_growth=o.rd_growth, financed=o.financed,
+                                                financing_raised=o.financing_raised,
+                                                financing_source=o.financing_source,
+                                                financing_by_year=dict(o.financing_by_year))
                                      for o in made.outcomes])
     return _answer(request, work)
 

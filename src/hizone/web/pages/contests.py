@@ -11,13 +11,13 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from hizone.auth.policy import can_attach_contest_document, can_run_contests
+from hizone.auth.policy import can_attach_contest_document, can_link_contest_team, can_run_contests
 from hizone.contests import service
 from hizone.errors import HizoneError
 from hizone.web import security
 from hizone.web.pages.common import export, see_other
 from hizone.web.rendering import render
-from hizone.web.services.contests import entries_table, results_table
+from hizone.web.services.contests import entries_table, results_table, tracking_tables
 from hizone.web.services.tables import Table
 
 router = APIRouter(include_in_schema=False)
@@ -47,7 +47,8 @@ async def entry_page(request: Request, principal: security.LoggedIn, edition: st
         return _refused(request, exc)
     return render(request, "contests_entry.html", {
         "edition": edition, "entry": shown, "documents": docs, "limit_mb": limit / (1 << 20),
-        "upload": can_attach_contest_document(principal, shown.credit_code)})
+        "upload": can_attach_contest_document(principal, shown.credit_code),
+        "link": shown.team_name is not None and shown.credit_code is None and can_link_contest_team(principal)})
 
 
 @router.post("/contests/{edition}/entries/{entry_code}/documents")
@@ -82,8 +83,12 @@ async def edition_page(request: Request, principal: security.LoggedIn, edition: 
                 ranking = str(exc)  # no scores yet: said on the page
     except HizoneError as exc:
         return _refused(request, exc)
+    teams = []
+    if can_link_contest_team(principal):
+        teams = [e for e in await run_in_threadpool(service.entries, engine, principal, edition)
+                 if e.team_name is not None and e.credit_code is None]
     return render(request, "contests.html", {"info": info, "table": table, "ranking": ranking, "stage": chosen,
-                                             "manage": can_run_contests(principal),
+                                             "manage": can_run_contests(principal), "teams": teams,
                                              "judge": principal.role == "judge"})
 
 
@@ -107,6 +112,42 @@ async def advance_form(request: Request, principal: security.Contests, edition: 
     except HizoneError as exc:
         return _refused(request, exc)
     return see_other(f"/contests/{edition}?stage={stage}")
+
+
+@router.post("/contests/{edition}/assign")
+async def assign_form(request: Request, principal: security.Contests, edition: str,
+                      stage: Annotated[str, Form(max_length=32)]) -> Response:
+    """Assign the rubric's N judges to every eligible entry at a stage (conflicts excluded, loads balanced)."""
+    try:
+        await run_in_threadpool(service.assign, request.app.state.engine, principal, edition, stage)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(f"/contests/{edition}?stage={stage}")
+
+
+@router.post("/contests/{edition}/move")
+async def move_form(request: Request, principal: security.Contests, edition: str,
+                    entry: Annotated[str, Form(max_length=32)], stage: Annotated[str, Form(max_length=32)]
+                    ) -> Response:
+    """Push one entry to a later stage by hand: refused with the reasons when it is not eligible for it."""
+    try:
+        await run_in_threadpool(service.move, request.app.state.engine, principal, edition, entry, stage)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(f"/contests/{edition}/entries/{entry}")
+
+
+@router.post("/contests/{edition}/link")
+async def link_form(request: Request, principal: security.ContestLinks, edition: str,
+                    entry: Annotated[str, Form(max_length=32)], credit_code: Annotated[str, Form(max_length=64)]
+                    ) -> Response:
+    """A team's entry linked to the enterprise it registered (the contest admin page and the entry's page)."""
+    try:
+        await run_in_threadpool(service.link_team, request.app.state.engine, principal, edition, entry,
+                                credit_code)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(f"/contests/{edition}/entries/{entry}")
 
 
 @router.get("/contests/{edition}/score")
@@ -147,6 +188,18 @@ async def score_form(request: Request, principal: security.Judge, edition: str,
     return see_other(f"/contests/{edition}/score?done={entry}")
 
 
+@router.get("/contests/{edition}/tracking.xlsx")
+async def tracking_export(request: Request, principal: security.ContestTracking, edition: str,
+                          until: int | None = None) -> Response:
+    """The follow-up as a workbook: the cohorts, and each entrant with its financing and that figure's source."""
+    try:
+        cohorts, entrants, synthetic = await run_in_threadpool(
+            tracking_tables, request.app.state.engine, principal, edition, until, getattr(request.state, "lang", "zh"))
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return export(cohorts, "xlsx", f"{edition} tracking", synthetic, more=[entrants])
+
+
 @router.get("/contests/{edition}/tracking")
 async def tracking_page(request: Request, principal: security.ContestTracking, edition: str,
                         until: int | None = None) -> Response:
@@ -154,4 +207,4 @@ async def tracking_page(request: Request, principal: security.ContestTracking, e
         made = await run_in_threadpool(service.track, request.app.state.engine, principal, edition, until)
     except HizoneError as exc:
         return _refused(request, exc)
-    return render(request, "contests_tracking.html", {"edition": edition, "report": made})
+    return render(request, "contests_tracking.html", {"edition": edition, "report": made, "until": until})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from hizone.auth.policy import Principal, can_run_contests
-from hizone.contests import service
+from hizone.contests import service, tracking
 from hizone.web.i18n import translate
 from hizone.web.services.tables import Column, Table
 
@@ -48,3 +48,48 @@ def results_table(engine: Engine, principal: Principal, edition: str, stage: str
          "advances": t("yes") if r.advances else t("no"), "refused": "；".join(made.refused.get(r.entry, ())) or None}
         for r in made.results]
     return Table("results", columns, rows), _synthetic(engine, edition)
+
+
+def tracking_tables(engine: Engine, principal: Principal, edition: str, until: int | None, lang: str
+                    ) -> tuple[Table, Table, bool]:
+    """The follow-up of an edition's entrants (of the principal's scope) as two tables, the cohorts (winners,
+    others, by field, by zone) and each entrant with its financing and where that figure came from; financing
+    in 万元 as users read it (the form's 千元 / 10)."""
+    t = lambda key: translate(f"contests.{key}", lang)  # noqa: E731
+    made = service.track(engine, principal, edition, until)
+    kinds = ("tech_sme", "high_tech", "gazelle", "listed")
+    columns = [Column("cohort", t("cohort")), Column("label", t("label")), Column("entrants", t("entrants"), "int"),
+               Column("winners", t("winners"), "int"),
+               *(Column(f"became_{k}", t(f"became_{k}"), "number") for k in kinds),
+               Column("financed", t("financed"), "number"), Column("financing_raised", t("financing_raised"), "number"),
+               Column("source_form", t("source_form"), "int"), Column("source_incubation", t("source_incubation"),
+                                                                       "int"),
+               Column("source_none", t("source_none"), "int"),
+               Column("revenue_growth", t("revenue_growth"), "number"), Column("rd_growth", t("rd_growth"), "number")]
+
+    def cohort_row(kind: str, c: tracking.Cohort) -> dict[str, object]:
+        label = t(c.label) if c.label in ("winners", "others") else c.label
+        return {"cohort": t(kind), "label": label, "entrants": c.entrants, "winners": c.winners,
+                **{f"became_{k}": round(c.became[k], 4) for k in kinds}, "financed": round(c.financed, 4),
+                "financing_raised": round(c.financing_raised / 10, 1),
+                **{f"source_{s}": c.sources.get(s, 0) for s in ("form", "incubation", "none")},
+                "revenue_growth": None if c.median_revenue_growth is None else round(c.median_revenue_growth, 4),
+                "rd_growth": None if c.median_rd_growth is None else round(c.median_rd_growth, 4)}
+
+    rows = [cohort_row("cohorts", made.winners), cohort_row("cohorts", made.others),
+            *(cohort_row("by_field", c) for c in made.by_field), *(cohort_row("by_zone", c) for c in made.by_zone)]
+    cohorts = Table("tracking", columns, rows)
+    entrant_columns = [Column("code", t("code")), Column("credit_code", t("credit_code")), Column("zone", t("zone")),
+                       Column("field", t("field")), Column("winner", t("winners")), Column("became", t("became")),
+                       Column("financing_raised", t("financing_raised"), "number"),
+                       Column("financing_source", t("financing_sources")), Column("last_year", t("last_year"), "int"),
+                       Column("revenue_growth", t("revenue_growth"), "number"),
+                       Column("rd_growth", t("rd_growth"), "number")]
+    entrants = Table("entrants", entrant_columns, [
+        {"code": o.entry, "credit_code": o.credit_code, "zone": o.zone_code, "field": o.field,
+         "winner": t("yes") if o.winner else t("no"), "became": "、".join(t(f"became_{k}") for k in o.became) or None,
+         "financing_raised": None if o.financing_raised is None else round(o.financing_raised / 10, 1),
+         "financing_source": t(f"source_{o.financing_source or 'none'}"), "last_year": o.last_year,
+         "revenue_growth": None if o.revenue_growth is None else round(o.revenue_growth, 4),
+         "rd_growth": None if o.rd_growth is None else round(o.rd_growth, 4)} for o in made.outcomes])
+    return cohorts, entrants, _synthetic(engine, edition)
