@@ -31,6 +31,7 @@ from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
 from hizone.registry import qualification_kinds
+from hizone.registry.outside import outside_code
 from hizone.store.changes import changed_periods, event_time, latest_seq, touched
 from hizone.store.models import (
     Enterprise,
@@ -185,7 +186,16 @@ def _load_registry(engine: Engine, con: duckdb.DuckDBPyConnection, indicators: I
     con.unregister("province_in")
     con.unregister("zone_in")
     region_of = {p[0]: p[3] for p in provinces}
+    # The facts' zone column also holds the provinces' outside keys (carriers outside any national zone,
+    # registry.outside): ``zone_or_outside`` places them in their province; ``membership`` gives them a province,
+    # a region and the nation but no zone, and ``zone`` (every zone list's) never holds them.
+    outside = [(outside_code(p[0]), p[0], p[3]) for p in provinces]
+    con.execute("CREATE OR REPLACE TABLE zone_or_outside AS SELECT code, province_code, region FROM zone")
+    if outside:
+        con.executemany("INSERT INTO zone_or_outside VALUES (?, ?, ?)", outside)
     rows: list[tuple[str, str, str]] = []
+    for code, province_code, region in outside:
+        rows += [(code, "province", province_code), (code, "region", region or ""), (code, "nation", NATION_KEY)]
     for code, _, _, province_code, city, demo_zone in zones:
         rows += [(code, "zone", code), (code, "province", province_code),
                  (code, "region", region_of.get(province_code, "")), (code, "nation", NATION_KEY)]
@@ -326,7 +336,7 @@ def _fact_select(form: Form, elements: Sequence[tuple[str, str]], current: str) 
             f"z.region, c._period AS period, c._revision AS revision, c._state AS state, {value_columns}, "
             f"{parts['year']} AS year, {parts['month']} AS month, {parts['prev']} AS prev_period, "
             f"{parts['end']} AS period_end{flag_columns} "
-            f"FROM ({current}) c{zone_join} LEFT JOIN zone z ON z.code = {zone}{flag_join}")
+            f"FROM ({current}) c{zone_join} LEFT JOIN zone_or_outside z ON z.code = {zone}{flag_join}")
 
 
 def _single_months_select(cumulative: str, elements: Sequence[tuple[str, str]]) -> str:
