@@ -62,3 +62,13 @@ def test_pages_exports_and_api_in_scope(engine: Engine, tmp_path: Path, clients:
              for column in sheets.load_sheet(name, header_row=None).to_arrow().columns for v in column.to_pylist()]
     assert "北京测试孵化器" in cells and "广州测试加速器" not in cells and sheets.sheet_names == ["carriers", "chain"]
     assert clients["enterprise"].get("/api/v1/incubation/carriers").status_code == 403
+
+
+def test_an_incubators_page_labels_its_inferred_indicators_and_weights(engine: Engine, tmp_path: Path,  # noqa: F811
+                                                                      clients: dict[str, TestClient]) -> None:  # noqa: F811
+    _carriers(engine, tmp_path)
+    page = clients["admin"].get("/incubation/carriers/WK1").text
+    assert 'id="evaluation"' in page and page.count('data-indicator="') == 8
+    assert page.count('data-basis="inferred"') == 8 and 'data-basis="official"' not in page
+    assert 'data-indicator="ip_share"' in page and "有效知识产权在孵企业占比" in page
+    assert 'id="evaluation"' not in clients["admin"].get("/incubation/carriers/WK2").text  # a 众创空间: no grade

@@ -18,7 +18,9 @@ from hizone.errors import HizoneError
 from hizone.incubation.engine import (
     Check,
     Graded,
+    Indicator,
     evaluate,
+    framework,
     held_levels,
     self_check,
     self_check_figures,
@@ -68,6 +70,7 @@ class Profile:
     grade: Graded | None
     criteria: dict[str, int]  # graduates by criterion met
     path: dict[str, int]  # graduates that became 高企 / 瞪羚 / listed afterwards
+    indicators: list[Indicator] = field(default_factory=list)  # what the grade is made of (incubators only)
 
 
 @dataclass
@@ -198,7 +201,8 @@ def profile(engine: Engine, principal: Principal, code: str, *, today: dt.date |
     path = graduates_path(engine, principal, carrier=code).get(code, {})
     return Profile(row, carrier.operator, carrier.address, carrier.founded_year, history,
                    report.period if report else None, report.state if report else None, checks, grade,
-                   dict(sorted(criteria.items())), path)
+                   dict(sorted(criteria.items())), path,
+                   framework(carrier.focus) if carrier.kind != "众创空间" else [])
 
 
 def chain(engine: Engine, principal: Principal, zone: str | None = None, *,
