@@ -104,8 +104,10 @@ def test_the_build_rolls_them_up_to_the_sums_of_the_rows_near_the_published_figu
 
     incubators = list_submissions(loaded, form="incubator_annual", period="2021")
     spaces = list_submissions(loaded, form="maker_space_annual", period="2021")
+    end = dt.date(2021, 12, 31)  # the stays run on to the demo's last year: 2021's are those open at its end
     with session_scope(loaded) as session:
-        open_stays = sum(1 for s in session.scalars(select(Incubatee)) if s.graduated is None)
+        open_stays = sum(1 for s in session.scalars(select(Incubatee))
+                         if s.entry <= end and (s.graduated is None or s.graduated > end))
     assert nation("incubatees_total") == open_stays == round(244_000 * SCALE)
     assert nation("incubator_count") == len(incubators) == 93
     served = sum(r.values["ms_teams"] + r.values["ms_enterprises"] for r in spaces)
@@ -122,3 +124,35 @@ def test_the_build_rolls_them_up_to_the_sums_of_the_rows_near_the_published_figu
     zone = incubators[0].zone_code
     (at_zone,) = analytics.values(["incubatees_total"], "zone", [zone], ["2021"])
     assert at_zone.value == sum(r.values["inc_incubatees"] for r in incubators if r.zone_code == zone)
+
+
+def test_later_years_carry_the_stays_on_and_the_y_y_rolls_up(loaded: Engine, tmp_path: Path) -> None:
+    """2022 and 2023 (incubation.yaml ``later``): of the 3,660 open at the end of 2021, round(3,660 × 0.18) = 659
+    graduate in 2022 and round(3,660 × 0.24) = 878 enter: 3,879 at the end of 2022; then 3,879 − 698 + 931 =
+    4,112. Every carrier reports each year, so the comparable y/y is the ratio of the sums."""
+    assert YEARS == ["2021", "2022", "2023"]
+    build(loaded, tmp_path / "a.duckdb")
+    analytics = Analytics(tmp_path / "a.duckdb")
+
+    def at(indicator: str, year: str, level: str = "nation", key: str = "CN") -> float | None:
+        (found,) = analytics.values([indicator], level, [key], [year])
+        return found.value
+
+    assert [at("incubatees_total", y) for y in YEARS] == [3660, 3879, 4112]
+    assert at("incubatees_yoy", "2021") is None  # no 2020 reports
+    assert at("incubatees_yoy", "2022") == pytest.approx((3879 / 3660 - 1) * 100)
+    assert at("incubatees_yoy", "2023") == pytest.approx((4112 / 3879 - 1) * 100)
+    by_year = {y: list_submissions(loaded, form="incubator_annual", period=y) for y in YEARS}
+    revenue = {y: sum(r.values["inc_incubatee_revenue"] for r in rows) for y, rows in by_year.items()}
+    assert at("incubatee_revenue_yoy", "2023") == pytest.approx((revenue["2023"] / revenue["2022"] - 1) * 100)
+    spaces = {y: sum(r.values["ms_teams"] + r.values["ms_enterprises"]
+                     for r in list_submissions(loaded, form="maker_space_annual", period=y)) for y in YEARS}
+    assert at("ms_served_yoy", "2022") == pytest.approx((spaces["2022"] / spaces["2021"] - 1) * 100)
+    zone = by_year["2022"][0].zone_code
+    mine = {y: sum(r.values["inc_incubatees"] for r in rows if r.zone_code == zone) for y, rows in by_year.items()}
+    assert at("incubatees_yoy", "2022", "zone", zone) == pytest.approx((mine["2022"] / mine["2021"] - 1) * 100)
+    # The stays themselves: none graduates before entering, none enters after the demo's last year.
+    with session_scope(loaded) as session:
+        stays = [(s.entry, s.graduated) for s in session.scalars(select(Incubatee))]
+    assert all(out is None or out >= entry for entry, out in stays)
+    assert max(entry for entry, _ in stays) <= dt.date(2023, 12, 31)
