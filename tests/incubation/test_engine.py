@@ -17,8 +17,8 @@ from hizone.incubation.engine import (
 )
 
 
-def test_self_check_variants():
-    fig = {"incubated": 40, "graduated": 16, "space_m2": 12000}
+def test_self_check_variants() -> None:
+    fig: dict[str, float] = {"incubated": 40, "graduated": 16, "space_m2": 12000}
     general = {c.code: c.passed for c in self_check(fig, "综合")}
     special = {c.code: c.passed for c in self_check(fig, "专业")}
     assert general["incubated"] is False and special["incubated"] is True
