@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import fastexcel
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -74,6 +75,8 @@ def test_an_incubators_page_labels_its_inferred_indicators_and_weights(engine: E
     assert page.count('data-basis="inferred"') == 8 and 'data-basis="official"' not in page
     assert 'data-indicator="ip_share"' in page and "有效知识产权在孵企业占比" in page
     assert 'id="evaluation"' not in clients["admin"].get("/incubation/carriers/WK2").text  # a 众创空间: no grade
+    api = clients["admin"].get("/api/v1/incubation/carriers/WK1").json()["indicators"]
+    assert {i["basis"] for i in api} == {"inferred"} and sum(i["share"] for i in api) == pytest.approx(1.0)
 
 
 def test_the_overview_shows_the_carriers_statistics_by_year_with_y_y_in_scope(

@@ -4,8 +4,9 @@ take demo enterprises' credit codes first (so their later path on the ladder sho
 
 Each carrier also files its annual report for the years of incubation.yaml's ``reports`` (孵化器:
 incubator_annual, 众创空间: maker_space_annual), approved and on time, keyed by its operator's credit code (the
-carrier's code) in its zone: the counts of enterprises in incubation and graduated are the stays' own, the rest
-published national totals shared out over the carriers, or labelled assumptions (see the YAML)."""
+carrier's code) in its zone (outside any zone: at its province's outside key, registry.outside): the counts
+of enterprises in incubation and graduated are the stays' own, the rest published national totals shared out
+over the carriers, or labelled assumptions (see the YAML)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import Connection
 
 from hizone.catalog import Catalog, read_yaml
 from hizone.demo.generate import DemoData, credit_codes
+from hizone.registry.outside import outside_code
 from hizone.store.bulk import bulk_insert
 
 CALIBRATION = Path(__file__).with_name("incubation.yaml")
@@ -61,9 +63,15 @@ def load_incubation(conn: Connection, data: DemoData, catalog: Catalog) -> dict[
     special = rng.random(len(zones)) < cal["assumptions"]["specialised_share"]
     fields = cal["assumptions"]["fields"]
     codes = credit_codes(rng, np.array([z.province_code + "0100" for z in zones]))
+    # Outside any national zone (assumptions.outside_share), never one of the zones the bulletins count for: its
+    # own draws, so the carriers' other draws stay the same with or without.
+    placed = {code for code in cal["zone_carriers"]}
+    outside = ((np.random.default_rng([data.seed, 16, 2]).random(len(zones))
+                < float(cal["assumptions"].get("outside_share", 0)))
+               & np.array([z.code not in placed for z in zones], dtype=bool))
     rows = [(str(codes[i]), f"{z.city}{kinds[i]}{i + 1}号（合成）", kinds[i], "专业" if special[i] else "综合",
-             fields[i % len(fields)] if special[i] else None, z.code, z.province_code, z.longitude, z.latitude,
-             int(rng.integers(2005, 2020)), "demo", True) for i, z in enumerate(zones)]
+             fields[i % len(fields)] if special[i] else None, None if outside[i] else z.code, z.province_code,
+             z.longitude, z.latitude, int(rng.integers(2005, 2020)), "demo", True) for i, z in enumerate(zones)]
     bulk_insert(conn, "carrier", ("id", "code", "name", "kind", "focus", "field", "zone_code", "province_code",
                                   "longitude", "latitude", "founded_year", "source", "synthetic"),
                 [(i + 1, *row) for i, row in enumerate(rows)])
@@ -74,7 +82,8 @@ def load_incubation(conn: Connection, data: DemoData, catalog: Catalog) -> dict[
                    set(np.asarray(data.enterprises.credit_code).tolist()))
     bulk_insert(conn, "incubatee", ("carrier_id", "credit_code", "entry", "graduated", "criterion", "source",
                                     "synthetic"), stays)
-    zone_codes = np.asarray([z.code for z in zones], dtype=np.str_)
+    zone_codes = np.asarray([outside_code(z.province_code) if outside[i] else z.code for i, z in enumerate(zones)],
+                            dtype=np.str_)
     reports = _store_reports(conn, catalog, data.seed, (codes.astype(np.str_), zone_codes, kinds), levels, stays,
                              cal)
     return {"incubation carriers": len(rows), "incubation reports": reports}
