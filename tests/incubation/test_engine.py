@@ -1,10 +1,14 @@
 from datetime import date
 
+import pytest
+
 from hizone.incubation.engine import (
     Stay,
+    framework,
     grades,
     graduated,
     held_levels,
+    load_evaluation,
     months_between,
     overdue,
     overlapping,
@@ -13,8 +17,8 @@ from hizone.incubation.engine import (
 )
 
 
-def test_self_check_variants():
-    fig = {"incubated": 40, "graduated": 16, "space_m2": 12000}
+def test_self_check_variants() -> None:
+    fig: dict[str, float] = {"incubated": 40, "graduated": 16, "space_m2": 12000}
     general = {c.code: c.passed for c in self_check(fig, "综合")}
     special = {c.code: c.passed for c in self_check(fig, "专业")}
     assert general["incubated"] is False and special["incubated"] is True
@@ -62,3 +66,24 @@ def test_space_by_use_within_total():
     assert space_problems({"space_total": 100, "space_office": 60, "space_public": 40}) == []
     assert space_problems({"space_total": 100, "space_office": 60, "space_public": 50}) == [
         "floor space by use 110 m² exceeds the total 100 m²"]
+
+
+def test_every_indicator_and_weight_says_it_is_inferred() -> None:
+    """The official 2019 indicator set was not found (evaluation-2019.yaml lists the searches): each indicator is
+    labelled inferred, and the shares a page shows are its weight over the focus's total."""
+    spec = load_evaluation()
+    assert spec["tag"] == "inferred" and "inferred" in spec["source"]
+    assert {ind["basis"] for ind in spec["indicators"].values()} == {"inferred"}
+    special = {i.code: i for i in framework("专业", spec)}
+    # 专业 weights: 0.8 + 1.0 + 1.0 + 1.5 + 1.5 + 0.8 + 1.0 + 0.4 = 8.0
+    assert special["ip_share"].share == pytest.approx(1.5 / 8.0)
+    assert sum(i.share for i in framework("综合", spec)) == pytest.approx(1.0)
+
+
+def test_an_indicator_without_its_basis_or_a_focus_weight_is_refused() -> None:
+    with pytest.raises(ValueError, match="indicator a: basis must be one of official, inferred"):
+        load_evaluation("indicators: {a: {of: [inc_incubatees], weight: {综合: 1, 专业: 1}}}")
+    with pytest.raises(ValueError, match="indicator a: an official indicator names its source"):
+        load_evaluation("indicators: {a: {basis: official, of: [x], weight: {综合: 1, 专业: 1}}}")
+    with pytest.raises(ValueError, match="indicator a: needs a weight for 综合 and for 专业"):
+        load_evaluation("indicators: {a: {basis: inferred, of: [x], weight: {综合: 1}}}")

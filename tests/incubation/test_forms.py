@@ -41,7 +41,7 @@ def test_floor_space_by_use_above_the_total_refuses_the_file(engine: Engine) -> 
     bad = [list(r) for r in ROWS]
     bad[1][9] = 6600  # 500 + 6600 + 1000 + 500 > 8000
     result = import_file(engine, _csv(bad), "incubator_annual", "2021", ADMIN, name="gz007.csv")
-    assert result.status == "rejected" and result.batch_id is None
+    assert result.status == "rejected" and result.batch_id is None and result.report is not None
     assert [(i.rule, i.row, i.file) for i in result.report.errors] == [("cross:space_by_use_le_total", 3,
                                                                           "gz007.csv")]
 

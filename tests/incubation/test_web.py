@@ -10,11 +10,14 @@ import re
 from pathlib import Path
 
 import fastexcel
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from hizone.auth.policy import Principal
 from hizone.incubation.registry import import_carriers, import_incubatees
+from hizone.intake.service import import_file, transition
+from tests.incubation.test_forms import ROWS, _csv
 from tests.registry.lists_factory import code, write
 from tests.web.conftest import app, clients, seeded, seeded_analytics  # noqa: F401  (fixtures)
 
@@ -62,3 +65,39 @@ def test_pages_exports_and_api_in_scope(engine: Engine, tmp_path: Path, clients:
              for column in sheets.load_sheet(name, header_row=None).to_arrow().columns for v in column.to_pylist()]
     assert "北京测试孵化器" in cells and "广州测试加速器" not in cells and sheets.sheet_names == ["carriers", "chain"]
     assert clients["enterprise"].get("/api/v1/incubation/carriers").status_code == 403
+
+
+def test_an_incubators_page_labels_its_inferred_indicators_and_weights(engine: Engine, tmp_path: Path,
+                                                                      clients: dict[str, TestClient]) -> None:  # noqa: F811
+    _carriers(engine, tmp_path)
+    page = clients["admin"].get("/incubation/carriers/WK1").text
+    assert 'id="evaluation"' in page and page.count('data-indicator="') == 8
+    assert page.count('data-basis="inferred"') == 8 and 'data-basis="official"' not in page
+    assert 'data-indicator="ip_share"' in page and "有效知识产权在孵企业占比" in page
+    assert 'id="evaluation"' not in clients["admin"].get("/incubation/carriers/WK2").text  # a 众创空间: no grade
+    api = clients["admin"].get("/api/v1/incubation/carriers/WK1").json()["indicators"]
+    assert {i["basis"] for i in api} == {"inferred"} and sum(i["share"] for i in api) == pytest.approx(1.0)
+
+
+def test_the_overview_shows_the_carriers_statistics_by_year_with_y_y_in_scope(
+        engine: Engine, tmp_path: Path, clients: dict[str, TestClient]) -> None:  # noqa: F811
+    """Three incubators (two in Z1101, the zone user's, one in Z4401) report 2021 and 2022: in incubation
+    60 + 40 + 50 = 150, then 66 + 44 + 65 = 175 (+16.7%); the zone's 100 → 110 (+10.0%)."""
+    base = [[code(301 + i), *r[1:2], "Z4401" if r[2] == "Z1201" else r[2], *r[3:]] for i, r in enumerate(ROWS)]
+    rows = {"2021": [list(r) for r in base], "2022": [list(r) for r in base]}
+    for row, more in zip(rows["2022"], (66, 44, 65), strict=True):
+        row[12] = more
+    for year, found in rows.items():
+        result = import_file(engine, _csv(found), "incubator_annual", year, ADMIN, name=f"gz{year}.csv", submit=True)
+        assert result.stored, result.report and result.report.errors
+        for step in ("review", "approve"):
+            transition(engine, step, ADMIN, form="incubator_annual", period=year)
+    national = clients["admin"].get("/incubation").text
+    table = national[national.index('id="table-statistics"'):]
+    first = table[:table.index("</tr>", table.index("<tbody>"))]  # the first item: enterprises in incubation
+    assert 'data-value="150.0"' in first and 'data-value="175.0"' in first
+    assert f'data-value="{(175 / 150 - 1) * 100}"' in first and "+16.7" in first
+    own = clients["zone"].get("/incubation").text
+    mine = own[own.index('id="table-statistics"'):]
+    first = mine[:mine.index("</tr>", mine.index("<tbody>"))]
+    assert 'data-value="100.0"' in first and 'data-value="110.0"' in first and "+10.0" in first

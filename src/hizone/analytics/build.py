@@ -31,6 +31,7 @@ from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
 from hizone.registry import qualification_kinds
+from hizone.registry.outside import PREFIX, outside_code
 from hizone.store.changes import changed_periods, event_time, latest_seq, touched
 from hizone.store.models import (
     Enterprise,
@@ -185,7 +186,13 @@ def _load_registry(engine: Engine, con: duckdb.DuckDBPyConnection, indicators: I
     con.unregister("province_in")
     con.unregister("zone_in")
     region_of = {p[0]: p[3] for p in provinces}
+    # The facts' zone column also holds the provinces' outside keys (carriers outside any national zone,
+    # registry.outside): ``membership`` gives them a province, a region and the nation but no zone, and ``zone``
+    # (every zone list's) never holds them (the facts place them by ZONE_OR_OUTSIDE).
+    outside = [(outside_code(p[0]), p[0], p[3]) for p in provinces]
     rows: list[tuple[str, str, str]] = []
+    for code, province_code, region in outside:
+        rows += [(code, "province", province_code), (code, "region", region or ""), (code, "nation", NATION_KEY)]
     for code, _, _, province_code, city, demo_zone in zones:
         rows += [(code, "zone", code), (code, "province", province_code),
                  (code, "region", region_of.get(province_code, "")), (code, "nation", NATION_KEY)]
@@ -307,6 +314,11 @@ def _flags_cover_raw(con: duckdb.DuckDBPyConnection) -> bool:
                             "EXCEPT SELECT DISTINCT _period FROM flags)")
 
 
+# A zone's province and region, and an outside key's (registry.outside: 'X' + the province's code).
+ZONE_OR_OUTSIDE = (f"(SELECT code, province_code, region FROM zone UNION ALL "
+                   f"SELECT '{PREFIX}' || code, code, region FROM province)")
+
+
 def _fact_select(form: Form, elements: Sequence[tuple[str, str]], current: str) -> str:
     """The rows of ``current`` (a select over ``raw``): values as columns, flags (from ``flags``) at period end."""
     value_columns = ", ".join(f'c."{code}" AS {element_column(code)}' for code, _ in elements)
@@ -326,7 +338,7 @@ def _fact_select(form: Form, elements: Sequence[tuple[str, str]], current: str) 
             f"z.region, c._period AS period, c._revision AS revision, c._state AS state, {value_columns}, "
             f"{parts['year']} AS year, {parts['month']} AS month, {parts['prev']} AS prev_period, "
             f"{parts['end']} AS period_end{flag_columns} "
-            f"FROM ({current}) c{zone_join} LEFT JOIN zone z ON z.code = {zone}{flag_join}")
+            f"FROM ({current}) c{zone_join} LEFT JOIN {ZONE_OR_OUTSIDE} z ON z.code = {zone}{flag_join}")
 
 
 def _single_months_select(cumulative: str, elements: Sequence[tuple[str, str]]) -> str:

@@ -49,8 +49,10 @@ from hizone.analytics.formula import Count, Name, Node, parse
 from hizone.analytics.query import Analytics, SourceRow
 from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.auth import Principal, can_read_zone, own_enterprises
+from hizone.auth.policy import can_read_province
 from hizone.catalog import default_catalog
 from hizone.errors import HizoneError, StoreError
+from hizone.registry.outside import outside_code, outside_province
 from hizone.store.changes import READINGS_WRITTEN
 from hizone.store.db import read_connection
 from hizone.store.models import (
@@ -185,6 +187,11 @@ class Reader:
         return self.periods.get(self.indicators.table_of(indicator), [])
 
     def zones_of(self, level: str, key: str) -> tuple[str, ...]:
+        """The zones of a group (never an outside key: see ``units_of``)."""
+        return tuple(code for code in self.members.get((level, key), ()) if outside_province(code) is None)
+
+    def units_of(self, level: str, key: str) -> tuple[str, ...]:
+        """What a group's figures add up from: its zones and its provinces' outside keys (registry.outside)."""
         return self.members.get((level, key), ())
 
     def reporting_zones(self, indicator: str, period: str) -> list[str]:
@@ -201,10 +208,13 @@ class Reader:
         """What ``principal`` sees as it is: its zones, and the provinces all of whose zones it reads."""
         if principal.is_national:
             return Viewer.everyone()
-        zones = frozenset(z.code for z in self.zones.values() if can_read_zone(principal, z.code, z.province_code))
+        # With the outside keys (registry.outside) of the provinces it reads: a province's figure counts its
+        # carriers outside any national zone, which no zone's user reads.
+        zones = frozenset([*(z.code for z in self.zones.values() if can_read_zone(principal, z.code, z.province_code)),
+                           *(outside_code(p) for p in self.provinces if can_read_province(principal, p))])
         known = {cell_key("zone", code) for code in zones}
         for province in self.provinces:
-            members = self.zones_of("province", province)
+            members = self.units_of("province", province)
             if members and set(members) <= zones:
                 known.add(cell_key("province", province))
         return Viewer(zones, frozenset(known), own_enterprises(principal))
@@ -386,6 +396,9 @@ class Reader:
         keep = largest_needed()
         empty = Cell(0.0, {})
         cells = {cell_key("zone", code): zone_cells.get(code, empty) for code in self.zones}
+        # The outside keys are cells as the zones are (never shown as one, but a province less its zones is one).
+        cells |= {cell_key("zone", code): zone_cells.get(code, empty) for (lvl, _key), codes in self.members.items()
+                  if lvl == "province" for code in codes if outside_province(code) is not None}
         for level in ("province", "region", "nation"):
             for (lvl, key), codes in self.members.items():
                 if lvl == level:
@@ -399,7 +412,7 @@ class Reader:
         regions: dict[str, list[str]] = {}
         relations = []
         for code in sorted(self.provinces):
-            zones = self.zones_of("province", code)
+            zones = self.units_of("province", code)
             if zones:
                 relations.append(Relation(cell_key("province", code), tuple(cell_key("zone", z) for z in zones)))
                 regions.setdefault(self.provinces[code].region, []).append(cell_key("province", code))

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hizone.registry.outside import outside_code
+
 ROLES = ("admin", "analyst", "province", "zone", "enterprise", "judge")
 NATIONAL_ROLES = ("admin", "analyst")
 PUBLIC = "public"
@@ -112,8 +114,16 @@ def zones_acted_on(p: Principal, zone_province: Mapping[str, str]) -> frozenset[
     if p.is_national:
         return None
     if p.role == "enterprise":
-        return frozenset([p.zone_code or ""])
+        return frozenset([enterprise_zone(p)])
     return frozenset(z for z, province in zone_province.items() if can_read_zone(p, z, province))
+
+
+def enterprise_zone(p: Principal) -> str:
+    """The zone an enterprise's (or a carrier's) user reports in: its zone, or for a carrier outside any national
+    zone its province's outside key (``registry.outside``); '' when neither is known."""
+    if p.zone_code:
+        return p.zone_code
+    return outside_code(p.province_code) if p.province_code else ""
 
 
 def entities_acted_on(p: Principal) -> frozenset[str] | None:

@@ -16,7 +16,7 @@ from hizone.auth.sessions import digest, end_all_sessions, issue_unlock, unlock_
 from hizone.errors import HizoneError, RegistryError
 from hizone.registry import validate_credit_code
 from hizone.store import session_scope
-from hizone.store.models import ApiToken, AuditLog, Enterprise, Province, User, Zone
+from hizone.store.models import ApiToken, AuditLog, Carrier, Enterprise, Province, User, Zone
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -72,8 +72,11 @@ def _check_scope(session: Session, role: str, province: str | None, zone: str | 
     if role == "enterprise":
         code = _valid_credit_code(credit_code or "")
         enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == code))
+        carrier = session.scalar(select(Carrier).where(Carrier.code == code)) if enterprise is None else None
+        if carrier is not None:  # an incubation carrier's operator (outside any national zone: zone None)
+            return carrier.province_code, carrier.zone_code, code
         if enterprise is None:
-            raise AuthError(f"no enterprise with credit code '{code}' in the store", where="--credit-code",
+            raise AuthError(f"no enterprise or carrier with credit code '{code}' in the store", where="--credit-code",
                             problem="unknown_enterprise", value=code)
         zone_row = session.get(Zone, enterprise.zone_code)
         return (zone_row.province_code if zone_row else None), enterprise.zone_code, code

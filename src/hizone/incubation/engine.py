@@ -120,9 +120,47 @@ def space_problems(figures: dict[str, Any]) -> list[str]:
     return [f"floor space by use {used:g} m² exceeds the total {total:g} m²"] if used > total else []
 
 
-def load_evaluation() -> dict[str, Any]:
-    path = resources.files("hizone.catalog") / "data" / "incubation" / "evaluation-2019.yaml"
-    return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
+BASES = ("official", "inferred")  # an indicator's and its weights' standing: published, or hizone's own
+
+
+def load_evaluation(text: str | None = None) -> dict[str, Any]:
+    """The evaluation framework (catalog/data/incubation/evaluation-2019.yaml, or ``text``): every indicator says
+    whether it and its weights are the official set's (``basis: official`` with its ``source``) or hizone's
+    stand-in (``basis: inferred``), and has a weight for 综合 and for 专业."""
+    where = "incubation/evaluation-2019.yaml"
+    if text is None:
+        text = (resources.files("hizone.catalog") / "data" / "incubation" / "evaluation-2019.yaml").read_text(
+            encoding="utf-8")
+    spec = dict(yaml.safe_load(text))
+    for code, ind in (spec.get("indicators") or {}).items():
+        basis = ind.get("basis")
+        if basis not in BASES:
+            raise ValueError(f"{where}: indicator {code}: basis must be one of {', '.join(BASES)}, got {basis!r}")
+        if basis == "official" and not ind.get("source"):
+            raise ValueError(f"{where}: indicator {code}: an official indicator names its source")
+        if set(ind.get("weight") or {}) != {"综合", "专业"}:
+            raise ValueError(f"{where}: indicator {code}: needs a weight for 综合 and for 专业")
+    return spec
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of the framework as a carrier's page shows it: its weight for the carrier's focus."""
+
+    code: str
+    name_zh: str
+    dimension: str
+    weight: float
+    share: float  # of the focus's weights
+    basis: str  # official or inferred
+
+
+def framework(focus: str, spec: dict[str, Any] | None = None) -> list[Indicator]:
+    spec = spec or load_evaluation()
+    weights = {code: float(ind["weight"][focus]) for code, ind in spec["indicators"].items()}
+    total = sum(weights.values()) or 1.0
+    return [Indicator(code, str(ind.get("name_zh", code)), str(ind.get("dimension", "")), weights[code],
+                      weights[code] / total, str(ind["basis"])) for code, ind in spec["indicators"].items()]
 
 
 def self_check_figures(values: dict[str, Any], founded_year: int | None, year: int) -> dict[str, float]:

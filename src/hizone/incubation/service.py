@@ -11,14 +11,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Integer, and_, case, distinct, func, literal_column, select
+from sqlalchemy import Engine, Integer, and_, case, distinct, func, literal_column, or_, select
 
 from hizone.auth.policy import Principal, can_read_carrier, data_scope
 from hizone.errors import HizoneError
 from hizone.incubation.engine import (
     Check,
     Graded,
+    Indicator,
     evaluate,
+    framework,
     held_levels,
     self_check,
     self_check_figures,
@@ -68,6 +70,7 @@ class Profile:
     grade: Graded | None
     criteria: dict[str, int]  # graduates by criterion met
     path: dict[str, int]  # graduates that became 高企 / 瞪羚 / listed afterwards
+    indicators: list[Indicator] = field(default_factory=list)  # what the grade is made of (incubators only)
 
 
 @dataclass
@@ -98,13 +101,15 @@ def overdue_before(today: dt.date, months: int) -> dt.date:
 
 
 def _counts(engine: Engine, today: dt.date) -> dict[int, tuple[int, int, int]]:
-    """Per carrier id: (in incubation, graduated, in incubation beyond the limit), counted by the database."""
+    """Per carrier id: (in incubation, graduated, in incubation beyond the limit) on ``today``, counted by the
+    database: a stay entered after ``today`` is not yet counted, one that ended after it is still open then."""
     threshold = overdue_before(today, vocabulary().months)
-    open_stay = Incubatee.graduated.is_(None)
+    entered = Incubatee.entry <= today
+    open_stay = and_(entered, or_(Incubatee.graduated.is_(None), Incubatee.graduated > today))
     # "+carrier_id": SQLite would otherwise walk the carrier_id index and fetch each stay's row from wherever it
     # lies (700,000 stays: 1.1 s); one scan and a sort of the groups take 0.6 s. PostgreSQL hashes either way.
     carrier = literal_column("+incubatee.carrier_id", Integer)
-    query = (select(carrier, func.count().filter(open_stay), func.count().filter(~open_stay),
+    query = (select(carrier, func.count().filter(open_stay), func.count().filter(Incubatee.graduated <= today),
                     func.count().filter(and_(open_stay, Incubatee.entry <= threshold)))
              .select_from(Incubatee).group_by(carrier))
     with engine.connect() as conn:
@@ -198,7 +203,8 @@ def profile(engine: Engine, principal: Principal, code: str, *, today: dt.date |
     path = graduates_path(engine, principal, carrier=code).get(code, {})
     return Profile(row, carrier.operator, carrier.address, carrier.founded_year, history,
                    report.period if report else None, report.state if report else None, checks, grade,
-                   dict(sorted(criteria.items())), path)
+                   dict(sorted(criteria.items())), path,
+                   framework(carrier.focus) if carrier.kind != "众创空间" else [])
 
 
 def chain(engine: Engine, principal: Principal, zone: str | None = None, *,

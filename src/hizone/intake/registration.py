@@ -38,6 +38,7 @@ from hizone.registry.enterprises import (
     register,
     zone_provinces,
 )
+from hizone.registry.outside import PREFIX
 from hizone.registry.sheets import ListRow, ListSheet, Problem
 from hizone.store.models import Enterprise
 
@@ -85,6 +86,8 @@ def check_registration(conn: Connection, raw: RawSheet, columns: ColumnMap, rule
     valid = (keys != "") & (credit_code_problems(keys)[0] == CodeProblem.OK)
     registered_zones = context.registry.zones_of(keys)
     known = valid & (registered_zones != "")
+    # A carrier outside any national zone is the carrier registry's, never a zone's enterprise: nothing to register.
+    valid &= ~np.char.startswith(registered_zones.astype(np.str_), PREFIX)
     picked = np.flatnonzero(valid & (~known | _differs(conn, raw, positions, keys, known)))
     existing = known_enterprises(conn, np.unique(keys[picked][known[picked]]).tolist())
     sheet = ListSheet(_rows_of(raw, picked), positions)

@@ -47,6 +47,7 @@ from hizone.intake.validate import (
 from hizone.intake.worker import read_in_worker, start_worker
 from hizone.registry.enterprises import EnterpriseRow
 from hizone.registry.history import period_end_text, valid_on
+from hizone.registry.outside import NAME_ZH, outside_code, outside_province, with_outside
 from hizone.store import bulk_transaction
 from hizone.store.bulk import arrow_column
 from hizone.store.changes import (
@@ -60,9 +61,11 @@ from hizone.store.changes import (
     open_batch,
 )
 from hizone.store.models import (
+    Carrier,
     Enterprise,
     EnterpriseVersion,
     ImportBatch,
+    Province,
     RevisionNote,
     Submission,
     Zone,
@@ -114,9 +117,11 @@ class ImportResult:
 
 
 def _scope_zones(conn: Connection, actor: Principal) -> frozenset[str] | None:
-    """The zones the actor may act in, by the auth policy (None: all)."""
+    """The zones the actor may act in, by the auth policy (None: all), with the outside keys of its provinces
+    (``registry.outside``: the reports of carriers outside any national zone)."""
     provinces = conn.execute(select(Zone.code, Zone.province_code))
-    return zones_acted_on(actor, {code: province for code, province in provinces})
+    return zones_acted_on(actor, with_outside({code: province for code, province in provinces},
+                                              conn.execute(select(Province.code)).scalars()))
 
 
 @dataclass
@@ -225,10 +230,25 @@ def _registry(conn: Connection, period: str, entities: Sequence[str] | None = No
     if entities is not None:
         query = query.where(Enterprise.credit_code.in_(list(entities)))
     keys, zones = conn.execute(query).one()
-    if keys is None:
-        return Registry.sorted(np.asarray([], dtype=np.str_), np.asarray([], dtype=np.str_))
-    return Registry.sorted(np.asarray(keys.split(_SEPARATOR), dtype=np.str_),
-                           np.asarray(zones.split(_SEPARATOR), dtype=np.str_))
+    found = (np.asarray(keys.split(_SEPARATOR), dtype=np.str_), np.asarray(zones.split(_SEPARATOR), dtype=np.str_)
+             ) if keys is not None else (np.asarray([], dtype=np.str_), np.asarray([], dtype=np.str_))
+    return Registry.sorted(*found)
+
+
+def _with_outside_carriers(conn: Connection, registry: Registry, entities: Sequence[str] | None) -> Registry:
+    """The registry with each carrier outside any national zone at its province's outside key (its operator is
+    no zone's enterprise: the carrier registry places it), for the carriers' own forms (rules ``codes``:
+    ``outside_carriers``)."""
+    query = select(Carrier.code, Carrier.province_code).where(Carrier.zone_code.is_(None))
+    if entities is not None:
+        query = query.where(Carrier.code.in_(list(entities)))
+    outside = dict(conn.execute(query).all())
+    if not outside:
+        return registry
+    keep = ~np.isin(registry.keys, np.asarray(sorted(outside), dtype=np.str_))
+    return Registry.sorted(np.concatenate([registry.keys[keep], np.asarray(list(outside), dtype=np.str_)]),
+                           np.concatenate([registry.zones[keep], np.asarray([outside_code(p) for p in
+                                                                              outside.values()], dtype=np.str_)]))
 
 
 def build_context(conn: Connection, rules: RuleSet, period: str, actor: Principal, today: dt.date,
@@ -237,7 +257,12 @@ def build_context(conn: Connection, rules: RuleSet, period: str, actor: Principa
     form's one row) only their part of the registry and of last year's values, not every enterprise's."""
     names: dict[str, str] = {code: name for code, name in conn.execute(select(Zone.code, Zone.name_zh))}
     registry = _registry(conn, period, entities) if rules.form.entity == "enterprise" else None
-    return Context(today=today, zones=frozenset(names), zone_names=names, registry=registry,
+    if registry is not None and rules.check_enabled("outside_carriers"):
+        registry = _with_outside_carriers(conn, registry, entities)
+        names |= {outside_code(code): NAME_ZH.format(province=name)
+                  for code, name in conn.execute(select(Province.code, Province.name_zh))}
+    zones = frozenset(code for code in names if outside_province(code) is None)
+    return Context(today=today, zones=zones, zone_names=names, registry=registry,
                    previous=_previous(conn, rules, period, entities),
                    allowed_zones=_scope_zones(conn, actor), allowed_entities=entities_acted_on(actor),
                    loaded={name: check_module(name).load(conn, rules, period) for name in rules.row_checks})

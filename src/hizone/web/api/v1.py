@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from hizone.analytics.read import ReadCache, Reader, Viewer
 from hizone.analytics.rollup import NATION_KEY
 from hizone.auth import data_scope
 from hizone.registry import qualification_kinds
+from hizone.registry.outside import outside_code
 from hizone.store.models import Submission, Zone
 from hizone.web import security
 from hizone.web.api.schemas import (
@@ -167,9 +168,11 @@ def list_submissions(request: Request, principal: security.LoggedIn,
                      state: str | None = Query(None, pattern=r"^(draft|submitted|reviewed|approved|returned)$"),
                      page: int = PAGE, page_size: int = PAGE_SIZE) -> SubmissionPage:
     scope = data_scope(principal)
-    query = select(Submission).join(Zone, Zone.code == Submission.zone_code)
+    # Outer: a carrier outside any national zone reports at its province's outside key (registry.outside).
+    query = select(Submission).outerjoin(Zone, Zone.code == Submission.zone_code)
     if scope.province_code:
-        query = query.where(Zone.province_code == scope.province_code)
+        query = query.where(or_(Zone.province_code == scope.province_code,
+                                Submission.zone_code == outside_code(scope.province_code)))
     if scope.zone_code:
         query = query.where(Submission.zone_code == scope.zone_code)
     if scope.credit_code:

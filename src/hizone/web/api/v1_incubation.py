@@ -48,6 +48,15 @@ class GradeOut(BaseModel):
     stability: float = Field(description="share of perturbed-weight draws that keep the grade")
 
 
+class IndicatorOut(BaseModel):
+    code: str
+    name_zh: str
+    dimension: str
+    weight: float
+    share: float = Field(description="of the weights of the carrier's focus (综合 or 专业)")
+    basis: str = Field(description="official, or inferred: hizone's stand-in (the official 2019 set was not found)")
+
+
 class ProfileOut(BaseModel):
     carrier: CarrierOut
     operator: str | None
@@ -60,6 +69,8 @@ class ProfileOut(BaseModel):
     grade: GradeOut | None
     criteria: dict[str, int] = Field(description="graduates by the criterion met")
     path: dict[str, int] = Field(description="graduates that became 高企 / 瞪羚 / listed afterwards")
+    indicators: list[IndicatorOut] = Field(default_factory=list,
+                                           description="what the grade is made of, each saying if it is inferred")
 
 
 class FunnelOut(BaseModel):
@@ -87,7 +98,8 @@ def carrier(request: Request, principal: security.CarrierReader, carrier_code: s
                                for lv, ev, day, doc in p.history],
                       report_year=p.report_year, report_state=p.report_state,
                       checks=[CheckOut(**c.__dict__) for c in p.checks],
-                      grade=GradeOut(**p.grade.__dict__) if p.grade else None, criteria=p.criteria, path=p.path)
+                      grade=GradeOut(**p.grade.__dict__) if p.grade else None, criteria=p.criteria, path=p.path,
+                      indicators=[IndicatorOut(**i.__dict__) for i in p.indicators])
 
 
 @router.get("/chain", response_model=FunnelOut, summary="The chain 众创空间 → 孵化器 → 加速器 → 大学科技园 as a funnel")

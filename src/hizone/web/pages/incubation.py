@@ -26,7 +26,7 @@ def _kind(kind: str | None) -> str | None:
 @router.get("/incubation")
 def overview(request: Request, principal: security.Scoped, kind: str | None = None) -> Response:
     lang = request.state.lang
-    found = view.overview(request.app.state.engine, principal, lang, kind=_kind(kind))
+    found = view.overview(request.app.state.engine, principal, lang, kind=_kind(kind), reader=figures(request))
     return render(request, "incubation.html", found)
 
 

@@ -9,11 +9,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from hizone.auth.policy import Principal
+from hizone.analytics.read import Reader
+from hizone.analytics.rollup import NATION_KEY
+from hizone.auth.policy import Principal, data_scope
 from hizone.incubation import service as svc
 from hizone.web.i18n import translate
 from hizone.web.services.geo import province_features
 from hizone.web.services.tables import Column, Table
+from hizone.web.services.views import load_views, shown, shown_yoy
 
 
 def carriers_table(rows: list[svc.CarrierRow], lang: str, grades: dict[str, Any] | None = None) -> Table:
@@ -57,9 +60,46 @@ def carrier_map(rows: list[svc.CarrierRow], lang: str) -> dict[str, Any]:
                       for r in rows if r.longitude is not None and r.latitude is not None]}
 
 
+def statistics_group(principal: Principal) -> tuple[str, str] | None:
+    """Whose carrier statistics a viewer's pages show: the nation's, its province's or its zone's."""
+    scope = data_scope(principal)
+    if scope.nothing or scope.credit_code:
+        return None
+    if scope.zone_code:
+        return "zone", scope.zone_code
+    if scope.province_code:
+        return "province", scope.province_code
+    return "nation", NATION_KEY
+
+
+def statistics_table(reader: Reader, principal: Principal, lang: str, group: tuple[str, str] | None = None) -> Table:
+    """The carriers' annual statistics (views.yaml ``incubation_indicators``) by year with their y/y, from the
+    analytics layer as ``principal`` may see them, for ``group`` (level, key; the viewer's own by default)."""
+    group = group or statistics_group(principal)
+    items = load_views().incubation_indicators
+    years = sorted({p for item in items if item.indicator for p in reader.periods_of(item.indicator)})
+    yoy = translate("incubation.yoy", lang)
+    columns = [Column("item", translate("incubation.indicator", lang)),
+               Column("unit", translate("incubation.unit", lang))]
+    for year in years:
+        columns += [Column(f"v{year}", year, "number"), Column(f"y{year}", f"{year} {yoy}", "pct")]
+    rows: list[dict[str, object]] = []
+    if group is not None:
+        viewer = reader.viewer(principal)
+        for item in items:
+            row: dict[str, object] = {"item": item.name(lang), "unit": item.unit_label(lang)}
+            for year in years:
+                row[f"v{year}"] = shown(reader, item, *group, year, viewer)
+                row[f"y{year}"] = shown_yoy(reader, item, *group, year, viewer)
+            rows.append(row)
+    return Table("statistics", columns, rows)
+
+
 def overview(engine: Engine, principal: Principal, lang: str, *, kind: str | None = None,
-             zone: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+             zone: str | None = None, today: dt.date | None = None, reader: Reader | None = None) -> dict[str, Any]:
     rows = svc.list_carriers(engine, principal, zone=zone, kind=kind, today=today)
     return {"summary": svc.summary(engine, principal, today=today), "table": carriers_table(rows, lang),
             "map": carrier_map(rows, lang), "chain": chain_table(svc.chain(engine, principal, today=today), lang),
-            "kinds": svc.CHAIN, "kind": kind}
+            "kinds": svc.CHAIN, "kind": kind,
+            "statistics": statistics_table(reader, principal, lang) if reader is not None else None,
+            "statistics_group": statistics_group(principal)}

@@ -36,7 +36,8 @@ from hizone.intake.template import build_template
 from hizone.intake.validate import prepare, validate_sheet
 from hizone.intake.worker import read_in_worker
 from hizone.online.calendar import Status, local_date
-from hizone.store.models import ImportBatch, Zone
+from hizone.registry.outside import with_outside
+from hizone.store.models import ImportBatch, Province, Zone
 from hizone.web.i18n import translate
 from hizone.web.services.tables import Column, Table, check_export_size
 
@@ -189,8 +190,9 @@ def issues_table(issues: list[Issue], lang: str) -> Table:
 
 def _zones_in_scope(engine: Engine, principal: Principal) -> set[str]:
     with Session(engine) as session:
-        return {code for code, prov in session.execute(select(Zone.code, Zone.province_code))
-                if can_read_zone(principal, code, prov)}
+        provinces = with_outside(dict(session.execute(select(Zone.code, Zone.province_code)).all()),
+                                 session.scalars(select(Province.code)))
+        return {code for code, prov in provinces.items() if can_read_zone(principal, code, prov)}
 
 
 @dataclass(frozen=True)

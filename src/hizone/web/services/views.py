@@ -54,6 +54,7 @@ class Views:
     top_n: int
     indicators: dict[str, Indicator]
     evaluation_framework: str
+    incubation_indicators: tuple[Indicator, ...] = ()
 
 
 def _item(catalog: Catalog, indicators: IndicatorSet, code: str, spec: dict[str, Any], where: str) -> Indicator:
@@ -105,7 +106,8 @@ def load_views(path: Path = VIEWS) -> Views:
     return Views(kpis=kpis, map_indicators=many("map_indicators"), province_indicators=many("province_indicators"),
                  profile_indicators=many("profile_indicators"), zone_list_indicators=many("zone_list_indicators"),
                  trend_indicators=many("trend_indicators"), monthly_elements=monthly, rank_by=pick(doc["rank_by"]),
-                 top_n=int(doc["top_n"]), indicators=known, evaluation_framework=str(doc["evaluation_framework"]))
+                 top_n=int(doc["top_n"]), indicators=known, evaluation_framework=str(doc["evaluation_framework"]),
+                 incubation_indicators=many("incubation_indicators"))
 
 
 def shown(reader: Reader, item: Indicator, level: str, key: str, period: str, viewer: Viewer) -> Shown:
