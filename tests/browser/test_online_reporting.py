@@ -99,6 +99,7 @@ def test_an_enterprise_fills_in_its_report_and_it_reaches_the_zone_profile(
     review = zone.go(review_url)
     assert review.locator("[data-value='revenue']").inner_text() == "140,000"
     assert review.locator("[data-prev='revenue']").inner_text().startswith("10,000")  # against the revision before
+    assert "营业收入与财务报表不符" in review.locator("[data-earlier-note='revenue']").inner_text()  # what was asked
     _step(review, "review", "已审核通过")
     _step(review, "approve", "已批准")
     assert review.locator("#review-state").inner_text() == "已批准"

@@ -138,6 +138,23 @@ def test_the_zone_reviews_and_approves_from_the_review_page(engine: Engine, seed
     assert returned.status_code == 404
     assert _states(engine)[NEIGHBOUR] == "submitted"
     assert _step(clients["province"], OWN_2, "approve") == 400  # the form's workflow: not the province's step
+
+
+def test_the_reviewer_sees_what_an_earlier_return_asked_for(engine: Engine, seeded: Seeded,
+                                                           clients: dict[str, TestClient]) -> None:
+    """Returned with a note on a field and submitted again: the review of the new revision shows the note beside
+    that field (the filler's form no longer does: the return is over)."""
+    _submit_all(engine)
+    zone = clients["zone"]
+    assert zone.post(f"{URL}/return", data={"entity": OWN_2, "note_revenue": "与财务报表不符", "comment": "请核对",
+                                            "csrf_token": csrf_of(zone, "/reporting")}).status_code == 200
+    page = zone.get(f"{URL}/review?entity={OWN_2}").text
+    assert 'id="review-returned"' in page and 'id="review-earlier"' not in page
+    data = report_csv([[OWN_2, "测试企业2", "Z1101", 64_000, 3_100, 2_500, 124_000, 56]])
+    assert import_file(engine, data, FORM, PERIOD, ADMIN, name="again.csv", submit=True).stored
+    page = zone.get(f"{URL}/review?entity={OWN_2}").text
+    assert 'id="review-earlier"' in page and "请核对" in page
+    assert 'data-earlier-note="revenue">与财务报表不符<' in page and 'data-earlier-note="employees"><' in page
     assert _step(clients["enterprise"], OWN_1, "review") == 403
 
 
@@ -197,6 +214,8 @@ def test_a_value_outside_the_list_is_refused_as_by_an_import(engine: Engine, see
     assert [m.group(1) for m in OPTION.finditer(chosen) if m.group(2)] == ["3"]
     listed = page.split('<select id="f-listed"')[1].split("</select>")[0]
     assert [m.group(1) for m in OPTION.finditer(listed) if m.group(2)] == ["0"]
+    printed = clients["enterprise"].get(f"{URL}/print").text
+    assert 'data-value="enterprise_scale">3 小型<' in printed and 'data-value="listed">0 否<' in printed
 
 
 @pytest.mark.parametrize(("files", "message"), [

@@ -20,6 +20,7 @@ from hizone.store.online import (
     Draft,
     Report,
     StaleDraft,
+    earlier_return,
     last_return,
     load_draft,
     mark_submitted,
@@ -202,8 +203,9 @@ async def submit(request: Request, principal: security.Submitter, form_code: str
 @router.get(FORM_PATH + "/review")
 def review(request: Request, principal: security.Scoped, form_code: str, period: str,
            entity: str | None = None, done: str | None = Query(None, pattern=r"^(review|approve)$")) -> Response:
-    """A report's latest revision against the one before and against last year, with how it was filed; a
-    reviewer returns it from here with comments on the fields."""
+    """A report's latest revision against the one before and against last year, with how it was filed and what
+    an earlier return asked for, field by field; a reviewer returns it from here with comments on the fields, or
+    reviews or approves it (the steps its form's workflow gives the reader)."""
     rules, canonical = online_svc.rules_of(form_code, period)
     engine = request.app.state.engine
     report = Report(form_code, canonical, online_svc.reviewed_entity(engine, principal, form_code, entity))
@@ -212,9 +214,11 @@ def review(request: Request, principal: security.Scoped, form_code: str, period:
     if found is None:
         raise HTTPException(status_code=404, detail=f"no report of '{report.entity_key}' for {canonical}")
     steps = online_svc.review_steps(engine, principal, report, found.state)
+    returned = last_return(engine, report)
     return render(request, "online_review.html", {
         "form": form, "period": canonical, "entity": report.entity_key, "review": found,
-        "returned": last_return(engine, report), "can_return": "return" in steps,
+        "returned": returned, "earlier": earlier_return(engine, report) if returned is None else None,
+        "can_return": "return" in steps,
         "steps": [s for s in steps if s != "return"], "done": done,
         "history_url": svc.history_url(form_code, report.entity_key, canonical),
         "base": f"/reporting/online/{form_code}/{canonical}"})
