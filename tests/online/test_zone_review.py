@@ -238,3 +238,27 @@ def test_malformed_code_lists_and_workflows_are_refused(tmp_path: Path, files: d
         (tmp_path / name).write_text(text, encoding="utf-8")
     with pytest.raises(CatalogError, match=message):
         load_catalog([tmp_path])
+
+
+def test_the_template_offers_the_code_lists_as_drop_downs() -> None:
+    """The .xlsx template of the 2024 form: a list validation of the codes on each coded column."""
+    import io
+    import zipfile
+
+    from hizone.intake.template import build_template
+
+    with zipfile.ZipFile(io.BytesIO(build_template(FORM, 2024))) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    lists = re.findall(r'<dataValidation type="list"[^>]*>.*?<formula1>([^<]*)</formula1>', sheet)
+    assert lists == ['"1,2,3,4"', '"1,0"']
+    assert "1 大型、2 中型、3 小型、4 微型" in sheet
+
+
+def test_the_queues_steps_take_every_forms_reports(clients: dict[str, TestClient]) -> None:
+    """The queue lists the reports of every form (energy, incubators, the weekly talent report): its buttons' route
+    takes their codes and periods (here nothing waits, so the step is refused in words, not as a malformed form)."""
+    admin = clients["admin"]
+    for form, period in (("talent_report", "2022W28"), ("enterprise_energy", "2023")):
+        response = admin.post("/reporting/transition", data={"action": "review", "form": form, "period": period,
+                                                             "csrf_token": csrf_of(admin, "/reporting")})
+        assert response.status_code == 400 and f"nothing to review: no {form} {period}" in response.text
