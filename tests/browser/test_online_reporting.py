@@ -1,6 +1,7 @@
-"""网上填报 in a real browser: an enterprise fills its annual report (an inline error fixed, a warning confirmed
-with a reason, the draft saved and reloaded), submits; the province returns it with a note on a field; the
-enterprise sees the note, corrects and resubmits; the report is reviewed and approved and its figure reaches
+"""网上填报 in a real browser: an enterprise fills its annual report (an inline error fixed, a coded field chosen
+from its drop-down, a warning confirmed with a reason, the draft saved and reloaded), submits; its zone's
+committee reviews it and returns it with a note on a field; the enterprise sees the note beside the field,
+corrects and resubmits; the zone reviews and approves it (enterprise_annual's workflow) and its figure reaches
 the zone's profile."""
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ def _submit(page: Page) -> None:
     _wait_text(page, "#online-status", "已提交审核")
 
 
-def _act(session: Session, action: str) -> None:
-    session.go("/reporting")
-    session.page.click(f"button[data-action='{action}'][data-zone='Z1101'][data-period='2024']")
-    session.page.wait_for_load_state("networkidle")
-    assert session.page.locator("#done-message").count() == 1
+def _step(page: Page, action: str, done: str) -> None:
+    """Take a workflow step from the review page; the page says it was taken."""
+    page.click(f"#review-{action}")
+    page.wait_for_load_state("networkidle")
+    assert done in page.locator("#review-done").inner_text()
 
 
 def test_an_enterprise_fills_in_its_report_and_it_reaches_the_zone_profile(
@@ -52,6 +53,9 @@ def test_an_enterprise_fills_in_its_report_and_it_reaches_the_zone_profile(
     enterprise.shot("inline-error")
     _type(page, "employees", "115")
     page.wait_for_selector("#issue-employees .error", state="detached", timeout=10_000)
+    options = page.locator("#f-enterprise_scale option").all_inner_texts()  # a coded field: its code list
+    assert options[1:] == ["1 大型", "2 中型", "3 小型", "4 微型"]
+    page.select_option("#f-enterprise_scale", "3")
     _type(page, "revenue", "1万")  # a tenth of last year's: the outlier warning
     page.wait_for_selector("#issue-revenue .warning", timeout=10_000)
     page.click("#online-submit")  # not confirmed: nothing is sent
@@ -62,26 +66,29 @@ def test_an_enterprise_fills_in_its_report_and_it_reaches_the_zone_profile(
     page = enterprise.go(FORM)  # reloaded: the server's draft
     assert page.locator("#f-revenue").input_value() == "1万"
     assert page.locator("#f-employees").input_value() == "115"
+    assert page.locator("#f-enterprise_scale").input_value() == "3"
     page.wait_for_selector("#issue-revenue .warning", timeout=10_000)  # checked again on opening
     page.check("input[name='confirm_warnings']")
     page.fill("#warning-reason", "剥离了一项业务")
     _submit(page)
     enterprise.shot("submitted")
 
-    province = open_session("online-province")
-    province.login(USERS["province"])
-    review = province.go(f"{FORM}/review?entity={credit_code(1)}")
+    zone = open_session("online-zone")
+    zone.login(USERS["zone"])
+    review_url = f"{FORM}/review?entity={credit_code(1)}"
+    review = zone.go(review_url)
     assert "剥离了一项业务" in review.locator("#review-reason").inner_text()
     assert review.locator("[data-value='revenue']").inner_text() == "10,000"
+    assert review.locator("#review-approve").count() == 0  # submitted: reviewed first
     review.fill("input[name='note_revenue']", "营业收入与财务报表不符，请核对")
     review.fill("#review-comment", "请修改后重新提交")
     review.click("#review-return")
     review.wait_for_load_state("networkidle")
     assert review.locator("#review-state").inner_text() == "已退回"
-    province.shot("returned")
+    zone.shot("returned")
 
     page = enterprise.go(FORM)
-    assert "营业收入与财务报表不符" in page.locator("#note-revenue").inner_text()
+    assert "营业收入与财务报表不符" in page.locator("#note-revenue").inner_text()  # beside the field
     assert "请修改后重新提交" in page.locator("#online-returned").inner_text()
     _type(page, "revenue", "14万")
     page.wait_for_selector("#issue-revenue .warning", state="detached", timeout=10_000)
@@ -89,12 +96,14 @@ def test_an_enterprise_fills_in_its_report_and_it_reaches_the_zone_profile(
     _submit(page)
     enterprise.shot("resubmitted")
 
-    _act(province, "review")
-    admin = open_session("online-admin")
-    admin.login(USERS["admin"])
-    _act(admin, "approve")
-    zone = open_session("online-zone")
-    zone.login(USERS["zone"])
+    review = zone.go(review_url)
+    assert review.locator("[data-value='revenue']").inner_text() == "140,000"
+    assert review.locator("[data-prev='revenue']").inner_text().startswith("10,000")  # against the revision before
+    assert "营业收入与财务报表不符" in review.locator("[data-earlier-note='revenue']").inner_text()  # what was asked
+    _step(review, "review", "已审核通过")
+    _step(review, "approve", "已批准")
+    assert review.locator("#review-state").inner_text() == "已批准"
+    zone.shot("approved")
     profile = zone.go("/zones/Z1101?year=2024")
     revenue = profile.locator("#table-key_indicators tr", has_text="营业收入").first.inner_text()
     assert "1.40" in revenue  # 14万 千元 = 1.40 亿元, the zone's only 2024 report

@@ -170,10 +170,10 @@ def test_a_return_with_a_field_comment_reaches_the_filler(clients: dict[str, Tes
     assert 'id="note-revenue"' not in enterprise.get(URL).text
     diff = province.get(review).text
     assert 'data-value="revenue">140,000<' in diff and 'data-prev="revenue">130,000 *<' in diff
-    # A zone reads the review but does not return (the provinces and the national roles do).
-    assert 'id="review-return"' not in clients["zone"].get(review).text
-    refused = clients["zone"].post(f"{URL}/return", data={"csrf_token": csrf_of(clients["zone"], review),
-                                                          "entity": seeded.own_enterprise, "comment": "x"})
+    # The zone's committee returns its enterprises' reports too (enterprise_annual's workflow); an enterprise never.
+    assert 'id="review-return"' in clients["zone"].get(review).text
+    refused = clients["enterprise"].post(f"{URL}/return", data={"csrf_token": csrf_of(clients["enterprise"], URL),
+                                                                "entity": seeded.own_enterprise, "comment": "x"})
     assert refused.status_code == 403
 
 

@@ -43,7 +43,7 @@ ALLOWED_BY_RULE: dict[str, set[str]] = {
     "admin": {"admin"},
     "national": NATIONAL,
     "analytic_sql": NATIONAL,  # /sql: ad-hoc SQL over the analytic tables (national figures, unsuppressed)
-    "reviewer": NATIONAL | {"province"},
+    "reviewer": NATIONAL | {"province", "zone"},  # which forms, steps and zones: the forms' workflow (policy)
     "submitter": NATIONAL | {"zone", "enterprise"},
     "scoped": NATIONAL | {"province", "zone"},
     "bulletin_reader": set(ROLES) - {"public"},  # bulletins and their facts: published material
@@ -509,7 +509,8 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/reporting/template/{form_code}.xlsx",
               "/reporting/transition", "/reporting/online/{form_code}/{period}/check",
               "/reporting/online/{form_code}/{period}/submit", "/reporting/online/{form_code}/{period}/draft",
-              "/reporting/online/{form_code}/{period}/return", "/reporting/online",
+              "/reporting/online/{form_code}/{period}/return", "/reporting/online/{form_code}/{period}/step",
+              "/reporting/online",
               "/monitoring/alerts/{alert_id}", "/api/v1/alerts/{alert_id}",
               "/admin/users", "/admin/users/export.{fmt}", "/admin/users/{username}/deactivate",
               "/admin/users/{username}/reactivate", "/admin/users/{username}/password",
@@ -704,23 +705,27 @@ def test_registry_uploads_tell_a_scoped_user_nothing_of_an_enterprise_outside_it
 
 def test_the_online_form_tells_nothing_of_an_enterprise_outside_scope(engine: Engine, seeded: Seeded,
                                                                       clients: dict[str, TestClient]) -> None:
-    """Checking, saving, submitting or returning the leak zone's enterprise's report: a zone, a province and an
-    enterprise get the same 404 as for no enterprise (an enterprise its own report, never the one it names), and
-    no figure of it; an admin's check compares with its last year, so the test would see a leak."""
+    """Checking, saving, submitting, returning, reviewing or approving the leak zone's enterprise's report: a zone,
+    a province and an enterprise get the same 404 as for no enterprise (an enterprise its own report, never the
+    one it names), and no figure of it; an admin's check compares with its last year, so the test would see a
+    leak."""
     _seed_leak_zone(engine)
     base = "/reporting/online/enterprise_annual/2024"
     values = {"entity": LEAK_ENTERPRISE, "revenue": str(LEAK_ANNUAL["2023"]["revenue"] * 800), "employees": "5"}
     problems = []
     for role in ("zone", "province", "enterprise"):
         client = clients[role]
-        for action in ("check", "draft", "submit", "return"):
-            response = client.post(f"{base}/{action}", data={**values, "csrf_token": csrf_of(client, "/reporting")})
+        for action, step in (("check", {}), ("draft", {}), ("submit", {}), ("return", {}),
+                             ("step", {"action": "review"}), ("step", {"action": "approve"})):
+            response = client.post(f"{base}/{action}", data={**values, **step,
+                                                              "csrf_token": csrf_of(client, "/reporting")})
             found = [token for token in TOKENS if token in response.text]
-            # A zone and a province file and review in turn: the other's route is closed (403), its own answers 404.
-            expected = {"zone": 404 if action != "return" else 403,
-                        "province": 403 if action != "return" else 404}.get(role)
+            # A zone files and reviews (its own zone's enterprises' reports), a province reviews: what is closed to
+            # the role answers 403, what is open answers 404 for a report outside the role's zones.
+            expected = {"zone": 404, "province": 403 if action in ("check", "draft", "submit") else 404,
+                        "enterprise": 403 if action in ("return", "step") else None}.get(role)
             if response.status_code >= 500 or found or (expected and response.status_code != expected):
-                problems.append(f"{role:10} POST {action} -> {response.status_code} shows {found[:3]}")
+                problems.append(f"{role:10} POST {action} {step} -> {response.status_code} shows {found[:3]}")
     admin = clients["admin"].post(f"{base}/check", data={**values, "csrf_token": csrf_of(clients["admin"])})
     assert str(LEAK_ANNUAL["2023"]["revenue"]) in admin.text, "the test would not see a leak"
     assert problems == [], "\n".join(problems)

@@ -14,6 +14,8 @@ from hizone.auth import (
     can_submit,
     data_scope,
 )
+from hizone.auth.policy import step_takers
+from hizone.catalog import default_catalog
 
 ADMIN = Principal("a", "admin")
 ANALYST = Principal("b", "analyst")
@@ -40,10 +42,23 @@ def test_enterprise_sees_only_itself_even_inside_its_zone() -> None:
     assert not can_read_enterprise(PUBLIC, "C1", "Z1101", "11")
 
 
-def test_review_is_for_national_roles_and_the_own_province() -> None:
-    assert can_review(ADMIN, "Z4401", "44") and can_review(ANALYST, "Z4401", "44")
-    assert can_review(PROVINCE, "Z1101", "11") and not can_review(PROVINCE, "Z4401", "44")
-    assert not can_review(ZONE, "Z1101", "11") and not can_review(ENTERPRISE, "Z1101", "11")
+def test_review_follows_the_forms_workflow_within_the_reviewers_scope() -> None:
+    """A zone's report (zone_monthly): its province reviews and returns, the national roles approve. An enterprise's
+    (enterprise_annual): its zone's committee reviews, returns and approves, its province may review and return."""
+    zone_form = default_catalog().form("zone_monthly", 2023).workflow
+    enterprise_form = default_catalog().form("enterprise_annual", 2023).workflow
+    for chain in (zone_form, enterprise_form):
+        assert can_review(ADMIN, "Z4401", "44", chain) and can_review(ANALYST, "Z4401", "44", chain, "approve")
+        assert can_review(PROVINCE, "Z1101", "11", chain) and not can_review(PROVINCE, "Z4401", "44", chain)
+        assert not can_review(PROVINCE, "Z1101", "11", chain, "approve")
+        assert not can_review(ENTERPRISE, "Z1101", "11", chain, "return")
+    assert not any(can_review(ZONE, "Z1101", "11", zone_form, step) for step in ("review", "approve", "return"))
+    assert all(can_review(ZONE, "Z1101", "11", enterprise_form, step) for step in ("review", "approve", "return"))
+    assert not any(can_review(ZONE, zone, province, enterprise_form, step) for zone, province in
+                   (("Z1102", "11"), ("Z4401", "44")) for step in ("review", "approve", "return"))
+    assert step_takers("approve", zone_form) == ("admin", "analyst")
+    assert step_takers("approve", enterprise_form) == ("zone", "admin", "analyst")
+    assert step_takers("publish", enterprise_form) == ()
 
 
 def test_submitting_is_for_the_entity_itself_its_zone_or_national_roles() -> None:

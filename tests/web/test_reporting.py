@@ -85,12 +85,21 @@ def test_the_audit_log_records_each_actor_with_its_own_role(engine: Engine, clie
                         (USERS["analyst"], "approve", "analyst")}
 
 
-def test_province_cannot_approve_and_zone_cannot_review(clients: dict[str, TestClient]) -> None:
+def test_province_cannot_approve_and_a_zone_reviews_only_its_enterprises(clients: dict[str, TestClient]) -> None:
     post_file(clients["zone"], GOOD_2024)
-    zone_try = clients["zone"].post("/reporting/transition", data={
+    zone = clients["zone"]
+    elsewhere = zone.post("/reporting/transition", data={
+        "action": "review", "form": "enterprise_annual", "period": "2024", "zone_code": "Z4401",
+        "csrf_token": csrf_of(zone, "/reporting")})
+    assert elsewhere.status_code == 400 and "outside your scope" in elsewhere.text
+    own_report = zone.post("/reporting/transition", data={
+        "action": "review", "form": "zone_monthly", "period": "2023-02", "zone_code": "Z1101",
+        "csrf_token": csrf_of(zone, "/reporting")})  # the zone's own report is its province's to review
+    assert own_report.status_code == 400 and "cannot review zone_monthly" in own_report.text
+    zone_try = zone.post("/reporting/transition", data={
         "action": "review", "form": "enterprise_annual", "period": "2024", "zone_code": "Z1101",
-        "csrf_token": csrf_of(clients["zone"], "/reporting")})
-    assert zone_try.status_code == 403
+        "csrf_token": csrf_of(zone, "/reporting")})  # its own enterprises' reports (enterprise_annual's workflow)
+    assert zone_try.status_code == 200 and "review:2" in zone_try.url.query.decode()
     province = clients["province"]
     skip = province.post("/reporting/transition", data={
         "action": "approve", "form": "enterprise_annual", "period": "2024", "zone_code": "Z1101",

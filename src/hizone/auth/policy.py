@@ -11,7 +11,7 @@ public (anonymous: published aggregates and rankings only).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hizone.registry.outside import outside_code
@@ -143,8 +143,9 @@ def can_read_enterprise(p: Principal, credit_code: str, zone_code: str, province
 
 
 def may_review(p: Principal) -> bool:
-    """Review, approve or return reports somewhere: the national roles and the provinces' departments."""
-    return p.is_national or p.role == "province"
+    """Review, approve or return reports somewhere (which forms and steps: ``step_takers``; which zones:
+    ``can_review``): the national roles, the provinces' departments and the zones' committees."""
+    return p.is_national or p.role in REVIEWING_ROLES
 
 
 def may_submit(p: Principal) -> bool:
@@ -162,30 +163,37 @@ def may_submit_form(p: Principal, form_entity: str) -> bool:
     return may_submit(p) and (p.role != "enterprise" or form_entity == "enterprise")
 
 
-# The reporting workflow's steps and who takes each: draft → submitted (zone, enterprise) → reviewed (province)
-# → approved (national); province or national may return submitted or reviewed data for correction.
-_WORKFLOW: dict[str, tuple[str, ...]] = {
-    "submit": ("zone", "enterprise", *NATIONAL_ROLES),
-    "review": ("province", *NATIONAL_ROLES),
-    "approve": NATIONAL_ROLES,
-    "return": ("province", *NATIONAL_ROLES),
-}
+# The reporting workflow: draft → submitted → reviewed → approved, and back to returned (from submitted or
+# reviewed) for correction; approved is locked. An enterprise submits its own reports, a zone's committee its
+# zone's and, on their behalf, its enterprises'. Who reviews, approves and returns is each form's: its YAML's
+# ``workflow`` (catalog ``Form.workflow``: step -> the scoped roles taking it, e.g. the zone's committee for its
+# enterprises' reports, the province's department for a zone's), passed in here; the national roles take every
+# step of every form.
+SUBMITTING_ROLES = ("zone", "enterprise")
+REVIEWING_ROLES = ("zone", "province")  # the scoped roles a form's workflow may name
+Workflow = Sequence[tuple[str, Sequence[str]]]
 
 
-def can_take_step(p: Principal, action: str) -> bool:
-    return p.role in _WORKFLOW.get(action, ())
+def step_takers(action: str, workflow: Workflow) -> tuple[str, ...]:
+    """The roles that take a workflow step of a form (its ``workflow``), national roles last; () for no step."""
+    if action == "submit":
+        return (*SUBMITTING_ROLES, *NATIONAL_ROLES)
+    roles = next((tuple(r) for step, r in workflow if step == action), None)
+    return () if roles is None else (*(r for r in roles if r in REVIEWING_ROLES), *NATIONAL_ROLES)
 
 
-def step_takers(action: str) -> tuple[str, ...]:
-    """The roles that take a workflow step, for messages."""
-    return _WORKFLOW.get(action, ())
+def can_take_step(p: Principal, action: str, workflow: Workflow) -> bool:
+    """Take a step of a form's workflow somewhere (which zones: ``zones_acted_on``, ``can_review``)."""
+    return p.role in step_takers(action, workflow)
 
 
-def can_review(p: Principal, zone_code: str, province_code: str) -> bool:
-    """Approve or return submissions: national roles, and a province's department for its zones."""
-    if p.is_national:
-        return True
-    return p.role == "province" and p.province_code == province_code
+def can_review(p: Principal, zone_code: str, province_code: str, workflow: Workflow, action: str = "review") -> bool:
+    """Take a review step (review, approve, return) on a report of a zone's (or of an enterprise in it): a role
+    the form's workflow names for the step, in its own scope only (a zone's committee its zone, a province's
+    department its province's zones); the national roles anywhere."""
+    if action == "submit" or not can_take_step(p, action, workflow):
+        return False
+    return p.is_national or can_read_zone(p, zone_code, province_code)
 
 
 def can_submit(p: Principal, entity_key: str, zone_code: str, province_code: str) -> bool:

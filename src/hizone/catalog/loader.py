@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import yaml
 
-from hizone.catalog.model import Catalog, Element, ElementKind, ElementType, Form, FormField, Unit
+from hizone.catalog.model import Catalog, Code, CodeList, Element, ElementKind, ElementType, Form, FormField, Unit
 from hizone.errors import CatalogError
 
 PACKAGE_DATA = Path(__file__).parent / "data"
@@ -74,7 +74,30 @@ def _units(doc: dict[str, Any], path: Path) -> dict[str, Unit]:
     return units
 
 
-def _element(code: str, spec: Any, units: Mapping[str, Unit], path: Path) -> Element:
+def _code_lists(doc: dict[str, Any], path: Path) -> dict[str, CodeList]:
+    lists = {}
+    for name, spec in (doc.get("code_lists") or {}).items():
+        where = f"{path}: code_lists.{name}"
+        if not isinstance(spec, dict):
+            raise CatalogError("expected a mapping", where=where)
+        raw = _require(spec, "codes", where, dict)
+        codes = []
+        for value, labels in raw.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise CatalogError(f"a code must be a whole number (the value stored), got {value!r}", where=where)
+            if not isinstance(labels, dict):
+                raise CatalogError(f"code {value}: expected {{name_zh, name_en}}", where=where)
+            codes.append(Code(value, _require(labels, "name_zh", f"{where}.{value}"),
+                              _require(labels, "name_en", f"{where}.{value}")))
+        if not codes:
+            raise CatalogError("a code list needs at least one code", where=where)
+        lists[name] = CodeList(name, _require(spec, "name_zh", where), _require(spec, "name_en", where),
+                               tuple(codes))
+    return lists
+
+
+def _element(code: str, spec: Any, units: Mapping[str, Unit], path: Path,
+             code_lists: Mapping[str, CodeList] | None = None) -> Element:
     where = f"{path}: elements.{code}"
     if not isinstance(spec, dict):
         raise CatalogError("expected a mapping", where=where)
@@ -93,9 +116,47 @@ def _element(code: str, spec: Any, units: Mapping[str, Unit], path: Path) -> Ele
             raise CatalogError(f"bounds must be numbers, got {bound!r}", where=where)
     if low is not None and high is not None and low > high:
         raise CatalogError(f"min {low} is above max {high}", where=where)
+    listed = spec.get("codes")
+    codes = None
+    if listed is not None:
+        codes = (code_lists or {}).get(str(listed))
+        if codes is None:
+            raise CatalogError(f"unknown code list {listed!r} (codes.yaml: {', '.join(sorted(code_lists or {}))})",
+                               where=where)
+        if etype != "integer":
+            raise CatalogError("a coded element stores its code: 'type' must be integer", where=where)
     return Element(code=code, name_zh=_require(spec, "name_zh", where), name_en=_require(spec, "name_en", where),
                    unit=units[unit_name], type=cast(ElementType, etype), kind=cast(ElementKind, kind),
-                   min=low, max=high, aliases=tuple(spec.get("aliases") or ()))
+                   min=low, max=high, aliases=tuple(spec.get("aliases") or ()), codes=codes)
+
+
+WORKFLOW_STEPS = ("review", "approve", "return")
+# The roles a form may name for a step: the scoped reviewers (enterprises fill in, they never review); the
+# national roles take every step of every form.
+WORKFLOW_ROLES = ("zone", "province")
+
+
+def _workflow(doc: dict[str, Any], path: Path) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """The form's ``workflow`` (step -> roles), None when it names none (the model's default chain)."""
+    raw = doc.get("workflow")
+    if raw is None:
+        return None
+    where = f"{path}: workflow"
+    if not isinstance(raw, dict) or set(raw) - set(WORKFLOW_STEPS):
+        raise CatalogError(f"expected a mapping of the steps {', '.join(WORKFLOW_STEPS)} to roles, got {raw!r}",
+                           where=where)
+    out = []
+    for step in WORKFLOW_STEPS:
+        roles = raw.get(step) or []
+        if not isinstance(roles, list) or any(r not in WORKFLOW_ROLES for r in roles):
+            raise CatalogError(f"{step}: a list of roles among {', '.join(WORKFLOW_ROLES)} (the national roles "
+                               f"take every step), got {roles!r}", where=where)
+        out.append((step, tuple(roles)))
+    steps = dict(out)
+    if set(steps["review"]) - set(steps["return"]) or set(steps["approve"]) - set(steps["return"]):
+        raise CatalogError("whoever reviews or approves a report may also return it: list them under return",
+                           where=where)
+    return tuple(out)
 
 
 def _form(doc: dict[str, Any], elements: Mapping[str, Element], path: Path) -> Form:
@@ -116,10 +177,12 @@ def _form(doc: dict[str, Any], elements: Mapping[str, Element], path: Path) -> F
     codes = [f.element.code for f in fields]
     if len(set(codes)) != len(codes):
         raise CatalogError("an element is listed twice", where=f"{path}: fields")
+    workflow = _workflow(doc, path)
     return Form(code=_require(doc, "code", where), version=_require(doc, "version", where, int),
                 name_zh=_require(doc, "name_zh", where), name_en=_require(doc, "name_en", where),
                 entity=entity, frequency=frequency, cumulative=bool(doc.get("cumulative", False)),
-                source=str(doc.get("source", "")), fields=tuple(fields))
+                source=str(doc.get("source", "")), fields=tuple(fields),
+                **({"workflow": workflow} if workflow is not None else {}))
 
 
 def _check_labels_unique(elements: Mapping[str, Element], where: str) -> None:
@@ -135,14 +198,17 @@ def load_catalog(directories: Iterable[Path] = ()) -> Catalog:
     roots = [PACKAGE_DATA, *directories]
     units: dict[str, Unit] = {}
     elements: dict[str, Element] = {}
+    code_lists: dict[str, CodeList] = {}
     for root in roots:
         if (root / "units.yaml").exists():
             units.update(_units(read_yaml(root / "units.yaml"), root / "units.yaml"))
+        if (root / "codes.yaml").exists():
+            code_lists.update(_code_lists(read_yaml(root / "codes.yaml"), root / "codes.yaml"))
     for root in roots:
         path = root / "elements.yaml"
         if path.exists():
             for code, spec in (read_yaml(path).get("elements") or {}).items():
-                elements[code] = _element(code, spec, units, path)
+                elements[code] = _element(code, spec, units, path, code_lists)
             _check_labels_unique(elements, str(path))
     forms: dict[tuple[str, int], Form] = {}
     for root in roots:
@@ -152,7 +218,7 @@ def load_catalog(directories: Iterable[Path] = ()) -> Catalog:
     by_code: dict[str, list[Form]] = {}
     for key in sorted(forms):
         by_code.setdefault(key[0], []).append(forms[key])
-    return Catalog(units, elements, {code: tuple(v) for code, v in by_code.items()})
+    return Catalog(units, elements, {code: tuple(v) for code, v in by_code.items()}, code_lists)
 
 
 @cache

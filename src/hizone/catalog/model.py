@@ -20,6 +20,29 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Code:
+    """One entry of a code list (代码表): the value stored (a whole number) and its labels."""
+
+    value: int
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """The values a coded element takes (是/否, 企业规模, ...), from the catalog's ``codes.yaml``."""
+
+    name: str
+    name_zh: str
+    name_en: str
+    codes: tuple[Code, ...]
+
+    @property
+    def values(self) -> frozenset[int]:
+        return frozenset(c.value for c in self.codes)
+
+
+@dataclass(frozen=True)
 class Element:
     code: str
     name_zh: str
@@ -30,6 +53,7 @@ class Element:
     min: float | None
     max: float | None
     aliases: tuple[str, ...] = ()
+    codes: CodeList | None = None  # a coded element: its value is one of the list's (a drop-down on a form)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -43,6 +67,11 @@ class FormField:
     required: bool
 
 
+# A form's workflow when its YAML names none: the programme's zone-level chain.
+DEFAULT_WORKFLOW: tuple[tuple[str, tuple[str, ...]], ...] = (("review", ("province",)), ("approve", ()),
+                                                             ("return", ("province",)))
+
+
 @dataclass(frozen=True)
 class Form:
     code: str
@@ -54,6 +83,10 @@ class Form:
     cumulative: bool
     source: str
     fields: tuple[FormField, ...]
+    # Who takes each step of the reporting workflow besides the national roles (step -> scoped roles), as the
+    # form's YAML says (``workflow``); the programme's zone-level chain (province reviews and returns, the
+    # national level approves) when it says nothing. auth/policy.py reads it (``step_takers``).
+    workflow: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_WORKFLOW
 
     @property
     def element_codes(self) -> tuple[str, ...]:
@@ -65,6 +98,7 @@ class Catalog:
     units: dict[str, Unit]
     elements: dict[str, Element]
     forms: dict[str, tuple[Form, ...]] = field(default_factory=dict)  # code -> versions, ascending
+    code_lists: dict[str, CodeList] = field(default_factory=dict)
 
     def form(self, code: str, year: int) -> Form:
         """The version of form ``code`` in force for report year ``year`` (latest version ≤ year)."""

@@ -26,6 +26,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "to {unit}"),
     "required": ("必填项{name}为空", "required field {name_en} is blank"),
     "integer": ("{name}应为整数，实为{value}", "{name_en} must be a whole number, got {value}"),
+    "not_in_codes": ("{name}为{value}，不在代码表“{list_zh}”中（可填：{choices_zh}）",
+                     "{name_en} is {value}, not a code of the list '{list_en}' (one of: {choices_en})"),
     "below_min": ("{name}为{value}，低于下限{bound}", "{name_en} is {value}, below the minimum {bound}"),
     "above_max": ("{name}为{value}，超过上限{bound}", "{name_en} is {value}, above the maximum {bound}"),
     "entity_blank": ("{name}为空", "{name_en} is blank"),

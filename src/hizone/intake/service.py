@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from hizone.auth.policy import Principal, can_take_step, entities_acted_on, step_takers, zones_acted_on
 from hizone.catalog import Catalog, default_catalog
+from hizone.catalog.model import DEFAULT_WORKFLOW
 from hizone.errors import HizoneError
 from hizone.intake.checks import module as check_module
 from hizone.intake.errors import IntakeError, WorkflowError
@@ -72,6 +73,7 @@ from hizone.store.models import (
     utcnow,
 )
 from hizone.store.values import ValueLayout, binary_array, gather
+from hizone.text import ascii_digits
 
 FloatArray = npt.NDArray[np.float64]
 # Warnings that inform without needing the submitter's confirmation.
@@ -730,6 +732,18 @@ STEPS = {
 }
 
 
+def workflow_of(form: str, period: str, catalog: Catalog | None = None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Who takes each step of a form's workflow (its YAML's ``workflow``), in the version for the period's year;
+    an unknown form's is the default chain (nothing of it is stored, so nothing moves)."""
+    cat = catalog or default_catalog()
+    versions = cat.forms.get(form)
+    if not versions:
+        return DEFAULT_WORKFLOW
+    year = int(period[:4]) if ascii_digits(period[:4]) and len(period) >= 4 else versions[-1].version
+    usable = [v for v in versions if v.version <= year] or [versions[0]]
+    return usable[-1].workflow
+
+
 @dataclass
 class TransitionResult:
     action: str
@@ -746,8 +760,10 @@ def transition(engine: Engine, action: str, user: Principal | str, *, form: str,
                comment: str | None = None, field_comments: Mapping[str, str] | None = None) -> TransitionResult:
     """Move the latest revisions selected (by zone and/or entities) one step, with an audit row each.
 
-    draft → submitted (zone) → reviewed (province) → approved (national); province or national may
-    return submitted or reviewed data for correction (a comment is required). Approved data is locked.
+    draft → submitted (zone, enterprise) → reviewed → approved, by the roles the form's ``workflow`` names
+    (e.g. the zone's committee for its enterprises' reports; a province's department reviews a zone's, the
+    national level approves it); the reviewers may return submitted or reviewed data for correction (a comment
+    is required). Approved data is locked. Each actor acts in its own zones only.
     Naming entities that cannot take the step is an error and changes nothing. ``field_comments`` (a return's
     comments on single fields, element code -> text) are kept with the change for the filler's form.
     """
@@ -755,9 +771,10 @@ def transition(engine: Engine, action: str, user: Principal | str, *, form: str,
     step = STEPS.get(action)
     if step is None:
         raise WorkflowError(f"unknown action '{action}' (one of {', '.join(STEPS)})", where="action")
-    if not can_take_step(actor, action):
-        raise WorkflowError(f"a {actor.role} user cannot {action}; it is done by "
-                            f"{' or '.join(sorted(step_takers(action)))}", where=actor.username)
+    chain = workflow_of(form, period)
+    if not can_take_step(actor, action, chain):
+        raise WorkflowError(f"a {actor.role} user cannot {action} {form}; it is done by "
+                            f"{' or '.join(sorted(step_takers(action, chain)))}", where=actor.username)
     if field_comments and action != "return":
         raise WorkflowError("comments on fields go with a return for correction only", where="comment")
     if step.needs_comment and not (comment or "").strip() and not field_comments:

@@ -63,6 +63,13 @@ def build_template(form: str, year: int, zones: Sequence[tuple[str, str]] = (),
         bounds = rules.ranges.get(element.code)
         low = bounds.min if bounds and bounds.min is not None else element.min
         high = bounds.max if bounds and bounds.max is not None else element.max
+        if element.codes is not None:  # a coded field: the drop-down of its code list, as on the online form
+            listed = "、".join(f"{c.value} {c.name_zh}" for c in element.codes.codes)
+            sheet.data_validation(3, col, DATA_ROWS, col, {
+                "validate": "list", "source": [str(c.value) for c in element.codes.codes], "ignore_blank": True,
+                "input_title": element.name_zh[:32], "input_message": listed[:255],
+                "error_message": f"{element.name_zh}应为代码表“{element.codes.name_zh}”中的代码：{listed}"[:255]})
+            continue
         kind = "integer" if element.type == "integer" else "decimal"
         options = {"validate": kind, "ignore_blank": True,
                    "error_message": f"{element.name_zh}应为{'整数' if kind == 'integer' else '数值'}"

@@ -316,6 +316,14 @@ def _check_cells(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: C
         bounds = rules.ranges.get(code)
         low = bounds.min if bounds and bounds.min is not None else element.min
         high = bounds.max if bounds and bounds.max is not None else element.max
+        uncoded = np.zeros(len(value), dtype=bool)
+        if element.codes is not None:  # a whole number within the bounds (else told so) that is no code of the list
+            uncoded = np.isfinite(value) & (value == np.trunc(value)) & ~np.isin(value, sorted(element.codes.values))
+            if low is not None:
+                uncoded &= value >= low
+            if high is not None:
+                uncoded &= value <= high
+            issues.add("not_in_codes", np.flatnonzero(uncoded), position, code, _code_fields(element, value))
         if low is not None:
             issues.add("below_min", np.flatnonzero(value < low), position, code,
                        _element_fields(name, name_en, value, low))
@@ -323,7 +331,7 @@ def _check_cells(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: C
             issues.add("above_max", np.flatnonzero(value > high), position, code,
                        _element_fields(name, name_en, value, high))
         # A cell already reported is left out of the cross-field rules, so one mistake is one message.
-        failed = status != Status.OK
+        failed = (status != Status.OK) | uncoded
         if element.type == "integer":
             failed |= value != np.trunc(value)
         if low is not None:
@@ -341,6 +349,20 @@ def _element_fields(name: str, name_en: str, values: FloatArray, bound: float | 
     def fields(i: int, _text: str | None) -> dict[str, Any]:
         found = {"name": name, "name_en": name_en, "value": _fmt(values[i])}
         return found | ({"bound": _fmt(bound)} if bound is not None else {})
+    return fields
+
+
+def _code_fields(element: Element, values: FloatArray) -> Fields:
+    """A coded element's value outside its list: the list and its codes, as in the catalog (codes.yaml)."""
+    listed = element.codes
+    assert listed is not None
+    choices_zh = "、".join(f"{c.value} {c.name_zh}" for c in listed.codes)
+    choices_en = ", ".join(f"{c.value} {c.name_en}" for c in listed.codes)
+
+    def fields(i: int, _text: str | None) -> dict[str, Any]:
+        return {"name": element.name_zh, "name_en": element.name_en, "value": _fmt(values[i]),
+                "list_zh": listed.name_zh, "list_en": listed.name_en, "choices_zh": choices_zh,
+                "choices_en": choices_en}
     return fields
 
 

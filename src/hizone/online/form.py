@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hizone.catalog import Element
 from hizone.intake.rules import RuleSet
 
 
@@ -23,6 +24,8 @@ class FormField:
     label_en: str
     unit: str
     required: bool
+    # A coded element's list (catalog codes.yaml): (code, Chinese, English) per entry, a drop-down on the form.
+    choices: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,15 @@ class FormLayout:
 def layout(rules: RuleSet) -> FormLayout:
     """The form's fields in the YAML's order, with labels, unit and required mark."""
     form = rules.form
-    fields = tuple(FormField(f.element.code, f.element.name_zh, f.element.name_en, f.element.unit.name, f.required)
-                   for f in form.fields)
+    fields = tuple(FormField(f.element.code, f.element.name_zh, f.element.name_en, f.element.unit.name, f.required,
+                             _choices(f.element)) for f in form.fields)
     return FormLayout(form.code, form.version, form.name_zh, form.name_en, form.entity, fields,
                       _role_code(rules, "note") is not None)
+
+
+def _choices(element: Element) -> tuple[tuple[str, str, str], ...]:
+    listed = element.codes
+    return tuple((str(c.value), c.name_zh, c.name_en) for c in listed.codes) if listed is not None else ()
 
 
 def fingerprint(rules: RuleSet) -> str:
@@ -60,8 +68,9 @@ _FINGERPRINTS: dict[tuple[str, str, int], str] = {}
 
 def _fingerprint(rules: RuleSet) -> str:
     form = rules.form
-    fields = [[f.element.code, f.required, f.element.type, f.element.unit.name, f.element.min, f.element.max]
-              for f in form.fields]
+    # (A coded field's list is part of it; an uncoded field hashes as before there were lists.)
+    fields = [[f.element.code, f.required, f.element.type, f.element.unit.name, f.element.min, f.element.max,
+               *([[c[0] for c in _choices(f.element)]] if f.element.codes else [])] for f in form.fields]
     digest = hashlib.sha256(json.dumps([form.code, form.version, fields], ensure_ascii=False).encode())
     if rules.source:
         with open(rules.source, "rb") as source:

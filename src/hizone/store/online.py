@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -150,8 +151,25 @@ def last_return(engine: Engine, report: Report) -> Returned | None:
             ChangeEvent.period == report.period, ChangeEvent.entity_key == report.entity_key,
             ChangeEvent.to_state == "returned").order_by(ChangeEvent.seq.desc())).all()
     event = next((e for e in events if e.detail.get("submission") == latest.id), None)
-    if event is None:
-        return None
+    return _returned(event) if event is not None else None
+
+
+def earlier_return(engine: Engine, report: Report) -> Returned | None:
+    """The latest return for correction of any revision of the report but its latest one: what the reviewer
+    asked for before the revision now under review (None when it was never returned)."""
+    with engine.connect() as conn:
+        latest = conn.scalar(select(Submission.id).where(
+            Submission.form_code == report.form_code, Submission.period == report.period,
+            Submission.entity_key == report.entity_key).order_by(Submission.revision.desc()).limit(1))
+        events = conn.execute(select(ChangeEvent.actor, ChangeEvent.at, ChangeEvent.detail).where(
+            ChangeEvent.kind == STATE_CHANGED, ChangeEvent.form_code == report.form_code,
+            ChangeEvent.period == report.period, ChangeEvent.entity_key == report.entity_key,
+            ChangeEvent.to_state == "returned").order_by(ChangeEvent.seq.desc())).all()
+    event = next((e for e in events if e.detail.get("submission") != latest), None)
+    return _returned(event) if event is not None else None
+
+
+def _returned(event: Any) -> Returned:
     fields = event.detail.get("fields") or {}
     return Returned(event.actor, event.at, str(event.detail.get("comment", "")),
                     {str(k): str(v) for k, v in fields.items()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,7 +37,18 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["amount"] = pass_context(
         lambda ctx, v, unit, base=1.0: format_amount(v, translate(f"unit.{unit}", ctx["lang"]), ctx["lang"], base))
     templates.env.filters["urlquote"] = lambda v: quote(str(v), safe="")
+    templates.env.filters["choice"] = choice_label
     return templates
+
+
+def choice_label(value: object, choices: Sequence[tuple[str, str, str]], lang: str) -> str:
+    """A coded field's value with its label from the code list ((code, zh, en) each), e.g. "3 小型"; a value that
+    is no code of the list (or a field without one) as it is."""
+    text = str(value) if value is not None else ""
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    label = next(((zh if lang != "en" else en) for code, zh, en in choices if code == text), None)
+    return f"{text} {label}" if label else text
 
 
 def principal_of(request: Request) -> Principal:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from hizone.auth import Principal, may_review
+from hizone.auth import Principal
 from hizone.intake.readers import Limits
 from hizone.intake.rules import RuleSet
 from hizone.intake.service import validate_file
@@ -20,6 +20,7 @@ from hizone.store.online import (
     Draft,
     Report,
     StaleDraft,
+    earlier_return,
     last_return,
     load_draft,
     mark_submitted,
@@ -201,9 +202,10 @@ async def submit(request: Request, principal: security.Submitter, form_code: str
 
 @router.get(FORM_PATH + "/review")
 def review(request: Request, principal: security.Scoped, form_code: str, period: str,
-           entity: str | None = None) -> Response:
-    """A report's latest revision against the one before and against last year, with how it was filed; a
-    reviewer returns it from here with comments on the fields."""
+           entity: str | None = None, done: str | None = Query(None, pattern=r"^(review|approve)$")) -> Response:
+    """A report's latest revision against the one before and against last year, with how it was filed and what
+    an earlier return asked for, field by field; a reviewer returns it from here with comments on the fields, or
+    reviews or approves it (the steps its form's workflow gives the reader)."""
     rules, canonical = online_svc.rules_of(form_code, period)
     engine = request.app.state.engine
     report = Report(form_code, canonical, online_svc.reviewed_entity(engine, principal, form_code, entity))
@@ -211,11 +213,28 @@ def review(request: Request, principal: security.Scoped, form_code: str, period:
     found = online_svc.review(engine, form, report)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no report of '{report.entity_key}' for {canonical}")
+    steps = online_svc.review_steps(engine, principal, report, found.state)
+    returned = last_return(engine, report)
     return render(request, "online_review.html", {
         "form": form, "period": canonical, "entity": report.entity_key, "review": found,
-        "returned": last_return(engine, report), "can_return": may_review(principal) and found.state in
-        ("submitted", "reviewed"), "history_url": svc.history_url(form_code, report.entity_key, canonical),
+        "returned": returned, "earlier": earlier_return(engine, report) if returned is None else None,
+        "can_return": "return" in steps,
+        "steps": [s for s in steps if s != "return"], "done": done,
+        "history_url": svc.history_url(form_code, report.entity_key, canonical),
         "base": f"/reporting/online/{form_code}/{canonical}"})
+
+
+@router.post(FORM_PATH + "/step")
+def take_step(request: Request, principal: security.Reviewer, form_code: str, period: str,
+              action: str = Form(..., pattern=r"^(review|approve)$"),
+              entity: str = Form(..., max_length=18)) -> Response:
+    """Review or approve one report from its review page: the workflow's step (intake.service.transition), taken
+    only by the roles its form's workflow names, in their own zones (a report elsewhere: the same 404 as none)."""
+    _, canonical = online_svc.rules_of(form_code, period)
+    engine = request.app.state.engine
+    key = online_svc.reviewed_entity(engine, principal, form_code, entity)
+    svc.transition(engine, action, principal, form=form_code, period=canonical, entity_keys=[key])
+    return see_other(f"/reporting/online/{form_code}/{canonical}/review?entity={key}&done={action}")
 
 
 @router.post(FORM_PATH + "/return")

@@ -22,6 +22,8 @@ from hizone.web.services import reporting as svc
 router = APIRouter(include_in_schema=False)
 FORM_CODE = r"^(enterprise_annual|zone_monthly)$"
 PERIOD = r"^\d{4}(-\d{2})?$"
+# The queue lists every form's reports (energy, incubators, the weekly talent report): its steps take any.
+ANY_FORM, ANY_PERIOD = r"^[a-z_]{1,32}$", r"^\d{4}(-\d{2}|W\d{2})?$"
 
 
 def _context(request: Request, principal: Principal, **extra: object) -> dict[str, object]:
@@ -142,7 +144,7 @@ def export_recent(request: Request, principal: security.LoggedIn, fmt: ExportFor
 @router.post("/reporting/transition")
 def transition(request: Request, principal: security.Reviewer,
                action: str = Form(..., pattern=r"^(review|approve|return)$"),
-               form: str = Form(..., pattern=FORM_CODE), period: str = Form(..., pattern=PERIOD),
+               form: str = Form(..., pattern=ANY_FORM), period: str = Form(..., pattern=ANY_PERIOD),
                zone_code: str = Form("", pattern=r"^[A-Za-z0-9]{0,8}$"),
                comment: str = Form("", max_length=500)) -> Response:
     count = svc.act(request.app.state.engine, principal, action, form, period, zone_code or None, comment or None)

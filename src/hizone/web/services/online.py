@@ -71,13 +71,27 @@ def filer_entity(engine: Engine, principal: Principal, form_code: str, requested
 def reviewed_entity(engine: Engine, principal: Principal, form_code: str, requested: str | None) -> str:
     """The entity whose report a zone, province or national user looks at: within the caller's scope, else 404
     (the same answer as for an entity that does not exist)."""
+    return _reviewed(engine, principal, form_code, requested)[0]
+
+
+def _reviewed(engine: Engine, principal: Principal, form_code: str,
+              requested: str | None) -> tuple[str, tuple[str, str]]:
     key = (requested or "").strip().upper()[:18]
     found = _zone_of(engine, form_code, key) if key else None
     readable = found is not None and (can_read_zone(principal, found[0], found[1]) if zone_form(form_code)
                                       else can_read_enterprise(principal, key, found[0], found[1]))
-    if not readable:
+    if found is None or not readable:
         raise HTTPException(status_code=404, detail=f"no report of '{key}' you may review")
-    return key
+    return key, found
+
+
+def review_steps(engine: Engine, principal: Principal, report: Report, state: str) -> tuple[str, ...]:
+    """The workflow steps (review, approve, return) the caller may take on the report as it stands: the form's
+    workflow and the caller's scope decide (auth policy); () for a reader who only looks."""
+    found = _zone_of(engine, report.form_code, report.entity_key)
+    if found is None:
+        return ()
+    return svc.next_steps(principal, report.form_code, report.period, found[0], found[1], state)
 
 
 def previous_period(period: str) -> str:

@@ -13,7 +13,7 @@ from typing import Generic, Protocol, TypeVar
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from hizone.auth import Principal, can_read_zone, data_scope, may_submit_form
+from hizone.auth import Principal, can_read_zone, can_review, data_scope, may_submit_form
 from hizone.auth.policy import entities_acted_on
 from hizone.catalog import default_catalog
 from hizone.errors import HizoneError
@@ -31,6 +31,7 @@ from hizone.intake.service import (
     list_submissions,
     revision_diff,
     transition,
+    workflow_of,
 )
 from hizone.intake.template import build_template
 from hizone.intake.validate import prepare, validate_sheet
@@ -188,11 +189,12 @@ def issues_table(issues: list[Issue], lang: str) -> Table:
     return Table("issues", columns, rows)
 
 
-def _zones_in_scope(engine: Engine, principal: Principal) -> set[str]:
+def _zones_in_scope(engine: Engine, principal: Principal) -> dict[str, str]:
+    """The zones the principal may read, each with its province."""
     with Session(engine) as session:
         provinces = with_outside(dict(session.execute(select(Zone.code, Zone.province_code)).all()),
                                  session.scalars(select(Province.code)))
-        return {code for code, prov in provinces.items() if can_read_zone(principal, code, prov)}
+        return {code: prov for code, prov in provinces.items() if can_read_zone(principal, code, prov)}
 
 
 @dataclass(frozen=True)
@@ -202,17 +204,30 @@ class QueueItem:
     zone_code: str
     state: str
     count: int
+    actions: tuple[str, ...] = ()  # the steps the caller may take on them (auth policy, the form's workflow)
+
+
+# The steps a report in each state can take next, in the order the queue offers them.
+NEXT_STEPS = {"submitted": ("review", "return"), "reviewed": ("approve", "return")}
+
+
+def next_steps(principal: Principal, form: str, period: str, zone_code: str, province_code: str,
+               state: str) -> tuple[str, ...]:
+    """The workflow steps the principal may take on a report in ``state`` of that zone (its form's workflow)."""
+    chain = workflow_of(form, period)
+    return tuple(a for a in NEXT_STEPS.get(state, ())
+                 if can_review(principal, zone_code, province_code, chain, a))
 
 
 def queue_table(items: list[QueueItem], lang: str) -> Table:
-    """The approval queue; ``state_code`` (not a column) tells the page which actions a row offers."""
+    """The approval queue; ``actions`` (not a column) are the steps a row offers its reader."""
     t = lambda key: translate(key, lang)  # noqa: E731
     columns = [Column("form", t("report.form")), Column("period", t("report.period")),
                Column("zone_code", t("zones.code")), Column("state", t("report.state")),
                Column("count", t("report.count"), "int")]
     rows: list[dict[str, object]] = [
         {"form": q.form, "period": q.period, "zone_code": q.zone_code, "state": t(f"state.{q.state}"),
-         "state_code": q.state, "count": q.count} for q in items]
+         "state_code": q.state, "count": q.count, "actions": q.actions} for q in items]
     return Table("queue", columns, rows)
 
 
@@ -225,7 +240,8 @@ def queue(engine: Engine, principal: Principal) -> list[QueueItem]:
             if view.zone_code in zones:
                 key = (view.form_code, view.period, view.zone_code, state)
                 groups[key] = groups.get(key, 0) + 1
-    return [QueueItem(f, p, z, s, n) for (f, p, z, s), n in sorted(groups.items())]
+    return [QueueItem(f, p, z, s, n, next_steps(principal, f, p, z, zones[z], s))
+            for (f, p, z, s), n in sorted(groups.items())]
 
 
 def act(engine: Engine, principal: Principal, action: str, form: str, period: str, zone_code: str | None,
