@@ -174,6 +174,8 @@ def _scope_problems(conn: Connection, sheet: ListSheet, rows: list[EnterpriseRow
                     context: Context, principal: Principal) -> list[Problem]:
     """A new enterprise in a zone the user may report for but not register in (zones and credit codes outside
     the user's scope and unknown zones are validation's: one line each)."""
+    if not rows:
+        return []
     provinces = zone_provinces(conn)
     return [sheet.problem(r.row, "zone_code", f"the {principal.role} role may not register enterprises")
             for r in rows if r.credit_code not in existing and r.zone_code in provinces

@@ -13,6 +13,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+import pyarrow as pa
+
+from hizone.intake.readers import RawSheet
 from hizone.intake.rules import RuleSet
 
 
@@ -74,9 +78,8 @@ def _role_code(rules: RuleSet, role: str) -> str | None:
     return found.labels[0] if found is not None else None
 
 
-def row_file(rules: RuleSet, entity_key: str, values: Mapping[str, str], zone: str | None = None) -> bytes:
-    """The typed values as a CSV of one row, read by the import readers like any upload. Only the form's own
-    fields are kept; text is passed as typed (万/亿, separators and full-width digits are the readers' job)."""
+def _row_cells(rules: RuleSet, entity_key: str, values: Mapping[str, str],
+               zone: str | None) -> tuple[list[str], list[str]]:
     entity = _role_code(rules, "entity") or "entity"
     header, row = [entity], [entity_key]
     zone_label = _role_code(rules, "zone")
@@ -90,8 +93,28 @@ def row_file(rules: RuleSet, entity_key: str, values: Mapping[str, str], zone: s
     if note_label and values.get("note"):
         header.append(note_label)
         row.append(str(values["note"]).strip())
+    return header, row
+
+
+def row_file(rules: RuleSet, entity_key: str, values: Mapping[str, str], zone: str | None = None) -> bytes:
+    """The typed values as a CSV of one row, read by the import readers like any upload. Only the form's own
+    fields are kept; text is passed as typed (万/亿, separators and full-width digits are the readers' job)."""
+    header, row = _row_cells(rules, entity_key, values, zone)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerow(row)
     return out.getvalue().encode("utf-8")
+
+
+def row_sheet(rules: RuleSet, entity_key: str, values: Mapping[str, str], zone: str | None = None,
+              name: str = "online.csv") -> RawSheet:
+    """``row_file``'s row as the sheet the CSV reader makes of it (labels, one row of text cells, blanks null,
+    row 2 under the header of row 1, the file's SHA-256), laid out directly: the field check validates it in
+    the web process without writing a file or running a reader in the worker. The same sheet, cell for cell
+    (tests/online/test_online_check.py), so the same rules find the same issues as in an upload of the row."""
+    header, row = _row_cells(rules, entity_key, values, zone)
+    digest = hashlib.sha256(row_file(rules, entity_key, values, zone)).hexdigest()
+    table = pa.table({f"c{i}": pa.array([cell or None], pa.string()) for i, cell in enumerate(row)})
+    return RawSheet(name, digest, "csv", None, [label.strip() or None for label in header], table,
+                    np.asarray([2], dtype=np.int64), 1, [[label or None for label in header]])

@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from hizone.auth import Principal, may_review
 from hizone.intake.readers import Limits
 from hizone.intake.rules import RuleSet
-from hizone.intake.service import validate_file
-from hizone.online.form import FormLayout, fingerprint, layout, row_file
+from hizone.intake.service import validate_read
+from hizone.online.form import FormLayout, fingerprint, layout, row_file, row_sheet
 from hizone.store.online import (
     Draft,
     Report,
@@ -105,10 +105,10 @@ async def check(request: Request, principal: security.Submitter, form_code: str,
     rules, canonical = online_svc.rules_of(form_code, period)
     values, other = await _values(request, layout(rules))
     key, zone = online_svc.filer_entity(request.app.state.engine, principal, form_code, other.get("entity"))
-    data = row_file(rules, key, values, zone)
-    # One row, of one entity: the store is read for that entity alone (not the whole registry and last year).
-    report = await run_in_threadpool(partial(validate_file, name="online.csv", entities=[key]),
-                                     request.app.state.engine, data, form_code, canonical, principal)
+    # One row, of one entity: the store is read for that entity alone (not the whole registry and last year),
+    # and the row is laid out as the sheet the CSV reader would make of it (no file, no worker).
+    report = await run_in_threadpool(partial(validate_read, entities=[key]), request.app.state.engine,
+                                     row_sheet(rules, key, values, zone), form_code, canonical, principal)
     return JSONResponse({"errors": report.error_count, "warnings": report.warning_count, "issues": _issues(report)})
 
 
