@@ -99,6 +99,8 @@ def check_registration(conn: Connection, raw: RawSheet, columns: ColumnMap, rule
 def _rows_of(raw: RawSheet, picked: npt.NDArray[np.intp]) -> RawSheet:
     if len(picked) == raw.table.num_rows:
         return raw
+    if len(picked) == 0:  # the usual case of the browser form's check: a take of nothing still costs a column each
+        return replace(raw, table=raw.table.slice(0, 0), row_numbers=raw.row_numbers[:0])
     return replace(raw, table=raw.table.take(pa.array(picked)), row_numbers=raw.row_numbers[picked])
 
 

@@ -160,7 +160,12 @@ def identity_text(cells: pa.ChunkedArray, upper: bool) -> npt.NDArray[np.str_]:
     half-width, '' where blank: Arrow kernels, with Python only for the rare cell holding a full-width
     character."""
     text = _as_text(cells)
-    wide = np.asarray(pc.fill_null(pc.match_substring_regex(text, _FULL_WIDTH_CLASS), False), dtype=bool)
+    if len(text) <= SMALL_SHEET_ROWS:  # a few cells: translating each costs less than compiling the regex
+        text = pa.chunked_array([pa.array([None if v is None else v.translate(_FULL_WIDTH) for v in text.to_pylist()],
+                                          pa.string())])
+        wide = np.zeros(0, dtype=bool)
+    else:
+        wide = np.asarray(pc.fill_null(pc.match_substring_regex(text, _FULL_WIDTH_CLASS), False), dtype=bool)
     if wide.any():
         values = text.to_pylist()
         for i in np.flatnonzero(wide).tolist():
@@ -282,6 +287,7 @@ def _suffixes(catalog: Catalog, unit: Unit) -> dict[str, float]:
 
 _SUFFIXES: dict[tuple[int, Unit], tuple[Mapping[str, Unit], dict[str, float]]] = {}
 SMALL_SHEET_CELLS = 2_000  # number cells up to which a sheet is parsed in this thread, by ``parse_number``
+SMALL_SHEET_ROWS = 16  # rows up to which an identifying column is folded cell by cell
 
 
 def _grammar_small(cells: pa.ChunkedArray, code: str, columns: ColumnMap,

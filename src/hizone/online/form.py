@@ -41,7 +41,19 @@ class FormLayout:
 
 
 def layout(rules: RuleSet) -> FormLayout:
-    """The form's fields in the YAML's order, with labels, unit and required mark."""
+    """The form's fields in the YAML's order, with labels, unit and required mark (made once per rule set, as
+    ``fingerprint`` is: every page and every field check asks)."""
+    key = (rules.source, rules.form.code, rules.form.version)
+    found = _LAYOUTS.get(key)
+    if found is None or found[0] is not rules:
+        found = _LAYOUTS[key] = (rules, _layout(rules))
+    return found[1]
+
+
+_LAYOUTS: dict[tuple[str, str, int], tuple[RuleSet, FormLayout]] = {}
+
+
+def _layout(rules: RuleSet) -> FormLayout:
     form = rules.form
     fields = tuple(FormField(f.element.code, f.element.name_zh, f.element.name_en, f.element.unit.name, f.required)
                    for f in form.fields)
@@ -110,11 +122,15 @@ def row_file(rules: RuleSet, entity_key: str, values: Mapping[str, str], zone: s
 def row_sheet(rules: RuleSet, entity_key: str, values: Mapping[str, str], zone: str | None = None,
               name: str = "online.csv") -> RawSheet:
     """``row_file``'s row as the sheet the CSV reader makes of it (labels, one row of text cells, blanks null,
-    row 2 under the header of row 1, the file's SHA-256), laid out directly: the field check validates it in
-    the web process without writing a file or running a reader in the worker. The same sheet, cell for cell
-    (tests/online/test_online_check.py), so the same rules find the same issues as in an upload of the row."""
+    the row under the header of row 1 numbered by the line it ends on, the file's SHA-256), laid out directly: the
+    field check validates it in the web process without writing a file or running a reader in the worker. The
+    same sheet, cell for cell (tests/online/test_online_check.py), so the same rules find the same issues as in
+    an upload of the row. (A lone carriage return inside a value, which no browser input sends, is the one
+    difference: the CSV writer leaves it unquoted and the reader takes it for a line end.)"""
     header, row = _row_cells(rules, entity_key, values, zone)
     digest = hashlib.sha256(row_file(rules, entity_key, values, zone)).hexdigest()
-    table = pa.table({f"c{i}": pa.array([cell or None], pa.string()) for i, cell in enumerate(row)})
+    cells = pa.array([cell or None for cell in row], pa.string())  # one array, a one-cell slice per column
+    table = pa.Table.from_arrays([cells.slice(i, 1) for i in range(len(row))], [f"c{i}" for i in range(len(row))])
     return RawSheet(name, digest, "csv", None, [label.strip() or None for label in header], table,
-                    np.asarray([2], dtype=np.int64), 1, [[label or None for label in header]])
+                    np.asarray([2 + sum(cell.count("\n") for cell in row)], dtype=np.int64), 1,
+                    [[label or None for label in header]])

@@ -41,10 +41,10 @@ FORM_PATH = "/reporting/online/{form_code}/{period}"
 def _page_context(request: Request, principal: Principal, rules: RuleSet, report: Report) -> dict[str, Any]:
     engine = request.app.state.engine
     draft = load_draft(engine, report)
-    history = online_svc.revisions(engine, report)
+    history, previous = online_svc.revisions_and_last_values(engine, report)
     values: dict[str, object] = dict(draft.values) if draft else dict(history[-1][3]) if history else {}
     return {"form": layout(rules), "period": report.period, "entity": report.entity_key,
-            "previous": online_svc.last_values(engine, report), "values": values, "draft": draft,
+            "previous": previous, "values": values, "draft": draft,
             "form_version": fingerprint(rules), "returned": last_return(engine, report),
             "state": history[-1][1] if history else None,
             "on_behalf": principal.credit_code is None and not online_svc.zone_form(report.form_code),
