@@ -19,7 +19,9 @@ What "200 users filling in at once" means here (a human load, not 200 clients ha
   a value out of range, so the answers carry errors and warnings.
 Baseline: the same users on the same schedule, every request a static file (no template, no query) instead:
 the floor this machine gives at that arrival rate, in the same process. Each figure is printed with the load
-average of the machine (shared with other work) when it was taken.
+average of the machine (shared with other work) when it was taken; beside the latencies, the server process's
+CPU time per request (the whole run's, and a page and a check each alone, one at a time), which moves far
+less with other work on the machine and says how much of a core the 200 users take.
 Setup (not timed), per store: bench_web's store and the zone user. The server is `hizone serve`'s app under
 uvicorn in its own process; the load generator is a minimal asyncio HTTP client here.
 Targets: form page p95 < 300 ms, field check p95 < 100 ms.
@@ -165,6 +167,13 @@ def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """The server process's CPU time so far (user + system, every thread): what a request costs the server,
+    which the load average of a shared machine moves far less than it moves latencies."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _warm(base: str, form_url: str, cookies: dict[str, str], entities: list[str], token: str) -> None:
     """A few pages and checks first (not timed): the server's first requests load templates and statements."""
     with httpx.Client(base_url=base, cookies=cookies, timeout=300) as client:
@@ -172,6 +181,23 @@ def _warm(base: str, form_url: str, cookies: dict[str, str], entities: list[str]
             assert client.get(f"{form_url}?entity={key}").status_code == 200
             assert client.post(f"{form_url}/check", data={"csrf_token": token, "entity": key,
                                                           "revenue": "12万"}).status_code == 200
+
+
+def _cpu_each(kind: str, base: str, form_url: str, cookies: dict[str, str], entities: list[str], token: str,
+              fields: list[str], pid: int) -> None:
+    """The server's CPU per form page and per check, each alone, one request at a time (not timed for latency)."""
+    rng = random.Random(7)
+    with httpx.Client(base_url=base, cookies=cookies, timeout=300) as client:
+        for name, send in (("form page", lambda i: client.get(f"{form_url}?entity={entities[i % len(entities)]}")),
+                           ("field check", lambda i: client.post(f"{form_url}/check", data={
+                               "csrf_token": token, "entity": entities[i % len(entities)],
+                               **_typed(rng, fields, i % CHECKS_PER_FORM)}))):
+            count, cpu = 200, _cpu_seconds(pid)
+            for i in range(count):
+                assert send(i).status_code == 200
+            each = (_cpu_seconds(pid) - cpu) / count * 1000
+            row(f"{kind}: {name}: server CPU each (alone, one at a time)", each, "ms",
+                f"one core serves {1000 / each:.0f}/s; load {_load()}")
 
 
 def _measure(kind: str, url: str, work: Path) -> None:
@@ -199,17 +225,23 @@ def _measure(kind: str, url: str, work: Path) -> None:
             f"{counts['form page']:,} form pages, {counts['field check']:,} checks "
             f"({(counts['form page'] + counts['field check']) / SECONDS:.0f} req/s)")
         static = f"GET /static/app.css HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n".encode()
-        baseline_load = _load()
+        baseline_load, cpu = _load(), _cpu_seconds(server.pid)
         base_latencies, base_failures, base_lag = asyncio.run(_run(port, events, static))
+        base_cpu = (_cpu_seconds(server.pid) - cpu) / len(events) * 1000
         every = base_latencies["form page"] + base_latencies["field check"]
         baseline_p95 = _percentile(every, 95)
         row(f"{kind}: baseline: static file on the same schedule: p95", baseline_p95, "ms",
             f"p50 {_percentile(every, 50):.1f} ms, {len(every):,} ok, {base_failures} failed, generator lag "
             f"{base_lag:.0f} ms; load {baseline_load}")
-        run_load = _load()
+        row(f"{kind}: baseline: server CPU per request", base_cpu, "ms")
+        run_load, cpu = _load(), _cpu_seconds(server.pid)
         latencies, failures, lag = asyncio.run(_run(port, events, None))
+        run_cpu = (_cpu_seconds(server.pid) - cpu) / len(events) * 1000
         row(f"{kind}: run: the load generator's worst lag behind the schedule", lag, "ms",
             f"{failures} failed; load {run_load} → {_load()}")
+        row(f"{kind}: run: server CPU per request (pages and checks)", run_cpu, "ms",
+            f"{run_cpu / base_cpu:.2f}x the static file's; {len(events) / SECONDS * run_cpu / 1000:.2f} of a core "
+            "at this arrival rate")
         for name, target in TARGETS_MS.items():
             found_ms = latencies[name]
             if not found_ms:
@@ -222,6 +254,7 @@ def _measure(kind: str, url: str, work: Path) -> None:
             row(f"{kind}: {name}: p95", p95, "ms", verdict)
             row(f"{kind}: {name}: p99", p99, "ms",
                 f"{len(found_ms):,} ok, mean {statistics.mean(found_ms):.1f} ms; load {run_load}")
+        _cpu_each(kind, base, form_url, cookies, entities, token, fields, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
