@@ -140,7 +140,13 @@ async def _run(port: int, events: list[_Event], static: bytes | None) -> tuple[d
         else:  # the user's earlier request has not answered yet: another connection, as a browser does
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             opened.append(writer)
-        status = await _get(reader, writer, static or event.request)
+        try:
+            status = await _get(reader, writer, static or event.request)
+        except (asyncio.IncompleteReadError, ConnectionError):  # the server closed it, idle (keep-alive 5 s)
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            opened.append(writer)
+            status = await _get(reader, writer, static or event.request)
         elapsed = (time.perf_counter() - due) * 1000
         pool.append((reader, writer))
         if status == 200:
