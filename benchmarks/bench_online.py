@@ -181,8 +181,11 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _warm(base: str, form_url: str, cookies: dict[str, str], entities: list[str], token: str) -> None:
-    """A few pages and checks first (not timed): the server's first requests load templates and statements."""
-    with httpx.Client(base_url=base, cookies=cookies, timeout=300) as client:
+    """A few pages and checks first (not timed): the server's first requests load templates and statements, and
+    the overview waits for the analytics file the server brings up to date when it starts (a fresh store's
+    build would otherwise take the CPU from the runs)."""
+    with httpx.Client(base_url=base, cookies=cookies, timeout=900) as client:
+        assert client.get("/").status_code == 200
         for key in entities[:10]:
             assert client.get(f"{form_url}?entity={key}").status_code == 200
             assert client.post(f"{form_url}/check", data={"csrf_token": token, "entity": key,

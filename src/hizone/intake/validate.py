@@ -358,18 +358,21 @@ def _check_cells(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: C
             continue
         value, status = cells[f"v_{code}"], cells[f"s_{code}"]
         infinite = np.isinf(value)
-        status = np.where(infinite, _NOT_A_NUMBER, status)
-        value = np.where(infinite, np.nan, value)
+        if infinite.any():
+            status = np.where(infinite, _NOT_A_NUMBER, status)
+            value = np.where(infinite, np.nan, value)
         name, name_en = element.name_zh, element.name_en
-        issues.add("not_a_number", _true(status == _NOT_A_NUMBER), position, code,
-                   lambda _i, text: {"value": text})
-        issues.add("formula", _true(status == _FORMULA), position, code, lambda _i, _t: {})
-        factors = _suffixes(catalog, element.unit)
-        issues.add("unknown_unit", _true(status == _UNKNOWN_UNIT), position, code,
-                   _unit_fields(factors, element.unit.name))
-        if f.required:
-            issues.add("required", _true(status == _BLANK), position, code,
-                       _element_fields(name, name_en, value))
+        unread = status != _OK
+        if unread.any():  # some cell not read as a number (a column of numbers skips the four look-ups)
+            issues.add("not_a_number", _true(status == _NOT_A_NUMBER), position, code,
+                       lambda _i, text: {"value": text})
+            issues.add("formula", _true(status == _FORMULA), position, code, lambda _i, _t: {})
+            factors = _suffixes(catalog, element.unit)
+            issues.add("unknown_unit", _true(status == _UNKNOWN_UNIT), position, code,
+                       _unit_fields(factors, element.unit.name))
+            if f.required:
+                issues.add("required", _true(status == _BLANK), position, code,
+                           _element_fields(name, name_en, value))
         if element.type == "integer":
             issues.add("integer", _true(np.isfinite(value) & (value != np.trunc(value))), position, code,
                        _element_fields(name, name_en, value))
@@ -383,7 +386,7 @@ def _check_cells(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: C
             issues.add("above_max", _true(value > high), position, code,
                        _element_fields(name, name_en, value, high))
         # A cell already reported is left out of the cross-field rules, so one mistake is one message.
-        failed = status != _OK
+        failed = unread
         if element.type == "integer":
             failed |= value != np.trunc(value)
         if low is not None:

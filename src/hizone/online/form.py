@@ -1,7 +1,9 @@
 """A browser form from the form YAML, and the typed values as the one-row file the import pipeline checks.
 
 Pure: no web or store imports. The values a user types go through exactly the validation and storing an
-upload goes through (``intake.service``), as one CSV row with the rule set's own column codes as headers.
+upload goes through (``intake.service``), as one CSV row with the rule set's own column codes as headers. The
+field check, asked at every pause in typing, skips the file: ``row_sheet`` lays the row out as the sheet the CSV
+reader would make of it, and ``intake.service.validate_read`` checks it in the web process with the same rules.
 """
 
 from __future__ import annotations
