@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python benchmarks/bench_online.py   (the stores are bench_web's: the demo of
 HIZONE_BENCH_ENTERPRISES enterprises, default 200,000, SQLite kept in var/bench-web/, a throwaway PostgreSQL;
-HIZONE_BENCH_WEB_STORES picks the stores; HIZONE_BENCH_ONLINE_SECONDS the length of each run, default 30)
+HIZONE_BENCH_WEB_STORES picks the stores; HIZONE_BENCH_ONLINE_SECONDS the length of each run, default 30;
+HIZONE_BENCH_ONLINE_USERS the numbers of users, default 200, e.g. 50,200 to see where this machine keeps up)
 
 What "200 users filling in at once" means here (a human load, not 200 clients hammering in a loop):
 * 200 users, each at work on a form: a zone committee user of the zone with most enterprises, filing on
@@ -44,7 +45,8 @@ import httpx
 from bench_web import ENTERPRISES, STORES, _free_port, _get, _login, _percentile, _start_server, _stores
 from harness import heading, row
 
-USERS = 200
+USER_COUNTS = [int(n) for n in os.environ.get("HIZONE_BENCH_ONLINE_USERS", "200").split(",")]
+USERS = max(USER_COUNTS)
 SECONDS = float(os.environ.get("HIZONE_BENCH_ONLINE_SECONDS", "30"))
 CHECKS_PER_FORM = 10
 CHECK_GAP_S = (1.0, 3.0)  # uniform: a debounced check every ~2 s while typing
@@ -97,16 +99,16 @@ class _Event:
     request: bytes = field(compare=False)
 
 
-def _schedule(port: int, cookie: str, form_url: str, entities: list[str], token: str,
+def _schedule(users: int, port: int, cookie: str, form_url: str, entities: list[str], token: str,
               fields: list[str]) -> list[_Event]:
     """Every user's requests over SECONDS, in order of their moment (fixed in advance: the seed is fixed)."""
     rng = random.Random(20)
     head = f"Host: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
     events = []
-    for user in range(USERS):
+    for user in range(users):
         at, form = rng.uniform(0, START_SPREAD_S), 0
         while at < SECONDS:
-            key = entities[(user + form * USERS) % len(entities)]
+            key = entities[(user + form * users) % len(entities)]
             events.append(_Event(at, user, "form page", f"GET {form_url}?entity={key} HTTP/1.1\r\n{head}"
                                  "Accept: text/html\r\n\r\n".encode()))
             for step in range(CHECKS_PER_FORM):
@@ -228,41 +230,42 @@ def _measure(kind: str, url: str, work: Path) -> None:
         fields = [code for code in TYPED if f'data-field="{code}"' in first.text]
         _warm(base, form_url, cookies, entities, token)
         cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        events = _schedule(port, cookie, form_url, entities, token, fields)
-        counts = {k: sum(1 for e in events if e.kind == k) for k in TARGETS_MS}
-        row(f"{kind}: zone {zone}, {len(entities)} enterprises' forms of {year}, {USERS} users", SECONDS, "s",
-            f"{counts['form page']:,} form pages, {counts['field check']:,} checks "
-            f"({(counts['form page'] + counts['field check']) / SECONDS:.0f} req/s)")
-        static = f"GET /static/app.css HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n".encode()
-        baseline_load, cpu = _load(), _cpu_seconds(server.pid)
-        base_latencies, base_failures, base_lag = asyncio.run(_run(port, events, static))
-        base_cpu = (_cpu_seconds(server.pid) - cpu) / len(events) * 1000
-        every = base_latencies["form page"] + base_latencies["field check"]
-        baseline_p95 = _percentile(every, 95)
-        row(f"{kind}: baseline: static file on the same schedule: p95", baseline_p95, "ms",
-            f"p50 {_percentile(every, 50):.1f} ms, {len(every):,} ok, {base_failures} failed, generator lag "
-            f"{base_lag:.0f} ms; load {baseline_load}")
-        row(f"{kind}: baseline: server CPU per request", base_cpu, "ms")
-        run_load, cpu = _load(), _cpu_seconds(server.pid)
-        latencies, failures, lag = asyncio.run(_run(port, events, None))
-        run_cpu = (_cpu_seconds(server.pid) - cpu) / len(events) * 1000
-        row(f"{kind}: run: the load generator's worst lag behind the schedule", lag, "ms",
-            f"{failures} failed; load {run_load} → {_load()}")
-        row(f"{kind}: run: server CPU per request (pages and checks)", run_cpu, "ms",
-            f"{run_cpu / base_cpu:.2f}x the static file's; {len(events) / SECONDS * run_cpu / 1000:.2f} of a core "
-            "at this arrival rate")
-        for name, target in TARGETS_MS.items():
-            found_ms = latencies[name]
-            if not found_ms:
-                row(f"{kind}: {name}: no successful request", 0, "")
-                continue
-            p50, p95, p99 = (_percentile(found_ms, q) for q in (50, 95, 99))
-            verdict = (f"{'OK' if p95 < target else 'OVER'} target {target:.0f} ms; {p95 / baseline_p95:.2f}x "
-                       "the static-file p95")
-            row(f"{kind}: {name}: p50", p50, "ms")
-            row(f"{kind}: {name}: p95", p95, "ms", verdict)
-            row(f"{kind}: {name}: p99", p99, "ms",
-                f"{len(found_ms):,} ok, mean {statistics.mean(found_ms):.1f} ms; load {run_load}")
+        for users in USER_COUNTS:
+            events = _schedule(users, port, cookie, form_url, entities, token, fields)
+            counts = {k: sum(1 for e in events if e.kind == k) for k in TARGETS_MS}
+            row(f"{kind} {users}: zone {zone}, {min(users, len(entities))} enterprises' forms of {year}", SECONDS, "s",
+                f"{counts['form page']:,} form pages, {counts['field check']:,} checks "
+                f"({(counts['form page'] + counts['field check']) / SECONDS:.0f} req/s)")
+            static = f"GET /static/app.css HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n".encode()
+            baseline_load, cpu = _load(), _cpu_seconds(server.pid)
+            base_latencies, base_failures, base_lag = asyncio.run(_run(port, events, static))
+            base_cpu = (_cpu_seconds(server.pid) - cpu) / len(events) * 1000
+            every = base_latencies["form page"] + base_latencies["field check"]
+            baseline_p95 = _percentile(every, 95)
+            row(f"{kind} {users}: baseline: static file on the same schedule: p95", baseline_p95, "ms",
+                f"p50 {_percentile(every, 50):.1f} ms, {len(every):,} ok, {base_failures} failed, generator lag "
+                f"{base_lag:.0f} ms; load {baseline_load}")
+            row(f"{kind} {users}: baseline: server CPU per request", base_cpu, "ms")
+            run_load, cpu = _load(), _cpu_seconds(server.pid)
+            latencies, failures, lag = asyncio.run(_run(port, events, None))
+            run_cpu = (_cpu_seconds(server.pid) - cpu) / len(events) * 1000
+            row(f"{kind} {users}: run: the load generator's worst lag behind the schedule", lag, "ms",
+                f"{failures} failed; load {run_load} → {_load()}")
+            row(f"{kind} {users}: run: server CPU per request (pages and checks)", run_cpu, "ms",
+                f"{run_cpu / base_cpu:.2f}x the static file's; {len(events) / SECONDS * run_cpu / 1000:.2f} of a core "
+                "at this arrival rate")
+            for name, target in TARGETS_MS.items():
+                found_ms = latencies[name]
+                if not found_ms:
+                    row(f"{kind} {users}: {name}: no successful request", 0, "")
+                    continue
+                p50, p95, p99 = (_percentile(found_ms, q) for q in (50, 95, 99))
+                verdict = (f"{'OK' if p95 < target else 'OVER'} target {target:.0f} ms; {p95 / baseline_p95:.2f}x "
+                           "the static-file p95")
+                row(f"{kind} {users}: {name}: p50", p50, "ms")
+                row(f"{kind} {users}: {name}: p95", p95, "ms", verdict)
+                row(f"{kind} {users}: {name}: p99", p99, "ms",
+                    f"{len(found_ms):,} ok, mean {statistics.mean(found_ms):.1f} ms; load {run_load}")
         _cpu_each(kind, base, form_url, cookies, entities, token, fields, server.pid)
     finally:
         server.terminate()
@@ -270,8 +273,9 @@ def _measure(kind: str, url: str, work: Path) -> None:
 
 
 def main() -> None:
-    heading(f"online reporting: {USERS} users filling in (a check every ~2 s, a new form every ~10 checks, open "
-            f"loop), {ENTERPRISES:,} demo enterprises, {SECONDS:.0f} s per run, stores {', '.join(STORES)}")
+    heading(f"online reporting: {', '.join(map(str, USER_COUNTS))} users filling in (a check every ~2 s, a new form "
+            f"every ~10 checks, open loop), {ENTERPRISES:,} demo enterprises, {SECONDS:.0f} s per run, stores "
+            f"{', '.join(STORES)}")
     for kind, url, work in _stores():
         _measure(kind, url, work)
 
