@@ -38,7 +38,22 @@ class Target:
 
 
 def label_index(rules: RuleSet) -> dict[str, Target]:
-    """Every accepted header key for the form's elements and identifying columns."""
+    """Every accepted header key for the form's elements and identifying columns (made once per rule set: the
+    browser form's field check maps its row's header on every keystroke's check)."""
+    found = _INDEXES.get(id(rules))
+    if found is not None and found[0] is rules:  # the entry holds the rule set: its id is not reused meanwhile
+        return found[1]
+    index = _label_index(rules)
+    if len(_INDEXES) >= 64:  # rule sets of a catalog given by the caller are new objects each time
+        _INDEXES.clear()
+    _INDEXES[id(rules)] = (rules, index)
+    return index
+
+
+_INDEXES: dict[int, tuple[RuleSet, dict[str, Target]]] = {}
+
+
+def _label_index(rules: RuleSet) -> dict[str, Target]:
     index: dict[str, Target] = {}
     for role in rules.columns:
         for label in role.labels:

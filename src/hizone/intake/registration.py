@@ -102,6 +102,8 @@ def check_registration(conn: Connection, raw: RawSheet, columns: ColumnMap, rule
 def _rows_of(raw: RawSheet, picked: npt.NDArray[np.intp]) -> RawSheet:
     if len(picked) == raw.table.num_rows:
         return raw
+    if len(picked) == 0:  # the usual case of the browser form's check: a take of nothing still costs a column each
+        return replace(raw, table=raw.table.slice(0, 0), row_numbers=raw.row_numbers[:0])
     return replace(raw, table=raw.table.take(pa.array(picked)), row_numbers=raw.row_numbers[picked])
 
 
@@ -177,6 +179,8 @@ def _scope_problems(conn: Connection, sheet: ListSheet, rows: list[EnterpriseRow
                     context: Context, principal: Principal) -> list[Problem]:
     """A new enterprise in a zone the user may report for but not register in (zones and credit codes outside
     the user's scope and unknown zones are validation's: one line each)."""
+    if not rows:
+        return []
     provinces = zone_provinces(conn)
     return [sheet.problem(r.row, "zone_code", f"the {principal.role} role may not register enterprises")
             for r in rows if r.credit_code not in existing and r.zone_code in provinces

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from queue import Queue
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, and_, func, insert, literal, select
+from sqlalchemy import Connection, Engine, Select, String, and_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,12 +44,11 @@ from hizone.intake.validate import (
     SheetCheck,
     check_sheet,
     prepare,
-    validate_sheet,
 )
 from hizone.intake.worker import read_in_worker, start_worker
 from hizone.registry.enterprises import EnterpriseRow
 from hizone.registry.history import period_end_text, valid_on
-from hizone.registry.outside import NAME_ZH, outside_code, outside_province, with_outside
+from hizone.registry.outside import NAME_ZH, outside_code, with_outside
 from hizone.store import bulk_transaction
 from hizone.store.bulk import arrow_column
 from hizone.store.changes import (
@@ -200,9 +200,12 @@ def unpacked(conn: Connection, batch_ids: Sequence[int], packed: Sequence[bytes]
     return [found[batch].unpack(blob) for batch, blob in zip(batch_ids, packed, strict=True)]
 
 
+_LAYOUTS = select(ImportBatch.id, ImportBatch.value_layout).where(ImportBatch.id.in_(bindparam("ids", expanding=True)))
+
+
 def layouts(conn: Connection, batch_ids: Sequence[int]) -> dict[int, ValueLayout]:
     """The value layout of each batch."""
-    rows = conn.execute(select(ImportBatch.id, ImportBatch.value_layout).where(ImportBatch.id.in_(list(batch_ids))))
+    rows = conn.execute(_LAYOUTS, {"ids": list(batch_ids)})
     return {batch: ValueLayout.from_json(layout) for batch, layout in rows}
 
 
@@ -220,21 +223,29 @@ def _previous(conn: Connection, rules: RuleSet, period: str,
 _SEPARATOR = "\x1f"  # ASCII unit separator: in no credit code or zone code
 
 
+@cache
+def _registry_query(dialect: str, only: bool) -> Select[Any]:
+    """The registry's SELECT, built once (the browser form's check runs it for one enterprise at every check):
+    the period and, with ``only``, the credit codes are bound parameters."""
+    join = func.string_agg if dialect == "postgresql" else func.group_concat
+    zone = func.coalesce(EnterpriseVersion.zone_code, Enterprise.zone_code)
+    query = (select(join(Enterprise.credit_code, _SEPARATOR), join(zone, _SEPARATOR)).select_from(Enterprise)
+             .outerjoin(EnterpriseVersion, (EnterpriseVersion.enterprise_id == Enterprise.id)
+                        & valid_on(period_end_text(bindparam("period", type_=String)))))
+    return query.where(Enterprise.credit_code.in_(bindparam("keys", expanding=True))) if only else query
+
+
 def _registry(conn: Connection, period: str, entities: Sequence[str] | None = None) -> Registry:
     """The registry as two strings joined by the database: one row back, no Python object per enterprise.
     Each enterprise's zone is the one it belonged to in ``period`` (its current one where its history does
     not reach back that far): a late report for 2022 of an enterprise that moved in 2023 is its old zone's."""
-    join = func.string_agg if conn.dialect.name == "postgresql" else func.group_concat
-    zone = func.coalesce(EnterpriseVersion.zone_code, Enterprise.zone_code)
-    query = (select(join(Enterprise.credit_code, _SEPARATOR), join(zone, _SEPARATOR)).select_from(Enterprise)
-             .outerjoin(EnterpriseVersion, (EnterpriseVersion.enterprise_id == Enterprise.id)
-                        & valid_on(period_end_text(literal(period)))))
-    if entities is not None:
-        query = query.where(Enterprise.credit_code.in_(list(entities)))
-    keys, zones = conn.execute(query).one()
-    found = (np.asarray(keys.split(_SEPARATOR), dtype=np.str_), np.asarray(zones.split(_SEPARATOR), dtype=np.str_)
-             ) if keys is not None else (np.asarray([], dtype=np.str_), np.asarray([], dtype=np.str_))
-    return Registry.sorted(*found)
+    query = _registry_query(conn.dialect.name, entities is not None)
+    keys, zones = conn.execute(query, {"period": period} | ({"keys": list(entities)} if entities is not None
+                                                             else {})).one()
+    if keys is None:
+        return Registry.sorted(np.asarray([], dtype=np.str_), np.asarray([], dtype=np.str_))
+    return Registry.sorted(np.asarray(keys.split(_SEPARATOR), dtype=np.str_),
+                           np.asarray(zones.split(_SEPARATOR), dtype=np.str_))
 
 
 def _with_outside_carriers(conn: Connection, registry: Registry, entities: Sequence[str] | None) -> Registry:
@@ -253,20 +264,26 @@ def _with_outside_carriers(conn: Connection, registry: Registry, entities: Seque
                                                                               outside.values()], dtype=np.str_)]))
 
 
+_ZONES = select(Zone.code, Zone.name_zh, Zone.province_code)
+_PROVINCES = select(Province.code, Province.name_zh)
+
+
 def build_context(conn: Connection, rules: RuleSet, period: str, actor: Principal, today: dt.date,
                   entities: Sequence[str] | None = None) -> Context:
     """What validation reads from the store; with ``entities`` (a file known to hold only those, like the browser
     form's one row) only their part of the registry and of last year's values, not every enterprise's."""
-    names: dict[str, str] = {code: name for code, name in conn.execute(select(Zone.code, Zone.name_zh))}
+    zone_rows = conn.execute(_ZONES).all()
+    provinces = conn.execute(_PROVINCES).all()
+    names: dict[str, str] = {code: name for code, name, _ in zone_rows}
     registry = _registry(conn, period, entities) if rules.form.entity == "enterprise" else None
     if registry is not None and rules.check_enabled("outside_carriers"):
         registry = _with_outside_carriers(conn, registry, entities)
-        names |= {outside_code(code): NAME_ZH.format(province=name)
-                  for code, name in conn.execute(select(Province.code, Province.name_zh))}
-    zones = frozenset(code for code in names if outside_province(code) is None)
-    return Context(today=today, zones=zones, zone_names=names, registry=registry,
-                   previous=_previous(conn, rules, period, entities),
-                   allowed_zones=_scope_zones(conn, actor), allowed_entities=entities_acted_on(actor),
+        names |= {outside_code(code): NAME_ZH.format(province=name) for code, name in provinces}
+    scope = with_outside({code: province for code, _, province in zone_rows}, (code for code, _ in provinces))
+    return Context(today=today, zones=frozenset(code for code, _, _ in zone_rows), zone_names=names,
+                   registry=registry, previous=_previous(conn, rules, period, entities),
+                   allowed_zones=zones_acted_on(actor, scope),
+                   allowed_entities=entities_acted_on(actor),
                    loaded={name: check_module(name).load(conn, rules, period) for name in rules.row_checks})
 
 
@@ -299,12 +316,38 @@ def _validate(engine: Engine, source: Source, form: str, period: str, actor: Pri
     raw, context = _read_with_context(engine, lambda: read_in_worker(source, rules, cat, name=name, sheet=sheet,
                                                                      limits=limits),
                                       rules, canonical, actor, today, entities)
-    report, batch = validate_sheet(raw, rules, canonical, context, cat)
-    registration = _registration(engine, raw, check_sheet(raw, rules, canonical, context, cat), actor, canonical,
-                                 today)
+    with engine.connect() as conn:
+        report, batch = _checked(conn, raw, rules, canonical, context, actor, today, cat)
+    return report, batch, rules
+
+
+def validate_read(engine: Engine, raw: RawSheet, form: str, period: str, user: Principal | str, *,
+                  catalog: Catalog | None = None, today: dt.date | None = None,
+                  entities: Sequence[str] | None = None) -> ValidationReport:
+    """``validate_file`` of a sheet already in hand, in this thread: the browser form's typed row, which the web
+    process lays out as the table a reader would give (``online.form.row_sheet``: no file, no parser), checked
+    against the same context from the store and the same rules; one connection, no worker, no thread."""
+    actor = Principal.of(user)
+    day = today or dt.date.today()
+    cat = catalog or default_catalog()
+    rules, canonical = prepare(form, period, day, catalog)
+    with engine.connect() as conn:
+        context = build_context(conn, rules, canonical, actor, day, entities)
+        report, _ = _checked(conn, raw, rules, canonical, context, actor, day, cat)
+    return report
+
+
+def _checked(conn: Connection, raw: RawSheet, rules: RuleSet, period: str, context: Context, actor: Principal,
+             today: dt.date, catalog: Catalog) -> tuple[ValidationReport, ParsedBatch]:
+    """Every problem of a sheet read: ``validate_sheet``'s and, checked against the store, those of the
+    enterprises it registers or changes (see intake/registration.py)."""
+    check = check_sheet(raw, rules, period, context, catalog)
+    rows = check.rows(0, raw.table.num_rows)
+    report = check.report([rows])
+    registration = check_registration(conn, raw, check.columns, rules, context, actor, period, today)
     if registration is not None and registration.issues:
         report.add(registration.issues, Counter({("error", "registration"): len(registration.issues)}))
-    return report, batch, rules
+    return report, rows.batch
 
 
 def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Principal, period: str,

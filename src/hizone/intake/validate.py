@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hizone.catalog import Catalog, Element, default_catalog
+from hizone.catalog import Catalog, Element, Unit, default_catalog
 from hizone.intake.checks import CheckRows
 from hizone.intake.checks import module as check_module
 from hizone.intake.codes import REASONS, CodeProblem, credit_code_problems
@@ -160,7 +160,12 @@ def identity_text(cells: pa.ChunkedArray, upper: bool) -> npt.NDArray[np.str_]:
     half-width, '' where blank: Arrow kernels, with Python only for the rare cell holding a full-width
     character."""
     text = _as_text(cells)
-    wide = np.asarray(pc.fill_null(pc.match_substring_regex(text, _FULL_WIDTH_CLASS), False), dtype=bool)
+    if len(text) <= SMALL_SHEET_ROWS:  # a few cells: translating each costs less than compiling the regex
+        text = pa.chunked_array([pa.array([None if v is None else v.translate(_FULL_WIDTH) for v in text.to_pylist()],
+                                          pa.string())])
+        wide = np.zeros(0, dtype=bool)
+    else:
+        wide = np.asarray(pc.fill_null(pc.match_substring_regex(text, _FULL_WIDTH_CLASS), False), dtype=bool)
     if wide.any():
         values = text.to_pylist()
         for i in np.flatnonzero(wide).tolist():
@@ -192,7 +197,7 @@ def _grammar_columns(raw: RawSheet, columns: ColumnMap, catalog: Catalog,
     for code in codes:
         name = f"c{columns.elements[code]}"
         element = catalog.elements[code]
-        factors = suffix_factors(element.unit, catalog.units)
+        factors = _suffixes(catalog, element.unit)
         inner.extend(sql_prepare(name))
         middle.extend(sql_factor(name, factors))
         value, status, _ = sql_number(name, factors, columns.factors[code])
@@ -240,16 +245,60 @@ def parse_cells(raw: RawSheet, columns: ColumnMap, catalog: Catalog) -> dict[str
             return written_text(cells)
         return formula_like(cells) if role == "name" else identity_text(cells, role in ("entity", "zone"))
 
+    out: dict[str, npt.NDArray[Any]] = {}
+    if rows * max(len(columns.elements), 1) <= SMALL_SHEET_CELLS:
+        # A few rows (the browser form's one): threads and a DuckDB connection cost more than the work.
+        # Text by the grammar in Python (the plain-number shortcut gives the same, tested, and gains nothing on a
+        # few cells); numbers of a workbook by the shortcut; anything else by the query (its CAST to VARCHAR).
+        other: list[str] = []
+        for code in columns.elements:
+            cells = table.column(columns.elements[code]) if table.num_columns else None
+            if cells is not None and (pa.types.is_string(cells.type) or pa.types.is_null(cells.type)):
+                out.update(_grammar_small(cells, code, columns, catalog))
+            elif (found := plain(code)) is not None:
+                out[f"v_{code}"], out[f"s_{code}"] = found
+            else:
+                other.append(code)
+        out.update(_grammar_columns(raw, columns, catalog, other))
+        out.update({f"t_{role}": text(role) for role in columns.roles})
+        return out
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hizone-parse") as pool:
         texts = {role: pool.submit(text, role) for role in columns.roles}
         plains = dict(zip(columns.elements, pool.map(plain, columns.elements), strict=True))
-        out: dict[str, npt.NDArray[Any]] = {}
         for code, found in plains.items():
             if found is not None:
                 out[f"v_{code}"], out[f"s_{code}"] = found
         out.update(_grammar_columns(raw, columns, catalog, [code for code, found in plains.items() if found is None]))
         out.update({f"t_{role}": pending.result() for role, pending in texts.items()})
     return out
+
+
+def _suffixes(catalog: Catalog, unit: Unit) -> dict[str, float]:
+    """``suffix_factors`` of a unit in the catalog's units, made once per catalog (read only)."""
+    found = _SUFFIXES.get((id(catalog.units), unit))
+    if found is not None and found[0] is catalog.units:
+        return found[1]
+    factors = suffix_factors(unit, catalog.units)
+    if len(_SUFFIXES) >= 1024:
+        _SUFFIXES.clear()
+    _SUFFIXES[(id(catalog.units), unit)] = (catalog.units, factors)
+    return factors
+
+
+_SUFFIXES: dict[tuple[int, Unit], tuple[Mapping[str, Unit], dict[str, float]]] = {}
+SMALL_SHEET_CELLS = 2_000  # number cells up to which a sheet is parsed in this thread, by ``parse_number``
+SMALL_SHEET_ROWS = 16  # rows up to which an identifying column is folded cell by cell
+
+
+def _grammar_small(cells: pa.ChunkedArray, code: str, columns: ColumnMap,
+                   catalog: Catalog) -> dict[str, npt.NDArray[Any]]:
+    """The full number grammar for one text column of a small sheet, by ``parse_number``: the grammar of
+    ``_grammar_columns``' query, with bit-identical results (intake/numbers.py; tests/intake/test_numbers.py)."""
+    factors = _suffixes(catalog, catalog.elements[code].unit)
+    parsed = [parse_number(cell, factors, columns.factors[code]) for cell in cells.to_pylist()]
+    values = [p.value if p.status is Status.OK and p.value is not None else np.nan for p in parsed]
+    return {f"v_{code}": np.asarray(values, dtype=np.float64),
+            f"s_{code}": np.asarray([int(p.status) for p in parsed], dtype=np.int8)}
 
 
 class _Issues:
@@ -286,6 +335,17 @@ def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else format(value, ".10g")
 
 
+# The statuses as plain ints: NumPy compares an array with an IntEnum member five times slower than with its int.
+_OK, _BLANK, _NOT_A_NUMBER, _FORMULA, _UNKNOWN_UNIT = (int(s) for s in (Status.OK, Status.BLANK, Status.NOT_A_NUMBER,
+                                                                        Status.FORMULA, Status.UNKNOWN_UNIT))
+
+
+def _true(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
+    """The rows where a column's mask holds: np.flatnonzero without its ravel and wrapping, which on a one-row
+    sheet (the browser form's) cost more than the comparison itself, seven times a field."""
+    return mask.nonzero()[0]
+
+
 def _check_cells(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: ColumnMap, rules: RuleSet,
                  catalog: Catalog) -> dict[str, FloatArray]:
     values: dict[str, FloatArray] = {}
@@ -298,20 +358,23 @@ def _check_cells(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: C
             continue
         value, status = cells[f"v_{code}"], cells[f"s_{code}"]
         infinite = np.isinf(value)
-        status = np.where(infinite, Status.NOT_A_NUMBER, status)
-        value = np.where(infinite, np.nan, value)
+        if infinite.any():
+            status = np.where(infinite, _NOT_A_NUMBER, status)
+            value = np.where(infinite, np.nan, value)
         name, name_en = element.name_zh, element.name_en
-        issues.add("not_a_number", np.flatnonzero(status == Status.NOT_A_NUMBER), position, code,
-                   lambda _i, text: {"value": text})
-        issues.add("formula", np.flatnonzero(status == Status.FORMULA), position, code, lambda _i, _t: {})
-        factors = suffix_factors(element.unit, catalog.units)
-        issues.add("unknown_unit", np.flatnonzero(status == Status.UNKNOWN_UNIT), position, code,
-                   _unit_fields(factors, element.unit.name))
-        if f.required:
-            issues.add("required", np.flatnonzero(status == Status.BLANK), position, code,
-                       _element_fields(name, name_en, value))
+        unread = status != _OK
+        if unread.any():  # some cell not read as a number (a column of numbers skips the four look-ups)
+            issues.add("not_a_number", _true(status == _NOT_A_NUMBER), position, code,
+                       lambda _i, text: {"value": text})
+            issues.add("formula", _true(status == _FORMULA), position, code, lambda _i, _t: {})
+            factors = _suffixes(catalog, element.unit)
+            issues.add("unknown_unit", _true(status == _UNKNOWN_UNIT), position, code,
+                       _unit_fields(factors, element.unit.name))
+            if f.required:
+                issues.add("required", _true(status == _BLANK), position, code,
+                           _element_fields(name, name_en, value))
         if element.type == "integer":
-            issues.add("integer", np.flatnonzero(np.isfinite(value) & (value != np.trunc(value))), position, code,
+            issues.add("integer", _true(np.isfinite(value) & (value != np.trunc(value))), position, code,
                        _element_fields(name, name_en, value))
         bounds = rules.ranges.get(code)
         low = bounds.min if bounds and bounds.min is not None else element.min
@@ -323,15 +386,15 @@ def _check_cells(issues: _Issues, cells: dict[str, npt.NDArray[Any]], columns: C
                 uncoded &= value >= low
             if high is not None:
                 uncoded &= value <= high
-            issues.add("not_in_codes", np.flatnonzero(uncoded), position, code, _code_fields(element, value))
+            issues.add("not_in_codes", _true(uncoded), position, code, _code_fields(element, value))
         if low is not None:
-            issues.add("below_min", np.flatnonzero(value < low), position, code,
+            issues.add("below_min", _true(value < low), position, code,
                        _element_fields(name, name_en, value, low))
         if high is not None:
-            issues.add("above_max", np.flatnonzero(value > high), position, code,
+            issues.add("above_max", _true(value > high), position, code,
                        _element_fields(name, name_en, value, high))
         # A cell already reported is left out of the cross-field rules, so one mistake is one message.
-        failed = (status != Status.OK) | uncoded
+        failed = unread | uncoded
         if element.type == "integer":
             failed |= value != np.trunc(value)
         if low is not None:

@@ -209,6 +209,8 @@ class Known:
 
 def known_enterprises(session: Session | Connection, codes: Sequence[str]) -> dict[str, Known]:
     """The registered enterprises among ``codes``, by credit code (plain rows: no ORM object per enterprise)."""
+    if not codes:  # the browser form's check of an enterprise already registered asks for none
+        return {}
     query = (select(Enterprise.id, Enterprise.credit_code, Enterprise.name, Enterprise.zone_code,
                     Enterprise.industry_code, Enterprise.founded, EnterpriseVersion.valid_from)
              .outerjoin(EnterpriseVersion, (EnterpriseVersion.enterprise_id == Enterprise.id)

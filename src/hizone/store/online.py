@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hizone.store.changes import STATE_CHANGED
@@ -75,11 +75,23 @@ def _where(report: Report) -> ColumnElement[bool]:
             OnlineDraft.entity_key == report.entity_key)
 
 
+# The form page's two look-ups, built once (constructing them cost more than running them on the unique index).
+_DRAFT = (select(OnlineDraft.values, OnlineDraft.version, OnlineDraft.form_version, OnlineDraft.saved_by,
+                 OnlineDraft.saved_at, OnlineDraft.submitted_version)
+          .where(OnlineDraft.form_code == bindparam("form"), OnlineDraft.period == bindparam("period"),
+                 OnlineDraft.entity_key == bindparam("entity")))
+_LATEST = (select(Submission.id, Submission.state)
+           .where(Submission.form_code == bindparam("form"), Submission.period == bindparam("period"),
+                  Submission.entity_key == bindparam("entity")).order_by(Submission.revision.desc()).limit(1))
+
+
+def _keys(report: Report) -> dict[str, str]:
+    return {"form": report.form_code, "period": report.period, "entity": report.entity_key}
+
+
 def load_draft(engine: Engine, report: Report) -> Draft | None:
     with engine.connect() as conn:
-        row = conn.execute(select(OnlineDraft.values, OnlineDraft.version, OnlineDraft.form_version,
-                                  OnlineDraft.saved_by, OnlineDraft.saved_at, OnlineDraft.submitted_version)
-                           .where(_where(report))).first()
+        row = conn.execute(_DRAFT, _keys(report)).first()
     if row is None:
         return None
     saved_at = row.saved_at if row.saved_at.tzinfo else row.saved_at.replace(tzinfo=dt.UTC)  # SQLite drops it
@@ -141,9 +153,7 @@ def filing_of(engine: Engine, batch_id: int) -> Filing | None:
 def last_return(engine: Engine, report: Report) -> Returned | None:
     """The return for correction of the report's latest revision, if that revision is (still) returned."""
     with engine.connect() as conn:
-        latest = conn.execute(select(Submission.id, Submission.state).where(
-            Submission.form_code == report.form_code, Submission.period == report.period,
-            Submission.entity_key == report.entity_key).order_by(Submission.revision.desc()).limit(1)).first()
+        latest = conn.execute(_LATEST, _keys(report)).first()
         if latest is None or latest.state != "returned":
             return None
         events = conn.execute(select(ChangeEvent.actor, ChangeEvent.at, ChangeEvent.detail).where(

@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from hizone.auth import Principal
 from hizone.intake.readers import Limits
 from hizone.intake.rules import RuleSet
-from hizone.intake.service import validate_file
-from hizone.online.form import FormLayout, fingerprint, layout, row_file
+from hizone.intake.service import validate_read
+from hizone.online.form import FormLayout, fingerprint, layout, row_file, row_sheet
 from hizone.store.online import (
     Draft,
     Report,
@@ -42,10 +42,10 @@ FORM_PATH = "/reporting/online/{form_code}/{period}"
 def _page_context(request: Request, principal: Principal, rules: RuleSet, report: Report) -> dict[str, Any]:
     engine = request.app.state.engine
     draft = load_draft(engine, report)
-    history = online_svc.revisions(engine, report)
+    history, previous = online_svc.revisions_and_last_values(engine, report)
     values: dict[str, object] = dict(draft.values) if draft else dict(history[-1][3]) if history else {}
     return {"form": layout(rules), "period": report.period, "entity": report.entity_key,
-            "previous": online_svc.last_values(engine, report), "values": values, "draft": draft,
+            "previous": previous, "values": values, "draft": draft,
             "form_version": fingerprint(rules), "returned": last_return(engine, report),
             "state": history[-1][1] if history else None,
             "on_behalf": principal.credit_code is None and not online_svc.zone_form(report.form_code),
@@ -106,10 +106,10 @@ async def check(request: Request, principal: security.Submitter, form_code: str,
     rules, canonical = online_svc.rules_of(form_code, period)
     values, other = await _values(request, layout(rules))
     key, zone = online_svc.filer_entity(request.app.state.engine, principal, form_code, other.get("entity"))
-    data = row_file(rules, key, values, zone)
-    # One row, of one entity: the store is read for that entity alone (not the whole registry and last year).
-    report = await run_in_threadpool(partial(validate_file, name="online.csv", entities=[key]),
-                                     request.app.state.engine, data, form_code, canonical, principal)
+    # One row, of one entity: the store is read for that entity alone (not the whole registry and last year),
+    # and the row is laid out as the sheet the CSV reader would make of it (no file, no worker).
+    report = await run_in_threadpool(partial(validate_read, entities=[key]), request.app.state.engine,
+                                     row_sheet(rules, key, values, zone), form_code, canonical, principal)
     return JSONResponse({"errors": report.error_count, "warnings": report.warning_count, "issues": _issues(report)})
 
 

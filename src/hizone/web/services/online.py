@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from fastapi import HTTPException
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 
 from hizone.auth import Principal, can_read_enterprise, can_read_zone
 from hizone.auth.policy import can_submit
@@ -21,6 +21,7 @@ from hizone.store.models import Enterprise, Submission, Zone
 from hizone.store.online import Filing, Report, filing_of
 from hizone.web.services import reporting as svc
 
+Values = dict[str, float | int]
 MAX_VALUE_CHARS = 64  # longer than any number written with separators and 万/亿; a draft holds no essays
 
 
@@ -40,13 +41,14 @@ def zone_form(form_code: str) -> bool:
 def _zone_of(engine: Engine, form_code: str, key: str) -> tuple[str, str] | None:
     """(zone, province) of the entity a report is about, None when there is no such entity."""
     with engine.connect() as conn:
-        if zone_form(form_code):
-            row = conn.execute(select(Zone.code, Zone.province_code).where(Zone.code == key)).first()
-        else:
-            row = conn.execute(select(Enterprise.zone_code, Zone.province_code)
-                               .join(Zone, Zone.code == Enterprise.zone_code)
-                               .where(Enterprise.credit_code == key)).first()
+        row = conn.execute(_ZONE_OF_ZONE if zone_form(form_code) else _ZONE_OF_ENTERPRISE, {"key": key}).first()
     return (row[0], row[1]) if row is not None else None
+
+
+# Built once: every page and every field check looks its entity up.
+_ZONE_OF_ZONE = select(Zone.code, Zone.province_code).where(Zone.code == bindparam("key"))
+_ZONE_OF_ENTERPRISE = (select(Enterprise.zone_code, Zone.province_code).join(Zone, Zone.code == Enterprise.zone_code)
+                       .where(Enterprise.credit_code == bindparam("key")))
 
 
 def filer_entity(engine: Engine, principal: Principal, form_code: str, requested: str | None) -> tuple[str, str | None]:
@@ -113,6 +115,27 @@ def last_values(engine: Engine, report: Report) -> dict[str, float | int]:
     """The latest revision of the same report a year earlier ({} when there is none)."""
     earlier = revisions(engine, Report(report.form_code, previous_period(report.period), report.entity_key))
     return earlier[-1][3] if earlier else {}
+
+
+_BOTH_YEARS = (select(Submission.period, Submission.revision, Submission.state, Submission.batch_id,
+                      Submission.packed_values)
+               .where(Submission.form_code == bindparam("form"), Submission.entity_key == bindparam("entity"),
+                      Submission.period.in_([bindparam("period"), bindparam("last")]))
+               .order_by(Submission.period, Submission.revision))
+
+
+def revisions_and_last_values(engine: Engine, report: Report) -> tuple[list[tuple[int, str, int, Values]], Values]:
+    """``revisions(report)`` and ``last_values(report)`` (what the form page shows) from one query on the
+    submissions' unique index (form, period, entity, revision) and one read of the batches' layouts."""
+    last = previous_period(report.period)
+    with engine.connect() as conn:
+        rows = conn.execute(_BOTH_YEARS, {"form": report.form_code, "entity": report.entity_key,
+                                          "period": report.period, "last": last}).all()
+        values = unpacked(conn, [r.batch_id for r in rows], [r.packed_values for r in rows])
+    history = [(r.revision, r.state, r.batch_id, v) for r, v in zip(rows, values, strict=True)
+               if r.period == report.period]
+    earlier = [v for r, v in zip(rows, values, strict=True) if r.period == last]
+    return history, earlier[-1] if earlier else {}
 
 
 @dataclass(frozen=True)
