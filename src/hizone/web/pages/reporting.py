@@ -21,6 +21,9 @@ from hizone.web.services import reporting as svc
 
 router = APIRouter(include_in_schema=False)
 FORM_CODE = r"^(enterprise_annual|zone_monthly)$"
+# The queue lists every form's reports waiting (the carriers' annual forms too): its buttons take any form's step
+# (an unknown form is the workflow's "nothing to review" message).
+ANY_FORM = r"^[a-z_]{1,32}$"
 PERIOD = r"^\d{4}(-\d{2})?$"
 
 
@@ -142,7 +145,7 @@ def export_recent(request: Request, principal: security.LoggedIn, fmt: ExportFor
 @router.post("/reporting/transition")
 def transition(request: Request, principal: security.Reviewer,
                action: str = Form(..., pattern=r"^(review|approve|return)$"),
-               form: str = Form(..., pattern=FORM_CODE), period: str = Form(..., pattern=PERIOD),
+               form: str = Form(..., pattern=ANY_FORM), period: str = Form(..., pattern=PERIOD),
                zone_code: str = Form("", pattern=r"^[A-Za-z0-9]{0,8}$"),
                comment: str = Form("", max_length=500)) -> Response:
     count = svc.act(request.app.state.engine, principal, action, form, period, zone_code or None, comment or None)
