@@ -19,7 +19,7 @@ from hizone.incubation.registry import import_carriers, import_incubatees
 from hizone.intake.service import import_file, transition
 from tests.incubation.test_forms import ROWS, _csv
 from tests.registry.lists_factory import code, write
-from tests.web.conftest import app, clients, seeded, seeded_analytics  # noqa: F401  (fixtures)
+from tests.web.conftest import app, clients, csrf_of, seeded, seeded_analytics  # noqa: F401  (fixtures)
 
 ADMIN = Principal("torch", "admin")
 
@@ -101,3 +101,28 @@ def test_the_overview_shows_the_carriers_statistics_by_year_with_y_y_in_scope(
     mine = own[own.index('id="table-statistics"'):]
     first = mine[:mine.index("</tr>", mine.index("<tbody>"))]
     assert 'data-value="100.0"' in first and 'data-value="110.0"' in first and "+10.0" in first
+
+
+def test_a_province_reviews_its_outside_carriers_on_the_queue_and_the_api_lists_them_in_scope(
+        engine: Engine, tmp_path: Path, clients: dict[str, TestClient]) -> None:  # noqa: F811
+    """An incubator outside any national zone in 北京 (11, the province user's): its report waits on the province's
+    review queue under the outside key X11, the province reviews it there, the national roles approve it; the
+    zone user (Z1101) sees it nowhere: not on the queue, not in the API's submissions."""
+    outside = code(311)
+    import_carriers(engine, write(tmp_path / "o", "csv-utf8", [
+        ["载体代码", "载体名称", "载体类型", "高新区代码", "省份代码"],
+        [outside, "北京区外孵化器", "孵化器", "", "11"]]), ADMIN)
+    row = [outside, "北京区外孵化器", "", *ROWS[0][3:]]
+    result = import_file(engine, _csv([row]), "incubator_annual", "2021", ADMIN, name="out.csv", submit=True)
+    assert result.stored, result.report and result.report.errors
+    province, zone = clients["province"], clients["zone"]
+    assert 'data-zone="X11"' in province.get("/reporting").text
+    assert 'data-zone="X11"' not in zone.get("/reporting").text
+    listed = province.get("/api/v1/submissions", params={"form": "incubator_annual"}).json()
+    assert [(s["entity_key"], s["zone_code"]) for s in listed["items"]] == [(outside, "X11")]
+    assert zone.get("/api/v1/submissions", params={"form": "incubator_annual"}).json()["items"] == []
+    for client, action in ((province, "review"), (clients["admin"], "approve")):
+        done = client.post("/reporting/transition", data={
+            "action": action, "form": "incubator_annual", "period": "2021", "zone_code": "X11",
+            "csrf_token": csrf_of(client, "/reporting")}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"].endswith(f"{action}:1"), action

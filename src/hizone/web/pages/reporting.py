@@ -22,7 +22,8 @@ from hizone.web.services import reporting as svc
 router = APIRouter(include_in_schema=False)
 FORM_CODE = r"^(enterprise_annual|zone_monthly)$"
 PERIOD = r"^\d{4}(-\d{2})?$"
-# The queue lists every form's reports (energy, incubators, the weekly talent report): its steps take any.
+# The queue lists every form's reports (energy, incubators, the weekly talent report): its steps take any
+# (an unknown form is the workflow's "nothing to review" message).
 ANY_FORM, ANY_PERIOD = r"^[a-z_]{1,32}$", r"^\d{4}(-\d{2}|W\d{2})?$"
 
 
