@@ -5,6 +5,7 @@ export and the follow-up of entrants. Thin: hizone.contests.service asks the pol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -26,6 +27,16 @@ router = APIRouter(include_in_schema=False)
 def _refused(request: Request, exc: HizoneError) -> Response:
     status = 403 if isinstance(exc, service.AccessDenied) else 404 if isinstance(exc, service.NotFound) else 400
     return render(request, "error.html", {"status": status, "message": str(exc)}, status=status)
+
+
+async def _act(request: Request, then: str, action: Callable[..., object], *args: object, **kwargs: object
+               ) -> Response:
+    """Run a contest action of the service (engine first) and go to ``then``; a refusal is the error page."""
+    try:
+        await run_in_threadpool(action, request.app.state.engine, *args, **kwargs)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(then)
 
 
 @router.get("/contests")
@@ -106,23 +117,15 @@ async def results_export(request: Request, principal: security.Contests, edition
 async def advance_form(request: Request, principal: security.Contests, edition: str,
                        stage: Annotated[str, Form()], count: Annotated[int | None, Form()] = None,
                        award: Annotated[str | None, Form(max_length=32)] = None) -> Response:
-    try:
-        await run_in_threadpool(service.advance, request.app.state.engine, principal, edition, stage, count,
-                                award=award or None)
-    except HizoneError as exc:
-        return _refused(request, exc)
-    return see_other(f"/contests/{edition}?stage={stage}")
+    return await _act(request, f"/contests/{edition}?stage={stage}", service.advance, principal, edition, stage,
+                      count, award=award or None)
 
 
 @router.post("/contests/{edition}/assign")
 async def assign_form(request: Request, principal: security.Contests, edition: str,
                       stage: Annotated[str, Form(max_length=32)]) -> Response:
     """Assign the rubric's N judges to every eligible entry at a stage (conflicts excluded, loads balanced)."""
-    try:
-        await run_in_threadpool(service.assign, request.app.state.engine, principal, edition, stage)
-    except HizoneError as exc:
-        return _refused(request, exc)
-    return see_other(f"/contests/{edition}?stage={stage}")
+    return await _act(request, f"/contests/{edition}?stage={stage}", service.assign, principal, edition, stage)
 
 
 @router.post("/contests/{edition}/move")
@@ -130,11 +133,8 @@ async def move_form(request: Request, principal: security.Contests, edition: str
                     entry: Annotated[str, Form(max_length=32)], stage: Annotated[str, Form(max_length=32)]
                     ) -> Response:
     """Push one entry to a later stage by hand: refused with the reasons when it is not eligible for it."""
-    try:
-        await run_in_threadpool(service.move, request.app.state.engine, principal, edition, entry, stage)
-    except HizoneError as exc:
-        return _refused(request, exc)
-    return see_other(f"/contests/{edition}/entries/{entry}")
+    return await _act(request, f"/contests/{edition}/entries/{entry}", service.move, principal, edition, entry,
+                      stage)
 
 
 @router.post("/contests/{edition}/link")
@@ -142,12 +142,8 @@ async def link_form(request: Request, principal: security.ContestLinks, edition:
                     entry: Annotated[str, Form(max_length=32)], credit_code: Annotated[str, Form(max_length=64)]
                     ) -> Response:
     """A team's entry linked to the enterprise it registered (the contest admin page and the entry's page)."""
-    try:
-        await run_in_threadpool(service.link_team, request.app.state.engine, principal, edition, entry,
-                                credit_code)
-    except HizoneError as exc:
-        return _refused(request, exc)
-    return see_other(f"/contests/{edition}/entries/{entry}")
+    return await _act(request, f"/contests/{edition}/entries/{entry}", service.link_team, principal, edition, entry,
+                      credit_code)
 
 
 @router.get("/contests/{edition}/score")
