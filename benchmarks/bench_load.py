@@ -285,11 +285,18 @@ def run_store(kind: str, url: str, var_dir: Path, users: int, seconds: float, en
         "refused_as_expected": tally.refused, "uploads_ok": tally.uploads_ok, "batches_stored": batches,
         "rows_stored": rows, "uploads_landed": landed,
         "server_tracebacks": log.read_text(errors="replace").count("Traceback"),
+        "first_traceback": _first_traceback(log.read_text(errors="replace")),
     }
     result["ok"] = (not result["errors"] and not result["unexpected"] and landed and tally.uploads_ok > 0
                     and result["server_tracebacks"] == 0)
     _print(result)
     return result
+
+
+def _first_traceback(log: str, most: int = 4000) -> str:
+    """The server log from its first traceback on (what a failed run needs to be understood), or ''."""
+    at = log.find("Traceback")
+    return "" if at < 0 else log[max(0, log.rfind("\n", 0, at)):][:most]
 
 
 def _problems(*found: dict[str, list[str]]) -> dict[str, list[str]]:

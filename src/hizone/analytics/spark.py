@@ -25,8 +25,9 @@ INDICATOR_COLUMNS = ("view", "period_type", "indicator", "level", "key", "period
 
 
 @contextmanager
-def local_session(app: str = "hizone-analytics", memory: str = "512m") -> Iterator[SparkSession]:
-    """A small single-threaded local Spark session (no UI), stopped at the end of the block."""
+def local_session(app: str = "hizone-analytics", memory: str = "1g") -> Iterator[SparkSession]:
+    """A small single-threaded local Spark session (no UI), stopped at the end of the block. With 512m the
+    driver ran out of memory broadcasting the roll-up's joins in CI (the test fixture's store, all forms)."""
     from pyspark.sql import SparkSession
 
     spark = (SparkSession.builder.master("local[1]").appName(app)
