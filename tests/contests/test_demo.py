@@ -17,6 +17,7 @@ from hizone.demo.generate import DemoData
 from hizone.registry import load_provinces, load_zones
 from hizone.store import session_scope
 from hizone.store.models import AuditLog
+from tests.contests.test_store import figures
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,8 @@ def test_equity_financing_is_on_the_2022_form_and_rare(demo: DemoData) -> None:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_demo_editions_have_teams_linked_and_followed(engine: Engine, demo: DemoData) -> None:
     load(engine, demo, default_catalog())
-    counts, _ = load_contests(engine, seed=11)
+    reader = figures(engine)
+    counts, _ = load_contests(engine, reader, seed=11)
     assert counts["contest team entries"] == sum(TEAMS.values())
     by_edition = {e.key: service.entries(engine, ACTOR, e.key) for e in service.editions(engine)}
     cicc, disruptive = by_edition["cicc-12"], by_edition["disruptive-1"]
@@ -64,7 +66,7 @@ def test_the_demo_editions_have_teams_linked_and_followed(engine: Engine, demo: 
         logged = set(session.scalars(select(AuditLog.object_id).where(AuditLog.action == service.LINK_ACTION)))
     assert logged == {f"disruptive-1:{e.code}" for e in linked}
     # The follow-up follows the linked teams' firms, their 2022–2023 reports with the financing element.
-    made = service.track(engine, ACTOR, "disruptive-1", until=2023)
+    made = service.track(engine, reader, ACTOR, "disruptive-1", until=2023)
     followed = {o.entry: o for o in made.outcomes}
     assert {e.code for e in linked} <= set(followed)
     assert all(followed[e.code].financing_source == "form" for e in linked)

@@ -8,11 +8,13 @@ of 报名 go to the national stage, where the 成长组 needs a 科技型中小�
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
+from hizone.analytics.read import ReadCache, Reader
 from hizone.auth.policy import Principal
 from hizone.auth.users import add_user
 from hizone.contests import service
@@ -25,6 +27,11 @@ ADMIN = Principal("boss", "admin")
 EDITION = "tiny-1"
 # Credit codes: A and its judge's organisation, B with a 科技型中小企业 number, C growth without, D over the cap.
 A, B, C, D = "91110000A000000013", "91110000A000000026", "91110000A000000039", "91110000A00000004C"
+
+
+def figures(engine: Engine) -> Reader:
+    """The analytics layer over the store as it is now: a fresh file, built in full (the follow-up reads it)."""
+    return ReadCache(engine, Path(tempfile.mkdtemp(prefix="hizone-contests-")) / "analytics.duckdb").get()
 
 
 def judge(name: str) -> Principal:

@@ -20,7 +20,8 @@ from hizone.contests.model import Team, check_team_eligibility, load_contest
 from hizone.store import session_scope
 from hizone.store.models import AuditLog, Enterprise, Qualification
 from hizone.web.security import CSRF_HEADER
-from tests.contests.test_store import ADMIN, EDITION, C, contest  # noqa: F401  (the fixture)
+from tests.contests.test_store import ADMIN, EDITION, C, contest, figures  # noqa: F401  (the fixture)
+from tests.reports import report as annual
 from tests.web.conftest import csrf_of, login, make_app
 
 LATER = "91110000A00000005F"  # the enterprise team T1 registers in 2024, in Z2
@@ -94,9 +95,12 @@ def test_a_team_linked_to_its_enterprise_is_followed_as_it(contest: Engine) -> N
             select(AuditLog).where(AuditLog.action == service.LINK_ACTION))]
     assert logged == [("tiny-1:T1", {"credit_code": LATER, "zone_code": "Z2"})]
     # Now the firm's zone sees it, and the follow-up follows the firm: not a 高企 at the end of 2023 (it did
-    # not exist), one at the end of 2025 → became high_tech.
+    # not exist: no report is needed to know that), one at the end of 2025 (its report's flag) → became high_tech.
     assert "T1" in [e.code for e in service.entries(contest, ZONE2, EDITION)]
-    made = {o.entry: o for o in service.track(contest, ADMIN, EDITION, 2025).outcomes}
+    with session_scope(contest) as session:  # its first annual report, of 2025 (registered in 2024)
+        session.add(annual(form_code="enterprise_annual", form_version=2022, entity_key=LATER, zone_code="Z2",
+                           period="2025", revision=1, state="approved", created_by="t", values={"revenue": 500}))
+    made = {o.entry: o for o in service.track(contest, figures(contest), ADMIN, EDITION, 2025).outcomes}
     assert made["T1"].credit_code == LATER and made["T1"].became == ("high_tech",)
     assert made["E1"].became == ()
     # A team keeps the verdict it entered with when pushed on (the firm's registration date decides nothing).

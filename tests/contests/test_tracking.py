@@ -13,7 +13,7 @@ from hizone.contests import service
 from hizone.contests.tracking import Trail, outcome, report
 from hizone.store import session_scope
 from hizone.store.models import ContestEntry, Enterprise, Qualification
-from tests.contests.test_store import ADMIN, EDITION, A, B, C, contest  # noqa: F401  (the fixture)
+from tests.contests.test_store import ADMIN, EDITION, A, B, C, contest, figures  # noqa: F401  (the fixture)
 from tests.reports import report as annual
 
 
@@ -39,6 +39,8 @@ def test_outcomes_and_cohorts_by_hand() -> None:
     assert (made.others.entrants, made.others.became["listed"], made.others.became["high_tech"]) == (2, 0.5, 0.0)
     assert made.others.median_revenue_growth == pytest.approx(-0.2)
     assert [(c.label, c.entrants, c.winners) for c in made.by_field] == [("人工智能", 1, 0), ("集成电路", 2, 1)]
+    # No report of the contest year: what it held then is unknown, so a later 高企 is not "became".
+    assert outcome(trail("O3", False, {2024: {"high_tech"}}, {2024: 10})).became == ()
 
 
 def test_trails_from_the_registry_and_approved_reports(contest: Engine) -> None:  # noqa: F811
@@ -55,7 +57,8 @@ def test_trails_from_the_registry_and_approved_reports(contest: Engine) -> None:
         entry = session.scalar(select(ContestEntry).where(ContestEntry.credit_code == B))
         assert entry is not None
         entry.award = "优秀企业"
-    made = service.track(contest, ADMIN, EDITION, until=2025)
+    reader = figures(contest)
+    made = service.track(contest, reader, ADMIN, EDITION, until=2025)
     by_entry = {o.entry: o for o in made.outcomes}
     # A: 高企 from 2024-11-01, held at the end of 2024 and 2025; revenue 10,000 → 14,400 in two years: 20 %.
     assert by_entry["E1"].became == ("high_tech",)
@@ -65,9 +68,13 @@ def test_trails_from_the_registry_and_approved_reports(contest: Engine) -> None:
     assert (made.winners.entrants, made.others.entrants) == (1, 3)
     assert made.others.became["high_tech"] == pytest.approx(1 / 3)
     zone2 = Principal("zone2", "zone", province_code="11", zone_code="Z2")
-    assert sorted(o.entry for o in service.track(contest, zone2, EDITION, until=2025).outcomes) == ["E3", "E4"]
+    assert sorted(o.entry for o in service.track(contest, reader, zone2, EDITION, until=2025).outcomes) == [
+        "E3", "E4"]
+    # An enterprise follows itself only: A sees its own trail (its reports through the analytics layer's scope).
+    own = service.track(contest, reader, Principal("firm-a", "enterprise", credit_code=A), EDITION, until=2025)
+    assert [(o.entry, o.became, o.last_year) for o in own.outcomes] == [("E1", ("high_tech",), 2025)]
     with pytest.raises(service.AccessDenied):
-        service.track(contest, Principal("jud1", "judge"), EDITION)
+        service.track(contest, reader, Principal("jud1", "judge"), EDITION)
 
 
 def test_financing_from_the_form_else_the_incubator_graduation(contest: Engine) -> None:  # noqa: F811
@@ -98,7 +105,7 @@ def test_financing_from_the_form_else_the_incubator_graduation(contest: Engine) 
         entry = session.scalar(select(ContestEntry).where(ContestEntry.credit_code == B))
         assert entry is not None
         entry.award = "优秀企业"
-    made = service.track(contest, ADMIN, EDITION, until=2025)
+    made = service.track(contest, figures(contest), ADMIN, EDITION, until=2025)
     by_entry = {o.entry: o for o in made.outcomes}
     assert {e: (o.financed, o.financing_raised, o.financing_source) for e, o in by_entry.items()} == {
         "E1": (True, 12_000.0, "form"), "E2": (True, None, "incubation"), "E3": (False, 0.0, "form"),

@@ -255,16 +255,23 @@ def track_command(
     until: Annotated[int | None, typer.Option(help="The last year followed (default: this year).")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the cohorts and the entrants to this .xlsx.")] = None,
     lang: Annotated[str, typer.Option(help="zh or en (the headings)")] = "zh",
+    analytics: Annotated[Path | None, typer.Option(help="The DuckDB file (default var/analytics.duckdb; brought "
+                                                        "up to date first, as the server does).")] = None,
     user: UserOption = "cli", role: RoleOption = "admin",
 ) -> None:
     """The follow-up of the edition's entrants: winners against the others, by field and zone, and each entrant's
     financing with the source of the figure (the annual form, else an incubator graduation: a lower bound)."""
+    from hizone.analytics.read import ReadCache
+    from hizone.config import Settings, analytics_path
     from hizone.contests.tracking import FINANCING_NOTE
     from hizone.web.services.contests import tracking_tables
     from hizone.web.services.tables import to_xlsx
 
-    cohorts, entrants, synthetic = tracking_tables(open_configured_store(), acting_user(user, role, None, None),
-                                                   edition, until, lang)
+    engine = open_configured_store()
+    # The reports are read from the analytics layer: the file is built (incrementally) when the store moved.
+    reader = ReadCache(engine, analytics or analytics_path(Settings.from_env())).get()
+    cohorts, entrants, synthetic = tracking_tables(engine, reader, acting_user(user, role, None, None), edition,
+                                                   until, lang)
     for table in (cohorts, entrants):
         console().print("  ".join(c.label for c in table.columns), highlight=False)
         for row in table.rows:

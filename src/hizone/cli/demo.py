@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from hizone.cli.common import console, user_errors
-from hizone.config import Settings
+from hizone.config import Settings, analytics_path
 
 
 @user_errors
@@ -21,6 +21,7 @@ def demo(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from sqlalchemy import MetaData
 
+    from hizone.analytics.read import ReadCache
     from hizone.auth.users import create_demo_users
     from hizone.catalog import default_catalog
     from hizone.demo import generate, load
@@ -52,7 +53,12 @@ def demo(
     console().print(f"[green]synthetic demo data loaded[/] into {engine.url.render_as_string()} "
                   f"in {time.perf_counter() - started:.1f} s: "
                   + ", ".join(f"{n:,} {what}" for what, n in counts.items()))
-    contest_counts, judges = load_contests(engine, seed)  # needs the registry and reports loaded above
+    # The contests need the registry and reports loaded above, and the analytics file built over them (the follow-up
+    # reads it; the server then starts from this build).
+    if replace:  # an analytics file of the dropped store is no base for an incremental build
+        analytics_path(settings).unlink(missing_ok=True)
+    reader = ReadCache(engine, analytics_path(settings)).get()
+    contest_counts, judges = load_contests(engine, reader, seed)
     console().print(", ".join(f"{n:,} {what}" for what, n in contest_counts.items()))
     _print_demo_users(create_demo_users(engine) + judges, settings.var_dir / "demo-users.txt")
     console().print(f"demo reminders (in the app): {remind_demo_users(engine, max(data.annual), catalog)} users")

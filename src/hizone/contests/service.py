@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from hizone.analytics.read import EnterpriseRow, Reader, ScopeError, Viewer
 from hizone.auth.policy import (
     Principal,
     can_attach_contest_document,
@@ -63,7 +64,6 @@ from hizone.store.models import (
     Enterprise,
     Incubatee,
     Qualification,
-    Submission,
     User,
     Zone,
 )
@@ -816,62 +816,68 @@ def document(engine: Engine, principal: Principal, edition: str, entry_code: str
 
 TRACK_FORM = "enterprise_annual"  # the report whose approved revenue, R&D and equity financing are followed
 FINANCING = "equity_financing"  # its element 当年获得股权融资额 (千元; from the form's 2022 version)
+TRACKED_ELEMENTS = ("revenue", "rd_expenditure", FINANCING)
 
 
-def _approved_reports(session: Session, codes: Sequence[str], years: range
-                      ) -> dict[str, dict[int, dict[str, float | int]]]:
-    """credit code → year → the values of its latest approved revision of the annual report."""
-    found: dict[str, dict[int, tuple[int, dict[str, float | int]]]] = {}
-    rows = session.scalars(select(Submission).where(
-        Submission.form_code == TRACK_FORM, Submission.entity_key.in_(list(codes)),
-        Submission.period.in_([str(y) for y in years]), Submission.state == "approved"))
-    for sub in rows:
-        year = int(sub.period)
-        if sub.revision > found.get(sub.entity_key, {}).get(year, (-1, {}))[0]:
-            found.setdefault(sub.entity_key, {})[year] = (sub.revision, sub.values)
-    return {code: {year: values for year, (_, values) in by_year.items()} for code, by_year in found.items()}
+def _follows(viewer: Viewer, entry: EntryView) -> bool:
+    """Whether the analytics viewer reads the entrant's rows: every one, its zone's, or itself."""
+    return viewer.zones is None or entry.credit_code in viewer.enterprises or \
+        (entry.zone_code is not None and viewer.reads([entry.zone_code]))
 
 
-def trails(engine: Engine, principal: Principal, edition: str, until: int) -> list[tracking.Trail]:
-    """The edition's enterprise entrants the principal may see, followed through the registry's
-    qualifications at each year end and their approved annual reports, from the contest's year to ``until``."""
-    shown = [e for e in entries(engine, principal, edition) if e.credit_code]
+def _reports(reader: Reader, viewer: Viewer, credit_code: str, years: range) -> dict[int, EnterpriseRow]:
+    """year → the entrant's published annual report (the latest approved revision, as the analytics layer
+    keeps it) with its qualification flags at the year's end. A firm that reported in a zone outside the
+    viewer's (it moved) shows none of its reports to that viewer: the layer's scope is all or nothing."""
+    try:
+        rows = reader.own_rows(TRACK_FORM, credit_code, [str(y) for y in years], TRACKED_ELEMENTS,
+                               tracking.TRACKED, viewer)
+    except ScopeError:
+        return {}
+    return {int(r.period): r for r in rows}
+
+
+def _trail(entry: EntryView, base_year: int, reports: Mapping[int, EnterpriseRow], financed_in: int | None,
+           founded: dt.date | None) -> tracking.Trail:
+    def series(element: str) -> dict[int, float]:
+        return {y: float(value) for y, r in reports.items() if (value := r.values.get(element)) is not None}
+
+    assert entry.credit_code is not None
+    held = {y: frozenset(kind for kind in tracking.TRACKED if r.flags.get(kind)) for y, r in reports.items()}
+    if founded is not None and founded > dt.date(base_year, 12, 31):
+        held[base_year] = frozenset()  # a firm registered after the contest year (a team's) held nothing then
+    return tracking.Trail(entry.code, entry.credit_code, entry.zone_code, entry.field, entry.award is not None,
+                          base_year, held, series("revenue"), series("rd_expenditure"), financed_in,
+                          series(FINANCING))
+
+
+def trails(engine: Engine, reader: Reader, principal: Principal, edition: str, until: int) -> list[tracking.Trail]:
+    """The edition's enterprise entrants the principal may see (the contest's policy and the analytics viewer
+    both), followed from the contest's year to ``until`` through the analytics layer: each year's published
+    annual report and the qualifications held at that year's end."""
+    viewer = reader.viewer(principal)
+    shown = [e for e in entries(engine, principal, edition) if e.credit_code and _follows(viewer, e)]
     with session_scope(engine) as session:
         row = _edition(session, edition)
         years = range(row.year, max(row.year, until) + 1)
         codes = [e.credit_code for e in shown if e.credit_code]
-        ids = dict(session.execute(select(Enterprise.credit_code, Enterprise.id)
-                                   .where(Enterprise.credit_code.in_(codes))).all())
-        quals = session.execute(select(Qualification.enterprise_id, Qualification.kind, Qualification.valid_from,
-                                       Qualification.valid_to).where(
-            Qualification.enterprise_id.in_(list(ids.values())),
-            Qualification.kind.in_(tracking.TRACKED))).all()
-        reports = _approved_reports(session, codes, years)
+        founded = dict(session.execute(select(Enterprise.credit_code, Enterprise.founded)
+                                       .where(Enterprise.credit_code.in_(codes))).all())
+        # An incubator's graduation by the financing criterion: a registry record, not a report.
         financed: dict[str, int] = {}
         for code, day in session.execute(select(Incubatee.credit_code, Incubatee.graduated).where(
                 Incubatee.credit_code.in_(codes), Incubatee.criterion == "financing",
                 Incubatee.graduated.is_not(None))):
             if day is not None:
                 financed[code] = min(financed.get(code, day.year), day.year)
-    found = []
-    for e in shown:
-        assert e.credit_code is not None
-        held = {y: frozenset(kind for eid, kind, start, end in quals if eid == ids.get(e.credit_code)
-                             and start <= dt.date(y, 12, 31) and (end is None or end >= dt.date(y, 12, 31)))
-                for y in years}
-        by_year = reports.get(e.credit_code, {})
-        found.append(tracking.Trail(
-            e.code, e.credit_code, e.zone_code, e.field, e.award is not None, row.year, held,
-            {y: float(v["revenue"]) for y, v in by_year.items() if "revenue" in v},
-            {y: float(v["rd_expenditure"]) for y, v in by_year.items() if "rd_expenditure" in v},
-            financed.get(e.credit_code),
-            {y: float(v[FINANCING]) for y, v in by_year.items() if v.get(FINANCING) is not None}))
-    return found
+    return [_trail(e, row.year, _reports(reader, viewer, str(e.credit_code), years), financed.get(str(e.credit_code)),
+                   founded.get(str(e.credit_code))) for e in shown]
 
 
-def track(engine: Engine, principal: Principal, edition: str, until: int | None = None) -> tracking.Report:
+def track(engine: Engine, reader: Reader, principal: Principal, edition: str, until: int | None = None
+          ) -> tracking.Report:
     """The cohort report of an edition: winners against the other entrants, by field and by zone (of the
     entrants the principal may see; a judge none)."""
     if not may_follow_contest_entrants(principal):
         raise AccessDenied("the follow-up of entrants is not a judge's", where="edition")
-    return tracking.report(trails(engine, principal, edition, until or dt.date.today().year))
+    return tracking.report(trails(engine, reader, principal, edition, until or dt.date.today().year))

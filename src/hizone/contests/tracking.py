@@ -1,7 +1,10 @@
 """Following entrants after the contest (跟踪): what each became in later years, and cohorts compared.
 
-Pure: per entrant, its qualifications by year end and its reported revenue, R&D and equity financing by year in;
-per entrant the outcomes and per cohort (winners, other entrants) and per field and zone the shares out.
+Pure: per entrant, its qualifications at the end of each year it reported and its reported revenue, R&D and
+equity financing by year in (the service reads them from the analytics layer: the published reports and their
+qualification flags); an entrant "became" a kind it held at a later year's end and not at the contest year's,
+which needs that year known (a report of it, or the firm registered only after it). Out: per entrant the
+outcomes, per cohort (winners, other entrants) and per field and zone the shares.
 
 Financing raised: the enterprise annual report carries 当年获得股权融资额 (equity financing raised in the year,
 千元) from its 2022 version; an entrant's financing is the sum of it over its approved reports after the contest
@@ -29,8 +32,8 @@ FINANCING_NOTE = ("financing raised is the sum of 当年获得股权融资额 (e
 
 @dataclass(frozen=True)
 class Trail:
-    """An entrant as the registry and the reports show it: ``held`` year → the kinds held at that year's end;
-    ``revenue`` and ``rd`` year → the approved reported figure (the form's unit)."""
+    """An entrant as its published annual reports show it (the analytics layer): ``held`` year → the kinds held
+    at that year's end, for the years it reported; ``revenue`` and ``rd`` year → the reported figure."""
 
     entry: str
     credit_code: str
@@ -83,9 +86,11 @@ def _growth(series: Mapping[int, float], base: int, last: int | None) -> float |
 
 
 def outcome(trail: Trail) -> Outcome:
-    before = trail.held.get(trail.base_year, frozenset())
+    # What it held at the contest year's end is known from that year's report (or, for a firm registered after
+    # it, is nothing): without that, nothing it holds later can be said to be new.
+    before = trail.held.get(trail.base_year)
     later = frozenset().union(*(kinds for year, kinds in trail.held.items() if year > trail.base_year))
-    became = tuple(kind for kind in TRACKED if kind in later and kind not in before)
+    became = () if before is None else tuple(kind for kind in TRACKED if kind in later and kind not in before)
     reported = [y for y in trail.revenue if y > trail.base_year]
     last = max(reported) if reported else None
     financed, raised, source, by_year = _financing(trail)

@@ -23,6 +23,7 @@ import numpy as np
 import yaml
 from sqlalchemy import Engine, select
 
+from hizone.analytics.read import Reader
 from hizone.auth.policy import Principal
 from hizone.auth.users import add_user
 from hizone.contests import service
@@ -121,9 +122,9 @@ def _link_teams(engine: Engine, rng: np.random.Generator, edition: str, year: in
     return n
 
 
-def _financed_later(engine: Engine, edition: str, year: int) -> set[str]:
+def _financed_later(engine: Engine, reader: Reader, edition: str, year: int) -> set[str]:
     """The entries whose firm reports equity financing after the contest year (the follow-up's own reading)."""
-    return {t.entry for t in service.trails(engine, ACTOR, edition, year + 10)
+    return {t.entry for t in service.trails(engine, reader, ACTOR, edition, year + 10)
             if any(v > 0 for y, v in t.financing.items() if y > year)}
 
 
@@ -155,8 +156,10 @@ def _plan_pdf(title: str) -> bytes:
     return out.getvalue()
 
 
-def load_contests(engine: Engine, seed: int = 7) -> tuple[dict[str, int], list[tuple[str, str, str, str]]]:
-    """Both demo editions, judged and advanced; (counts, the judges' logins as create_demo_users lists them)."""
+def load_contests(engine: Engine, reader: Reader, seed: int = 7
+                  ) -> tuple[dict[str, int], list[tuple[str, str, str, str]]]:
+    """Both demo editions, judged and advanced; (counts, the judges' logins as create_demo_users lists them).
+    ``reader``: the analytics layer over the demo's reports (the follow-up reads the financing from it)."""
     rng = np.random.default_rng(seed)
     judges = _judges(engine, rng)
     severity = {name: float(rng.normal(0, 6)) for name, _, _ in judges}  # lenient and strict judges
@@ -179,7 +182,7 @@ def load_contests(engine: Engine, seed: int = 7) -> tuple[dict[str, int], list[t
                 service.move(engine, ACTOR, info.key, entry.code, stages[1])
         quality = {e.code: float(rng.normal(70, 10)) for e in taken}
         quality |= {e.code: float(team_rng.normal(68, 10)) for e in teams}
-        for code in _financed_later(engine, info.key, info.year):
+        for code in _financed_later(engine, reader, info.key, info.year):
             quality[code] += FINANCED_LIFT
         for stage, count in zip(stages[1:], advancing, strict=False):
             _score_stage(engine, rng, info.key, stage, severity, quality)

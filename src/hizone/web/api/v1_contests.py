@@ -20,6 +20,7 @@ from hizone.errors import HizoneError
 from hizone.web import security
 from hizone.web.api.v1 import ERRORS
 from hizone.web.errors import error_response
+from hizone.web.rendering import current_figures
 
 router = APIRouter(prefix="/api/v1/contests", tags=["v1"], responses=ERRORS)
 T = TypeVar("T")
@@ -255,7 +256,7 @@ def get_tracking(request: Request, edition: str, principal: security.ContestTrac
                  until: int | None = Query(None, ge=2000, le=2100, description="the last year followed")
                  ) -> TrackingOut | Response:
     def work() -> TrackingOut:
-        made = service.track(request.app.state.engine, principal, edition, until)
+        made = service.track(request.app.state.engine, current_figures(request), principal, edition, until)
         return TrackingOut(winners=_cohort(made.winners), others=_cohort(made.others),
                            by_field=[_cohort(c) for c in made.by_field], by_zone=[_cohort(c) for c in made.by_zone],
                            outcomes=[OutcomeOut(entry=o.entry, credit_code=o.credit_code, zone_code=o.zone_code,

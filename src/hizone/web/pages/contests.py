@@ -17,7 +17,7 @@ from hizone.contests import service
 from hizone.errors import HizoneError
 from hizone.web import security
 from hizone.web.pages.common import export, see_other
-from hizone.web.rendering import render
+from hizone.web.rendering import current_figures, render
 from hizone.web.services.contests import entries_table, results_table, tracking_tables
 from hizone.web.services.tables import Table
 
@@ -190,7 +190,8 @@ async def tracking_export(request: Request, principal: security.ContestTracking,
     """The follow-up as a workbook: the cohorts, and each entrant with its financing and that figure's source."""
     try:
         cohorts, entrants, synthetic = await run_in_threadpool(
-            tracking_tables, request.app.state.engine, principal, edition, until, getattr(request.state, "lang", "zh"))
+            tracking_tables, request.app.state.engine, current_figures(request), principal, edition, until,
+            getattr(request.state, "lang", "zh"))
     except HizoneError as exc:
         return _refused(request, exc)
     return export(cohorts, "xlsx", f"{edition} tracking", synthetic, more=[entrants])
@@ -200,7 +201,8 @@ async def tracking_export(request: Request, principal: security.ContestTracking,
 async def tracking_page(request: Request, principal: security.ContestTracking, edition: str,
                         until: int | None = None) -> Response:
     try:
-        made = await run_in_threadpool(service.track, request.app.state.engine, principal, edition, until)
+        made = await run_in_threadpool(service.track, request.app.state.engine, current_figures(request), principal,
+                                       edition, until)
     except HizoneError as exc:
         return _refused(request, exc)
     return render(request, "contests_tracking.html", {"edition": edition, "report": made, "until": until})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from hizone.analytics.read import Reader
 from hizone.auth.policy import Principal, can_run_contests
 from hizone.contests import service, tracking
 from hizone.web.i18n import translate
@@ -50,14 +51,14 @@ def results_table(engine: Engine, principal: Principal, edition: str, stage: str
     return Table("results", columns, rows), _synthetic(engine, edition)
 
 
-def tracking_tables(engine: Engine, principal: Principal, edition: str, until: int | None, lang: str
-                    ) -> tuple[Table, Table, bool]:
+def tracking_tables(engine: Engine, reader: Reader, principal: Principal, edition: str, until: int | None,
+                    lang: str) -> tuple[Table, Table, bool]:
     """The follow-up of an edition's entrants (of the principal's scope) as two tables, the cohorts (winners,
     others, by field, by zone) and each entrant with its financing and where that figure came from; financing
     in 万元 as users read it (the form's 千元 / 10)."""
     t = lambda key: translate(f"contests.{key}", lang)  # noqa: E731
-    made = service.track(engine, principal, edition, until)
-    kinds = ("tech_sme", "high_tech", "gazelle", "listed")
+    made = service.track(engine, reader, principal, edition, until)
+    kinds = tracking.TRACKED
     columns = [Column("cohort", t("cohort")), Column("label", t("label")), Column("entrants", t("entrants"), "int"),
                Column("winners", t("winners"), "int"),
                *(Column(f"became_{k}", t(f"became_{k}"), "number") for k in kinds),
