@@ -532,6 +532,7 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/contests/{edition}/link", "/api/v1/contests/{edition}/entries/{entry_code}/link",
               "/contests/{edition}/tracking.xlsx", "/api/v1/contests/{edition}/entries/{entry_code}/move",
               "/contests/{edition}/assign", "/contests/{edition}/move",
+              "/contests/{edition}/entries", "/contests/{edition}/judges", "/api/v1/contests/{edition}/judges",
               "/notices", "/notices/read", "/api/v1/notices"}  # the caller's own only: test_notices_are_the_callers_own
 # Routes whose responses are validation reports of an upload: checked by uploading rows of the leak zone.
 REGISTRY_UPLOADS = {"/registry/enterprises", "/registry/lists", "/api/v1/registry/enterprises",

@@ -43,15 +43,25 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from ``path``; a CatalogError naming the file and line otherwise."""
     try:
-        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"cannot read: {exc}", where=str(path)) from None
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, where: str) -> dict[str, Any]:
+    """A YAML mapping from ``text`` (a file's, an upload's; ``where`` names it); a CatalogError naming the line
+    otherwise."""
+    try:
+        loaded = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark else ""
-        raise CatalogError(f"invalid YAML: {exc.problem}", where=f"{path}{line}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"cannot read: {exc}", where=str(path)) from None
+        raise CatalogError(f"invalid YAML: {exc.problem}", where=f"{where}{line}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"invalid YAML: {exc}", where=where) from None
     if not isinstance(loaded, dict):
-        raise CatalogError("expected a mapping at the top level", where=str(path))
+        raise CatalogError("expected a mapping at the top level", where=where)
     return loaded
 
 

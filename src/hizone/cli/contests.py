@@ -22,8 +22,6 @@ EditionOption = Annotated[str, typer.Option(help="The edition: contest code and 
 UserOption = Annotated[str, typer.Option("--user", "-u", help="who acts (in the audit log)")]
 RoleOption = Annotated[str, typer.Option(help="the role acted in (admin or analyst run contests)")]
 StageOption = Annotated[str, typer.Option(help="The stage's code, as in the contest's YAML.")]
-ENTRY_COLUMNS = ("code", "credit_code", "team_name", "name", "field", "revenue", "team_leader", "team_members",
-                 "institution")
 
 
 @contests_app.command("load")
@@ -43,7 +41,7 @@ def load_command(
 def _entry_forms(path: Path) -> list[EntryForm]:
     import csv
 
-    from hizone.contests.service import EntryForm
+    from hizone.contests.service import ENTRY_COLUMNS, entry_form
 
     with path.open(encoding="utf-8-sig", newline="") as stream:
         reader = csv.DictReader(stream)
@@ -56,25 +54,9 @@ def _entry_forms(path: Path) -> list[EntryForm]:
                               where=str(path))
         forms, problems = [], []
         for line, row in enumerate(reader, 2):
-            cells = {k: (row.get(k) or "").strip() or None for k in ENTRY_COLUMNS}
-            revenue = None
-            if cells["revenue"]:
-                try:
-                    revenue = float(str(cells["revenue"]).replace(",", ""))
-                except ValueError:
-                    problems.append(f"row {line}, column revenue: {cells['revenue']!r} is not a number (yuan)")
-            members = None
-            if cells["team_members"]:
-                raw = str(cells["team_members"])
-                if raw.isascii() and raw.isdigit() and len(raw) < 6:
-                    members = int(raw)
-                else:
-                    problems.append(f"row {line}, column team_members: {raw!r} is not a whole number of people")
-            if not cells["code"]:
-                problems.append(f"row {line}, column code: required")
-            forms.append(EntryForm(cells["code"] or "", cells["credit_code"], cells["team_name"], cells["name"],
-                                   cells["field"], revenue, team_leader=cells["team_leader"], team_members=members,
-                                   institution=cells["institution"]))
+            form, wrong = entry_form(row)
+            forms.append(form)
+            problems += [f"row {line}, column {column}: {reason}" for column, reason in wrong]
     if problems:
         raise HizoneError("\n".join(problems), where=str(path))
     return forms

@@ -97,24 +97,60 @@ def _count(value: Any, key: str, where: str) -> int | None:
     return value
 
 
+def _items(doc: dict[str, Any], key: str, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """(where, item) of a list of mappings (``groups``, ``stages``, ``dimensions``), each item named by position."""
+    items = doc.get(key) or []
+    if not isinstance(items, list):
+        raise CatalogError(f"'{key}' must be a list", where=where)
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise CatalogError(f"must be a mapping with a 'code', not {item!r}", where=f"{where}: {key}[{i}]")
+    return [(f"{where}: {key}[{i}]", item) for i, item in enumerate(items, 1)]
+
+
+def _code(doc: dict[str, Any], key: str, where: str) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        raise CatalogError(f"'{key}' is required (a name), got {value!r}", where=where)
+    return str(value).strip()
+
+
+def _whole(doc: dict[str, Any], key: str, where: str) -> int:
+    value = doc.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise CatalogError(f"'{key}' must be a whole number, not {value!r}", where=where)
+    return value
+
+
+def _advance(value: Any, where: str) -> int | None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise CatalogError(f"'advance' must be a whole number ≥ 0 or null, not {value!r}", where=where)
+    return value
+
+
+def _group(g: dict[str, Any], where: str) -> Group:
+    code = _code(g, "code", where)
+    return Group(code, str(g.get("name_zh", code)), _date(g.get("registered_from"), "registered_from", where),
+                 _date(g.get("registered_before"), "registered_before", where),
+                 tuple(g.get("national_requires_any") or ()), bool(g.get("teams", False)),
+                 _count(g.get("team_members_max"), "team_members_max", where),
+                 _count(g.get("team_members_min"), "team_members_min", where), bool(g.get("enterprises", True)))
+
+
 def parse_contest(doc: dict[str, Any], where: str) -> Contest:
-    groups = tuple(
-        Group(str(g["code"]), str(g.get("name_zh", g["code"])),
-              _date(g.get("registered_from"), "registered_from", where),
-              _date(g.get("registered_before"), "registered_before", where),
-              tuple(g.get("national_requires_any") or ()), bool(g.get("teams", False)),
-              _count(g.get("team_members_max"), "team_members_max", where),
-              _count(g.get("team_members_min"), "team_members_min", where), bool(g.get("enterprises", True)))
-        for g in doc.get("groups") or [])
-    stages = tuple(Stage(str(s["code"]), str(s.get("name_zh", s["code"])), s.get("advance"), bool(s.get("national")))
-                   for s in doc.get("stages") or [])
+    """A contest's definition; a CatalogError naming the field (and the group or stage by position)."""
+    groups = tuple(_group(g, at) for at, g in _items(doc, "groups", where))
+    stages = tuple(Stage(code := _code(s, "code", at), str(s.get("name_zh", code)), _advance(s.get("advance"), at),
+                         bool(s.get("national"))) for at, s in _items(doc, "stages", where))
     if not groups or not stages:
         raise CatalogError("a contest needs 'groups' and 'stages'", where=where)
     capped = doc.get("revenue_max") is not None
-    return Contest(str(doc["code"]), int(doc["edition"]), int(doc["year"]), str(doc.get("name_zh", "")),
-                   int(doc["revenue_year"]) if capped else None, _number(doc, "revenue_max", where) if capped else None,
-                   bool(doc.get("unlisted", True)),
-                   bool(doc.get("prior_top3_excluded", False)), doc.get("max_awards_per_firm"), groups, stages,
+    awards = doc.get("max_awards_per_firm")
+    return Contest(_code(doc, "code", where), _whole(doc, "edition", where), _whole(doc, "year", where),
+                   str(doc.get("name_zh", "")), _whole(doc, "revenue_year", where) if capped else None,
+                   _number(doc, "revenue_max", where) if capped else None, bool(doc.get("unlisted", True)),
+                   bool(doc.get("prior_top3_excluded", False)),
+                   None if awards is None else _whole(doc, "max_awards_per_firm", where), groups, stages,
                    _count(doc.get("document_max_bytes"), "document_max_bytes", where))
 
 
@@ -122,8 +158,8 @@ CORRECTIONS = ("zscore", "trimmed_mean")
 
 
 def parse_rubric(doc: dict[str, Any], where: str) -> Rubric:
-    dims = tuple(Dimension(str(d["code"]), str(d.get("name_zh", d["code"])), float(d["weight"]))
-                 for d in doc.get("dimensions") or [])
+    dims = tuple(Dimension(code := _code(d, "code", at), str(d.get("name_zh", code)), _number(d, "weight", at))
+                 for at, d in _items(doc, "dimensions", where))
     if not dims:
         raise CatalogError("a rubric needs 'dimensions'", where=where)
     if any(d.weight < 0 for d in dims) or sum(d.weight for d in dims) <= 0:
@@ -134,8 +170,9 @@ def parse_rubric(doc: dict[str, Any], where: str) -> Rubric:
     low, high = _number(doc, "min_score", where), _number(doc, "max_score", where)
     if low >= high:
         raise CatalogError("'min_score' must be below 'max_score'", where=where)
-    return Rubric(str(doc["code"]), int(doc["version"]), low, high, int(doc.get("judges_per_entry", 3)),
-                  correction, int(doc.get("trim", 1)), dims)
+    return Rubric(_code(doc, "code", where), _whole(doc, "version", where), low, high,
+                  _whole({"judges_per_entry": 3} | doc, "judges_per_entry", where), correction,
+                  _whole({"trim": 1} | doc, "trim", where), dims)
 
 
 def load_contest(name: str = "cicc-2023") -> Contest:

@@ -31,7 +31,7 @@ from hizone.auth.policy import (
     may_follow_contest_entrants,
 )
 from hizone.auth.users import audit
-from hizone.catalog.loader import read_yaml
+from hizone.catalog.loader import parse_yaml, read_yaml
 from hizone.contests import assign as assigning
 from hizone.contests import tracking
 from hizone.contests.documents import check_document, load_rules
@@ -98,43 +98,94 @@ def _require(allowed: bool, what: str) -> None:
 # ---- editions ------------------------------------------------------------------------------------------------
 
 
-def _document(name: str, directory: Path | None) -> tuple[dict[str, Any], bytes]:
-    path = (directory or contests_directory()) / f"{name}.yaml"
-    doc = read_yaml(path)
+@dataclass(frozen=True)
+class Definition:
+    """A contest's or a rubric's YAML as given: the file's name (messages name it) and its bytes."""
+
+    name: str
+    text: bytes
+
+
+def catalog_names(directory: Path | None = None) -> tuple[list[str], list[str]]:
+    """(contests, rubrics): the definitions under catalog/data/contests (or ``directory``) by name, a contest
+    being a file with ``stages``, a rubric one with ``dimensions``."""
+    contests, rubrics = [], []
+    for path in sorted((directory or contests_directory()).glob("*.yaml")):
+        doc = read_yaml(path)
+        if "stages" in doc:
+            contests.append(path.stem)
+        elif "dimensions" in doc:
+            rubrics.append(path.stem)
+    return contests, rubrics
+
+
+def catalog_definition(name: str, directory: Path | None = None) -> Definition:
+    """The definition named ``name`` (without .yaml) under catalog/data/contests, or ``directory``: a name the
+    folder does not hold (or one reaching out of it) is refused."""
+    folder = directory or contests_directory()
+    path = folder / f"{name}.yaml"
+    if not name or Path(name).name != name or not path.is_file():
+        raise NotFound(f"no contest definition '{name}' in {folder.name}", where="name")
+    return Definition(path.name, path.read_bytes())
+
+
+def _document(source: Definition) -> dict[str, Any]:
+    try:
+        text = source.text.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ContestError("not UTF-8 text", where=source.name) from None
     # Dates become ISO text (JSON keeps the document; the parsers read either).
-    return json.loads(json.dumps(doc, default=str)), path.read_bytes()
+    return json.loads(json.dumps(parse_yaml(text, source.name), default=str))
 
 
 @dataclass(frozen=True)
 class Loaded:
     edition_id: int
     status: str  # loaded / unchanged
+    key: str = ""  # the edition's key, e.g. cicc-12
+
+
+LOAD_ACTION = "contest_load"  # an edition stored with its contest and rubric texts
+ENTRY_ACTION = "contest_entry"  # an entry taken, with its eligibility
+JUDGE_ACTION = "contest_judge"  # a judge named (or its ties added)
 
 
 def load_edition(engine: Engine, principal: Principal, contest: str, rubric: str, *,
                  synthetic: bool = False, directory: Path | None = None) -> Loaded:
     """Store the edition of ``contest`` (a YAML name under catalog/data/contests, or ``directory``) judged by
-    ``rubric``; loading the same texts again changes nothing, different texts for a stored edition are refused."""
+    ``rubric`` (see ``load_definitions``)."""
     _require(can_run_contests(principal), "load contests")
-    contest_doc, contest_text = _document(contest, directory)
-    rubric_doc, rubric_text = _document(rubric, directory)
-    parsed = parse_contest(contest_doc, f"{contest}.yaml")
-    parse_rubric(rubric_doc, f"{rubric}.yaml")
-    digest = hashlib.sha256(contest_text + b"\0" + rubric_text).hexdigest()
+    return load_definitions(engine, principal, catalog_definition(contest, directory),
+                            catalog_definition(rubric, directory), synthetic=synthetic)
+
+
+def load_definitions(engine: Engine, principal: Principal, contest: Definition, rubric: Definition, *,
+                     synthetic: bool = False) -> Loaded:
+    """Store the edition ``contest`` defines, judged by ``rubric`` (YAML texts: the catalog's or uploaded), once
+    both parse; loading the same texts again changes nothing, different texts for a stored edition are refused.
+    A bad text is named with its line or field. The loading is audited."""
+    _require(can_run_contests(principal), "load contests")
+    contest_doc, rubric_doc = _document(contest), _document(rubric)
+    parsed = parse_contest(contest_doc, contest.name)
+    parse_rubric(rubric_doc, rubric.name)
+    digest = hashlib.sha256(contest.text + b"\0" + rubric.text).hexdigest()
+    key = f"{parsed.code}-{parsed.edition}"
     with session_scope(engine) as session:
         found = session.scalar(select(ContestEdition).where(ContestEdition.contest_code == parsed.code,
                                                             ContestEdition.edition == parsed.edition))
         if found is not None:
             if found.source_sha256 != digest:
-                raise ContestError(f"edition {parsed.code}-{parsed.edition} is already loaded from other texts; "
-                                   "its stored scores were judged by those", where=f"{contest}.yaml")
-            return Loaded(found.id, "unchanged")
+                raise ContestError(f"edition {key} is already loaded from other texts; "
+                                   "its stored scores were judged by those", where=contest.name)
+            return Loaded(found.id, "unchanged", key)
         row = ContestEdition(contest_code=parsed.code, edition=parsed.edition, year=parsed.year,
                              name_zh=parsed.name_zh, definition=contest_doc, rubric=rubric_doc,
                              source_sha256=digest, synthetic=synthetic, loaded_by=principal.username)
         session.add(row)
         session.flush()
-        return Loaded(row.id, "loaded")
+        audit(session, principal.username, LOAD_ACTION, "contest_edition", key[:64], before=None,
+              after={"contest": contest.name, "rubric": rubric.name, "sha256": digest}, role=principal.role)
+        return Loaded(row.id, "loaded", key)
 
 
 def edition_key(row: ContestEdition) -> str:
@@ -303,8 +354,64 @@ class EntryForm:
     institution: str | None = None
 
 
+def _width(model: type[Any], column: str) -> int | None:
+    """A text column's width in the store (None: unbounded)."""
+    return getattr(model.__table__.c[column].type, "length", None)
+
+
+ENTRY_COLUMNS = ("code", "credit_code", "team_name", "name", "field", "revenue", "team_leader", "team_members",
+                 "institution")  # an entry as a file's row or a form's fields give it
+
+
+def entry_form(cells: Mapping[str, str | None]) -> tuple[EntryForm, list[tuple[str, str]]]:
+    """An entry from text cells (a CSV row, a page's form), and the (column, reason) of each cell that does not
+    read: revenue a number of yuan (thousands separators allowed), team_members a whole number."""
+    given = {k: (cells.get(k) or "").strip() or None for k in ENTRY_COLUMNS}
+    problems: list[tuple[str, str]] = []
+    revenue = None
+    if given["revenue"]:
+        try:
+            revenue = float(str(given["revenue"]).replace(",", ""))
+        except ValueError:
+            problems.append(("revenue", f"{given['revenue']!r} is not a number (yuan)"))
+    members = None
+    if given["team_members"]:
+        raw = str(given["team_members"])
+        if raw.isascii() and raw.isdigit() and len(raw) < 6:
+            members = int(raw)
+        else:
+            problems.append(("team_members", f"{raw!r} is not a whole number of people"))
+    if not given["code"]:
+        problems.append(("code", "required"))
+    return EntryForm(given["code"] or "", given["credit_code"], given["team_name"], given["name"], given["field"],
+                     revenue, team_leader=given["team_leader"], team_members=members,
+                     institution=given["institution"]), problems
+
+
+def given_definition(what: str, name: str | None, text: bytes | None, filename: str | None) -> Definition:
+    """The contest's or the rubric's YAML as a form gives it (``what``: contest or rubric): an uploaded text,
+    else a name in the catalog."""
+    if text:
+        return Definition(Path((filename or f"{what}.yaml").replace("\\", "/")).name[:128] or f"{what}.yaml", text)
+    if name and name.strip():
+        return catalog_definition(name.strip())
+    raise ContestError(f"give the {what}: a YAML file, or a name in the catalog", where=what)
+
+
+def _fits(text: str | None, limit: int | None, where: str) -> None:
+    if text is not None and limit is not None and len(text) > limit:
+        raise ContestError(f"at most {limit} characters, not {len(text)}", where=where)
+
+
 def _enter(session: Session, principal: Principal, row: ContestEdition, contest: Contest, form: EntryForm
            ) -> ContestEntry:
+    if not form.code.strip():
+        raise ContestError("an entry needs its code (参赛编号)", where="code")
+    for column in ContestEntry.__table__.columns:  # the store's widths, named before the store refuses them
+        if isinstance(value := getattr(form, column.name, None), str):
+            _fits(value, _width(ContestEntry, column.name), column.name)
+    if form.revenue is not None and not form.revenue >= 0:
+        raise ContestError(f"the declared revenue is a sum of yuan ≥ 0, not {form.revenue}", where="revenue")
     if bool(form.credit_code) == bool(form.team_name):
         raise ContestError("an entry is an enterprise (credit code) or a team (team name), exactly one",
                            where="credit_code")
@@ -337,13 +444,18 @@ def _enter(session: Session, principal: Principal, row: ContestEdition, contest:
     session.flush()
     session.add(ContestStageChange(entry_id=entry.id, from_stage=None, to_stage=entry.stage,
                                    actor=principal.username))
+    audit(session, principal.username, ENTRY_ACTION, "contest_entry", f"{edition_key(row)}:{form.code}"[:64],
+          before=None, after={"credit_code": form.credit_code, "team_name": form.team_name, "group": verdict.group,
+                              "eligible": verdict.eligible, "reasons": list(verdict.reasons)}, role=principal.role)
     return entry
 
 
 def enter(engine: Engine, principal: Principal, edition: str, forms: Sequence[EntryForm], where: str = "entries"
           ) -> list[EntryView]:
     """Take entries at the first stage, each one's eligibility checked against the registry and stored with
-    the reasons. All or nothing: every refused entry is named (its row, 1 = the first) and none is stored."""
+    the reasons (an ineligible entry is stored with them: it does not go on). All or nothing: every refused
+    entry is named (its row, 1 = the first) and none is stored; one entry alone (a form's) is refused with its
+    own field. Each entry taken is audited."""
     _require(can_run_contests(principal), "take contest entries")
     with session_scope(engine) as session:
         row = _edition(session, edition)
@@ -353,6 +465,8 @@ def enter(engine: Engine, principal: Principal, edition: str, forms: Sequence[En
             try:  # (every check comes before the entry is added: a refused one adds nothing)
                 taken.append(_view(_enter(session, principal, row, contest, form), ()))
             except ContestError as error:
+                if len(forms) == 1:
+                    raise
                 problems.append(f"row {number} ({form.code}), {error.where}: {error.reason}")
         if problems:
             raise ContestError("\n".join(problems), where=where)
@@ -441,27 +555,49 @@ def entries(engine: Engine, principal: Principal, edition: str) -> list[EntryVie
 # ---- judges and assignment -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class JudgeView:
+    username: str
+    organisation: str | None
+    zone_code: str | None
+    ties: tuple[str, ...]  # entry codes or organisations' credit codes, in the order declared
+
+
 def add_judge(engine: Engine, principal: Principal, edition: str, username: str, *,
-              organisation: str | None = None, zone: str | None = None, ties: Sequence[str] = ()) -> None:
+              organisation: str | None = None, zone: str | None = None, ties: Sequence[str] = ()) -> JudgeView:
     """Name a user with the judge role a judge of the edition, with its organisation, zone and declared ties
-    (entry codes or organisations' credit codes); naming it again adds ties."""
+    (entry codes or organisations' credit codes); naming it again adds ties (its organisation and zone stay
+    those first given). Refused, naming the field: no such user, a user without the judge role, no such zone.
+    Audited."""
     _require(can_run_contests(principal), "name contest judges")
+    organisation, zone = (organisation or "").strip() or None, (zone or "").strip() or None
     with session_scope(engine) as session:
         row = _edition(session, edition)
         user = session.scalar(select(User).where(User.username == username))
-        if user is None or user.role != "judge":
-            raise ContestError(f"{username} is not a user with the judge role (hizone users add --role judge)",
+        if user is None:
+            raise ContestError(f"no user {username} (add one with the judge role: hizone users add --role judge)",
                                where="judge")
+        if user.role != "judge":
+            raise ContestError(f"{username} is a user with the {user.role} role, not the judge role", where="judge")
+        _fits(organisation, _width(ContestJudge, "organisation"), "organisation")
+        for tie in ties:
+            _fits(tie.strip(), _width(ContestTie, "tied_to"), "ties")
+        if zone is not None and session.get(Zone, zone) is None:
+            raise ContestError(f"no zone {zone} in the registry", where="zone")
         judge = session.scalar(select(ContestJudge).where(ContestJudge.edition_id == row.id,
                                                           ContestJudge.user_id == user.id))
         if judge is None:
             judge = ContestJudge(edition_id=row.id, user_id=user.id, organisation=organisation, zone_code=zone)
             session.add(judge)
             session.flush()
-        known = set(session.scalars(select(ContestTie.tied_to).where(ContestTie.judge_id == judge.id)))
-        for tie in dict.fromkeys(t.strip() for t in ties if t.strip()):
-            if tie not in known:
-                session.add(ContestTie(judge_id=judge.id, tied_to=tie))
+        known = list(session.scalars(select(ContestTie.tied_to).where(ContestTie.judge_id == judge.id)
+                                     .order_by(ContestTie.id)))
+        added = [tie for tie in dict.fromkeys(t.strip() for t in ties if t.strip()) if tie not in known]
+        session.add_all([ContestTie(judge_id=judge.id, tied_to=tie) for tie in added])
+        audit(session, principal.username, JUDGE_ACTION, "contest_judge", f"{edition_key(row)}:{username}"[:64],
+              before=None, after={"organisation": judge.organisation, "zone_code": judge.zone_code,
+                                  "ties_added": added}, role=principal.role)
+        return JudgeView(username, judge.organisation, judge.zone_code, (*known, *added))
 
 
 def _judges(session: Session, edition_id: int) -> dict[str, tuple[ContestJudge, assigning.Judge]]:
@@ -473,6 +609,14 @@ def _judges(session: Session, edition_id: int) -> dict[str, tuple[ContestJudge, 
         ties.setdefault(judge_id, set()).add(tied)
     return {name: (j, assigning.Judge(name, j.organisation, j.zone_code, frozenset(ties.get(j.id, ()))))
             for j, name in rows}
+
+
+def judges(engine: Engine, principal: Principal, edition: str) -> list[JudgeView]:
+    """The edition's judges with their organisations, zones and ties, by username (the national roles')."""
+    _require(can_run_contests(principal), "see a contest's judges")
+    with session_scope(engine) as session:
+        found = _judges(session, _edition(session, edition).id)
+    return [JudgeView(name, j.organisation, j.zone, tuple(sorted(j.ties))) for name, (_, j) in sorted(found.items())]
 
 
 def assign(engine: Engine, principal: Principal, edition: str, stage: str) -> dict[str, list[str]]:

@@ -67,6 +67,44 @@ def get_editions(request: Request, principal: security.Public) -> list[EditionOu
             for e in service.editions(request.app.state.engine)]
 
 
+YAML_MAX_CHARS = 200_000  # a contest's or a rubric's YAML (the catalog's are a few kB)
+
+
+class LoadIn(BaseModel):
+    contest: str | None = Field(None, max_length=64, description="a contest definition in the catalog, by name "
+                                                                  "(e.g. cicc-2023); or give contest_yaml")
+    contest_yaml: str | None = Field(None, max_length=YAML_MAX_CHARS, description="the contest's YAML text")
+    rubric: str | None = Field(None, max_length=64, description="a rubric in the catalog, by name (e.g. "
+                                                                "rubric-enterprise-2023); or give rubric_yaml")
+    rubric_yaml: str | None = Field(None, max_length=YAML_MAX_CHARS, description="the rubric's YAML text")
+
+
+class LoadedOut(BaseModel):
+    key: str = Field(description="the edition, e.g. cicc-12")
+    status: str = Field(description="loaded, or unchanged (the same texts were loaded before)")
+    edition_id: int
+
+
+def _given(what: str, name: str | None, text: str | None) -> service.Definition:
+    return service.given_definition(what, name, text.encode("utf-8") if text else None, f"{what}.yaml")
+
+
+@router.post("", response_model=LoadedOut, status_code=201,
+             summary="Load an edition from its contest and rubric YAML (the catalog's, or given; audited)",
+             responses={200: {"description": "the same texts were loaded before: nothing changed"},
+                        400: {"description": "bad YAML (naming the line) or a field that does not read, or "
+                                             "other texts for an edition already loaded"},
+                        404: {"description": "no such definition in the catalog"}})
+def post_edition(request: Request, body: LoadIn, principal: security.Contests) -> Response:
+    def work() -> Response:
+        made = service.load_definitions(request.app.state.engine, principal,
+                                        _given("contest", body.contest, body.contest_yaml),
+                                        _given("rubric", body.rubric, body.rubric_yaml))
+        out = LoadedOut(key=made.key, status=made.status, edition_id=made.edition_id)
+        return JSONResponse(out.model_dump(), status_code=201 if made.status == "loaded" else 200)
+    return _answer(request, work)
+
+
 class EntryOut(BaseModel):
     code: str
     name: str
@@ -98,6 +136,63 @@ def _entry_out(e: service.EntryView) -> EntryOut:
                     group=e.group, stage=e.stage, eligible=e.eligible, reasons=list(e.reasons), rank=e.rank,
                     award=e.award, judges=list(e.judges), team_name=e.team_name, team_leader=e.team_leader,
                     team_members=e.team_members, institution=e.institution)
+
+
+class EntryIn(BaseModel):
+    code: str = Field(max_length=32, description="the entry's number in the edition (参赛编号)")
+    credit_code: str | None = Field(None, max_length=18, description="an enterprise's 统一社会信用代码 (or team_name)")
+    team_name: str | None = Field(None, max_length=128, description="a team's name (or credit_code)")
+    name: str | None = Field(None, max_length=128, description="default: the registry's name of the enterprise")
+    field: str | None = Field(None, max_length=32, description="领域 / 行业")
+    revenue: float | None = Field(None, ge=0, description="declared revenue of the contest's revenue year, yuan")
+    team_leader: str | None = Field(None, max_length=64)
+    team_members: int | None = Field(None, ge=1, le=10_000)
+    institution: str | None = Field(None, max_length=128)
+
+
+@router.post("/{edition}/entries", response_model=EntryOut, status_code=201,
+             summary="Take an entry (an enterprise by credit code, or a team): its eligibility checked against the "
+                     "registry, stored with the reasons (audited)",
+             responses={400: {"description": "no such enterprise in the registry, the code or the firm already "
+                                             "entered, neither or both of credit_code and team_name"}})
+def post_entry(request: Request, edition: str, body: EntryIn, principal: security.Contests) -> Response:
+    def work() -> Response:
+        form = service.EntryForm(body.code.strip(), (body.credit_code or "").strip() or None,
+                                 (body.team_name or "").strip() or None, body.name, body.field, body.revenue,
+                                 team_leader=body.team_leader, team_members=body.team_members,
+                                 institution=body.institution)
+        taken = service.enter(request.app.state.engine, principal, edition, [form], where="entry")
+        return JSONResponse(_entry_out(taken[0]).model_dump(), status_code=201)
+    return _answer(request, work)
+
+
+class JudgeIn(BaseModel):
+    username: str = Field(max_length=64, description="a user with the judge role")
+    organisation: str | None = Field(None, max_length=64, description="its organisation (a credit code): "
+                                                                      "entries of it are not its to judge")
+    zone: str | None = Field(None, max_length=8, description="its zone, if any: entries of it are not its to judge")
+    ties: list[str] = Field([], max_length=200, description="declared ties: entry codes or organisations' codes")
+
+
+class JudgeOut(BaseModel):
+    username: str
+    organisation: str | None
+    zone: str | None
+    ties: list[str]
+
+
+@router.post("/{edition}/judges", response_model=JudgeOut,
+             summary="Name a judge of the edition, with what its conflicts of interest are decided from (again: "
+                     "adds ties; audited)",
+             responses={400: {"description": "no such user, a user without the judge role, no such zone"}})
+def post_judge(request: Request, edition: str, body: JudgeIn, principal: security.Contests
+               ) -> JudgeOut | Response:
+    def work() -> JudgeOut:
+        made = service.add_judge(request.app.state.engine, principal, edition, body.username.strip(),
+                                 organisation=body.organisation, zone=body.zone, ties=body.ties)
+        return JudgeOut(username=made.username, organisation=made.organisation, zone=made.zone_code,
+                        ties=list(made.ties))
+    return _answer(request, work)
 
 
 class LinkIn(BaseModel):

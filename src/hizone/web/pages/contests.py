@@ -5,6 +5,7 @@ export and the follow-up of entrants. Thin: hizone.contests.service asks the pol
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated
 
@@ -41,9 +42,41 @@ async def _act(request: Request, then: str, action: Callable[..., object], *args
 
 @router.get("/contests")
 async def editions_page(request: Request, principal: security.LoggedIn) -> Response:
-    """Every contest and edition: its current stage and the entries in the caller's scope, by stage."""
+    """Every contest and edition: its current stage and the entries in the caller's scope, by stage; for the
+    national roles the form loading an edition (from the catalog or uploaded YAML)."""
     made = await run_in_threadpool(service.summaries, request.app.state.engine, principal)
-    return render(request, "contests_list.html", {"summaries": made, "judge": principal.role == "judge"})
+    catalog = await run_in_threadpool(service.catalog_names) if can_run_contests(principal) else ([], [])
+    return render(request, "contests_list.html", {"summaries": made, "judge": principal.role == "judge",
+                                                  "manage": can_run_contests(principal), "catalog": catalog})
+
+
+async def _definition(request: Request, what: str, name: str | None, upload: UploadFile | None
+                      ) -> service.Definition:
+    """The form's definition: its uploaded file where one was chosen (a browser sends an empty part otherwise),
+    read up to one past the upload limit, else its catalog name."""
+    text = None
+    if upload is not None and upload.filename:
+        limit = request.app.state.max_upload_bytes
+        text = await upload.read(limit + 1)
+        if len(text) > limit:
+            raise service.ContestError(f"larger than {limit:,} bytes", where=upload.filename)
+    return service.given_definition(what, name, text, upload.filename if upload is not None else None)
+
+
+@router.post("/contests")
+async def load_form(request: Request, principal: security.Contests,
+                    contest: Annotated[str | None, Form(max_length=64)] = None,
+                    rubric: Annotated[str | None, Form(max_length=64)] = None,
+                    contest_file: Annotated[UploadFile | None, File()] = None,
+                    rubric_file: Annotated[UploadFile | None, File()] = None) -> Response:
+    """Load an edition: its contest and rubric YAML each uploaded or named in the catalog (audited)."""
+    try:
+        given = (await _definition(request, "contest", contest, contest_file),
+                 await _definition(request, "rubric", rubric, rubric_file))
+        loaded = await run_in_threadpool(service.load_definitions, request.app.state.engine, principal, *given)
+    except HizoneError as exc:
+        return _refused(request, exc)
+    return see_other(f"/contests/{loaded.key}")
 
 
 @router.get("/contests/{edition}/entries/{entry_code}")
@@ -94,12 +127,14 @@ async def edition_page(request: Request, principal: security.LoggedIn, edition: 
                 ranking = str(exc)  # no scores yet: said on the page
     except HizoneError as exc:
         return _refused(request, exc)
+    named = await run_in_threadpool(service.judges, engine, principal, edition) if can_run_contests(principal) else []
     teams = []
     if can_link_contest_team(principal):
         teams = [e for e in await run_in_threadpool(service.entries, engine, principal, edition)
                  if e.team_name is not None and e.credit_code is None]
     return render(request, "contests.html", {"info": info, "table": table, "ranking": ranking, "stage": chosen,
                                              "manage": can_run_contests(principal), "teams": teams,
+                                             "judges": named,
                                              "judge": principal.role == "judge"})
 
 
@@ -135,6 +170,30 @@ async def move_form(request: Request, principal: security.Contests, edition: str
     """Push one entry to a later stage by hand: refused with the reasons when it is not eligible for it."""
     return await _act(request, f"/contests/{edition}/entries/{entry}", service.move, principal, edition, entry,
                       stage)
+
+
+@router.post("/contests/{edition}/entries")
+async def entry_form(request: Request, principal: security.Contests, edition: str) -> Response:
+    """Take one entry (an enterprise by credit code, or a team): then its page shows the eligibility and the
+    reasons."""
+    form = await request.form()
+    taken, wrong = service.entry_form({k: str(form.get(k) or "")[:256] for k in service.ENTRY_COLUMNS})
+    if wrong:
+        return _refused(request, service.ContestError("; ".join(f"{c}: {r}" for c, r in wrong), where="entry"))
+    return await _act(request, f"/contests/{edition}/entries/{taken.code}", service.enter, principal, edition,
+                      [taken], where="entry")
+
+
+@router.post("/contests/{edition}/judges")
+async def judge_form(request: Request, principal: security.Contests, edition: str,
+                     username: Annotated[str, Form(max_length=64)],
+                     organisation: Annotated[str | None, Form(max_length=64)] = None,
+                     zone: Annotated[str | None, Form(max_length=8)] = None,
+                     ties: Annotated[str | None, Form(max_length=4000)] = None) -> Response:
+    """Name a judge, with its organisation, zone and declared ties (one a line, or separated by commas)."""
+    declared = [t for t in re.split(r"[,，、\s]+", ties or "") if t]
+    return await _act(request, f"/contests/{edition}#contest-judges", service.add_judge, principal, edition,
+                      username.strip(), organisation=organisation, zone=zone, ties=declared)
 
 
 @router.post("/contests/{edition}/link")
