@@ -66,7 +66,8 @@ def test_the_tracking_workbook_from_the_page_and_the_cli(contest: Engine, tmp_pa
     assert judge.get(f"/contests/{EDITION}/tracking.xlsx").status_code == 403
     monkeypatch.setenv("HIZONE_DATABASE_URL", contest.url.render_as_string(hide_password=False))
     out = tmp_path / "tracking.xlsx"
-    result = CliRunner().invoke(app, ["contests", "track", "--edition", EDITION, "--until", "2025", "--out", str(out)])
+    result = CliRunner().invoke(app, ["contests", "track", "--edition", EDITION, "--until", "2025", "--out", str(out),
+                                      "--analytics", str(tmp_path / "analytics.duckdb")])
     assert result.exit_code == 0, result.output
     assert "当年获得股权融资额" in result.output and out.read_bytes()[:2] == b"PK"
     assert _sheets(out.read_bytes()) == sheets
