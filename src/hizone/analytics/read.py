@@ -297,11 +297,21 @@ class Reader:
                  flags: Sequence[str], viewer: Viewer, view: str = PUBLISHED) -> list[EnterpriseRow]:
         """One enterprise's reports (as ``enterprise_rows``): for the enterprise itself and for a viewer who
         reads the zones it reported in; anyone else gets a ScopeError, whether or not it reported."""
-        rows = self._report_rows(form, "entity_key", [credit_code], periods, elements, flags, view)
-        readable = bool(rows) and viewer.reads({row.zone_code for row in rows})
-        if viewer.zones is None or credit_code in viewer.enterprises or readable:
-            return rows
-        raise ScopeError("an enterprise outside your scope", where="credit_code")
+        found = self.own_rows_of(form, [credit_code], periods, elements, flags, viewer, view)
+        if credit_code not in found:
+            raise ScopeError("an enterprise outside your scope", where="credit_code")
+        return found[credit_code]
+
+    def own_rows_of(self, form: str, credit_codes: Sequence[str], periods: Sequence[str], elements: Sequence[str],
+                    flags: Sequence[str], viewer: Viewer, view: str = PUBLISHED) -> dict[str, list[EnterpriseRow]]:
+        """``own_rows`` of several enterprises in one read (a contest's entrants): credit code → its rows, for
+        each enterprise ``own_rows`` would answer; the others are left out."""
+        by_code: dict[str, list[EnterpriseRow]] = {}
+        for row in self._report_rows(form, "entity_key", credit_codes, periods, elements, flags, view):
+            by_code.setdefault(row.credit_code, []).append(row)
+        return {code: by_code.get(code, []) for code in credit_codes
+                if viewer.zones is None or code in viewer.enterprises
+                or (code in by_code and viewer.reads({row.zone_code for row in by_code[code]}))}
 
     def _report_rows(self, form: str, column: str, keys: Sequence[str], periods: Sequence[str],
                      elements: Sequence[str], flags: Sequence[str], view: str) -> list[EnterpriseRow]:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from hizone.analytics.read import EnterpriseRow, Reader, ScopeError, Viewer
+from hizone.analytics.read import EnterpriseRow, Reader, Viewer
 from hizone.auth.policy import (
     Principal,
     can_attach_contest_document,
@@ -969,16 +969,15 @@ def _follows(viewer: Viewer, entry: EntryView) -> bool:
         (entry.zone_code is not None and viewer.reads([entry.zone_code]))
 
 
-def _reports(reader: Reader, viewer: Viewer, credit_code: str, years: range) -> dict[int, EnterpriseRow]:
-    """year → the entrant's published annual report (the latest approved revision, as the analytics layer
-    keeps it) with its qualification flags at the year's end. A firm that reported in a zone outside the
-    viewer's (it moved) shows none of its reports to that viewer: the layer's scope is all or nothing."""
-    try:
-        rows = reader.own_rows(TRACK_FORM, credit_code, [str(y) for y in years], TRACKED_ELEMENTS,
+def _reports(reader: Reader, viewer: Viewer, credit_codes: Sequence[str], years: range
+             ) -> dict[str, dict[int, EnterpriseRow]]:
+    """credit code → year → the entrant's published annual report (the latest approved revision, as the
+    analytics layer keeps it) with its qualification flags at the year's end, in one read. A firm that reported
+    in a zone outside the viewer's (it moved) shows none of its reports to that viewer: the layer's scope is
+    all or nothing per enterprise."""
+    found = reader.own_rows_of(TRACK_FORM, credit_codes, [str(y) for y in years], TRACKED_ELEMENTS,
                                tracking.TRACKED, viewer)
-    except ScopeError:
-        return {}
-    return {int(r.period): r for r in rows}
+    return {code: {int(r.period): r for r in rows} for code, rows in found.items()}
 
 
 def _trail(entry: EntryView, base_year: int, reports: Mapping[int, EnterpriseRow], financed_in: int | None,
@@ -1014,8 +1013,9 @@ def trails(engine: Engine, reader: Reader, principal: Principal, edition: str, u
                 Incubatee.graduated.is_not(None))):
             if day is not None:
                 financed[code] = min(financed.get(code, day.year), day.year)
-    return [_trail(e, row.year, _reports(reader, viewer, str(e.credit_code), years), financed.get(str(e.credit_code)),
-                   founded.get(str(e.credit_code))) for e in shown]
+    reports = _reports(reader, viewer, codes, years)
+    return [_trail(e, row.year, reports.get(code, {}), financed.get(code), founded.get(code))
+            for e in shown if (code := str(e.credit_code))]
 
 
 def track(engine: Engine, reader: Reader, principal: Principal, edition: str, until: int | None = None
