@@ -6,6 +6,7 @@ export and the follow-up of entrants. Thin: hizone.contests.service asks the pol
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Callable
 from typing import Annotated
 
@@ -180,8 +181,8 @@ async def entry_form(request: Request, principal: security.Contests, edition: st
     taken, wrong = service.entry_form({k: str(form.get(k) or "")[:256] for k in service.ENTRY_COLUMNS})
     if wrong:
         return _refused(request, service.ContestError("; ".join(f"{c}: {r}" for c, r in wrong), where="entry"))
-    return await _act(request, f"/contests/{edition}/entries/{taken.code}", service.enter, principal, edition,
-                      [taken], where="entry")
+    return await _act(request, f"/contests/{edition}/entries/{urllib.parse.quote(taken.code, safe='')}",
+                      service.enter, principal, edition, [taken], where="entry")
 
 
 @router.post("/contests/{edition}/judges")
