@@ -132,6 +132,13 @@ def test_financing_from_the_form_else_the_incubator_graduation(contest: Engine) 
     assert [(o["financing_source"], o["financing_raised"]) for o in answer["outcomes"]] == [
         ("form", 12_000.0), ("incubation", None), ("form", 0.0), (None, None)]
     assert answer["outcomes"][0]["financing_by_year"] == {"2024": 0.0, "2025": 12_000.0}
+    # Z2's committee: its entrants only (E3: C's 2024 report, 0 raised; E4: nothing), through the app's reader.
+    zone = login(TestClient(make_app(contest)), "zone2", "zone2-password-1")
+    mine = zone.get(f"/api/v1/contests/{EDITION}/tracking?until=2025").json()
+    assert [(o["entry"], o["financing_source"], o["financing_raised"]) for o in mine["outcomes"]] == [
+        ("E3", "form", 0.0), ("E4", None, None)]
+    page = zone.get(f"/contests/{EDITION}/tracking?until=2025").text
+    assert 'data-entry="E3"' in page and 'data-entry="E1"' not in page
     page = client.get(f"/contests/{EDITION}/tracking?until=2025").text
     assert 'id="contest-financing-note"' in page and "当年获得股权融资额" in page
     # Per entrant, in 万元 (12,000 千元 = 1,200.0 万元) with its source.
