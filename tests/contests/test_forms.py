@@ -206,3 +206,28 @@ def test_the_pages_load_enter_and_name_judges(contest: Engine, clients: dict[str
                      follow_redirects=False).status_code == 403
     assert _audited(contest, service.ENTRY_ACTION)[-1] == ("boss1", "tiny-1:E5")
     assert ("boss1", "tiny-3") in _audited(contest, service.LOAD_ACTION)
+
+
+def test_the_cli_does_the_same_as_the_forms(contest: Engine, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """`hizone contests load|judge`: the same service functions, the same refusals, audited as the CLI's user."""
+    from typer.testing import CliRunner
+
+    from hizone.cli import app
+
+    monkeypatch.setenv("HIZONE_DATABASE_URL", contest.url.render_as_string(hide_password=False))
+    add_user(contest, "jud4", "judge-password-1", "judge")
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(app, ["contests", *args, "--user", "ops"])
+        return result.exit_code, result.output
+
+    assert run("load", "--contest", "disruptive-2021") == (0, "disruptive-2021: loaded as disruptive-1 "
+                                                              f"(edition id {len(service.editions(contest))})\n")
+    code, out = run("load", "--contest", "../cicc-2023")
+    assert code != 0 and "no contest definition '../cicc-2023' in contests" in out
+    assert run("judge", "--edition", EDITION, "--username", "jud4", "--zone", "Z2", "--tie", "E1") == (
+        0, "jud4: judge of tiny-1 (organisation -, zone Z2, ties E1)\n")
+    code, out = run("judge", "--edition", EDITION, "--username", "zone2")
+    assert code != 0 and "zone2 is a user with the zone role, not the judge role" in out
+    assert _audited(contest, service.LOAD_ACTION)[-1] == ("ops", "disruptive-1")
+    assert _audited(contest, service.JUDGE_ACTION)[-1] == ("ops", "tiny-1:jud4")

@@ -35,7 +35,7 @@ def load_command(
     from hizone.contests.service import load_edition
 
     loaded = load_edition(open_configured_store(), acting_user(user, role, None, None), contest, rubric)
-    typer.echo(f"{contest}: {loaded.status} (edition id {loaded.edition_id})")
+    typer.echo(f"{contest}: {loaded.status} as {loaded.key} (edition id {loaded.edition_id})")
 
 
 def _entry_forms(path: Path) -> list[EntryForm]:
@@ -135,9 +135,10 @@ def judge_command(
     """Name a judge of the edition, with what its conflicts of interest are decided from."""
     from hizone.contests.service import add_judge
 
-    add_judge(open_configured_store(), acting_user(user, role, None, None), edition, username,
-              organisation=organisation, zone=zone, ties=tie or ())
-    typer.echo(f"{username}: judge of {edition}")
+    named = add_judge(open_configured_store(), acting_user(user, role, None, None), edition, username,
+                      organisation=organisation, zone=zone, ties=tie or ())
+    typer.echo(f"{username}: judge of {edition} (organisation {named.organisation or '-'}, zone "
+               f"{named.zone_code or '-'}, ties {', '.join(named.ties) or '-'})")
 
 
 @contests_app.command("assign")
