@@ -146,3 +146,19 @@ def test_financing_from_the_form_else_the_incubator_graduation(contest: Engine) 
     assert '<td class="num">1,200.0</td><td data-source="form">年报</td>' in row
     row = page.split('<tr data-entry="E2">')[1].split("</tr>")[0]
     assert '<td class="num">✓</td><td data-source="incubation">孵化器毕业（下限）</td>' in row
+
+
+def test_a_firm_that_reported_in_another_zone_shows_no_report_to_a_zone(contest: Engine) -> None:  # noqa: F811
+    """The analytics layer's scope is per enterprise: C (an entrant of Z2) reported 2023 in Z1, 2025 in Z2. Z2's
+    committee still follows the entrant but reads none of its reports; the national roles read both."""
+    with session_scope(contest) as session:
+        for period, zone, revenue in (("2023", "Z1", 1_000), ("2025", "Z2", 1_210)):
+            session.add(annual(form_code="enterprise_annual", form_version=2022, entity_key=C, zone_code=zone,
+                               period=period, revision=1, state="approved", created_by="t",
+                               values={"revenue": revenue}))
+    reader = figures(contest)
+    national = {o.entry: o for o in service.track(contest, reader, ADMIN, EDITION, until=2025).outcomes}
+    assert national["E3"].revenue_growth == pytest.approx(0.10) and national["E3"].last_year == 2025
+    zone2 = Principal("zone2", "zone", province_code="11", zone_code="Z2")
+    mine = {o.entry: o for o in service.track(contest, reader, zone2, EDITION, until=2025).outcomes}
+    assert sorted(mine) == ["E3", "E4"] and (mine["E3"].last_year, mine["E3"].revenue_growth) == (None, None)
