@@ -18,6 +18,7 @@ from hizone.web.i18n import translate
 from hizone.web.pages.common import MEDIA, ExportFormat, export, figures, see_other
 from hizone.web.rendering import render
 from hizone.web.services import reporting as svc
+from hizone.web.services.kept import KeptStore
 
 router = APIRouter(include_in_schema=False)
 FORM_CODE = r"^(enterprise_annual|zone_monthly)$"
@@ -96,7 +97,7 @@ def _upload_page(request: Request, principal: Principal, data: bytes, name: str,
 
 def _kept_report(request: Request, principal: Principal, report_id: str) -> svc.KeptReport:
     """The caller's own validation report; anyone else's answers 404 like one that never existed."""
-    cache: svc.ReportCache[svc.KeptReport] = request.app.state.report_cache
+    cache: KeptStore[svc.KeptReport] = request.app.state.report_cache
     found = cache.get(principal.username, report_id)
     if found is None:
         raise HTTPException(status_code=404, detail="no such validation report (they are kept for a while only)")
