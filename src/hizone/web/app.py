@@ -76,7 +76,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.max_upload_bytes = max_upload_bytes
     app.state.secure_cookies = settings.cookie_secure
     # Upload outcomes are fetched later by their uploader, maybe from another worker process: kept on disk.
-    app.state.report_cache = KeptStore[KeptReport](settings.var_dir / "kept" / "validation")
+    app.state.validation_reports = KeptStore[KeptReport](settings.var_dir / "kept" / "validation")
     app.state.registry_uploads = KeptStore[RegistryUpload](settings.var_dir / "kept" / "registry")
     app.state.runs = RunCache()
     app.state.pdfs = PdfCache()  # printed reports by data version (hizone.reports; the browser starts on first use)
