@@ -20,11 +20,12 @@ What "200 users filling in at once" means here (a human load, not 200 clients ha
   a value out of range, so the answers carry errors and warnings.
 Baseline: the same users on the same schedule, every request a static file (no template, no query) instead:
 the floor this machine gives at that arrival rate, in the same process. Each figure is printed with the load
-average of the machine (shared with other work) when it was taken; beside the latencies, the server process's
+average of the machine (shared with other work) when it was taken; beside the latencies, the server processes'
 CPU time per request (the whole run's, and a page and a check each alone, one at a time), which moves far
 less with other work on the machine and says how much of a core the 200 users take.
-Setup (not timed), per store: bench_web's store and the zone user. The server is `hizone serve`'s app under
-uvicorn in its own process; the load generator is a minimal asyncio HTTP client here.
+Setup (not timed), per store: bench_web's store and the zone user. The server is `hizone serve` with its
+default worker processes (one per core; HIZONE_BENCH_WEB_WORKERS to choose), the load generator a minimal asyncio
+HTTP client here.
 Targets: form page p95 < 300 ms, field check p95 < 100 ms.
 """
 
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from bench_web import ENTERPRISES, STORES, _free_port, _get, _login, _percentile, _start_server, _stores
+from bench_web import ENTERPRISES, STORES, WORKERS, _free_port, _get, _login, _percentile, _start_server, _stores
 from harness import heading, row
 
 USER_COUNTS = [int(n) for n in os.environ.get("HIZONE_BENCH_ONLINE_USERS", "200").split(",")]
@@ -176,22 +177,47 @@ def _load() -> str:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """The server process's CPU time so far (user + system, every thread): what a request costs the server,
-    which the load average of a shared machine moves far less than it moves latencies."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """The server's CPU time so far (user + system, every thread of `hizone serve` and of its worker processes):
+    what a request costs the server, which the load average of a shared machine moves far less than latencies."""
+    total = 0
+    for process in _tree(pid):
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
 
 
 def _warm(base: str, form_url: str, cookies: dict[str, str], entities: list[str], token: str) -> None:
     """A few pages and checks first (not timed): the server's first requests load templates and statements, and
     the overview waits for the analytics file the server brings up to date when it starts (a fresh store's
     build would otherwise take the CPU from the runs)."""
-    with httpx.Client(base_url=base, cookies=cookies, timeout=900) as client:
-        assert client.get("/").status_code == 200
-        for key in entities[:10]:
-            assert client.get(f"{form_url}?entity={key}").status_code == 200
-            assert client.post(f"{form_url}/check", data={"csrf_token": token, "entity": key,
-                                                          "revenue": "12万"}).status_code == 200
+    for _ in range(4 * WORKERS):  # a connection of its own each: every worker process gets some
+        with httpx.Client(base_url=base, cookies=cookies, timeout=900) as client:
+            assert client.get("/").status_code == 200
+            for key in entities[:5]:
+                assert client.get(f"{form_url}?entity={key}").status_code == 200
+                assert client.post(f"{form_url}/check", data={"csrf_token": token, "entity": key,
+                                                              "revenue": "12万"}).status_code == 200
 
 
 def _cpu_each(kind: str, base: str, form_url: str, cookies: dict[str, str], entities: list[str], token: str,
@@ -208,7 +234,7 @@ def _cpu_each(kind: str, base: str, form_url: str, cookies: dict[str, str], enti
                 assert send(i).status_code == 200
             each = (_cpu_seconds(pid) - cpu) / count * 1000
             row(f"{kind}: {name}: server CPU each (alone, one at a time)", each, "ms",
-                f"one core serves {1000 / each:.0f}/s; load {_load()}")
+                f"one core serves {1000 / each:.0f}/s, {WORKERS} worker processes; load {_load()}")
 
 
 def _measure(kind: str, url: str, work: Path) -> None:
@@ -253,7 +279,7 @@ def _measure(kind: str, url: str, work: Path) -> None:
                 f"{failures} failed; load {run_load} → {_load()}")
             row(f"{kind} {users}: run: server CPU per request (pages and checks)", run_cpu, "ms",
                 f"{run_cpu / base_cpu:.2f}x the static file's; {len(events) / SECONDS * run_cpu / 1000:.2f} of a core "
-                "at this arrival rate")
+                f"at this arrival rate, over {WORKERS} worker processes")
             for name, target in TARGETS_MS.items():
                 found_ms = latencies[name]
                 if not found_ms:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import typer
 from sqlalchemy import Engine, select
@@ -70,13 +72,35 @@ def test_users_deactivate_activate_and_reset_password(cli: typer.Typer, engine: 
     assert isinstance(short.exception, HizoneError) and "at least 10" in str(short.exception)
 
 
-def test_serve_prints_the_url_and_runs_uvicorn(cli: typer.Typer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_hands_its_workers_one_key_and_the_app_factory(cli: typer.Typer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers build their app from the environment: the same random key in each (a session made by one is
+    good in the others), links in mail to where this server listens, and no proxy trusted."""
     started: dict[str, object] = {}
     import uvicorn
 
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(kw, app=app))
-    result = CliRunner().invoke(cli, ["serve", "--port", "8123"])
+    for name in ("HIZONE_SECRET_KEY", "HIZONE_BASE_URL", "HIZONE_WEB_WORKERS"):
+        monkeypatch.delenv(name, raising=False)  # and restored after the test, whatever serve sets
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(
+        kw, app=app, key=os.environ.get("HIZONE_SECRET_KEY"), base=os.environ.get("HIZONE_BASE_URL")))
+    result = CliRunner().invoke(cli, ["serve", "--port", "8123", "--workers", "3"])
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:8123/" in result.output
-    assert started["host"] == "127.0.0.1" and started["port"] == 8123
+    assert "http://127.0.0.1:8123/" in result.output and "3 server processes" in result.output
+    assert started["app"] == "hizone.web.app:serving_app" and started["factory"] is True
+    assert started["workers"] == 3 and started["host"] == "127.0.0.1" and started["port"] == 8123
+    assert isinstance(started["key"], str) and len(started["key"]) == 64
+    assert started["base"] == "http://127.0.0.1:8123"
     assert started["proxy_headers"] is False and started["forwarded_allow_ips"] == []  # no proxy trusted
+
+
+def test_serve_takes_its_worker_count_from_the_environment(cli: typer.Typer, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: dict[str, object] = {}
+    import uvicorn
+
+    monkeypatch.setenv("HIZONE_WEB_WORKERS", "2")
+    monkeypatch.setenv("HIZONE_SECRET_KEY", "k" * 40)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(kw))
+    assert CliRunner().invoke(cli, ["serve"]).exit_code == 0
+    assert started["workers"] == 2 and os.environ["HIZONE_SECRET_KEY"] == "k" * 40  # a configured key is kept
+    refused = CliRunner().invoke(cli, ["serve", "--workers", "0"])
+    assert refused.exit_code == 2 and "--workers" in refused.output

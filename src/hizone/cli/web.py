@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from dataclasses import replace
 from typing import Any
 
 import typer
@@ -104,20 +104,34 @@ def server_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
             "forwarded_allow_ips": trusted}
 
 
-def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port", min=1,
-                                                                                     max=65535)) -> None:
+def default_workers() -> int:
+    """One server process per core, at most four: a request's work holds one process's interpreter lock."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def serve(host: str = typer.Option("127.0.0.1", "--host"),
+          port: int = typer.Option(8000, "--port", min=1, max=65535),
+          workers: int = typer.Option(default_workers(), "--workers", min=1, max=64, envvar="HIZONE_WEB_WORKERS",
+                                      help="server processes sharing the port (default: one per core, "
+                                           "at most 4)")) -> None:
     """Serve the web app and the API (uvicorn)."""
     import uvicorn
 
-    from hizone.web import create_app
+    from hizone.registry.sync import load_registry_if_empty
+    from hizone.store import open_store
 
     settings = Settings.from_env()
-    if settings.base_url is None:  # links in mail point where this server listens unless HIZONE_BASE_URL says
-        settings = replace(settings, base_url=f"http://{host}:{port}")
-    app = create_app(settings=settings, warm=True)
+    # Every worker reads its settings from the environment (hizone.web.app.serving_app): give them this run's
+    # key (one random key for all of them when none is configured, so a session is good in every worker) and
+    # the address links in mail point to.
+    os.environ["HIZONE_SECRET_KEY"] = settings.secret_key
+    if settings.base_url is None:
+        os.environ["HIZONE_BASE_URL"] = f"http://{host}:{port}"
+    # The schema check and a new store's registry, once here rather than in every worker at the same moment.
+    load_registry_if_empty(open_store(settings.database_url)).dispose()
     console().print(f"hizone at [bold]http://{host}:{port}/[/]  (API: http://{host}:{port}/api/v1, "
-           f"docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, **server_options(settings, host, port))
+                    f"docs: http://{host}:{port}/api/docs; {workers} server process{'es' if workers > 1 else ''})")
+    uvicorn.run("hizone.web.app:serving_app", factory=True, workers=workers, **server_options(settings, host, port))
 
 
 def register(app: typer.Typer) -> None:

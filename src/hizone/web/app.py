@@ -26,9 +26,10 @@ from hizone.web import errors
 from hizone.web.i18n import LANG_COOKIE, pick_language
 from hizone.web.rendering import FragmentCache, make_templates
 from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec, expected_csrf
+from hizone.web.services.kept import KeptStore
 from hizone.web.services.rankings import RunCache
 from hizone.web.services.registry import RegistryUpload
-from hizone.web.services.reporting import KeptReport, ReportCache
+from hizone.web.services.reporting import KeptReport
 
 STATIC = Path(__file__).parent / "static"
 SESSION_MAX_AGE = 8 * 3600
@@ -74,8 +75,9 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.figures = ReadCache(engine, analytics_path(settings), sync_seconds=refresh_sync_seconds)
     app.state.max_upload_bytes = max_upload_bytes
     app.state.secure_cookies = settings.cookie_secure
-    app.state.report_cache = ReportCache[KeptReport]()
-    app.state.registry_uploads = ReportCache[RegistryUpload]()
+    # Upload outcomes are fetched later by their uploader, maybe from another worker process: kept on disk.
+    app.state.validation_reports = KeptStore[KeptReport](settings.var_dir / "kept" / "validation")
+    app.state.registry_uploads = KeptStore[RegistryUpload](settings.var_dir / "kept" / "registry")
     app.state.runs = RunCache()
     app.state.pdfs = PdfCache()  # printed reports by data version (hizone.reports; the browser starts on first use)
     app.state.sql_limits = SqlLimits.from_env()
@@ -88,6 +90,12 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
         gc.freeze()
         app.state.figures.warm()
     return app
+
+
+def serving_app() -> FastAPI:
+    """The app of one ``hizone serve`` worker process (uvicorn's factory): its settings come from the environment,
+    which ``hizone serve`` completes for its workers."""
+    return create_app(warm=True)
 
 
 def _include_routers(app: FastAPI) -> None:

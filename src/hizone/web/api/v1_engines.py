@@ -109,8 +109,8 @@ async def upload_submission(request: Request, principal: security.Submitter, fil
     data = await read_upload(request, file)
     limit = request.app.state.max_upload_bytes
     result = await run_in_threadpool(rep_svc.upload, request.app.state.engine, principal,
-                                     request.app.state.report_cache, data, file.filename or "upload", form, period,
-                                     submit, confirm_warnings, Limits(limit, 4 * limit))
+                                     request.app.state.validation_reports, data, file.filename or "upload", form,
+                                     period, submit, confirm_warnings, Limits(limit, 4 * limit))
     outcome = result.result
     body = UploadOut(status=outcome.status, summary=outcome.summary(), batch_id=outcome.batch_id,
                      created=outcome.created, unchanged=outcome.unchanged,

@@ -176,7 +176,7 @@ def _file(request: Request, principal: Principal, rules: RuleSet, report: Report
     data = row_file(rules, report.entity_key, values, zone)
     limits = Limits(max_file_bytes=request.app.state.max_upload_bytes)
     name = f"online-{report.form_code}-{report.entity_key}-{report.period}-v{saved.version}.csv"
-    result = svc.upload(engine, principal, request.app.state.report_cache, data, name, report.form_code,
+    result = svc.upload(engine, principal, request.app.state.validation_reports, data, name, report.form_code,
                         report.period, True, confirm, limits).result
     if result.stored and result.batch_id is not None:
         on_behalf = principal.credit_code != report.entity_key and not online_svc.zone_form(report.form_code)

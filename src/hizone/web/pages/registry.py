@@ -21,7 +21,7 @@ from hizone.web.pages.common import ExportFormat, export
 from hizone.web.pages.reporting import read_upload, require_multipart
 from hizone.web.rendering import render
 from hizone.web.services import registry as svc
-from hizone.web.services.reporting import ReportCache
+from hizone.web.services.kept import KeptStore
 
 router = APIRouter(include_in_schema=False)
 KIND = r"^[a-z_]{1,16}$"
@@ -53,7 +53,7 @@ async def _outcome(request: Request, work: Callable[[], svc.RegistryUpload], **c
     except (RegistryError, IntakeError) as refused:
         problems = [str(p) for p in refused.problems] if isinstance(refused, ListRefused) else [str(refused)]
         return _page(request, {"problems": problems, **chosen}, status=400)
-    cache: ReportCache[svc.RegistryUpload] = request.app.state.registry_uploads
+    cache: KeptStore[svc.RegistryUpload] = request.app.state.registry_uploads
     lang = request.state.lang
     outcome, review = svc.outcome_table(upload, lang), svc.review_table(upload, lang)
     return _page(request, {"upload": upload, "report_id": cache.put(upload), "summary": svc.summary(upload, lang),
@@ -86,7 +86,7 @@ async def upload_list(request: Request, principal: security.Scoped, file: Annota
 def export_upload(request: Request, principal: security.Scoped, report_id: str, table_name: str,
                   fmt: ExportFormat) -> Response:
     """A table of one upload, every row; only for its uploader (anyone else: 404, as if it never existed)."""
-    cache: ReportCache[svc.RegistryUpload] = request.app.state.registry_uploads
+    cache: KeptStore[svc.RegistryUpload] = request.app.state.registry_uploads
     kept = cache.get(principal.username, report_id)
     if kept is None or table_name not in svc.TABLES:
         raise HTTPException(status_code=404, detail="no such upload of yours (they are kept for a while only)")

@@ -18,6 +18,7 @@ from hizone.web.i18n import translate
 from hizone.web.pages.common import MEDIA, ExportFormat, export, figures, see_other
 from hizone.web.rendering import render
 from hizone.web.services import reporting as svc
+from hizone.web.services.kept import KeptStore
 
 router = APIRouter(include_in_schema=False)
 FORM_CODE = r"^(enterprise_annual|zone_monthly)$"
@@ -81,7 +82,7 @@ async def upload(request: Request, principal: security.Submitter, file: Annotate
 
 def _upload_page(request: Request, principal: Principal, data: bytes, name: str, form: str, period: str,
                  submit: bool, confirm_warnings: bool, limits: Limits) -> Response:
-    result = svc.upload(request.app.state.engine, principal, request.app.state.report_cache, data, name, form,
+    result = svc.upload(request.app.state.engine, principal, request.app.state.validation_reports, data, name, form,
                         period, submit, confirm_warnings, limits)
     # A rejected file is an answer, not a failure of the request: the page shows the report with 200.
     report = result.result.report
@@ -96,7 +97,7 @@ def _upload_page(request: Request, principal: Principal, data: bytes, name: str,
 
 def _kept_report(request: Request, principal: Principal, report_id: str) -> svc.KeptReport:
     """The caller's own validation report; anyone else's answers 404 like one that never existed."""
-    cache: svc.ReportCache[svc.KeptReport] = request.app.state.report_cache
+    cache: KeptStore[svc.KeptReport] = request.app.state.validation_reports
     found = cache.get(principal.username, report_id)
     if found is None:
         raise HTTPException(status_code=404, detail="no such validation report (they are kept for a while only)")

@@ -17,6 +17,7 @@ from hizone.intake.rules import RuleSet
 from hizone.intake.service import unpacked
 from hizone.intake.validate import prepare
 from hizone.online.form import FormLayout
+from hizone.store import read_connection
 from hizone.store.models import Enterprise, Submission, Zone
 from hizone.store.online import Filing, Report, filing_of
 from hizone.web.services import reporting as svc
@@ -40,7 +41,7 @@ def zone_form(form_code: str) -> bool:
 
 def _zone_of(engine: Engine, form_code: str, key: str) -> tuple[str, str] | None:
     """(zone, province) of the entity a report is about, None when there is no such entity."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         row = conn.execute(_ZONE_OF_ZONE if zone_form(form_code) else _ZONE_OF_ENTERPRISE, {"key": key}).first()
     return (row[0], row[1]) if row is not None else None
 

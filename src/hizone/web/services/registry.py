@@ -47,14 +47,6 @@ class RegistryUpload:
     listing: ListImport | None = None
     names: dict[str, str] = field(default_factory=dict)  # credit code -> registered name, for the outcome table
 
-    @property
-    def nbytes(self) -> int:
-        """About what it takes in memory: a few hundred bytes per credit code or review row."""
-        ent, lst = self.enterprises, self.listing
-        rows = (len(ent.registered) + len(ent.updated) + len(ent.unchanged) if ent else 0) + (
-            len(lst.stored) + len(lst.updated) + len(lst.unchanged) + 3 * len(lst.review) if lst else 0)
-        return 1000 + 300 * rows
-
 
 def upload_enterprises(engine: Engine, principal: Principal, data: bytes, name: str,
                        limits: Limits) -> RegistryUpload:

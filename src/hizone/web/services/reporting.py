@@ -4,11 +4,7 @@ templates and revision history, each limited to the caller's scope."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -40,6 +36,7 @@ from hizone.online.calendar import Status, local_date
 from hizone.registry.outside import with_outside
 from hizone.store.models import ImportBatch, Province, Zone
 from hizone.web.i18n import translate
+from hizone.web.services.kept import KeptStore
 from hizone.web.services.tables import Column, Table, check_export_size
 
 UPLOAD_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".csv", ".json")
@@ -71,69 +68,6 @@ class KeptReport:
     workbook: bytes
     issues: list[Issue]
 
-    @property
-    def nbytes(self) -> int:
-        """About what the report takes in memory: the workbook, and each issue's object and texts."""
-        return len(self.workbook) + sum(_ISSUE_OVERHEAD + 3 * len(i.message_zh) + len(i.message_en)
-                                        + len(i.value or "") for i in self.issues)
-
-
-_ISSUE_OVERHEAD = 600  # an Issue's object and its eleven attribute objects, in bytes
-
-
-class Kept(Protocol):
-    """What a ReportCache keeps: whose it is, and about how much memory it takes."""
-
-    @property
-    def owner(self) -> str: ...
-
-    @property
-    def nbytes(self) -> int: ...
-
-
-KeptT = TypeVar("KeptT", bound=Kept)
-
-
-class ReportCache(Generic[KeptT]):
-    """The last reports of uploads (validation reports, registry list outcomes), so their uploaders can download
-    them (the workbook, the tables): at most ``size`` of them and ``max_bytes`` in all, the oldest going first."""
-
-    def __init__(self, size: int = 200, max_bytes: int = 256 << 20) -> None:
-        self._items: OrderedDict[str, KeptT] = OrderedDict()
-        self._size = size
-        self._max_bytes = max_bytes
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def put(self, report: KeptT) -> str | None:
-        """The key to fetch the report by; None when the report alone is larger than the whole cache."""
-        cost = report.nbytes
-        if cost > self._max_bytes:
-            return None
-        key = secrets.token_urlsafe(12)
-        with self._lock:
-            self._items[key] = report
-            self._bytes += cost
-            while len(self._items) > self._size or self._bytes > self._max_bytes:
-                _, dropped = self._items.popitem(last=False)
-                self._bytes -= dropped.nbytes
-        return key
-
-    @property
-    def nbytes(self) -> int:
-        return self._bytes
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, owner: str, key: str) -> KeptT | None:
-        """The report under ``key`` if ``owner`` uploaded it; another user's report is as good as absent."""
-        with self._lock:
-            item = self._items.get(key)
-        if item is None or item.owner != owner:
-            return None
-        return item
-
 
 def _own_rows_only(engine: Engine, principal: Principal, data: bytes, name: str, form: str, period: str,
                    limits: Limits) -> None:
@@ -153,7 +87,7 @@ def _own_rows_only(engine: Engine, principal: Principal, data: bytes, name: str,
                           f"the file also has {', '.join(others[:3])}", where=name)
 
 
-def upload(engine: Engine, principal: Principal, cache: ReportCache[KeptReport], data: bytes, name: str, form: str,
+def upload(engine: Engine, principal: Principal, kept: KeptStore[KeptReport], data: bytes, name: str, form: str,
            period: str, submit: bool, confirm_warnings: bool, limits: Limits) -> Upload:
     if form not in forms_for(principal):
         raise HizoneError(f"your role does not submit form '{form}'", where="form")
@@ -162,7 +96,7 @@ def upload(engine: Engine, principal: Principal, cache: ReportCache[KeptReport],
                          confirm_warnings=confirm_warnings, limits=limits)
     report_id = None
     if result.report is not None and result.report.issues:
-        report_id = cache.put(KeptReport(principal.username, name, result.report.to_xlsx(), result.report.issues))
+        report_id = kept.put(KeptReport(principal.username, name, result.report.to_xlsx(), result.report.issues))
     diffs = batch_diff(engine, result.batch_id) if result.stored and result.batch_id else []
     return Upload(result, report_id, diffs)
 
