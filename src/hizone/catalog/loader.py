@@ -131,6 +131,7 @@ def _element(code: str, spec: Any, units: Mapping[str, Unit], path: Path,
 
 
 WORKFLOW_STEPS = ("review", "approve", "return")
+SEPARATE_DUTIES = "separate_duties"  # beside the steps: may a revision's writer review or approve it
 # The roles a form may name for a step: the scoped reviewers (enterprises fill in, they never review); the
 # national roles take every step of every form.
 WORKFLOW_ROLES = ("zone", "province")
@@ -142,9 +143,9 @@ def _workflow(doc: dict[str, Any], path: Path) -> tuple[tuple[str, tuple[str, ..
     if raw is None:
         return None
     where = f"{path}: workflow"
-    if not isinstance(raw, dict) or set(raw) - set(WORKFLOW_STEPS):
-        raise CatalogError(f"expected a mapping of the steps {', '.join(WORKFLOW_STEPS)} to roles, got {raw!r}",
-                           where=where)
+    if not isinstance(raw, dict) or set(raw) - {*WORKFLOW_STEPS, SEPARATE_DUTIES}:
+        raise CatalogError(f"expected a mapping of the steps {', '.join(WORKFLOW_STEPS)} to roles (and "
+                           f"{SEPARATE_DUTIES}: true or false), got {raw!r}", where=where)
     out = []
     for step in WORKFLOW_STEPS:
         roles = raw.get(step) or []
@@ -157,6 +158,15 @@ def _workflow(doc: dict[str, Any], path: Path) -> tuple[tuple[str, tuple[str, ..
         raise CatalogError("whoever reviews or approves a report may also return it: list them under return",
                            where=where)
     return tuple(out)
+
+
+def _separate_duties(doc: dict[str, Any], path: Path) -> bool:
+    """``workflow.separate_duties``: true (the default) keeps a revision's writer from reviewing or approving it."""
+    raw = doc.get("workflow")
+    value = raw.get(SEPARATE_DUTIES, True) if isinstance(raw, dict) else True
+    if not isinstance(value, bool):
+        raise CatalogError(f"{SEPARATE_DUTIES}: true or false, got {value!r}", where=f"{path}: workflow")
+    return value
 
 
 def _form(doc: dict[str, Any], elements: Mapping[str, Element], path: Path) -> Form:
@@ -182,6 +192,7 @@ def _form(doc: dict[str, Any], elements: Mapping[str, Element], path: Path) -> F
                 name_zh=_require(doc, "name_zh", where), name_en=_require(doc, "name_en", where),
                 entity=entity, frequency=frequency, cumulative=bool(doc.get("cumulative", False)),
                 source=str(doc.get("source", "")), fields=tuple(fields),
+                separate_duties=_separate_duties(doc, path),
                 **({"workflow": workflow} if workflow is not None else {}))
 
 

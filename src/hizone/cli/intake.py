@@ -136,6 +136,9 @@ def approve_command(
     result = transition(open_configured_store(), action, acting_user(user, role, user_zone, province, "--user-zone"),
                         form=form, period=period, zone_code=zone, entity_keys=entity, comment=comment)
     console().print(f"[green]{result.count}[/] submission(s) now {result.target}")
+    if result.withheld:  # the separation of duties: revisions the user filed are another reviewer's to accept
+        console().print(f"[yellow]{len(result.withheld)}[/] left for another reviewer (you filed them): "
+                        f"{', '.join(result.withheld[:10])}" + ("…" if len(result.withheld) > 10 else ""))
 
 
 def template_command(
