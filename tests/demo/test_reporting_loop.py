@@ -15,8 +15,8 @@ from hizone.auth.users import create_demo_users
 from hizone.catalog import default_catalog
 from hizone.demo import DemoData, generate, load
 from hizone.demo.reporting import LATE_EVERY, RETURN_COMMENT, remind_demo_users
-from hizone.intake.completeness import completeness
 from hizone.errors import Refused
+from hizone.intake.completeness import completeness
 from hizone.intake.service import audit_trail, list_submissions, revision_writers, transition
 from hizone.registry import load_provinces, load_zones
 from hizone.store.models import Notice, Submission, User
