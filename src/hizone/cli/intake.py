@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hizone.cli.common import acting_user, command_group, console, open_configured_store
+from hizone.cli.common import acting_user, command_group, console, open_configured_store, user_errors
 
 if TYPE_CHECKING:
     from hizone.intake.errors_report import ValidationReport
@@ -118,6 +118,7 @@ def submissions_command(
     console().print(f"{len(rows)} submission(s)")
 
 
+@user_errors
 def approve_command(
     form: FormOption,
     period: PeriodOption,
