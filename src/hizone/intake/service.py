@@ -823,11 +823,11 @@ def revision_writers(conn: Connection, form: str, period: str,
     it and whoever submitted it (a zone's user filing for an enterprise on its behalf, too)."""
     found: dict[tuple[str, int], set[str]] = {(key, batch): {by} for key, batch, by in revisions}
     keys = sorted({key for key, _, _ in revisions})
-    for start in range(0, len(keys), 5000):
-        for row in conn.execute(_SUBMITTED.where(ChangeEvent.form_code == form, ChangeEvent.period == period,
-                                                 ChangeEvent.entity_key.in_(keys[start:start + 5000]))):
-            if (row.entity_key, row.batch_id) in found:
-                found[(row.entity_key, row.batch_id)].add(row.actor)
+    # One pass over the events: named entities when few, else the whole period's (a zone's or nation's step).
+    few = [ChangeEvent.entity_key.in_(keys)] if len(keys) <= 5000 else []
+    for row in conn.execute(_SUBMITTED.where(ChangeEvent.form_code == form, ChangeEvent.period == period, *few)):
+        if (row.entity_key, row.batch_id) in found:
+            found[(row.entity_key, row.batch_id)].add(row.actor)
     return {k: frozenset(v) for k, v in found.items()}
 
 

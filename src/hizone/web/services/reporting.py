@@ -265,9 +265,9 @@ def queue(engine: Engine, principal: Principal) -> list[QueueItem]:
     items = []
     for (f, p, z, s), n in sorted(groups.items()):
         steps = next_steps(principal, f, p, z, zones[z], s)
-        mine_all = own.get((f, p, z, s), 0) == n
-        refused = refused_steps(principal, f, p, steps, {principal.username}) if mine_all else {}
-        items.append(QueueItem(f, p, z, s, n, tuple(a for a in steps if a not in refused), own.get((f, p, z, s), 0),
+        filed = own.get((f, p, z, s), 0) if duties_separated(f, p) else 0  # the caller's to accept where not
+        refused = refused_steps(principal, f, p, steps, {principal.username}) if filed == n else {}
+        items.append(QueueItem(f, p, z, s, n, tuple(a for a in steps if a not in refused), filed,
                                tuple(refused.items())))
     return items
 
