@@ -26,3 +26,12 @@ class RegistryError(HizoneError):
 
 class StoreError(HizoneError):
     """The store cannot be reached or is not in the expected state."""
+
+
+class Refused(HizoneError):
+    """A step the caller's role takes, refused to this caller on this object (a revision it filed itself: the
+    separation of duties); 403 on the web, exit code 2 on the command line."""
+
+
+class Conflict(HizoneError):
+    """A request about a state the object has left (a step on a revision a later one has superseded); 409."""

@@ -35,7 +35,8 @@ print(json.dumps({
 # The user's copies: (file under the catalog, text in the package's file, the user's text instead).
 CHANGES = [
     ("elements.yaml", "name_en: Operating revenue,", "name_en: Revenue as the user names it,"),
-    ("rules/enterprise_annual-2022.yaml", "{element: revenue, max_ratio: 10,", "{element: revenue, max_ratio: 45,"),
+    # 2023's rules are version 2022's, which inherits version 2019's: the user's copy of 2019 reaches them.
+    ("rules/enterprise_annual-2019.yaml", "{element: revenue, max_ratio: 10,", "{element: revenue, max_ratio: 45,"),
     ("calendar/torch-2019.yaml", "deadline: Y+1-04-30}   # 企业年报", "deadline: Y+1-05-31}   # 企业年报"),
     ("indicators/enterprise_annual.yaml", "name_en: Reporting enterprises", "name_en: Enterprises reporting"),
     ("disclosure/aggregates-2019.yaml", "  zone: 3", "  zone: 5"),

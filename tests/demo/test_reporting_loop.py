@@ -10,14 +10,17 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select
 
+from hizone.auth import Principal
 from hizone.auth.users import create_demo_users
 from hizone.catalog import default_catalog
 from hizone.demo import DemoData, generate, load
 from hizone.demo.reporting import LATE_EVERY, RETURN_COMMENT, remind_demo_users
+from hizone.errors import Refused
 from hizone.intake.completeness import completeness
-from hizone.intake.service import audit_trail, list_submissions
+from hizone.intake.service import audit_trail, list_submissions, revision_writers, transition
 from hizone.registry import load_provinces, load_zones
-from hizone.store.models import Notice, User
+from hizone.store.models import Notice, Submission, User
+from hizone.web.services.reporting import queue
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +47,21 @@ def test_the_last_annual_round_has_every_kind_of_reporter(engine: Engine, demo: 
     before = demo.annual[last - 1][:, 0]
     rows = [codes.index(report.entities[i].entity_key) for i in missing]
     assert np.nanmedian(before[rows]) < np.nanmedian(before)
-    # In the demo zone, corrections: three returned by the province with a comment, three awaiting review.
+    # In the demo zone, corrections filed by the zone: three returned with a comment by the zone's reviewer (the
+    # annual form's workflow: the zone returns; not the user who filed them), three awaiting review.
     states = collections.Counter(s.state for s in list_submissions(engine, form="enterprise_annual", period=str(last))
                                  if s.revision == 2)
     assert states == {"returned": 3, "submitted": 3}
-    returns = [e for e in audit_trail(engine, object_kind="submission")
-               if e.action == "return" and e.detail["period"] == str(last)]
+    trail = audit_trail(engine, object_kind="submission")
+    returns = [e for e in trail if e.action == "return" and e.detail["period"] == str(last)]
     assert len(returns) == 3 and {e.detail["comment"] for e in returns} == {RETURN_COMMENT}
+    zone = list_submissions(engine, form="enterprise_annual", period=str(last), state="returned")[0].zone_code
+    assert {(e.actor, e.detail["role"]) for e in returns} == {(f"demo-{zone}-reviewer", "zone")}
+    filers = {(e.actor, e.detail["role"]) for e in trail if e.action == "submit" and e.detail["period"] == str(last)}
+    assert filers == {(f"demo-{zone}", "zone")}
+    # The monthly form's returns are its province's (its workflow names no zone for them).
+    monthly = [e for e in trail if e.action == "return" and e.detail["form"] == "zone_monthly"]
+    assert monthly and {e.detail["role"] for e in monthly} == {"province"}
     # The monthly form: the planned late and missing zones of the last month.
     month = completeness(engine, "zone_monthly", max(demo.monthly), today=dt.date(2026, 1, 1), catalog=catalog)
     plan = collections.Counter(w["kind"] for w in demo.workflow)
@@ -69,3 +80,36 @@ def test_the_demo_users_have_notices(engine: Engine, demo: DemoData) -> None:
     # A week before the deadline the demo enterprise had sent nothing (its report came two days before it); the
     # day after, its zone's committee is told of the zone's missing enterprises.
     assert notices == {"demo-enterprise": 1, "demo-zone": 1}
+
+
+def test_the_demo_keeps_the_separation_of_duties(engine: Engine, demo: DemoData) -> None:
+    """No review or approval in the demo is its revision's writer's, and the demo zone user may review the
+    corrections its zone's filer submitted (they are another user's)."""
+    catalog = default_catalog()
+    load(engine, demo, catalog)
+    last = str(max(demo.annual))
+    accepted = [e for e in audit_trail(engine, object_kind="submission", limit=100_000)
+                if e.action in ("review", "approve")]
+    with engine.connect() as conn:
+        for e in accepted:
+            row = conn.execute(select(Submission.form_code, Submission.period, Submission.entity_key,
+                                      Submission.batch_id, Submission.created_by)
+                               .where(Submission.id == int(e.object_id))).one()
+            writers = revision_writers(conn, row.form_code, row.period, [(row.entity_key, row.batch_id,
+                                                                          row.created_by)])
+            assert e.actor not in writers[(row.entity_key, row.batch_id)]
+    waiting = list_submissions(engine, form="enterprise_annual", period=last, state="submitted")
+    assert len(waiting) == 3
+    zone_user = Principal("demo-zone", "zone", zone_code=waiting[0].zone_code)
+    assert [q.actions for q in queue(engine, zone_user) if q.period == last] == [("review", "return")]
+    done = transition(engine, "review", zone_user, form="enterprise_annual", period=last,
+                      zone_code=waiting[0].zone_code)
+    assert done.count == 3 and done.withheld == []
+    # The filer itself is refused, and the refusal is in the audit log.
+    with pytest.raises(Refused, match="you filed this revision; another reviewer must approve it"):
+        transition(engine, "approve", Principal(f"demo-{waiting[0].zone_code}", "zone",
+                                                zone_code=waiting[0].zone_code),
+                   form="enterprise_annual", period=last, zone_code=waiting[0].zone_code)
+    refused = [e for e in audit_trail(engine, object_kind="submission", limit=100_000)
+               if e.action == "approve_refused"]
+    assert sorted(e.object_id for e in refused) == sorted(str(w.id) for w in waiting)

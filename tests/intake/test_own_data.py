@@ -80,14 +80,15 @@ def test_an_empty_store_learns_enterprises_from_their_reports_and_publishes_the_
     assert [(r[0], r[1], r[2], r[3], r[4].isoformat(), r[5]) for r in registered] == sorted(
         (str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), False) for r in ANNUAL)
     assert sorted(audited) == sorted(str(r[0]) for r in ANNUAL)
+    # Who imported and submitted ("cli", the default user) is not who reviews and approves (separation of duties).
     for form, period in (("enterprise_annual", "2023"), ("zone_monthly", "2023-12")):
         hizone(store, "approve", "--form", form, "--period", period, "--action", "submit", "--role", "zone",
                "--user-zone", "Z1101", "--zone", "Z1101")
         hizone(store, "approve", "--form", form, "--period", period, "--action", "submit")
         hizone(store, "approve", "--form", form, "--period", period, "--action", "review", "--role", "province",
-               "--province", "11", "--zone", "Z1101")
-        hizone(store, "approve", "--form", form, "--period", period, "--action", "review")
-        hizone(store, "approve", "--form", form, "--period", period, "--action", "approve")
+               "--province", "11", "--zone", "Z1101", "--user", "province-reviewer")
+        hizone(store, "approve", "--form", form, "--period", period, "--action", "review", "--user", "torch-reviewer")
+        hizone(store, "approve", "--form", form, "--period", period, "--action", "approve", "--user", "torch-approver")
     hizone(store, "build")
     published = json.loads(hizone(store, "indicators", "-i", "revenue_total", "-i", "enterprise_count", "-i",
                                   "revenue_cum", "-i", "employees_total", "--level", "zone", "--period", "2023",

@@ -99,7 +99,7 @@ def test_a_zones_own_report_goes_to_its_province_and_the_nation(engine: Engine, 
 
 def test_the_queue_offers_each_reader_the_steps_its_role_takes_there(engine: Engine, seeded: Seeded) -> None:
     _submit_all(engine)
-    transition(engine, "review", ADMIN, form=FORM, period=PERIOD, entity_keys=[OWN_2])
+    transition(engine, "review", Principal("torch-reviewer", "admin"), form=FORM, period=PERIOD, entity_keys=[OWN_2])
     zone = {(q.zone_code, q.state): q.actions for q in queue(engine, ZONE) if q.period == PERIOD}
     assert zone == {("Z1101", "submitted"): ("review", "return"), ("Z1101", "reviewed"): ("approve", "return")}
     province = {(q.zone_code, q.state): q.actions for q in queue(engine, PROVINCE) if q.period == PERIOD}

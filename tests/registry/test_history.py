@@ -134,8 +134,8 @@ def test_a_moved_enterprises_years_roll_up_to_the_zone_it_was_in(store: Engine, 
         assert session.scalar(select(Submission.zone_code).where(Submission.entity_key == A,
                                                                  Submission.revision == 2)) == "Z3101"
     for year in ("2022", "2023"):
-        for action in ("submit", "review", "approve"):
-            _cli(env, "approve", "--form", "enterprise_annual", "--period", year, "--action", action)
+        for action, user in (("submit", "clerk"), ("review", "reviewer"), ("approve", "approver")):
+            _cli(env, "approve", "--form", "enterprise_annual", "--period", year, "--action", action, "--user", user)
     _cli(env, "build")
     shown = json.loads(_cli(env, "indicators", "-i", "revenue_total", "-i", "enterprise_count", "--level", "zone",
                             "--period", "2022", "--period", "2023", "--format", "json"))

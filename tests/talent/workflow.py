@@ -18,8 +18,10 @@ HEADER = ["高新区代码", "累计开发岗位数", "累计签约人数", "累
 
 def approve(engine: Engine, period: str, *, submit: bool = False) -> None:
     """Move the week's latest revisions to approved (from draft when ``submit``, else from submitted)."""
-    for action in (("submit",) if submit else ()) + ("review", "approve"):
-        assert transition(engine, action, "admin", form=FORM, period=period).count >= 1, action
+    if submit:
+        assert transition(engine, "submit", "admin", form=FORM, period=period).count >= 1
+    for action in ("review", "approve"):  # by another user than the one who submitted (separation of duties)
+        assert transition(engine, action, "reviewer", form=FORM, period=period).count >= 1, action
 
 
 def approved_weeks(engine: Engine, camp: Campaign, targets: bytes,

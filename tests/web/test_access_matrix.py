@@ -60,10 +60,12 @@ OWN = {"zone": NATIONAL | {"province", "zone"},
        "zone_points": NATIONAL | {"province", "zone", "enterprise"},  # the enterprise: its own row
        "enterprise": NATIONAL | {"province", "zone", "enterprise"},
        "submission": NATIONAL | {"province", "zone", "enterprise"},
+       "submission_step": NATIONAL | {"province", "zone"},  # which steps: the form's workflow (tests/online)
        "entity": NATIONAL | {"province", "zone", "enterprise"}, "alert": NATIONAL | {"province", "zone"},
        "province": NATIONAL | {"province"}, "carrier": NATIONAL | {"province", "zone"}}
 OTHER = {"zone": NATIONAL, "zone_points": NATIONAL, "carrier": NATIONAL,
-         "enterprise": NATIONAL, "submission": NATIONAL, "entity": NATIONAL, "alert": NATIONAL, "province": NATIONAL}
+         "enterprise": NATIONAL, "submission": NATIONAL, "submission_step": NATIONAL,
+         "entity": NATIONAL, "alert": NATIONAL, "province": NATIONAL}
 # batch_id 1 is a fixture's import batch: an upload's changes answer only its uploader (tested below), so
 # every logged-in role gets a 404 here, never a 401/403.
 FIXED_PARAMS = {"fmt": "csv", "lang": "en", "form_code": "enterprise_annual", "period": "2023",
@@ -511,7 +513,7 @@ NO_FIGURES = {"/login", "/login/unlock", "/logout", "/logout-all", "/api/docs", 
               "/reporting/online/{form_code}/{period}/submit", "/reporting/online/{form_code}/{period}/draft",
               "/reporting/online/{form_code}/{period}/return", "/reporting/online/{form_code}/{period}/step",
               "/reporting/online",
-              "/monitoring/alerts/{alert_id}", "/api/v1/alerts/{alert_id}",
+              "/monitoring/alerts/{alert_id}", "/api/v1/alerts/{alert_id}", "/api/v1/submissions/{submission_id}/steps",
               "/admin/users", "/admin/users/export.{fmt}", "/admin/users/{username}/deactivate",
               "/admin/users/{username}/reactivate", "/admin/users/{username}/password",
               "/admin/users/{username}/logout-all", "/api/v1/me", "/api/v1/zones", "/api/v1/zones/{zone_code}",

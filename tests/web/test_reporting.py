@@ -86,7 +86,7 @@ def test_the_audit_log_records_each_actor_with_its_own_role(engine: Engine, clie
 
 
 def test_province_cannot_approve_and_a_zone_reviews_only_its_enterprises(clients: dict[str, TestClient]) -> None:
-    post_file(clients["zone"], GOOD_2024)
+    post_file(clients["admin"], GOOD_2024)  # not the zone's own filing: that is another user's to review
     zone = clients["zone"]
     elsewhere = zone.post("/reporting/transition", data={
         "action": "review", "form": "enterprise_annual", "period": "2024", "zone_code": "Z4401",

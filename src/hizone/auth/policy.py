@@ -11,7 +11,7 @@ public (anonymous: published aggregates and rankings only).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from hizone.registry.outside import outside_code
@@ -194,6 +194,25 @@ def can_review(p: Principal, zone_code: str, province_code: str, workflow: Workf
     if action == "submit" or not can_take_step(p, action, workflow):
         return False
     return p.is_national or can_read_zone(p, zone_code, province_code)
+
+
+# Separation of duties: the steps that accept a report are never taken by a user who wrote the revision (stored
+# it, or submitted it: also a zone's committee filing for an enterprise on its behalf), when the form's workflow
+# separates duties (``Form.separate_duties``, its YAML's ``workflow.separate_duties``, true by default). Another
+# user of a role the workflow names for the step takes it: another of the zone's users, the province, the
+# national level. A return is not acceptance (it sends the report back to be corrected), so its writer may.
+DUTY_STEPS = ("review", "approve")
+
+
+def duty_refusal(p: Principal, action: str, workflow: Workflow, writers: Collection[str],
+                 separate: bool) -> str | None:
+    """Why ``p`` may not take ``action`` on a revision written by ``writers`` (usernames), None when it may;
+    whether ``p``'s role takes the step at all is ``can_take_step``'s."""
+    if not separate or action not in DUTY_STEPS or p.username not in writers:
+        return None
+    takers = step_takers(action, workflow)
+    return (f"you filed this revision; another reviewer must {action} it (a {', '.join(takers[:-1])} or "
+            f"{takers[-1]} user other than you)")
 
 
 def can_submit(p: Principal, entity_key: str, zone_code: str, province_code: str) -> bool:

@@ -65,6 +65,74 @@ def parse_yaml(text: str, where: str) -> dict[str, Any]:
     return loaded
 
 
+# A versioned file (rules of a form version, ...) may say ``inherit: <an earlier version>``: it is then that
+# version's document (itself resolved first) with this file's keys over it (``merged``). One mechanism for every
+# kind of versioned catalog file: a new version states only what changed.
+INHERIT = "inherit"
+# Lists whose entries are mappings named by one of these keys merge entry by entry (cross_field rules by id,
+# outliers by element); any other list is replaced whole.
+_ENTRY_NAMES = ("id", "element")
+Versioned = Mapping[tuple[str, int], tuple[Path, dict[str, Any]]]
+
+
+def merged(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
+    """``later``'s keys over ``earlier``'s. A mapping in both merges key by key (a null value drops the earlier
+    entry); a list of named entries in both (``_ENTRY_NAMES``) keeps the earlier entries' order, an entry of the
+    same name replacing its earlier one, new ones after; anything else is replaced whole. What either inherits is
+    resolved already: ``inherit`` is not kept."""
+    out = {k: v for k, v in earlier.items() if k != INHERIT}
+    for key, value in later.items():
+        if key == INHERIT:
+            continue
+        before = out.get(key)
+        if isinstance(value, dict) and isinstance(before, dict):
+            out[key] = {k: v for k, v in {**before, **value}.items() if v is not None}
+        elif isinstance(value, list) and isinstance(before, list) and (name := _entry_name(before + value)):
+            entries = {e[name]: e for e in before}
+            entries.update((e[name], e) for e in value)
+            out[key] = list(entries.values())
+        else:
+            out[key] = value
+    return out
+
+
+def _entry_name(entries: list[Any]) -> str | None:
+    """The key naming every entry of a list of mappings (``_ENTRY_NAMES``), None when there is none."""
+    return next((n for n in _ENTRY_NAMES if entries and all(isinstance(e, dict) and n in e for e in entries)), None)
+
+
+def resolve_inheritance(docs: Versioned) -> dict[tuple[str, int], dict[str, Any]]:
+    """Each document of ``docs`` ((code, version) -> (file, document)) with what it inherits merged in."""
+    resolved: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def resolve(key: tuple[str, int]) -> dict[str, Any]:
+        if key not in resolved:
+            path, doc = docs[key]
+            parent = doc.get(INHERIT)
+            if parent is None:
+                resolved[key] = doc
+            else:
+                resolved[key] = merged(resolve(_inherited_key(docs, key, parent, path)), doc)
+        return resolved[key]
+
+    for key in docs:
+        resolve(key)
+    return resolved
+
+
+def _inherited_key(docs: Versioned, key: tuple[str, int], parent: Any, path: Path) -> tuple[str, int]:
+    code, version = key
+    where = f"{path}: {INHERIT}"
+    if not isinstance(parent, int) or isinstance(parent, bool) or parent >= version:
+        raise CatalogError(f"'{INHERIT}' must be an earlier version (a year before {version}) of {code}, got "
+                           f"{parent!r}", where=where)
+    if (code, parent) not in docs:
+        known = sorted(v for c, v in docs if c == code and v != version)
+        raise CatalogError(f"inherits version {parent} of {code}, but no file has that version (files for "
+                           f"{code}: {', '.join(map(str, known)) or 'none other'})", where=where)
+    return code, parent
+
+
 def _require(entry: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...] = str) -> Any:
     value = entry.get(key)
     if not isinstance(value, kind):
@@ -141,6 +209,7 @@ def _element(code: str, spec: Any, units: Mapping[str, Unit], path: Path,
 
 
 WORKFLOW_STEPS = ("review", "approve", "return")
+SEPARATE_DUTIES = "separate_duties"  # beside the steps: may a revision's writer review or approve it
 # The roles a form may name for a step: the scoped reviewers (enterprises fill in, they never review); the
 # national roles take every step of every form.
 WORKFLOW_ROLES = ("zone", "province")
@@ -152,9 +221,9 @@ def _workflow(doc: dict[str, Any], path: Path) -> tuple[tuple[str, tuple[str, ..
     if raw is None:
         return None
     where = f"{path}: workflow"
-    if not isinstance(raw, dict) or set(raw) - set(WORKFLOW_STEPS):
-        raise CatalogError(f"expected a mapping of the steps {', '.join(WORKFLOW_STEPS)} to roles, got {raw!r}",
-                           where=where)
+    if not isinstance(raw, dict) or set(raw) - {*WORKFLOW_STEPS, SEPARATE_DUTIES}:
+        raise CatalogError(f"expected a mapping of the steps {', '.join(WORKFLOW_STEPS)} to roles (and "
+                           f"{SEPARATE_DUTIES}: true or false), got {raw!r}", where=where)
     out = []
     for step in WORKFLOW_STEPS:
         roles = raw.get(step) or []
@@ -167,6 +236,15 @@ def _workflow(doc: dict[str, Any], path: Path) -> tuple[tuple[str, tuple[str, ..
         raise CatalogError("whoever reviews or approves a report may also return it: list them under return",
                            where=where)
     return tuple(out)
+
+
+def _separate_duties(doc: dict[str, Any], path: Path) -> bool:
+    """``workflow.separate_duties``: true (the default) keeps a revision's writer from reviewing or approving it."""
+    raw = doc.get("workflow")
+    value = raw.get(SEPARATE_DUTIES, True) if isinstance(raw, dict) else True
+    if not isinstance(value, bool):
+        raise CatalogError(f"{SEPARATE_DUTIES}: true or false, got {value!r}", where=f"{path}: workflow")
+    return value
 
 
 def _form(doc: dict[str, Any], elements: Mapping[str, Element], path: Path) -> Form:
@@ -192,6 +270,7 @@ def _form(doc: dict[str, Any], elements: Mapping[str, Element], path: Path) -> F
                 name_zh=_require(doc, "name_zh", where), name_en=_require(doc, "name_en", where),
                 entity=entity, frequency=frequency, cumulative=bool(doc.get("cumulative", False)),
                 source=str(doc.get("source", "")), fields=tuple(fields),
+                separate_duties=_separate_duties(doc, path),
                 **({"workflow": workflow} if workflow is not None else {}))
 
 

@@ -87,6 +87,9 @@ class Form:
     # form's YAML says (``workflow``); the programme's zone-level chain (province reviews and returns, the
     # national level approves) when it says nothing. auth/policy.py reads it (``step_takers``).
     workflow: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_WORKFLOW
+    # Whether the user who wrote a revision (filed it, also on an enterprise's behalf) is kept from reviewing or
+    # approving it (the YAML's ``workflow.separate_duties``, true unless it says false); auth/policy.py applies it.
+    separate_duties: bool = True
 
     @property
     def element_codes(self) -> tuple[str, ...]:

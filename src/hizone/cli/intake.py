@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hizone.cli.common import acting_user, command_group, console, open_configured_store
+from hizone.cli.common import acting_user, command_group, console, open_configured_store, user_errors
 
 if TYPE_CHECKING:
     from hizone.intake.errors_report import ValidationReport
@@ -118,6 +118,7 @@ def submissions_command(
     console().print(f"{len(rows)} submission(s)")
 
 
+@user_errors
 def approve_command(
     form: FormOption,
     period: PeriodOption,
@@ -136,6 +137,9 @@ def approve_command(
     result = transition(open_configured_store(), action, acting_user(user, role, user_zone, province, "--user-zone"),
                         form=form, period=period, zone_code=zone, entity_keys=entity, comment=comment)
     console().print(f"[green]{result.count}[/] submission(s) now {result.target}")
+    if result.withheld:  # the separation of duties: revisions the user filed are another reviewer's to accept
+        console().print(f"[yellow]{len(result.withheld)}[/] left for another reviewer (you filed them): "
+                        f"{', '.join(result.withheld[:10])}" + ("…" if len(result.withheld) > 10 else ""))
 
 
 def template_command(

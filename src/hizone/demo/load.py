@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
-from hizone.auth.policy import Principal
 from hizone.catalog import Catalog
 from hizone.demo import reporting
 from hizone.demo.carbon import load_carbon
@@ -105,7 +104,7 @@ def _annual_corrections(conn: Connection, data: DemoData, catalog: Catalog) -> N
 
 
 def _move_corrections(engine: Engine, data: DemoData) -> None:
-    """The demo zone's corrections go through the workflow: submitted by the zone, some returned by its province."""
+    """The demo zone's corrections go through the workflow: submitted by the zone, some returned (``reporting``)."""
     last = max(data.annual)
     codes, zone_codes, plan = _corrections(data)
     rows = np.concatenate(list(plan.values()))
@@ -146,16 +145,16 @@ def _monthly(conn: Connection, data: DemoData, catalog: Catalog) -> int:
 
 
 def _move_open_work(engine: Engine, data: DemoData) -> None:
-    """The drafts go through the intake workflow itself: submitted by their zone, some returned by the province."""
+    """The drafts go through the intake workflow itself: submitted by their zone, some returned by whom the
+    monthly form's workflow names (its province)."""
     province = {z.code: z.province_code for z in data.zones}
     for item in data.workflow:
         if item["kind"] not in ("awaiting_review", "returned"):
             continue
         zone, period = item["zone"], item["period"]
-        transition(engine, "submit", Principal(f"demo-{zone}", "zone", zone_code=zone), form=MONTHLY_FORM,
-                   period=period, zone_code=zone)
+        transition(engine, "submit", reporting.filer(zone), form=MONTHLY_FORM, period=period, zone_code=zone)
         if item["kind"] == "returned":
-            transition(engine, "return", Principal(f"demo-{province[zone]}", "province", province_code=province[zone]),
+            transition(engine, "return", reporting.reviewer(MONTHLY_FORM, period, "return", zone, province[zone]),
                        form=MONTHLY_FORM, period=period, zone_code=zone,
                        comment="（合成）营业收入与上月累计不衔接，请核实后重新报送")
 

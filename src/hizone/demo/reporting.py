@@ -3,8 +3,10 @@ returned with a comment or awaiting review, and the reminders the demo users got
 
 Sizes: about 1% of the last year's enterprises never report (the smallest: in the Torch survey the missing are
 mostly small firms) and 4% report after the deadline, by 3, 12 or 30 days; in the demo users' zone a few
-enterprises send a correction (revision 2), some of which their province returns. Nothing here changes a figure:
-the missing are left out of the generated data itself, late and corrected reports keep their approved values.
+enterprises send a correction (revision 2), filed by their zone on their behalf, some of which the zone's
+reviewer returns (enterprise_annual's workflow: the zone returns), another user than the one who filed them.
+Nothing here changes a figure: the missing are left out of the generated data itself, late and corrected reports
+keep their approved values.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy import Engine
 
 from hizone.auth.policy import Principal
 from hizone.catalog import Catalog
-from hizone.intake.service import transition
+from hizone.intake.service import transition, workflow_of
 from hizone.online.calendar import CHINA, window
 from hizone.online.dispatch import run_reminders
 
@@ -75,16 +77,32 @@ def correction_plan(codes: np.ndarray, zone_codes: np.ndarray, reporting: np.nda
     return plan
 
 
+def filer(zone: str) -> Principal:
+    """The demo's zone user who files (submits) its zone's reports, also its enterprises' on their behalf."""
+    return Principal(f"demo-{zone}", "zone", zone_code=zone)
+
+
+def reviewer(form: str, period: str, step: str, zone: str, province: str) -> Principal:
+    """The demo's user taking a review step of a report: of the first role the form's workflow names for it (a
+    zone's reviewer, another user than its filer; a province's department), else the national level."""
+    roles = dict(workflow_of(form, period)).get(step, ())
+    if roles[:1] == ("zone",):
+        return Principal(f"demo-{zone}-reviewer", "zone", zone_code=zone)
+    if roles[:1] == ("province",):
+        return Principal(f"demo-{province}", "province", province_code=province)
+    return Principal("demo-torch", "admin")
+
+
 def move_corrections(engine: Engine, form: str, period: str, zone: str, province: str,
                      keys: dict[str, list[str]]) -> None:
-    """The corrections (stored as drafts) go through the workflow: submitted by their zone, some returned."""
+    """The corrections (stored as drafts) go through the workflow: submitted by their zone, some returned by
+    whom the form's workflow names (``reviewer``)."""
     everyone = [k for found in keys.values() for k in found]
     if not everyone:
         return
-    transition(engine, "submit", Principal(f"demo-{zone}", "zone", zone_code=zone), form=form, period=period,
-               entity_keys=everyone)
+    transition(engine, "submit", filer(zone), form=form, period=period, entity_keys=everyone)
     if keys.get("returned"):
-        transition(engine, "return", Principal(f"demo-{province}", "province", province_code=province), form=form,
+        transition(engine, "return", reviewer(form, period, "return", zone, province), form=form,
                    period=period, entity_keys=keys["returned"], comment=RETURN_COMMENT)
 
 

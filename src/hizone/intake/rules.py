@@ -1,4 +1,6 @@
-"""Validation rules as metadata: one YAML file per form version in catalog/data/rules/, checked on load.
+"""Validation rules as metadata: one YAML file per form version in catalog/data/rules/, checked on load. A
+version's file may inherit an earlier version's rules (``inherit: 2019``, the catalog loader's
+``resolve_inheritance``) and state only what it adds or changes.
 
 Cross-field checks are a small language, ``a + b <= k * c``, evaluated over whole columns with NumPy.
 """
@@ -16,7 +18,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hizone.catalog import Catalog, Form, default_catalog, package_directory, read_yaml, user_directories
+from hizone.catalog import (
+    Catalog,
+    Form,
+    default_catalog,
+    package_directory,
+    read_yaml,
+    resolve_inheritance,
+    user_directories,
+)
 from hizone.errors import CatalogError
 from hizone.intake.checks import CHECKS
 
@@ -152,12 +162,17 @@ def _columns(doc: Mapping[str, Any], path: Path) -> tuple[ColumnRole, ...]:
     return tuple(roles)
 
 
-def load_rules(path: Path, catalog: Catalog) -> RuleSet:
-    """The rule set in ``path``, checked against the catalog's form of the same code and version."""
-    doc = read_yaml(path)
+def _form_and_version(doc: Mapping[str, Any], path: Path) -> tuple[str, int]:
     code, version = doc.get("form"), doc.get("version")
     if not isinstance(code, str) or not isinstance(version, int):
         raise CatalogError("'form' (text) and 'version' (year) are required", where=str(path))
+    return code, version
+
+
+def _rule_set(doc: Mapping[str, Any], path: Path, catalog: Catalog) -> RuleSet:
+    """The rule set of ``doc`` (read from ``path``, inheritance resolved), checked against the catalog's form of
+    the same code and version."""
+    code, version = _form_and_version(doc, path)
     form = next((f for f in catalog.forms.get(code, ()) if f.version == version), None)
     if form is None:
         raise CatalogError(f"no form '{code}' version {version} in the catalog", where=str(path))
@@ -201,12 +216,15 @@ def rule_directories() -> list[Path]:
 
 
 def load_all_rules(catalog: Catalog, directories: Iterable[Path] | None = None) -> dict[tuple[str, int], RuleSet]:
-    found: dict[tuple[str, int], RuleSet] = {}
+    """Every form version's rules; a later directory's file for the same form and version replaces an earlier
+    one's (also as what later versions inherit)."""
+    docs: dict[tuple[str, int], tuple[Path, dict[str, Any]]] = {}
     for root in directories if directories is not None else rule_directories():
         for path in sorted(root.glob("*.yaml")):
-            rules = load_rules(path, catalog)
-            found[(rules.form.code, rules.form.version)] = rules
-    return found
+            doc = read_yaml(path)
+            docs[_form_and_version(doc, path)] = (path, doc)
+    resolved = resolve_inheritance(docs)
+    return {key: _rule_set(resolved[key], path, catalog) for key, (path, _) in docs.items()}
 
 
 @cache

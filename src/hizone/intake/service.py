@@ -24,10 +24,17 @@ from sqlalchemy import Connection, Engine, Select, String, and_, bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hizone.auth.policy import Principal, can_take_step, entities_acted_on, step_takers, zones_acted_on
+from hizone.auth.policy import (
+    Principal,
+    can_take_step,
+    duty_refusal,
+    entities_acted_on,
+    step_takers,
+    zones_acted_on,
+)
 from hizone.catalog import Catalog, default_catalog
-from hizone.catalog.model import DEFAULT_WORKFLOW
-from hizone.errors import HizoneError
+from hizone.catalog.model import DEFAULT_WORKFLOW, Form
+from hizone.errors import HizoneError, Refused
 from hizone.intake.checks import module as check_module
 from hizone.intake.errors import IntakeError, WorkflowError
 from hizone.intake.errors_report import Issue, IssueTally, ValidationReport, message
@@ -52,6 +59,7 @@ from hizone.registry.outside import NAME_ZH, outside_code, with_outside
 from hizone.store import bulk_transaction, read_connection
 from hizone.store.bulk import arrow_column
 from hizone.store.changes import (
+    STATE_CHANGED,
     AuditEntry,
     AuditFilter,
     BatchWrite,
@@ -62,7 +70,9 @@ from hizone.store.changes import (
     open_batch,
 )
 from hizone.store.models import (
+    AuditLog,
     Carrier,
+    ChangeEvent,
     Enterprise,
     EnterpriseVersion,
     ImportBatch,
@@ -777,16 +787,70 @@ STEPS = {
 }
 
 
+def form_version(form: str, period: str, catalog: Catalog | None = None) -> Form | None:
+    """The version of a form in force for the period's year (its first for an earlier year, its latest for a
+    period without a year); None for an unknown form."""
+    versions = (catalog or default_catalog()).forms.get(form)
+    if not versions:
+        return None
+    year = int(period[:4]) if ascii_digits(period[:4]) and len(period) >= 4 else versions[-1].version
+    usable = [v for v in versions if v.version <= year] or [versions[0]]
+    return usable[-1]
+
+
 def workflow_of(form: str, period: str, catalog: Catalog | None = None) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Who takes each step of a form's workflow (its YAML's ``workflow``), in the version for the period's year;
     an unknown form's is the default chain (nothing of it is stored, so nothing moves)."""
-    cat = catalog or default_catalog()
-    versions = cat.forms.get(form)
-    if not versions:
-        return DEFAULT_WORKFLOW
-    year = int(period[:4]) if ascii_digits(period[:4]) and len(period) >= 4 else versions[-1].version
-    usable = [v for v in versions if v.version <= year] or [versions[0]]
-    return usable[-1].workflow
+    version = form_version(form, period, catalog)
+    return version.workflow if version is not None else DEFAULT_WORKFLOW
+
+
+def duties_separated(form: str, period: str, catalog: Catalog | None = None) -> bool:
+    """Whether the form's version for the period keeps a revision's writer from accepting it (its YAML's
+    ``workflow.separate_duties``; an unknown form's: yes)."""
+    version = form_version(form, period, catalog)
+    return version.separate_duties if version is not None else True
+
+
+# Who submitted each revision: the submit steps' events (an upload submitted at once has no such event: its
+# uploader, the revision's ``created_by``, wrote it).
+_SUBMITTED = select(ChangeEvent.form_code, ChangeEvent.period, ChangeEvent.entity_key, ChangeEvent.batch_id,
+                    ChangeEvent.actor).where(ChangeEvent.kind == STATE_CHANGED, ChangeEvent.to_state == "submitted")
+WriterKey = tuple[str, str, str, int]  # a revision: form, period, entity key, batch
+
+
+def revision_writers(conn: Connection, form: str, period: str,
+                     revisions: Sequence[tuple[str, int, str]]) -> dict[tuple[str, int], frozenset[str]]:
+    """Who wrote each of ``revisions`` ((entity key, batch, uploader)) of a form and period: the user who stored
+    it and whoever submitted it (a zone's user filing for an enterprise on its behalf, too)."""
+    found: dict[tuple[str, int], set[str]] = {(key, batch): {by} for key, batch, by in revisions}
+    keys = sorted({key for key, _, _ in revisions})
+    # One pass over the events: named entities when few, else the whole period's (a zone's or nation's step).
+    few = [ChangeEvent.entity_key.in_(keys)] if len(keys) <= 5000 else []
+    for row in conn.execute(_SUBMITTED.where(ChangeEvent.form_code == form, ChangeEvent.period == period, *few)):
+        if (row.entity_key, row.batch_id) in found:
+            found[(row.entity_key, row.batch_id)].add(row.actor)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def latest_writers(engine: Engine, form: str, period: str, entity_key: str) -> frozenset[str]:
+    """Who wrote the latest revision of one entity's report (``revision_writers``); empty when there is none."""
+    with engine.connect() as conn:
+        row = conn.execute(select(Submission.batch_id, Submission.created_by).where(
+            Submission.form_code == form, Submission.period == period, Submission.entity_key == entity_key)
+            .order_by(Submission.revision.desc()).limit(1)).first()
+        if row is None:
+            return frozenset()
+        return revision_writers(conn, form, period, [(entity_key, row.batch_id, row.created_by)])[
+            (entity_key, row.batch_id)]
+
+
+def submitted_by(engine: Engine, username: str) -> frozenset[WriterKey]:
+    """The revisions a user submitted (form, period, entity key, batch): with those it stored, the ones it may
+    not accept where its form separates duties."""
+    with engine.connect() as conn:
+        rows = conn.execute(_SUBMITTED.where(ChangeEvent.actor == username)).all()
+    return frozenset((r.form_code, r.period, r.entity_key or "", r.batch_id or 0) for r in rows)
 
 
 @dataclass
@@ -794,6 +858,9 @@ class TransitionResult:
     action: str
     target: str
     submission_ids: list[int]
+    # The entities whose revision the actor wrote itself, left for another reviewer (separation of duties) when a
+    # step over a whole zone or period took the others.
+    withheld: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -811,6 +878,9 @@ def transition(engine: Engine, action: str, user: Principal | str, *, form: str,
     is required). Approved data is locked. Each actor acts in its own zones only.
     Naming entities that cannot take the step is an error and changes nothing. ``field_comments`` (a return's
     comments on single fields, element code -> text) are kept with the change for the filler's form.
+    Where the form separates duties (auth policy ``duty_refusal``) nobody reviews or approves a revision it wrote:
+    naming one is refused (403 on the web) with the refusal in the audit log; a step over a zone or period takes
+    the others and leaves those for another reviewer (``withheld``), refused only if none is left.
     """
     actor = Principal.of(user)
     step = STEPS.get(action)
@@ -826,7 +896,8 @@ def transition(engine: Engine, action: str, user: Principal | str, *, form: str,
         raise WorkflowError("returning for correction needs a comment saying what to correct", where="comment")
     with engine.begin() as conn:
         rows = conn.execute(_latest(form, period, Submission.id, Submission.entity_key, Submission.zone_code,
-                                    Submission.state, Submission.revision, Submission.batch_id)).all()
+                                    Submission.state, Submission.revision, Submission.batch_id,
+                                    Submission.created_by)).all()
         scope = _scope_zones(conn, actor)
         selected = [r for r in rows if (zone_code is None or r.zone_code == zone_code)
                     and (entity_keys is None or r.entity_key in set(entity_keys))]
@@ -850,10 +921,46 @@ def transition(engine: Engine, action: str, user: Principal | str, *, form: str,
             raise WorkflowError(f"nothing to {action}: no {form} {period} submissions in state "
                                 f"{' or '.join(sorted(step.sources))}" + (f" in zone {zone_code}" if zone_code
                                                                           else ""), where=action)
-        change_states(conn, Who(actor.username, actor.role), action, form, period,
-                      [Revision(r.id, r.entity_key, r.revision, r.state, r.batch_id) for r in eligible], step.target,
-                      comment, field_comments)
-    return TransitionResult(action, step.target, [r.id for r in eligible])
+        own, reason = _own_revisions(conn, actor, action, form, period, chain, eligible)
+        refuse = bool(own) and (entity_keys is not None or len(own) == len(eligible))
+        if own and not refuse:
+            _audit_refusals(conn, actor, action, form, period, own, reason)
+        own_ids = {r.id for r in own}
+        taken = [r for r in eligible if r.id not in own_ids]
+        if not refuse:
+            change_states(conn, Who(actor.username, actor.role), action, form, period,
+                          [Revision(r.id, r.entity_key, r.revision, r.state, r.batch_id) for r in taken],
+                          step.target, comment, field_comments)
+    if refuse:
+        with engine.begin() as conn:
+            _audit_refusals(conn, actor, action, form, period, own, reason)
+        keys = [r.entity_key for r in own]
+        raise Refused(reason, where=f"{form} {period} {', '.join(keys[:5])}" + ("…" if len(keys) > 5 else ""))
+    return TransitionResult(action, step.target, [r.id for r in taken], [r.entity_key for r in own])
+
+
+def _own_revisions(conn: Connection, actor: Principal, action: str, form: str, period: str, chain: Any,
+                   eligible: Sequence[Any]) -> tuple[list[Any], str]:
+    """The rows of ``eligible`` the actor may not take ``action`` on, having written them (auth policy
+    ``duty_refusal``), and why; ([], "") when the form does not separate duties or the step accepts nothing."""
+    separate = duties_separated(form, period)
+    if duty_refusal(actor, action, chain, {actor.username}, separate) is None:
+        return [], ""
+    writers = revision_writers(conn, form, period, [(r.entity_key, r.batch_id, r.created_by) for r in eligible])
+    refusals = {r.id: duty_refusal(actor, action, chain, writers[(r.entity_key, r.batch_id)], separate)
+                for r in eligible}
+    own = [r for r in eligible if refusals[r.id] is not None]
+    return own, str(refusals[own[0].id]) if own else ""
+
+
+def _audit_refusals(conn: Connection, actor: Principal, action: str, form: str, period: str,
+                    own: Sequence[Any], reason: str) -> None:
+    """A refused step in the audit log (beside the steps' change events), one entry per revision kept from it."""
+    conn.execute(insert(AuditLog), [
+        {"at": utcnow(), "actor": actor.username, "action": f"{action}_refused", "object_kind": "submission",
+         "object_id": str(r.id), "detail": {"form": form, "period": period, "entity": r.entity_key,
+                                            "revision": r.revision, "role": actor.role, "reason": reason}}
+        for r in own])
 
 
 def audit_trail(engine: Engine, *, object_kind: str | None = None, object_id: str | None = None,

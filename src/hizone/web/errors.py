@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hizone.errors import HizoneError, StoreError
+from hizone.errors import Conflict, HizoneError, Refused, StoreError
 
 log = logging.getLogger("hizone.web")
 
@@ -96,6 +96,14 @@ def install(app: FastAPI) -> None:
     def store_down(request: Request, exc: StoreError) -> Response:
         log.error("store error: %s", exc)
         return error_response(request, 503, "the data store is not available right now")
+
+    @app.exception_handler(Refused)
+    def refused(request: Request, exc: Refused) -> Response:
+        return error_response(request, 403, exc.reason, where=exc.where)
+
+    @app.exception_handler(Conflict)
+    def conflict(request: Request, exc: Conflict) -> Response:
+        return error_response(request, 409, exc.reason, where=exc.where)
 
     @app.exception_handler(HizoneError)
     def user_mistake(request: Request, exc: HizoneError) -> Response:

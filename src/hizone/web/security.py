@@ -403,6 +403,18 @@ def _submission_check(param: str) -> Check:
     return check
 
 
+def _submission_step_check(param: str) -> Check:
+    """A workflow step on a submission: a reviewing role (which steps and forms: the workflow, in
+    intake.service.transition), on a submission it may read."""
+    readable = _submission_check(param)
+
+    def check(request: Request, principal: Principal) -> None:
+        if not may_review(principal):
+            _deny(principal)
+        readable(request, principal)
+    return check
+
+
 def is_row_id(raw: str) -> bool:
     """ASCII digits only: str.isdigit() also accepts '²' and other digits int() refuses."""
     return ascii_digits(raw) and len(raw) <= 18
@@ -504,6 +516,10 @@ def submission(param: str = "submission_id") -> Rule:
     return Rule(f"submission:{param}", _submission_check(param))
 
 
+def submission_step(param: str = "submission_id") -> Rule:
+    return Rule(f"submission_step:{param}", _submission_step_check(param))
+
+
 # Route parameter types: `principal: ZoneReader` both declares the rule and receives the caller.
 Public = Annotated[Principal, Depends(public)]
 LoggedIn = Annotated[Principal, Depends(logged_in)]
@@ -527,4 +543,5 @@ ZonePointsReader = Annotated[Principal, Depends(zone_points())]
 EnterpriseReader = Annotated[Principal, Depends(enterprise())]
 EntityReader = Annotated[Principal, Depends(entity())]
 SubmissionReader = Annotated[Principal, Depends(submission())]
+SubmissionStep = Annotated[Principal, Depends(submission_step())]
 AlertHandler = Annotated[Principal, Depends(alert())]

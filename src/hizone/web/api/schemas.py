@@ -144,6 +144,19 @@ class AlertChange(BaseModel):
     note: str | None = Field(None, max_length=500)
 
 
+class StepIn(BaseModel):
+    """A workflow step on a report's latest revision: review, approve, or return for correction (with a comment)."""
+
+    action: str = Field(pattern=r"^(review|approve|return)$")
+    comment: str | None = Field(None, max_length=500)
+
+
+class StepOut(BaseModel):
+    submission_id: int
+    action: str
+    state: str  # the revision's state after the step
+
+
 class RunOut(BaseModel):
     id: int
     framework: str

@@ -27,6 +27,8 @@ from hizone.web.api.schemas import (
     RevisionOut,
     RunOut,
     RunResults,
+    StepIn,
+    StepOut,
     UploadOut,
 )
 from hizone.web.api.v1 import ERRORS, PAGE, PAGE_SIZE, ZONE_CODE
@@ -121,6 +123,17 @@ async def upload_submission(request: Request, principal: security.Submitter, fil
                              for i in rep_svc.issues_of(outcome.report)])
     status = {"stored": 201, "unchanged": 200}.get(outcome.status, 422)
     return JSONResponse(body.model_dump(), status_code=status)
+
+
+@router.post("/submissions/{submission_id}/steps", response_model=StepOut,
+             responses={403: {"model": None, "description": "a step the caller may not take here: its role or "
+                                                            "zone, or a revision it filed itself (separation of "
+                                                            "duties)"},
+                        409: {"model": None, "description": "not the report's latest revision"}},
+             summary="Review, approve or return a report's latest revision (the form's workflow)")
+def take_step(request: Request, principal: security.SubmissionStep, submission_id: str, body: StepIn) -> StepOut:
+    result = rep_svc.step_on(request.app.state.engine, principal, int(submission_id), body.action, body.comment)
+    return StepOut(submission_id=int(submission_id), action=body.action, state=result.target)
 
 
 @router.get("/submissions/{submission_id}/history", response_model=list[RevisionOut],

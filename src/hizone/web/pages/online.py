@@ -213,13 +213,13 @@ def review(request: Request, principal: security.Scoped, form_code: str, period:
     found = online_svc.review(engine, form, report)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no report of '{report.entity_key}' for {canonical}")
-    steps = online_svc.review_steps(engine, principal, report, found.state)
+    steps, refused = online_svc.review_steps(engine, principal, report, found.state)
     returned = last_return(engine, report)
     return render(request, "online_review.html", {
         "form": form, "period": canonical, "entity": report.entity_key, "review": found,
         "returned": returned, "earlier": earlier_return(engine, report) if returned is None else None,
         "can_return": "return" in steps,
-        "steps": [s for s in steps if s != "return"], "done": done,
+        "steps": [s for s in steps if s != "return"], "refused": list(refused), "done": done,
         "history_url": svc.history_url(form_code, report.entity_key, canonical),
         "base": f"/reporting/online/{form_code}/{canonical}"})
 

@@ -34,7 +34,7 @@ def _context(request: Request, principal: Principal, **extra: object) -> dict[st
                                   "recent": svc.recent_table(svc.recent(engine, principal), lang),
                                   "recent_shown": svc.RECENT_ON_PAGE, "upload": None, "issues": None,
                                   "can_submit": may_submit(principal), "can_review": may_review(principal),
-                                  "queue": None, "message": None, "error": None}
+                                  "queue": None, "message": None, "withheld": None, "error": None}
     if context["can_review"]:
         context["queue"] = svc.queue_table(svc.queue(engine, principal), lang)
     context.update(extra)
@@ -43,8 +43,11 @@ def _context(request: Request, principal: Principal, **extra: object) -> dict[st
 
 @router.get("/reporting")
 def reporting(request: Request, principal: security.LoggedIn,
-              done: str | None = Query(None, max_length=200)) -> Response:
-    return render(request, "reporting.html", _context(request, principal, message=done))
+              done: str | None = Query(None, max_length=200),
+              withheld: int | None = Query(None, ge=1, le=10_000_000)) -> Response:
+    """The page; after a queue step, what it did (``done``) and how many revisions it left to another reviewer
+    because the caller filed them itself (``withheld``)."""
+    return render(request, "reporting.html", _context(request, principal, message=done, withheld=withheld))
 
 
 async def read_upload(request: Request, file: UploadFile, suffixes: tuple[str, ...] = svc.UPLOAD_SUFFIXES) -> bytes:
@@ -149,8 +152,9 @@ def transition(request: Request, principal: security.Reviewer,
                form: str = Form(..., pattern=ANY_FORM), period: str = Form(..., pattern=ANY_PERIOD),
                zone_code: str = Form("", pattern=r"^[A-Za-z0-9]{0,8}$"),
                comment: str = Form("", max_length=500)) -> Response:
-    count = svc.act(request.app.state.engine, principal, action, form, period, zone_code or None, comment or None)
-    return see_other(f"/reporting?done={action}:{count}")
+    result = svc.act(request.app.state.engine, principal, action, form, period, zone_code or None, comment or None)
+    left = f"&withheld={len(result.withheld)}" if result.withheld else ""
+    return see_other(f"/reporting?done={action}:{result.count}{left}")
 
 
 @router.get("/reporting/completeness")

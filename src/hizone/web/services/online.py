@@ -14,7 +14,7 @@ from hizone.auth.policy import can_submit
 from hizone.catalog import default_catalog
 from hizone.errors import HizoneError
 from hizone.intake.rules import RuleSet
-from hizone.intake.service import unpacked
+from hizone.intake.service import latest_writers, unpacked
 from hizone.intake.validate import prepare
 from hizone.online.form import FormLayout
 from hizone.store import read_connection
@@ -88,13 +88,18 @@ def _reviewed(engine: Engine, principal: Principal, form_code: str,
     return key, found
 
 
-def review_steps(engine: Engine, principal: Principal, report: Report, state: str) -> tuple[str, ...]:
+def review_steps(engine: Engine, principal: Principal, report: Report,
+                 state: str) -> tuple[tuple[str, ...], dict[str, str]]:
     """The workflow steps (review, approve, return) the caller may take on the report as it stands: the form's
-    workflow and the caller's scope decide (auth policy); () for a reader who only looks."""
+    workflow and the caller's scope decide (auth policy); () for a reader who only looks. Beside them, the steps
+    its role takes but not on this revision, which it filed itself (step -> why: the separation of duties)."""
     found = _zone_of(engine, report.form_code, report.entity_key)
     if found is None:
-        return ()
-    return svc.next_steps(principal, report.form_code, report.period, found[0], found[1], state)
+        return (), {}
+    steps = svc.next_steps(principal, report.form_code, report.period, found[0], found[1], state)
+    writers = latest_writers(engine, report.form_code, report.period, report.entity_key)
+    refused = svc.refused_steps(principal, report.form_code, report.period, steps, writers)
+    return tuple(a for a in steps if a not in refused), refused
 
 
 def previous_period(period: str) -> str:

@@ -4,15 +4,16 @@ templates and revision history, each limited to the caller's scope."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from hizone.auth import Principal, can_read_zone, can_review, data_scope, may_submit_form
+from hizone.auth import Principal, can_read_zone, can_review, data_scope, duty_refusal, may_submit_form
 from hizone.auth.policy import entities_acted_on
 from hizone.catalog import default_catalog
-from hizone.errors import HizoneError
+from hizone.errors import Conflict, HizoneError
 from hizone.intake.completeness import CompletenessReport, completeness
 from hizone.intake.errors_report import Issue, ValidationReport
 from hizone.intake.readers import Limits
@@ -21,11 +22,14 @@ from hizone.intake.service import (
     ImportResult,
     RevisionDiff,
     SubmissionView,
+    TransitionResult,
     batch_diff,
     build_context,
+    duties_separated,
     import_file,
     list_submissions,
     revision_diff,
+    submitted_by,
     transition,
     workflow_of,
 )
@@ -34,7 +38,7 @@ from hizone.intake.validate import prepare, validate_sheet
 from hizone.intake.worker import read_in_worker
 from hizone.online.calendar import Status, local_date
 from hizone.registry.outside import with_outside
-from hizone.store.models import ImportBatch, Province, Zone
+from hizone.store.models import ImportBatch, Province, Submission, Zone
 from hizone.web.i18n import translate
 from hizone.web.services.kept import KeptStore
 from hizone.web.services.tables import Column, Table, check_export_size
@@ -139,6 +143,8 @@ class QueueItem:
     state: str
     count: int
     actions: tuple[str, ...] = ()  # the steps the caller may take on them (auth policy, the form's workflow)
+    own: int = 0  # how many of them the caller wrote itself: a step over the group leaves those to another reviewer
+    refused: tuple[tuple[str, str], ...] = ()  # (step, why): steps its role takes, refused as it wrote them all
 
 
 # The steps a report in each state can take next, in the order the queue offers them.
@@ -153,6 +159,15 @@ def next_steps(principal: Principal, form: str, period: str, zone_code: str, pro
                  if can_review(principal, zone_code, province_code, chain, a))
 
 
+def refused_steps(principal: Principal, form: str, period: str, steps: Sequence[str],
+                  writers: Collection[str]) -> dict[str, str]:
+    """Of ``steps``, those the principal may not take on a revision ``writers`` wrote (the separation of duties,
+    auth policy ``duty_refusal``), each with why."""
+    chain, separate = workflow_of(form, period), duties_separated(form, period)
+    found = {a: duty_refusal(principal, a, chain, writers, separate) for a in steps}
+    return {a: why for a, why in found.items() if why is not None}
+
+
 def queue_table(items: list[QueueItem], lang: str) -> Table:
     """The approval queue; ``actions`` (not a column) are the steps a row offers its reader."""
     t = lambda key: translate(key, lang)  # noqa: E731
@@ -161,30 +176,61 @@ def queue_table(items: list[QueueItem], lang: str) -> Table:
                Column("count", t("report.count"), "int")]
     rows: list[dict[str, object]] = [
         {"form": q.form, "period": q.period, "zone_code": q.zone_code, "state": t(f"state.{q.state}"),
-         "state_code": q.state, "count": q.count, "actions": q.actions} for q in items]
+         "state_code": q.state, "count": q.count, "actions": q.actions, "own": q.own,
+         "refused": [(a, translate(f"online.own_step.{a}", lang)) for a, _ in q.refused]} for q in items]
     return Table("queue", columns, rows)
 
 
 def queue(engine: Engine, principal: Principal) -> list[QueueItem]:
-    """Latest revisions waiting for review or approval in the caller's scope, grouped by form/period/zone."""
+    """Latest revisions waiting for review or approval in the caller's scope, grouped by form/period/zone, with
+    how many of each group the caller wrote itself (stored or submitted: not its to accept)."""
     zones = _zones_in_scope(engine, principal)
+    mine = submitted_by(engine, principal.username)
     groups: dict[tuple[str, str, str, str], int] = {}
+    own: dict[tuple[str, str, str, str], int] = {}
     for state in ("submitted", "reviewed"):
         for view in list_submissions(engine, state=state):
             if view.zone_code in zones:
                 key = (view.form_code, view.period, view.zone_code, state)
                 groups[key] = groups.get(key, 0) + 1
-    return [QueueItem(f, p, z, s, n, next_steps(principal, f, p, z, zones[z], s))
-            for (f, p, z, s), n in sorted(groups.items())]
+                if view.created_by == principal.username or \
+                        (view.form_code, view.period, view.entity_key, view.batch_id) in mine:
+                    own[key] = own.get(key, 0) + 1
+    items = []
+    for (f, p, z, s), n in sorted(groups.items()):
+        steps = next_steps(principal, f, p, z, zones[z], s)
+        filed = own.get((f, p, z, s), 0) if duties_separated(f, p) else 0  # the caller's to accept where not
+        refused = refused_steps(principal, f, p, steps, {principal.username}) if filed == n else {}
+        items.append(QueueItem(f, p, z, s, n, tuple(a for a in steps if a not in refused), filed,
+                               tuple(refused.items())))
+    return items
 
 
 def act(engine: Engine, principal: Principal, action: str, form: str, period: str, zone_code: str | None,
-        comment: str | None) -> int:
+        comment: str | None) -> TransitionResult:
     if zone_code and zone_code not in _zones_in_scope(engine, principal):
         raise HizoneError(f"zone '{zone_code}' is outside your scope", where="zone_code")
-    result = transition(engine, action, principal, form=form, period=period, zone_code=zone_code or None,
-                        comment=comment)
-    return result.count
+    return transition(engine, action, principal, form=form, period=period, zone_code=zone_code or None,
+                      comment=comment)
+
+
+def step_on(engine: Engine, principal: Principal, submission_id: int, action: str,
+            comment: str | None) -> TransitionResult:
+    """A workflow step on one revision (the API's): only the report's latest revision moves (an earlier one is
+    history), by ``transition`` with its checks (role, scope, state, the separation of duties)."""
+    with Session(engine) as session:
+        row = session.get(Submission, submission_id)
+        if row is None:
+            raise HizoneError(f"no submission '{submission_id}'", where="submission_id")
+        latest = session.scalar(select(func.max(Submission.revision)).where(
+            Submission.form_code == row.form_code, Submission.period == row.period,
+            Submission.entity_key == row.entity_key))
+        form, period, key, revision = row.form_code, row.period, row.entity_key, row.revision
+    if revision != latest:
+        raise Conflict(f"submission {submission_id} is revision {revision} of {key}'s {form} {period}; "
+                         f"revision {latest} is the latest, and only the latest takes a step",
+                         where="submission_id")
+    return transition(engine, action, principal, form=form, period=period, entity_keys=[key], comment=comment)
 
 
 def completeness_in_scope(engine: Engine, principal: Principal, form: str, period: str,
