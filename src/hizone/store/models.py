@@ -201,7 +201,9 @@ class ChangeEvent(Base):
     """
 
     __tablename__ = "change_event"
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    # Who submitted a revision and a report's returns are looked up by form, period and entity.
+    __table_args__ = (Index("ix_change_event_report", "form_code", "period", "entity_key"),
+                      {"sqlite_autoincrement": True})
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(64))  # the user's name
