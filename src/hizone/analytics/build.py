@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import ColumnElement, Engine, Select, Text, cast, func, or_, select, tuple_
 
@@ -42,7 +43,7 @@ from hizone.store.models import (
     Submission,
     Zone,
 )
-from hizone.store.values import ValueLayout, gather
+from hizone.store.values import ValueLayout, value_lists
 
 VIEWS = ("published", "provisional")
 VIEW_STATES = {"published": ("approved",), "provisional": ("submitted", "reviewed", "approved")}
@@ -139,30 +140,76 @@ def _layouts(engine: Engine, form: str) -> dict[int, ValueLayout]:
         return {batch: ValueLayout.from_json(layout) for batch, layout in rows}
 
 
-def _unpacked(reader: pa.RecordBatchReader, layouts: dict[int, ValueLayout],
-              elements: Sequence[str]) -> pa.RecordBatchReader:
-    """The submissions with one DOUBLE column per element in place of the packed values."""
-    schema = pa.schema([*SUBMISSION_SCHEMA][:6] + [(code, pa.float64()) for code in elements])
+@dataclass(frozen=True)
+class _Layouts:
+    """The distinct layouts of a form's batches, numbered, and each batch's number."""
+
+    distinct: tuple[ValueLayout, ...]
+    of_batch: dict[int, int]
+
+    @classmethod
+    def of(cls, layouts: dict[int, ValueLayout]) -> _Layouts:
+        numbers: dict[ValueLayout, int] = {}
+        of_batch = {batch: numbers.setdefault(layout, len(numbers)) for batch, layout in layouts.items()}
+        return cls(tuple(numbers), of_batch)
+
+    def numbers(self, batches: pa.Array) -> np.ndarray:
+        """Each row's layout number from its batch id."""
+        found, position = np.unique(batches.to_numpy(), return_inverse=True)
+        try:
+            return np.array([self.of_batch[int(b)] for b in found.tolist()], dtype=np.int32)[position]
+        except KeyError as exc:
+            raise StoreError(f"reading the store failed: a submission of batch {exc} without a layout",
+                             where="analytics build") from None
+
+    def value_sql(self, code: str) -> str:
+        """An element's DOUBLE from a row's ``_values`` (NaN, a blank, as NULL; NULL where its layout lacks it)."""
+        spots: dict[int, list[int]] = {}
+        for number, layout in enumerate(self.distinct):
+            if code in layout.codes:
+                spots.setdefault(layout.codes.index(code) + 1, []).append(number)
+        if not spots:
+            return "CAST(NULL AS DOUBLE)"
+        if len(spots) == 1 and len(next(iter(spots.values()))) == len(self.distinct):
+            value = f"_values[{next(iter(spots))}]"
+        else:
+            whens = " ".join(f"WHEN _layout IN ({', '.join(map(str, numbers))}) THEN _values[{spot}]"
+                             for spot, numbers in spots.items())
+            value = f"(CASE {whens} END)"
+        return f"CASE WHEN isnan({value}) THEN NULL ELSE {value} END"
+
+
+def _value_lists(reader: pa.RecordBatchReader, layouts: _Layouts) -> pa.RecordBatchReader:
+    """The submissions with their packed values as lists of float64 (``_values``, the store's bytes in place)
+    and their layout's number (``_layout``): DuckDB takes the elements out of the lists in its own threads."""
+    schema = pa.schema([*SUBMISSION_SCHEMA][:6] + [("_layout", pa.int32()), ("_values", pa.list_(pa.float64()))])
+    widths = np.array([len(layout.codes) for layout in layouts.distinct], dtype=np.int64)
 
     def batches() -> Any:
         for batch in reader:
-            columns = gather(batch.column("_batch").to_numpy(), batch.column("_packed"), layouts, elements)
-            values = [pa.array(columns[code], from_pandas=True) for code in elements]  # NaN: NULL, in one pass
-            yield pa.record_batch([*batch.columns[:6], *values], schema=schema)
+            numbers = layouts.numbers(batch.column("_batch"))
+            try:
+                values = value_lists(batch.column("_packed"))
+            except ValueError as exc:
+                raise StoreError(f"reading the store failed: {exc}", where="analytics build") from None
+            wrong = np.flatnonzero(np.diff(values.offsets.to_numpy()) != widths[numbers])
+            if len(wrong):
+                raise StoreError(f"reading the store failed: submission {batch.column('_id')[int(wrong[0])]} holds "
+                                 "packed values that do not fit its batch's layout", where="analytics build")
+            yield pa.record_batch([*batch.columns[:6], pa.array(numbers), values], schema=schema)
     return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def _load_submissions(con: duckdb.DuckDBPyConnection, stream: StoreStream, layouts: dict[int, ValueLayout],
                       elements: Sequence[str]) -> None:
-    """The submissions into the DuckDB table ``raw``: values unpacked per record batch with NumPy, with the
-    form's fixed schema."""
-    value_columns = ", ".join(f'"{code}" DOUBLE' for code in elements)
-    con.execute("CREATE OR REPLACE TEMP TABLE raw (_id BIGINT, _entity VARCHAR, _zone VARCHAR, _period VARCHAR, "
-                f"_revision INTEGER, _state VARCHAR{', ' if elements else ''}{value_columns})")
+    """The submissions into the DuckDB table ``raw``, a DOUBLE column per element (the form's fixed schema)."""
+    numbered = _Layouts.of(layouts)
+    values = "".join(f', {numbered.value_sql(code)} AS "{code}"' for code in elements)
     with stream as reader:
-        con.register("batch_in", _unpacked(reader, layouts, elements))
+        con.register("batch_in", _value_lists(reader, numbered))
         try:
-            con.execute("INSERT INTO raw SELECT * FROM batch_in")
+            con.execute("CREATE OR REPLACE TEMP TABLE raw AS SELECT _id, _entity, _zone, _period, _revision, "
+                        f"_state{values} FROM batch_in")
         finally:
             con.unregister("batch_in")
 
@@ -247,29 +294,35 @@ def _stream_table(engine: Engine, con: duckdb.DuckDBPyConnection, table: str, st
 # --- fact tables ----------------------------------------------------------------------------------
 
 
-def _current_sql(view: str, unique: bool) -> str:
-    """The rows of ``raw`` a view shows: per (entity, period) its latest revision in the view's states.
+def _current_sql(view: str) -> str:
+    """The rows of ``raw`` a view shows, once ``_drop_superseded`` has left of each (entity, period) its latest
+    approved revision and, when the latest submitted, reviewed or approved one is not approved, that one too.
 
-    ``pending`` is what the provisional view shows *instead of* the published one: its rows whose latest
-    shown revision is not approved (if it is approved it is the latest approved, so the published row).
-    ``unique``: no (entity, period) has two revisions in a shown state, so no revision needs ranking.
+    ``pending`` is what the provisional view shows *instead of* the published one: that latest revision when
+    it is not approved (when it is, it is the latest approved, so the published row).
     """
-    def latest(states: Sequence[str]) -> str:
-        rows = f"SELECT * FROM raw WHERE _state IN ({', '.join(repr(s) for s in states)})"
-        if unique:
-            return rows
-        return f"{rows} QUALIFY row_number() OVER (PARTITION BY _entity, _period ORDER BY _revision DESC) = 1"
     if view == "pending":
-        return f"SELECT * FROM ({latest(VIEW_STATES['provisional'])}) WHERE _state <> 'approved'"
-    return latest(VIEW_STATES[view])
+        return f"SELECT * FROM raw WHERE _state IN ({_quoted(s for s in VIEW_STATES['provisional'] if s != 'approved')})"
+    return f"SELECT * FROM raw WHERE _state IN ({_quoted(VIEW_STATES[view])})"
 
 
-def _unique_revisions(con: duckdb.DuckDBPyConnection) -> bool:
-    if _scalar(con, "SELECT coalesce(max(_revision), 1) FROM raw") == 1:
-        return True  # one revision of each (entity, period) at all: nothing to rank
-    states = ", ".join(repr(s) for s in VIEW_STATES["provisional"])
-    return _scalar(con, "SELECT count(*) - count(DISTINCT (_entity, _period)) FROM raw "
-                        f"WHERE _state IN ({states})") == 0
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _drop_superseded(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop from ``raw`` every revision neither view shows because a later revision of its (entity, period)
+    takes its place: an approved one after a later approved one, a submitted or reviewed one after any later
+    submitted, reviewed or approved one. Each dropped row leaves a row of its (entity, period) in ``raw``.
+
+    The later revisions are found among the rows above the lowest revision (the few corrections), and the
+    rows dropped by their ids: every view is then a plain filter on the state, not a ranking of all of raw
+    (a window over every row cost more than the rest of the fact table)."""
+    shown = _quoted(VIEW_STATES["provisional"])
+    con.execute(f"DELETE FROM raw WHERE _id IN (SELECT r._id FROM raw r JOIN (SELECT _entity, _period, _revision, "
+                f"_state FROM raw WHERE _state IN ({shown}) AND _revision > (SELECT min(_revision) FROM raw)) l "
+                "ON l._entity = r._entity AND l._period = r._period AND l._revision > r._revision "
+                f"WHERE r._state IN ({shown}) AND (r._state <> 'approved' OR l._state = 'approved'))")
 
 
 def _period_parts(form: Form, period: str) -> dict[str, str]:
@@ -402,10 +455,10 @@ def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, ca
         table = _fact_tables(form)[0]
         if form.entity == "enterprise":
             _load_flags(con, form, every_entity=periods is None)
-        unique = _unique_revisions(con)
+        _drop_superseded(con)
         for name, view in ((fact_table_name(table, "published"), "published"),
                            (pending_table_name(table), "pending")):
-            select_sql = _fact_select(form, elements, _current_sql(view, unique))
+            select_sql = _fact_select(form, elements, _current_sql(view))
             if periods is None or name not in relations:
                 con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
             else:  # the rows of the entities read again
