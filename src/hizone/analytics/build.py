@@ -13,9 +13,13 @@ the store in Arrow batches (see ``extract``), their packed values unpacked with 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,7 +186,7 @@ class _Layouts:
 def _value_lists(reader: pa.RecordBatchReader, layouts: _Layouts) -> pa.RecordBatchReader:
     """The submissions with their packed values as lists of float64 (``_values``, the store's bytes in place)
     and their layout's number (``_layout``): DuckDB takes the elements out of the lists in its own threads."""
-    schema = pa.schema([*SUBMISSION_SCHEMA][:6] + [("_layout", pa.int32()), ("_values", pa.list_(pa.float64()))])
+    schema = pa.schema([*list(SUBMISSION_SCHEMA)[:6], ("_layout", pa.int32()), ("_values", pa.list_(pa.float64()))])
     widths = np.array([len(layout.codes) for layout in layouts.distinct], dtype=np.int64)
 
     def batches() -> Any:
@@ -301,9 +305,8 @@ def _current_sql(view: str) -> str:
     ``pending`` is what the provisional view shows *instead of* the published one: that latest revision when
     it is not approved (when it is, it is the latest approved, so the published row).
     """
-    if view == "pending":
-        return f"SELECT * FROM raw WHERE _state IN ({_quoted(s for s in VIEW_STATES['provisional'] if s != 'approved')})"
-    return f"SELECT * FROM raw WHERE _state IN ({_quoted(VIEW_STATES[view])})"
+    states = [s for s in VIEW_STATES["provisional"] if s != "approved"] if view == "pending" else VIEW_STATES[view]
+    return f"SELECT * FROM raw WHERE _state IN ({_quoted(states)})"
 
 
 def _quoted(values: Iterable[str]) -> str:
@@ -520,33 +523,84 @@ def _base_table(table: FactTable) -> FactTable:
 
 
 def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet, table: FactTable,
-                       codes: Sequence[str], view: str, periods: Sequence[str] | None) -> None:
-    """The indicators ``codes`` of ``table`` in ``view`` for ``periods`` (all when None) into indicator_value.
+                       codes: Sequence[str], periods: Sequence[str] | None) -> None:
+    """The indicators ``codes`` of ``table``, both views, for ``periods`` (all when None) into indicator_value.
 
     For some periods the plan reads only their rows and those of a year before (y/y reads no further back).
+    The provisional view differs from the published one only in the units (zones, and outside keys) and
+    periods its pending rows reach (``_pending_reach``): the published sums of every other unit are taken
+    as they are, and only the reached units summed again from the provisional rows; where nothing is
+    pending the published values are copied.
     """
-    fact = fact_table_name(table, view)
+    fact = fact_table_name(table, "published")
     source, current = fact, None
     if periods is not None:
         source, current = "t_source", "t_current"
         needed = sorted({*periods, *(_year_before(p) for p in periods)})
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {source} AS SELECT * FROM {fact} WHERE period IN "
-                    f"({', '.join(repr(p) for p in needed)})")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {source} AS SELECT * FROM {fact} WHERE period IN ({_quoted(needed)})")
         con.execute(f"CREATE OR REPLACE TEMP VIEW {current} AS SELECT * FROM {fact} WHERE period IN "
-                    f"({', '.join(repr(p) for p in periods)})")
-    steps = plan(source, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t",
-                 current=current)
-    only = "" if periods is None else f" WHERE period IN ({', '.join(repr(p) for p in periods)})"
+                    f"({_quoted(periods)})")
+    registry, compiled = indicators.registries[table], [indicators.compiled[c] for c in codes]
+    published = plan(source, registry, compiled, "groups", tag="t", current=current)
+    only = "" if periods is None else f" WHERE period IN ({_quoted(periods)})"
+    temporary = [step.name for step in published[:-1]]
     try:
+        for step in published[:-1]:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {step.sql}")
+        _insert_values(con, "published", table, published[-1].sql, only)
+        reach = _pending_reach(con, table, periods)
+        if reach is None:
+            con.execute("INSERT INTO indicator_value SELECT 'provisional', period_type, indicator, level, key, "
+                        "period, value, value_raw, reason FROM indicator_value WHERE view = 'published' "
+                        "AND period_type = ? AND indicator IN (SELECT UNNEST(?))"
+                        + ("" if periods is None else " AND period IN (SELECT UNNEST(?))"),
+                        [table.period_type, codes] + ([] if periods is None else [list(periods)]))
+            return
+        provisional = fact_table_name(table, "provisional")
+        reached = f"IN (SELECT zone_code FROM v_zones) AND period IN ({_quoted(reach)})"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW v_rows AS SELECT * FROM {provisional} WHERE zone_code {reached}")
+        steps = plan("v_rows", registry, compiled, "groups", tag="v", previous=provisional)
+        temporary += [step.name for step in steps[:-1]]
         for step in steps[:-1]:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {step.sql}")
-        con.execute(f"INSERT INTO indicator_value SELECT '{view}', '{table.period_type}', indicator, "
-                    f"grp_level, grp_key, period, value, value_raw, reason FROM ({steps[-1].sql}){only}")
+            if step.name in ("v_unit", "v_unit_cmp"):  # the units no pending row reaches: as published
+                con.execute(f"INSERT INTO {step.name} SELECT * FROM t{step.name[1:]} WHERE NOT (unit {reached})")
+        _insert_values(con, "provisional", table, steps[-1].sql, only)
     finally:
-        for step in steps[:-1]:
-            con.execute(f"DROP TABLE IF EXISTS {step.name}")
-        con.execute("DROP VIEW IF EXISTS t_source")
-        con.execute("DROP VIEW IF EXISTS t_current")
+        for name in (*temporary, "v_zones"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        for name in ("t_source", "t_current", "v_rows"):
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+
+
+def _insert_values(con: duckdb.DuckDBPyConnection, view: str, table: FactTable, values_sql: str, only: str) -> None:
+    con.execute(f"INSERT INTO indicator_value SELECT '{view}', '{table.period_type}', indicator, grp_level, grp_key, "
+                f"period, value, value_raw, reason FROM ({values_sql}){only}")
+
+
+def _pending_reach(con: duckdb.DuckDBPyConnection, table: FactTable, periods: Sequence[str] | None
+                   ) -> list[str] | None:
+    """Where the provisional figures of ``table`` may differ from the published ones (None: nowhere, nothing
+    is pending): the periods returned (of ``periods``' units, those and the year before) and the units of
+    ``v_zones``, made here.
+
+    A pending row changes its own unit and period; through y/y the same unit a year later; through a single
+    month the next month. Its entity's rows of other periods may lie in other units (a move): every unit that
+    any of the pending entities' rows lie in is reached, so the comparison with the year before is summed again
+    wherever it meets a pending row.
+    """
+    base = _base_table(table)
+    pending = pending_table_name(base)
+    pending_periods = [row[0] for row in con.execute(f"SELECT DISTINCT period FROM {pending}").fetchall()]
+    if not pending_periods:
+        return None
+    reach = set(_affected(table, pending_periods))
+    if periods is not None:
+        reach &= {*periods, *(_year_before(p) for p in periods)}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE v_zones AS SELECT zone_code FROM {pending} UNION "
+                f"SELECT zone_code FROM {fact_table_name(base, 'published')} WHERE entity_key IN "
+                f"(SELECT entity_key FROM {pending})")
+    return sorted(reach)
 
 
 def _year_before(period: str) -> str:
@@ -571,8 +625,8 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
     """Every indicator for every group (zone … nation), both views, into ``indicator_value``: all of them, or
     (``rebuilt``: per form the periods rebuilt) those the rebuilt periods move, the others kept.
 
-    Where no submission awaits approval the provisional view equals the published one: its values are
-    copied rather than computed a second time.
+    The provisional values are computed again only where a submission awaits approval (see
+    ``_insert_indicators``).
     """
     relations = _relations(con)
     if rebuilt is None or "indicator_value" not in relations:
@@ -589,16 +643,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
         if periods is not None:
             con.execute("DELETE FROM indicator_value WHERE period_type = ? AND indicator IN (SELECT UNNEST(?)) "
                         "AND period IN (SELECT UNNEST(?))", [table.period_type, codes, periods])
-        _insert_indicators(con, indicators, table, codes, "published", periods)
-        pending = pending_table_name(_base_table(table))
-        if pending not in relations or _count(con, pending) > 0:
-            _insert_indicators(con, indicators, table, codes, "provisional", periods)
-        else:
-            con.execute("INSERT INTO indicator_value SELECT 'provisional', period_type, indicator, level, key, "
-                        "period, value, value_raw, reason FROM indicator_value WHERE view = 'published' "
-                        "AND period_type = ? AND indicator IN (SELECT UNNEST(?))"
-                        + ("" if periods is None else " AND period IN (SELECT UNNEST(?))"),
-                        [table.period_type, codes] + ([] if periods is None else [periods]))
+        _insert_indicators(con, indicators, table, codes, periods)
     return _count(con, "indicator_value")
 
 
@@ -642,20 +687,56 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
 
     The file records the number of the last change it holds (``seq``, see store.changes) and when that change
     happened; a later build rebuilds the (form, period) of the changes numbered after it, and everything when
-    the store no longer has that change as it was (restored, replaced), the registry or the indicators moved.
+    the store no longer has that change as it was (restored, replaced), the registry or the indicators moved
+    (or ``full``).
+
+    The file is never written in place: a build works on a file of its own beside it (a copy of it, or a new
+    file for a whole build) and moves that over it when done (``os.replace``). A connection open on the file
+    reads the build it opened to the end, the next connection opens the new one, and a build that fails leaves
+    the file as it was. Builds of one file take turns (``<file>.lock``): processes sharing the file never write
+    it at once, and each builds on the one before.
     """
     started = time.perf_counter()
-    catalog = catalog or default_catalog()
-    indicators = indicators or default_indicators()
-    report = BuildReport()
     path.parent.mkdir(parents=True, exist_ok=True)
+    work = path.with_name(path.name + ".building")
+    with _turn(path):
+        _remove_database(work)  # left by a build that was killed
+        try:
+            if not full and path.exists():
+                shutil.copyfile(path, work)
+            report = _build_file(engine, work, path, parquet, indicators or default_indicators(),
+                                 catalog or default_catalog())
+            os.replace(work, path)
+        finally:
+            _remove_database(work)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@contextmanager
+def _turn(path: Path) -> Iterator[None]:
+    """Wait for and hold the build lock of the file at ``path`` (an exclusive ``flock`` of ``<file>.lock``,
+    released when the lock file is closed, also by a process that dies)."""
+    with open(path.with_name(path.name + ".lock"), "ab") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        yield
+
+
+def _remove_database(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+
+
+def _build_file(engine: Engine, work: Path, path: Path, parquet: Path | None, indicators: IndicatorSet,
+                catalog: Catalog) -> BuildReport:
+    """Bring the file ``work`` (a copy of ``path``'s, or new) up to date with the store (see ``build``)."""
+    report = BuildReport()
     try:
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(work))
     except duckdb.Error as exc:
         raise StoreError(f"cannot open the analytics file: {exc}", where=str(path)) from None
     try:
-        state = {} if full else _state(con)
-        _state(con)
+        state = _state(con)
         _load_registry(engine, con, indicators)
         new_state = {"registry": _registry_fingerprint(engine), "indicators": indicators.fingerprint}
         with engine.connect() as conn:  # the number first: changes after it are read now and again next time
@@ -683,7 +764,6 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    report.seconds = time.perf_counter() - started
     return report
 
 
