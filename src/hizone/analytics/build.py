@@ -435,25 +435,43 @@ def _provisional_view(con: duckdb.DuckDBPyConnection, table: FactTable, relation
                 f"UNION ALL BY NAME SELECT * FROM {pending}")
 
 
-def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, catalog: Catalog,
-                  periods: list[str] | None, qualifications: bool, since: tuple[int, int],
-                  relations: dict[str, str]) -> list[str]:
-    """Rebuild the form's fact tables: all, or of ``periods`` the entities with changes ``since`` (after, up to:
-    change numbers; see ``_submissions``); the periods read.
+@dataclass
+class _Reading:
+    """A form's submissions as they are read from the store (the reading starts when it is made)."""
 
-    ``qualifications``: load them first (the store reads the submissions meanwhile).
-    """
-    elements = _form_elements(catalog, form.code)
-    layouts = _layouts(engine, form.code)
-    stream = _submissions(engine, form.code, periods, since if periods is not None else None, layouts)
+    form: Form
+    periods: list[str] | None
+    layouts: dict[int, ValueLayout]
+    stream: StoreStream
+
+    @classmethod
+    def start(cls, engine: Engine, form: Form, periods: list[str] | None, since: tuple[int, int]) -> _Reading:
+        """Of ``periods`` the entities with changes ``since`` (after, up to: change numbers; see ``_submissions``),
+        or every submission of the form (``periods`` None)."""
+        layouts = _layouts(engine, form.code)
+        return cls(form, periods, layouts, _submissions(engine, form.code, periods,
+                                                        since if periods is not None else None, layouts))
+
+
+def _load_form(con: duckdb.DuckDBPyConnection, engine: Engine, reading: _Reading, catalog: Catalog,
+               qualifications: bool) -> None:
+    """The form's submissions into ``raw``; ``qualifications``: load them first (the store reads the
+    submissions meanwhile)."""
     try:
         if qualifications:
             _load_qualifications(engine, con)
             _load_zone_history(engine, con)
     except BaseException:
-        stream.close()
+        reading.stream.close()
         raise
-    _load_submissions(con, stream, layouts, [code for code, _ in elements])
+    elements = [code for code, _ in _form_elements(catalog, reading.form.code)]
+    _load_submissions(con, reading.stream, reading.layouts, elements)
+
+
+def _form_tables(con: duckdb.DuckDBPyConnection, form: Form, catalog: Catalog, periods: list[str] | None,
+                 relations: dict[str, str]) -> list[str]:
+    """The form's fact tables from ``raw``: all, or the rows of the entities ``raw`` holds; the periods read."""
+    elements = _form_elements(catalog, form.code)
     try:
         table = _fact_tables(form)[0]
         if form.entity == "enterprise":
@@ -543,18 +561,14 @@ def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
     registry, compiled = indicators.registries[table], [indicators.compiled[c] for c in codes]
     published = plan(source, registry, compiled, "groups", tag="t", current=current)
     only = "" if periods is None else f" WHERE period IN ({_quoted(periods)})"
-    temporary = [step.name for step in published[:-1]]
+    temporary = [step.name for step in published]
     try:
-        for step in published[:-1]:
+        for step in published:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {step.sql}")
-        _insert_values(con, "published", table, published[-1].sql, only)
+        _insert_values(con, "published", table, "t_values", only)
         reach = _pending_reach(con, table, periods)
-        if reach is None:
-            con.execute("INSERT INTO indicator_value SELECT 'provisional', period_type, indicator, level, key, "
-                        "period, value, value_raw, reason FROM indicator_value WHERE view = 'published' "
-                        "AND period_type = ? AND indicator IN (SELECT UNNEST(?))"
-                        + ("" if periods is None else " AND period IN (SELECT UNNEST(?))"),
-                        [table.period_type, codes] + ([] if periods is None else [list(periods)]))
+        if reach is None:  # nothing pending: the published values
+            _insert_values(con, "provisional", table, "t_values", only)
             return
         provisional = fact_table_name(table, "provisional")
         reached = f"IN (SELECT zone_code FROM v_zones) AND period IN ({_quoted(reach)})"
@@ -565,7 +579,7 @@ def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
             con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {step.sql}")
             if step.name in ("v_unit", "v_unit_cmp"):  # the units no pending row reaches: as published
                 con.execute(f"INSERT INTO {step.name} SELECT * FROM t{step.name[1:]} WHERE NOT (unit {reached})")
-        _insert_values(con, "provisional", table, steps[-1].sql, only)
+        _insert_values(con, "provisional", table, f"({steps[-1].sql})", only)
     finally:
         for name in (*temporary, "v_zones"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -573,9 +587,10 @@ def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
             con.execute(f"DROP VIEW IF EXISTS {name}")
 
 
-def _insert_values(con: duckdb.DuckDBPyConnection, view: str, table: FactTable, values_sql: str, only: str) -> None:
+def _insert_values(con: duckdb.DuckDBPyConnection, view: str, table: FactTable, values: str, only: str) -> None:
+    """The rows of ``values`` (a plan's last step: a table or a parenthesised select) into indicator_value."""
     con.execute(f"INSERT INTO indicator_value SELECT '{view}', '{table.period_type}', indicator, grp_level, grp_key, "
-                f"period, value, value_raw, reason FROM ({values_sql}){only}")
+                f"period, value, value_raw, reason FROM {values}{only}")
 
 
 def _pending_reach(con: duckdb.DuckDBPyConnection, table: FactTable, periods: Sequence[str] | None
@@ -776,9 +791,12 @@ def _built_periods(con: duckdb.DuckDBPyConnection, table: FactTable) -> set[str]
 def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Catalog,
                    changed: dict[str, set[str]] | None, report: BuildReport, since: tuple[int, int]) -> None:
     """Rebuild the periods ``changed`` per form (every period when None, or when a form has no tables yet),
-    of those periods the entities with changes ``since`` (after, up to)."""
-    loaded_qualifications = False
+    of those periods the entities with changes ``since`` (after, up to).
+
+    The store is read a form ahead: the next form's submissions stream in (in the reader's threads) while DuckDB
+    writes this form's tables, which keeps a core of its own busy."""
     relations = _relations(con)  # as the last build left them: a form's rebuild touches only its own
+    work: list[tuple[Form, list[str] | None]] = []
     for code in sorted(catalog.forms):
         form = catalog.forms[code][-1]
         table = _fact_tables(form)[0]
@@ -786,14 +804,25 @@ def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Cata
         todo = sorted(changed.get(code, ())) if changed is not None and built else None
         if todo == []:
             report.rebuilt[code], report.kept[code] = [], len(_built_periods(con, table))
-            continue
-        # The registry (so the qualifications) did not move when changes are known: last build's table holds.
-        loaded_qualifications = loaded_qualifications or (changed is not None and "qualification" in relations)
-        read = _rebuild_form(con, engine, form, catalog, todo,
-                             qualifications=form.entity == "enterprise" and not loaded_qualifications, since=since,
-                             relations=relations)
-        loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
-        if todo is None and not read:
-            continue  # no submissions of this form: no tables, as before it had any
-        report.rebuilt[code] = read if todo is None else todo
-        report.kept[code] = len(_built_periods(con, table) - set(report.rebuilt[code]))
+        else:
+            work.append((form, todo))
+    # The registry (so the qualifications) did not move when changes are known: last build's table holds.
+    loaded_qualifications = changed is not None and "qualification" in relations
+    ahead = _Reading.start(engine, *work[0], since) if work else None
+    try:
+        for index, (form, todo) in enumerate(work):
+            reading = ahead if ahead is not None else _Reading.start(engine, form, todo, since)
+            ahead = None
+            _load_form(con, engine, reading, catalog,
+                       qualifications=form.entity == "enterprise" and not loaded_qualifications)
+            loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
+            if index + 1 < len(work):
+                ahead = _Reading.start(engine, *work[index + 1], since)
+            read = _form_tables(con, form, catalog, todo, relations)
+            if todo is None and not read:
+                continue  # no submissions of this form: no tables, as before it had any
+            report.rebuilt[form.code] = read if todo is None else todo
+            report.kept[form.code] = len(_built_periods(con, _fact_tables(form)[0]) - set(report.rebuilt[form.code]))
+    finally:
+        if ahead is not None:
+            ahead.stream.close()
