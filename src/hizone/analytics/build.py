@@ -259,40 +259,53 @@ def _load_registry(engine: Engine, con: duckdb.DuckDBPyConnection, indicators: I
     con.unregister("membership_in")
 
 
-def _load_qualifications(engine: Engine, con: duckdb.DuckDBPyConnection) -> None:
-    # Dates as ISO text (as SQLite stores them; no date object per row on either store), never NULL in
-    # transit (see ``extract``): '' stands for an open end.
-    stmt = (select(Enterprise.credit_code.label("credit_code"), Qualification.kind.label("kind"),
-                   func.coalesce(cast(Qualification.valid_from, Text), "").label("valid_from"),
-                   func.coalesce(cast(Qualification.valid_to, Text), "").label("valid_to"))
-            .join(Enterprise, Enterprise.id == Qualification.enterprise_id))
-    _stream_table(engine, con, "qualification", stmt, "credit_code, kind, "
-                  "CAST(nullif(valid_from, '') AS DATE) AS valid_from, CAST(nullif(valid_to, '') AS DATE) AS valid_to")
+@dataclass
+class _StoreTable:
+    """A table of the analytic file from the store's rows of a query (text columns), read as it is made."""
+
+    name: str
+    stream: StoreStream
+    select_list: str  # over the streamed columns
+
+    @classmethod
+    def start(cls, engine: Engine, name: str, stmt: Select[str, str, str, str], select_list: str) -> _StoreTable:
+        schema = pa.schema([(column.name, pa.string()) for column in stmt.selected_columns])
+        return cls(name, StoreStream(engine, stmt, schema, batch_rows=200_000), select_list)
+
+    def load(self, con: duckdb.DuckDBPyConnection) -> None:
+        with self.stream as reader:
+            con.register(f"{self.name}_in", reader)
+            try:
+                con.execute(f"CREATE OR REPLACE TABLE {self.name} AS SELECT {self.select_list} FROM {self.name}_in")
+            finally:
+                con.unregister(f"{self.name}_in")
 
 
-def _load_zone_history(engine: Engine, con: duckdb.DuckDBPyConnection) -> None:
-    """``zone_history``: each enterprise's zone over dated spans (``valid_to`` exclusive, NULL while current),
-    so that a period's figures go to the zone the enterprise belonged to in that period."""
+def _entity_tables(engine: Engine) -> list[_StoreTable]:
+    """``qualification`` and ``zone_history`` (each enterprise's zone over dated spans, ``valid_to``
+    exclusive, NULL while current, so that a period's figures go to the zone the enterprise belonged to in that
+    period), their reading started.
+
+    Dates as ISO text (as SQLite stores them; no date object per row on either store), never NULL in transit
+    (see ``extract``): '' stands for an open end."""
     version = EnterpriseVersion
-    stmt = (select(Enterprise.credit_code.label("credit_code"), version.zone_code.label("zone_code"),
-                   cast(version.valid_from, Text).label("valid_from"),
-                   func.coalesce(cast(version.valid_to, Text), "").label("valid_to"))
-            .join(Enterprise, Enterprise.id == version.enterprise_id)
-            .where(or_(version.valid_to.is_(None), version.valid_to > version.valid_from)))
-    _stream_table(engine, con, "zone_history", stmt, "credit_code, zone_code, "
-                  "CAST(valid_from AS DATE) AS valid_from, CAST(nullif(valid_to, '') AS DATE) AS valid_to")
-
-
-def _stream_table(engine: Engine, con: duckdb.DuckDBPyConnection, table: str, stmt: Select[str, str, str, str],
-                  select_list: str) -> None:
-    """Table ``table`` of the analytic file from the store's rows of ``stmt`` (text columns, streamed)."""
-    schema = pa.schema([(column.name, pa.string()) for column in stmt.selected_columns])
-    with StoreStream(engine, stmt, schema, batch_rows=200_000) as reader:
-        con.register(f"{table}_in", reader)
-        try:
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select_list} FROM {table}_in")
-        finally:
-            con.unregister(f"{table}_in")
+    qualifications = (select(Enterprise.credit_code.label("credit_code"), Qualification.kind.label("kind"),
+                             func.coalesce(cast(Qualification.valid_from, Text), "").label("valid_from"),
+                             func.coalesce(cast(Qualification.valid_to, Text), "").label("valid_to"))
+                      .join(Enterprise, Enterprise.id == Qualification.enterprise_id))
+    history = (select(Enterprise.credit_code.label("credit_code"), version.zone_code.label("zone_code"),
+                      cast(version.valid_from, Text).label("valid_from"),
+                      func.coalesce(cast(version.valid_to, Text), "").label("valid_to"))
+               .join(Enterprise, Enterprise.id == version.enterprise_id)
+               .where(or_(version.valid_to.is_(None), version.valid_to > version.valid_from)))
+    dates = "CAST(nullif(valid_from, '') AS DATE) AS valid_from, CAST(nullif(valid_to, '') AS DATE) AS valid_to"
+    started = [_StoreTable.start(engine, "qualification", qualifications, f"credit_code, kind, {dates}")]
+    try:
+        started.append(_StoreTable.start(engine, "zone_history", history, f"credit_code, zone_code, {dates}"))
+    except BaseException:
+        started[0].stream.close()
+        raise
+    return started
 
 
 # --- fact tables ----------------------------------------------------------------------------------
@@ -455,17 +468,21 @@ class _Reading:
 
 def _load_form(con: duckdb.DuckDBPyConnection, engine: Engine, reading: _Reading, catalog: Catalog,
                qualifications: bool) -> None:
-    """The form's submissions into ``raw``; ``qualifications``: load them first (the store reads the
-    submissions meanwhile)."""
+    """The form's submissions into ``raw``; ``qualifications``: the qualifications and zone history as well,
+    read from the store while DuckDB takes the submissions in."""
     try:
-        if qualifications:
-            _load_qualifications(engine, con)
-            _load_zone_history(engine, con)
+        tables = _entity_tables(engine) if qualifications else []
     except BaseException:
         reading.stream.close()
         raise
-    elements = [code for code, _ in _form_elements(catalog, reading.form.code)]
-    _load_submissions(con, reading.stream, reading.layouts, elements)
+    try:
+        elements = [code for code, _ in _form_elements(catalog, reading.form.code)]
+        _load_submissions(con, reading.stream, reading.layouts, elements)
+        for table in tables:
+            table.load(con)
+    finally:
+        for table in tables:
+            table.stream.close()
 
 
 def _form_tables(con: duckdb.DuckDBPyConnection, form: Form, catalog: Catalog, periods: list[str] | None,
