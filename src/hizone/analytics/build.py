@@ -8,7 +8,8 @@ of ``<form>__<period_type>__pending`` (latest revisions not yet approved), so th
 approved, stores and computes the facts once. Cumulative monthly forms also get single months
 (``<form>__month__<view>``), derived as 1–N月 minus 1–(N−1)月. A later build rebuilds only the periods
 with a change (``store.changes``) numbered after the last change the file holds. Submissions stream from
-the store in Arrow batches (see ``extract``), their packed values unpacked with NumPy.
+the store in Arrow batches (see ``extract``), their packed values handed to DuckDB as lists of float64 in
+place and unpacked there. A build writes a file beside the analytics file and moves it over it (see ``build``).
 """
 
 from __future__ import annotations
@@ -453,7 +454,6 @@ class _Reading:
     """A form's submissions as they are read from the store (the reading starts when it is made)."""
 
     form: Form
-    periods: list[str] | None
     layouts: dict[int, ValueLayout]
     stream: StoreStream
 
@@ -462,8 +462,8 @@ class _Reading:
         """Of ``periods`` the entities with changes ``since`` (after, up to: change numbers; see ``_submissions``),
         or every submission of the form (``periods`` None)."""
         layouts = _layouts(engine, form.code)
-        return cls(form, periods, layouts, _submissions(engine, form.code, periods,
-                                                        since if periods is not None else None, layouts))
+        return cls(form, layouts, _submissions(engine, form.code, periods, since if periods is not None else None,
+                                               layouts))
 
 
 def _load_form(con: duckdb.DuckDBPyConnection, engine: Engine, reading: _Reading, catalog: Catalog,
