@@ -13,7 +13,7 @@ from hizone.analytics.query import Analytics
 from hizone.auth.policy import Principal
 from hizone.intake.service import transition
 from hizone.ranking.values import data_fingerprint
-from tests.analytics.fixture import CODES, cumulative, populate, single_month
+from tests.analytics.fixture import CLEAN_ZONE, CODES, cumulative, monthly_values, populate, single_month
 from tests.reports import write_report
 
 
@@ -182,3 +182,69 @@ def test_the_report_counts_the_rows_each_view_shows(engine: Engine, tmp_path: Pa
     # E2's submitted revision 2 replaces a published row; E6's draft shows nowhere.
     assert report.rows["enterprise_annual__annual__provisional"] == report.rows[
         "enterprise_annual__annual__published"] == 10
+
+
+Cell = tuple[str, str, str]  # level, key, period
+
+
+def _provisional_differs(path: Path) -> set[Cell]:
+    """The cells where any indicator's provisional value, raw value or reason is not the published one."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT level, key, period FROM (SELECT * FROM indicator_value WHERE view = 'published') p FULL JOIN "
+            "(SELECT * FROM indicator_value WHERE view = 'provisional') v USING (period_type, indicator, level, key, "
+            "period) WHERE (p.value IS NULL) <> (v.value IS NULL) OR abs(p.value - v.value) > 1e-9 * abs(p.value) "
+            "OR (p.value_raw IS NULL) <> (v.value_raw IS NULL) OR abs(p.value_raw - v.value_raw) > "
+            "1e-9 * abs(p.value_raw) OR p.reason IS DISTINCT FROM v.reason").fetchall()
+    return {(level, key, period) for level, key, period in rows}
+
+
+# Every group Z1101 belongs to: the only zone with a pending row in the fixture (E2's submitted 2023 revision).
+CLEAN_ZONE_GROUPS = {("zone", "Z1101"), ("province", "11"), ("region", "east"), ("nation", "CN"),
+                     ("demo_zone", "中关村"), ("cluster", "jingjinji")}
+
+
+def test_provisional_values_differ_from_published_only_where_a_pending_row_reaches(
+        analytics: Analytics) -> None:
+    differs = _provisional_differs(analytics.path)
+    assert {(level, key) for level, key, _ in differs} <= CLEAN_ZONE_GROUPS
+    assert {period for _, _, period in differs} == {"2023"}
+    assert ("zone", "Z4201", "2023") not in differs and ("province", "42", "2023") not in differs
+    # Z1101 in 2023 by hand, E2 at 450 in place of 400: E1 1200, E2 450, E3 300 (new); 2022 E1 1000, E2 500.
+    assert value(analytics, "revenue_total", "zone", "Z1101", "2023", "provisional") == 1950
+    assert value(analytics, "rd_intensity", "zone", "Z1101", "2023", "provisional") == pytest.approx(
+        (72 + 8 + 30) / 1950 * 100)
+    (growth,) = analytics.values(["revenue_yoy"], "zone", ["Z1101"], ["2023"], "provisional")
+    assert growth.value == pytest.approx(((1200 + 450) / (1000 + 500) - 1) * 100)  # E1, E2 reported both years
+    assert growth.value_raw == pytest.approx((1950 / 1500 - 1) * 100)
+    # The nation's comparable basis: E1, E2, E4 and E5 (E3 is new, E6 did not report 2023).
+    assert value(analytics, "revenue_yoy", "nation", "CN", "2023", "provisional") == pytest.approx(
+        ((1200 + 450 + 880 + 0) / (1000 + 500 + 800 + 0) - 1) * 100)
+    assert value(analytics, "revenue_yoy", "nation", "CN", "2023") == pytest.approx(
+        ((1200 + 400 + 880 + 0) / (1000 + 500 + 800 + 0) - 1) * 100)
+
+
+def test_a_pending_monthly_report_moves_its_month_and_the_next_single_month_only(
+        engine: Engine, tmp_path: Path) -> None:
+    populate(engine)
+    june = {**monthly_values(CLEAN_ZONE, 2023, 6), "revenue": round(5 * cumulative(CLEAN_ZONE, 2023, 6), 4)}
+    write_report(engine, form_code="zone_monthly", form_version=2022, entity_key=CLEAN_ZONE, zone_code=CLEAN_ZONE,
+                 period="2023-06", revision=2, state="submitted", values=june)
+    path = tmp_path / "analytics.duckdb"
+    build(engine, path)
+    analytics = Analytics(path)
+    differs = _provisional_differs(path)
+    assert {(level, key) for level, key, _ in differs} <= CLEAN_ZONE_GROUPS
+    assert {period for _, _, period in differs} == {"2023", "2023-06", "2023-07"}  # 2023: E2's annual revision
+    assert value(analytics, "revenue_cum", "zone", CLEAN_ZONE, "2023-06", "provisional") == pytest.approx(
+        june["revenue"])
+    assert value(analytics, "revenue_month", "zone", CLEAN_ZONE, "2023-06", "provisional") == pytest.approx(
+        june["revenue"] - cumulative(CLEAN_ZONE, 2023, 5))
+    assert value(analytics, "revenue_month", "zone", CLEAN_ZONE, "2023-07", "provisional") == pytest.approx(
+        cumulative(CLEAN_ZONE, 2023, 7) - june["revenue"])
+    assert value(analytics, "revenue_month", "zone", CLEAN_ZONE, "2023-07") == pytest.approx(
+        single_month(CLEAN_ZONE, 2023, 7))
+    # Single months from the cumulative reports (Z5101's planted June jump makes its July negative).
+    others = sum(cumulative(z, 2023, 7) - cumulative(z, 2023, 6) for z in ("Z4201", "Z5101", "Z4401"))
+    assert value(analytics, "revenue_month", "nation", "CN", "2023-07", "provisional") == pytest.approx(
+        others + cumulative(CLEAN_ZONE, 2023, 7) - june["revenue"])

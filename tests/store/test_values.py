@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hizone.store import downgrade, upgrade
 from hizone.store.models import ImportBatch, Submission
-from hizone.store.values import ValueLayout, binary_array, gather, layout_of
+from hizone.store.values import ValueLayout, binary_array, gather, layout_of, value_lists
 
 LAYOUT = ValueLayout(("revenue", "employees", "rd"), (False, True, False))
 
@@ -48,6 +48,18 @@ def test_gather_aligns_rows_of_different_layouts_by_code() -> None:
 def test_a_blob_that_does_not_fit_its_layout_is_refused() -> None:
     with pytest.raises(ValueError, match="do not fit"):
         LAYOUT.matrix([b"\x00" * 20])
+
+
+def test_packed_rows_read_in_place_as_lists_of_their_values() -> None:
+    other = ValueLayout(("rd", "revenue"), (False, False))
+    blobs = binary_array([LAYOUT.pack_one({"revenue": 10, "employees": 2}), other.pack_one({"rd": 7, "revenue": 20}),
+                          LAYOUT.pack_one({"rd": 1.5})])
+    lists = value_lists(blobs.slice(1))  # a slice starts at its own offset
+    blank = [[v if v == v else None for v in row] for row in lists.to_pylist()]  # NaN, a blank, as None
+    assert blank == [[7.0, 20.0], [None, None, 1.5]]
+    assert lists.values.buffers()[1].address == blobs.buffers()[2].address + 24  # the blobs' memory, not a copy
+    with pytest.raises(ValueError, match="whole number of values"):
+        value_lists(binary_array([b"\x00" * 12]))
 
 
 def test_layout_of_marks_integers_only_where_every_value_is_one() -> None:

@@ -8,19 +8,25 @@ of ``<form>__<period_type>__pending`` (latest revisions not yet approved), so th
 approved, stores and computes the facts once. Cumulative monthly forms also get single months
 (``<form>__month__<view>``), derived as 1–N月 minus 1–(N−1)月. A later build rebuilds only the periods
 with a change (``store.changes``) numbered after the last change the file holds. Submissions stream from
-the store in Arrow batches (see ``extract``), their packed values unpacked with NumPy.
+the store in Arrow batches (see ``extract``), their packed values handed to DuckDB as lists of float64 in
+place and unpacked there. A build writes a file beside the analytics file and moves it over it (see ``build``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from sqlalchemy import ColumnElement, Engine, Select, Text, cast, func, or_, select, tuple_
 
@@ -42,7 +48,7 @@ from hizone.store.models import (
     Submission,
     Zone,
 )
-from hizone.store.values import ValueLayout, gather
+from hizone.store.values import ValueLayout, value_lists
 
 VIEWS = ("published", "provisional")
 VIEW_STATES = {"published": ("approved",), "provisional": ("submitted", "reviewed", "approved")}
@@ -139,30 +145,76 @@ def _layouts(engine: Engine, form: str) -> dict[int, ValueLayout]:
         return {batch: ValueLayout.from_json(layout) for batch, layout in rows}
 
 
-def _unpacked(reader: pa.RecordBatchReader, layouts: dict[int, ValueLayout],
-              elements: Sequence[str]) -> pa.RecordBatchReader:
-    """The submissions with one DOUBLE column per element in place of the packed values."""
-    schema = pa.schema([*SUBMISSION_SCHEMA][:6] + [(code, pa.float64()) for code in elements])
+@dataclass(frozen=True)
+class _Layouts:
+    """The distinct layouts of a form's batches, numbered, and each batch's number."""
+
+    distinct: tuple[ValueLayout, ...]
+    of_batch: dict[int, int]
+
+    @classmethod
+    def of(cls, layouts: dict[int, ValueLayout]) -> _Layouts:
+        numbers: dict[ValueLayout, int] = {}
+        of_batch = {batch: numbers.setdefault(layout, len(numbers)) for batch, layout in layouts.items()}
+        return cls(tuple(numbers), of_batch)
+
+    def numbers(self, batches: pa.Array) -> np.ndarray:
+        """Each row's layout number from its batch id."""
+        found, position = np.unique(batches.to_numpy(), return_inverse=True)
+        try:
+            return np.array([self.of_batch[int(b)] for b in found.tolist()], dtype=np.int32)[position]
+        except KeyError as exc:
+            raise StoreError(f"reading the store failed: a submission of batch {exc} without a layout",
+                             where="analytics build") from None
+
+    def value_sql(self, code: str) -> str:
+        """An element's DOUBLE from a row's ``_values`` (NaN, a blank, as NULL; NULL where its layout lacks it)."""
+        spots: dict[int, list[int]] = {}
+        for number, layout in enumerate(self.distinct):
+            if code in layout.codes:
+                spots.setdefault(layout.codes.index(code) + 1, []).append(number)
+        if not spots:
+            return "CAST(NULL AS DOUBLE)"
+        if len(spots) == 1 and len(next(iter(spots.values()))) == len(self.distinct):
+            value = f"_values[{next(iter(spots))}]"
+        else:
+            whens = " ".join(f"WHEN _layout IN ({', '.join(map(str, numbers))}) THEN _values[{spot}]"
+                             for spot, numbers in spots.items())
+            value = f"(CASE {whens} END)"
+        return f"CASE WHEN isnan({value}) THEN NULL ELSE {value} END"
+
+
+def _value_lists(reader: pa.RecordBatchReader, layouts: _Layouts) -> pa.RecordBatchReader:
+    """The submissions with their packed values as lists of float64 (``_values``, the store's bytes in place)
+    and their layout's number (``_layout``): DuckDB takes the elements out of the lists in its own threads."""
+    schema = pa.schema([*list(SUBMISSION_SCHEMA)[:6], ("_layout", pa.int32()), ("_values", pa.list_(pa.float64()))])
+    widths = np.array([len(layout.codes) for layout in layouts.distinct], dtype=np.int64)
 
     def batches() -> Any:
         for batch in reader:
-            columns = gather(batch.column("_batch").to_numpy(), batch.column("_packed"), layouts, elements)
-            values = [pa.array(columns[code], from_pandas=True) for code in elements]  # NaN: NULL, in one pass
-            yield pa.record_batch([*batch.columns[:6], *values], schema=schema)
+            numbers = layouts.numbers(batch.column("_batch"))
+            try:
+                values = value_lists(batch.column("_packed"))
+            except ValueError as exc:
+                raise StoreError(f"reading the store failed: {exc}", where="analytics build") from None
+            wrong = np.flatnonzero(np.diff(values.offsets.to_numpy()) != widths[numbers])
+            if len(wrong):
+                raise StoreError(f"reading the store failed: submission {batch.column('_id')[int(wrong[0])]} holds "
+                                 "packed values that do not fit its batch's layout", where="analytics build")
+            yield pa.record_batch([*batch.columns[:6], pa.array(numbers), values], schema=schema)
     return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def _load_submissions(con: duckdb.DuckDBPyConnection, stream: StoreStream, layouts: dict[int, ValueLayout],
                       elements: Sequence[str]) -> None:
-    """The submissions into the DuckDB table ``raw``: values unpacked per record batch with NumPy, with the
-    form's fixed schema."""
-    value_columns = ", ".join(f'"{code}" DOUBLE' for code in elements)
-    con.execute("CREATE OR REPLACE TEMP TABLE raw (_id BIGINT, _entity VARCHAR, _zone VARCHAR, _period VARCHAR, "
-                f"_revision INTEGER, _state VARCHAR{', ' if elements else ''}{value_columns})")
+    """The submissions into the DuckDB table ``raw``, a DOUBLE column per element (the form's fixed schema)."""
+    numbered = _Layouts.of(layouts)
+    values = "".join(f', {numbered.value_sql(code)} AS "{code}"' for code in elements)
     with stream as reader:
-        con.register("batch_in", _unpacked(reader, layouts, elements))
+        con.register("batch_in", _value_lists(reader, numbered))
         try:
-            con.execute("INSERT INTO raw SELECT * FROM batch_in")
+            con.execute("CREATE OR REPLACE TEMP TABLE raw AS SELECT _id, _entity, _zone, _period, _revision, "
+                        f"_state{values} FROM batch_in")
         finally:
             con.unregister("batch_in")
 
@@ -208,68 +260,86 @@ def _load_registry(engine: Engine, con: duckdb.DuckDBPyConnection, indicators: I
     con.unregister("membership_in")
 
 
-def _load_qualifications(engine: Engine, con: duckdb.DuckDBPyConnection) -> None:
-    # Dates as ISO text (as SQLite stores them; no date object per row on either store), never NULL in
-    # transit (see ``extract``): '' stands for an open end.
-    stmt = (select(Enterprise.credit_code.label("credit_code"), Qualification.kind.label("kind"),
-                   func.coalesce(cast(Qualification.valid_from, Text), "").label("valid_from"),
-                   func.coalesce(cast(Qualification.valid_to, Text), "").label("valid_to"))
-            .join(Enterprise, Enterprise.id == Qualification.enterprise_id))
-    _stream_table(engine, con, "qualification", stmt, "credit_code, kind, "
-                  "CAST(nullif(valid_from, '') AS DATE) AS valid_from, CAST(nullif(valid_to, '') AS DATE) AS valid_to")
+@dataclass
+class _StoreTable:
+    """A table of the analytic file from the store's rows of a query (text columns), read as it is made."""
+
+    name: str
+    stream: StoreStream
+    select_list: str  # over the streamed columns
+
+    @classmethod
+    def start(cls, engine: Engine, name: str, stmt: Select[str, str, str, str], select_list: str) -> _StoreTable:
+        schema = pa.schema([(column.name, pa.string()) for column in stmt.selected_columns])
+        return cls(name, StoreStream(engine, stmt, schema, batch_rows=200_000), select_list)
+
+    def load(self, con: duckdb.DuckDBPyConnection) -> None:
+        with self.stream as reader:
+            con.register(f"{self.name}_in", reader)
+            try:
+                con.execute(f"CREATE OR REPLACE TABLE {self.name} AS SELECT {self.select_list} FROM {self.name}_in")
+            finally:
+                con.unregister(f"{self.name}_in")
 
 
-def _load_zone_history(engine: Engine, con: duckdb.DuckDBPyConnection) -> None:
-    """``zone_history``: each enterprise's zone over dated spans (``valid_to`` exclusive, NULL while current),
-    so that a period's figures go to the zone the enterprise belonged to in that period."""
+def _entity_tables(engine: Engine) -> list[_StoreTable]:
+    """``qualification`` and ``zone_history`` (each enterprise's zone over dated spans, ``valid_to``
+    exclusive, NULL while current, so that a period's figures go to the zone the enterprise belonged to in that
+    period), their reading started.
+
+    Dates as ISO text (as SQLite stores them; no date object per row on either store), never NULL in transit
+    (see ``extract``): '' stands for an open end."""
     version = EnterpriseVersion
-    stmt = (select(Enterprise.credit_code.label("credit_code"), version.zone_code.label("zone_code"),
-                   cast(version.valid_from, Text).label("valid_from"),
-                   func.coalesce(cast(version.valid_to, Text), "").label("valid_to"))
-            .join(Enterprise, Enterprise.id == version.enterprise_id)
-            .where(or_(version.valid_to.is_(None), version.valid_to > version.valid_from)))
-    _stream_table(engine, con, "zone_history", stmt, "credit_code, zone_code, "
-                  "CAST(valid_from AS DATE) AS valid_from, CAST(nullif(valid_to, '') AS DATE) AS valid_to")
-
-
-def _stream_table(engine: Engine, con: duckdb.DuckDBPyConnection, table: str, stmt: Select[str, str, str, str],
-                  select_list: str) -> None:
-    """Table ``table`` of the analytic file from the store's rows of ``stmt`` (text columns, streamed)."""
-    schema = pa.schema([(column.name, pa.string()) for column in stmt.selected_columns])
-    with StoreStream(engine, stmt, schema, batch_rows=200_000) as reader:
-        con.register(f"{table}_in", reader)
-        try:
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select_list} FROM {table}_in")
-        finally:
-            con.unregister(f"{table}_in")
+    qualifications = (select(Enterprise.credit_code.label("credit_code"), Qualification.kind.label("kind"),
+                             func.coalesce(cast(Qualification.valid_from, Text), "").label("valid_from"),
+                             func.coalesce(cast(Qualification.valid_to, Text), "").label("valid_to"))
+                      .join(Enterprise, Enterprise.id == Qualification.enterprise_id))
+    history = (select(Enterprise.credit_code.label("credit_code"), version.zone_code.label("zone_code"),
+                      cast(version.valid_from, Text).label("valid_from"),
+                      func.coalesce(cast(version.valid_to, Text), "").label("valid_to"))
+               .join(Enterprise, Enterprise.id == version.enterprise_id)
+               .where(or_(version.valid_to.is_(None), version.valid_to > version.valid_from)))
+    dates = "CAST(nullif(valid_from, '') AS DATE) AS valid_from, CAST(nullif(valid_to, '') AS DATE) AS valid_to"
+    started = [_StoreTable.start(engine, "qualification", qualifications, f"credit_code, kind, {dates}")]
+    try:
+        started.append(_StoreTable.start(engine, "zone_history", history, f"credit_code, zone_code, {dates}"))
+    except BaseException:
+        started[0].stream.close()
+        raise
+    return started
 
 
 # --- fact tables ----------------------------------------------------------------------------------
 
 
-def _current_sql(view: str, unique: bool) -> str:
-    """The rows of ``raw`` a view shows: per (entity, period) its latest revision in the view's states.
+def _current_sql(view: str) -> str:
+    """The rows of ``raw`` a view shows, once ``_drop_superseded`` has left of each (entity, period) its latest
+    approved revision and, when the latest submitted, reviewed or approved one is not approved, that one too.
 
-    ``pending`` is what the provisional view shows *instead of* the published one: its rows whose latest
-    shown revision is not approved (if it is approved it is the latest approved, so the published row).
-    ``unique``: no (entity, period) has two revisions in a shown state, so no revision needs ranking.
+    ``pending`` is what the provisional view shows *instead of* the published one: that latest revision when
+    it is not approved (when it is, it is the latest approved, so the published row).
     """
-    def latest(states: Sequence[str]) -> str:
-        rows = f"SELECT * FROM raw WHERE _state IN ({', '.join(repr(s) for s in states)})"
-        if unique:
-            return rows
-        return f"{rows} QUALIFY row_number() OVER (PARTITION BY _entity, _period ORDER BY _revision DESC) = 1"
-    if view == "pending":
-        return f"SELECT * FROM ({latest(VIEW_STATES['provisional'])}) WHERE _state <> 'approved'"
-    return latest(VIEW_STATES[view])
+    states = [s for s in VIEW_STATES["provisional"] if s != "approved"] if view == "pending" else VIEW_STATES[view]
+    return f"SELECT * FROM raw WHERE _state IN ({_quoted(states)})"
 
 
-def _unique_revisions(con: duckdb.DuckDBPyConnection) -> bool:
-    if _scalar(con, "SELECT coalesce(max(_revision), 1) FROM raw") == 1:
-        return True  # one revision of each (entity, period) at all: nothing to rank
-    states = ", ".join(repr(s) for s in VIEW_STATES["provisional"])
-    return _scalar(con, "SELECT count(*) - count(DISTINCT (_entity, _period)) FROM raw "
-                        f"WHERE _state IN ({states})") == 0
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _drop_superseded(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop from ``raw`` every revision neither view shows because a later revision of its (entity, period)
+    takes its place: an approved one after a later approved one, a submitted or reviewed one after any later
+    submitted, reviewed or approved one. Each dropped row leaves a row of its (entity, period) in ``raw``.
+
+    The later revisions are found among the rows above the lowest revision (the few corrections), and the
+    rows dropped by their ids: every view is then a plain filter on the state, not a ranking of all of raw
+    (a window over every row cost more than the rest of the fact table)."""
+    shown = _quoted(VIEW_STATES["provisional"])
+    con.execute(f"DELETE FROM raw WHERE _id IN (SELECT r._id FROM raw r JOIN (SELECT _entity, _period, _revision, "
+                f"_state FROM raw WHERE _state IN ({shown}) AND _revision > (SELECT min(_revision) FROM raw)) l "
+                "ON l._entity = r._entity AND l._period = r._period AND l._revision > r._revision "
+                f"WHERE r._state IN ({shown}) AND (r._state <> 'approved' OR l._state = 'approved'))")
 
 
 def _period_parts(form: Form, period: str) -> dict[str, str]:
@@ -379,33 +449,54 @@ def _provisional_view(con: duckdb.DuckDBPyConnection, table: FactTable, relation
                 f"UNION ALL BY NAME SELECT * FROM {pending}")
 
 
-def _rebuild_form(con: duckdb.DuckDBPyConnection, engine: Engine, form: Form, catalog: Catalog,
-                  periods: list[str] | None, qualifications: bool, since: tuple[int, int],
-                  relations: dict[str, str]) -> list[str]:
-    """Rebuild the form's fact tables: all, or of ``periods`` the entities with changes ``since`` (after, up to:
-    change numbers; see ``_submissions``); the periods read.
+@dataclass
+class _Reading:
+    """A form's submissions as they are read from the store (the reading starts when it is made)."""
 
-    ``qualifications``: load them first (the store reads the submissions meanwhile).
-    """
-    elements = _form_elements(catalog, form.code)
-    layouts = _layouts(engine, form.code)
-    stream = _submissions(engine, form.code, periods, since if periods is not None else None, layouts)
+    form: Form
+    layouts: dict[int, ValueLayout]
+    stream: StoreStream
+
+    @classmethod
+    def start(cls, engine: Engine, form: Form, periods: list[str] | None, since: tuple[int, int]) -> _Reading:
+        """Of ``periods`` the entities with changes ``since`` (after, up to: change numbers; see ``_submissions``),
+        or every submission of the form (``periods`` None)."""
+        layouts = _layouts(engine, form.code)
+        return cls(form, layouts, _submissions(engine, form.code, periods, since if periods is not None else None,
+                                               layouts))
+
+
+def _load_form(con: duckdb.DuckDBPyConnection, engine: Engine, reading: _Reading, catalog: Catalog,
+               qualifications: bool) -> None:
+    """The form's submissions into ``raw``; ``qualifications``: the qualifications and zone history as well,
+    read from the store while DuckDB takes the submissions in."""
     try:
-        if qualifications:
-            _load_qualifications(engine, con)
-            _load_zone_history(engine, con)
+        tables = _entity_tables(engine) if qualifications else []
     except BaseException:
-        stream.close()
+        reading.stream.close()
         raise
-    _load_submissions(con, stream, layouts, [code for code, _ in elements])
+    try:
+        elements = [code for code, _ in _form_elements(catalog, reading.form.code)]
+        _load_submissions(con, reading.stream, reading.layouts, elements)
+        for table in tables:
+            table.load(con)
+    finally:
+        for table in tables:
+            table.stream.close()
+
+
+def _form_tables(con: duckdb.DuckDBPyConnection, form: Form, catalog: Catalog, periods: list[str] | None,
+                 relations: dict[str, str]) -> list[str]:
+    """The form's fact tables from ``raw``: all, or the rows of the entities ``raw`` holds; the periods read."""
+    elements = _form_elements(catalog, form.code)
     try:
         table = _fact_tables(form)[0]
         if form.entity == "enterprise":
             _load_flags(con, form, every_entity=periods is None)
-        unique = _unique_revisions(con)
+        _drop_superseded(con)
         for name, view in ((fact_table_name(table, "published"), "published"),
                            (pending_table_name(table), "pending")):
-            select_sql = _fact_select(form, elements, _current_sql(view, unique))
+            select_sql = _fact_select(form, elements, _current_sql(view))
             if periods is None or name not in relations:
                 con.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql}")
             else:  # the rows of the entities read again
@@ -467,33 +558,81 @@ def _base_table(table: FactTable) -> FactTable:
 
 
 def _insert_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet, table: FactTable,
-                       codes: Sequence[str], view: str, periods: Sequence[str] | None) -> None:
-    """The indicators ``codes`` of ``table`` in ``view`` for ``periods`` (all when None) into indicator_value.
+                       codes: Sequence[str], periods: Sequence[str] | None) -> None:
+    """The indicators ``codes`` of ``table``, both views, for ``periods`` (all when None) into indicator_value.
 
     For some periods the plan reads only their rows and those of a year before (y/y reads no further back).
+    The provisional view differs from the published one only in the units (zones, and outside keys) and
+    periods its pending rows reach (``_pending_reach``): the published sums of every other unit are taken
+    as they are, and only the reached units summed again from the provisional rows; where nothing is
+    pending the published values are copied.
     """
-    fact = fact_table_name(table, view)
+    fact = fact_table_name(table, "published")
     source, current = fact, None
     if periods is not None:
         source, current = "t_source", "t_current"
         needed = sorted({*periods, *(_year_before(p) for p in periods)})
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {source} AS SELECT * FROM {fact} WHERE period IN "
-                    f"({', '.join(repr(p) for p in needed)})")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {source} AS SELECT * FROM {fact} WHERE period IN ({_quoted(needed)})")
         con.execute(f"CREATE OR REPLACE TEMP VIEW {current} AS SELECT * FROM {fact} WHERE period IN "
-                    f"({', '.join(repr(p) for p in periods)})")
-    steps = plan(source, indicators.registries[table], [indicators.compiled[c] for c in codes], "groups", tag="t",
-                 current=current)
-    only = "" if periods is None else f" WHERE period IN ({', '.join(repr(p) for p in periods)})"
+                    f"({_quoted(periods)})")
+    registry, compiled = indicators.registries[table], [indicators.compiled[c] for c in codes]
+    published = plan(source, registry, compiled, "groups", tag="t", current=current)
+    only = "" if periods is None else f" WHERE period IN ({_quoted(periods)})"
+    temporary = [step.name for step in published]
     try:
+        for step in published:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {step.sql}")
+        _insert_values(con, "published", table, "t_values", only)
+        reach = _pending_reach(con, table, periods)
+        if reach is None:  # nothing pending: the published values
+            _insert_values(con, "provisional", table, "t_values", only)
+            return
+        provisional = fact_table_name(table, "provisional")
+        reached = f"IN (SELECT zone_code FROM v_zones) AND period IN ({_quoted(reach)})"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW v_rows AS SELECT * FROM {provisional} WHERE zone_code {reached}")
+        steps = plan("v_rows", registry, compiled, "groups", tag="v", previous=provisional)
+        temporary += [step.name for step in steps[:-1]]
         for step in steps[:-1]:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {step.name} AS {step.sql}")
-        con.execute(f"INSERT INTO indicator_value SELECT '{view}', '{table.period_type}', indicator, "
-                    f"grp_level, grp_key, period, value, value_raw, reason FROM ({steps[-1].sql}){only}")
+            if step.name in ("v_unit", "v_unit_cmp"):  # the units no pending row reaches: as published
+                con.execute(f"INSERT INTO {step.name} SELECT * FROM t{step.name[1:]} WHERE NOT (unit {reached})")
+        _insert_values(con, "provisional", table, f"({steps[-1].sql})", only)
     finally:
-        for step in steps[:-1]:
-            con.execute(f"DROP TABLE IF EXISTS {step.name}")
-        con.execute("DROP VIEW IF EXISTS t_source")
-        con.execute("DROP VIEW IF EXISTS t_current")
+        for name in (*temporary, "v_zones"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        for name in ("t_source", "t_current", "v_rows"):
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+
+
+def _insert_values(con: duckdb.DuckDBPyConnection, view: str, table: FactTable, values: str, only: str) -> None:
+    """The rows of ``values`` (a plan's last step: a table or a parenthesised select) into indicator_value."""
+    con.execute(f"INSERT INTO indicator_value SELECT '{view}', '{table.period_type}', indicator, grp_level, grp_key, "
+                f"period, value, value_raw, reason FROM {values}{only}")
+
+
+def _pending_reach(con: duckdb.DuckDBPyConnection, table: FactTable, periods: Sequence[str] | None
+                   ) -> list[str] | None:
+    """Where the provisional figures of ``table`` may differ from the published ones (None: nowhere, nothing
+    is pending): the periods returned (of ``periods``' units, those and the year before) and the units of
+    ``v_zones``, made here.
+
+    A pending row changes its own unit and period; through y/y the same unit a year later; through a single
+    month the next month. Its entity's rows of other periods may lie in other units (a move): every unit that
+    any of the pending entities' rows lie in is reached, so the comparison with the year before is summed again
+    wherever it meets a pending row.
+    """
+    base = _base_table(table)
+    pending = pending_table_name(base)
+    pending_periods = [row[0] for row in con.execute(f"SELECT DISTINCT period FROM {pending}").fetchall()]
+    if not pending_periods:
+        return None
+    reach = set(_affected(table, pending_periods))
+    if periods is not None:
+        reach &= {*periods, *(_year_before(p) for p in periods)}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE v_zones AS SELECT zone_code FROM {pending} UNION "
+                f"SELECT zone_code FROM {fact_table_name(base, 'published')} WHERE entity_key IN "
+                f"(SELECT entity_key FROM {pending})")
+    return sorted(reach)
 
 
 def _year_before(period: str) -> str:
@@ -518,8 +657,8 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
     """Every indicator for every group (zone … nation), both views, into ``indicator_value``: all of them, or
     (``rebuilt``: per form the periods rebuilt) those the rebuilt periods move, the others kept.
 
-    Where no submission awaits approval the provisional view equals the published one: its values are
-    copied rather than computed a second time.
+    The provisional values are computed again only where a submission awaits approval (see
+    ``_insert_indicators``).
     """
     relations = _relations(con)
     if rebuilt is None or "indicator_value" not in relations:
@@ -536,16 +675,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
         if periods is not None:
             con.execute("DELETE FROM indicator_value WHERE period_type = ? AND indicator IN (SELECT UNNEST(?)) "
                         "AND period IN (SELECT UNNEST(?))", [table.period_type, codes, periods])
-        _insert_indicators(con, indicators, table, codes, "published", periods)
-        pending = pending_table_name(_base_table(table))
-        if pending not in relations or _count(con, pending) > 0:
-            _insert_indicators(con, indicators, table, codes, "provisional", periods)
-        else:
-            con.execute("INSERT INTO indicator_value SELECT 'provisional', period_type, indicator, level, key, "
-                        "period, value, value_raw, reason FROM indicator_value WHERE view = 'published' "
-                        "AND period_type = ? AND indicator IN (SELECT UNNEST(?))"
-                        + ("" if periods is None else " AND period IN (SELECT UNNEST(?))"),
-                        [table.period_type, codes] + ([] if periods is None else [periods]))
+        _insert_indicators(con, indicators, table, codes, periods)
     return _count(con, "indicator_value")
 
 
@@ -589,20 +719,56 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
 
     The file records the number of the last change it holds (``seq``, see store.changes) and when that change
     happened; a later build rebuilds the (form, period) of the changes numbered after it, and everything when
-    the store no longer has that change as it was (restored, replaced), the registry or the indicators moved.
+    the store no longer has that change as it was (restored, replaced), the registry or the indicators moved
+    (or ``full``).
+
+    The file is never written in place: a build works on a file of its own beside it (a copy of it, or a new
+    file for a whole build) and moves that over it when done (``os.replace``). A connection open on the file
+    reads the build it opened to the end, the next connection opens the new one, and a build that fails leaves
+    the file as it was. Builds of one file take turns (``<file>.lock``): processes sharing the file never write
+    it at once, and each builds on the one before.
     """
     started = time.perf_counter()
-    catalog = catalog or default_catalog()
-    indicators = indicators or default_indicators()
-    report = BuildReport()
     path.parent.mkdir(parents=True, exist_ok=True)
+    work = path.with_name(path.name + ".building")
+    with _turn(path):
+        _remove_database(work)  # left by a build that was killed
+        try:
+            if not full and path.exists():
+                shutil.copyfile(path, work)
+            report = _build_file(engine, work, path, parquet, indicators or default_indicators(),
+                                 catalog or default_catalog())
+            os.replace(work, path)
+        finally:
+            _remove_database(work)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@contextmanager
+def _turn(path: Path) -> Iterator[None]:
+    """Wait for and hold the build lock of the file at ``path`` (an exclusive ``flock`` of ``<file>.lock``,
+    released when the lock file is closed, also by a process that dies)."""
+    with open(path.with_name(path.name + ".lock"), "ab") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        yield
+
+
+def _remove_database(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+
+
+def _build_file(engine: Engine, work: Path, path: Path, parquet: Path | None, indicators: IndicatorSet,
+                catalog: Catalog) -> BuildReport:
+    """Bring the file ``work`` (a copy of ``path``'s, or new) up to date with the store (see ``build``)."""
+    report = BuildReport()
     try:
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(work))
     except duckdb.Error as exc:
         raise StoreError(f"cannot open the analytics file: {exc}", where=str(path)) from None
     try:
-        state = {} if full else _state(con)
-        _state(con)
+        state = _state(con)
         _load_registry(engine, con, indicators)
         new_state = {"registry": _registry_fingerprint(engine), "indicators": indicators.fingerprint}
         with engine.connect() as conn:  # the number first: changes after it are read now and again next time
@@ -630,7 +796,6 @@ def build(engine: Engine, path: Path, *, full: bool = False, parquet: Path | Non
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    report.seconds = time.perf_counter() - started
     return report
 
 
@@ -643,9 +808,12 @@ def _built_periods(con: duckdb.DuckDBPyConnection, table: FactTable) -> set[str]
 def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Catalog,
                    changed: dict[str, set[str]] | None, report: BuildReport, since: tuple[int, int]) -> None:
     """Rebuild the periods ``changed`` per form (every period when None, or when a form has no tables yet),
-    of those periods the entities with changes ``since`` (after, up to)."""
-    loaded_qualifications = False
+    of those periods the entities with changes ``since`` (after, up to).
+
+    The store is read a form ahead: the next form's submissions stream in (in the reader's threads) while DuckDB
+    writes this form's tables, which keeps a core of its own busy."""
     relations = _relations(con)  # as the last build left them: a form's rebuild touches only its own
+    work: list[tuple[Form, list[str] | None]] = []
     for code in sorted(catalog.forms):
         form = catalog.forms[code][-1]
         table = _fact_tables(form)[0]
@@ -653,14 +821,25 @@ def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Cata
         todo = sorted(changed.get(code, ())) if changed is not None and built else None
         if todo == []:
             report.rebuilt[code], report.kept[code] = [], len(_built_periods(con, table))
-            continue
-        # The registry (so the qualifications) did not move when changes are known: last build's table holds.
-        loaded_qualifications = loaded_qualifications or (changed is not None and "qualification" in relations)
-        read = _rebuild_form(con, engine, form, catalog, todo,
-                             qualifications=form.entity == "enterprise" and not loaded_qualifications, since=since,
-                             relations=relations)
-        loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
-        if todo is None and not read:
-            continue  # no submissions of this form: no tables, as before it had any
-        report.rebuilt[code] = read if todo is None else todo
-        report.kept[code] = len(_built_periods(con, table) - set(report.rebuilt[code]))
+        else:
+            work.append((form, todo))
+    # The registry (so the qualifications) did not move when changes are known: last build's table holds.
+    loaded_qualifications = changed is not None and "qualification" in relations
+    ahead = _Reading.start(engine, *work[0], since) if work else None
+    try:
+        for index, (form, todo) in enumerate(work):
+            reading = ahead if ahead is not None else _Reading.start(engine, form, todo, since)
+            ahead = None
+            _load_form(con, engine, reading, catalog,
+                       qualifications=form.entity == "enterprise" and not loaded_qualifications)
+            loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
+            if index + 1 < len(work):
+                ahead = _Reading.start(engine, *work[index + 1], since)
+            read = _form_tables(con, form, catalog, todo, relations)
+            if todo is None and not read:
+                continue  # no submissions of this form: no tables, as before it had any
+            report.rebuilt[form.code] = read if todo is None else todo
+            report.kept[form.code] = len(_built_periods(con, _fact_tables(form)[0]) - set(report.rebuilt[form.code]))
+    finally:
+        if ahead is not None:
+            ahead.stream.close()

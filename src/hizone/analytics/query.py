@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,22 +56,37 @@ class SourceRow:
 class Analytics:
     """A read-only view of the analytics DuckDB file built by :func:`hizone.analytics.build.build`."""
 
-    def __init__(self, path: Path, indicators: IndicatorSet | None = None, *, read_only: bool = True) -> None:
-        """``read_only=False`` for a process that also builds the file: DuckDB refuses connections to one file
-        with different configurations in one process."""
+    def __init__(self, path: Path, indicators: IndicatorSet | None = None) -> None:
         if not path.exists():
             raise HizoneError("no analytics yet: run `hizone build` first", where=str(path))
         self.path = path
         self.indicators = indicators or default_indicators()
-        self.read_only = read_only
+        self._lock = threading.Lock()
+        self._opened: tuple[tuple[int, int, int], duckdb.DuckDBPyConnection] | None = None
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = duckdb.connect(str(self.path), read_only=self.read_only)
+        """A connection to the build the file holds now. A build replaces the file whole (see ``build``): a
+        connection goes on reading the build it opened, and the first connection after it opens the new file."""
+        con = self._database().cursor()
         try:
+            con.execute("USE analytics")
             yield con
         finally:
             con.close()
+
+    def _database(self) -> duckdb.DuckDBPyConnection:
+        """The database of the file as it is now: one for every connection to the same build, a new one when the
+        file was replaced (the old one closes with its last connection)."""
+        try:
+            found = self.path.stat()  # before opening: a replacement in between is seen at the next connection
+        except FileNotFoundError:
+            raise HizoneError("no analytics yet: run `hizone build` first", where=str(self.path)) from None
+        identity = (found.st_dev, found.st_ino, found.st_mtime_ns)
+        with self._lock:
+            if self._opened is None or self._opened[0] != identity:
+                self._opened = (identity, attach_read_only(self.path))
+            return self._opened[1]
 
     def _check(self, level: str, view: str) -> None:
         if level not in ALL_LEVELS:
@@ -178,6 +194,21 @@ class Analytics:
                                         [prev_ids]).fetchall()
                     result += [_source(row, "previous month", elements) for row in extra if row[0] not in ids]
         return result
+
+
+def attach_read_only(path: Path, config: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB of its own with the analytics file attached read-only as ``analytics``.
+
+    Not ``duckdb.connect(file)``: DuckDB hands every connection to a path in a process the database already
+    open there, which after a rebuild is the replaced file's, and refuses a second configuration of it."""
+    con = duckdb.connect(":memory:", config=config or {})
+    escaped = str(path).replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{escaped}' AS analytics (READ_ONLY)")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _source(row: tuple[Any, ...], role: str, elements: Sequence[str]) -> SourceRow:

@@ -582,10 +582,9 @@ def _node_measures(node: Node, indicators: IndicatorSet, elements: set[str],
 
 
 def open_reader(path: Path, version: object = None, synthetic: bool = False,
-                indicators: IndicatorSet | None = None, approved: Mapping[str, int] | None = None,
-                read_only: bool = True) -> Reader:
+                indicators: IndicatorSet | None = None, approved: Mapping[str, int] | None = None) -> Reader:
     """A Reader over the analytics file at ``path`` (built by ``hizone build``)."""
-    analytics = Analytics(path, indicators or default_indicators(), read_only=read_only)
+    analytics = Analytics(path, indicators or default_indicators())
     with analytics.connect() as con:
         provinces = {r[0]: ProvinceMeta(r[0], r[1], r[2] or "", r[3] or "") for r in
                      con.execute("SELECT code, name_zh, name_en, region FROM province").fetchall()}
@@ -704,15 +703,14 @@ class ReadCache:
             self._marker.unlink(missing_ok=True)
             try:
                 build(self.engine, self.path)
-            except (duckdb.Error, StoreError):  # another process holds the file: serve what there is, retry later
+            except (duckdb.Error, StoreError):  # a failed build leaves the file as it was: serve it, retry later
                 if current is not None:
                     return current
                 if not self.path.exists():
                     raise
             else:
                 self._marker.write_text(mark, encoding="utf-8")
-        reader = open_reader(self.path, version, _synthetic(self.engine), approved=_approval_years(self.engine),
-                             read_only=False)  # this process builds the file too
+        reader = open_reader(self.path, version, _synthetic(self.engine), approved=_approval_years(self.engine))
         if current is not None:  # the first build is a whole one: only later (incremental) ones are timed
             self._last_seconds = time.perf_counter() - started
         return reader

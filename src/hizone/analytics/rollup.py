@@ -36,11 +36,13 @@ def _atoms(registry: AtomRegistry, prefix: str, alias: str | None, only: Sequenc
 
 
 def plan(fact: str, registry: AtomRegistry, indicators: Sequence[CompiledIndicator], mode: Mode,
-         tag: str, entity_filter: str | None = None, current: str | None = None) -> list[Step]:
+         tag: str, entity_filter: str | None = None, current: str | None = None,
+         previous: str | None = None) -> list[Step]:
     """Steps ending in ``{tag}_values``: one row per (grp_level, grp_key, period, indicator).
 
     ``current``: the rows of ``fact`` whose periods are wanted (all when None; ``fact`` then holds the year
-    before them as well): only they are compared with the year before."""
+    before them as well): only they are compared with the year before. ``previous``: where the comparable
+    basis finds an entity's row of the year before (``fact`` when None), for a ``fact`` of some units only."""
     unit = "zone_code" if mode == "groups" else "entity_key"
     where = f" WHERE {entity_filter}" if entity_filter else ""
     count = len(registry.atoms)
@@ -57,7 +59,7 @@ def plan(fact: str, registry: AtomRegistry, indicators: Sequence[CompiledIndicat
         steps.append(Step(f"{tag}_unit_cmp",
                           f"SELECT c.{unit} AS unit, c.period AS period, "
                           f"{', '.join(_atoms(registry, 'c', 'c', compared) + _atoms(registry, 'p', 'p', compared))} "
-                          f"FROM {current or fact} c JOIN {fact} p ON p.entity_key = c.entity_key "
+                          f"FROM {current or fact} c JOIN {previous or fact} p ON p.entity_key = c.entity_key "
                           f"AND p.period = c.prev_period{cmp_where} GROUP BY c.{unit}, c.period"))
     k_cols = ", ".join([f"c{i}" for i in compared] + [f"p{i}" for i in compared])
     if mode == "groups":

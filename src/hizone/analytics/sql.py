@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from hizone.analytics.query import attach_read_only
 from hizone.analytics.schema_doc import Table, describe
 from hizone.errors import HizoneError
 
@@ -127,17 +128,14 @@ def tables(path: Path) -> list[Table]:
 
 
 def _read_only_connection(path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:", config=_CONFIG)  # type: ignore[arg-type]
     try:
-        escaped = str(path).replace("'", "''")
-        con.execute(f"ATTACH '{escaped}' AS analytics (READ_ONLY)")
-        con.execute("USE analytics")
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
+        con = attach_read_only(path, _CONFIG)
     except duckdb.Error as exc:
-        con.close()
         raise SqlRefused(f"cannot open the analytics file ({_first_line(exc)}): try again when `hizone build` "
                          "has finished", where=str(path)) from None
+    con.execute("USE analytics")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
     return con
 
 
