@@ -193,3 +193,33 @@ def test_industry_and_date_are_taken_when_given_and_an_enterprise_account_regist
         (2, "C", "the enterprise role may not register enterprises")]
     assert counts(engine) == before
     engine.dispose()
+
+
+def test_a_registration_refused_after_the_rows_were_written_stores_nothing_and_a_good_one_registers_at_commit(
+        store: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The enterprises are checked after the rows (one a part here, every part written before the check) and
+    registered at the commit: a registration error rolls back the parts written, a good file registers all."""
+    from hizone.intake import service
+
+    monkeypatch.setattr(service, "ROWS_PER_PART", 1)
+    engine = connect(store["HIZONE_DATABASE_URL"])
+    before = counts(engine)
+    bad = [list(r) for r in ANNUAL]
+    bad[3][3] = "XX"  # the last row: a new enterprise of no industry (the registration's check alone finds it)
+    refused = import_file(engine, write_csv(tmp_path / "bad.csv", ANNUAL_HEADER, bad), "enterprise_annual", "2022",
+                          Principal("cli", "admin"), today=TODAY)
+    assert refused.status == "rejected" and refused.report is not None
+    assert [(i.row, i.rule) for i in refused.report.errors] == [(5, "registration")]
+    assert counts(engine) == before
+    stored = import_file(engine, write_csv(tmp_path / "good.csv", ANNUAL_HEADER, ANNUAL), "enterprise_annual", "2022",
+                         Principal("cli", "admin"), today=TODAY)
+    assert stored.stored and stored.registration is not None
+    assert sorted(r.credit_code for r in stored.registration.registered()) == sorted(r[0] for r in ANNUAL)
+    with engine.connect() as conn:
+        zones = dict(conn.execute(select(Submission.entity_key, Submission.zone_code)).all())
+        registered = dict(conn.execute(select(Enterprise.credit_code, Enterprise.zone_code)).all())
+        kinds = conn.scalars(select(ChangeEvent.kind)).all()
+        audited = conn.scalars(select(AuditLog.object_id).where(AuditLog.action == "register")).all()
+    assert zones == registered == {r[0]: r[2] for r in ANNUAL}
+    assert kinds == ["submission_written"] and sorted(audited) == sorted(r[0] for r in ANNUAL)
+    engine.dispose()

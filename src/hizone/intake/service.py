@@ -416,14 +416,10 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Pr
     if existing is not None:
         return ImportResult("unchanged", None, existing, sha256=raw.sha256)
     check = check_sheet(raw, rules, canonical, context, cat)
-    registration = _registration(engine, raw, check, actor, canonical, day)
-    if registration is not None:
-        kept = check.tally.room("error", "registration", len(registration.issues))
-        check.issues += registration.issues[:kept]
-    target = _Target(rules, canonical, actor, submit, raw.source_name, raw.sheet, raw.sha256, raw.table.num_rows,
-                     registration)
+    target = _Target(rules, canonical, actor, submit, raw.source_name, raw.sheet, raw.sha256, raw.table.num_rows)
     try:
-        report, (batch_id, created, unchanged) = _check_and_store(engine, check, target, confirm_warnings)
+        report, registration, (batch_id, created, unchanged) = _check_and_store(
+            engine, check, target, confirm_warnings, lambda: _registration(engine, raw, check, actor, canonical, day))
     except _Refused as refused:
         status = "rejected" if refused.report.error_count else "needs_confirmation"
         return ImportResult(status, refused.report, sha256=raw.sha256)
@@ -453,7 +449,6 @@ class _Target:
     sheet: str | None
     sha256: str
     rows: int
-    registration: Registration | None = None  # enterprises to register with the rows, in their transaction
 
     @property
     def layout(self) -> ValueLayout:
@@ -497,15 +492,19 @@ class _Part:
 
 @dataclass(frozen=True)
 class _Finish:
-    """Sent to the storing thread after the last part: commit."""
+    """Sent to the storing thread after the last part: register the enterprises, then commit."""
 
     confirmed_warnings: int
+    registration: Registration | None  # enterprises to register with the rows, in their transaction
 
 
-def _check_and_store(engine: Engine, check: SheetCheck, target: _Target,
-                     confirm_warnings: bool) -> tuple[ValidationReport, tuple[int, int, int]]:
+def _check_and_store(engine: Engine, check: SheetCheck, target: _Target, confirm_warnings: bool,
+                     registration: Callable[[], Registration | None],
+                     ) -> tuple[ValidationReport, Registration | None, tuple[int, int, int]]:
     """Check the rows part by part while a thread stores the parts already checked, in one transaction
-    (the databases write outside the GIL, so on two cores storing costs little extra time). A problem
+    (the databases write outside the GIL, so on two cores storing costs little extra time). The
+    enterprises the file registers are checked after the rows, while the last parts are written (on
+    PostgreSQL the writing takes longer than the checking), and registered at the commit. A problem
     that refuses the file stops the storing and rolls it back: the store is left as it was."""
     def refuses(issues: list[Issue]) -> bool:
         return any(i.severity == "error" or (not confirm_warnings and i.rule not in INFORMATIONAL) for i in issues)
@@ -523,17 +522,22 @@ def _check_and_store(engine: Engine, check: SheetCheck, target: _Target,
                 refused = refused or refuses(rows.issues)
                 if not refused:
                     parts.put(_Part.of(rows.batch, target.layout))
+            registered = registration()
+            if registered is not None:  # (its own rule's tally: the rows' issues kept are the same either way)
+                kept = registered.issues[:check.tally.room("error", "registration", len(registered.issues))]
+                check.issues += kept
+                refused = refused or refuses(kept)
             report = check.report(found)
             refused = refused or refuses(report.issues)  # duplicates span parts
         except BaseException:
             parts.put(_Abandon())
             raise
-        parts.put(_Abandon() if refused else _Finish(len(report.warnings)))
+        parts.put(_Abandon() if refused else _Finish(len(report.warnings), registered))
         if refused:
             raise _Refused(report)
         assert stored is not None, "not refused from the start"
         try:
-            return report, stored.result()
+            return report, registered, stored.result()
         except _Locked as locked:
             report.add(locked.issues, locked.tally.counts)
             raise _Refused(report) from None
@@ -550,8 +554,6 @@ def _store_parts(engine: Engine, target: _Target,
                                  form_version=form.version, period=period, state=target.state,
                                  source_name=target.source_name, source_sha256=target.sha256, row_count=target.rows,
                                  layout=target.layout, at=now)
-            if target.registration is not None:
-                target.registration.store(conn)
             latest = latest_revisions(conn, form.code, period, values=True)
             locked: list[Issue] = []
             tally = IssueTally()
@@ -565,6 +567,8 @@ def _store_parts(engine: Engine, target: _Target,
                     _store_part(writing, part, chosen, revisions)
             if locked:
                 raise _Locked(tally, locked)
+            if part.registration is not None:
+                part.registration.store(conn)
             created = writing.rows
             writing.finish(now, file=target.source_name, sha256=target.sha256, version=form.version,
                            rows=target.rows, created=created, unchanged=target.rows - created,
