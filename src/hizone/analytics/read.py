@@ -668,8 +668,10 @@ class ReadCache:
 
     A refresh that took less than ``sync_seconds`` last time is done at once (a page shows the latest
     approval). A slower one runs in a background thread while readers keep the previous build, so a change
-    to a large store never stalls every request behind a rebuild. The file's build key is kept beside it
-    (``<file>.built-from``): a restarted server does not rebuild a file that is up to date.
+    to a large store never stalls every request behind a rebuild. While a refresh runs, other requests are
+    not queued behind it: they get the previous build at once and one more refresh follows (uploads arriving
+    every second would otherwise hold every page behind one rebuild after another). The file's build key is
+    kept beside it (``<file>.built-from``): a restarted server does not rebuild a file that is up to date.
     """
 
     def __init__(self, engine: Engine, path: Path, sync_seconds: float = 5.0) -> None:
@@ -731,14 +733,29 @@ class ReadCache:
         if current is not None and current.version == version:
             return current
         if current is not None and self._last_seconds >= self.sync_seconds:
-            if not self._refreshing.is_set():
-                self._refreshing.set()
-                threading.Thread(target=self._refresh_in_background, name="analytics-refresh", daemon=True).start()
-            return current
-        with self._lock:
+            return self._refresh_later(current)
+        if not self._lock.acquire(blocking=current is None):  # a refresh is running: serve what there is
+            assert current is not None
+            return self._refresh_later(current)
+        try:
             if self._current is None or self._current.version != version:
                 self._current = self._load(version)
             return self._current
+        finally:
+            self._lock.release()
+
+    def _refresh_later(self, current: Reader) -> Reader:
+        """``current``, with a refresh in the background to follow (one at a time: it reads the version when it
+        gets its turn)."""
+        if not self._refreshing.is_set():
+            self._refreshing.set()
+            threading.Thread(target=self._refresh_in_background, name="analytics-refresh", daemon=True).start()
+        return current
+
+    @property
+    def refreshing(self) -> bool:
+        """Whether a refresh is running now (at once or in the background)."""
+        return self._lock.locked()
 
     def synthetic(self) -> bool:
         """Whether the data is synthetic, without waiting for a build (pages without figures ask it too)."""
