@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, Engine, Select, Text, cast, func, or_, sel
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
-from hizone.analytics.extract import AnySelect, StoreStream, Widths
+from hizone.analytics.extract import AnySelect, StoreStream, Widths, looked_up
 from hizone.analytics.rollup import NATION_KEY, plan
 from hizone.catalog import Catalog, Form, default_catalog
 from hizone.errors import StoreError
@@ -160,9 +160,8 @@ class _Layouts:
 
     def numbers(self, batches: pa.Array) -> np.ndarray:
         """Each row's layout number from its batch id."""
-        found, position = np.unique(batches.to_numpy(), return_inverse=True)
         try:
-            return np.array([self.of_batch[int(b)] for b in found.tolist()], dtype=np.int32)[position]
+            return looked_up(batches, self.of_batch, np.int32)
         except KeyError as exc:
             raise StoreError(f"reading the store failed: a submission of batch {exc} without a layout",
                              where="analytics build") from None

@@ -78,6 +78,12 @@ def _arrow_column(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
     return pa.array(values, type=arrow_type)
 
 
+def looked_up(keys: pa.Array, table: Mapping[int, int], dtype: type[np.generic]) -> np.ndarray:
+    """``table[key]`` for each of ``keys``, each distinct key looked up once (KeyError: the first one missing)."""
+    found, position = np.unique(keys.to_numpy(), return_inverse=True)
+    return np.array([table[int(k)] for k in found.tolist()], dtype=dtype)[position]
+
+
 @dataclass(frozen=True)
 class Widths:
     """The length of each value of the binary field ``field`` follows from the value of the integer field ``key``
@@ -88,9 +94,8 @@ class Widths:
     by_key: Mapping[int, int]
 
     def lengths(self, keys: pa.Array) -> np.ndarray:
-        found, position = np.unique(keys.to_numpy(), return_inverse=True)
         try:
-            return np.array([self.by_key[int(k)] for k in found.tolist()], dtype=np.int64)[position]
+            return looked_up(keys, self.by_key, np.int64)
         except KeyError as exc:
             raise StoreError(f"reading the store failed: no width for {self.key} {exc}",
                              where="analytics build") from None
