@@ -184,7 +184,7 @@ class _Done:
 
 def prefetched(produce: Callable[[], Iterator[pa.RecordBatch]], depth: int = PREFETCH
                ) -> Generator[pa.RecordBatch, None, None]:
-    """The items of ``produce()``, made in a thread up to ``depth`` ahead of the consumer.
+    """The items of ``produce()``, made in a thread up to ``depth`` ahead of the consumer (0: all of them).
 
     An error in the thread is raised here; a consumer that stops early stops the thread.
     """
@@ -252,20 +252,23 @@ class StoreStream:
     Creating it starts the reading in a thread; ``with stream as reader`` hands the reader over and closes
     everything at the end of the block. Call :meth:`close` instead if the stream is never entered. ``chunks``:
     conditions that split the rows (e.g. ranges of ids), each read as one batch on SQLite. ``widths``: a binary
-    field whose lengths follow from a key (on SQLite they are then not read).
+    field whose lengths follow from a key (on SQLite they are then not read). ``whole``: the consumer takes
+    every batch before it uses any, so the reading runs to the end without waiting for it.
     """
 
     def __init__(self, engine: Engine, stmt: AnySelect, schema: pa.Schema, batch_rows: int = BATCH_ROWS,
-                 chunks: Sequence[ColumnElement[bool]] = (), widths: Widths | None = None) -> None:
+                 chunks: Sequence[ColumnElement[bool]] = (), widths: Widths | None = None, *,
+                 whole: bool = False) -> None:
         self.schema = schema
+        depth = 0 if whole else PREFETCH
         if engine.dialect.name == "sqlite":
             parts = [stmt.where(chunk) for chunk in chunks] or [stmt]
             # SQLite reads on one core a connection: the chunks go to several, taken in turn.
             lanes = [parts[i::READERS] for i in range(min(READERS, len(parts)))]
-            self.batches = _in_turn([prefetched(functools.partial(concatenated_batches, engine, lane, schema, widths))
-                                     for lane in lanes])
+            self.batches = _in_turn([prefetched(functools.partial(concatenated_batches, engine, lane, schema, widths),
+                                                depth) for lane in lanes])
         else:
-            self.batches = prefetched(lambda: record_batches(engine, stmt, schema, batch_rows))
+            self.batches = prefetched(lambda: record_batches(engine, stmt, schema, batch_rows), depth)
 
     def __enter__(self) -> pa.RecordBatchReader:
         return pa.RecordBatchReader.from_batches(self.schema, self.batches)
