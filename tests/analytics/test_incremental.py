@@ -100,3 +100,33 @@ def test_first_revisions_in_every_state_build_alike_incrementally_and_in_full(
             f"SELECT e_revenue FROM enterprise_annual__annual__{view} WHERE period = '2024'").fetchall())
                  for view in ("published", "provisional")}
     assert shown == {"published": [1300], "provisional": [310, 420, 1300]}
+
+
+def test_later_revisions_in_every_order_build_alike_incrementally_and_in_full(
+        engine: Engine, tmp_path: Path) -> None:
+    """A whole rebuild writes every shown revision into the published table and takes out the pending and the
+    superseded ones after; an incremental build ranks them in its own table first. Both show, of each report,
+    the latest approved revision as published and the latest shown one as provisional, whatever the order of
+    the states."""
+    populate(engine)
+    path = tmp_path / "analytics.duckdb"
+    build(engine, path)
+    chains = {  # entity: (state, revenue) of revisions 1, 2, …
+        "E1": [("approved", 100), ("approved", 110)],  # published 110, provisional 110
+        "E2": [("approved", 200), ("reviewed", 220)],  # published 200, provisional 220
+        "E3": [("submitted", 300), ("approved", 330)],  # the submitted one superseded: 330 both
+        "E4": [("approved", 400), ("submitted", 440), ("approved", 450), ("draft", 460)],  # 450 both
+        "E5": [("reviewed", 500), ("submitted", 550)],  # nothing published, provisional 550
+    }
+    for name, chain in chains.items():
+        for revision, (state, revenue) in enumerate(chain, start=1):
+            write_report(engine, form_code="enterprise_annual", form_version=2021, entity_key=CODES[name],
+                         zone_code="Z1101", period="2025", revision=revision, state=state, values={"revenue": revenue})
+    assert build(engine, path).rebuilt["enterprise_annual"] == ["2025"]
+    build(engine, tmp_path / "full.duckdb", full=True)
+    assert _every_row(path) == _every_row(tmp_path / "full.duckdb")
+    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
+        shown = {view: sorted(r[0] for r in con.execute(
+            f"SELECT e_revenue FROM enterprise_annual__annual__{view} WHERE period = '2025'").fetchall())
+                 for view in ("published", "provisional")}
+    assert shown == {"published": [110, 200, 330, 450], "provisional": [110, 220, 330, 450, 550]}
