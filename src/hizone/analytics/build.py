@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Engine, Select, Text, cast, func, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, Engine, Select, Text, and_, cast, func, or_, select, text
 
 from hizone.analytics.compiler import element_column, flag_column
 from hizone.analytics.definitions import FactTable, IndicatorSet, default_indicators
@@ -117,7 +117,12 @@ def _submissions(engine: Engine, form: str, periods: Sequence[str] | None, since
     if periods is not None:
         stmt = stmt.where(s.period.in_(list(periods)))
     if since is not None:
-        stmt = stmt.where(tuple_(s.period, s.entity_key).in_(touched(form, *since)))
+        # Joined, not ``(period, entity) IN (…)``: SQLite then walks the changed reports through the unique index
+        # instead of testing every report of the periods (one zone's batch approved, 2023 of 200,000 enterprises:
+        # 0.23 s, not 0.52).
+        changed = touched(form, *since).subquery()
+        distinct = select(changed.c.period, changed.c.entity_key).distinct().subquery()
+        stmt = stmt.join(distinct, and_(s.period == distinct.c.period, s.entity_key == distinct.c.entity_key))
     if periods is not None or since is not None:
         return StoreStream(engine, stmt.where(s.form_code == form), SUBMISSION_SCHEMA, widths=widths)
     whole, chunks = _whole_form(engine, stmt, form)
