@@ -338,26 +338,45 @@ def _quoted(values: Iterable[str]) -> str:
     return ", ".join(repr(v) for v in values)
 
 
+@dataclass(frozen=True)
+class _Revisions:
+    """The columns of a table of revisions that ranking them needs."""
+
+    table: str
+    id: str = "submission_id"
+    entity: str = "entity_key"
+    period: str = "period"
+    revision: str = "revision"
+    state: str = "state"
+
+
+RAW = _Revisions("raw", "_id", "_entity", "_period", "_revision", "_state")
+
+
 def _drop_superseded(con: duckdb.DuckDBPyConnection) -> None:
     """Drop from ``raw`` every revision neither view shows (see ``_superseded_sql``)."""
-    keys = "SELECT _id AS id, _entity AS entity_key, _period AS period, _revision AS revision, _state AS state FROM raw"
-    con.execute(f"DELETE FROM raw WHERE _id IN ({_superseded_sql(keys)})")
+    superseded = _superseded_sql(con, RAW)
+    if superseded is not None:
+        con.execute(f"DELETE FROM raw WHERE _id IN ({superseded})")
 
 
-def _superseded_sql(keys: str) -> str:
-    """The ids of the revisions of ``keys`` (a select of id, entity_key, period, revision, state) neither view
-    shows because a later revision of its (entity, period) takes its place: an approved one after a later
-    approved one, a submitted or reviewed one after any later submitted, reviewed or approved one. Each such
-    revision leaves a later one of its (entity, period).
+def _superseded_sql(con: duckdb.DuckDBPyConnection, rows: _Revisions) -> str | None:
+    """The ids of the revisions of ``rows`` neither view shows because a later revision of its (entity, period)
+    takes its place: an approved one after a later approved one, a submitted or reviewed one after any later
+    submitted, reviewed or approved one. Each such revision leaves a later one of its (entity, period). None
+    where no revision is above the lowest (the common case: one narrow scan tells).
 
     The later revisions are found among the rows above the lowest revision (the few corrections), so that every
     view is then a plain filter on the state, not a ranking of all the rows (a window over every row cost more
     than the rest of the fact table)."""
-    shown = _quoted(VIEW_STATES["provisional"])
-    return (f"WITH k AS ({keys}) SELECT r.id FROM k r JOIN (SELECT entity_key, period, revision, state FROM k "
-            f"WHERE state IN ({shown}) AND revision > (SELECT min(revision) FROM k)) l "
-            "ON l.entity_key = r.entity_key AND l.period = r.period AND l.revision > r.revision "
-            f"WHERE r.state IN ({shown}) AND (r.state <> 'approved' OR l.state = 'approved')")
+    t, shown = rows, _quoted(VIEW_STATES["provisional"])
+    later = (f"SELECT {t.entity}, {t.period}, {t.revision}, {t.state} FROM {t.table} WHERE {t.state} IN ({shown}) "
+             f"AND {t.revision} > (SELECT min({t.revision}) FROM {t.table})")
+    if not _scalar(con, f"SELECT count(*) FROM ({later})"):
+        return None
+    return (f"SELECT r.{t.id} FROM {t.table} r JOIN ({later}) l ON l.{t.entity} = r.{t.entity} "
+            f"AND l.{t.period} = r.{t.period} AND l.{t.revision} > r.{t.revision} "
+            f"WHERE r.{t.state} IN ({shown}) AND (r.{t.state} <> 'approved' OR l.{t.state} = 'approved')")
 
 
 def _period_parts(form: Form, period: str) -> dict[str, str]:
@@ -578,14 +597,17 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, form: Form, table: FactTable,
 
 def _split_pending(con: duckdb.DuckDBPyConnection, table: FactTable) -> None:
     """Of the published table holding every shown revision, the pending rows into their table, and those and every
-    superseded revision (see ``_drop_superseded``) out of it."""
+    superseded revision (see ``_superseded_sql``) out of it."""
     published, pending = fact_table_name(table, "published"), pending_table_name(table)
+    superseded = _superseded_sql(con, _Revisions(published))
     try:
-        keys = f"SELECT submission_id AS id, entity_key, period, revision, state FROM {published}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE hidden AS {_superseded_sql(keys)}")
-        con.execute(f"CREATE OR REPLACE TABLE {pending} AS SELECT * FROM {published} WHERE state <> 'approved' "
-                    "AND submission_id NOT IN (SELECT id FROM hidden)")
-        con.execute(f"DELETE FROM {published} WHERE state <> 'approved' OR submission_id IN (SELECT id FROM hidden)")
+        hidden = "false"
+        if superseded is not None:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE hidden AS {superseded}")
+            hidden = "submission_id IN (SELECT submission_id FROM hidden)"
+        con.execute(f"CREATE OR REPLACE TABLE {pending} AS SELECT * FROM {published} "
+                    f"WHERE state <> 'approved' AND NOT ({hidden})")
+        con.execute(f"DELETE FROM {published} WHERE state <> 'approved' OR {hidden}")
     finally:
         con.execute("DROP TABLE IF EXISTS hidden")
 
