@@ -65,6 +65,14 @@ def test_an_approval_reaches_indicators_rankings_and_alerts_through_an_increment
         assert incremental[table] == rows, table
 
 
+def _shown(path: Path, period: str) -> dict[str, list[float]]:
+    """The annual revenues each view shows for ``period``, sorted."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {view: sorted(r[0] for r in con.execute(
+            f"SELECT e_revenue FROM enterprise_annual__annual__{view} WHERE period = ?", [period]).fetchall())
+                for view in ("published", "provisional")}
+
+
 def _every_row(path: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every fact table and the indicator values, sorted, numbers to 12 digits (sums taken in another order
     differ in the last bits)."""
@@ -95,11 +103,7 @@ def test_first_revisions_in_every_state_build_alike_incrementally_and_in_full(
     assert build(engine, path).rebuilt["enterprise_annual"] == ["2024"]
     build(engine, tmp_path / "full.duckdb", full=True)
     assert _every_row(path) == _every_row(tmp_path / "full.duckdb")
-    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
-        shown = {view: sorted(r[0] for r in con.execute(
-            f"SELECT e_revenue FROM enterprise_annual__annual__{view} WHERE period = '2024'").fetchall())
-                 for view in ("published", "provisional")}
-    assert shown == {"published": [1300], "provisional": [310, 420, 1300]}
+    assert _shown(tmp_path / "full.duckdb", "2024") == {"published": [1300], "provisional": [310, 420, 1300]}
 
 
 def test_later_revisions_in_every_order_build_alike_incrementally_and_in_full(
@@ -125,8 +129,5 @@ def test_later_revisions_in_every_order_build_alike_incrementally_and_in_full(
     assert build(engine, path).rebuilt["enterprise_annual"] == ["2025"]
     build(engine, tmp_path / "full.duckdb", full=True)
     assert _every_row(path) == _every_row(tmp_path / "full.duckdb")
-    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
-        shown = {view: sorted(r[0] for r in con.execute(
-            f"SELECT e_revenue FROM enterprise_annual__annual__{view} WHERE period = '2025'").fetchall())
-                 for view in ("published", "provisional")}
-    assert shown == {"published": [110, 200, 330, 450], "provisional": [110, 220, 330, 450, 550]}
+    assert _shown(tmp_path / "full.duckdb", "2025") == {"published": [110, 200, 330, 450],
+                                                        "provisional": [110, 220, 330, 450, 550]}
