@@ -29,7 +29,7 @@ import yaml
 
 from hizone.analytics.compiler import AtomRegistry, CompiledIndicator, Compiler, Scope
 from hizone.analytics.formula import Node, parse
-from hizone.catalog import Catalog, default_catalog, package_directory, read_yaml, user_directories
+from hizone.catalog import Catalog, compose_yaml, default_catalog, package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError
 from hizone.registry import qualification_kinds
 
@@ -110,7 +110,7 @@ class ZoneGroup:
 def mapping_lines(path: Path, section: str) -> dict[str, dict[str, int]]:
     """1-based lines of each entry under ``section`` and of each of its keys: {entry: {"": line, key: line}}."""
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
+        root = compose_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, OSError):
         return {}  # read_yaml reports the problem with its own position
     lines: dict[str, dict[str, int]] = {}

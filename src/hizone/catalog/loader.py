@@ -40,6 +40,12 @@ def user_directories(kind: str = "") -> list[Path]:
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def compose_yaml(text: str) -> yaml.Node | None:
+    """The node tree of a YAML text, with the line of each node, for messages that point into a file (the C
+    parser: the Python one took 0.08 s of the 0.12 that reading the indicators takes)."""
+    return yaml.compose(text, Loader=_SAFE_LOADER)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from ``path``; a CatalogError naming the file and line otherwise."""
     try:

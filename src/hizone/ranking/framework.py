@@ -21,7 +21,7 @@ import yaml
 from hizone.analytics.compiler import AtomRegistry, Compiler, Scope
 from hizone.analytics.definitions import IndicatorSet, default_indicators, form_scope
 from hizone.analytics.formula import Node, parse
-from hizone.catalog import Catalog, default_catalog, package_directory, read_yaml, user_directories
+from hizone.catalog import Catalog, compose_yaml, default_catalog, package_directory, read_yaml, user_directories
 from hizone.errors import CatalogError, HizoneError
 from hizone.evaluate import (
     IndexTree,
@@ -224,7 +224,7 @@ class _Lines:
         self.path = path
         self.top: dict[str, int] = {}
         self.entries: dict[str, list[tuple[str, int]]] = {}
-        root = yaml.compose(path.read_text(encoding="utf-8"))
+        root = compose_yaml(path.read_text(encoding="utf-8"))
         if not isinstance(root, yaml.MappingNode):
             return
         for key, value in root.value:
