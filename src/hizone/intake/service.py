@@ -549,18 +549,19 @@ def _store_parts(engine: Engine, target: _Target,
     form, period = target.rules.form, target.period
     now = utcnow()
     try:
-        with bulk_transaction(engine) as conn:
-            writing = open_batch(conn, Who(target.actor.username, target.actor.role), form_code=form.code,
-                                 form_version=form.version, period=period, state=target.state,
-                                 source_name=target.source_name, source_sha256=target.sha256, row_count=target.rows,
-                                 layout=target.layout, at=now)
+        with bulk_transaction(engine) as conn, open_batch(
+                conn, Who(target.actor.username, target.actor.role), form_code=form.code, form_version=form.version,
+                period=period, state=target.state, source_name=target.source_name, source_sha256=target.sha256,
+                row_count=target.rows, layout=target.layout, at=now) as writing:
             latest = latest_revisions(conn, form.code, period, values=True)
+            # Read before the first part: from then on the parts stream into one COPY (BatchWrite).
+            prior = layouts(conn, np.unique(latest.batch_ids).tolist()) if len(latest) else {}
             locked: list[Issue] = []
             tally = IssueTally()
             while not isinstance(part := parts.get(), _Finish):
                 if isinstance(part, _Abandon):
                     raise _Abandoned
-                chosen, revisions, locked_here = _new_revisions(conn, latest, part.rows, target.layout, target,
+                chosen, revisions, locked_here = _new_revisions(latest, prior, part.rows, target.layout, target,
                                                                 tally)
                 locked += locked_here
                 if not locked:  # after a locked row, the parts left are only searched for more
@@ -568,7 +569,7 @@ def _store_parts(engine: Engine, target: _Target,
             if locked:
                 raise _Locked(tally, locked)
             if part.registration is not None:
-                part.registration.store(conn)
+                part.registration.store(writing.connection)
             created = writing.rows
             writing.finish(now, file=target.source_name, sha256=target.sha256, version=form.version,
                            rows=target.rows, created=created, unchanged=target.rows - created,
@@ -609,11 +610,12 @@ def _store_notes(writing: BatchWrite, keys: npt.NDArray[np.str_], revisions: npt
         writing.connection.execute(insert(RevisionNote), rows)
 
 
-def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch, layout: ValueLayout,
-                   target: _Target, tally: IssueTally) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64],
-                                                            list[Issue]]:
+def _new_revisions(latest: LatestRevisions, layouts_of: dict[int, ValueLayout], batch: ParsedBatch,
+                   layout: ValueLayout, target: _Target, tally: IssueTally,
+                   ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], list[Issue]]:
     """The rows that become new revisions, their revision numbers, and an issue for each row that would
-    change approved (locked) data; rows equal to their latest add nothing.
+    change approved (locked) data; rows equal to their latest add nothing. ``layouts_of``: the layouts of
+    the latest revisions' batches.
 
     Whole columns are compared (a blank equals a blank), over every element either revision holds.
     """
@@ -623,7 +625,7 @@ def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch
     known = np.flatnonzero(found)
     assert latest.packed is not None
     batches = latest.batch_ids[slots[known]]
-    prior = layouts(conn, np.unique(batches).tolist())
+    prior = {b: layouts_of[b] for b in np.unique(batches).tolist()}
     codes = list(dict.fromkeys([*layout.codes, *(code for p in prior.values() for code in p.codes)]))
     previous = gather(batches, latest.packed.take(pa.array(slots[known])), prior, codes)
     differs = np.zeros(len(known), dtype=bool)
