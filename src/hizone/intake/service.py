@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from queue import Queue
 from typing import Any
@@ -40,7 +40,7 @@ from hizone.intake.errors import IntakeError, WorkflowError
 from hizone.intake.errors_report import Issue, IssueTally, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, RawSheet, Source
-from hizone.intake.registration import Registration, check_registration, describe
+from hizone.intake.registration import Registration, check_registration, describe, registers, registry_texts
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import (
     CheckedRows,
@@ -291,7 +291,8 @@ def build_context(conn: Connection, rules: RuleSet, period: str, actor: Principa
         names |= {outside_code(code): NAME_ZH.format(province=name) for code, name in provinces}
     scope = with_outside({code: province for code, _, province in zone_rows}, (code for code, _ in provinces))
     return Context(today=today, zones=frozenset(code for code, _, _ in zone_rows), zone_names=names,
-                   registry=registry, previous=_previous(conn, rules, period, entities),
+                   registry=registry, registry_texts=registry_texts(conn, entities) if registers(rules) else None,
+                   previous=_previous(conn, rules, period, entities),
                    allowed_zones=zones_acted_on(actor, scope),
                    allowed_entities=entities_acted_on(actor),
                    loaded={name: check_module(name).load(conn, rules, period) for name in rules.row_checks})
@@ -356,17 +357,18 @@ def _checked(conn: Connection, raw: RawSheet, rules: RuleSet, period: str, conte
     check = check_sheet(raw, rules, period, context, catalog)
     rows = check.rows(0, raw.table.num_rows)
     report = check.report([rows])
-    registration = check_registration(conn, raw, check.columns, rules, context, actor, period, today)
+    registration = check_registration(conn, raw, check.columns, rules, context, actor, period, today, [rows])
     if registration is not None and registration.issues:
         report.add(registration.issues, Counter({("error", "registration"): len(registration.issues)}))
     return report, rows.batch
 
 
-def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Principal, period: str,
-                  today: dt.date) -> Registration | None:
+def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Principal, period: str, today: dt.date,
+                  checked: Sequence[CheckedRows]) -> Registration | None:
     """The enterprises the file registers or changes, checked against the store (see intake/registration.py)."""
     with engine.connect() as conn:
-        return check_registration(conn, raw, check.columns, check.rules, check.context, actor, period, today)
+        return check_registration(conn, raw, check.columns, check.rules, check.context, actor, period, today,
+                                  checked)
 
 
 def _read_with_context(engine: Engine, read: Callable[[], RawSheet], rules: RuleSet, period: str, actor: Principal,
@@ -419,7 +421,7 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Pr
     target = _Target(rules, canonical, actor, submit, raw.source_name, raw.sheet, raw.sha256, raw.table.num_rows)
     try:
         report, registration, (batch_id, created, unchanged) = _check_and_store(
-            engine, check, target, confirm_warnings, lambda: _registration(engine, raw, check, actor, canonical, day))
+            engine, check, target, confirm_warnings, partial(_registration, engine, raw, check, actor, canonical, day))
     except _Refused as refused:
         status = "rejected" if refused.report.error_count else "needs_confirmation"
         return ImportResult(status, refused.report, sha256=raw.sha256)
@@ -499,7 +501,7 @@ class _Finish:
 
 
 def _check_and_store(engine: Engine, check: SheetCheck, target: _Target, confirm_warnings: bool,
-                     registration: Callable[[], Registration | None],
+                     registration: Callable[[Sequence[CheckedRows]], Registration | None],
                      ) -> tuple[ValidationReport, Registration | None, tuple[int, int, int]]:
     """Check the rows part by part while a thread stores the parts already checked, in one transaction
     (the databases write outside the GIL, so on two cores storing costs little extra time). The
@@ -522,7 +524,7 @@ def _check_and_store(engine: Engine, check: SheetCheck, target: _Target, confirm
                 refused = refused or refuses(rows.issues)
                 if not refused:
                     parts.put(_Part.of(rows.batch, target.layout))
-            registered = registration()
+            registered = registration(found)
             if registered is not None:  # (its own rule's tally: the rows' issues kept are the same either way)
                 kept = registered.issues[:check.tally.room("error", "registration", len(registered.issues))]
                 check.issues += kept

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import struct
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
 from hizone.store.values import fixed_width_binary, value_bounds, value_bytes
@@ -155,14 +156,16 @@ class ColumnCopy:
             return 0
         columns = {name: _null_if_empty(arrow_column(value)) for name, value in columns.items()}
         if self._conn.dialect.name != "postgresql":
-            _sqlite_insert_columns(self._conn, self._table.name, columns, rows)
+            with _sqlalchemy_errors(self._conn, f"INSERT INTO {self._table.name}"):
+                _sqlite_insert_columns(self._conn, self._table.name, columns, rows)
             return rows
         payload = _copy_rows([(self._table.c[name].type, value) for name, value in columns.items()], rows)
         if self._names != tuple(columns):
             self.close()
             self._start(tuple(columns))
         try:
-            self._copy.write(payload)
+            with _sqlalchemy_errors(self._conn, f"COPY {self._table.name}"):
+                self._copy.write(payload)
         except BaseException as exc:
             self.__exit__(type(exc), exc, exc.__traceback__)
             raise
@@ -186,14 +189,27 @@ class ColumnCopy:
 
     def close(self) -> None:
         """End the COPY, if one is open: the rows are in when this returns."""
-        if self._open is not None:
+        if self._open is None:
+            return
+        with _sqlalchemy_errors(self._conn, f"COPY {self._table.name}"):
             try:
                 self._copy.write(_COPY_TRAILER)
             except BaseException as exc:
                 self.__exit__(type(exc), exc, exc.__traceback__)
                 raise
             opened, self._open, self._names = self._open, None, None
-            opened.close()
+            opened.close()  # the server's verdict on the rows (a broken constraint) comes here
+
+
+@contextmanager
+def _sqlalchemy_errors(conn: Connection, statement: str) -> Iterator[None]:
+    """The driver's errors as SQLAlchemy's (IntegrityError for a broken constraint), as every other statement
+    raises them: the raw cursor passes SQLAlchemy's own translation by."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
 
 
 def _sqlite_insert_columns(conn: Connection, table: str, columns: dict[str, Column], rows: int) -> None:
