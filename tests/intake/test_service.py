@@ -371,3 +371,54 @@ def test_two_imports_of_one_period_at_once_on_postgresql_store_one_and_tell_the_
     batches, submissions, events, rows = snapshot(postgres_engine)
     assert (batches, submissions, events) == (1, 7, 1)
     assert {revision for _, revision, _ in rows} == {1}
+
+
+@pytest.mark.usefixtures("parts_of_two")
+def test_two_imports_of_one_period_in_opposite_orders_on_postgresql_do_not_leave_a_driver_error(
+        postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same entities in opposite orders, both written at once: the second to reach a row the other holds
+    waits for it and is refused, when the other commits (the revision stored first) or at once when the
+    two wait on each other (PostgreSQL cancels one of a deadlock). It is told to import again; the other is
+    stored whole."""
+    codes = seed_registry(postgres_engine, 60)
+    backwards = good_rows(codes, scale=2)
+    backwards.reverse()
+    outcomes = _at_once(monkeypatch, [
+        lambda: import_file(postgres_engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", name="a.csv",
+                            today=TODAY),
+        lambda: import_file(postgres_engine, csv_bytes(backwards), FORM, "2021", "bob", name="b.csv", today=TODAY)])
+    stored = [o for o in outcomes if isinstance(o, ImportResult)]
+    refused = [o for o in outcomes if isinstance(o, HizoneError)]
+    assert len(stored) == 1 and len(refused) == 1, outcomes
+    assert "import again" in str(refused[0])
+    batches, submissions, events, _ = snapshot(postgres_engine)
+    assert (batches, submissions, events) == (1, 60, 1)
+
+
+def test_a_deadlock_between_two_writers_on_postgresql_counts_as_a_collision(postgres_engine: Engine) -> None:
+    """Two transactions taking two rows in opposite orders: PostgreSQL cancels one, and the import that meets
+    that error tells its user to import again (as for the revision stored first), not a driver error."""
+    from sqlalchemy.exc import DBAPIError
+
+    from hizone.intake.service import _collided
+
+    codes = seed_registry(postgres_engine, 2)
+    update = "UPDATE enterprise SET name = name WHERE credit_code = %s"
+    failures: list[DBAPIError] = []
+    both_hold_one = threading.Barrier(2, timeout=30)
+
+    def take(first: str, second: str) -> None:
+        try:
+            with postgres_engine.begin() as conn:
+                conn.exec_driver_sql(update, (first,))
+                both_hold_one.wait()
+                conn.exec_driver_sql(update, (second,))
+        except DBAPIError as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=take, args=pair) for pair in ((codes[0], codes[1]), (codes[1], codes[0]))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(failures) == 1 and _collided(failures[0])

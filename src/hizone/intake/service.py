@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, Select, String, and_, bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from hizone.auth.policy import (
@@ -425,10 +425,18 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Pr
     except _Refused as refused:
         status = "rejected" if refused.report.error_count else "needs_confirmation"
         return ImportResult(status, refused.report, sha256=raw.sha256)
-    except IntegrityError:
+    except DBAPIError as exc:
+        if not _collided(exc):
+            raise
         raise HizoneError("another import of the same form and period was stored at the same time; "
                           "import again", where=data_name) from None
     return ImportResult("stored", report, batch_id, created, unchanged, raw.sha256, registration)
+
+
+def _collided(error: DBAPIError) -> bool:
+    """Whether a write failed on another import's rows: the same revision stored first, or (PostgreSQL) the
+    two waiting on each other's rows, one of them cancelled (files of the same entities in other orders)."""
+    return isinstance(error, IntegrityError) or getattr(error.orig, "sqlstate", None) == "40P01"
 
 
 def layout_of_form(rules: RuleSet) -> ValueLayout:
