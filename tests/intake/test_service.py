@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from hizone.auth.policy import Principal
+from hizone.errors import HizoneError
 from hizone.intake.service import (
+    ImportResult,
     batch_diff,
     import_file,
     list_submissions,
@@ -289,3 +294,131 @@ def test_a_duplicate_in_another_part_and_a_locked_row_in_a_later_part_store_noth
     assert result.status == "rejected"
     assert {(i.rule, i.row) for i in result.report.errors} == {("locked", 3), ("locked", 6)}
     assert snapshot(engine) == before
+
+
+def _at_once(monkeypatch: pytest.MonkeyPatch, imports: list[Callable[[], ImportResult]]) -> list[object]:
+    """Run ``imports`` in threads, each one's storing held, once it has read the latest revisions, until every
+    import has: they write to the store at the same time. Each one's result, or the exception it raised."""
+    from hizone.intake import service
+
+    together = threading.Barrier(len(imports), timeout=60)
+    read = service.latest_revisions
+
+    def read_then_wait(*args: Any, **kwargs: Any) -> service.LatestRevisions:
+        found = read(*args, **kwargs)
+        if "entities" not in kwargs:  # the storing thread's read (last year's values are read with entities)
+            together.wait()
+        return found
+
+    monkeypatch.setattr(service, "latest_revisions", read_then_wait)
+    outcomes: list[object] = [None] * len(imports)
+
+    def run(i: int) -> None:
+        try:
+            outcomes[i] = imports[i]()
+        except Exception as exc:  # kept for the test to look at
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(imports))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return outcomes
+
+
+@pytest.mark.usefixtures("parts_of_two")
+def test_two_imports_at_once_on_postgresql_are_both_stored_whole(postgres_engine: Engine,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two files (two periods) stored at the same time, each in parts streamed into its own COPY: both are
+    complete, their revisions have distinct ids, and each has its change event."""
+    codes = seed_registry(postgres_engine, 7)
+    first, second = good_rows(codes), good_rows(codes, scale=2)
+    outcomes = _at_once(monkeypatch, [
+        lambda: import_file(postgres_engine, csv_bytes(first), FORM, "2021", "alice", name="a.csv", today=TODAY),
+        lambda: import_file(postgres_engine, csv_bytes(second), FORM, "2022", "bob", name="b.csv", today=TODAY)])
+    assert [(o.status, o.created) for o in outcomes if isinstance(o, ImportResult)] == [("stored", 7), ("stored", 7)]
+    with postgres_engine.connect() as conn:
+        rows = conn.execute(select(Submission.id, Submission.period, Submission.entity_key, Submission.batch_id)).all()
+        events = conn.execute(select(ChangeEvent.batch_id, ChangeEvent.actor).order_by(ChangeEvent.seq)).all()
+    assert len({r.id for r in rows}) == 14
+    for outcome, period in zip(outcomes, ("2021", "2022"), strict=True):
+        assert isinstance(outcome, ImportResult)
+        assert sorted(r.entity_key for r in rows if r.batch_id == outcome.batch_id and r.period == period) == \
+            sorted(codes)
+    assert sorted(events) == sorted([(outcomes[0].batch_id, "alice"), (outcomes[1].batch_id, "bob")])  # type: ignore[union-attr]
+    stored = {(s.period, s.entity_key): s.values["revenue"] for s in list_submissions(postgres_engine, form=FORM)}
+    assert stored[("2021", codes[6])] == 7000.0 and stored[("2022", codes[6])] == 14000.0
+
+
+@pytest.mark.usefixtures("parts_of_two")
+def test_two_imports_of_one_period_at_once_on_postgresql_store_one_and_tell_the_other(
+        postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both read the period's revisions before either wrote: the second's COPY meets the first's rows in the
+    unique index, waits for its commit, and is refused with a message, not a driver error; one file is stored,
+    whole, and nothing of the other."""
+    codes = seed_registry(postgres_engine, 7)
+    outcomes = _at_once(monkeypatch, [
+        lambda: import_file(postgres_engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", name="a.csv",
+                            today=TODAY),
+        lambda: import_file(postgres_engine, csv_bytes(good_rows(codes, scale=2)), FORM, "2021", "bob",
+                            name="b.csv", today=TODAY)])
+    stored = [o for o in outcomes if isinstance(o, ImportResult)]
+    refused = [o for o in outcomes if isinstance(o, HizoneError)]
+    assert len(stored) == 1 and len(refused) == 1, outcomes
+    assert "another import of the same form and period was stored at the same time" in str(refused[0])
+    assert (stored[0].status, stored[0].created) == ("stored", 7)
+    batches, submissions, events, rows = snapshot(postgres_engine)
+    assert (batches, submissions, events) == (1, 7, 1)
+    assert {revision for _, revision, _ in rows} == {1}
+
+
+@pytest.mark.usefixtures("parts_of_two")
+def test_two_imports_of_one_period_in_opposite_orders_on_postgresql_do_not_leave_a_driver_error(
+        postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same entities in opposite orders, both written at once: the second to reach a row the other holds
+    waits for it and is refused, when the other commits (the revision stored first) or at once when the
+    two wait on each other (PostgreSQL cancels one of a deadlock). It is told to import again; the other is
+    stored whole."""
+    codes = seed_registry(postgres_engine, 60)
+    backwards = good_rows(codes, scale=2)
+    backwards.reverse()
+    outcomes = _at_once(monkeypatch, [
+        lambda: import_file(postgres_engine, csv_bytes(good_rows(codes)), FORM, "2021", "alice", name="a.csv",
+                            today=TODAY),
+        lambda: import_file(postgres_engine, csv_bytes(backwards), FORM, "2021", "bob", name="b.csv", today=TODAY)])
+    stored = [o for o in outcomes if isinstance(o, ImportResult)]
+    refused = [o for o in outcomes if isinstance(o, HizoneError)]
+    assert len(stored) == 1 and len(refused) == 1, outcomes
+    assert "import again" in str(refused[0])
+    batches, submissions, events, _ = snapshot(postgres_engine)
+    assert (batches, submissions, events) == (1, 60, 1)
+
+
+def test_a_deadlock_between_two_writers_on_postgresql_counts_as_a_collision(postgres_engine: Engine) -> None:
+    """Two transactions taking two rows in opposite orders: PostgreSQL cancels one, and the import that meets
+    that error tells its user to import again (as for the revision stored first), not a driver error."""
+    from sqlalchemy.exc import DBAPIError
+
+    from hizone.intake.service import _collided
+
+    codes = seed_registry(postgres_engine, 2)
+    update = "UPDATE enterprise SET name = name WHERE credit_code = %s"
+    failures: list[DBAPIError] = []
+    both_hold_one = threading.Barrier(2, timeout=30)
+
+    def take(first: str, second: str) -> None:
+        try:
+            with postgres_engine.begin() as conn:
+                conn.exec_driver_sql(update, (first,))
+                both_hold_one.wait()
+                conn.exec_driver_sql(update, (second,))
+        except DBAPIError as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=take, args=pair) for pair in ((codes[0], codes[1]), (codes[1], codes[0]))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(failures) == 1 and _collided(failures[0])

@@ -18,8 +18,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    func,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 
 from hizone.store import bulk
 from hizone.store.bulk import insert_columns
@@ -122,3 +124,48 @@ def test_non_negative_integers_of_mixed_widths_with_nulls_round_trip(engine: Eng
         METADATA.create_all(conn)
         insert_columns(conn, SAMPLE, {"kind": "k", "number": pa.array(numbers, pa.int64())}, len(numbers))
     assert [row[2] for row in _read(engine)] == numbers
+
+
+def test_parts_of_one_insert_come_back_in_order_and_other_statements_run_between_them(engine: Engine) -> None:
+    """ColumnCopy: on PostgreSQL the parts go into one COPY, ended before any other statement
+    (``close``); parts whose columns differ start a new one. The rows read back are the parts' own."""
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+        with bulk.ColumnCopy(conn, SAMPLE) as copy:
+            assert copy.add({"kind": "p1", "word": pa.array(["a", "b"]), "number": pa.array([1, 2])}, 2) == 2
+            assert copy.add({"kind": "p2", "word": pa.array(["c"]), "number": None}, 1) == 1
+            copy.close()
+            # the connection takes statements again, and sees the rows of the parts so far
+            assert conn.execute(select(func.count()).select_from(SAMPLE)).scalar_one() == 3
+            copy.add({"kind": "p3", "word": pa.array(["d", "e"]), "number": pa.array([4, None])}, 2)
+            copy.add({"kind": "p4", "number": pa.array([6])}, 1)  # other columns: another COPY
+        assert copy.add({"kind": "p5", "word": pa.array([]), "number": None}, 0) == 0
+    assert [row[:3] for row in _read(engine)] == [("p1", "a", 1), ("p1", "b", 2), ("p2", "c", None),
+                                                  ("p3", "d", 4), ("p3", "e", None), ("p4", None, 6)]
+
+
+def test_a_failure_between_parts_rolls_back_every_part_and_leaves_the_connection_usable(engine: Engine) -> None:
+    """Leaving the block with an error cancels the open COPY: the transaction rolls back (no hang on the
+    driver's lock) and the same pooled connection serves the next transaction."""
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+    with pytest.raises(RuntimeError, match="the second part"), engine.begin() as conn, \
+            bulk.ColumnCopy(conn, SAMPLE) as copy:
+        copy.add({"kind": "k", "word": pa.array(["a", "b"])}, 2)
+        raise RuntimeError("the second part could not be made")
+    with engine.begin() as conn:
+        insert_columns(conn, SAMPLE, {"kind": "after", "word": pa.array(["z"])}, 1)
+    assert [row[:2] for row in _read(engine)] == [("after", "z")]
+
+
+def test_a_constraint_broken_in_a_later_part_fails_the_insert_and_keeps_nothing(engine: Engine) -> None:
+    """A duplicate key in the second part: the database refuses it (on PostgreSQL when the COPY ends, at
+    ``close``) with SQLAlchemy's IntegrityError, as any statement, and the first part goes with the rollback."""
+    with engine.begin() as conn:
+        METADATA.create_all(conn)
+    with pytest.raises(IntegrityError), engine.begin() as conn, \
+            bulk.ColumnCopy(conn, SAMPLE) as copy:
+        copy.add({"id": pa.array([1, 2]), "kind": "k"}, 2)
+        copy.add({"id": pa.array([3, 1]), "kind": "k"}, 2)
+        copy.close()
+    assert _read(engine) == []

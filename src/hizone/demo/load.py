@@ -51,13 +51,13 @@ def _insert_period(conn: Connection, form_code: str, period: str, version_layout
     """One batch: the reports (entity keys, zone codes, value matrix) of one form and period, received ``now``."""
     version, layout = version_layout
     keys, zones, matrix = reports
-    writing = open_batch(conn, Who("demo", None), form_code=form_code, form_version=version, period=period,
-                         state=state, source_name="demo", source_sha256="", row_count=len(keys), layout=layout,
-                         at=now, synthetic=True)
     columns = {code: matrix[:, j] for j, code in enumerate(layout.codes)}
-    writing.add({"entity_key": keys, "zone_code": zones, "revision": revision,
-                 "packed_values": layout.pack(columns, len(keys))}, len(keys), created_at=now)
-    writing.finish(now, file="demo", rows=len(keys), synthetic=True)
+    with open_batch(conn, Who("demo", None), form_code=form_code, form_version=version, period=period,
+                    state=state, source_name="demo", source_sha256="", row_count=len(keys), layout=layout,
+                    at=now, synthetic=True) as writing:
+        writing.add({"entity_key": keys, "zone_code": zones, "revision": revision,
+                     "packed_values": layout.pack(columns, len(keys))}, len(keys), created_at=now)
+        writing.finish(now, file="demo", rows=len(keys), synthetic=True)
     return writing.rows
 
 

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from queue import Queue
 from typing import Any
@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, Select, String, and_, bindparam, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from hizone.auth.policy import (
@@ -40,7 +40,7 @@ from hizone.intake.errors import IntakeError, WorkflowError
 from hizone.intake.errors_report import Issue, IssueTally, ValidationReport, message
 from hizone.intake.periods import same_period_last_year
 from hizone.intake.readers import Limits, RawSheet, Source
-from hizone.intake.registration import Registration, check_registration, describe
+from hizone.intake.registration import Registration, check_registration, describe, registers, registry_texts
 from hizone.intake.rules import RuleSet
 from hizone.intake.validate import (
     CheckedRows,
@@ -291,7 +291,8 @@ def build_context(conn: Connection, rules: RuleSet, period: str, actor: Principa
         names |= {outside_code(code): NAME_ZH.format(province=name) for code, name in provinces}
     scope = with_outside({code: province for code, _, province in zone_rows}, (code for code, _ in provinces))
     return Context(today=today, zones=frozenset(code for code, _, _ in zone_rows), zone_names=names,
-                   registry=registry, previous=_previous(conn, rules, period, entities),
+                   registry=registry, registry_texts=registry_texts(conn, entities) if registers(rules) else None,
+                   previous=_previous(conn, rules, period, entities),
                    allowed_zones=zones_acted_on(actor, scope),
                    allowed_entities=entities_acted_on(actor),
                    loaded={name: check_module(name).load(conn, rules, period) for name in rules.row_checks})
@@ -356,17 +357,18 @@ def _checked(conn: Connection, raw: RawSheet, rules: RuleSet, period: str, conte
     check = check_sheet(raw, rules, period, context, catalog)
     rows = check.rows(0, raw.table.num_rows)
     report = check.report([rows])
-    registration = check_registration(conn, raw, check.columns, rules, context, actor, period, today)
+    registration = check_registration(conn, raw, check.columns, rules, context, actor, period, today, [rows])
     if registration is not None and registration.issues:
         report.add(registration.issues, Counter({("error", "registration"): len(registration.issues)}))
     return report, rows.batch
 
 
-def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Principal, period: str,
-                  today: dt.date) -> Registration | None:
+def _registration(engine: Engine, raw: RawSheet, check: SheetCheck, actor: Principal, period: str, today: dt.date,
+                  checked: Sequence[CheckedRows]) -> Registration | None:
     """The enterprises the file registers or changes, checked against the store (see intake/registration.py)."""
     with engine.connect() as conn:
-        return check_registration(conn, raw, check.columns, check.rules, check.context, actor, period, today)
+        return check_registration(conn, raw, check.columns, check.rules, check.context, actor, period, today,
+                                  checked)
 
 
 def _read_with_context(engine: Engine, read: Callable[[], RawSheet], rules: RuleSet, period: str, actor: Principal,
@@ -419,14 +421,22 @@ def import_file(engine: Engine, source: Source, form: str, period: str, user: Pr
     target = _Target(rules, canonical, actor, submit, raw.source_name, raw.sheet, raw.sha256, raw.table.num_rows)
     try:
         report, registration, (batch_id, created, unchanged) = _check_and_store(
-            engine, check, target, confirm_warnings, lambda: _registration(engine, raw, check, actor, canonical, day))
+            engine, check, target, confirm_warnings, partial(_registration, engine, raw, check, actor, canonical, day))
     except _Refused as refused:
         status = "rejected" if refused.report.error_count else "needs_confirmation"
         return ImportResult(status, refused.report, sha256=raw.sha256)
-    except IntegrityError:
+    except DBAPIError as exc:
+        if not _collided(exc):
+            raise
         raise HizoneError("another import of the same form and period was stored at the same time; "
                           "import again", where=data_name) from None
     return ImportResult("stored", report, batch_id, created, unchanged, raw.sha256, registration)
+
+
+def _collided(error: DBAPIError) -> bool:
+    """Whether a write failed on another import's rows: the same revision stored first, or (PostgreSQL) the
+    two waiting on each other's rows, one of them cancelled (files of the same entities in other orders)."""
+    return isinstance(error, IntegrityError) or getattr(error.orig, "sqlstate", None) == "40P01"
 
 
 def layout_of_form(rules: RuleSet) -> ValueLayout:
@@ -499,7 +509,7 @@ class _Finish:
 
 
 def _check_and_store(engine: Engine, check: SheetCheck, target: _Target, confirm_warnings: bool,
-                     registration: Callable[[], Registration | None],
+                     registration: Callable[[Sequence[CheckedRows]], Registration | None],
                      ) -> tuple[ValidationReport, Registration | None, tuple[int, int, int]]:
     """Check the rows part by part while a thread stores the parts already checked, in one transaction
     (the databases write outside the GIL, so on two cores storing costs little extra time). The
@@ -522,7 +532,7 @@ def _check_and_store(engine: Engine, check: SheetCheck, target: _Target, confirm
                 refused = refused or refuses(rows.issues)
                 if not refused:
                     parts.put(_Part.of(rows.batch, target.layout))
-            registered = registration()
+            registered = registration(found)
             if registered is not None:  # (its own rule's tally: the rows' issues kept are the same either way)
                 kept = registered.issues[:check.tally.room("error", "registration", len(registered.issues))]
                 check.issues += kept
@@ -549,18 +559,19 @@ def _store_parts(engine: Engine, target: _Target,
     form, period = target.rules.form, target.period
     now = utcnow()
     try:
-        with bulk_transaction(engine) as conn:
-            writing = open_batch(conn, Who(target.actor.username, target.actor.role), form_code=form.code,
-                                 form_version=form.version, period=period, state=target.state,
-                                 source_name=target.source_name, source_sha256=target.sha256, row_count=target.rows,
-                                 layout=target.layout, at=now)
+        with bulk_transaction(engine) as conn, open_batch(
+                conn, Who(target.actor.username, target.actor.role), form_code=form.code, form_version=form.version,
+                period=period, state=target.state, source_name=target.source_name, source_sha256=target.sha256,
+                row_count=target.rows, layout=target.layout, at=now) as writing:
             latest = latest_revisions(conn, form.code, period, values=True)
+            # Read before the first part: from then on the parts stream into one COPY (BatchWrite).
+            prior = layouts(conn, np.unique(latest.batch_ids).tolist()) if len(latest) else {}
             locked: list[Issue] = []
             tally = IssueTally()
             while not isinstance(part := parts.get(), _Finish):
                 if isinstance(part, _Abandon):
                     raise _Abandoned
-                chosen, revisions, locked_here = _new_revisions(conn, latest, part.rows, target.layout, target,
+                chosen, revisions, locked_here = _new_revisions(latest, prior, part.rows, target.layout, target,
                                                                 tally)
                 locked += locked_here
                 if not locked:  # after a locked row, the parts left are only searched for more
@@ -568,7 +579,7 @@ def _store_parts(engine: Engine, target: _Target,
             if locked:
                 raise _Locked(tally, locked)
             if part.registration is not None:
-                part.registration.store(conn)
+                part.registration.store(writing.connection)
             created = writing.rows
             writing.finish(now, file=target.source_name, sha256=target.sha256, version=form.version,
                            rows=target.rows, created=created, unchanged=target.rows - created,
@@ -609,11 +620,12 @@ def _store_notes(writing: BatchWrite, keys: npt.NDArray[np.str_], revisions: npt
         writing.connection.execute(insert(RevisionNote), rows)
 
 
-def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch, layout: ValueLayout,
-                   target: _Target, tally: IssueTally) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64],
-                                                            list[Issue]]:
+def _new_revisions(latest: LatestRevisions, layouts_of: dict[int, ValueLayout], batch: ParsedBatch,
+                   layout: ValueLayout, target: _Target, tally: IssueTally,
+                   ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64], list[Issue]]:
     """The rows that become new revisions, their revision numbers, and an issue for each row that would
-    change approved (locked) data; rows equal to their latest add nothing.
+    change approved (locked) data; rows equal to their latest add nothing. ``layouts_of``: the layouts of
+    the latest revisions' batches.
 
     Whole columns are compared (a blank equals a blank), over every element either revision holds.
     """
@@ -623,7 +635,7 @@ def _new_revisions(conn: Connection, latest: LatestRevisions, batch: ParsedBatch
     known = np.flatnonzero(found)
     assert latest.packed is not None
     batches = latest.batch_ids[slots[known]]
-    prior = layouts(conn, np.unique(batches).tolist())
+    prior = {b: layouts_of[b] for b in np.unique(batches).tolist()}
     codes = list(dict.fromkeys([*layout.codes, *(code for p in prior.values() for code in p.codes)]))
     previous = gather(batches, latest.packed.take(pa.array(slots[known])), prior, codes)
     differs = np.zeros(len(known), dtype=bool)

@@ -96,6 +96,16 @@ class Registry:
         return np.where(self.keys[slots] == keys, self.zones[slots], "")
 
 
+@dataclass(frozen=True)
+class RegistryTexts:
+    """Registered enterprises' identity columns as text (``name``, ``industry_code``, ``registered``), sorted by
+    credit code: what a form that registers enterprises compares its rows with (intake/registration.py). None for
+    ``columns`` when a name holds the separator they are read with: every known row is then compared the slow way."""
+
+    keys: npt.NDArray[np.str_]
+    columns: dict[str, npt.NDArray[np.str_]] | None
+
+
 @dataclass
 class Context:
     """What validation needs from the store; None skips the check that needs it."""
@@ -107,6 +117,7 @@ class Context:
     allowed_zones: frozenset[str] | None = None  # the submitter's scope; None = everywhere
     allowed_entities: frozenset[str] | None = None  # an enterprise submitter: itself only
     zone_names: dict[str, str] = field(default_factory=dict)  # zone code -> its Chinese name, for messages
+    registry_texts: RegistryTexts | None = None  # read when the form registers enterprises
     loaded: dict[str, Any] = field(default_factory=dict)  # row check name -> what it read from the store
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
 from hizone.store.values import fixed_width_binary, value_bounds, value_bytes
@@ -115,28 +117,112 @@ def insert_columns(conn: Connection, table: Table, columns: dict[str, Column], r
 
     Arrays may hold strings, bytes, integers or dates (Arrow date32). PostgreSQL gets one binary COPY
     payload assembled by Arrow; SQLite gets one INSERT ... SELECT per 100,000 rows that cuts each row out
-    of whole-column buffers in SQL. Either way no Python object is made per row.
+    of whole-column buffers in SQL. Either way no Python object is made per row. (Parts of one large insert:
+    ``ColumnCopy``.)
     """
-    if rows == 0:
-        return 0
-    columns = {name: _null_if_empty(arrow_column(value)) for name, value in columns.items()}
-    names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
-    raw = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        payload = _copy_binary([(table.c[name].type, value) for name, value in columns.items()], rows)
-        with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
-                f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.write(payload)
+    with ColumnCopy(conn, table) as copy:
+        return copy.add(columns, rows)
+
+
+class ColumnCopy:
+    """Parts of one large insert into ``table``, each given column by column as ``insert_columns`` takes them,
+    inside the caller's transaction.
+
+    On PostgreSQL every part goes into one binary COPY, kept open from the first part to ``close`` and fed by
+    psycopg's writer thread: the server takes in one part while the caller makes the next ready. A COPY per
+    part left the server idle at each part's end while the next was built and sent: with a core to spare,
+    200,000 submissions in parts of 25,000 were stored 1.56 s → 1.00 s after the file was read (the import
+    1.92 s → 1.36 s); on a machine already busy the two are even. While it is open psycopg holds the
+    connection's lock, so no other statement may run on the connection (it would wait forever): ``close``
+    first, or leave the ``with`` block, which ends the COPY (cancelled if the block raised).
+    """
+
+    def __init__(self, conn: Connection, table: Table) -> None:
+        self._conn, self._table = conn, table
+        self._names: tuple[str, ...] | None = None
+        self._open: ExitStack | None = None
+        self._copy: Any = None
+
+    def __enter__(self) -> ColumnCopy:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        if self._open is not None:
+            opened, self._open = self._open, None
+            opened.__exit__(kind, error, trace)  # with an error: the COPY is cancelled (the caller rolls back)
+
+    def add(self, columns: dict[str, Column], rows: int) -> int:
+        """Insert ``rows`` rows; returns the row count."""
+        if rows == 0:
+            return 0
+        columns = {name: _null_if_empty(arrow_column(value)) for name, value in columns.items()}
+        if self._conn.dialect.name != "postgresql":
+            with _sqlalchemy_errors(self._conn, f"INSERT INTO {self._table.name}"):
+                _sqlite_insert_columns(self._conn, self._table.name, columns, rows)
+            return rows
+        payload = _copy_rows([(self._table.c[name].type, value) for name, value in columns.items()], rows)
+        if self._names != tuple(columns):
+            self.close()
+            self._start(tuple(columns))
+        try:
+            with _sqlalchemy_errors(self._conn, f"COPY {self._table.name}"):
+                self._copy.write(payload)
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         return rows
-    cursor = raw.cursor()  # type: ignore[union-attr]
+
+    def _start(self, names: tuple[str, ...]) -> None:
+        from psycopg.copy import QueuedLibpqWriter  # (here: a process on SQLite alone never loads the driver)
+
+        quoted = ", ".join(self._conn.dialect.identifier_preparer.quote(c) for c in names)
+        cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        opened = ExitStack()
+        try:
+            opened.enter_context(cursor)
+            self._copy = opened.enter_context(cursor.copy(f"COPY {self._table.name} ({quoted}) FROM STDIN "
+                                                          "(FORMAT BINARY)", writer=QueuedLibpqWriter(cursor)))
+            self._copy.write(_COPY_HEADER)
+        except BaseException:
+            opened.close()
+            raise
+        self._open, self._names = opened, names
+
+    def close(self) -> None:
+        """End the COPY, if one is open: the rows are in when this returns."""
+        if self._open is None:
+            return
+        with _sqlalchemy_errors(self._conn, f"COPY {self._table.name}"):
+            try:
+                self._copy.write(_COPY_TRAILER)
+            except BaseException as exc:
+                self.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            opened, self._open, self._names = self._open, None, None
+            opened.close()  # the server's verdict on the rows (a broken constraint) comes here
+
+
+@contextmanager
+def _sqlalchemy_errors(conn: Connection, statement: str) -> Iterator[None]:
+    """The driver's errors as SQLAlchemy's (IntegrityError for a broken constraint), as every other statement
+    raises them: the raw cursor passes SQLAlchemy's own translation by."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+
+def _sqlite_insert_columns(conn: Connection, table: str, columns: dict[str, Column], rows: int) -> None:
+    names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, rows, _SQLITE_ROWS_PER_STATEMENT):
             count = min(_SQLITE_ROWS_PER_STATEMENT, rows - start)
-            sql, params = _sqlite_insert(table.name, names, columns, start, count)
+            sql, params = _sqlite_insert(table, names, columns, start, count)
             cursor.execute(sql, params)
     finally:
         cursor.close()
-    return rows
 
 
 _SQLITE_ROWS_PER_STATEMENT = 100_000
@@ -232,9 +318,9 @@ _EMPTY = pa.scalar(b"", pa.binary())
 _PG_DAY_ZERO = (_PG_EPOCH.date() - dt.date(1970, 1, 1)).days  # Arrow counts days from 1970
 
 
-def _copy_binary(columns: list[tuple[TypeEngine[Any], Column]], rows: int) -> bytes:
-    """The binary COPY payload of ``rows`` rows: each field's length and value pieces, joined row by row
-    by one Arrow kernel."""
+def _copy_rows(columns: list[tuple[TypeEngine[Any], Column]], rows: int) -> bytes | memoryview:
+    """``rows`` rows of a binary COPY payload (between its header and its trailer): each field's length and
+    value pieces, joined row by row by one Arrow kernel."""
     pieces: list[pa.Array | pa.Scalar] = [pa.scalar(struct.pack(">h", len(columns)), pa.binary())]
     for sql_type, value in columns:
         if isinstance(value, pa.Array | pa.ChunkedArray):
@@ -247,7 +333,7 @@ def _copy_binary(columns: list[tuple[TypeEngine[Any], Column]], rows: int) -> by
     joined = _one_chunk(joined) if isinstance(joined, pa.ChunkedArray) else joined
     if len(joined) != rows:  # every piece a scalar: one row, repeated
         joined = pa.array([joined.as_py()] * rows, pa.binary())
-    return b"".join((_COPY_HEADER, value_bytes(joined), _COPY_TRAILER))
+    return value_bytes(joined)
 
 
 _INTEGER_FORMATS = ((SmallInteger, ">i2", ">h"), (BigInteger, ">i8", ">q"), (Integer, ">i4", ">i"))

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from hizone.store.bulk import Column, insert_columns
+from hizone.store.bulk import Column, ColumnCopy
 from hizone.store.models import SUBMISSION_TABLE, AuditLog, ChangeEvent, ImportBatch, Submission, utcnow
 from hizone.store.values import ValueLayout
 from hizone.text import ascii_digits
@@ -73,23 +73,35 @@ def latest_seq(conn: Connection) -> int:
 
 
 class BatchWrite:
-    """A batch's revisions being stored: rows added part by part, the event appended by ``finish``."""
+    """A batch's revisions being stored: rows added part by part, the event appended by ``finish``. Used as a
+    context manager (``with open_batch(...) as writing``): on PostgreSQL the parts stream into one COPY
+    (``ColumnCopy``), which leaving the block ends, cancelled if the block raised. Other statements in the
+    batch's transaction go through ``connection``, which ends the COPY first."""
 
     def __init__(self, conn: Connection, who: Who, batch_id: int, form_code: str, form_version: int, period: str,
                  state: str, synthetic: bool) -> None:
         self._conn, self.who, self.batch_id = conn, who, batch_id
         self.form_code, self.form_version, self.period, self.state = form_code, form_version, period, state
         self._synthetic = synthetic
+        self._copy = ColumnCopy(conn, SUBMISSION_TABLE)
         self.rows = 0
+
+    def __enter__(self) -> BatchWrite:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        self._copy.__exit__(kind, error, trace)
 
     @property
     def connection(self) -> Connection:
-        """The batch's transaction, for what is stored with its revisions (their notes)."""
+        """The batch's transaction, for what is stored with its revisions (their notes, the enterprises
+        registered): the rows added so far are in it."""
+        self._copy.close()
         return self._conn
 
     def add(self, columns: dict[str, Column], rows: int, created_at: dt.datetime | None = None) -> int:
         """Store ``rows`` revisions (``entity_key``, ``zone_code``, ``revision``, ``packed_values``)."""
-        self.rows += insert_columns(self._conn, SUBMISSION_TABLE, {
+        self.rows += self._copy.add({
             **columns, "batch_id": self.batch_id, "form_code": self.form_code, "form_version": self.form_version,
             "period": self.period, "state": self.state, "created_by": self.who.name,
             "created_at": created_at or utcnow(), "synthetic": self._synthetic}, rows)
@@ -97,7 +109,7 @@ class BatchWrite:
 
     def finish(self, at: dt.datetime, **detail: Any) -> int:
         """Append the batch's event; its number."""
-        (seq,) = _append(self._conn, [{
+        (seq,) = _append(self.connection, [{
             "at": at, "actor": self.who.name, "actor_role": self.who.role, "kind": WRITTEN,
             "form_code": self.form_code, "entity_key": None, "period": self.period, "batch_id": self.batch_id,
             "from_state": None, "to_state": self.state, "detail": {"action": "import", **detail}}])
