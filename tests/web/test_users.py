@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hizone.analytics.read import data_version, version_probe
 from hizone.auth.passwords import DEFAULT_PROFILE, profile_parameters, verify_password
-from hizone.auth.sessions import open_session, session_principal, session_principal_with
+from hizone.auth.sessions import SessionWith, open_session, session_principal
 from hizone.auth.users import (
     AuthError,
     add_user,
@@ -167,8 +167,9 @@ def test_a_session_read_with_the_data_version_gives_both_as_the_separate_reads_d
     assert bot is not None and bot.user_id is not None
     token = open_session(engine, bot.user_id, 3600)
     probe = version_probe(engine)
+    session_with = SessionWith(probe)
     with engine.connect() as conn:
-        principal, version = session_principal_with(conn, token, probe)
+        principal, version = session_with(conn, token)
         assert principal == session_principal(conn, token) and principal is not None
         assert principal.zone_code == "Z1101" and version == data_version(engine, probe)
     add_user(engine, "other", PASSWORD, "analyst")  # a login's audit row moves nothing the pages show
@@ -177,5 +178,5 @@ def test_a_session_read_with_the_data_version_gives_both_as_the_separate_reads_d
         conn.execute(insert(Zone).values(code="Z9901", name_zh="新区", name_en="New", province_code="11",
                                          city="北京", approved_year=2024, source="test"))
     with engine.connect() as conn:
-        ended, moved = session_principal_with(conn, token, probe)
+        ended, moved = session_with(conn, token)
     assert ended is None and moved == data_version(engine, probe) and moved != version

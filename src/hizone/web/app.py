@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hizone.analytics.read import ReadCache
 from hizone.analytics.sql import SqlLimits
+from hizone.auth.sessions import SessionWith
 from hizone.config import Settings, analytics_path
 from hizone.registry.sync import load_registry_if_empty
 from hizone.reports.cache import PdfCache
@@ -73,6 +74,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.templates = make_templates()
     app.state.fragments = FragmentCache()
     app.state.figures = ReadCache(engine, analytics_path(settings), sync_seconds=refresh_sync_seconds)
+    app.state.session_with = SessionWith(app.state.figures.probe)  # a page's session and data version
     app.state.max_upload_bytes = max_upload_bytes
     app.state.secure_cookies = settings.cookie_secure
     # Upload outcomes are fetched later by their uploader, maybe from another worker process: kept on disk.

@@ -48,7 +48,7 @@ from hizone.auth.policy import (
     may_review,
     may_submit,
 )
-from hizone.auth.sessions import session_principal, session_principal_with
+from hizone.auth.sessions import session_principal
 from hizone.auth.users import principal_for_token
 from hizone.store.db import read_connection
 from hizone.store.models import AuditLog, Carrier, Enterprise, Province, Submission, Zone
@@ -257,8 +257,8 @@ def _resolve(request: Request) -> Caller:
         return Caller(Principal.public(), "anonymous", session_expired=expired)
     with read_connection(engine) as conn:  # every page asks: a plain connection, not an ORM session
         if request.method in SAFE_METHODS:  # a page read, not a change: the data version it is shown at comes
-            principal, request.state.data_version = session_principal_with(  # along (one round trip, not two)
-                conn, session_token, request.app.state.figures.probe)
+            # (one round trip, not two)
+            principal, request.state.data_version = request.app.state.session_with(conn, session_token)  # along
         else:
             principal = session_principal(conn, session_token)
     if principal is None:
