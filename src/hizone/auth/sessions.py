@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from hizone.auth.policy import Principal
 from hizone.store import session_scope
 from hizone.store.models import UnlockToken, User, WebSession
+from hizone.store.notices import unread_of
 
 
 def digest(token: str) -> str:
@@ -46,19 +47,24 @@ def session_principal(session: Session | Connection, token: str) -> Principal | 
 
 
 class SessionWith:
-    """:func:`session_principal`, and the one row of ``also`` read in the same statement: a page's session and
-    the data version it is shown at cost the server one round trip, not two. The statement is built once:
-    building it (and SQLAlchemy's cache key of it) cost ten times what running it does on SQLite."""
+    """:func:`session_principal`, the user's unread notices (the page header's badge) and the one row of ``also``
+    read in the same statement: a page's session and the data version it is shown at cost the server one round
+    trip, not three. The statement is built once: building it (and SQLAlchemy's cache key of it) cost ten times
+    what running it does on SQLite."""
 
     def __init__(self, also: Select[Any]) -> None:
-        extra, user = also.subquery("also"), _SESSION_USER.subquery("session_user")
+        user = _SESSION_USER.add_columns(unread_of(User.id).label("unread")).subquery("session_user")
+        extra = also.subquery("also")
         self._query = select(extra, user).select_from(extra.outerjoin(user, true()))
         self._width = len(also.selected_columns)
 
-    def __call__(self, conn: Connection, token: str) -> tuple[Principal | None, tuple[object, ...]]:
+    def __call__(self, conn: Connection, token: str) -> tuple[Principal | None, int, tuple[object, ...]]:
+        """(the session's principal or None, its unread notices, the row of ``also``)."""
         row = conn.execute(self._query, {"digest": digest(token)}).one()
         found = tuple(row[self._width:])
-        return (None if found[0] is None else _principal(*found)), tuple(row[:self._width])
+        if found[0] is None:
+            return None, 0, tuple(row[:self._width])
+        return _principal(*found[:-1]), int(found[-1] or 0), tuple(row[:self._width])
 
 
 def _principal(user_id: int, username: str, role: str, province_code: str | None, zone_code: str | None,

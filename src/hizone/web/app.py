@@ -25,6 +25,7 @@ from hizone.store import open_store
 from hizone.store.db import POOL_SIZE
 from hizone.web import errors
 from hizone.web.i18n import LANG_COOKIE, pick_language
+from hizone.web.page_cache import PageCache
 from hizone.web.rendering import FragmentCache, make_templates
 from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec, expected_csrf
 from hizone.web.services.kept import KeptStore
@@ -73,6 +74,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.login_limiter = LoginLimiter(engine)
     app.state.templates = make_templates()
     app.state.fragments = FragmentCache()
+    app.state.pages = PageCache()  # finished pages many people open (web.page_cache)
     app.state.figures = ReadCache(engine, analytics_path(settings), sync_seconds=refresh_sync_seconds)
     app.state.session_with = SessionWith(app.state.figures.probe)  # a page's session and data version
     app.state.max_upload_bytes = max_upload_bytes

@@ -74,6 +74,7 @@ class Caller:
     principal: Principal
     via: str  # "session", "token" or "anonymous"
     session_expired: bool = False
+    unread_notices: int | None = None  # read along with a page's session (None: not read)
 
 
 class SessionCodec:
@@ -255,16 +256,17 @@ def _resolve(request: Request) -> Caller:
     session_token, expired = session_cookie(request)
     if session_token is None:
         return Caller(Principal.public(), "anonymous", session_expired=expired)
+    unread: int | None = None
     with read_connection(engine) as conn:  # every page asks: a plain connection, not an ORM session
-        if request.method in SAFE_METHODS:  # a page read, not a change: the data version it is shown at comes
-            # (one round trip, not two)
-            principal, request.state.data_version = request.app.state.session_with(conn, session_token)  # along
+        if request.method in SAFE_METHODS:  # a page read, not a change: its header's badge and the data version
+            # it is shown at come along (one round trip, not three)
+            principal, unread, request.state.data_version = request.app.state.session_with(conn, session_token)
         else:
             principal = session_principal(conn, session_token)
     if principal is None:
         # Logged out (here or everywhere) or deactivated since this cookie was issued.
         return Caller(Principal.public(), "anonymous", session_expired=True)
-    return Caller(principal, "session")
+    return Caller(principal, "session", unread_notices=unread)
 
 
 async def sent_csrf(request: Request) -> str | None:

@@ -1,0 +1,114 @@
+"""Finished pages kept by what they show: a page that many people open costs a look-up and a substitution.
+
+A page is kept per (address with its query, language, data version, the caller's role and scope). The data
+version is the Reader's (the analytics build and the store's change sequence it was drawn at) and the
+store's as this request read it with its session: both move with every change the pages show (see
+``analytics.read.version_probe``), and every worker process reads them from the store, so a process keeping
+its own pages never serves one from before a change it has not seen. Role and scope (province, zone,
+enterprise) decide the navigation, which rows link to profiles and what disclosure control withholds: a page
+is never served to a caller whose role or scope differs from the one it was rendered for. What differs per
+session (the CSRF token, the user's name, the unread-notices badge) is rendered as placeholders
+(``rendering.Marks``) and filled in for each request.
+
+Only a 200 HTML page is kept; an error, a redirect or a page that sets a cookie is answered once, as rendered.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import escape
+
+from hizone.auth import Principal
+from hizone.web.rendering import Marks, current_figures, notices_badge
+
+PageKey = tuple[object, ...]
+WAIT_SECONDS = 30.0  # how long a request waits for another's render of the same page before rendering its own
+
+
+class PageCache:
+    """Rendered pages (with ``marks`` as placeholders) by key, least recently used dropped beyond ``size``.
+
+    Requests that miss the same page together wait for the first one's render rather than each rendering it:
+    after a data change some fifty requests would otherwise render the same page at once."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.marks = Marks.new()
+        self._pages: OrderedDict[PageKey, str] = OrderedDict()
+        self._rendering: dict[PageKey, threading.Event] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def serve(self, request: Request, key: PageKey, username: str, render: Callable[[], Response]) -> Response:
+        """The page at ``key`` for this request (the caller's ``username``): kept, or rendered by ``render`` (with
+        the placeholders) and kept when it can be."""
+        html = self._wait_for(key)
+        if html is not None:
+            return self._filled(request, html, username)
+        response = self._render(request, key, render)
+        if not isinstance(response, HTMLResponse):
+            return response
+        return self._filled(request, bytes(response.body).decode("utf-8"), username, response)
+
+    def _wait_for(self, key: PageKey) -> str | None:
+        """The kept page, after another request's render of it when one is running; None: render it here."""
+        with self._lock:
+            found = self._pages.get(key)
+            if found is not None:
+                self._pages.move_to_end(key)
+                return found
+            running = self._rendering.get(key)
+            if running is None:
+                self._rendering[key] = threading.Event()
+                return None
+        running.wait(WAIT_SECONDS)
+        with self._lock:
+            return self._pages.get(key)
+
+    def _render(self, request: Request, key: PageKey, render: Callable[[], Response]) -> Response:
+        request.state.marks = self.marks
+        response: Response | None = None
+        try:
+            response = render()
+            return response
+        finally:
+            request.state.marks = None  # an error page rendered after this one is the caller's own
+            keep = isinstance(response, HTMLResponse) and response.status_code == 200 and \
+                "set-cookie" not in response.headers
+            with self._lock:
+                if keep and response is not None:
+                    self._pages[key] = bytes(response.body).decode("utf-8")
+                    while len(self._pages) > self._size:
+                        self._pages.popitem(last=False)
+                waiting = self._rendering.pop(key, None)
+            if waiting is not None:  # the requests waiting for this render: kept, or theirs to render
+                waiting.set()
+
+    def _filled(self, request: Request, html: str, username: str, rendered: Response | None = None) -> HTMLResponse:
+        """``html`` with this request's CSRF token, user name and notices badge in place of the placeholders;
+        with the status and headers (cookies) of the answer ``rendered`` when it was rendered for this request."""
+        marks = self.marks
+        body = (html.replace(marks.csrf, str(escape(getattr(request.state, "csrf", ""))))
+                .replace(marks.username, str(escape(username)))
+                .replace(marks.badge, str(notices_badge(request))))
+        response = HTMLResponse(body, status_code=rendered.status_code if rendered is not None else 200)
+        if rendered is not None:
+            response.raw_headers += [(k, v) for k, v in rendered.raw_headers
+                                     if k not in (b"content-length", b"content-type")]
+        return response
+
+
+def cached_page(request: Request, principal: Principal, render: Callable[[], Response]) -> Response:
+    """This request's page for ``principal``, from the app's page cache: ``render`` (the route's work) runs only
+    when no request with the same address, language, data version, role and scope has rendered it yet."""
+    figures = current_figures(request)
+    address = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    key = (address, getattr(request.state, "lang", "zh"), figures.version, figures.synthetic,
+           getattr(request.state, "data_version", None),
+           principal.role, principal.province_code, principal.zone_code, principal.credit_code)
+    cache: PageCache = request.app.state.pages
+    return cache.serve(request, key, principal.username, render)
