@@ -22,7 +22,9 @@ from collections.abc import Callable
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
+from starlette.concurrency import run_in_threadpool
 
+from hizone.analytics.read import Reader
 from hizone.auth import Principal
 from hizone.web.rendering import Marks, current_figures, notices_badge
 
@@ -48,11 +50,19 @@ class PageCache:
         the placeholders) and kept when it can be."""
         html = self._wait_for(key)
         if html is not None:
-            return self._filled(request, html, username)
+            return self.filled(request, html, username)
         response = self._render(request, key, render)
         if not isinstance(response, HTMLResponse):
             return response
-        return self._filled(request, bytes(response.body).decode("utf-8"), username, response)
+        return self.filled(request, bytes(response.body).decode("utf-8"), username, response)
+
+    def kept(self, key: PageKey) -> str | None:
+        """The page kept at ``key``, or None."""
+        with self._lock:
+            found = self._pages.get(key)
+            if found is not None:
+                self._pages.move_to_end(key)
+            return found
 
     def _wait_for(self, key: PageKey) -> str | None:
         """The kept page, after another request's render of it when one is running; None: render it here."""
@@ -88,7 +98,7 @@ class PageCache:
             if waiting is not None:  # the requests waiting for this render: kept, or theirs to render
                 waiting.set()
 
-    def _filled(self, request: Request, html: str, username: str, rendered: Response | None = None) -> HTMLResponse:
+    def filled(self, request: Request, html: str, username: str, rendered: Response | None = None) -> HTMLResponse:
         """``html`` with this request's CSRF token, user name and notices badge in place of the placeholders;
         with the status and headers (cookies) of the answer ``rendered`` when it was rendered for this request."""
         marks = self.marks
@@ -102,13 +112,28 @@ class PageCache:
         return response
 
 
-def cached_page(request: Request, principal: Principal, render: Callable[[], Response]) -> Response:
+async def cached_page(request: Request, principal: Principal, render: Callable[[], Response]) -> Response:
     """This request's page for ``principal``, from the app's page cache: ``render`` (the route's work) runs only
-    when no request with the same address, language, data version, role and scope has rendered it yet."""
-    figures = current_figures(request)
-    address = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    key = (address, getattr(request.state, "lang", "zh"), figures.version, figures.synthetic,
-           getattr(request.state, "data_version", None),
-           principal.role, principal.province_code, principal.zone_code, principal.credit_code)
+    when no request with the same address, language, data version, role and scope has rendered it yet.
+
+    A kept page is answered here, on the event loop, when the request's session read brought the data version
+    and the analytics at that version are loaded: a look-up and a substitution, no thread. Anything else (a
+    visitor without a session, whose data version is read from the store; figures to load; a page to render)
+    goes to a worker thread."""
     cache: PageCache = request.app.state.pages
-    return cache.serve(request, key, principal.username, render)
+    version = getattr(request.state, "data_version", None)
+    loaded = request.app.state.figures.loaded(version) if version is not None else None
+    if loaded is not None:
+        request.state.figures = loaded
+        html = cache.kept(_key(request, principal, loaded))
+        if html is not None:
+            return cache.filled(request, html, principal.username)
+    return await run_in_threadpool(lambda: cache.serve(request, _key(request, principal, current_figures(request)),
+                                                       principal.username, render))
+
+
+def _key(request: Request, principal: Principal, figures: Reader) -> PageKey:
+    address = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return (address, getattr(request.state, "lang", "zh"), figures.version, figures.synthetic,
+            getattr(request.state, "data_version", None),
+            principal.role, principal.province_code, principal.zone_code, principal.credit_code)

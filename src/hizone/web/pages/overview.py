@@ -20,9 +20,9 @@ INDICATOR = Query(None, max_length=40)
 
 
 @router.get("/")
-def overview(request: Request, principal: security.Public, year: str | None = YEAR,
+async def overview(request: Request, principal: security.Public, year: str | None = YEAR,
              indicator: str | None = INDICATOR) -> Response:
-    return cached_page(request, principal, lambda: _overview(request, principal, year, indicator))
+    return await cached_page(request, principal, lambda: _overview(request, principal, year, indicator))
 
 
 def _overview(request: Request, principal: Principal, year: str | None, indicator: str | None) -> Response:

@@ -32,9 +32,10 @@ def _table(request: Request, principal: Principal, year: int | None, province: s
 
 
 @router.get("/rankings")
-def rankings(request: Request, principal: security.Public, year: int | None = YEAR, province: str | None = PROVINCE,
-             region: str | None = REGION, group: str | None = GROUP) -> Response:
-    return cached_page(request, principal, lambda: _rankings(request, principal, year, province, region, group))
+async def rankings(request: Request, principal: security.Public, year: int | None = YEAR,
+                   province: str | None = PROVINCE, region: str | None = REGION,
+                   group: str | None = GROUP) -> Response:
+    return await cached_page(request, principal, lambda: _rankings(request, principal, year, province, region, group))
 
 
 def _rankings(request: Request, principal: Principal, year: int | None, province: str | None, region: str | None,

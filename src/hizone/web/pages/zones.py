@@ -101,9 +101,9 @@ def _benchmark(fig: Reader, benchmark: str, zone_code: str, year: str, principal
 
 
 @router.get("/zones/{zone_code}")
-def zone_profile(request: Request, principal: security.ZoneReader, zone_code: str, year: str | None = YEAR,
-                 benchmark: str = BENCHMARK) -> Response:
-    return cached_page(request, principal, lambda: _zone_profile(request, principal, zone_code, year, benchmark))
+async def zone_profile(request: Request, principal: security.ZoneReader, zone_code: str,
+                       year: str | None = YEAR, benchmark: str = BENCHMARK) -> Response:
+    return await cached_page(request, principal, lambda: _zone_profile(request, principal, zone_code, year, benchmark))
 
 
 def _zone_profile(request: Request, principal: Principal, zone_code: str, year: str | None,
