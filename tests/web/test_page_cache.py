@@ -5,9 +5,12 @@ the next page after a change (an approval, a notice read, another worker's write
 from __future__ import annotations
 
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -168,3 +171,36 @@ def test_another_workers_write_shows_on_this_workers_kept_page(engine: Engine, a
             "action": action, "form": "enterprise_annual", "period": "2024", "zone_code": "Z1101",
             "csrf_token": token.group(1)}, follow_redirects=False).status_code == 303
     assert _kpi(mine.get("/").text, "revenue") == "1.92"
+
+
+def _request(csrf: str) -> Request:
+    request = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": []})
+    request.state.csrf = csrf
+    return request
+
+
+def test_requests_missing_one_page_together_wait_for_one_render() -> None:
+    """After a data change fifty requests miss the same page at once: one renders it, the others wait for it
+    (each still with its own CSRF token); an error page is never kept, so the next request renders again."""
+    cache = PageCache()
+    renders: list[int] = []
+
+    def render() -> Response:
+        renders.append(1)
+        time.sleep(0.3)  # long enough for every thread to arrive while it runs
+        return HTMLResponse(f"<p>{cache.marks.csrf}</p>")
+
+    with ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(lambda i: bytes(cache.serve(_request(f"t{i}"), ("/", 1), "", render).body),
+                               range(8)))
+    assert len(renders) == 1 and bodies == [f"<p>t{i}</p>".encode() for i in range(8)]
+
+    def missing() -> Response:
+        renders.append(1)
+        return HTMLResponse(f"<p>{cache.marks.csrf} not found</p>", status_code=404)
+
+    renders.clear()
+    for i in range(2):
+        answer = cache.serve(_request(f"t{i}"), ("/nowhere", 1), "", missing)
+        assert answer.status_code == 404 and bytes(answer.body) == f"<p>t{i} not found</p>".encode()
+    assert len(renders) == 2

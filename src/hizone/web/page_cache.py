@@ -61,10 +61,10 @@ class PageCache:
     def serve(self, request: Request, key: PageKey, username: str, render: Callable[[], Response]) -> Response:
         """The page at ``key`` for this request (the caller's ``username``): kept, or rendered by ``render`` (with
         the placeholders) and kept when it can be."""
-        page = self._wait_for(key)
+        page, turn = self._wait_for(key)
         if page is not None:
             return self.filled(request, page, username)
-        response = self._render(request, key, render)
+        response = self._render(request, key, render, turn)
         if not isinstance(response, HTMLResponse):
             return response
         return self.filled(request, self._page(response), username, response)
@@ -77,22 +77,25 @@ class PageCache:
                 self._pages.move_to_end(key)
             return found
 
-    def _wait_for(self, key: PageKey) -> Page | None:
-        """The kept page, after another request's render of it when one is running; None: render it here."""
-        with self._lock:
-            found = self._pages.get(key)
-            if found is not None:
-                self._pages.move_to_end(key)
-                return found
-            running = self._rendering.get(key)
-            if running is None:
-                self._rendering[key] = threading.Event()
-                return None
-        running.wait(WAIT_SECONDS)
-        with self._lock:
-            return self._pages.get(key)
+    def _wait_for(self, key: PageKey) -> tuple[Page | None, threading.Event | None]:
+        """(the kept page, None), after another request's render of it when one is running; else (None, the
+        event this request sets when its own render is done, or None when it renders after waiting too long)."""
+        while True:
+            with self._lock:
+                found = self._pages.get(key)
+                if found is not None:
+                    self._pages.move_to_end(key)
+                    return found, None
+                running = self._rendering.get(key)
+                if running is None:
+                    turn = self._rendering[key] = threading.Event()
+                    return None, turn
+            if not running.wait(WAIT_SECONDS):
+                return None, None
+            # That render kept nothing (an error page, say): the next waiter renders its own.
 
-    def _render(self, request: Request, key: PageKey, render: Callable[[], Response]) -> Response:
+    def _render(self, request: Request, key: PageKey, render: Callable[[], Response],
+                turn: threading.Event | None) -> Response:
         request.state.marks = self.marks
         response: Response | None = None
         try:
@@ -108,9 +111,10 @@ class PageCache:
                     self._pages[key] = page
                     while len(self._pages) > self._size:
                         self._pages.popitem(last=False)
-                waiting = self._rendering.pop(key, None)
-            if waiting is not None:  # the requests waiting for this render: kept, or theirs to render
-                waiting.set()
+                if turn is not None:
+                    del self._rendering[key]
+            if turn is not None:  # the requests waiting for this render
+                turn.set()
 
     def _page(self, response: Response) -> Page:
         parts = self._split.split(bytes(response.body).decode("utf-8"))

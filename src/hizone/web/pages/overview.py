@@ -21,7 +21,7 @@ INDICATOR = Query(None, max_length=40)
 
 @router.get("/")
 async def overview(request: Request, principal: security.Public, year: str | None = YEAR,
-             indicator: str | None = INDICATOR) -> Response:
+                   indicator: str | None = INDICATOR) -> Response:
     return await cached_page(request, principal, lambda: _overview(request, principal, year, indicator))
 
 
