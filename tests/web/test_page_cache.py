@@ -111,7 +111,8 @@ def test_the_per_session_parts_are_each_sessions_own(app: FastAPI, engine: Engin
     # The token on the kept page is the one this session's forms are checked against.
     done = more["analyst2"].post("/logout", data={"csrf_token": tokens_again.pop()}, follow_redirects=False)
     assert done.status_code == 303
-    assert more["analyst"].get("/rankings").status_code == 200 and _who(more["analyst"].get("/").text)
+    assert _who(more["analyst2"].get("/rankings").text) is None  # logged out: the public's page
+    assert _who(more["analyst"].get("/rankings").text) == "analyst1 · 国家分析人员"  # the other session stays
 
 
 def test_an_error_page_after_a_kept_pages_render_is_the_callers_own(app: FastAPI,
