@@ -142,7 +142,9 @@ def _include_routers(app: FastAPI) -> None:
         zones,
     )
 
-    for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
+    # The most visited pages first: a request is matched against the routes in order (none of these three
+    # routers' paths is another router's).
+    for module in (overview, rankings, zones, account, enterprises, ladder, ladder_points, monitoring, reporting,
                    online, notices, registry, sql, admin, docs, carbon, reports, incubation, contests, talent,
                    bulletins):
         app.include_router(module.router)
