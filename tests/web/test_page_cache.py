@@ -12,11 +12,11 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from hizone.auth.users import add_user
 from hizone.store import session_scope
-from hizone.store.models import Notice, User
+from hizone.store.models import Notice, User, Zone
 from hizone.store.notices import mark_read
 from hizone.web.page_cache import PageCache
 from tests.web.conftest import login, make_app
@@ -205,3 +205,18 @@ def test_requests_missing_one_page_together_wait_for_one_render() -> None:
         answer = cache.serve(_request(f"t{i}"), ("/nowhere", 1), "", missing)
         assert answer.status_code == 404 and bytes(answer.body) == f"<p>t{i} not found</p>".encode()
     assert len(renders) == 2
+
+
+def test_a_zone_moved_to_another_province_is_that_provinces_at_once(app: FastAPI, engine: Engine,
+                                                                   more: dict[str, TestClient]) -> None:
+    """The zone rule reads the zone's province with the session, from the store as it is now (a registry update
+    moves no data version): Beijing's department loses a zone moved to Guangdong, whose department gains it."""
+    add_user(engine, "province44", PASSWORD, "province", province="44")
+    guangdong = login(TestClient(app), "province44")
+    assert more["province"].get("/zones/Z1102").status_code == 200
+    assert guangdong.get("/zones/Z1102").status_code == 403
+    with engine.begin() as conn:
+        conn.execute(update(Zone).where(Zone.code == "Z1102").values(province_code="44"))
+    assert more["province"].get("/zones/Z1102").status_code == 403
+    assert guangdong.get("/zones/Z1102").status_code == 200
+    assert more["province"].get("/zones/Z9999").status_code == 404

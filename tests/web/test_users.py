@@ -174,7 +174,7 @@ def test_a_session_read_with_the_data_version_gives_both_as_the_separate_reads_d
                          Notice(user_id=bot.user_id, subject_zh="乙", subject_en="b", body_zh="", body_en="",
                                 read_at=dt.datetime.now(dt.UTC))])
     probe = version_probe(engine)
-    session_with = SessionWith(probe)
+    session_with = SessionWith(probe)  # (the web adds the zone its rule checks: web.security.session_read)
     with engine.connect() as conn:
         principal, unread, version = session_with(conn, token)
         assert principal == session_principal(conn, token) and principal is not None

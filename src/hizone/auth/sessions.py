@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, bindparam, delete, select, true, update
@@ -58,9 +59,10 @@ class SessionWith:
         self._query = select(extra, user).select_from(extra.outerjoin(user, true()))
         self._width = len(also.selected_columns)
 
-    def __call__(self, conn: Connection, token: str) -> tuple[Principal | None, int, tuple[object, ...]]:
-        """(the session's principal or None, its unread notices, the row of ``also``)."""
-        row = conn.execute(self._query, {"digest": digest(token)}).one()
+    def __call__(self, conn: Connection, token: str,
+                 params: Mapping[str, object] | None = None) -> tuple[Principal | None, int, tuple[object, ...]]:
+        """(the session's principal or None, its unread notices, the row of ``also`` with ``params`` bound)."""
+        row = conn.execute(self._query, {**(params or {}), "digest": digest(token)}).one()
         found = tuple(row[self._width:])
         if found[0] is None:
             return None, 0, tuple(row[:self._width])

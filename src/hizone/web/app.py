@@ -17,7 +17,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hizone.analytics.read import ReadCache
 from hizone.analytics.sql import SqlLimits
-from hizone.auth.sessions import SessionWith
 from hizone.config import Settings, analytics_path
 from hizone.registry.sync import load_registry_if_empty
 from hizone.reports.cache import PdfCache
@@ -27,7 +26,7 @@ from hizone.web import errors
 from hizone.web.i18n import LANG_COOKIE, pick_language
 from hizone.web.page_cache import PageCache
 from hizone.web.rendering import FragmentCache, make_templates
-from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec, expected_csrf
+from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec, expected_csrf, session_read
 from hizone.web.services.kept import KeptStore
 from hizone.web.services.rankings import RunCache
 from hizone.web.services.registry import RegistryUpload
@@ -76,7 +75,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.fragments = FragmentCache()
     app.state.pages = PageCache()  # finished pages many people open (web.page_cache)
     app.state.figures = ReadCache(engine, analytics_path(settings), sync_seconds=refresh_sync_seconds)
-    app.state.session_with = SessionWith(app.state.figures.probe)  # a page's session and data version
+    app.state.session_read = session_read(app.state.figures.probe)  # a page's session and data version
     app.state.max_upload_bytes = max_upload_bytes
     app.state.secure_cookies = settings.cookie_secure
     # Upload outcomes are fetched later by their uploader, maybe from another worker process: kept on disk.
