@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, insert, select
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hizone.analytics.read import data_version, version_probe
 from hizone.auth.passwords import DEFAULT_PROFILE, profile_parameters, verify_password
-from hizone.auth.sessions import open_session, session_principal, session_principal_with
+from hizone.auth.sessions import SessionWith, open_session, session_principal
 from hizone.auth.users import (
     AuthError,
     add_user,
@@ -23,7 +25,8 @@ from hizone.auth.users import (
 )
 from hizone.errors import HizoneError
 from hizone.store import session_scope
-from hizone.store.models import AuditLog, User, Zone
+from hizone.store.models import AuditLog, Notice, User, Zone
+from hizone.store.notices import unread_count
 from tests.web.seed import PASSWORD, Seeded, credit_code, seed
 
 
@@ -166,16 +169,22 @@ def test_a_session_read_with_the_data_version_gives_both_as_the_separate_reads_d
     bot = authenticate(engine, "bot", PASSWORD, "t")
     assert bot is not None and bot.user_id is not None
     token = open_session(engine, bot.user_id, 3600)
+    with session_scope(engine) as session:  # two notices, one of them read: the badge counts one
+        session.add_all([Notice(user_id=bot.user_id, subject_zh="甲", subject_en="a", body_zh="", body_en=""),
+                         Notice(user_id=bot.user_id, subject_zh="乙", subject_en="b", body_zh="", body_en="",
+                                read_at=dt.datetime.now(dt.UTC))])
     probe = version_probe(engine)
+    session_with = SessionWith(probe)  # (the web adds the zone its rule checks: web.security.session_read)
     with engine.connect() as conn:
-        principal, version = session_principal_with(conn, token, probe)
+        principal, unread, version = session_with(conn, token)
         assert principal == session_principal(conn, token) and principal is not None
         assert principal.zone_code == "Z1101" and version == data_version(engine, probe)
+        assert unread == unread_count(engine, bot.user_id) == 1
     add_user(engine, "other", PASSWORD, "analyst")  # a login's audit row moves nothing the pages show
     set_active(engine, "bot", False, actor="admin1")
     with engine.begin() as conn:
         conn.execute(insert(Zone).values(code="Z9901", name_zh="新区", name_en="New", province_code="11",
                                          city="北京", approved_year=2024, source="test"))
     with engine.connect() as conn:
-        ended, moved = session_principal_with(conn, token, probe)
+        ended, _, moved = session_with(conn, token)
     assert ended is None and moved == data_version(engine, probe) and moved != version

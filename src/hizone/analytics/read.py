@@ -744,6 +744,12 @@ class ReadCache:
         finally:
             self._lock.release()
 
+    def loaded(self, version: tuple[object, ...]) -> Reader | None:
+        """The Reader at ``version`` if it is the one loaded now, else None; never reads the store nor waits (an
+        event loop may ask)."""
+        current = self._current
+        return current if current is not None and current.version == version else None
+
     def _refresh_later(self, current: Reader) -> Reader:
         """``current``, with a refresh in the background to follow (one at a time: it reads the version when it
         gets its turn)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, bindparam, delete, select, true, update
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from hizone.auth.policy import Principal
 from hizone.store import session_scope
 from hizone.store.models import UnlockToken, User, WebSession
+from hizone.store.notices import unread_of
 
 
 def digest(token: str) -> str:
@@ -45,16 +47,26 @@ def session_principal(session: Session | Connection, token: str) -> Principal | 
     return None if user is None else _principal(*user)
 
 
-def session_principal_with(conn: Connection, token: str, also: Select[Any]) -> tuple[Principal | None,
-                                                                                   tuple[object, ...]]:
-    """:func:`session_principal`, and the one row of ``also`` read in the same statement: a page's session and
-    the data version it is shown at cost the server one round trip, not two."""
-    extra, user = also.subquery("also"), _SESSION_USER.subquery("session_user")
-    row = conn.execute(select(extra, user).select_from(extra.outerjoin(user, true())),
-                       {"digest": digest(token)}).one()
-    width = len(also.selected_columns)
-    found = tuple(row[width:])
-    return (None if found[0] is None else _principal(*found)), tuple(row[:width])
+class SessionWith:
+    """:func:`session_principal`, the user's unread notices (the page header's badge) and the one row of ``also``
+    read in the same statement: a page's session and the data version it is shown at cost the server one round
+    trip, not three. The statement is built once: building it (and SQLAlchemy's cache key of it) cost ten times
+    what running it does on SQLite."""
+
+    def __init__(self, also: Select[Any]) -> None:
+        user = _SESSION_USER.add_columns(unread_of(User.id).label("unread")).subquery("session_user")
+        extra = also.subquery("also")
+        self._query = select(extra, user).select_from(extra.outerjoin(user, true()))
+        self._width = len(also.selected_columns)
+
+    def __call__(self, conn: Connection, token: str,
+                 params: Mapping[str, object] | None = None) -> tuple[Principal | None, int, tuple[object, ...]]:
+        """(the session's principal or None, its unread notices, the row of ``also`` with ``params`` bound)."""
+        row = conn.execute(self._query, {**(params or {}), "digest": digest(token)}).one()
+        found = tuple(row[self._width:])
+        if found[0] is None:
+            return None, 0, tuple(row[:self._width])
+        return _principal(*found[:-1]), int(found[-1] or 0), tuple(row[:self._width])
 
 
 def _principal(user_id: int, username: str, role: str, province_code: str | None, zone_code: str | None,

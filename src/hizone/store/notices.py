@@ -5,16 +5,24 @@ Every function takes the user's id: no query here reads another user's notices.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, bindparam, func, select, update
-from sqlalchemy.orm import Session
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, ScalarSelect, bindparam, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hizone.store.models import Notice, utcnow
 
 NOTICES_SHOWN = 100
 
 
+def unread_of(user_id: ColumnElement[Any] | InstrumentedAttribute[int]) -> ScalarSelect[int]:
+    """How many of the user's notices are unread, as a subquery (a page's session read counts them along)."""
+    return select(func.count()).select_from(Notice).where(Notice.user_id == user_id,
+                                                          Notice.read_at.is_(None)).scalar_subquery()
+
+
 # Built once: every page's header asks (constructing the statement cost more than running it).
-_UNREAD = select(func.count()).select_from(Notice).where(Notice.user_id == bindparam("user"), Notice.read_at.is_(None))
+_UNREAD = select(unread_of(bindparam("user")))
 
 
 def unread_count(engine: Engine, user_id: int) -> int:

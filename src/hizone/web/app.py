@@ -24,8 +24,9 @@ from hizone.store import open_store
 from hizone.store.db import POOL_SIZE
 from hizone.web import errors
 from hizone.web.i18n import LANG_COOKIE, pick_language
+from hizone.web.page_cache import PageCache
 from hizone.web.rendering import FragmentCache, make_templates
-from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec, expected_csrf
+from hizone.web.security import CSRF_COOKIE, LoginLimiter, SessionCodec, expected_csrf, session_read
 from hizone.web.services.kept import KeptStore
 from hizone.web.services.rankings import RunCache
 from hizone.web.services.registry import RegistryUpload
@@ -72,7 +73,9 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None, *
     app.state.login_limiter = LoginLimiter(engine)
     app.state.templates = make_templates()
     app.state.fragments = FragmentCache()
+    app.state.pages = PageCache()  # finished pages many people open (web.page_cache)
     app.state.figures = ReadCache(engine, analytics_path(settings), sync_seconds=refresh_sync_seconds)
+    app.state.session_read = session_read(app.state.figures.probe)  # a page's session and data version
     app.state.max_upload_bytes = max_upload_bytes
     app.state.secure_cookies = settings.cookie_secure
     # Upload outcomes are fetched later by their uploader, maybe from another worker process: kept on disk.
@@ -138,7 +141,9 @@ def _include_routers(app: FastAPI) -> None:
         zones,
     )
 
-    for module in (account, overview, zones, enterprises, ladder, ladder_points, rankings, monitoring, reporting,
+    # The most visited pages first: a request is matched against the routes in order (none of these three
+    # routers' paths is another router's).
+    for module in (overview, rankings, zones, account, enterprises, ladder, ladder_points, monitoring, reporting,
                    online, notices, registry, sql, admin, docs, carbon, reports, incubation, contests, talent,
                    bulletins):
         app.include_router(module.router)

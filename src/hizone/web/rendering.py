@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -13,6 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from hizone.analytics.read import ReadCache, Reader
@@ -108,6 +112,9 @@ def render_cached(request: Request, fragment: str, key: tuple[object, ...], titl
 
 def _unread_notices(request: Request) -> int:
     """The caller's unread notices, for the header; 0 when the store cannot say (an error page stays one)."""
+    caller = getattr(request.state, "caller", None)
+    if caller is not None and caller.unread_notices is not None:  # read along with the session
+        return int(caller.unread_notices)
     user_id = principal_of(request).user_id
     if user_id is None:
         return 0
@@ -117,8 +124,32 @@ def _unread_notices(request: Request) -> int:
         return 0
 
 
+def notices_badge(request: Request) -> Markup:
+    """The header's count of unread notices after its link (nothing when there are none)."""
+    unread = _unread_notices(request)
+    return Markup(' <span class="badge" id="notices-unread">{}</span>').format(unread) if unread else Markup("")
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Placeholders a page kept for many sessions is rendered with (see ``web.page_cache``), in place of what
+    differs per session: its CSRF token, the user's name and the unread-notices badge. Random per process, so no
+    content can hold one by chance."""
+
+    csrf: str
+    username: str
+    badge: str
+
+    @classmethod
+    def new(cls) -> Marks:
+        token = secrets.token_hex(12)
+        return cls(f"hzcsrf{token}", f"hzuser{token}", f"hzbadge{token}")
+
+
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
            headers: dict[str, str] | None = None) -> HTMLResponse:
+    """``template`` with the shell's context; under a page cache's render (``request.state.marks``) the
+    per-session parts are its placeholders."""
     lang = getattr(request.state, "lang", "zh")
     app = request.app
     synthetic = False
@@ -127,9 +158,14 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
         synthetic = found.synthetic if isinstance(found, Reader) else request.app.state.figures.synthetic()
     except Exception:  # the banner must never turn an error page into another error
         synthetic = False
+    marks: Marks | None = getattr(request.state, "marks", None)
+    principal = principal_of(request)
+    if marks is not None:
+        principal = dataclasses.replace(principal, username=marks.username, user_id=None)
     base = {"request": request, "lang": lang, "t": lambda key, **kw: translate(key, lang, **kw),
-            "principal": principal_of(request), "unread_notices": lambda: _unread_notices(request),
-            "csrf": getattr(request.state, "csrf", ""),
+            "principal": principal,
+            "notices_badge": (lambda: Markup(marks.badge)) if marks else lambda: notices_badge(request),
+            "csrf": marks.csrf if marks else getattr(request.state, "csrf", ""),
             "synthetic": synthetic, "path": request.url.path,
             "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else "")}
     base.update(context)

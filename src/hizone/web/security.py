@@ -19,11 +19,11 @@ import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import ColumnElement, Engine, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from hizone.auth.policy import (
@@ -48,7 +48,7 @@ from hizone.auth.policy import (
     may_review,
     may_submit,
 )
-from hizone.auth.sessions import session_principal, session_principal_with
+from hizone.auth.sessions import SessionWith, session_principal
 from hizone.auth.users import principal_for_token
 from hizone.store.db import read_connection
 from hizone.store.models import AuditLog, Carrier, Enterprise, Province, Submission, Zone
@@ -74,6 +74,7 @@ class Caller:
     principal: Principal
     via: str  # "session", "token" or "anonymous"
     session_expired: bool = False
+    unread_notices: int | None = None  # read along with a page's session (None: not read)
 
 
 class SessionCodec:
@@ -233,16 +234,24 @@ def db(request: Request) -> Session:
     return Session(request.app.state.engine)
 
 
-def resolve_caller(request: Request) -> Caller:
+def resolve_caller(request: Request, zone_param: str | None = None) -> Caller:
+    """The caller; ``zone_param``: the path parameter naming the zone the route's rule checks, whose province a
+    page's session read brings along (``zone_provinces``)."""
     cached = getattr(request.state, "caller", None)
     if isinstance(cached, Caller):
         return cached
-    caller = _resolve(request)
+    caller = _resolve(request, str(request.path_params.get(zone_param, "")) if zone_param else None)
     request.state.caller = caller
     return caller
 
 
-def _resolve(request: Request) -> Caller:
+def session_read(probe: Select[Any]) -> SessionWith:
+    """A page's session read: its user, the data version (``probe``) and the province of the zone named by the
+    ``code`` parameter (NULL for none, or no such zone), in one statement."""
+    return SessionWith(probe.add_columns(_ZONE_PROVINCE.scalar_subquery()))
+
+
+def _resolve(request: Request, zone_code: str | None = None) -> Caller:
     header = request.headers.get("authorization", "")
     engine: Engine = request.app.state.engine
     if header:
@@ -255,16 +264,20 @@ def _resolve(request: Request) -> Caller:
     session_token, expired = session_cookie(request)
     if session_token is None:
         return Caller(Principal.public(), "anonymous", session_expired=expired)
+    unread: int | None = None
     with read_connection(engine) as conn:  # every page asks: a plain connection, not an ORM session
-        if request.method in SAFE_METHODS:  # a page read, not a change: the data version it is shown at comes
-            principal, request.state.data_version = session_principal_with(  # along (one round trip, not two)
-                conn, session_token, request.app.state.figures.probe)
+        if request.method in SAFE_METHODS:  # a page read, not a change: its header's badge and the data version
+            # it is shown at come along (one round trip, not three)
+            principal, unread, row = request.app.state.session_read(conn, session_token, {"code": zone_code})
+            request.state.data_version = row[:-1]
+            if zone_code is not None:  # the zone's rule asks no second time
+                request.state.zone_provinces = {zone_code: row[-1]}
         else:
             principal = session_principal(conn, session_token)
     if principal is None:
         # Logged out (here or everywhere) or deactivated since this cookie was issued.
         return Caller(Principal.public(), "anonymous", session_expired=True)
-    return Caller(principal, "session")
+    return Caller(principal, "session", unread_notices=unread)
 
 
 async def sent_csrf(request: Request) -> str | None:
@@ -294,13 +307,14 @@ Check = Callable[[Request, Principal], None]
 class Rule:
     """A FastAPI dependency stating who may call a route; returns the caller's Principal."""
 
-    def __init__(self, name: str, check: Check, needs_login: bool = True) -> None:
+    def __init__(self, name: str, check: Check, needs_login: bool = True, zone_param: str | None = None) -> None:
         self.name = name
         self.check = check
         self.needs_login = needs_login
+        self.zone_param = zone_param  # the path parameter of the zone ``check`` reads (read with the session)
 
     def __call__(self, request: Request, csrf: Annotated[str | None, Depends(sent_csrf)]) -> Principal:
-        caller = resolve_caller(request)
+        caller = resolve_caller(request, self.zone_param)
         if request.method not in SAFE_METHODS and caller.via != "token":
             check_csrf(request, csrf)
         principal = caller.principal
@@ -340,8 +354,12 @@ _ZONE_PROVINCE = select(Zone.province_code).where(Zone.code == bindparam("code")
 def _zone_check(param: str) -> Check:
     def check(request: Request, principal: Principal) -> None:
         code = str(request.path_params.get(param, ""))
-        with read_connection(request.app.state.engine) as conn:
-            province_code = conn.execute(_ZONE_PROVINCE, {"code": code}).scalar()
+        known: dict[str, str | None] = getattr(request.state, "zone_provinces", {})
+        if code in known:  # read along with this request's session, in the same statement
+            province_code = known[code]
+        else:
+            with read_connection(request.app.state.engine) as conn:
+                province_code = conn.execute(_ZONE_PROVINCE, {"code": code}).scalar()
         if province_code is None:
             raise _not_found("zone", code)
         if not can_read_zone(principal, code, province_code):
@@ -489,7 +507,7 @@ def carrier(param: str = "carrier_code") -> Rule:
 
 
 def zone(param: str = "zone_code") -> Rule:
-    return Rule(f"zone:{param}", _zone_check(param))
+    return Rule(f"zone:{param}", _zone_check(param), zone_param=param)
 
 
 def province(param: str = "province_code") -> Rule:

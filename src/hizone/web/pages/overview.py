@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from hizone.auth import Principal
 from hizone.web import security
 from hizone.web.i18n import translate
+from hizone.web.page_cache import cached_page
 from hizone.web.pages.common import ExportFormat, export, figures, resolve_year
 from hizone.web.rendering import render_cached
 from hizone.web.services import overview as svc
@@ -18,8 +20,12 @@ INDICATOR = Query(None, max_length=40)
 
 
 @router.get("/")
-def overview(request: Request, principal: security.Public, year: str | None = YEAR,
-             indicator: str | None = INDICATOR) -> Response:
+async def overview(request: Request, principal: security.Public, year: str | None = YEAR,
+                   indicator: str | None = INDICATOR) -> Response:
+    return await cached_page(request, principal, lambda: _overview(request, principal, year, indicator))
+
+
+def _overview(request: Request, principal: Principal, year: str | None, indicator: str | None) -> Response:
     fig, views, lang = figures(request), load_views(), request.state.lang
     chosen_year = resolve_year(fig, year)
     ind = svc.indicator_by_code(views, indicator)

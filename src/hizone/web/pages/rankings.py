@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from hizone.auth import Principal
 from hizone.web import security
 from hizone.web.i18n import translate
+from hizone.web.page_cache import cached_page
 from hizone.web.pages.common import ExportFormat, export, figures
 from hizone.web.rendering import render_cached
 from hizone.web.services import rankings as svc
@@ -31,8 +32,14 @@ def _table(request: Request, principal: Principal, year: int | None, province: s
 
 
 @router.get("/rankings")
-def rankings(request: Request, principal: security.Public, year: int | None = YEAR, province: str | None = PROVINCE,
-             region: str | None = REGION, group: str | None = GROUP) -> Response:
+async def rankings(request: Request, principal: security.Public, year: int | None = YEAR,
+                   province: str | None = PROVINCE, region: str | None = REGION,
+                   group: str | None = GROUP) -> Response:
+    return await cached_page(request, principal, lambda: _rankings(request, principal, year, province, region, group))
+
+
+def _rankings(request: Request, principal: Principal, year: int | None, province: str | None, region: str | None,
+              group: str | None) -> Response:
     engine, views, lang = request.app.state.engine, load_views(), request.state.lang
     ranking = svc.ranking_for(engine, request.app.state.runs, views.evaluation_framework, year, figures(request))
     svc.group_by_code(group)  # an unknown group is the caller's mistake, found before the cache

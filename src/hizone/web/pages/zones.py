@@ -13,6 +13,7 @@ from hizone.auth import Principal, can_read_zone, data_scope
 from hizone.registry import qualification_kinds
 from hizone.web import security
 from hizone.web.i18n import translate
+from hizone.web.page_cache import cached_page
 from hizone.web.pages.common import ExportFormat, export, figures, resolve_year
 from hizone.web.rendering import render, render_cached
 from hizone.web.services import enterprises as ent_svc
@@ -100,10 +101,15 @@ def _benchmark(fig: Reader, benchmark: str, zone_code: str, year: str, principal
 
 
 @router.get("/zones/{zone_code}")
-def zone_profile(request: Request, principal: security.ZoneReader, zone_code: str, year: str | None = YEAR,
-                 benchmark: str = BENCHMARK) -> Response:
+async def zone_profile(request: Request, principal: security.ZoneReader, zone_code: str,
+                       year: str | None = YEAR, benchmark: str = BENCHMARK) -> Response:
+    return await cached_page(request, principal, lambda: _zone_profile(request, principal, zone_code, year, benchmark))
+
+
+def _zone_profile(request: Request, principal: Principal, zone_code: str, year: str | None,
+                  benchmark: str) -> Response:
     """Everything on it follows from the zone, the year and the benchmark (not from who asks, once the rule
-    has let them in), so it is rendered once per data version and cached."""
+    has let them in, but for what the viewer's scope lets it see), so it is rendered once per data version."""
     fig, views, lang = figures(request), load_views(), request.state.lang
     zone = _zone(fig, zone_code)
     chosen = resolve_year(fig, year)
