@@ -19,7 +19,7 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -749,21 +749,21 @@ def _affected(table: FactTable, rebuilt: Sequence[str]) -> list[str]:
 
 
 def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
-                       rebuilt: dict[str, list[str]] | None = None) -> int:
-    """Every indicator for every group (zone … nation), both views, into ``indicator_value``: all of them, or
-    (``rebuilt``: per form the periods rebuilt) those the rebuilt periods move, the others kept.
+                       rebuilt: dict[str, list[str]] | None = None, forms: Collection[str] | None = None) -> int:
+    """Every indicator for every group (zone … nation), both views, into ``indicator_value``: of the forms
+    ``forms`` (every form when None), all of them (``rebuilt`` None: into a table without them, see
+    ``new_indicator_values``), or (``rebuilt``: per form the periods rebuilt) those the rebuilt periods move, the
+    others kept.
 
     The provisional values are computed again only where a submission awaits approval (see
     ``_insert_indicators``).
     """
     relations = _relations(con)
-    if rebuilt is None or "indicator_value" not in relations:
+    if rebuilt is not None and "indicator_value" not in relations:  # a file from before: every value
+        new_indicator_values(con)
         rebuilt = None
-        con.execute("CREATE OR REPLACE TABLE indicator_value (view VARCHAR, period_type VARCHAR, "
-                    "indicator VARCHAR, level VARCHAR, key VARCHAR, period VARCHAR, value DOUBLE, value_raw DOUBLE, "
-                    "reason VARCHAR)")
     for table, codes in indicators.by_table().items():
-        if fact_table_name(table, "published") not in relations:
+        if fact_table_name(table, "published") not in relations or (forms is not None and table.form not in forms):
             continue
         periods = None if rebuilt is None else _affected(table, rebuilt.get(table.form, []))
         if periods == []:
@@ -773,6 +773,13 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet,
                         "AND period IN (SELECT UNNEST(?))", [table.period_type, codes, periods])
         _insert_indicators(con, indicators, table, codes, periods)
     return _count(con, "indicator_value")
+
+
+def new_indicator_values(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty ``indicator_value`` table in place of any there was."""
+    con.execute("CREATE OR REPLACE TABLE indicator_value (view VARCHAR, period_type VARCHAR, "
+                "indicator VARCHAR, level VARCHAR, key VARCHAR, period VARCHAR, value DOUBLE, value_raw DOUBLE, "
+                "reason VARCHAR)")
 
 
 def _meta(con: duckdb.DuckDBPyConnection, indicators: IndicatorSet) -> None:
@@ -877,9 +884,13 @@ def _build_file(engine: Engine, work: Path, path: Path, parquet: Path | None, in
             # Vacuuming the row groups an incremental build deleted from costs a second a million-row table
             # at the checkpoint, where writing the new rows takes a tenth of it; the next full build compacts.
             con.execute("SET max_vacuum_tasks = 0")
-        _rebuild_forms(con, engine, catalog, changed, report, (int(state.get("seq", 0)), upto))
+        if changed is None:  # every value again, each form's as soon as its tables are written (see _rebuild_forms)
+            new_indicator_values(con)
+        _rebuild_forms(con, engine, catalog, changed, report, (int(state.get("seq", 0)), upto),
+                       indicators if changed is None else None)
         _meta(con, indicators)
-        report.indicator_rows = compute_indicators(con, indicators, None if changed is None else report.rebuilt)
+        report.indicator_rows = _count(con, "indicator_value") if changed is None else \
+            compute_indicators(con, indicators, report.rebuilt)
         _save_state(con, new_state)
         relations = _relations(con)
         for table in indicators.by_table():
@@ -902,9 +913,11 @@ def _built_periods(con: duckdb.DuckDBPyConnection, table: FactTable) -> set[str]
 
 
 def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Catalog,
-                   changed: dict[str, set[str]] | None, report: BuildReport, since: tuple[int, int]) -> None:
+                   changed: dict[str, set[str]] | None, report: BuildReport, since: tuple[int, int],
+                   indicators: IndicatorSet | None) -> None:
     """Rebuild the periods ``changed`` per form (every period when None, or when a form has no tables yet),
-    of those periods the entities with changes ``since`` (after, up to).
+    of those periods the entities with changes ``since`` (after, up to); with ``indicators``, each form's
+    indicators as soon as its tables are written, while the next form is read (an idle core otherwise).
 
     The store is read a form ahead: the next form's submissions stream in (in the reader's threads) as soon as this
     form's are read, while DuckDB writes this form's tables, which keeps a core of its own busy."""
@@ -936,6 +949,8 @@ def _rebuild_forms(con: duckdb.DuckDBPyConnection, engine: Engine, catalog: Cata
                                       qualifications=form.entity == "enterprise" and not loaded_qualifications)
             loaded_qualifications = loaded_qualifications or form.entity == "enterprise"
             _form_tables(con, form, catalog, todo, relations)
+            if indicators is not None:
+                compute_indicators(con, indicators, forms={form.code})
             if todo is None and not periods_read:
                 continue  # no submissions of this form: no tables, as before it had any
             report.rebuilt[form.code] = periods_read if todo is None else todo
