@@ -188,7 +188,7 @@ class _Done:
 
 def prefetched(produce: Callable[[], Iterator[pa.RecordBatch]], depth: int = PREFETCH
                ) -> Generator[pa.RecordBatch, None, None]:
-    """The items of ``produce()``, made in a thread up to ``depth`` ahead of the consumer (0: all of them).
+    """The items of ``produce()``, made in a thread up to ``depth`` ahead of the consumer.
 
     An error in the thread is raised here; a consumer that stops early stops the thread.
     """
@@ -240,20 +240,17 @@ class StoreStream:
     Creating it starts the reading in a thread; ``with stream as reader`` hands the reader over and closes
     everything at the end of the block. Call :meth:`close` instead if the stream is never entered. ``chunks``:
     conditions that split the rows (e.g. ranges of ids), each read as one batch on SQLite. ``widths``: a binary
-    field whose lengths follow from a key (on SQLite they are then not read). ``whole``: the consumer takes
-    every batch before it uses any, so the reading runs to the end without waiting for it.
+    field whose lengths follow from a key (on SQLite they are then not read).
     """
 
     def __init__(self, engine: Engine, stmt: AnySelect, schema: pa.Schema, batch_rows: int = BATCH_ROWS,
-                 chunks: Sequence[ColumnElement[bool]] = (), widths: Widths | None = None, *,
-                 whole: bool = False) -> None:
+                 chunks: Sequence[ColumnElement[bool]] = (), widths: Widths | None = None) -> None:
         self.schema = schema
-        depth = 0 if whole else PREFETCH
         if engine.dialect.name == "sqlite":
             parts = [stmt.where(chunk) for chunk in chunks] or [stmt]
-            self.batches = prefetched(functools.partial(concatenated_batches, engine, parts, schema, widths), depth)
+            self.batches = prefetched(functools.partial(concatenated_batches, engine, parts, schema, widths))
         else:
-            self.batches = prefetched(lambda: record_batches(engine, stmt, schema, batch_rows), depth)
+            self.batches = prefetched(lambda: record_batches(engine, stmt, schema, batch_rows))
 
     def __enter__(self) -> pa.RecordBatchReader:
         return pa.RecordBatchReader.from_batches(self.schema, self.batches)
